@@ -1,0 +1,115 @@
+/**
+ * The pipeline's vocabulary: plain, immutable, versioned, JSON-serialisable events.
+ *
+ * Every event carries `v` (schema version) and `kind`, so a transport (the in-process
+ * bus today, NATS JetStream later) can carry it without knowing its meaning.
+ * Times are integer epoch **microseconds in UTC** (`...Us` fields): ticks need the
+ * microseconds (tens of thousands share a millisecond) and 2^53 µs reaches year 2255.
+ * This module must never hold behaviour beyond constructors and unit helpers.
+ */
+
+export const EVENT_VERSION = 1 as const;
+
+export const US_PER_SECOND = 1_000_000;
+export const US_PER_MINUTE = 60 * US_PER_SECOND;
+export const US_PER_HOUR = 60 * US_PER_MINUTE;
+export const US_PER_DAY = 24 * US_PER_HOUR;
+
+export const TIMEFRAMES = ["M1", "M5", "M15", "M30", "H1", "H4", "D1"] as const;
+export type Timeframe = typeof TIMEFRAMES[number];
+
+/** Nominal length of each timeframe's bar. */
+export const TIMEFRAME_US: Readonly<Record<Timeframe, number>> = {
+  M1: US_PER_MINUTE,
+  M5: 5 * US_PER_MINUTE,
+  M15: 15 * US_PER_MINUTE,
+  M30: 30 * US_PER_MINUTE,
+  H1: US_PER_HOUR,
+  H4: 4 * US_PER_HOUR,
+  D1: US_PER_DAY,
+};
+
+export function isTimeframe(value: string): value is Timeframe {
+  return (TIMEFRAMES as readonly string[]).includes(value);
+}
+
+/** One quote: bid and ask at an instant. */
+export interface TickEvent {
+  readonly v: typeof EVENT_VERSION;
+  readonly kind: "tick";
+  readonly symbol: string;
+  readonly timeUs: number;
+  readonly bid: number;
+  readonly ask: number;
+}
+
+/**
+ * A closed bar. Emitted only once `closeUs` has passed, so a consumer can never see a
+ * forming bar. Prices are bid OHLC; `ask` is present when the data has asks, otherwise
+ * `spread` (price units, at the bar's close) when the data has a spread, else neither.
+ */
+export interface BarEvent {
+  readonly v: typeof EVENT_VERSION;
+  readonly kind: "bar";
+  readonly symbol: string;
+  readonly timeframe: Timeframe;
+  readonly openUs: number;
+  readonly closeUs: number;
+  readonly bid: Ohlc;
+  readonly ask: Ohlc | null;
+  readonly spread: number | null;
+  readonly volume: number;
+}
+
+export interface Ohlc {
+  readonly open: number;
+  readonly high: number;
+  readonly low: number;
+  readonly close: number;
+}
+
+/** A hole in a bar stream, reported instead of ever being filled with invented bars. */
+export interface GapEvent {
+  readonly v: typeof EVENT_VERSION;
+  readonly kind: "gap";
+  readonly symbol: string;
+  readonly timeframe: Timeframe;
+  /** Close of the last bar before the hole. */
+  readonly fromUs: number;
+  /** Open of the first bar after it. */
+  readonly toUs: number;
+  /** Minutes of the hole inside the gold session (Sun 18:00 to Fri 17:00 New York, less the daily 17:00-18:00 break). */
+  readonly missingSessionMinutes: number;
+  readonly category: GapCategory;
+}
+
+export type GapCategory = "weekend" | "holiday" | "missing";
+
+export type MarketEvent = TickEvent | BarEvent | GapEvent;
+
+/** A batch of events in time order: the unit the pipeline moves, so no stage schedules per event. */
+export type EventBatch = readonly MarketEvent[];
+
+/** ISO-8601 UTC with a trailing Z; microseconds only when the time has them. */
+export function isoFromUs(timeUs: number): string {
+  const ms = Math.floor(timeUs / 1000);
+  const rest = timeUs - ms * 1000;
+  const iso = new Date(ms).toISOString();
+  if (rest === 0 && ms % 1000 === 0) return iso.slice(0, 19) + "Z";
+  if (rest === 0) return iso;
+  return iso.slice(0, 23) + String(rest).padStart(3, "0") + "Z";
+}
+
+/** Parses an ISO-8601 date or date-time (UTC unless it carries an offset) into epoch µs. */
+export function usFromIso(text: string): number {
+  const withZone = /^\d{4}-\d{2}-\d{2}$/.test(text)
+    ? `${text}T00:00:00Z`
+    : /([zZ]|[+-]\d{2}:?\d{2})$/.test(text)
+    ? text
+    : `${text}Z`;
+  const ms = Date.parse(withZone);
+  if (Number.isNaN(ms)) {
+    throw new RangeError(`Cannot read time "${text}": expected ISO-8601 such as 2017-01-02 or 2017-01-02T18:00:00Z`);
+  }
+  return ms * 1000;
+}
