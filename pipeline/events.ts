@@ -109,7 +109,9 @@ export function usFromIso(text: string): number {
     : `${text}Z`;
   const ms = Date.parse(withZone);
   if (Number.isNaN(ms)) {
-    throw new RangeError(`Cannot read time "${text}": expected ISO-8601 such as 2017-01-02 or 2017-01-02T18:00:00Z`);
+    throw new RangeError(
+      `Cannot read time "${text}": expected ISO-8601 such as 2017-01-02 or 2017-01-02T18:00:00Z`,
+    );
   }
   return ms * 1000;
 }

@@ -1,0 +1,117 @@
+/**
+ * The CSV hot loop shared by every format: splits lines into field bounds and hands
+ * each row to a format's handler, yielding the handler's batch after each block.
+ * It knows nothing of any format and must never decode a line to a string.
+ */
+
+import { lineBlocks } from "./_lines.ts";
+import {
+  type BadLinePolicy,
+  BadLines,
+  type Batch,
+  emptyReport,
+  type ReadReport,
+  type Source,
+} from "./source.ts";
+
+export interface RowHandler {
+  /**
+   * One non-blank line. `bounds[2k]`/`bounds[2k + 1]` delimit field k; `fieldCount` is
+   * the true count even when it exceeds what `bounds` holds.
+   */
+  row(
+    buf: Uint8Array,
+    bounds: Int32Array,
+    fieldCount: number,
+    lineStart: number,
+    lineEnd: number,
+    lineNo: number,
+  ): void;
+  /** The rows accepted since the last call, or null. */
+  flush(): Batch | null;
+  /** True once the handler wants no more rows (past --to). */
+  readonly done: boolean;
+}
+
+const NEWLINE = 10;
+const CR = 13;
+
+export async function* readDelimited(
+  path: string,
+  delimiter: number,
+  maxFields: number,
+  handler: RowHandler,
+  report: ReadReport,
+): AsyncGenerator<Batch> {
+  const bounds = new Int32Array(maxFields * 2);
+  let lineNo = 0;
+  for await (const { buf, start, end } of lineBlocks(path)) {
+    let pos = start;
+    while (pos < end) {
+      let lineEnd = buf.indexOf(NEWLINE, pos);
+      if (lineEnd < 0 || lineEnd > end) lineEnd = end;
+      const next = lineEnd + 1;
+      if (lineEnd > pos && buf[lineEnd - 1] === CR) lineEnd--;
+      lineNo++;
+      if (lineEnd === pos) {
+        report.blankLines++;
+      } else {
+        let fields = 0;
+        let fieldStart = pos;
+        for (let i = pos; i <= lineEnd; i++) {
+          if (i === lineEnd || buf[i] === delimiter) {
+            if (fields < maxFields) {
+              bounds[2 * fields] = fieldStart;
+              bounds[2 * fields + 1] = i;
+            }
+            fields++;
+            fieldStart = i + 1;
+          }
+        }
+        handler.row(buf, bounds, fields, pos, lineEnd, lineNo);
+      }
+      pos = next;
+    }
+    report.linesRead = lineNo;
+    const batch = handler.flush();
+    if (batch !== null && batch.length > 0) yield batch;
+    if (handler.done) return;
+  }
+}
+
+export interface DelimitedSourceSpec {
+  readonly path: string;
+  readonly format: Source["format"];
+  readonly symbol: string;
+  readonly sides: Source["sides"];
+  readonly resolution: Source["resolution"];
+  readonly delimiter: number;
+  readonly maxFields: number;
+  readonly onBadLine: BadLinePolicy;
+  /** A fresh handler for each pass over the file. */
+  readonly rows: (bad: BadLines, report: ReadReport) => RowHandler;
+}
+
+/** A `Source` over a delimited file: each `batches()` call is a fresh pass with a fresh report. */
+export function delimitedSource(spec: DelimitedSourceSpec): Source {
+  const report = emptyReport();
+  return {
+    path: spec.path,
+    format: spec.format,
+    symbol: spec.symbol,
+    sides: spec.sides,
+    resolution: spec.resolution,
+    report,
+    async *batches(): AsyncGenerator<Batch> {
+      Object.assign(report, emptyReport());
+      const bad = new BadLines(spec.path, spec.onBadLine, report);
+      yield* readDelimited(
+        spec.path,
+        spec.delimiter,
+        spec.maxFields,
+        spec.rows(bad, report),
+        report,
+      );
+    },
+  };
+}

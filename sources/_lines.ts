@@ -1,0 +1,87 @@
+/**
+ * Streams a file, plain or gzip (detected by its magic bytes), as blocks of whole lines
+ * without ever holding the file: memory stays at a few chunks whatever the file's size.
+ * A truncated or corrupt gzip becomes a `BadInputError`, never a quietly shorter file.
+ */
+
+import { BadInputError } from "../pipeline/errors.ts";
+
+/** `buf[start, end)` holds whole lines, each ended by "\n" except perhaps the file's last. */
+export interface LineBlock {
+  readonly buf: Uint8Array;
+  readonly start: number;
+  readonly end: number;
+}
+
+const NEWLINE = 10;
+
+async function* rawChunks(path: string): AsyncGenerator<Uint8Array> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (error) {
+    const reason = error instanceof Deno.errors.NotFound
+      ? "file not found"
+      : `cannot open: ${(error as Error).message}`;
+    throw new BadInputError(path, null, reason);
+  }
+  const head = new Uint8Array(2);
+  const headBytes = await file.read(head);
+  await file.seek(0, Deno.SeekMode.Start);
+  if (headBytes === null) {
+    file.close();
+    throw new BadInputError(path, null, "file is empty");
+  }
+  const gzip = headBytes === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  const stream = gzip ? file.readable.pipeThrough(new DecompressionStream("gzip")) : file.readable;
+  try {
+    for await (const chunk of stream) yield chunk;
+  } catch (error) {
+    if (error instanceof BadInputError) throw error;
+    throw new BadInputError(
+      path,
+      null,
+      gzip
+        ? `gzip stream is truncated or corrupt (${
+          (error as Error).message
+        }); no rows after the last complete line were read`
+        : `read failed: ${(error as Error).message}`,
+    );
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+/** Yields blocks of whole lines in file order. */
+export async function* lineBlocks(path: string): AsyncGenerator<LineBlock> {
+  let carry: Uint8Array | null = null;
+  let sawBytes = false;
+  for await (const chunk of rawChunks(path)) {
+    if (chunk.length === 0) continue;
+    sawBytes = true;
+    const last = chunk.lastIndexOf(NEWLINE);
+    if (last < 0) {
+      carry = carry === null ? chunk.slice() : concat(carry, chunk);
+      continue;
+    }
+    let from = 0;
+    if (carry !== null) {
+      const first = chunk.indexOf(NEWLINE);
+      const joined = concat(carry, chunk.subarray(0, first + 1));
+      carry = null;
+      yield { buf: joined, start: 0, end: joined.length };
+      from = first + 1;
+    }
+    if (from <= last) yield { buf: chunk, start: from, end: last + 1 };
+    if (last + 1 < chunk.length) carry = chunk.slice(last + 1);
+  }
+  if (!sawBytes) {
+    throw new BadInputError(path, null, "file is empty (no bytes after decompression)");
+  }
+  if (carry !== null) yield { buf: carry, start: 0, end: carry.length };
+}

@@ -1,0 +1,74 @@
+/**
+ * Opens any supported market-data file as a `Source`: detects the format from the first
+ * line (or takes `format`), and refuses an empty or unrecognised file with a message
+ * that names the formats it knows. Sources are where data enters; they are read-only.
+ */
+
+import { BadInputError } from "../pipeline/errors.ts";
+import { type HistDataOptions, openHistData, sniffHistData } from "./histdata.ts";
+import { lineBlocks } from "./_lines.ts";
+import { type Mt5Options, openMt5, sniffMt5 } from "./mt5.ts";
+import { openOandaTicks, sniffOandaTicks } from "./oanda_ticks.ts";
+import { openQuoteBars, type QuoteBarsOptions, sniffQuoteBars } from "./quote_bars.ts";
+import { type FormatName, FORMATS, type Source } from "./source.ts";
+
+export type * from "./source.ts";
+export type { HistDataClock } from "./histdata.ts";
+export type { ServerTimeRule } from "./mt5.ts";
+
+export interface OpenSourceOptions extends HistDataOptions, Mt5Options, QuoteBarsOptions {
+  readonly format?: FormatName;
+}
+
+const SNIFFERS: ReadonlyArray<readonly [FormatName, (line: string) => boolean]> = [
+  ["histdata", sniffHistData],
+  ["mt5", sniffMt5],
+  ["oanda-ticks", sniffOandaTicks],
+  ["quote-bars", sniffQuoteBars],
+];
+
+const HEAD_LINES = 64;
+
+/** The first lines of a file (decompressed), for detection and timeframe inference. */
+async function headLines(path: string): Promise<string[]> {
+  const decoder = new TextDecoder();
+  let text = "";
+  const blocks = lineBlocks(path);
+  for await (const { buf, start, end } of blocks) {
+    text += decoder.decode(buf.subarray(start, end));
+    if (text.split("\n").length > HEAD_LINES) break;
+  }
+  await blocks.return(undefined);
+  return text.split("\n").slice(0, HEAD_LINES).map((line) => line.replace(/\r$/, "")).filter((l) =>
+    l !== ""
+  );
+}
+
+export function detectFormat(path: string, firstLine: string): FormatName {
+  const found = SNIFFERS.find(([, sniff]) => sniff(firstLine));
+  if (!found) {
+    throw new BadInputError(
+      path,
+      1,
+      `unknown format; expected one of ${FORMATS.join(", ")} (or pass --format)`,
+      firstLine.slice(0, 120),
+    );
+  }
+  return found[0];
+}
+
+export async function openSource(path: string, options: OpenSourceOptions = {}): Promise<Source> {
+  const head = await headLines(path);
+  if (head.length === 0) throw new BadInputError(path, null, "file has no lines");
+  const format = options.format ?? detectFormat(path, head[0]);
+  switch (format) {
+    case "histdata":
+      return openHistData(path, options);
+    case "mt5":
+      return openMt5(path, options);
+    case "oanda-ticks":
+      return openOandaTicks(path, options);
+    case "quote-bars":
+      return openQuoteBars(path, head, options);
+  }
+}
