@@ -13,40 +13,106 @@ const MINUS = 45;
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 const decoder = new TextDecoder();
 
+/** Where the last `scanDecimal` stopped: the delimiter's index, or `end`. */
+let scanStop = 0;
+
 /**
- * A plain decimal ("1291.677", "-3", "0.5"). With at most 15 significant digits the
- * integer mantissa and the power of ten are exact doubles, so one IEEE division is
- * correctly rounded and equals `parseFloat` of the same text (Clinger's fast path).
+ * A plain decimal ("1291.677", "-3", "0.5") from `start` up to `delimiter` or `end`,
+ * NaN when malformed. With at most 15 significant digits the integer mantissa and the
+ * power of ten are exact doubles, so one IEEE division is correctly rounded and equals
+ * `parseFloat` of the same text (Clinger's fast path); longer numbers take `parseFloat`.
  */
-export function parseDecimal(buf: Uint8Array, start: number, end: number): number {
+function scanDecimal(buf: Uint8Array, start: number, end: number, delimiter: number): number {
   let i = start;
   let negative = false;
   if (i < end && buf[i] === MINUS) {
     negative = true;
     i++;
   }
+  const digitsFrom = i;
   let mantissa = 0;
   let digits = 0;
   let scale = -1;
+  let valid = true;
   for (; i < end; i++) {
-    const c = buf[i] - ZERO;
+    const byte = buf[i];
+    if (byte === delimiter) break;
+    const c = byte - ZERO;
     if (c >= 0 && c <= 9) {
       mantissa = mantissa * 10 + c;
       if (mantissa !== 0) digits++;
       if (scale >= 0) scale++;
-    } else if (c === DOT - ZERO && scale < 0) {
+    } else if (byte === DOT && scale < 0) {
       scale = 0;
     } else {
-      return NaN;
+      valid = false;
     }
   }
-  const hasDigits = i > start + (negative ? 1 : 0) + (scale >= 0 ? 1 : 0);
-  if (!hasDigits) return NaN;
+  scanStop = i;
+  if (!valid || i - digitsFrom - (scale >= 0 ? 1 : 0) <= 0) return NaN;
   if (digits > 15 || scale > 15) {
-    return Number.parseFloat(decoder.decode(buf.subarray(start, end)));
+    return Number.parseFloat(decoder.decode(buf.subarray(start, i)));
   }
   const value = scale > 0 ? mantissa / POW10[scale] : mantissa;
   return negative ? -value : value;
+}
+
+/** A whole field `buf[start, end)` as a plain decimal, or NaN. */
+export function parseDecimal(buf: Uint8Array, start: number, end: number): number {
+  return scanDecimal(buf, start, end, -1);
+}
+
+/**
+ * Reads one line's fields left to right in a single pass, so a row costs one walk over
+ * its bytes. A missing or malformed field reads as NaN; `atEnd` says whether the line
+ * had exactly the fields read.
+ */
+export class FieldCursor {
+  private buf: Uint8Array = new Uint8Array(0);
+  private pos = 0;
+  private end = 0;
+  /** Bounds of the field last passed by `skip()`. */
+  fieldStart = 0;
+  fieldEnd = 0;
+
+  constructor(private readonly delimiter: number) {}
+
+  reset(buf: Uint8Array, start: number, end: number): void {
+    this.buf = buf;
+    this.pos = start;
+    this.end = end;
+  }
+
+  /** True once every field of the line has been read. */
+  get atEnd(): boolean {
+    return this.pos > this.end;
+  }
+
+  /** Passes over the next field, recording its bounds; false when there is none. */
+  skip(): boolean {
+    if (this.pos > this.end) return false;
+    const buf = this.buf;
+    let i = this.pos;
+    while (i < this.end && buf[i] !== this.delimiter) i++;
+    this.fieldStart = this.pos;
+    this.fieldEnd = i;
+    this.pos = i + 1;
+    return true;
+  }
+
+  decimal(): number {
+    if (this.pos > this.end) return NaN;
+    const value = scanDecimal(this.buf, this.pos, this.end, this.delimiter);
+    this.pos = scanStop + 1;
+    return value;
+  }
+
+  /** How many fields the line has, for error messages. */
+  countFields(start: number): number {
+    let fields = 1;
+    for (let i = start; i < this.end; i++) if (this.buf[i] === this.delimiter) fields++;
+    return fields;
+  }
 }
 
 /** An unsigned integer of exactly `width` digits at `at`, or NaN. */

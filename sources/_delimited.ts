@@ -1,6 +1,7 @@
 /**
- * The CSV hot loop shared by every format: splits lines into field bounds and hands
- * each row to a format's handler, yielding the handler's batch after each block.
+ * The CSV hot loop shared by every format: finds lines and hands each to a format's
+ * handler, which reads its fields in one pass with a `FieldCursor`; yields the
+ * handler's batch after each block.
  * It knows nothing of any format and must never decode a line to a string.
  */
 
@@ -15,18 +16,8 @@ import {
 } from "./source.ts";
 
 export interface RowHandler {
-  /**
-   * One non-blank line. `bounds[2k]`/`bounds[2k + 1]` delimit field k; `fieldCount` is
-   * the true count even when it exceeds what `bounds` holds.
-   */
-  row(
-    buf: Uint8Array,
-    bounds: Int32Array,
-    fieldCount: number,
-    lineStart: number,
-    lineEnd: number,
-    lineNo: number,
-  ): void;
+  /** One non-blank line, `buf[lineStart, lineEnd)` without its line end. */
+  row(buf: Uint8Array, lineStart: number, lineEnd: number, lineNo: number): void;
   /** The rows accepted since the last call, or null. */
   flush(): Batch | null;
   /** True once the handler wants no more rows (past --to). */
@@ -38,12 +29,9 @@ const CR = 13;
 
 export async function* readDelimited(
   path: string,
-  delimiter: number,
-  maxFields: number,
   handler: RowHandler,
   report: ReadReport,
 ): AsyncGenerator<Batch> {
-  const bounds = new Int32Array(maxFields * 2);
   let lineNo = 0;
   for await (const { buf, start, end } of lineBlocks(path)) {
     let pos = start;
@@ -53,23 +41,8 @@ export async function* readDelimited(
       const next = lineEnd + 1;
       if (lineEnd > pos && buf[lineEnd - 1] === CR) lineEnd--;
       lineNo++;
-      if (lineEnd === pos) {
-        report.blankLines++;
-      } else {
-        let fields = 0;
-        let fieldStart = pos;
-        for (let i = pos; i <= lineEnd; i++) {
-          if (i === lineEnd || buf[i] === delimiter) {
-            if (fields < maxFields) {
-              bounds[2 * fields] = fieldStart;
-              bounds[2 * fields + 1] = i;
-            }
-            fields++;
-            fieldStart = i + 1;
-          }
-        }
-        handler.row(buf, bounds, fields, pos, lineEnd, lineNo);
-      }
+      if (lineEnd === pos) report.blankLines++;
+      else handler.row(buf, pos, lineEnd, lineNo);
       pos = next;
     }
     report.linesRead = lineNo;
@@ -85,8 +58,6 @@ export interface DelimitedSourceSpec {
   readonly symbol: string;
   readonly sides: Source["sides"];
   readonly resolution: Source["resolution"];
-  readonly delimiter: number;
-  readonly maxFields: number;
   readonly onBadLine: BadLinePolicy;
   /** A fresh handler for each pass over the file. */
   readonly rows: (bad: BadLines, report: ReadReport) => RowHandler;
@@ -105,13 +76,7 @@ export function delimitedSource(spec: DelimitedSourceSpec): Source {
     async *batches(): AsyncGenerator<Batch> {
       Object.assign(report, emptyReport());
       const bad = new BadLines(spec.path, spec.onBadLine, report);
-      yield* readDelimited(
-        spec.path,
-        spec.delimiter,
-        spec.maxFields,
-        spec.rows(bad, report),
-        report,
-      );
+      yield* readDelimited(spec.path, spec.rows(bad, report), report);
     },
   };
 }

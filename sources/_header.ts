@@ -7,12 +7,10 @@ import { BadInputError } from "../pipeline/errors.ts";
 
 const decoder = new TextDecoder();
 
-export function headerFields(buf: Uint8Array, bounds: Int32Array, fields: number): string[] {
-  const names: string[] = [];
-  for (let k = 0; k < Math.min(fields, bounds.length / 2); k++) {
-    names.push(decoder.decode(buf.subarray(bounds[2 * k], bounds[2 * k + 1])).trim().toLowerCase());
-  }
-  return names;
+export function headerFields(buf: Uint8Array, lineStart: number, lineEnd: number): string[] {
+  return decoder.decode(buf.subarray(lineStart, lineEnd)).split(",").map((name) =>
+    name.trim().toLowerCase()
+  );
 }
 
 /** Throws unless the header is exactly `expected`. */

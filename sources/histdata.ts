@@ -8,7 +8,7 @@
 import { US_PER_DAY, US_PER_HOUR, US_PER_MINUTE } from "../pipeline/events.ts";
 import { isEuDst, isUsDst, nyLocalToUtc, wallClockToUtc } from "../pipeline/tz.ts";
 import { BarAcceptor } from "./_accept.ts";
-import { civilToUs, excerpt, parseDecimal, parseDigits } from "./_bytes.ts";
+import { civilToUs, excerpt, FieldCursor, parseDigits } from "./_bytes.ts";
 import { delimitedSource, type RowHandler } from "./_delimited.ts";
 import {
   type BadLines,
@@ -54,6 +54,12 @@ class HistDataRows implements RowHandler {
   /** The last rows accepted (time, open, high, low, close), to recognise the repeated hour. */
   private readonly recent = new Float64Array(RING * 5);
   private recentCount = 0;
+  private readonly fields = new FieldCursor(SEMICOLON);
+  private dateKey = NaN;
+  private year = 0;
+  private dateUs = NaN;
+  private hourKey = NaN;
+  private hourOffsetUs = 0;
 
   constructor(
     private readonly bad: BadLines,
@@ -69,38 +75,25 @@ class HistDataRows implements RowHandler {
     return this.acceptor.done;
   }
 
-  row(
-    buf: Uint8Array,
-    b: Int32Array,
-    fields: number,
-    ls: number,
-    le: number,
-    lineNo: number,
-  ): void {
-    if (fields !== 6) {
+  row(buf: Uint8Array, ls: number, le: number, lineNo: number): void {
+    const f = this.fields;
+    f.reset(buf, ls, le);
+    f.skip();
+    const openUs = f.fieldEnd - f.fieldStart === 15 && buf[f.fieldStart + 8] === 32
+      ? this.openTime(buf, f.fieldStart)
+      : NaN;
+    const o = f.decimal();
+    const h = f.decimal();
+    const l = f.decimal();
+    const c = f.decimal();
+    if (!(f.skip() && f.atEnd)) {
+      const found = f.countFields(ls);
       return this.bad.record(
         lineNo,
-        `expected 6 ';'-separated fields, found ${fields}`,
+        `expected 6 ';'-separated fields, found ${found}`,
         excerpt(buf, ls, le),
       );
     }
-    const t = b[0];
-    const year = parseDigits(buf, t, 4);
-    const local = b[1] - t === 15 && buf[t + 8] === 32
-      ? civilToUs(
-        year,
-        parseDigits(buf, t + 4, 2),
-        parseDigits(buf, t + 6, 2),
-        parseDigits(buf, t + 9, 2),
-        parseDigits(buf, t + 11, 2),
-        parseDigits(buf, t + 13, 2),
-      )
-      : NaN;
-    const openUs = Number.isNaN(local) ? NaN : histDataToUtc(local, year, this.clock);
-    const o = parseDecimal(buf, b[2], b[3]);
-    const h = parseDecimal(buf, b[4], b[5]);
-    const l = parseDecimal(buf, b[6], b[7]);
-    const c = parseDecimal(buf, b[8], b[9]);
     if (openUs <= this.acceptor.lastAcceptedUs && this.isRepeatedFallBackRow(openUs, o, h, l, c)) {
       this.report.duplicatesDropped++;
       return;
@@ -124,6 +117,27 @@ class HistDataRows implements RowHandler {
       NaN,
     );
     if (accepted) this.remember(openUs, o, h, l, c);
+  }
+
+  /** UTC open time of `YYYYMMDD HHMMSS` at `t`, caching the day and the hour's offset. */
+  private openTime(buf: Uint8Array, t: number): number {
+    const date = parseDigits(buf, t, 8);
+    if (date !== this.dateKey) {
+      this.dateKey = date;
+      this.year = Math.floor(date / 10000);
+      this.dateUs = civilToUs(this.year, Math.floor(date / 100) % 100, date % 100, 0, 0, 0);
+    }
+    const hour = parseDigits(buf, t + 9, 2);
+    const minute = parseDigits(buf, t + 11, 2);
+    const second = parseDigits(buf, t + 13, 2);
+    if (!(hour < 24 && minute < 60 && second < 60)) return NaN;
+    const hourUs = this.dateUs + hour * US_PER_HOUR;
+    if (hourUs !== this.hourKey) {
+      // Offsets change only on the hour, so one conversion serves the whole local hour.
+      this.hourKey = hourUs;
+      this.hourOffsetUs = histDataToUtc(hourUs, this.year, this.clock) - hourUs;
+    }
+    return hourUs + minute * US_PER_MINUTE + second * 1_000_000 + this.hourOffsetUs;
   }
 
   private remember(t: number, o: number, h: number, l: number, c: number): void {
@@ -161,8 +175,6 @@ export function openHistData(path: string, options: HistDataOptions = {}): Sourc
     symbol: options.symbol ?? "XAUUSD",
     sides: "bid",
     resolution: "M1",
-    delimiter: SEMICOLON,
-    maxFields: 6,
     onBadLine: options.onBadLine ?? "fail",
     rows: (bad, report) =>
       new HistDataRows(bad, report, clock, options.fromUs ?? -Infinity, options.toUs ?? Infinity),

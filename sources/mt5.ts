@@ -7,7 +7,7 @@
 import { US_PER_HOUR, US_PER_MINUTE } from "../pipeline/events.ts";
 import { isUsDst, wallClockToUtc } from "../pipeline/tz.ts";
 import { BarAcceptor } from "./_accept.ts";
-import { excerpt, parseDecimal, parseIsoUs } from "./_bytes.ts";
+import { excerpt, FieldCursor, parseIsoUs } from "./_bytes.ts";
 import { delimitedSource, type RowHandler } from "./_delimited.ts";
 import { expectHeader, headerFields } from "./_header.ts";
 import {
@@ -59,6 +59,7 @@ export function serverTimeToUtc(localUs: number, rule: ServerTimeRule): number {
 class Mt5Rows implements RowHandler {
   private readonly builder = new BarColumnsBuilder("M1", "bid-spread", true);
   private readonly acceptor: BarAcceptor;
+  private readonly fields = new FieldCursor(COMMA);
 
   constructor(
     private readonly path: string,
@@ -76,25 +77,27 @@ class Mt5Rows implements RowHandler {
     return this.acceptor.done;
   }
 
-  row(
-    buf: Uint8Array,
-    b: Int32Array,
-    fields: number,
-    ls: number,
-    le: number,
-    lineNo: number,
-  ): void {
-    if (lineNo === 1) return expectHeader(this.path, headerFields(buf, b, fields), MT5_HEADER);
-    if (fields !== 8) {
+  row(buf: Uint8Array, ls: number, le: number, lineNo: number): void {
+    if (lineNo === 1) return expectHeader(this.path, headerFields(buf, ls, le), MT5_HEADER);
+    const f = this.fields;
+    f.reset(buf, ls, le);
+    f.skip();
+    const local = parseIsoUs(buf, f.fieldStart, f.fieldEnd, false);
+    const openUs = Number.isNaN(local) ? NaN : serverTimeToUtc(local, this.rule);
+    const o = f.decimal();
+    const h = f.decimal();
+    const l = f.decimal();
+    const c = f.decimal();
+    const volume = f.decimal();
+    const spread = f.decimal() * this.point;
+    if (!(f.skip() && f.atEnd)) {
+      const found = f.countFields(ls);
       return this.bad.record(
         lineNo,
-        `expected 8 ','-separated fields, found ${fields}`,
+        `expected 8 ','-separated fields, found ${found}`,
         excerpt(buf, ls, le),
       );
     }
-    const local = parseIsoUs(buf, b[0], b[1], false);
-    const openUs = Number.isNaN(local) ? NaN : serverTimeToUtc(local, this.rule);
-    const points = parseDecimal(buf, b[12], b[13]);
     this.acceptor.accept(
       lineNo,
       buf,
@@ -102,16 +105,16 @@ class Mt5Rows implements RowHandler {
       le,
       openUs,
       openUs + US_PER_MINUTE,
-      parseDecimal(buf, b[2], b[3]),
-      parseDecimal(buf, b[4], b[5]),
-      parseDecimal(buf, b[6], b[7]),
-      parseDecimal(buf, b[8], b[9]),
+      o,
+      h,
+      l,
+      c,
       NaN,
       NaN,
       NaN,
       NaN,
-      points * this.point,
-      parseDecimal(buf, b[10], b[11]),
+      spread,
+      volume,
     );
   }
 
@@ -129,8 +132,6 @@ export function openMt5(path: string, options: Mt5Options = {}): Source {
     symbol: options.symbol ?? "XAUUSD",
     sides: "bid-spread",
     resolution: "M1",
-    delimiter: COMMA,
-    maxFields: 8,
     onBadLine: options.onBadLine ?? "fail",
     rows: (bad, report) =>
       new Mt5Rows(

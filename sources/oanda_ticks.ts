@@ -4,7 +4,7 @@
  */
 
 import { TickAcceptor } from "./_accept.ts";
-import { excerpt, parseDecimal, parseIsoUs } from "./_bytes.ts";
+import { excerpt, FieldCursor, parseIsoUs } from "./_bytes.ts";
 import { delimitedSource, type RowHandler } from "./_delimited.ts";
 import { expectHeader, headerFields } from "./_header.ts";
 import {
@@ -26,6 +26,7 @@ export function sniffOandaTicks(firstLine: string): boolean {
 class TickRows implements RowHandler {
   private readonly builder = new TickColumnsBuilder();
   private readonly acceptor: TickAcceptor;
+  private readonly fields = new FieldCursor(COMMA);
 
   constructor(
     private readonly path: string,
@@ -41,31 +42,23 @@ class TickRows implements RowHandler {
     return this.acceptor.done;
   }
 
-  row(
-    buf: Uint8Array,
-    b: Int32Array,
-    fields: number,
-    ls: number,
-    le: number,
-    lineNo: number,
-  ): void {
-    if (lineNo === 1) return expectHeader(this.path, headerFields(buf, b, fields), TICK_HEADER);
-    if (fields !== 3) {
+  row(buf: Uint8Array, ls: number, le: number, lineNo: number): void {
+    if (lineNo === 1) return expectHeader(this.path, headerFields(buf, ls, le), TICK_HEADER);
+    const f = this.fields;
+    f.reset(buf, ls, le);
+    f.skip();
+    const timeUs = parseIsoUs(buf, f.fieldStart, f.fieldEnd, true);
+    const bid = f.decimal();
+    const ask = f.decimal();
+    if (!f.atEnd) {
+      const found = f.countFields(ls);
       return this.bad.record(
         lineNo,
-        `expected 3 ','-separated fields, found ${fields}`,
+        `expected 3 ','-separated fields, found ${found}`,
         excerpt(buf, ls, le),
       );
     }
-    this.acceptor.accept(
-      lineNo,
-      buf,
-      ls,
-      le,
-      parseIsoUs(buf, b[0], b[1], true),
-      parseDecimal(buf, b[2], b[3]),
-      parseDecimal(buf, b[4], b[5]),
-    );
+    this.acceptor.accept(lineNo, buf, ls, le, timeUs, bid, ask);
   }
 
   flush(): Batch | null {
@@ -80,8 +73,6 @@ export function openOandaTicks(path: string, options: SourceOptions = {}): Sourc
     symbol: options.symbol ?? "XAUUSD",
     sides: "bid-ask",
     resolution: "tick",
-    delimiter: COMMA,
-    maxFields: 3,
     onBadLine: options.onBadLine ?? "fail",
     rows: (bad, report) =>
       new TickRows(path, bad, report, options.fromUs ?? -Infinity, options.toUs ?? Infinity),

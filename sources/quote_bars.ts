@@ -8,7 +8,7 @@
 import { isTimeframe, type Timeframe, TIMEFRAME_US, TIMEFRAMES } from "../pipeline/events.ts";
 import { BadInputError } from "../pipeline/errors.ts";
 import { BarAcceptor } from "./_accept.ts";
-import { excerpt, parseDecimal, parseIsoUs } from "./_bytes.ts";
+import { excerpt, FieldCursor, parseIsoUs } from "./_bytes.ts";
 import { delimitedSource, type RowHandler } from "./_delimited.ts";
 import { expectHeader, headerFields } from "./_header.ts";
 import {
@@ -93,6 +93,8 @@ class QuoteBarRows implements RowHandler {
   private readonly builder: BarColumnsBuilder;
   private readonly acceptor: BarAcceptor;
   private readonly stepUs: number;
+  private readonly fields = new FieldCursor(COMMA);
+  private readonly values: Float64Array;
 
   constructor(
     private readonly path: string,
@@ -106,35 +108,33 @@ class QuoteBarRows implements RowHandler {
     this.builder = new BarColumnsBuilder(timeframe, layout.sides, layout.hasVolume);
     this.acceptor = new BarAcceptor(this.builder, bad, report, fromUs, toUs);
     this.stepUs = TIMEFRAME_US[timeframe];
+    this.values = new Float64Array(layout.columns.length);
   }
 
   get done(): boolean {
     return this.acceptor.done;
   }
 
-  row(
-    buf: Uint8Array,
-    b: Int32Array,
-    fields: number,
-    ls: number,
-    le: number,
-    lineNo: number,
-  ): void {
+  row(buf: Uint8Array, ls: number, le: number, lineNo: number): void {
     const n = this.layout.columns.length;
     if (lineNo === 1) {
-      return expectHeader(this.path, headerFields(buf, b, fields), this.layout.columns);
+      return expectHeader(this.path, headerFields(buf, ls, le), this.layout.columns);
     }
-    if (fields !== n) {
+    const f = this.fields;
+    f.reset(buf, ls, le);
+    f.skip();
+    const openUs = parseIsoUs(buf, f.fieldStart, f.fieldEnd, true);
+    const v = this.values;
+    for (let k = 1; k < n; k++) v[k] = f.decimal();
+    if (!f.atEnd) {
+      const found = f.countFields(ls);
       return this.bad.record(
         lineNo,
-        `expected ${n} ','-separated fields, found ${fields}`,
+        `expected ${n} ','-separated fields, found ${found}`,
         excerpt(buf, ls, le),
       );
     }
-    const openUs = parseIsoUs(buf, b[0], b[1], true);
-    const f = (k: number) => parseDecimal(buf, b[2 * k], b[2 * k + 1]);
     const ask = this.layout.sides === "bid-ask";
-    const extra = ask ? 9 : 5;
     this.acceptor.accept(
       lineNo,
       buf,
@@ -142,16 +142,16 @@ class QuoteBarRows implements RowHandler {
       le,
       openUs,
       openUs + this.stepUs,
-      f(1),
-      f(2),
-      f(3),
-      f(4),
-      ask ? f(5) : NaN,
-      ask ? f(6) : NaN,
-      ask ? f(7) : NaN,
-      ask ? f(8) : NaN,
-      this.layout.sides === "bid-spread" ? f(extra) : NaN,
-      this.layout.hasVolume ? f(n - 1) : NaN,
+      v[1],
+      v[2],
+      v[3],
+      v[4],
+      ask ? v[5] : NaN,
+      ask ? v[6] : NaN,
+      ask ? v[7] : NaN,
+      ask ? v[8] : NaN,
+      this.layout.sides === "bid-spread" ? v[5] : NaN,
+      this.layout.hasVolume ? v[n - 1] : NaN,
     );
   }
 
@@ -173,8 +173,6 @@ export function openQuoteBars(
     symbol: options.symbol ?? "XAUUSD",
     sides: layout.sides,
     resolution: timeframe,
-    delimiter: COMMA,
-    maxFields: layout.columns.length,
     onBadLine: options.onBadLine ?? "fail",
     rows: (bad, report) =>
       new QuoteBarRows(

@@ -214,10 +214,10 @@ export class BarColumnsBuilder {
     if (this.volume) this.volume[i] = volume;
   }
 
-  /** The bars so far as a batch (views, not copies); the builder starts a fresh set. */
+  /** The bars so far as a batch of their own; the builder's arrays are reused. */
   take(): BarBatch {
     const n = this.length;
-    const view = (c: Float64Array) => c.subarray(0, n);
+    const view = (c: Float64Array) => c.slice(0, n);
     const batch: BarBatch = {
       kind: "bars",
       timeframe: this.timeframe,
@@ -236,7 +236,6 @@ export class BarColumnsBuilder {
       volume: this.volume && view(this.volume),
     };
     this.length = 0;
-    this.allocate();
     return batch;
   }
 }
@@ -277,14 +276,11 @@ export class TickColumnsBuilder {
     const batch: TickBatch = {
       kind: "ticks",
       length: n,
-      timeUs: this.timeUs.subarray(0, n),
-      bid: this.bid.subarray(0, n),
-      ask: this.ask.subarray(0, n),
+      timeUs: this.timeUs.slice(0, n),
+      bid: this.bid.slice(0, n),
+      ask: this.ask.slice(0, n),
     };
     this.length = 0;
-    this.timeUs = new Float64Array(this.capacity);
-    this.bid = new Float64Array(this.capacity);
-    this.ask = new Float64Array(this.capacity);
     return batch;
   }
 }
