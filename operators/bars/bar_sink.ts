@@ -1,0 +1,23 @@
+/**
+ * Where the bar operators write the bars they complete: a `BarColumnsBuilder` for files
+ * and typed-array batches, an event list for the Rx spine. One call per bar with plain
+ * numbers, so the operators allocate nothing per bar. A sink never receives a forming bar.
+ */
+
+/** Receives one completed bar; NaN stands for a column the data does not have. */
+export interface BarSink {
+  push(
+    openUs: number,
+    closeUs: number,
+    bidOpen: number,
+    bidHigh: number,
+    bidLow: number,
+    bidClose: number,
+    askOpen: number,
+    askHigh: number,
+    askLow: number,
+    askClose: number,
+    spread: number,
+    volume: number,
+  ): void;
+}

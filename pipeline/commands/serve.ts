@@ -1,0 +1,106 @@
+/**
+ * `serve`: the main job. Starts the control plane on 127.0.0.1 and the pipeline on the
+ * embedded defaults (SQLite journal), optionally fed by a replayed file through the live
+ * path. It must never bind beyond loopback unless told to, and shuts down gracefully:
+ * on SIGINT/SIGTERM the pipeline stops and the journal is flushed before exit.
+ */
+
+import { dirname } from "node:path";
+import { z } from "zod";
+import { ticksToBars } from "../../operators/bars/mod.ts";
+import { journalSink, openJournal } from "../../sinks/journal.ts";
+import { openSource } from "../../sources/mod.ts";
+import { runPipeline, type Stage } from "../build.ts";
+import { createControlApp } from "../control/app.ts";
+import { createHealthRegistry } from "../health.ts";
+import { replay$ } from "../replay.ts";
+import { VERSION } from "../version.ts";
+import {
+  parseFlags,
+  SOURCE_FLAGS,
+  sourceOptions,
+  sourceSchema,
+  UsageError,
+  validate,
+} from "./args.ts";
+
+export const SERVE_USAGE =
+  `deno task serve [--replay FILE [--speed N] [source flags]] [--host 127.0.0.1] [--port 8787] [--db data/journal.sqlite]
+  --replay FILE  feed a market-data file through the live path (any format \`bars\` reads)
+  --speed N      replay at N x real time (default: as fast as possible)
+  --host H       address to bind (default 127.0.0.1; anything else exposes the control plane)
+  --port P       port (default 8787; 0 picks a free one)
+  --db FILE      SQLite journal (default data/journal.sqlite)`;
+
+const schema = sourceSchema.extend({
+  data: z.string().min(1).optional(),
+  speed: z.coerce.number().positive().optional(),
+  host: z.string().min(1).default("127.0.0.1"),
+  port: z.coerce.number().int().min(0).max(65535).default(8787),
+  db: z.string().min(1).default("data/journal.sqlite"),
+});
+
+export async function serve(argv: string[]): Promise<void> {
+  const { replay, ...rest } = parseFlags(argv, {
+    ...SOURCE_FLAGS,
+    replay: { type: "string" },
+    speed: { type: "string" },
+    host: { type: "string" },
+    port: { type: "string" },
+    db: { type: "string" },
+  });
+  const flags = validate(schema, { ...rest, data: replay });
+  if (flags.speed !== undefined && flags.data === undefined) {
+    throw new UsageError("--speed needs --replay FILE");
+  }
+
+  const health = createHealthRegistry();
+  await Deno.mkdir(dirname(flags.db), { recursive: true });
+  const journal = openJournal(flags.db);
+  const app = createControlApp({ health, version: VERSION });
+  const server = Deno.serve({
+    hostname: flags.host,
+    port: flags.port,
+    onListen: ({ hostname, port }) => {
+      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+      console.log(
+        `ai-gold-scalper ${VERSION} listening on http://${host}:${port}/ (health: /health)`,
+      );
+      console.log(`journal: ${flags.db}`);
+    },
+  }, app.fetch);
+
+  let stopPipeline = async () => {};
+  if (flags.data === undefined) {
+    health.register("feed").report("idle", "no source: start with --replay FILE to replay a file");
+  } else {
+    const source = await openSource(flags.data, sourceOptions({ ...flags, data: flags.data }));
+    const stages: Stage[] = source.resolution === "tick"
+      ? [{ name: "ticks-to-m1", operator: ticksToBars(source.symbol, { flushOnComplete: true }) }]
+      : [];
+    const run = runPipeline({
+      sourceName: "feed",
+      source$: replay$(source, { speed: flags.speed }),
+      stages,
+      sinks: [journalSink(journal)],
+      health,
+    });
+    stopPipeline = run.stop;
+    run.done.then(
+      () => console.log(`replay finished: ${source.report.rowsEmitted} rows from ${source.path}`),
+      (error) => console.error(`replay failed: ${(error as Error).message}`),
+    );
+  }
+
+  const shutdown = async (signal: string) => {
+    console.log(`${signal}: stopping the pipeline and flushing the journal`);
+    await stopPipeline();
+    journal.close();
+    await server.shutdown();
+    Deno.exit(0);
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => void shutdown(signal));
+  }
+  await server.finished;
+}

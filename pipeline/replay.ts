@@ -1,0 +1,115 @@
+/**
+ * Turns a file `Source` into the pipeline's event stream: batches of plain events in
+ * time order, as fast as the consumer takes them or paced at `speed` x real time.
+ *
+ * Replay never schedules per event: it emits whole batches synchronously, and paced
+ * replay sleeps between groups of events that fall due together. Events are emitted
+ * at their event time (a bar at its close), so replay can never show a bar early.
+ */
+
+import { Observable } from "rxjs";
+import type { Batch, Source } from "../sources/source.ts";
+import { EVENT_VERSION, type EventBatch, type MarketEvent } from "./events.ts";
+
+export interface ReplayOptions {
+  /** Event time per wall-clock time; absent or Infinity means as fast as possible. */
+  readonly speed?: number;
+  /** Smallest wall-clock wait in paced mode; events due within it are emitted together. */
+  readonly tickMs?: number;
+}
+
+/** Plain events for one source batch. */
+export function eventsOf(batch: Batch, symbol: string): MarketEvent[] {
+  const events: MarketEvent[] = new Array(batch.length);
+  if (batch.kind === "ticks") {
+    for (let i = 0; i < batch.length; i++) {
+      events[i] = {
+        v: EVENT_VERSION,
+        kind: "tick",
+        symbol,
+        timeUs: batch.timeUs[i],
+        bid: batch.bid[i],
+        ask: batch.ask[i],
+      };
+    }
+    return events;
+  }
+  const { askOpen, askHigh, askLow, askClose, spread, volume } = batch;
+  for (let i = 0; i < batch.length; i++) {
+    events[i] = {
+      v: EVENT_VERSION,
+      kind: "bar",
+      symbol,
+      timeframe: batch.timeframe,
+      openUs: batch.openUs[i],
+      closeUs: batch.closeUs[i],
+      bid: {
+        open: batch.bidOpen[i],
+        high: batch.bidHigh[i],
+        low: batch.bidLow[i],
+        close: batch.bidClose[i],
+      },
+      ask: askOpen && askHigh && askLow && askClose
+        ? { open: askOpen[i], high: askHigh[i], low: askLow[i], close: askClose[i] }
+        : null,
+      spread: spread ? spread[i] : null,
+      volume: volume ? volume[i] : 0,
+    };
+  }
+  return events;
+}
+
+/** The time at which an event becomes known: a bar at its close, a tick at its time. */
+export function eventTimeUs(event: MarketEvent): number {
+  switch (event.kind) {
+    case "tick":
+      return event.timeUs;
+    case "bar":
+      return event.closeUs;
+    case "gap":
+      return event.toUs;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The source as an Observable of event batches; unsubscribing stops the read. */
+export function replay$(source: Source, options: ReplayOptions = {}): Observable<EventBatch> {
+  const speed = options.speed ?? Infinity;
+  if (!(speed > 0)) throw new RangeError(`Replay speed must be positive, got ${speed}`);
+  const tickMs = options.tickMs ?? 20;
+  return new Observable<EventBatch>((subscriber) => {
+    let stopped = false;
+    (async () => {
+      let startWallMs = NaN;
+      let startEventUs = NaN;
+      for await (const batch of source.batches()) {
+        if (stopped) return;
+        const events = eventsOf(batch, source.symbol);
+        if (speed === Infinity) {
+          subscriber.next(events);
+          continue;
+        }
+        let from = 0;
+        while (from < events.length && !stopped) {
+          const due = eventTimeUs(events[from]);
+          if (Number.isNaN(startWallMs)) {
+            startWallMs = performance.now();
+            startEventUs = due;
+          }
+          const waitMs = startWallMs + (due - startEventUs) / 1000 / speed - performance.now();
+          if (waitMs > 0) await sleep(Math.max(waitMs, tickMs));
+          const nowEventUs = startEventUs + (performance.now() - startWallMs) * 1000 * speed;
+          let to = from + 1;
+          while (to < events.length && eventTimeUs(events[to]) <= nowEventUs) to++;
+          if (!stopped) subscriber.next(events.slice(from, to));
+          from = to;
+        }
+      }
+      if (!stopped) subscriber.complete();
+    })().catch((error) => subscriber.error(error));
+    return () => {
+      stopped = true;
+    };
+  });
+}
