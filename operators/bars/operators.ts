@@ -5,9 +5,10 @@
  * and maps batch to batch: no per-event scheduling.
  *
  * Every operator passes each input event through unchanged and inserts what it derives
- * where it became known: a derived bar or gap goes just before the input event whose
- * start is at or after its end (the tick or bar that revealed it), else just after the
- * event that completed it. So batches stay in time order.
+ * where it became known: just before the input event that revealed it (the tick of a
+ * later minute, the bar of a later bucket, the bar after a hole), or just after the bar
+ * that completed it (the last M1 of an hour). So a bar always follows everything it is
+ * built from and precedes every input after its close.
  * A stage must never emit a forming bar except on completion with `flushOnComplete`
  * (replay and the CLI set it; live leaves it off), and never fill a gap.
  */

@@ -49,8 +49,9 @@ export function realDataTest(name: string, path: string, fn: () => Promise<void>
 /** The rows of a text file, streamed (gunzipped when the name ends in .gz). */
 async function* lines(path: string): AsyncGenerator<string> {
   const file = await Deno.open(path);
-  let bytes: ReadableStream<Uint8Array> = file.readable;
-  if (path.endsWith(".gz")) bytes = bytes.pipeThrough(new DecompressionStream("gzip"));
+  const bytes = path.endsWith(".gz")
+    ? file.readable.pipeThrough(new DecompressionStream("gzip"))
+    : file.readable;
   let rest = "";
   for await (const chunk of bytes.pipeThrough(new TextDecoderStream())) {
     const parts = (rest + chunk).split("\n");
@@ -145,7 +146,7 @@ export function barAt(bars: PriceBarArrays, i: number): PriceBar {
   return { open: bars.open[i], high: bars.high[i], low: bars.low[i], close: bars.close[i] };
 }
 
-/** Copies the first `n` bars, to run an indicator on a shorter series. */
+/** A view of the first `n` bars, to run an indicator on a shorter series. */
 export function firstBars(bars: PriceBarArrays, n: number): PriceBarArrays {
   return {
     length: Math.min(n, bars.length),

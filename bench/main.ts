@@ -1,0 +1,162 @@
+/**
+ * `deno task bench`: throughput of the hot paths on the real files in ../shared/data,
+ * each beside a bare byte scan of the same file (read, decompress, count newlines) run
+ * in the same process, which is the ceiling on this machine. Prints a table and, with
+ * `--json FILE`, writes the figures. Heavy by design: never part of the test suite.
+ */
+
+import { parseArgs } from "node:util";
+import { aggregateTicks, resampleBatch, Resampler, TickToBar } from "../operators/bars/mod.ts";
+import { lineBlocks } from "../sources/_lines.ts";
+import { openSource } from "../sources/mod.ts";
+import { type BarBatch, BarColumnsBuilder, type Batch, type TickBatch } from "../sources/source.ts";
+
+const DATA = new URL("../../shared/data/", import.meta.url).pathname;
+const HISTDATA_2017 = `${DATA}xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2017.csv.gz`;
+const TICKS = `${DATA}xauusd_ticks_oanda/XAUUSD_OANDA_ticks_20140501-20140515.csv.gz`;
+const REPEATS = 5;
+
+interface Row {
+  readonly name: string;
+  readonly rows: number;
+  readonly rowsPerSecond: number;
+  readonly ratioToByteScan: number | null;
+  readonly peakRssMiB: number;
+  readonly note?: string;
+}
+
+const mib = (bytes: number) => Math.round(bytes / 1048576);
+
+/** Best of `REPEATS` wall-clock runs, in seconds (the least disturbed by the other core's load). */
+async function best(
+  run: () => Promise<number> | number,
+): Promise<{ seconds: number; rows: number }> {
+  let seconds = Infinity;
+  let rows = 0;
+  for (let i = 0; i < REPEATS; i++) {
+    const t0 = performance.now();
+    rows = await run();
+    seconds = Math.min(seconds, (performance.now() - t0) / 1000);
+  }
+  return { seconds, rows };
+}
+
+async function byteScan(path: string): Promise<number> {
+  let lines = 0;
+  for await (const { buf, start, end } of lineBlocks(path)) {
+    for (let i = start; i < end; i++) if (buf[i] === 10) lines++;
+  }
+  return lines;
+}
+
+async function readAll(path: string, onBatch?: (batch: Batch) => void): Promise<number> {
+  const source = await openSource(path);
+  let rows = 0;
+  for await (const batch of source.batches()) {
+    rows += batch.length;
+    onBatch?.(batch);
+  }
+  return rows;
+}
+
+async function collect<T extends Batch>(path: string): Promise<T[]> {
+  const batches: T[] = [];
+  await readAll(path, (batch) => batches.push(batch as T));
+  return batches;
+}
+
+async function parseRow(name: string, path: string): Promise<Row> {
+  const scan = await best(() => byteScan(path));
+  let peak = 0;
+  const rssAt: number[] = [];
+  const parse = await best(() =>
+    readAll(path, () => {
+      const rss = Deno.memoryUsage().rss;
+      peak = Math.max(peak, rss);
+      rssAt.push(rss);
+    })
+  );
+  const quarter = rssAt.slice(Math.floor(rssAt.length / 4), Math.floor(rssAt.length / 2));
+  const last = rssAt.slice(Math.floor((3 * rssAt.length) / 4));
+  const growth = mib(Math.max(...last) - Math.max(...quarter));
+  return {
+    name,
+    rows: parse.rows,
+    rowsPerSecond: parse.rows / parse.seconds,
+    ratioToByteScan: scan.seconds / parse.seconds,
+    peakRssMiB: mib(peak),
+    note: `byte scan ${
+      (scan.rows / scan.seconds / 1e6).toFixed(2)
+    } M lines/s; RSS growth over the last quarter ${growth} MiB`,
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: { json: { type: "string" } },
+    strict: true,
+  });
+  for (const path of [HISTDATA_2017, TICKS]) {
+    try {
+      await Deno.stat(path);
+    } catch {
+      console.error(
+        `bench: ${path} is missing; the benchmarks need ../shared/data beside the repo`,
+      );
+      Deno.exit(1);
+    }
+  }
+  const rows: Row[] = [];
+  rows.push(await parseRow("HistData M1 2017: parse + UTC", HISTDATA_2017));
+  rows.push(await parseRow("OANDA ticks: parse", TICKS));
+
+  const ticks = await collect<TickBatch>(TICKS);
+  const aggregate = await best(() => {
+    const out = new BarColumnsBuilder("M1", "bid-ask", true);
+    const m1 = new TickToBar(out);
+    for (const batch of ticks) aggregateTicks(batch, m1);
+    m1.flush();
+    return ticks.reduce((sum, b) => sum + b.length, 0);
+  });
+  rows.push({
+    name: "ticks -> M1 aggregation (in memory)",
+    rows: aggregate.rows,
+    rowsPerSecond: aggregate.rows / aggregate.seconds,
+    ratioToByteScan: null,
+    peakRssMiB: mib(Deno.memoryUsage().rss),
+  });
+
+  const m1 = await collect<BarBatch>(HISTDATA_2017);
+  const resample = await best(() => {
+    const out = new BarColumnsBuilder("H1", "bid", false);
+    const h1 = new Resampler("H1", out);
+    for (const batch of m1) resampleBatch(batch, h1);
+    h1.flush();
+    return m1.reduce((sum, b) => sum + b.length, 0);
+  });
+  rows.push({
+    name: "M1 -> H1 resampling (in memory)",
+    rows: resample.rows,
+    rowsPerSecond: resample.rows / resample.seconds,
+    ratioToByteScan: null,
+    peakRssMiB: mib(Deno.memoryUsage().rss),
+  });
+
+  console.log(
+    `deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores, best of ${REPEATS} runs`,
+  );
+  console.log("| benchmark | rows | rows/s | vs byte scan | peak RSS | notes |");
+  console.log("|---|---:|---:|---:|---:|---|");
+  for (const r of rows) {
+    const ratio = r.ratioToByteScan === null ? "-" : `${(r.ratioToByteScan * 100).toFixed(0)}%`;
+    console.log(
+      `| ${r.name} | ${r.rows.toLocaleString("en-US")} | ${
+        (r.rowsPerSecond / 1e6).toFixed(2)
+      } M | ${ratio} | ${r.peakRssMiB} MiB | ${r.note ?? ""} |`,
+    );
+  }
+  if (values.json) await Deno.writeTextFile(values.json, JSON.stringify(rows, null, 2));
+}
+
+await main();

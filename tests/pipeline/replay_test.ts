@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { firstValueFrom, toArray } from "rxjs";
+import type { BarEvent, EventBatch } from "../../pipeline/events.ts";
+import { eventsOf, eventTimeUs, replay$ } from "../../pipeline/replay.ts";
+import { openSource } from "../../sources/mod.ts";
+
+async function tempCsv(text: string): Promise<string> {
+  const path = await Deno.makeTempFile({ suffix: "_M1_.csv" });
+  await Deno.writeTextFile(path, text);
+  return path;
+}
+
+const BARS = [
+  "time_utc,bid_open,bid_high,bid_low,bid_close,ask_open,ask_high,ask_low,ask_close",
+  "2014-05-01T00:00:00Z,1,2,0.5,1.5,1.1,2.1,0.6,1.6",
+  "2014-05-01T00:01:00Z,1.5,2,1,1.8,1.6,2.1,1.1,1.9",
+  "2014-05-01T00:05:00Z,1.8,1.9,1.7,1.75,1.9,2,1.8,1.85",
+].join("\n");
+
+Deno.test("eventsOf() turns a bar batch into versioned bar events with open and close times", async () => {
+  const path = await tempCsv(BARS);
+  const source = await openSource(path);
+  const batches = await Array.fromAsync(source.batches());
+  const events = batches.flatMap((batch) => eventsOf(batch, "XAUUSD")) as BarEvent[];
+  assert.equal(events.length, 3);
+  assert.deepEqual(events[1], {
+    v: 1,
+    kind: "bar",
+    symbol: "XAUUSD",
+    timeframe: "M1",
+    openUs: Date.UTC(2014, 4, 1, 0, 1) * 1000,
+    closeUs: Date.UTC(2014, 4, 1, 0, 2) * 1000,
+    bid: { open: 1.5, high: 2, low: 1, close: 1.8 },
+    ask: { open: 1.6, high: 2.1, low: 1.1, close: 1.9 },
+    spread: null,
+    volume: 0,
+  });
+  assert.deepEqual(JSON.parse(JSON.stringify(events[1])), events[1]);
+  await Deno.remove(path);
+});
+
+Deno.test("replay$() emits every row once, in time order, as batches", async () => {
+  const path = await tempCsv(BARS);
+  const batches: EventBatch[] = await firstValueFrom(
+    replay$(await openSource(path)).pipe(toArray()),
+  );
+  const times = batches.flat().map(eventTimeUs);
+  assert.equal(times.length, 3);
+  assert.deepEqual(times, [...times].sort((a, b) => a - b));
+  await Deno.remove(path);
+});
+
+Deno.test("replay$() paced at a speed spreads events over wall-clock time", async () => {
+  const path = await tempCsv(BARS);
+  const started = performance.now();
+  const batches = await firstValueFrom(
+    replay$(await openSource(path), { speed: 6000, tickMs: 1 }).pipe(toArray()),
+  );
+  const elapsedMs = performance.now() - started;
+  // Closes at 00:01, 00:02 and 00:06: 5 minutes of event time at 6000x is 50 ms.
+  assert.equal(batches.flat().length, 3);
+  assert.ok(batches.length >= 2, `expected separate emissions, got ${batches.length}`);
+  assert.ok(elapsedMs >= 45, `replay took ${elapsedMs} ms, expected at least 50 ms`);
+  await Deno.remove(path);
+});
+
+Deno.test("replay$() refuses a speed that is not positive", async () => {
+  const path = await tempCsv(BARS);
+  const source = await openSource(path);
+  assert.throws(() => replay$(source, { speed: 0 }), /speed must be positive/);
+  await Deno.remove(path);
+});
+
+Deno.test("replay$() fails the stream with the source's error, naming file and line", async () => {
+  const path = await tempCsv(`${BARS}\n2014-05-01T00:04:00Z,1,2,0.5,1.5,1.1,2.1,0.6,1.6`);
+  await assert.rejects(
+    firstValueFrom(replay$(await openSource(path)).pipe(toArray())),
+    (error: Error) => error.message.includes(`${path}:5`) && /out of order/.test(error.message),
+  );
+  await Deno.remove(path);
+});
