@@ -100,18 +100,21 @@ export function isoFromUs(timeUs: number): string {
   return iso.slice(0, 23) + String(rest).padStart(3, "0") + "Z";
 }
 
-/** Parses an ISO-8601 date or date-time (UTC unless it carries an offset) into epoch µs. */
+/**
+ * Parses an ISO-8601 date or date-time into epoch µs, keeping fractions down to the
+ * microsecond. A time without an offset is read as UTC.
+ */
 export function usFromIso(text: string): number {
-  const withZone = /^\d{4}-\d{2}-\d{2}$/.test(text)
-    ? `${text}T00:00:00Z`
-    : /([zZ]|[+-]\d{2}:?\d{2})$/.test(text)
-    ? text
-    : `${text}Z`;
-  const ms = Date.parse(withZone);
-  if (Number.isNaN(ms)) {
+  const match =
+    /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d{1,6}))?)?([zZ]|[+-]\d{2}:?\d{2})?$/
+      .exec(text.trim());
+  const ms = match ? Date.parse(`${match[1]}T${match[2] ?? "00:00:00"}${match[4] ?? "Z"}`) : NaN;
+  const calendarOk = match !== null && (match[4] !== undefined ||
+    new Date(ms).toISOString().slice(0, 10) === match[1]);
+  if (!match || Number.isNaN(ms) || !calendarOk) {
     throw new RangeError(
       `Cannot read time "${text}": expected ISO-8601 such as 2017-01-02 or 2017-01-02T18:00:00Z`,
     );
   }
-  return ms * 1000;
+  return ms * 1000 + Number((match[3] ?? "").padEnd(6, "0"));
 }

@@ -46,13 +46,16 @@ export interface DetectGapsOptions {
   readonly timeframe?: Timeframe;
 }
 
+/** What a stage derives from its input. */
+type Derived = BarEvent | GapEvent;
+
 /** Turns the scalar classes' output into `BarEvent`s appended to `made`. */
 class BarEventSink implements BarSink {
   constructor(
     private readonly symbol: string,
     private readonly timeframe: Timeframe,
     private readonly sides: QuoteSides,
-    private readonly made: MarketEvent[],
+    private readonly made: Derived[],
   ) {}
 
   push(
@@ -91,17 +94,18 @@ function startUs(event: MarketEvent): number {
   return event.kind === "tick" ? event.timeUs : event.kind === "bar" ? event.openUs : event.fromUs;
 }
 
-function endUs(event: MarketEvent): number {
-  return event.kind === "tick" ? event.timeUs : event.kind === "bar" ? event.closeUs : event.toUs;
+function endUs(event: Derived): number {
+  return event.kind === "bar" ? event.closeUs : event.toUs;
 }
 
 /**
- * Feeds each event to `take`, which may append derived events to `made`, and places them
- * around that event in time order. Returns `batch` itself when nothing was derived.
+ * Feeds each event to `take`, which may append derived events to `made`, and places each
+ * of those before that event when it ends by the event's start (the event revealed it),
+ * else after it (the event completed it). Returns `batch` itself when nothing was derived.
  */
 function interleave(
   batch: EventBatch,
-  made: MarketEvent[],
+  made: Derived[],
   take: (event: MarketEvent) => void,
 ): EventBatch {
   let out: MarketEvent[] | null = null;
@@ -157,7 +161,7 @@ export function ticksToBars(
   options: TicksToBarsOptions = {},
 ): OperatorFunction<EventBatch, EventBatch> {
   return stageOperator(() => {
-    const made: MarketEvent[] = [];
+    const made: Derived[] = [];
     const aggregator = new TickToBar(new BarEventSink(symbol, "M1", "bid-ask", made));
     const take = (event: MarketEvent) => {
       if (event.kind === "tick" && event.symbol === symbol) {
@@ -193,7 +197,7 @@ export function resampleBars(
     );
   }
   return stageOperator(() => {
-    const made: MarketEvent[] = [];
+    const made: Derived[] = [];
     const bySymbol = new Map<string, Resampler>();
     const resamplerFor = (bar: BarEvent): Resampler => {
       let resampler = bySymbol.get(bar.symbol);
@@ -242,7 +246,7 @@ export function detectGaps(
 ): OperatorFunction<EventBatch, EventBatch> {
   const timeframe = options.timeframe ?? "M1";
   return stageOperator(() => {
-    const made: MarketEvent[] = [];
+    const made: Derived[] = [];
     const bySymbol = new Map<string, GapDetector>();
     const take = (event: MarketEvent) => {
       if (event.kind !== "bar" || event.timeframe !== timeframe) return;

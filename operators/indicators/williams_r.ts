@@ -33,7 +33,7 @@ export class WilliamsR implements Indicator {
     if (this.#highest.count < this.period) return undefined;
     const high = this.#highest.value;
     const range = high - this.#lowest.value;
-    return range > 0 ? -100 * (high - bar.close) / range : -50;
+    return range > 0 ? 100 * (bar.close - high) / range : -50;
   }
 
   reset(): void {

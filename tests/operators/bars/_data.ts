@@ -6,7 +6,7 @@
  */
 
 import { openSource } from "@/sources/mod.ts";
-import type { BarBatch, TickBatch } from "@/sources/source.ts";
+import type { BarBatch, SourceOptions, TickBatch } from "@/sources/source.ts";
 
 const DATA_ROOT = "/work/shared/data";
 
@@ -51,10 +51,10 @@ export async function readBars(path: string): Promise<BarBatch[]> {
   return batches;
 }
 
-/** Every batch of a tick file, in order. */
-export async function readTicks(path: string): Promise<TickBatch[]> {
+/** Every batch of a tick file (within `options`' time window), in order. */
+export async function readTicks(path: string, options: SourceOptions = {}): Promise<TickBatch[]> {
   const batches: TickBatch[] = [];
-  for await (const batch of (await openSource(path)).batches()) {
+  for await (const batch of (await openSource(path, options)).batches()) {
     if (batch.kind !== "ticks") throw new TypeError(`Expected ticks in "${path}", found bars`);
     batches.push(batch);
   }

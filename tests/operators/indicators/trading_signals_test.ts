@@ -55,8 +55,8 @@ const DATA = histdataPath(YEAR);
 const WARM_UP = 2000;
 
 /** Asserts `actual ≈ expected` within 1e-9, relative once |expected| exceeds 1. */
-function near(actual: number, expected: number, what: string, tolerance = 1e-9): void {
-  const allowed = tolerance * Math.max(1, Math.abs(expected));
+function near(actual: number, expected: number, what: string): void {
+  const allowed = 1e-9 * Math.max(1, Math.abs(expected));
   if (!(Math.abs(actual - expected) <= allowed)) {
     throw new Error(`${what}: ours ${actual}, trading-signals ${expected} (tolerance ${allowed})`);
   }
