@@ -7,6 +7,7 @@
 
 import { bars, BARS_USAGE } from "./pipeline/commands/bars.ts";
 import { UsageError } from "./pipeline/commands/args.ts";
+import { features, FEATURES_USAGE } from "./pipeline/commands/features.ts";
 import { serve, SERVE_USAGE } from "./pipeline/commands/serve.ts";
 import { BadInputError } from "./pipeline/errors.ts";
 import { VERSION } from "./pipeline/version.ts";
@@ -14,6 +15,7 @@ import { VERSION } from "./pipeline/version.ts";
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: string }> = {
   serve: { run: serve, usage: SERVE_USAGE },
   bars: { run: bars, usage: BARS_USAGE },
+  features: { run: features, usage: FEATURES_USAGE },
 };
 
 function usage(): string {

@@ -85,7 +85,21 @@ export interface GapEvent {
 
 export type GapCategory = "weekend" | "holiday" | "missing";
 
-export type MarketEvent = TickEvent | BarEvent | GapEvent;
+/**
+ * One feature row for a closed M1 bar, in the order of the spec whose hash it carries
+ * (the names live in the spec, not in every event).
+ */
+export interface FeatureEvent {
+  readonly v: typeof EVENT_VERSION;
+  readonly kind: "features";
+  readonly symbol: string;
+  readonly openUs: number;
+  readonly closeUs: number;
+  readonly specHash: string;
+  readonly values: readonly number[];
+}
+
+export type MarketEvent = TickEvent | BarEvent | GapEvent | FeatureEvent;
 
 /** A batch of events in time order: the unit the pipeline moves, so no stage schedules per event. */
 export type EventBatch = readonly MarketEvent[];

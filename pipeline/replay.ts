@@ -65,6 +65,7 @@ export function eventTimeUs(event: MarketEvent): number {
     case "tick":
       return event.timeUs;
     case "bar":
+    case "features":
       return event.closeUs;
     case "gap":
       return event.toUs;

@@ -94,8 +94,8 @@ export interface JournalStats {
   readonly bars: number;
   /** Rows in `gaps`, including those written before this open. */
   readonly gaps: number;
-  /** Ticks seen since open: counted, not stored yet. */
-  readonly ticksSkipped: number;
+  /** Ticks and feature rows seen since open: counted, not stored (they are recomputable). */
+  readonly eventsNotStored: number;
   /** Bars and gaps since open that were already stored, as on a replay after a restart. */
   readonly duplicatesSkipped: number;
 }
@@ -152,7 +152,7 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
   const countRows = db.prepare(
     "SELECT (SELECT COUNT(*) FROM bars) AS bars, (SELECT COUNT(*) FROM gaps) AS gaps",
   );
-  let ticksSkipped = 0;
+  let eventsNotStored = 0;
   let duplicatesSkipped = 0;
   let closed = false;
 
@@ -161,7 +161,7 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
     appendBatch(batch) {
       if (closed) throw new Error(`Cannot append to journal "${path}": it is closed`);
       if (batch.length === 0) return;
-      let ticks = 0;
+      let notStored = 0;
       let duplicates = 0;
       db.exec("BEGIN");
       try {
@@ -203,7 +203,9 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
               break;
             }
             case "tick":
-              ticks++;
+            case "features":
+              // Recomputable from the bars; the journal keeps what cannot be recomputed.
+              notStored++;
               break;
             default: {
               // A new event kind must be given a table or a counter here, never dropped.
@@ -217,7 +219,7 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
         if (db.isTransaction) db.exec("ROLLBACK");
         throw error;
       }
-      ticksSkipped += ticks;
+      eventsNotStored += notStored;
       duplicatesSkipped += duplicates;
     },
     bars(symbol, timeframe, fromUs = Number.MIN_SAFE_INTEGER, toUs = Number.MAX_SAFE_INTEGER) {
@@ -230,7 +232,7 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
     },
     stats() {
       const rows = countRows.get() as { bars: number; gaps: number };
-      return { bars: rows.bars, gaps: rows.gaps, ticksSkipped, duplicatesSkipped };
+      return { bars: rows.bars, gaps: rows.gaps, eventsNotStored, duplicatesSkipped };
     },
     close() {
       if (closed) return;

@@ -91,7 +91,15 @@ class BarEventSink implements BarSink {
 }
 
 function startUs(event: MarketEvent): number {
-  return event.kind === "tick" ? event.timeUs : event.kind === "bar" ? event.openUs : event.fromUs;
+  switch (event.kind) {
+    case "tick":
+      return event.timeUs;
+    case "bar":
+    case "features":
+      return event.openUs;
+    case "gap":
+      return event.fromUs;
+  }
 }
 
 function endUs(event: Derived): number {

@@ -16,6 +16,7 @@ export class RollingWindow {
   readonly #ring: Float64Array;
   #next = 0;
   #count = 0;
+  #newest = NaN;
   #anchor = 0;
   #sum = 0;
   #sumSquares = 0;
@@ -43,24 +44,28 @@ export class RollingWindow {
   push(value: number): void {
     const ring = this.#ring;
     const period = this.period;
+    const next = this.#next;
     if (this.#count === 0) this.#anchor = value;
-    else if (period > 1 && value !== this.at(0)) this.#changes++;
+    else if (period > 1 && value !== this.#newest) this.#changes++;
     if (this.#count === period) {
-      const oldest = ring[this.#next];
-      if (period > 1 && oldest !== this.at(period - 2)) this.#changes--;
+      const oldest = ring[next];
+      if (period > 1 && oldest !== ring[next + 1 === period ? 0 : next + 1]) this.#changes--;
       const d = oldest - this.#anchor;
       this.#sum -= d;
       this.#sumSquares -= d * d;
+    } else {
+      this.#count++;
     }
-    if (this.#count < period) this.#count++;
-    ring[this.#next] = value;
+    ring[next] = value;
+    this.#newest = value;
     const d = value - this.#anchor;
     this.#sum += d;
     this.#sumSquares += d * d;
-    this.#next++;
-    if (this.#next === period) {
+    if (next + 1 === period) {
       this.#next = 0;
       this.#rebase();
+    } else {
+      this.#next = next + 1;
     }
   }
 
@@ -71,13 +76,13 @@ export class RollingWindow {
   }
 
   get mean(): number {
-    if (this.#changes === 0) return this.at(0);
+    if (this.#changes === 0) return this.#newest;
     return this.#anchor + this.#sum / this.#count;
   }
 
   /** `value - mean`, computed from the anchor so that no price-sized rounding enters. */
   deviation(value: number): number {
-    if (this.#changes === 0) return value - this.at(0);
+    if (this.#changes === 0) return value - this.#newest;
     return (value - this.#anchor) - this.#sum / this.#count;
   }
 
@@ -89,9 +94,21 @@ export class RollingWindow {
     return v > 0 ? v : 0;
   }
 
+  /** Σ |x - mean| over the window: O(period), for the mean absolute deviation. */
+  sumAbsoluteDeviations(): number {
+    if (this.#changes === 0) return 0;
+    const ring = this.#ring;
+    const anchor = this.#anchor;
+    const offset = this.#sum / this.#count;
+    let total = 0;
+    for (let i = 0; i < this.#count; i++) total += Math.abs(ring[i] - anchor - offset);
+    return total;
+  }
+
   reset(): void {
     this.#next = 0;
     this.#count = 0;
+    this.#newest = NaN;
     this.#anchor = 0;
     this.#sum = 0;
     this.#sumSquares = 0;
@@ -100,7 +117,7 @@ export class RollingWindow {
 
   #rebase(): void {
     const ring = this.#ring;
-    const anchor = ring[this.period - 1];
+    const anchor = this.#newest;
     let sum = 0;
     let sumSquares = 0;
     for (let i = 0; i < this.#count; i++) {

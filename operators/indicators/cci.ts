@@ -37,11 +37,7 @@ export class Cci implements Indicator {
     window.push(typical);
     if (!window.isFull) return undefined;
     if (window.isFlat) return 0;
-    let absoluteDeviations = 0;
-    for (let i = 0; i < this.period; i++) {
-      absoluteDeviations += Math.abs(window.deviation(window.at(i)));
-    }
-    return window.deviation(typical) / (LAMBERT * absoluteDeviations / this.period);
+    return window.deviation(typical) / (LAMBERT * window.sumAbsoluteDeviations() / this.period);
   }
 
   reset(): void {

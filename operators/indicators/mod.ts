@@ -18,7 +18,7 @@ export { Roc } from "./roc.ts";
 export { RollingVolatility } from "./rolling_volatility.ts";
 export { Rsi } from "./rsi.ts";
 export { Sma } from "./sma.ts";
-export { SpreadStats, spreadOf } from "./spread_stats.ts";
+export { spreadOf, SpreadStats } from "./spread_stats.ts";
 export { Stochastic, type StochasticOptions } from "./stochastic.ts";
 export { WilliamsR } from "./williams_r.ts";
 export { ZScore } from "./z_score.ts";

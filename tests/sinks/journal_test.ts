@@ -159,7 +159,7 @@ Deno.test("Journal.appendBatch() skips bars and gaps already stored", async () =
   const journal = openJournal(path);
   journal.appendBatch([bar(0), bar(1), GAP]);
   journal.appendBatch([bar(1, { volume: 999 }), bar(2), GAP, bar(2)]);
-  assert.deepEqual(journal.stats(), { bars: 3, gaps: 1, ticksSkipped: 0, duplicatesSkipped: 3 });
+  assert.deepEqual(journal.stats(), { bars: 3, gaps: 1, eventsNotStored: 0, duplicatesSkipped: 3 });
   assert.equal(journal.bars("XAUUSD", "M1")[1].volume, bar(1).volume);
   journal.close();
 });
@@ -168,7 +168,7 @@ Deno.test("Journal.appendBatch() counts ticks without storing them", async () =>
   await using tmp = await tempJournalPath();
   const journal = openJournal(tmp.path);
   journal.appendBatch([TICK, bar(0), TICK]);
-  assert.deepEqual(journal.stats(), { bars: 1, gaps: 0, ticksSkipped: 2, duplicatesSkipped: 0 });
+  assert.deepEqual(journal.stats(), { bars: 1, gaps: 0, eventsNotStored: 2, duplicatesSkipped: 0 });
   journal.close();
 });
 
@@ -178,7 +178,7 @@ Deno.test("Journal.appendBatch() keeps nothing of a batch that fails", async () 
   journal.appendBatch([bar(0)]);
   const corrupt = bar(2, { bid: { open: NaN, high: 1, low: 1, close: 1 } });
   assert.throws(() => journal.appendBatch([bar(1), GAP, corrupt]), /NOT NULL/);
-  assert.deepEqual(journal.stats(), { bars: 1, gaps: 0, ticksSkipped: 0, duplicatesSkipped: 0 });
+  assert.deepEqual(journal.stats(), { bars: 1, gaps: 0, eventsNotStored: 0, duplicatesSkipped: 0 });
   journal.appendBatch([bar(1)]);
   assert.equal(journal.stats().bars, 2);
   journal.close();
@@ -216,6 +216,6 @@ Deno.test("journalSink() writes to and closes its journal", async () => {
   await sink.close();
   const journal = openJournal(path);
   assert.equal(sink.name, "journal");
-  assert.deepEqual(journal.stats(), { bars: 1, gaps: 1, ticksSkipped: 0, duplicatesSkipped: 0 });
+  assert.deepEqual(journal.stats(), { bars: 1, gaps: 1, eventsNotStored: 0, duplicatesSkipped: 0 });
   journal.close();
 });

@@ -7,8 +7,6 @@
  * This helper must never fall back to invented bars.
  */
 
-import type { PriceBar } from "@/operators/indicators/indicator.ts";
-
 const DATA_ROOT = "/work/shared/data";
 
 export type HistdataYear = 2017 | 2018 | 2023;
@@ -139,20 +137,4 @@ export async function oandaM1Spreads(): Promise<Float64Array> {
     );
   }
   return spreads.done();
-}
-
-/** Bar `i` of the arrays as a `PriceBar` (allocates: for tests only). */
-export function barAt(bars: PriceBarArrays, i: number): PriceBar {
-  return { open: bars.open[i], high: bars.high[i], low: bars.low[i], close: bars.close[i] };
-}
-
-/** A view of the first `n` bars, to run an indicator on a shorter series. */
-export function firstBars(bars: PriceBarArrays, n: number): PriceBarArrays {
-  return {
-    length: Math.min(n, bars.length),
-    open: bars.open.subarray(0, n),
-    high: bars.high.subarray(0, n),
-    low: bars.low.subarray(0, n),
-    close: bars.close.subarray(0, n),
-  };
 }

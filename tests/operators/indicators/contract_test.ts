@@ -7,7 +7,7 @@
 
 import { strictEqual } from "node:assert";
 import fc from "fast-check";
-import type { Indicator, PriceBar, ValueIndicator } from "@/operators/indicators/indicator.ts";
+import type { Indicator, PriceBar } from "@/operators/indicators/indicator.ts";
 import {
   Adx,
   Atr,
@@ -38,9 +38,17 @@ const CASES: readonly Case[] = [
   { name: "Sma", make: () => new Sma(5), getters: [] },
   { name: "Ema", make: () => new Ema(5), getters: [] },
   { name: "Rsi", make: () => new Rsi(), getters: [] },
-  { name: "Macd", make: () => new Macd({ fast: 3, slow: 6, signal: 4 }), getters: ["signal", "histogram"] },
+  {
+    name: "Macd",
+    make: () => new Macd({ fast: 3, slow: 6, signal: 4 }),
+    getters: ["signal", "histogram"],
+  },
   { name: "Macd (defaults)", make: () => new Macd(), getters: ["signal", "histogram"] },
-  { name: "Bollinger", make: () => new Bollinger({ period: 6 }), getters: ["upper", "lower", "percentB", "width"] },
+  {
+    name: "Bollinger",
+    make: () => new Bollinger({ period: 6 }),
+    getters: ["upper", "lower", "percentB", "width"],
+  },
   { name: "Atr", make: () => new Atr(), getters: [] },
   { name: "Adx", make: () => new Adx(5), getters: ["plusDi", "minusDi"] },
   { name: "Adx (defaults)", make: () => new Adx(), getters: ["plusDi", "minusDi"] },
@@ -51,8 +59,16 @@ const CASES: readonly Case[] = [
   { name: "LogReturn", make: () => new LogReturn(3), getters: [] },
   { name: "RollingVolatility", make: () => new RollingVolatility(6), getters: [] },
   { name: "ZScore", make: () => new ZScore(6), getters: [] },
-  { name: "HighLowDistance", make: () => new HighLowDistance(6), getters: ["toLow", "high", "low"] },
-  { name: "CandleShape", make: () => new CandleShape(), getters: ["upperWick", "lowerWick", "range"] },
+  {
+    name: "HighLowDistance",
+    make: () => new HighLowDistance(6),
+    getters: ["toLow", "high", "low"],
+  },
+  {
+    name: "CandleShape",
+    make: () => new CandleShape(),
+    getters: ["upperWick", "lowerWick", "range"],
+  },
 ];
 
 /**
@@ -104,16 +120,26 @@ function run(c: Case, indicator: Indicator, bars: readonly PriceBar[]): (number 
     }
     for (const name of c.getters) {
       const g = getter(indicator, name);
-      strictEqual(stable ? Number.isFinite(g) : Number.isNaN(g), true, `${c.name}.${name} = ${g} after ${i + 1} bars`);
+      strictEqual(
+        stable ? Number.isFinite(g) : Number.isNaN(g),
+        true,
+        `${c.name}.${name} = ${g} after ${i + 1} bars`,
+      );
     }
     outputs.push(value);
   });
   return outputs;
 }
 
-function sameOutputs(a: readonly (number | undefined)[], b: readonly (number | undefined)[], what: string): void {
+function sameOutputs(
+  a: readonly (number | undefined)[],
+  b: readonly (number | undefined)[],
+  what: string,
+): void {
   strictEqual(a.length, b.length);
-  a.forEach((value, i) => strictEqual(Object.is(value, b[i]), true, `${what}: bar ${i + 1} gave ${value} then ${b[i]}`));
+  a.forEach((value, i) =>
+    strictEqual(Object.is(value, b[i]), true, `${what}: bar ${i + 1} gave ${value} then ${b[i]}`)
+  );
 }
 
 for (const c of CASES) {
@@ -142,13 +168,19 @@ for (const c of CASES) {
 }
 
 /** `SpreadStats` is fed numbers, not bars, so it runs the same checks on spreads. */
-function runSpread(indicator: ValueIndicator, spreads: readonly number[]): (number | undefined)[] {
+function runSpread(indicator: SpreadStats, spreads: readonly number[]): (number | undefined)[] {
   strictEqual(indicator.isStable, false);
+  strictEqual(indicator.current, NaN);
   return spreads.map((spread, i) => {
     const value = indicator.update(spread);
     const stable = i + 1 >= indicator.requiredBars;
     strictEqual(indicator.isStable, stable);
-    strictEqual(stable ? Number.isFinite(value) : value === undefined, true, `gave ${value} after ${i + 1} spreads`);
+    strictEqual(
+      stable ? Number.isFinite(value) : value === undefined,
+      true,
+      `gave ${value} after ${i + 1} spreads`,
+    );
+    strictEqual(stable ? indicator.current === spread : Number.isNaN(indicator.current), true);
     return value;
   });
 }
@@ -165,6 +197,10 @@ Deno.test("SpreadStats honours the indicator contract on spreads", () => {
     indicator.reset();
     sameOutputs(first, runSpread(indicator, spreads), "SpreadStats after reset()");
     const prefix = spreads.slice(0, spreads.length === 0 ? 0 : cut % (spreads.length + 1));
-    sameOutputs(runSpread(new SpreadStats(5), prefix), first.slice(0, prefix.length), "SpreadStats on a prefix");
+    sameOutputs(
+      runSpread(new SpreadStats(5), prefix),
+      first.slice(0, prefix.length),
+      "SpreadStats on a prefix",
+    );
   }));
 });

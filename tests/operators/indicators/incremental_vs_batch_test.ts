@@ -40,7 +40,11 @@ import {
 type Series = Record<string, Float64Array>;
 
 /** Runs an indicator over all bars; undefined and NaN getters become NaN entries. */
-function incremental(indicator: Indicator, bars: PriceBarArrays, getters: readonly string[]): Series {
+function incremental(
+  indicator: Indicator,
+  bars: PriceBarArrays,
+  getters: readonly string[],
+): Series {
   const out: Series = { value: new Float64Array(bars.length) };
   for (const name of getters) out[name] = new Float64Array(bars.length);
   const bar = { open: 0, high: 0, low: 0, close: 0 };
@@ -68,12 +72,18 @@ function assertSeriesEqual(actual: Series, expected: Series, abs = 1e-9, rel = 1
     strictEqual(a.length, e.length);
     for (let i = 0; i < e.length; i++) {
       if (Number.isNaN(e[i]) || Number.isNaN(a[i])) {
-        strictEqual(Number.isNaN(a[i]), Number.isNaN(e[i]), `${name} at bar ${i + 1}: ${a[i]} vs batch ${e[i]}`);
+        strictEqual(
+          Number.isNaN(a[i]),
+          Number.isNaN(e[i]),
+          `${name} at bar ${i + 1}: ${a[i]} vs batch ${e[i]}`,
+        );
         continue;
       }
       const tolerance = Math.max(abs, rel * Math.abs(e[i]));
       if (!(Math.abs(a[i] - e[i]) <= tolerance)) {
-        throw new Error(`${name} at bar ${i + 1}: incremental ${a[i]} vs batch ${e[i]} (tolerance ${tolerance})`);
+        throw new Error(
+          `${name} at bar ${i + 1}: incremental ${a[i]} vs batch ${e[i]} (tolerance ${tolerance})`,
+        );
       }
     }
   }
@@ -363,7 +373,12 @@ const CASES: readonly BatchCase[] = [
     getters: ["upper", "lower", "percentB", "width"],
   },
   { name: "Atr(14)", make: () => new Atr(), batch: (b) => batchAtr(b, 14) },
-  { name: "Adx(14)", make: () => new Adx(), batch: (b) => batchAdx(b, 14), getters: ["plusDi", "minusDi"] },
+  {
+    name: "Adx(14)",
+    make: () => new Adx(),
+    batch: (b) => batchAdx(b, 14),
+    getters: ["plusDi", "minusDi"],
+  },
   {
     name: "Stochastic(14, 3)",
     make: () => new Stochastic(),
@@ -373,7 +388,12 @@ const CASES: readonly BatchCase[] = [
   { name: "WilliamsR(14)", make: () => new WilliamsR(), batch: (b) => batchWilliamsR(b, 14) },
   { name: "Cci(20)", make: () => new Cci(), batch: (b) => batchCci(b, 20) },
   { name: "Roc(10)", make: () => new Roc(10), batch: (b) => batchRoc(b.close, 10) },
-  { name: "LogReturn(10)", make: () => new LogReturn(10), batch: (b) => batchLogReturn(b.close, 10), abs: 1e-15 },
+  {
+    name: "LogReturn(10)",
+    make: () => new LogReturn(10),
+    batch: (b) => batchLogReturn(b.close, 10),
+    abs: 1e-15,
+  },
   {
     name: "RollingVolatility(30)",
     make: () => new RollingVolatility(30),
@@ -406,26 +426,34 @@ const YEARS: readonly HistdataYear[] = [2017, 2023];
 
 for (const c of CASES) {
   for (const year of YEARS) {
-    realDataTest(`${c.name} equals its batch recomputation at every M1 bar of ${year}`, histdataPath(year), async () => {
-      const bars = await histdataM1(year);
-      const expected = c.batch(bars);
-      const series = expected instanceof Float64Array ? { value: expected } : expected;
-      assertSeriesEqual(incremental(c.make(), bars, c.getters ?? []), series, c.abs);
-    });
+    realDataTest(
+      `${c.name} equals its batch recomputation at every M1 bar of ${year}`,
+      histdataPath(year),
+      async () => {
+        const bars = await histdataM1(year);
+        const expected = c.batch(bars);
+        const series = expected instanceof Float64Array ? { value: expected } : expected;
+        assertSeriesEqual(incremental(c.make(), bars, c.getters ?? []), series, c.abs);
+      },
+    );
   }
 }
 
-realDataTest("SpreadStats(60) equals its batch recomputation on OANDA M1 spreads", OANDA_M1_QUOTES_PATH, async () => {
-  const spreads = await oandaM1Spreads();
-  const stats = new SpreadStats(60);
-  const value = filled(spreads.length);
-  const current = filled(spreads.length);
-  spreads.forEach((spread, i) => {
-    value[i] = stats.update(spread) ?? NaN;
-    current[i] = stats.current;
-  });
-  assertSeriesEqual({ value, current }, {
-    value: batchSma(spreads, 60),
-    current: spreads.map((s, i) => i < 59 ? NaN : s),
-  });
-});
+realDataTest(
+  "SpreadStats(60) equals its batch recomputation on OANDA M1 spreads",
+  OANDA_M1_QUOTES_PATH,
+  async () => {
+    const spreads = await oandaM1Spreads();
+    const stats = new SpreadStats(60);
+    const value = filled(spreads.length);
+    const current = filled(spreads.length);
+    spreads.forEach((spread, i) => {
+      value[i] = stats.update(spread) ?? NaN;
+      current[i] = stats.current;
+    });
+    assertSeriesEqual({ value, current }, {
+      value: batchSma(spreads, 60),
+      current: spreads.map((s, i) => i < 59 ? NaN : s),
+    });
+  },
+);

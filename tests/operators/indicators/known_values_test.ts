@@ -20,8 +20,8 @@ import {
   RollingVolatility,
   Rsi,
   Sma,
-  SpreadStats,
   spreadOf,
+  SpreadStats,
   Stochastic,
   WilliamsR,
   ZScore,
@@ -36,7 +36,10 @@ function feed(indicator: Indicator, bars: readonly PriceBar[]): (number | undefi
 }
 
 function near(actual: number | undefined, expected: number, what = ""): void {
-  if (actual === undefined || !(Math.abs(actual - expected) <= 1e-12 * Math.max(1, Math.abs(expected)))) {
+  if (
+    actual === undefined ||
+    !(Math.abs(actual - expected) <= 1e-12 * Math.max(1, Math.abs(expected)))
+  ) {
     throw new Error(`${what} expected ${expected}, got ${actual}`);
   }
 }
@@ -123,7 +126,10 @@ Deno.test("Atr.update() counts the gap from the previous close in the true range
 Deno.test("Adx.update() first returns a value at bar 28 with the defaults", () => {
   const adx = new Adx();
   strictEqual(adx.requiredBars, 28);
-  const values = feed(adx, Array.from({ length: 28 }, (_, i) => ({ open: i + 1, high: i + 2, low: i, close: i + 1 })));
+  const values = feed(
+    adx,
+    Array.from({ length: 28 }, (_, i) => ({ open: i + 1, high: i + 2, low: i, close: i + 1 })),
+  );
   strictEqual(values[26], undefined);
   near(values[27], 100, "a steady rise: ADX");
   near(adx.plusDi, 50, "+DI = +DM 1 / TR 2");
@@ -132,7 +138,10 @@ Deno.test("Adx.update() first returns a value at bar 28 with the defaults", () =
 
 Deno.test("Adx.update() gives neither +DM nor -DM on a tie (Wilder's rule)", () => {
   const adx = new Adx(3);
-  const widening = Array.from({ length: 8 }, (_, i) => ({ open: 100, high: 100 + i, low: 100 - i, close: 100 }));
+  const widening = Array.from(
+    { length: 8 },
+    (_, i) => ({ open: 100, high: 100 + i, low: 100 - i, close: 100 }),
+  );
   strictEqual(feed(adx, widening)[7], 0);
   strictEqual(adx.plusDi, 0);
   strictEqual(adx.minusDi, 0);

@@ -43,7 +43,11 @@ Deno.test("RollingWindow gives the mean, population variance and values of the l
       strictEqual(window.count, last.length);
       strictEqual(window.isFull, last.length === n);
       strictEqual(window.isFlat, last.every((x) => x === v), `isFlat at ${i}`);
-      strictEqual(Math.abs(window.mean - mean) < 1e-9, true, `mean at ${i}: ${window.mean} vs ${mean}`);
+      strictEqual(
+        Math.abs(window.mean - mean) < 1e-9,
+        true,
+        `mean at ${i}: ${window.mean} vs ${mean}`,
+      );
       strictEqual(Math.abs(window.deviation(v) - (v - mean)) < 1e-9, true, `deviation at ${i}`);
       strictEqual(Math.abs(window.variance - variance) < 1e-9, true, `variance at ${i}`);
       last.forEach((x, j) => strictEqual(window.at(last.length - 1 - j), x));

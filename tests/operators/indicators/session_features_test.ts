@@ -107,7 +107,11 @@ for (const year of YEARS) {
       const before = minutesSinceSessionOpen(instants[i - 1]);
       const after = minutesSinceSessionOpen(instants[i]);
       if (after !== before + step) {
-        strictEqual(after < step, true, `jump from ${before} to ${after} at ${new Date(instants[i] / 1000).toISOString()}`);
+        strictEqual(
+          after < step,
+          true,
+          `jump from ${before} to ${after} at ${new Date(instants[i] / 1000).toISOString()}`,
+        );
       }
     }
   });
@@ -129,9 +133,17 @@ Deno.test("minutesSinceSessionOpen() counts the weekend in real time across the 
   const cases: [string, string, number][] = [
     ["Monday 10:00 EST", "2017-01-02T15:00:00Z", 16 * 60],
     ["Saturday 12:00 EST, since Thursday 18:00", "2017-01-07T17:00:00Z", 42 * 60],
-    ["Sunday 12:00 EDT after spring forward, since Thursday 18:00 EST", "2017-03-12T16:00:00Z", 65 * 60],
+    [
+      "Sunday 12:00 EDT after spring forward, since Thursday 18:00 EST",
+      "2017-03-12T16:00:00Z",
+      65 * 60,
+    ],
     ["Sunday 18:00 EDT, the open", "2017-03-12T22:00:00Z", 0],
-    ["Sunday 17:59 EST after fall back, since Thursday 18:00 EDT", "2017-11-05T22:59:00Z", 73 * 60 - 1],
+    [
+      "Sunday 17:59 EST after fall back, since Thursday 18:00 EDT",
+      "2017-11-05T22:59:00Z",
+      73 * 60 - 1,
+    ],
   ];
   for (const [name, iso, minutes] of cases) {
     await t.step(name, () => strictEqual(minutesSinceSessionOpen(usFromIso(iso)), minutes));
@@ -155,7 +167,9 @@ Deno.test("writeSessionFeatures() writes the individual features in SESSION_FEAT
       minutesSinceSessionOpen(t),
       minutesToDailyBreak(t),
     ];
-    expected.forEach((value, i) => strictEqual(out[2 + i], value, `${SESSION_FEATURE_NAMES[i]} at ${t}`));
+    expected.forEach((value, i) =>
+      strictEqual(out[2 + i], value, `${SESSION_FEATURE_NAMES[i]} at ${t}`)
+    );
     strictEqual(out[0], -7);
     strictEqual(out[1], -7);
     strictEqual(out[SESSION_FEATURE_COUNT + 2], -7);

@@ -1,0 +1,91 @@
+/**
+ * `features`: computes a feature spec over a file's M1 bars through the pipeline and
+ * writes one CSV row per M1 bar (by its open time, like `bars`) once every feature is
+ * ready. Prints the spec's hash, which a model trained on these rows must carry.
+ */
+
+import { z } from "zod";
+import {
+  computeFeatures,
+  DEFAULT_FEATURE_SPEC,
+  type FeatureSpec,
+  loadFeatureSpec,
+} from "../../operators/features/mod.ts";
+import { ticksToBars } from "../../operators/bars/mod.ts";
+import { featuresCsvSink } from "../../sinks/csv_features.ts";
+import { openSource } from "../../sources/mod.ts";
+import { runPipeline, type Stage } from "../build.ts";
+import { createHealthRegistry } from "../health.ts";
+import { replay$ } from "../replay.ts";
+import {
+  parseFlags,
+  SOURCE_FLAGS,
+  sourceOptions,
+  sourceSchema,
+  UsageError,
+  validate,
+} from "./args.ts";
+
+export const FEATURES_USAGE =
+  `deno task features --data FILE --out FILE.csv [--from ISO] [--to ISO] [--spec FILE.json] [source flags]
+  --spec FILE   a feature spec (JSON, see docs/features.md); default: the built-in 57-feature spec
+  --print-spec  print the resolved spec as JSON and exit`;
+
+const schema = sourceSchema.extend({
+  out: z.string().min(1).optional(),
+  spec: z.string().min(1).optional(),
+  "print-spec": z.boolean().default(false),
+});
+
+export async function features(argv: string[]): Promise<void> {
+  const raw = parseFlags(argv, {
+    ...SOURCE_FLAGS,
+    out: { type: "string" },
+    spec: { type: "string" },
+    "print-spec": { type: "boolean" },
+  });
+  if (raw["print-spec"]) {
+    const spec = raw.spec ? await loadFeatureSpec(raw.spec) : DEFAULT_FEATURE_SPEC;
+    console.log(JSON.stringify(spec, null, 2));
+    return;
+  }
+  const flags = validate(schema, raw);
+  if (flags.out === undefined) throw new UsageError("--out: is required: the CSV file to write");
+  const spec: FeatureSpec = flags.spec ? await loadFeatureSpec(flags.spec) : DEFAULT_FEATURE_SPEC;
+  const source = await openSource(flags.data, sourceOptions(flags));
+  const stages: Stage[] = [];
+  if (source.resolution === "tick") {
+    stages.push({
+      name: "ticks-to-m1",
+      operator: ticksToBars(source.symbol, { flushOnComplete: true }),
+    });
+  } else if (source.resolution !== "M1") {
+    throw new UsageError(
+      `features are computed from M1 bars or ticks; ${source.path} holds ${source.resolution} bars`,
+    );
+  }
+  stages.push({
+    name: "features",
+    operator: computeFeatures(spec, { symbol: source.symbol, hasSpread: source.sides !== "bid" }),
+  });
+  const csv = featuresCsvSink(flags.out, spec);
+  const started = performance.now();
+  await runPipeline({
+    sourceName: "file",
+    source$: replay$(source),
+    stages,
+    sinks: [csv],
+    health: createHealthRegistry(),
+  }).done;
+  const seconds = (performance.now() - started) / 1000;
+  console.log(
+    `wrote ${
+      csv.rows.toLocaleString("en-US")
+    } rows of ${spec.features.length} features to ${flags.out} ` +
+      `(${source.report.rowsEmitted.toLocaleString("en-US")} M1 bars read, the first ` +
+      `${(source.report.rowsEmitted - csv.rows).toLocaleString("en-US")} were warm-up) in ${
+        seconds.toFixed(1)
+      } s`,
+  );
+  console.log(`spec "${spec.name}" hash ${csv.specHash}`);
+}
