@@ -50,40 +50,6 @@ async function* rawChunks(path: string): AsyncGenerator<Uint8Array> {
   }
 }
 
-/** Compressed size from which decompressing on a worker thread beats its start-up cost. */
-const WORKER_MIN_BYTES = 1 << 20;
-/** Chunks the worker may send ahead of the reader. */
-const WORKER_CREDIT = 8;
-
-/** Decompressed chunks of a gzip file, inflated on a worker thread. */
-async function* gunzipOnWorker(path: string): AsyncGenerator<Uint8Array> {
-  const worker = new Worker(new URL("./_gunzip_worker.ts", import.meta.url), { type: "module" });
-  const inbox: Array<{ chunk?: Uint8Array; done?: boolean; error?: string }> = [];
-  let wake: (() => void) | null = null;
-  worker.onmessage = (message) => {
-    inbox.push(message.data);
-    wake?.();
-  };
-  worker.onerror = (event) => {
-    event.preventDefault();
-    inbox.push({ error: event.message });
-    wake?.();
-  };
-  try {
-    worker.postMessage({ path, credit: WORKER_CREDIT });
-    for (;;) {
-      while (inbox.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-      const message = inbox.shift()!;
-      if (message.error !== undefined) throw new Error(message.error);
-      if (message.done) return;
-      worker.postMessage({ credit: 1 });
-      yield message.chunk!;
-    }
-  } finally {
-    worker.terminate();
-  }
-}
-
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
   out.set(a, 0);
