@@ -83,7 +83,10 @@ export function runPipeline(options: PipelineOptions): PipelineRun {
     }));
     subscription = written.subscribe({
       complete: () => closeSinks().then(resolve, reject),
-      error: (error) => closeSinks().finally(() => reject(error)),
+      error: (error) => {
+        for (const sink of options.sinks) sink.abort?.(error);
+        closeSinks().finally(() => reject(error));
+      },
     });
   });
   for (const component of sinkHealth) component.report("ok", "running");

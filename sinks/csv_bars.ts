@@ -2,13 +2,15 @@
  * Writes bars of one timeframe as normalised CSV: `time_utc` (bar open, ISO-8601 UTC),
  * bid OHLC, then ask OHLC where the data has asks or `spread` (price units) where it has
  * a spread. Numbers are written in JavaScript's shortest round-trip form, so a value
- * read back is the same double. It writes one string per batch, never per bar.
+ * read back is the same double. It writes one string per batch, never per bar, and the
+ * file appears under its name only once the run has succeeded.
  */
 
 import type { BarEvent, EventBatch, Timeframe } from "../pipeline/events.ts";
 import { isoFromUs } from "../pipeline/events.ts";
 import type { QuoteSides } from "../sources/source.ts";
 import type { Sink } from "./sink.ts";
+import { createTextFile } from "./_text_file.ts";
 
 export function barsCsvHeader(sides: QuoteSides): string {
   const bid = "time_utc,bid_open,bid_high,bid_low,bid_close";
@@ -33,16 +35,9 @@ export interface CsvBarsSink extends Sink {
 
 /** A sink writing `timeframe` bars to `path` (created or truncated). */
 export function csvBarsSink(path: string, timeframe: Timeframe, sides: QuoteSides): CsvBarsSink {
-  const file = Deno.openSync(path, { write: true, create: true, truncate: true });
-  const encoder = new TextEncoder();
-  const write = (text: string) => {
-    const bytes = encoder.encode(text);
-    let offset = 0;
-    while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
-  };
-  write(`${barsCsvHeader(sides)}\n`);
+  const file = createTextFile(path);
+  file.write(`${barsCsvHeader(sides)}\n`);
   let rows = 0;
-  let open = true;
   return {
     name: "csv-bars",
     get rows() {
@@ -56,12 +51,9 @@ export function csvBarsSink(path: string, timeframe: Timeframe, sides: QuoteSide
           rows++;
         }
       }
-      if (text !== "") write(text);
+      if (text !== "") file.write(text);
     },
-    close() {
-      if (!open) return;
-      open = false;
-      file.close();
-    },
+    abort: file.abort,
+    close: file.commit,
   };
 }

@@ -7,6 +7,7 @@
 import { type EventBatch, isoFromUs } from "../pipeline/events.ts";
 import { type FeatureSpec, specHash } from "../operators/features/spec.ts";
 import type { Sink } from "./sink.ts";
+import { createTextFile } from "./_text_file.ts";
 
 export interface FeaturesCsvSink extends Sink {
   readonly rows: number;
@@ -15,16 +16,9 @@ export interface FeaturesCsvSink extends Sink {
 
 export function featuresCsvSink(path: string, spec: FeatureSpec): FeaturesCsvSink {
   const hash = specHash(spec);
-  const file = Deno.openSync(path, { write: true, create: true, truncate: true });
-  const encoder = new TextEncoder();
-  const write = (text: string) => {
-    const bytes = encoder.encode(text);
-    let offset = 0;
-    while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
-  };
-  write(`time_utc,${spec.features.map((f) => f.name).join(",")}\n`);
+  const file = createTextFile(path);
+  file.write(`time_utc,${spec.features.map((f) => f.name).join(",")}\n`);
   let rows = 0;
-  let open = true;
   return {
     name: "csv-features",
     specHash: hash,
@@ -45,12 +39,9 @@ export function featuresCsvSink(path: string, spec: FeatureSpec): FeaturesCsvSin
         text += `${isoFromUs(event.openUs)},${event.values.join(",")}\n`;
         rows++;
       }
-      if (text !== "") write(text);
+      if (text !== "") file.write(text);
     },
-    close() {
-      if (!open) return;
-      open = false;
-      file.close();
-    },
+    abort: file.abort,
+    close: file.commit,
   };
 }

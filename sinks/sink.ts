@@ -12,6 +12,8 @@ export interface Sink {
   /** Names the sink in health reports and error messages. */
   readonly name: string;
   write(batch: EventBatch): void;
+  /** The run failed: discard what is not yet committed (a partial output file). Before `close`. */
+  abort?(error: unknown): void;
   /** Flushes and releases the sink; safe to call twice. */
   close(): Promise<void> | void;
 }

@@ -120,7 +120,7 @@ function checkOrder(names: readonly string[], values: readonly number[]): void {
  */
 export class RegimeDetector {
   readonly options: Readonly<Required<RegimeOptions>>;
-  /** Bars before the first labels. */
+  /** Bars needed for the first labels, which come with the bar of this number. */
   readonly requiredBars: number;
   readonly #volatility: RollingVolatility;
   readonly #history: SortedWindow;
@@ -303,10 +303,14 @@ export class RegimeDetector {
     const steps = this.#steps;
     const at = this.#next;
     const oldest = at + 1 === closes.length ? 0 : at + 1;
-    const step = this.#bars > 1 ? Math.abs(bar.close - closes[at === 0 ? closes.length - 1 : at - 1]) : 0;
+    const step = this.#bars > 1
+      ? Math.abs(bar.close - closes[at === 0 ? closes.length - 1 : at - 1])
+      : 0;
     closes[at] = bar.close;
     steps[at] = step;
-    this.#pathLength = oldest === 0 ? sumExcept(steps, oldest) : this.#pathLength + step - steps[oldest];
+    this.#pathLength = oldest === 0
+      ? sumExcept(steps, oldest)
+      : this.#pathLength + step - steps[oldest];
     this.#next = oldest;
     if (this.#bars < closes.length) return;
     const start = closes[oldest];
