@@ -99,7 +99,37 @@ export interface FeatureEvent {
   readonly values: readonly number[];
 }
 
-export type MarketEvent = TickEvent | BarEvent | GapEvent | FeatureEvent;
+export type VolatilityLabel = "low" | "normal" | "high";
+export type TrendLabel = "bear" | "range" | "bull";
+
+/** The measures behind the regime labels, at the bar that changed them. */
+export interface RegimeMeasures {
+  /** Per-bar standard deviation of log returns, not annualised. */
+  readonly realisedVolatility: number;
+  /** Mid-rank percentile (0-1) of the realised volatility in its lookback. */
+  readonly volatilityPercentile: number;
+  readonly adx: number;
+  /** Kaufman's efficiency ratio, 0 to 1. */
+  readonly efficiencyRatio: number;
+  /** Signed log return over the efficiency window. */
+  readonly move: number;
+}
+
+/** The regime of `symbol` changed at the close of a `timeframe` bar (`timeUs`). */
+export interface RegimeEvent {
+  readonly v: typeof EVENT_VERSION;
+  readonly kind: "regime";
+  readonly symbol: string;
+  /** The timeframe of the bars the regime is measured on. */
+  readonly timeframe: Timeframe;
+  /** Close of the bar that changed the labels: the moment the change became known. */
+  readonly timeUs: number;
+  readonly volatility: VolatilityLabel;
+  readonly trend: TrendLabel;
+  readonly measures: RegimeMeasures;
+}
+
+export type MarketEvent = TickEvent | BarEvent | GapEvent | FeatureEvent | RegimeEvent;
 
 /** A batch of events in time order: the unit the pipeline moves, so no stage schedules per event. */
 export type EventBatch = readonly MarketEvent[];

@@ -63,6 +63,7 @@ export function eventsOf(batch: Batch, symbol: string): MarketEvent[] {
 export function eventTimeUs(event: MarketEvent): number {
   switch (event.kind) {
     case "tick":
+    case "regime":
       return event.timeUs;
     case "bar":
     case "features":

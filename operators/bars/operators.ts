@@ -93,6 +93,7 @@ class BarEventSink implements BarSink {
 function startUs(event: MarketEvent): number {
   switch (event.kind) {
     case "tick":
+    case "regime":
       return event.timeUs;
     case "bar":
     case "features":

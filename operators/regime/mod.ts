@@ -13,5 +13,5 @@ export {
   type TrendLabel,
   type VolatilityLabel,
 } from "./regime.ts";
-export type { RegimeEvent, RegimeEventBatch, RegimeMeasures } from "./regime_event.ts";
+export type { RegimeEvent, RegimeMeasures } from "../../pipeline/events.ts";
 export { detectRegimes, type DetectRegimesOptions } from "./operators.ts";

@@ -15,10 +15,15 @@
  */
 
 import { defer, map, type OperatorFunction } from "rxjs";
-import { EVENT_VERSION, type MarketEvent, type Timeframe } from "../../pipeline/events.ts";
+import {
+  EVENT_VERSION,
+  type EventBatch,
+  type MarketEvent,
+  type RegimeEvent,
+  type Timeframe,
+} from "../../pipeline/events.ts";
 import { Resampler, type ResamplerOptions } from "../bars/mod.ts";
 import { type RegimeBar, RegimeDetector, type RegimeOptions } from "./regime.ts";
-import type { RegimeEvent, RegimeEventBatch } from "./regime_event.ts";
 
 export interface DetectRegimesOptions extends ResamplerOptions {
   /** The symbol whose M1 bars are watched; other events pass through. */
@@ -39,7 +44,7 @@ export interface DetectRegimesOptions extends ResamplerOptions {
  */
 export function detectRegimes(
   options: DetectRegimesOptions,
-): OperatorFunction<RegimeEventBatch, RegimeEventBatch> {
+): OperatorFunction<EventBatch, EventBatch> {
   const { symbol } = options;
   const timeframe = options.timeframe ?? "H1";
   if (timeframe === "M1") {
@@ -72,7 +77,7 @@ export function detectRegimes(
         },
       }, options);
 
-      const step = (batch: RegimeEventBatch): RegimeEventBatch => {
+      const step = (batch: EventBatch): EventBatch => {
         let out: (MarketEvent | RegimeEvent)[] | null = null;
         for (let i = 0; i < batch.length; i++) {
           const event = batch[i];

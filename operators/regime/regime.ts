@@ -21,13 +21,13 @@
  * It never reads a clock, never sees a forming bar and never allocates per update.
  */
 
+import type { TrendLabel, VolatilityLabel } from "../../pipeline/events.ts";
 import type { PriceBar } from "../indicators/indicator.ts";
 import { Adx, RollingVolatility } from "../indicators/mod.ts";
 import { isoFromUs } from "../../pipeline/events.ts";
 import { SortedWindow } from "./_sorted_window.ts";
 
-export type VolatilityLabel = "low" | "normal" | "high";
-export type TrendLabel = "bear" | "range" | "bull";
+export type { TrendLabel, VolatilityLabel };
 
 /** A closed bar of the regime timeframe: prices and the instant it closed. */
 export type RegimeBar = PriceBar & { readonly closeUs: number };
@@ -244,15 +244,16 @@ export class RegimeDetector {
     const volatility = this.#nextVolatility();
     const trend = this.#nextTrend();
     const first = this.#volatilityLabel === null;
+    const minBars = this.options.minDurationBars;
     this.#volatilityAge++;
     this.#trendAge++;
     let changed = false;
-    if (volatility !== this.#volatilityLabel && (first || this.#volatilityAge >= this.#minBars)) {
+    if (volatility !== this.#volatilityLabel && (first || this.#volatilityAge >= minBars)) {
       this.#volatilityLabel = volatility;
       this.#volatilityAge = 0;
       changed = true;
     }
-    if (trend !== this.#trendLabel && (first || this.#trendAge >= this.#minBars)) {
+    if (trend !== this.#trendLabel && (first || this.#trendAge >= minBars)) {
       this.#trendLabel = trend;
       this.#trendAge = 0;
       changed = true;
@@ -281,10 +282,6 @@ export class RegimeDetector {
     this.#volatilityAge = 0;
     this.#trendAge = 0;
     this.#sinceUs = NaN;
-  }
-
-  get #minBars(): number {
-    return this.options.minDurationBars;
   }
 
   #measure(bar: RegimeBar): void {

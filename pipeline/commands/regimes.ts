@@ -11,7 +11,6 @@ import {
   detectRegimes,
   REGIME_DEFAULTS,
   type RegimeEvent,
-  type RegimeEventBatch,
   type RegimeOptions,
   type TrendLabel,
   type VolatilityLabel,
@@ -20,7 +19,14 @@ import type { Sink } from "../../sinks/sink.ts";
 import { openSource } from "../../sources/mod.ts";
 import type { Source } from "../../sources/source.ts";
 import { runPipeline, type Stage } from "../build.ts";
-import { isoFromUs, type Timeframe, TIMEFRAME_US, US_PER_DAY, US_PER_HOUR } from "../events.ts";
+import {
+  type EventBatch,
+  isoFromUs,
+  type Timeframe,
+  TIMEFRAME_US,
+  US_PER_DAY,
+  US_PER_HOUR,
+} from "../events.ts";
 import { createHealthRegistry } from "../health.ts";
 import { replay$ } from "../replay.ts";
 import { utcToNyLocal } from "../tz.ts";
@@ -41,6 +47,7 @@ export const REGIMES_USAGE = `deno task regimes --data FILE [options]
   --on-bad-line P      fail (default) | skip: skip and count malformed rows
   --server-time R      MT5 server clock: us-dst (UTC+2 winter/+3 summer, default) | fixed hours
   --histdata-clock C   auto (default) | new-york | new-york-eu-windows
+  --input-timeframe TF timeframe of a quote-bars file whose name does not say it (must be M1)
   --symbol S           symbol to label the events with (default XAUUSD)
   --json               print the tables as JSON`;
 
@@ -187,7 +194,7 @@ function regimeLog(symbol: string, timeframe: Timeframe) {
   let firstOpenUs: number | null = null;
   const sink = {
     name: "regime-log",
-    write(batch: RegimeEventBatch) {
+    write(batch: EventBatch) {
       for (const event of batch) {
         if (event.symbol !== symbol) continue;
         if (event.kind === "bar" && event.timeframe === timeframe) {
@@ -224,12 +231,7 @@ function regimeStages(source: Source, target: Timeframe): Stage[] {
   });
   stages.push({
     name: "regimes",
-    // RegimeEvent is not yet part of MarketEvent, so a Stage's batch type cannot name it.
-    operator: detectRegimes({
-      symbol: source.symbol,
-      timeframe: target,
-      dayStart: "new-york-17",
-    }) as unknown as Stage["operator"],
+    operator: detectRegimes({ symbol: source.symbol, timeframe: target, dayStart: "new-york-17" }),
   });
   return stages;
 }
@@ -285,16 +287,17 @@ export function formatRegimes(s: RegimesSummary): string {
       time(s.lastCloseUs)
     } (UTC)`,
     `source: ${s.file} (${s.format})`,
-    `detector: volatility of ${d.volatilityWindow} log returns ranked among its last ` +
+    `detector: volatility = std of ${d.volatilityWindow} log returns, ranked among its last ` +
     `${d.percentileLookback} values: high above ${d.highEnter} until below ${d.highLeave}, ` +
     `low below ${d.lowEnter} until above ${d.lowLeave}`,
-    `  trend: ADX(${d.adxPeriod}) from ${d.adxEnter} until below ${d.adxLeave} and ` +
-    `efficiency ratio over ${d.efficiencyWindow} bars from ${d.efficiencyEnter} until below ` +
-    `${d.efficiencyLeave}, in the direction of the ${d.efficiencyWindow}-bar move`,
-    `  a label holds at least ${d.minDurationBars} bars`,
-    `bars: ${n(s.bars)}, warm-up ${n(s.warmupBars)}, labelled ${n(s.labelledBars)} over ${
-      n(s.tradingDays)
-    } trading days (17:00 New York to 17:00)`,
+    `  trend starts at ADX(${d.adxPeriod}) >= ${d.adxEnter} and efficiency ratio(` +
+    `${d.efficiencyWindow}) >= ${d.efficiencyEnter}, in the direction of the ` +
+    `${d.efficiencyWindow}-bar move; ends at ADX < ${d.adxLeave}, ratio < ${d.efficiencyLeave} ` +
+    `or a move against it`,
+    `  every label holds at least ${d.minDurationBars} bars`,
+    `${s.timeframe} bars: ${n(s.bars)}, of which warm-up ${n(s.warmupBars)} and labelled ${
+      n(s.labelledBars)
+    } over ${n(s.tradingDays)} trading days (17:00 to 17:00 New York)`,
     ...(s.labelledBars === 0 ? ["no labels: the data ends before the detector is warm"] : [
       "",
       ...table("volatility", s.volatility),

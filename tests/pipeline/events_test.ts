@@ -16,7 +16,16 @@ Deno.test("usFromIso() keeps microseconds and reads times without an offset as U
 });
 
 Deno.test("usFromIso() refuses impossible or malformed times with the text in the message", async (t) => {
-  for (const text of ["", "x", "2017-13-01", "2017-02-30", "2017-01-02T25:00:00Z", "2017-01-02T18:00:00.1234567Z"]) {
+  for (
+    const text of [
+      "",
+      "x",
+      "2017-13-01",
+      "2017-02-30",
+      "2017-01-02T25:00:00Z",
+      "2017-01-02T18:00:00.1234567Z",
+    ]
+  ) {
     await t.step(JSON.stringify(text), () => assert.throws(() => usFromIso(text), RangeError));
   }
 });

@@ -125,11 +125,23 @@ Deno.test("sessionMinutesBetween() counts 5 * 23 * 60 = 6,900 minutes in any who
     ["Saturday to Saturday, winter", "2023-01-07T17:00:00Z", "2023-01-14T17:00:00Z"],
     ["Saturday to Saturday, summer", "2023-07-08T16:00:00Z", "2023-07-15T16:00:00Z"],
     ["Sunday 00:00 UTC to Sunday 00:00 UTC", "2023-01-08T00:00:00Z", "2023-01-15T00:00:00Z"],
-    ["the week the US springs forward (2023-03-12)", "2023-03-11T12:00:00Z", "2023-03-18T12:00:00Z"],
-    ["the week the EU springs forward (2023-03-26)", "2023-03-25T12:00:00Z", "2023-04-01T12:00:00Z"],
+    [
+      "the week the US springs forward (2023-03-12)",
+      "2023-03-11T12:00:00Z",
+      "2023-03-18T12:00:00Z",
+    ],
+    [
+      "the week the EU springs forward (2023-03-26)",
+      "2023-03-25T12:00:00Z",
+      "2023-04-01T12:00:00Z",
+    ],
     ["the week the EU falls back (2023-10-29)", "2023-10-28T12:00:00Z", "2023-11-04T12:00:00Z"],
     ["the week the US falls back (2023-11-05)", "2023-11-04T12:00:00Z", "2023-11-11T12:00:00Z"],
-    ["the week of the old-rule change (2006-04-02)", "2006-04-01T12:00:00Z", "2006-04-08T12:00:00Z"],
+    [
+      "the week of the old-rule change (2006-04-02)",
+      "2006-04-01T12:00:00Z",
+      "2006-04-08T12:00:00Z",
+    ],
     ["Sunday open to Sunday open (18:00 EST)", "2023-01-08T23:00:00Z", "2023-01-15T23:00:00Z"],
   ];
   for (const [name, from, to] of weeks) {
@@ -141,8 +153,18 @@ Deno.test("sessionMinutesBetween() counts 5 * 23 * 60 = 6,900 minutes in any who
 
 Deno.test("sessionMinutesBetween() counts a day, a break, a weekend and partial minutes", async (t) => {
   const cases: ReadonlyArray<readonly [string, string, string, number]> = [
-    ["one trading day, Monday 18:00 to Tuesday 17:00 EST", "2023-01-09T23:00Z", "2023-01-10T22:00Z", 23 * 60],
-    ["one calendar day Tuesday 00:00 to Wednesday 00:00 EST", "2023-01-10T05:00Z", "2023-01-11T05:00Z", 23 * 60],
+    [
+      "one trading day, Monday 18:00 to Tuesday 17:00 EST",
+      "2023-01-09T23:00Z",
+      "2023-01-10T22:00Z",
+      23 * 60,
+    ],
+    [
+      "one calendar day Tuesday 00:00 to Wednesday 00:00 EST",
+      "2023-01-10T05:00Z",
+      "2023-01-11T05:00Z",
+      23 * 60,
+    ],
     ["the daily break alone", "2023-01-10T22:00Z", "2023-01-10T23:00Z", 0],
     ["the weekend, Friday 17:00 to Sunday 18:00 EST", "2023-01-13T22:00Z", "2023-01-15T23:00Z", 0],
     ["an empty range", "2023-01-10T12:00Z", "2023-01-10T12:00Z", 0],
@@ -150,8 +172,18 @@ Deno.test("sessionMinutesBetween() counts a day, a break, a weekend and partial 
     ["the last hour before the Friday close", "2023-01-13T21:00Z", "2023-01-13T23:00Z", 60],
     ["the first hour after the Sunday open (EDT)", "2023-07-09T21:00Z", "2023-07-09T23:00Z", 60],
     // Minutes are counted by their start: 12:00:30 starts no minute until 12:01.
-    ["from mid-minute: minutes 12:01 to 12:09 only", "2023-01-10T12:00:30Z", "2023-01-10T12:10Z", 9],
-    ["to mid-minute: the minute starting 12:09 counts", "2023-01-10T12:00Z", "2023-01-10T12:09:30Z", 10],
+    [
+      "from mid-minute: minutes 12:01 to 12:09 only",
+      "2023-01-10T12:00:30Z",
+      "2023-01-10T12:10Z",
+      9,
+    ],
+    [
+      "to mid-minute: the minute starting 12:09 counts",
+      "2023-01-10T12:00Z",
+      "2023-01-10T12:09:30Z",
+      10,
+    ],
   ];
   for (const [name, from, to, minutes] of cases) {
     await t.step(name, () => {

@@ -5,7 +5,7 @@
  * presented as market data and never stand in for a missing real file.
  */
 
-import { Resampler, resampleBatch } from "@/operators/bars/mod.ts";
+import { resampleBatch, Resampler } from "@/operators/bars/mod.ts";
 import type { RegimeBar } from "@/operators/regime/mod.ts";
 import { TIMEFRAME_US, usFromIso } from "@/pipeline/events.ts";
 import { openSource } from "@/sources/mod.ts";
