@@ -29,11 +29,12 @@ import {
   writeSessionFeatures,
   ZScore,
 } from "../indicators/mod.ts";
+import { REGIME_DEFAULTS, RegimeDetector } from "../regime/mod.ts";
 
 /** A streaming computation behind one or more features of one timeframe. */
 export interface FeatureComputer {
   /** One closed bar of the computer's timeframe; `spread` is NaN when the data has none. */
-  update(bar: PriceBar, spread: number, openUs: number): void;
+  update(bar: PriceBar, spread: number, openUs: number, closeUs: number): void;
   /** A function reading one output's current value (NaN until ready). */
   reader(output: string): () => number;
 }
@@ -207,6 +208,38 @@ export const FEATURE_KINDS = {
           mean = stats.update(spread) ?? NaN;
         },
         reader: (output) => (output === "mean" ? () => mean : () => stats.current),
+      };
+    },
+  },
+  regime: {
+    params: ["percentile_lookback", "min_duration_bars"],
+    outputs: ["volatility_code", "trend_code", "volatility_percentile", "efficiency_ratio", "adx"],
+    describe:
+      "the regime detector's labels (-1/0/1: low/normal/high volatility, bear/range/bull) and measures; " +
+      "warm-up is the percentile lookback plus the volatility window (744 bars by default)",
+    make: (p) => {
+      const detector = new RegimeDetector({
+        percentileLookback: p.percentile_lookback ?? REGIME_DEFAULTS.percentileLookback,
+        minDurationBars: p.min_duration_bars ?? REGIME_DEFAULTS.minDurationBars,
+      });
+      const bar = { open: NaN, high: NaN, low: NaN, close: NaN, closeUs: NaN };
+      const read: Record<string, () => number> = {
+        volatility_code: () => detector.volatilityCode,
+        trend_code: () => detector.trendCode,
+        volatility_percentile: () => (detector.isStable ? detector.volatilityPercentile : NaN),
+        efficiency_ratio: () => (detector.isStable ? detector.efficiencyRatio : NaN),
+        adx: () => (detector.isStable ? detector.adx : NaN),
+      };
+      return {
+        update(b, _spread, _openUs, closeUs) {
+          bar.open = b.open;
+          bar.high = b.high;
+          bar.low = b.low;
+          bar.close = b.close;
+          bar.closeUs = closeUs;
+          detector.update(bar);
+        },
+        reader: (output) => read[output],
       };
     },
   },

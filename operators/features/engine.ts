@@ -52,7 +52,7 @@ class TimeframeState implements BarSink {
   /** One closed bar of this timeframe: update every computer, then this timeframe's features. */
   push(
     openUs: number,
-    _closeUs: number,
+    closeUs: number,
     open: number,
     high: number,
     low: number,
@@ -68,7 +68,9 @@ class TimeframeState implements BarSink {
     bar.high = high;
     bar.low = low;
     bar.close = close;
-    for (let i = 0; i < this.computers.length; i++) this.computers[i].update(bar, spread, openUs);
+    for (let i = 0; i < this.computers.length; i++) {
+      this.computers[i].update(bar, spread, openUs, closeUs);
+    }
     const atr = this.atr === null ? NaN : this.atr();
     for (let i = 0; i < this.features.length; i++) {
       const feature = this.features[i];
