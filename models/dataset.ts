@@ -8,14 +8,18 @@
 
 import { createHash } from "node:crypto";
 import { basename } from "node:path";
-import { DEFAULT_FEATURE_SPEC, FeatureEngine, type FeatureSpec } from "../operators/features/mod.ts";
+import {
+  DEFAULT_FEATURE_SPEC,
+  FeatureEngine,
+  type FeatureSpec,
+} from "../operators/features/mod.ts";
 import { usFromIso } from "../pipeline/events.ts";
 import { openSource, type QuoteSides, type Source } from "../sources/mod.ts";
 import {
   type LabelBars,
   type ResolvedLabelOptions,
-  type TripleBarrierOptions,
   tripleBarrierLabels,
+  type TripleBarrierOptions,
 } from "./labels.ts";
 import type { Samples } from "./samples.ts";
 
@@ -84,7 +88,7 @@ class Column {
 
 async function sha256OfFile(path: string): Promise<string> {
   const hash = createHash("sha256");
-  using file = await Deno.open(path);
+  const file = await Deno.open(path);
   for await (const chunk of file.readable) hash.update(chunk);
   return hash.digest("hex");
 }
@@ -107,7 +111,9 @@ export async function buildDataset(
   const toUsLimit = toUs(options.to, Infinity);
   const sampleEvery = options.sampleEvery ?? 1;
   if (!(Number.isInteger(sampleEvery) && sampleEvery >= 1)) {
-    throw new RangeError(`Cannot build a dataset: sampleEvery must be 1 or more, got ${sampleEvery}`);
+    throw new RangeError(
+      `Cannot build a dataset: sampleEvery must be 1 or more, got ${sampleEvery}`,
+    );
   }
   const source = typeof input === "string"
     ? await openSource(input, Number.isFinite(toUsLimit) ? { toUs: toUsLimit } : {})
