@@ -71,6 +71,8 @@ export class FieldCursor {
   private buf: Uint8Array = new Uint8Array(0);
   private pos = 0;
   private end = 0;
+  /** Set when a read went past the last field: the line had fewer fields than read. */
+  private overrun = false;
   /** Bounds of the field last passed by `skip()`. */
   fieldStart = 0;
   fieldEnd = 0;
@@ -81,16 +83,20 @@ export class FieldCursor {
     this.buf = buf;
     this.pos = start;
     this.end = end;
+    this.overrun = false;
   }
 
-  /** True once every field of the line has been read. */
+  /** True when the reads so far took exactly the line's fields: none left, none missing. */
   get atEnd(): boolean {
-    return this.pos > this.end;
+    return this.pos > this.end && !this.overrun;
   }
 
   /** Passes over the next field, recording its bounds; false when there is none. */
   skip(): boolean {
-    if (this.pos > this.end) return false;
+    if (this.pos > this.end) {
+      this.overrun = true;
+      return false;
+    }
     const buf = this.buf;
     let i = this.pos;
     while (i < this.end && buf[i] !== this.delimiter) i++;
@@ -101,7 +107,10 @@ export class FieldCursor {
   }
 
   decimal(): number {
-    if (this.pos > this.end) return NaN;
+    if (this.pos > this.end) {
+      this.overrun = true;
+      return NaN;
+    }
     const value = scanDecimal(this.buf, this.pos, this.end, this.delimiter);
     this.pos = scanStop + 1;
     return value;

@@ -5,6 +5,7 @@
  * It knows nothing of any format and must never decode a line to a string.
  */
 
+import { BadInputError } from "../pipeline/errors.ts";
 import { lineBlocks } from "./_lines.ts";
 import {
   type BadLinePolicy,
@@ -16,6 +17,8 @@ import {
 } from "./source.ts";
 
 export interface RowHandler {
+  /** The first non-blank line, for formats that have a header; others get it as a row. */
+  header?(buf: Uint8Array, lineStart: number, lineEnd: number, lineNo: number): void;
   /** One non-blank line, `buf[lineStart, lineEnd)` without its line end. */
   row(buf: Uint8Array, lineStart: number, lineEnd: number, lineNo: number): void;
   /** The rows accepted since the last call, or null. */
@@ -33,22 +36,39 @@ export async function* readDelimited(
   report: ReadReport,
 ): AsyncGenerator<Batch> {
   let lineNo = 0;
-  for await (const { buf, start, end } of lineBlocks(path)) {
-    let pos = start;
-    while (pos < end) {
-      let lineEnd = buf.indexOf(NEWLINE, pos);
-      if (lineEnd < 0 || lineEnd > end) lineEnd = end;
-      const next = lineEnd + 1;
-      if (lineEnd > pos && buf[lineEnd - 1] === CR) lineEnd--;
-      lineNo++;
-      if (lineEnd === pos) report.blankLines++;
-      else handler.row(buf, pos, lineEnd, lineNo);
-      pos = next;
+  let headerPending = handler.header !== undefined;
+  try {
+    for await (const { buf, start, end } of lineBlocks(path)) {
+      let pos = start;
+      while (pos < end) {
+        let lineEnd = buf.indexOf(NEWLINE, pos);
+        if (lineEnd < 0 || lineEnd > end) lineEnd = end;
+        const next = lineEnd + 1;
+        if (lineEnd > pos && buf[lineEnd - 1] === CR) lineEnd--;
+        lineNo++;
+        if (lineEnd === pos) {
+          report.blankLines++;
+        } else if (headerPending) {
+          headerPending = false;
+          handler.header!(buf, pos, lineEnd, lineNo);
+        } else {
+          handler.row(buf, pos, lineEnd, lineNo);
+          // Past --to: stop at this row, so no later line is read or judged.
+          if (handler.done) break;
+        }
+        pos = next;
+      }
+      report.linesRead = lineNo;
+      const batch = handler.flush();
+      if (batch !== null && batch.length > 0) yield batch;
+      if (handler.done) return;
     }
-    report.linesRead = lineNo;
-    const batch = handler.flush();
-    if (batch !== null && batch.length > 0) yield batch;
-    if (handler.done) return;
+  } catch (error) {
+    // A stream error (a truncated gzip) knows no line; the first line it cost is this one.
+    if (error instanceof BadInputError && error.line === null && lineNo > 0) {
+      throw new BadInputError(error.file, lineNo + 1, error.reason);
+    }
+    throw error;
   }
 }
 

@@ -29,8 +29,11 @@ const SNIFFERS: ReadonlyArray<readonly [FormatName, (line: string) => boolean]> 
 
 const HEAD_LINES = 64;
 
-/** The first lines of a file (decompressed), for detection and timeframe inference. */
-async function headLines(path: string): Promise<string[]> {
+/**
+ * The first non-blank lines of a file (decompressed), for detection and timeframe
+ * inference, and the line number of the first of them.
+ */
+async function headLines(path: string): Promise<{ lines: string[]; firstLineNo: number }> {
   const decoder = new TextDecoder();
   let text = "";
   const blocks = lineBlocks(path);
@@ -39,17 +42,19 @@ async function headLines(path: string): Promise<string[]> {
     if (text.split("\n").length > HEAD_LINES) break;
   }
   await blocks.return(undefined);
-  return text.split("\n").slice(0, HEAD_LINES).map((line) => line.replace(/\r$/, "")).filter((l) =>
-    l !== ""
-  );
+  const all = text.split("\n").slice(0, HEAD_LINES).map((line) => line.replace(/\r$/, ""));
+  return {
+    lines: all.filter((line) => line !== ""),
+    firstLineNo: all.findIndex((line) => line !== "") + 1,
+  };
 }
 
-export function detectFormat(path: string, firstLine: string): FormatName {
+export function detectFormat(path: string, firstLine: string, lineNo = 1): FormatName {
   const found = SNIFFERS.find(([, sniff]) => sniff(firstLine));
   if (!found) {
     throw new BadInputError(
       path,
-      1,
+      lineNo,
       `unknown format; expected one of ${FORMATS.join(", ")} (or pass --format)`,
       firstLine.slice(0, 120),
     );
@@ -58,9 +63,9 @@ export function detectFormat(path: string, firstLine: string): FormatName {
 }
 
 export async function openSource(path: string, options: OpenSourceOptions = {}): Promise<Source> {
-  const head = await headLines(path);
-  if (head.length === 0) throw new BadInputError(path, null, "file has no lines");
-  const format = options.format ?? detectFormat(path, head[0]);
+  const { lines: head, firstLineNo } = await headLines(path);
+  if (head.length === 0) throw new BadInputError(path, null, "file has only blank lines");
+  const format = options.format ?? detectFormat(path, head[0], firstLineNo);
   switch (format) {
     case "histdata":
       return openHistData(path, options);

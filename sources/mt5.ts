@@ -77,8 +77,11 @@ class Mt5Rows implements RowHandler {
     return this.acceptor.done;
   }
 
+  header(buf: Uint8Array, ls: number, le: number): void {
+    expectHeader(this.path, headerFields(buf, ls, le), MT5_HEADER);
+  }
+
   row(buf: Uint8Array, ls: number, le: number, lineNo: number): void {
-    if (lineNo === 1) return expectHeader(this.path, headerFields(buf, ls, le), MT5_HEADER);
     const f = this.fields;
     f.reset(buf, ls, le);
     f.skip();

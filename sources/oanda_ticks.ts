@@ -42,8 +42,11 @@ class TickRows implements RowHandler {
     return this.acceptor.done;
   }
 
+  header(buf: Uint8Array, ls: number, le: number): void {
+    expectHeader(this.path, headerFields(buf, ls, le), TICK_HEADER);
+  }
+
   row(buf: Uint8Array, ls: number, le: number, lineNo: number): void {
-    if (lineNo === 1) return expectHeader(this.path, headerFields(buf, ls, le), TICK_HEADER);
     const f = this.fields;
     f.reset(buf, ls, le);
     f.skip();

@@ -115,11 +115,12 @@ class QuoteBarRows implements RowHandler {
     return this.acceptor.done;
   }
 
+  header(buf: Uint8Array, ls: number, le: number): void {
+    expectHeader(this.path, headerFields(buf, ls, le), this.layout.columns);
+  }
+
   row(buf: Uint8Array, ls: number, le: number, lineNo: number): void {
     const n = this.layout.columns.length;
-    if (lineNo === 1) {
-      return expectHeader(this.path, headerFields(buf, ls, le), this.layout.columns);
-    }
     const f = this.fields;
     f.reset(buf, ls, le);
     f.skip();

@@ -83,7 +83,7 @@ export interface ExpectedBadInput {
 /** Asserts that `action` rejects with a `BadInputError` naming this file, line and reason. */
 export async function assertBadInput(
   action: () => Promise<unknown>,
-  expected: ExpectedBadInput,
+  expected: ExpectedBadInput | ((error: BadInputError) => ExpectedBadInput),
 ): Promise<BadInputError> {
   let caught: unknown;
   try {
@@ -92,6 +92,7 @@ export async function assertBadInput(
     caught = error;
   }
   assert.ok(caught instanceof BadInputError, `expected a BadInputError, got ${caught}`);
+  if (typeof expected === "function") expected = expected(caught);
   assert.equal(caught.file, expected.file);
   assert.equal(caught.line, expected.line, `line of: ${caught.message}`);
   assert.match(caught.reason, expected.reason);

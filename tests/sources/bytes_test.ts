@@ -198,13 +198,13 @@ Deno.test("FieldCursor reads each field once and says when the line is used up",
   assert.equal(cursor.countFields(1), 6);
 });
 
-Deno.test("FieldCursor.atEnd is false while fields remain and true right after the last", async (t) => {
+Deno.test("FieldCursor.atEnd is true only when the reads took exactly the line's fields", async (t) => {
   const comma = ",".charCodeAt(0);
   const cases: ReadonlyArray<readonly [string, number, boolean]> = [
     ["1,2,3", 3, true],
     ["1,2,3", 2, false],
     ["1,2,3,", 3, false],
-    ["1,2", 3, true],
+    ["1,2", 3, false],
     ["", 1, true],
   ];
   for (const [text, reads, atEnd] of cases) {

@@ -542,3 +542,29 @@ dataTest(
     }
   },
 );
+
+dataTest(
+  "openSource() shows HistData 2018 gaining 18:00 bars and a third decimal in one session (2018-12-16)",
+  fileOf(2018),
+  async () => {
+    const { columns } = await load(2018);
+    const hasThirdDecimal = (p: number) => Math.abs(p * 100 - Math.round(p * 100)) > 1e-6;
+    let first = -1;
+    for (let i = 0; i < columns.openUs.length && first < 0; i++) {
+      const prices = [
+        columns.bidOpen[i],
+        columns.bidHigh[i],
+        columns.bidLow[i],
+        columns.bidClose[i],
+      ];
+      if (prices.some(hasThirdDecimal)) first = i;
+    }
+    // Sunday 2018-12-16 18:00 EST: the first 18:00 bar of the year is the first 3-decimal one.
+    assert.equal(utcIso(columns.openUs[first]), "2018-12-16T23:00:00Z");
+    assert.equal(nyBar(columns, first).minute, at(18));
+    assert.ok(
+      columns.openUs[first] - columns.openUs[first - 1] > 24 * US_PER_HOUR,
+      "it opens a week",
+    );
+  },
+);
