@@ -8,16 +8,18 @@
 import { bars, BARS_USAGE } from "./pipeline/commands/bars.ts";
 import { UsageError } from "./pipeline/commands/args.ts";
 import { features, FEATURES_USAGE } from "./pipeline/commands/features.ts";
+import { models, MODELS_USAGE } from "./pipeline/commands/models.ts";
 import { regimes, REGIMES_USAGE } from "./pipeline/commands/regimes.ts";
 import { serve, SERVE_USAGE } from "./pipeline/commands/serve.ts";
 import { BadInputError } from "./pipeline/errors.ts";
 import { VERSION } from "./pipeline/version.ts";
 
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: string }> = {
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void> | void; usage: string }> = {
   serve: { run: serve, usage: SERVE_USAGE },
   bars: { run: bars, usage: BARS_USAGE },
   features: { run: features, usage: FEATURES_USAGE },
   regimes: { run: regimes, usage: REGIMES_USAGE },
+  models: { run: models, usage: MODELS_USAGE },
 };
 
 function usage(): string {
