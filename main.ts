@@ -9,6 +9,7 @@ import { bars, BARS_USAGE } from "./pipeline/commands/bars.ts";
 import { UsageError } from "./pipeline/commands/args.ts";
 import { features, FEATURES_USAGE } from "./pipeline/commands/features.ts";
 import { models, MODELS_USAGE } from "./pipeline/commands/models.ts";
+import { predict, PREDICT_USAGE } from "./pipeline/commands/predict.ts";
 import { regimes, REGIMES_USAGE } from "./pipeline/commands/regimes.ts";
 import { serve, SERVE_USAGE } from "./pipeline/commands/serve.ts";
 import { BadInputError } from "./pipeline/errors.ts";
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void> | void; 
   features: { run: features, usage: FEATURES_USAGE },
   regimes: { run: regimes, usage: REGIMES_USAGE },
   models: { run: models, usage: MODELS_USAGE },
+  predict: { run: predict, usage: PREDICT_USAGE },
 };
 
 function usage(): string {

@@ -129,7 +129,33 @@ export interface RegimeEvent {
   readonly measures: RegimeMeasures;
 }
 
-export type MarketEvent = TickEvent | BarEvent | GapEvent | FeatureEvent | RegimeEvent;
+/**
+ * The class probabilities a model gave one feature row: `production` drives decisions,
+ * `shadow` is scored beside it for comparison and never traded.
+ */
+export interface PredictionEvent {
+  readonly v: typeof EVENT_VERSION;
+  readonly kind: "prediction";
+  readonly symbol: string;
+  readonly openUs: number;
+  readonly closeUs: number;
+  readonly modelId: string;
+  readonly role: "production" | "shadow";
+  /** Calibrated probabilities of down, flat, up. */
+  readonly probabilities: readonly [number, number, number];
+  /** Share of ensemble members whose most likely class is the ensemble's (1 for one model). */
+  readonly agreement: number;
+  /** Each member's probabilities of down, flat, up; empty for a single model. */
+  readonly members: readonly (readonly [number, number, number])[];
+}
+
+export type MarketEvent =
+  | TickEvent
+  | BarEvent
+  | GapEvent
+  | FeatureEvent
+  | RegimeEvent
+  | PredictionEvent;
 
 /** A batch of events in time order: the unit the pipeline moves, so no stage schedules per event. */
 export type EventBatch = readonly MarketEvent[];

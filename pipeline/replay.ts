@@ -67,6 +67,7 @@ export function eventTimeUs(event: MarketEvent): number {
       return event.timeUs;
     case "bar":
     case "features":
+    case "prediction":
       return event.closeUs;
     case "gap":
       return event.toUs;

@@ -205,6 +205,7 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
             case "tick":
             case "features":
             case "regime":
+            case "prediction":
               // Recomputable from the bars; the journal keeps what cannot be recomputed.
               notStored++;
               break;

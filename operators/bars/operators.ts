@@ -97,6 +97,7 @@ function startUs(event: MarketEvent): number {
       return event.timeUs;
     case "bar":
     case "features":
+    case "prediction":
       return event.openUs;
     case "gap":
       return event.fromUs;

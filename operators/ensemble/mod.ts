@@ -1,0 +1,4 @@
+/** The model stage: production and shadow models scored on onnxruntime-web. */
+
+export { loadModelSlot, loadServingModel } from "./load.ts";
+export { type ModelSlot, scoreModels, type ServingModel } from "./scorer.ts";
