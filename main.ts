@@ -5,23 +5,44 @@
  * (set AGS_DEBUG=1 to see one).
  */
 
-import { bars, BARS_USAGE } from "./pipeline/commands/bars.ts";
 import { UsageError } from "./pipeline/commands/args.ts";
-import { features, FEATURES_USAGE } from "./pipeline/commands/features.ts";
-import { models, MODELS_USAGE } from "./pipeline/commands/models.ts";
-import { predict, PREDICT_USAGE } from "./pipeline/commands/predict.ts";
-import { regimes, REGIMES_USAGE } from "./pipeline/commands/regimes.ts";
-import { serve, SERVE_USAGE } from "./pipeline/commands/serve.ts";
+import {
+  BARS_USAGE,
+  FEATURES_USAGE,
+  MODELS_USAGE,
+  PREDICT_USAGE,
+  REGIMES_USAGE,
+  SERVE_USAGE,
+} from "./pipeline/commands/usage.ts";
 import { BadInputError } from "./pipeline/errors.ts";
 import { VERSION } from "./pipeline/version.ts";
 
+/** Each command is imported only when run, so one command's dependencies never slow another. */
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void> | void; usage: string }> = {
-  serve: { run: serve, usage: SERVE_USAGE },
-  bars: { run: bars, usage: BARS_USAGE },
-  features: { run: features, usage: FEATURES_USAGE },
-  regimes: { run: regimes, usage: REGIMES_USAGE },
-  models: { run: models, usage: MODELS_USAGE },
-  predict: { run: predict, usage: PREDICT_USAGE },
+  serve: {
+    usage: SERVE_USAGE,
+    run: async (argv) => (await import("./pipeline/commands/serve.ts")).serve(argv),
+  },
+  bars: {
+    usage: BARS_USAGE,
+    run: async (argv) => (await import("./pipeline/commands/bars.ts")).bars(argv),
+  },
+  features: {
+    usage: FEATURES_USAGE,
+    run: async (argv) => (await import("./pipeline/commands/features.ts")).features(argv),
+  },
+  regimes: {
+    usage: REGIMES_USAGE,
+    run: async (argv) => (await import("./pipeline/commands/regimes.ts")).regimes(argv),
+  },
+  models: {
+    usage: MODELS_USAGE,
+    run: async (argv) => (await import("./pipeline/commands/models.ts")).models(argv),
+  },
+  predict: {
+    usage: PREDICT_USAGE,
+    run: async (argv) => (await import("./pipeline/commands/predict.ts")).predict(argv),
+  },
 };
 
 function usage(): string {

@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { aggregateTicks, resampleBatch, Resampler, TickToBar } from "../operators/bars/mod.ts";
 import { lineBlocks } from "../sources/_lines.ts";
 import { openSource } from "../sources/mod.ts";
+import { DEFAULT_FEATURE_SPEC, FeatureEngine } from "../operators/features/mod.ts";
 import { type BarBatch, BarColumnsBuilder, type Batch, type TickBatch } from "../sources/source.ts";
 
 const DATA = new URL("../../shared/data/", import.meta.url).pathname;
@@ -141,6 +142,39 @@ async function main(): Promise<void> {
     rowsPerSecond: resample.rows / resample.seconds,
     ratioToByteScan: null,
     peakRssMiB: mib(Deno.memoryUsage().rss),
+  });
+
+  const parseM1 = rows[0];
+  const features = await best(() => {
+    const engine = new FeatureEngine(DEFAULT_FEATURE_SPEC, { hasSpread: false });
+    const row = new Float64Array(engine.names.length);
+    let n = 0;
+    for (const b of m1) {
+      for (let i = 0; i < b.length; i++) {
+        engine.update(
+          b.openUs[i],
+          b.closeUs[i],
+          b.bidOpen[i],
+          b.bidHigh[i],
+          b.bidLow[i],
+          b.bidClose[i],
+          NaN,
+          row,
+        );
+        n++;
+      }
+    }
+    return n;
+  });
+  rows.push({
+    name: `default feature spec, ${DEFAULT_FEATURE_SPEC.features.length} features (in memory)`,
+    rows: features.rows,
+    rowsPerSecond: features.rows / features.seconds,
+    ratioToByteScan: null,
+    peakRssMiB: mib(Deno.memoryUsage().rss),
+    note: `${
+      (parseM1.rowsPerSecond / (features.rows / features.seconds)).toFixed(1)
+    }x the time of parsing the same year`,
   });
 
   console.log(

@@ -110,10 +110,18 @@ function checkTree(tree: Tree, t: number, nFeatures: number, nClasses: number): 
     if (f === -1) continue;
     check(f >= 0 && f < nFeatures, `tree ${t} node ${i} splits on feature ${f} of ${nFeatures}`);
     check(
-      tree.left[i] > 0 && tree.left[i] < n && tree.right[i] > 0 && tree.right[i] < n &&
-        tree.left[i] !== i && tree.right[i] !== i,
+      tree.left[i] >= 0 && tree.left[i] < n && tree.right[i] >= 0 && tree.right[i] < n,
       `tree ${t} node ${i} has children ${tree.left[i]} and ${tree.right[i]} of ${n} nodes`,
     );
+  }
+  // A tree reaches each node once from the root: no cycles, no shared children.
+  const seen = new Uint8Array(n);
+  const stack = [0];
+  while (stack.length > 0) {
+    const i = stack.pop()!;
+    check(seen[i] === 0, `tree ${t} reaches node ${i} twice (a cycle or a shared child)`);
+    seen[i] = 1;
+    if (tree.feature[i] !== -1) stack.push(tree.left[i], tree.right[i]);
   }
 }
 
@@ -197,7 +205,10 @@ function gemmSoftmax(
   output?: string,
 ): string {
   const { nFeatures: f, nClasses: c } = model;
-  check(model.weights.length === c * f, `${name} has ${model.weights.length} weights for ${c}x${f}`);
+  check(
+    model.weights.length === c * f,
+    `${name} has ${model.weights.length} weights for ${c}x${f}`,
+  );
   check(model.bias.length === c, `${name} has ${model.bias.length} biases for ${c} classes`);
   const w = g.constant(`${name}_W`, [c, f], model.weights);
   const b = g.constant(`${name}_b`, [c], model.bias);
@@ -321,7 +332,12 @@ export function exportOnnx(model: Model, meta: Readonly<Record<string, string>>)
     });
     const calibration = model.calibration;
     if (calibration.type === "platt") {
-      calibrationNodes(g, calibration, combineNodes(g, model.combiner, members, undefined), OUTPUT_NAME);
+      calibrationNodes(
+        g,
+        calibration,
+        combineNodes(g, model.combiner, members, undefined),
+        OUTPUT_NAME,
+      );
     } else {
       combineNodes(g, model.combiner, members, OUTPUT_NAME);
     }

@@ -11,6 +11,7 @@ const WIRE_LEN = 2;
 const WIRE_FIXED32 = 5;
 
 const TWO_32 = 4294967296;
+const utf8 = new TextEncoder();
 
 /** An append-only protobuf encoder over a growable byte buffer. */
 export class ProtoWriter {
@@ -82,7 +83,7 @@ export class ProtoWriter {
 
   /** A `string` field, UTF-8. */
   string(field: number, value: string): this {
-    return this.bytes(field, new TextEncoder().encode(value));
+    return this.bytes(field, utf8.encode(value));
   }
 
   /** An embedded message, written by `write` into a writer of its own. */
@@ -211,7 +212,6 @@ function writeTensor(w: ProtoWriter, t: TensorSpec): void {
 
 // AttributeProto: name 1, f 2, i 3, s 4, t 5, floats 7, ints 8, strings 9, type 20.
 function writeAttribute(w: ProtoWriter, a: AttributeSpec): void {
-  const encoder = new TextEncoder();
   w.string(1, a.name);
   switch (a.type) {
     case "float":
@@ -221,7 +221,7 @@ function writeAttribute(w: ProtoWriter, a: AttributeSpec): void {
       w.int(3, a.value);
       break;
     case "string":
-      w.bytes(4, encoder.encode(a.value));
+      w.string(4, a.value);
       break;
     case "tensor":
       w.message(5, (t) => writeTensor(t, a.value));
@@ -233,7 +233,7 @@ function writeAttribute(w: ProtoWriter, a: AttributeSpec): void {
       w.packedInts(8, a.value);
       break;
     case "strings":
-      for (const s of a.value) w.bytes(9, encoder.encode(s));
+      for (const s of a.value) w.string(9, s);
       break;
   }
   w.int(20, ATTRIBUTE_TYPE[a.type]);

@@ -24,17 +24,6 @@ import {
   validate,
 } from "./args.ts";
 
-export const BARS_USAGE =
-  `deno task bars --data FILE --timeframe M1|M5|M15|M30|H1|H4|D1 --out FILE.csv [options]
-  --format F           histdata | mt5 | oanda-ticks | quote-bars (default: detected)
-  --from ISO, --to ISO keep bars opening in [from, to) (UTC)
-  --day-start S        utc (default) | new-york-17: where H4 and D1 bars start
-  --on-bad-line P      fail (default) | skip: skip and count malformed rows
-  --server-time R      MT5 server clock: us-dst (UTC+2 winter/+3 summer, default) | fixed hours
-  --histdata-clock C   auto (default) | new-york | new-york-eu-windows
-  --input-timeframe TF timeframe of a quote-bars file whose name does not say it
-  --json               print the summary as JSON`;
-
 const schema = sourceSchema.extend({
   timeframe,
   out: z.string({ error: "is required: the CSV file to write" }).min(1),

@@ -26,11 +26,6 @@ import {
   validate,
 } from "./args.ts";
 
-export const FEATURES_USAGE =
-  `deno task features --data FILE --out FILE.csv [--from ISO] [--to ISO] [--spec FILE.json] [source flags]
-  --spec FILE   a feature spec (JSON, see docs/features.md); default: the built-in 57-feature spec
-  --print-spec  print the resolved spec as JSON and exit`;
-
 const schema = sourceSchema.extend({
   out: z.string().min(1).optional(),
   spec: z.string().min(1).optional(),

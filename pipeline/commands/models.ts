@@ -9,13 +9,6 @@ import { readOnnxMetadata } from "../../models/onnx/metadata.ts";
 import { type RegisteredModel, Registry } from "../../models/registry.ts";
 import { parseFlags, UsageError, validate } from "./args.ts";
 
-export const MODELS_USAGE =
-  `deno task models list|show ID|promote ID|rollback [--json] [--registry data/models] [--reason TEXT]
-  list          every model with its stage, kind, created time and out-of-sample gate result
-  show ID       one model's card and stage history (ID: full hash or a unique prefix of 8+)
-  promote ID    candidate -> shadow -> production, only through the promotion gates
-  rollback      restore the previous production model`;
-
 const schema = z.object({
   registry: z.string().min(1).default("data/models"),
   json: z.boolean().default(false),

@@ -28,10 +28,6 @@ import {
 } from "./args.ts";
 import { openRegistry } from "./models.ts";
 
-export const PREDICT_USAGE =
-  `deno task predict --model ID --data FILE --out FILE.csv [--spec FILE] [--registry data/models] [--threads 1]
-  writes time_utc,p_down,p_flat,p_up for every M1 bar whose features are ready`;
-
 const schema = sourceSchema.extend({
   model: z.string({ error: "is required: a model id or unique prefix" }).min(8),
   out: z.string({ error: "is required: the CSV file to write" }).min(1),

@@ -40,17 +40,6 @@ import {
   validate,
 } from "./args.ts";
 
-export const REGIMES_USAGE = `deno task regimes --data FILE [options]
-  --timeframe TF       regime timeframe M5|M15|M30|H1|H4|D1 (default H1; H4 and D1 from 17:00 New York)
-  --format F           histdata | mt5 | oanda-ticks | quote-bars (default: detected); M1 bars or ticks
-  --from ISO, --to ISO keep data in [from, to) (UTC); the detector warms up inside it
-  --on-bad-line P      fail (default) | skip: skip and count malformed rows
-  --server-time R      MT5 server clock: us-dst (UTC+2 winter/+3 summer, default) | fixed hours
-  --histdata-clock C   auto (default) | new-york | new-york-eu-windows
-  --input-timeframe TF timeframe of a quote-bars file whose name does not say it (must be M1)
-  --symbol S           symbol to label the events with (default XAUUSD)
-  --json               print the tables as JSON`;
-
 const schema = sourceSchema.extend({
   timeframe: timeframe.refine((tf) => tf !== "M1", {
     message: "must be longer than M1, the bars the regime is built from",

@@ -24,14 +24,6 @@ import {
   validate,
 } from "./args.ts";
 
-export const SERVE_USAGE =
-  `deno task serve [--replay FILE [--speed N] [source flags]] [--host 127.0.0.1] [--port 8787] [--db data/journal.sqlite]
-  --replay FILE  feed a market-data file through the live path (any format \`bars\` reads)
-  --speed N      replay at N x real time (default: as fast as possible)
-  --host H       address to bind (default 127.0.0.1; anything else exposes the control plane)
-  --port P       port (default 8787; 0 picks a free one)
-  --db FILE      SQLite journal (default data/journal.sqlite)`;
-
 const schema = sourceSchema.extend({
   data: z.string().min(1).optional(),
   speed: z.coerce.number().positive().optional(),

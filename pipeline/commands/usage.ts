@@ -1,0 +1,50 @@
+/**
+ * Usage text of every subcommand, apart from the commands themselves so `main.ts` can
+ * print help without loading any command (and its dependencies, such as onnxruntime).
+ */
+
+export const SERVE_USAGE =
+  `deno task serve [--replay FILE [--speed N] [source flags]] [--host 127.0.0.1] [--port 8787] [--db data/journal.sqlite]
+  --replay FILE  feed a market-data file through the live path (any format \`bars\` reads)
+  --speed N      replay at N x real time (default: as fast as possible)
+  --host H       address to bind (default 127.0.0.1; anything else exposes the control plane)
+  --port P       port (default 8787; 0 picks a free one)
+  --db FILE      SQLite journal (default data/journal.sqlite)`;
+
+export const BARS_USAGE =
+  `deno task bars --data FILE --timeframe M1|M5|M15|M30|H1|H4|D1 --out FILE.csv [options]
+  --format F           histdata | mt5 | oanda-ticks | quote-bars (default: detected)
+  --from ISO, --to ISO keep bars opening in [from, to) (UTC)
+  --day-start S        utc (default) | new-york-17: where H4 and D1 bars start
+  --on-bad-line P      fail (default) | skip: skip and count malformed rows
+  --server-time R      MT5 server clock: us-dst (UTC+2 winter/+3 summer, default) | fixed hours
+  --histdata-clock C   auto (default) | new-york | new-york-eu-windows
+  --input-timeframe TF timeframe of a quote-bars file whose name does not say it
+  --json               print the summary as JSON`;
+
+export const FEATURES_USAGE =
+  `deno task features --data FILE --out FILE.csv [--from ISO] [--to ISO] [--spec FILE.json] [source flags]
+  --spec FILE   a feature spec (JSON, see docs/features.md); default: the built-in 57-feature spec
+  --print-spec  print the resolved spec as JSON and exit`;
+
+export const REGIMES_USAGE = `deno task regimes --data FILE [options]
+  --timeframe TF       regime timeframe M5|M15|M30|H1|H4|D1 (default H1; H4 and D1 from 17:00 New York)
+  --format F           histdata | mt5 | oanda-ticks | quote-bars (default: detected); M1 bars or ticks
+  --from ISO, --to ISO keep data in [from, to) (UTC); the detector warms up inside it
+  --on-bad-line P      fail (default) | skip: skip and count malformed rows
+  --server-time R      MT5 server clock: us-dst (UTC+2 winter/+3 summer, default) | fixed hours
+  --histdata-clock C   auto (default) | new-york | new-york-eu-windows
+  --input-timeframe TF timeframe of a quote-bars file whose name does not say it (must be M1)
+  --symbol S           symbol to label the events with (default XAUUSD)
+  --json               print the tables as JSON`;
+
+export const MODELS_USAGE =
+  `deno task models list|show ID|promote ID|rollback [--json] [--registry data/models] [--reason TEXT]
+  list          every model with its stage, kind, created time and out-of-sample gate result
+  show ID       one model's card and stage history (ID: full hash or a unique prefix of 8+)
+  promote ID    candidate -> shadow -> production, only through the promotion gates
+  rollback      restore the previous production model`;
+
+export const PREDICT_USAGE =
+  `deno task predict --model ID --data FILE --out FILE.csv [--spec FILE] [--registry data/models] [--threads 1]
+  writes time_utc,p_down,p_flat,p_up for every M1 bar whose features are ready`;
