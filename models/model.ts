@@ -82,13 +82,17 @@ export type Combiner =
   | { readonly type: "stacking"; readonly meta: LinearModel };
 
 /**
- * Probability calibration fit out of fold. Platt scaling per class on the log
- * probability: `q_k = sigmoid(a_k * ln(max(p_k, PROBABILITY_FLOOR)) + b_k)`, then
- * renormalised to sum to 1.
+ * How far from 0 and 1 a probability is clamped before its logit is taken, so a certain
+ * member never yields an infinite logit.
  */
-/** Smallest probability taken to a logarithm, so a certain member never yields -Infinity. */
 export const PROBABILITY_FLOOR = 1e-7;
 
+/**
+ * Probability calibration fit out of fold: Platt scaling per class on the logit,
+ * `q_k = sigmoid(a_k * logit(p_k) + b_k)` with `p_k` clamped to
+ * `[PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR]`, then renormalised to sum to 1. On
+ * already calibrated probabilities the fit is the identity (a = 1, b = 0).
+ */
 export type Calibration =
   | { readonly type: "none" }
   | { readonly type: "platt"; readonly a: Float32Array; readonly b: Float32Array };

@@ -109,9 +109,10 @@ export function predictMember(
   }
 }
 
-function combine(
+/** Combines the members' probabilities (each rows x c) into `out`, as the ONNX graph does. */
+export function combine(
   combiner: Combiner,
-  members: Float64Array[],
+  members: readonly Float64Array[],
   rows: number,
   c: number,
   out: Float64Array,
@@ -135,6 +136,12 @@ function combine(
   }
 }
 
+/** The logit Platt scaling reads: of `p` clamped to [floor, 1 - floor], as the ONNX graph clips it. */
+export function plattLogit(p: number): number {
+  const clamped = Math.min(Math.max(p, PROBABILITY_FLOOR), 1 - PROBABILITY_FLOOR);
+  return Math.log(clamped) - Math.log(1 - clamped);
+}
+
 /** Applies calibration to probabilities in place. */
 export function calibrate(
   calibration: Calibration,
@@ -146,8 +153,7 @@ export function calibrate(
   for (let i = 0; i < rows; i++) {
     let sum = 0;
     for (let k = 0; k < c; k++) {
-      const z = calibration.a[k] * Math.log(Math.max(p[i * c + k], PROBABILITY_FLOOR)) +
-        calibration.b[k];
+      const z = calibration.a[k] * plattLogit(p[i * c + k]) + calibration.b[k];
       p[i * c + k] = 1 / (1 + Math.exp(-z));
       sum += p[i * c + k];
     }

@@ -10,7 +10,7 @@
  *    then Relu or Softmax.
  * 3. An ensemble is one graph: every member reads "features"; their probabilities are
  *    also graph outputs ("member_0_probabilities", ...); they are averaged (Mul, Sum,
- *    Div) or stacked (Concat, Gemm, Softmax), then calibrated (Clip at the floor, Log,
+ *    Div) or stacked (Concat, Gemm, Softmax), then calibrated (Clip, logit as two Logs,
  *    Mul, Add, Sigmoid, Div by ReduceSum).
  *
  * Input "features" float [N, nFeatures], output "probabilities" float [N, 3]. It must
@@ -295,9 +295,14 @@ function calibrationNodes(
       `intercepts for ${c} classes`,
   );
   const floor = g.constant("platt_floor", [], [PROBABILITY_FLOOR]);
-  const clipped = g.node("Clip", "platt_clip", [input, floor]);
-  const log = g.node("Log", "platt_log", [clipped]);
-  const scaled = g.node("Mul", "platt_mul", [log, g.constant("platt_a", [c], calibration.a)]);
+  const ceiling = g.constant("platt_ceiling", [], [1 - PROBABILITY_FLOOR]);
+  const clipped = g.node("Clip", "platt_clip", [input, floor, ceiling]);
+  const complement = g.node("Sub", "platt_complement", [g.constant("platt_one", [], [1]), clipped]);
+  const logit = g.node("Sub", "platt_logit", [
+    g.node("Log", "platt_log", [clipped]),
+    g.node("Log", "platt_log_complement", [complement]),
+  ]);
+  const scaled = g.node("Mul", "platt_mul", [logit, g.constant("platt_a", [c], calibration.a)]);
   const z = g.node("Add", "platt_add", [scaled, g.constant("platt_b", [c], calibration.b)]);
   const q = g.node("Sigmoid", "platt_sigmoid", [z]);
   const sum = g.node("ReduceSum", "platt_sum", [q, g.int64s("platt_axes", [1])], [
