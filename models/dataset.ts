@@ -38,8 +38,8 @@ export interface BuildDatasetOptions {
 
 /** Where a dataset's numbers came from, so a model card can name its data exactly. */
 export interface DataProvenance {
-  readonly file: string;
-  readonly sha256: string;
+  /** Every file read, in order, by name, with the SHA-256 of its bytes. */
+  readonly files: ReadonlyArray<{ readonly file: string; readonly sha256: string }>;
   readonly format: string;
   readonly symbol: string;
   readonly sides: QuoteSides;
@@ -250,8 +250,12 @@ export async function buildDataset(
     labelOptions: labels.options,
     sampleEvery,
     provenance: {
-      file: basename(source.path),
-      sha256: await sha256OfFile(source.path),
+      files: await Promise.all(
+        source.files.map(async (file) => ({
+          file: basename(file),
+          sha256: await sha256OfFile(file),
+        })),
+      ),
       format: source.format,
       symbol: source.symbol,
       sides: source.sides,

@@ -88,6 +88,7 @@ export function delimitedSource(spec: DelimitedSourceSpec): Source {
   const report = emptyReport();
   return {
     path: spec.path,
+    files: [spec.path],
     format: spec.format,
     symbol: spec.symbol,
     sides: spec.sides,

@@ -10,9 +10,11 @@ import { lineBlocks } from "./_lines.ts";
 import { type Mt5Options, openMt5, sniffMt5 } from "./mt5.ts";
 import { openOandaTicks, sniffOandaTicks } from "./oanda_ticks.ts";
 import { openQuoteBars, type QuoteBarsOptions, sniffQuoteBars } from "./quote_bars.ts";
+import { concatSources } from "./concat.ts";
 import { type FormatName, FORMATS, type Source } from "./source.ts";
 
 export type * from "./source.ts";
+export { concatSources } from "./concat.ts";
 export type { HistDataClock } from "./histdata.ts";
 export type { ServerTimeRule } from "./mt5.ts";
 
@@ -60,6 +62,14 @@ export function detectFormat(path: string, firstLine: string, lineNo = 1): Forma
     );
   }
   return found[0];
+}
+
+/** Several files of one market read as one source, in the given (time) order. */
+export async function openSources(
+  paths: readonly string[],
+  options: OpenSourceOptions = {},
+): Promise<Source> {
+  return concatSources(await Promise.all(paths.map((path) => openSource(path, options))));
 }
 
 export async function openSource(path: string, options: OpenSourceOptions = {}): Promise<Source> {

@@ -88,7 +88,10 @@ export interface SourceOptions {
 }
 
 export interface Source {
+  /** The file, or for several read as one (`concat.ts`), their paths joined by " + ". */
   readonly path: string;
+  /** Every file read, in order. */
+  readonly files: readonly string[];
   readonly format: FormatName;
   readonly symbol: string;
   readonly sides: QuoteSides;

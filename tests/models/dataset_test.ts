@@ -70,8 +70,10 @@ dataTest(
     strictEqual(ds.specHash, specHash(DEFAULT_FEATURE_SPEC));
     deepStrictEqual(ds.labelOptions, DEFAULT_LABEL_OPTIONS);
     const expected = createHash("sha256").update(await Deno.readFile(dataPath(FILE))).digest("hex");
-    strictEqual(ds.provenance.sha256, expected);
-    strictEqual(ds.provenance.file, "DAT_ASCII_XAUUSD_M1_2017.csv.gz");
+    deepStrictEqual(ds.provenance.files, [{
+      file: "DAT_ASCII_XAUUSD_M1_2017.csv.gz",
+      sha256: expected,
+    }]);
     strictEqual(ds.provenance.format, "histdata");
     strictEqual(ds.provenance.sides, "bid");
     ok(ds.provenance.barsRead > ds.rows);
