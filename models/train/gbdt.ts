@@ -14,6 +14,9 @@
  * 3. A tree grows from a histogram of gradient and hessian sums per feature bin: the
  *    leaf with the best split gain is split next; only the smaller child's histogram is
  *    built from its rows, the larger's is the parent's minus it (subtraction trick).
+ *    With the default `maxLeaves = 2 ** maxDepth` the leaf limit never binds and the
+ *    tree is what depth-wise growth pruned by gain gives; a smaller `maxLeaves` makes
+ *    it LightGBM's leaf-wise growth.
  * 4. A leaf holds `-learningRate G / (H + l2)` in its class slot, 0 elsewhere.
  * 5. With validation rows, the multi-class log loss after each round picks the best
  *    round; training stops `earlyStoppingRounds` rounds after it, and the model keeps

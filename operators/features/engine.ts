@@ -82,7 +82,8 @@ class TimeframeState implements BarSink {
         : atr > 0
         ? raw / atr
         : atr === 0
-        ? 0
+        // A flat market: distances are zero, but a value still warming up stays NaN.
+        ? raw * 0
         : NaN;
     }
   }

@@ -13,10 +13,18 @@ import { FEATURE_KINDS, type FeatureKind } from "./catalogue.ts";
 
 export const FEATURE_SPEC_VERSION = 1 as const;
 
-const featureSchema = z.object({
+const featureSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9_]*$/, "snake_case, starting with a letter"),
-  timeframe: z.enum(TIMEFRAMES),
-  kind: z.enum(Object.keys(FEATURE_KINDS) as [keyof typeof FEATURE_KINDS]),
+  timeframe: z.enum(TIMEFRAMES, {
+    error: (issue) =>
+      `unknown timeframe ${JSON.stringify(issue.input)}; expected one of ${TIMEFRAMES.join(", ")}`,
+  }),
+  kind: z.enum(Object.keys(FEATURE_KINDS) as [keyof typeof FEATURE_KINDS], {
+    error: (issue) =>
+      `unknown kind ${JSON.stringify(issue.input)}; expected one of ${
+        Object.keys(FEATURE_KINDS).join(", ")
+      }`,
+  }),
   /** Indicator parameters, such as `{ "period": 14 }`; the kind says which it takes. */
   params: z.record(z.string(), z.number()).default({}),
   /** Which output of a multi-output indicator; the kind's first output by default. */
@@ -29,7 +37,7 @@ const featureSchema = z.object({
   scale: z.enum(["none", "close", "atr"]).default("none"),
 });
 
-export const featureSpecSchema = z.object({
+export const featureSpecSchema = z.strictObject({
   version: z.literal(FEATURE_SPEC_VERSION),
   name: z.string().min(1),
   description: z.string().default(""),
@@ -56,12 +64,24 @@ export const featureSpecSchema = z.object({
         message: `"${feature.kind}" has outputs ${kind.outputs.join(", ")}, not "${output}"`,
       });
     }
-    for (const param of Object.keys(feature.params)) {
-      if (!kind.params.includes(param)) {
+    const unknown = Object.keys(feature.params).filter((param) => !kind.params.includes(param));
+    for (const param of unknown) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["features", i, "params", param],
+        message: `"${feature.kind}" takes ${kind.params.join(", ") || "no parameters"}`,
+      });
+    }
+    if (unknown.length === 0) {
+      // Building the computer checks the values (a period of 0, MACD fast >= slow) now,
+      // naming the feature, rather than when the engine starts.
+      try {
+        kind.make(feature.params);
+      } catch (error) {
         ctx.addIssue({
           code: "custom",
-          path: ["features", i, "params", param],
-          message: `"${feature.kind}" takes ${kind.params.join(", ") || "no parameters"}`,
+          path: ["features", i, "params"],
+          message: `feature "${feature.name}": ${(error as Error).message}`,
         });
       }
     }

@@ -5,10 +5,11 @@
  * This helper must never fall back to invented data.
  */
 
+import { dataPath } from "../../_data.ts";
 import { openSource } from "@/sources/mod.ts";
 import type { BarBatch, SourceOptions, TickBatch } from "@/sources/source.ts";
 
-const DATA_ROOT = "/work/shared/data";
+const DATA_ROOT = dataPath(".");
 
 export const TICKS_PATH =
   `${DATA_ROOT}/xauusd_ticks_oanda/XAUUSD_OANDA_ticks_20140501-20140515.csv.gz`;
@@ -19,27 +20,6 @@ export const OANDA_H1_PATH =
 export const OANDA_D1_PATH =
   `${DATA_ROOT}/xauusd_h1_d1_oanda/XAUUSD_OANDA_D1_quote_20060320-20181231.csv`;
 export const HISTDATA_2017_PATH = `${DATA_ROOT}/xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2017.csv.gz`;
-
-function exists(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-}
-
-/** Registers a test needing every file in `paths`; ignored, with the reason printed, when one is missing. */
-export function realDataTest(
-  name: string,
-  paths: readonly string[],
-  fn: () => Promise<void> | void,
-): void {
-  const missing = paths.filter((path) => !exists(path));
-  if (missing.length > 0) {
-    console.log(`SKIPPED "${name}": real data file(s) not found: ${missing.join(", ")}`);
-  }
-  Deno.test({ name, ignore: missing.length > 0, fn });
-}
 
 /** Every batch of a bar file, in order. */
 export async function readBars(path: string): Promise<BarBatch[]> {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
+import { dataTest } from "../../_data.ts";
 import { isoFromUs, US_PER_HOUR, US_PER_MINUTE, usFromIso } from "@/pipeline/events.ts";
 import { detectGapsInBatch, type Gap, gapCategory, GapDetector } from "@/operators/bars/mod.ts";
-import { HISTDATA_2017_PATH, OANDA_H1_PATH, readBars, realDataTest } from "./_data.ts";
+import { HISTDATA_2017_PATH, OANDA_H1_PATH, readBars } from "./_data.ts";
 
 const minute = (iso: string) => [usFromIso(iso), usFromIso(iso) + US_PER_MINUTE] as const;
 
@@ -12,7 +13,7 @@ async function gapsOf(path: string): Promise<{ gaps: Gap[]; detector: GapDetecto
   return { gaps, detector };
 }
 
-realDataTest(
+dataTest(
   "GapDetector sorts the holes of HistData 2017 into weekends, US holidays and missing minutes",
   [HISTDATA_2017_PATH],
   async () => {
@@ -48,7 +49,7 @@ realDataTest(
   },
 );
 
-realDataTest(
+dataTest(
   "GapDetector reports OANDA's missing week of December 2016 as missing, not a holiday",
   [OANDA_H1_PATH],
   async () => {

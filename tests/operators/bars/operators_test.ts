@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { dataTest } from "../../_data.ts";
 import { from, lastValueFrom, type Observable, toArray } from "rxjs";
 import {
   type BarEvent,
@@ -21,7 +22,7 @@ import {
   ticksToBars,
   TickToBar,
 } from "@/operators/bars/mod.ts";
-import { readTicks, realDataTest, TICKS_PATH } from "./_data.ts";
+import { readTicks, TICKS_PATH } from "./_data.ts";
 
 const SYMBOL = "XAUUSD";
 
@@ -100,7 +101,7 @@ function assertCausal(events: readonly MarketEvent[]): void {
   });
 }
 
-realDataTest(
+dataTest(
   "ticksToBars(), resampleBars() and detectGaps() give the scalar classes' bars and gaps on real ticks",
   [TICKS_PATH],
   async () => {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { dataTest } from "../../_data.ts";
 import { type Timeframe, US_PER_HOUR, US_PER_MINUTE, usFromIso } from "@/pipeline/events.ts";
 import { type BarBatch, BarColumnsBuilder } from "@/sources/source.ts";
 import { type BarSink, type DayStart, resampleBatch, Resampler } from "@/operators/bars/mod.ts";
@@ -9,7 +10,6 @@ import {
   OANDA_D1_PATH,
   OANDA_H1_PATH,
   readBars,
-  realDataTest,
 } from "./_data.ts";
 
 /** Resamples every batch and flushes at the end, as the batch path does. */
@@ -67,7 +67,7 @@ function feedMinute(resampler: Resampler, openUs: number, price = 1): void {
 }
 
 // Oracle: OANDA's own D1 bars are its H1 bars grouped by UTC calendar day (data README).
-realDataTest(
+dataTest(
   "Resampler reproduces all 3,902 OANDA D1 bid/ask bars from the H1 bars exactly",
   [OANDA_H1_PATH, OANDA_D1_PATH],
   async () => {
@@ -78,7 +78,7 @@ realDataTest(
   },
 );
 
-realDataTest(
+dataTest(
   "Resampler turns HistData 2017 M1 into the same H1 bars as a group-by per UTC hour",
   [HISTDATA_2017_PATH],
   async () => {
@@ -119,7 +119,7 @@ realDataTest(
   },
 );
 
-realDataTest(
+dataTest(
   "Resampler.update() emits each real H1 bar only once its last minute has closed",
   [HISTDATA_2017_PATH],
   async () => {
@@ -218,7 +218,7 @@ const newYorkClock = new Intl.DateTimeFormat("en-US", {
 });
 const newYorkTime = (us: number) => newYorkClock.format(new Date(us / 1000));
 
-realDataTest(
+dataTest(
   "Resampler with dayStart new-york-17 opens every 2017 D1 bar at 17:00 New York across both DST changes",
   [HISTDATA_2017_PATH],
   async () => {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { dataTest } from "../../_data.ts";
 import { US_PER_MINUTE, US_PER_SECOND, usFromIso } from "@/pipeline/events.ts";
 import { BarColumnsBuilder } from "@/sources/source.ts";
 import { aggregateTicks, TickToBar } from "@/operators/bars/mod.ts";
@@ -7,7 +8,6 @@ import {
   firstBarDifference,
   readBars,
   readTicks,
-  realDataTest,
   TICK_M1_ORACLE_PATH,
   TICKS_PATH,
 } from "./_data.ts";
@@ -21,7 +21,7 @@ function m1(): { out: BarColumnsBuilder; agg: TickToBar } {
 
 // Oracle: OANDA's M1 quote bars built from exactly these ticks (data README: "each M1 bar
 // equals exactly the first, max, min and last bid and ask of the ticks in that UTC minute").
-realDataTest(
+dataTest(
   "aggregateTicks() reproduces all 15,222 OANDA M1 bid/ask bars from their ticks exactly",
   [TICKS_PATH, TICK_M1_ORACLE_PATH],
   async () => {

@@ -6,7 +6,7 @@
  */
 
 import { FeatureEngine, type FeatureSpec } from "@/operators/features/mod.ts";
-import { openSource, type SourceOptions } from "@/sources/mod.ts";
+import { type BarBatch, openSource, type SourceOptions } from "@/sources/mod.ts";
 import { dataPath } from "../../_data.ts";
 
 export const YEARS = [2017, 2018, 2023] as const;
@@ -17,7 +17,7 @@ export function histdataRel(year: Year): string {
   return `xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_${year}.csv.gz`;
 }
 
-/** M1 bid bars as columns; `openUs`/`closeUs` in UTC µs. */
+/** M1 bid bars as columns; `openUs`/`closeUs` in UTC µs; `spread` when the data has one. */
 export interface M1Bars {
   readonly length: number;
   readonly openUs: Float64Array;
@@ -26,6 +26,7 @@ export interface M1Bars {
   readonly high: Float64Array;
   readonly low: Float64Array;
   readonly close: Float64Array;
+  readonly spread: Float64Array | null;
 }
 
 /** The bars of a data file (within `options`' window), concatenated into columns. */
@@ -34,21 +35,13 @@ export async function readM1(rel: string, options: SourceOptions = {}): Promise<
   if (source.resolution !== "M1") {
     throw new TypeError(`Expected M1 bars in "${rel}", found ${source.resolution}`);
   }
-  const parts: M1Bars[] = [];
+  const parts: BarBatch[] = [];
   for await (const batch of source.batches()) {
     if (batch.kind !== "bars") throw new TypeError(`Expected bars in "${rel}", found ticks`);
-    parts.push({
-      length: batch.length,
-      openUs: batch.openUs,
-      closeUs: batch.closeUs,
-      open: batch.bidOpen,
-      high: batch.bidHigh,
-      low: batch.bidLow,
-      close: batch.bidClose,
-    });
+    parts.push(batch);
   }
   const length = parts.reduce((n, p) => n + p.length, 0);
-  const join = (pick: (p: M1Bars) => Float64Array) => {
+  const join = (pick: (p: BarBatch) => Float64Array) => {
     const out = new Float64Array(length);
     let at = 0;
     for (const p of parts) {
@@ -57,14 +50,20 @@ export async function readM1(rel: string, options: SourceOptions = {}): Promise<
     }
     return out;
   };
+  const asks = parts[0]?.askClose ?? null;
   return {
     length,
     openUs: join((p) => p.openUs),
     closeUs: join((p) => p.closeUs),
-    open: join((p) => p.open),
-    high: join((p) => p.high),
-    low: join((p) => p.low),
-    close: join((p) => p.close),
+    open: join((p) => p.bidOpen),
+    high: join((p) => p.bidHigh),
+    low: join((p) => p.bidLow),
+    close: join((p) => p.bidClose),
+    spread: asks !== null
+      ? join((p) => p.askClose!.map((ask, i) => ask - p.bidClose[i]))
+      : parts[0]?.spread
+      ? join((p) => p.spread!)
+      : null,
   };
 }
 
@@ -90,19 +89,22 @@ export function sliceBars(bars: M1Bars, from: number, to = bars.length): M1Bars 
     high: bars.high.subarray(from, to),
     low: bars.low.subarray(from, to),
     close: bars.close.subarray(from, to),
+    spread: bars.spread?.subarray(from, to) ?? null,
   };
 }
 
 /**
- * Streams `bars` through a fresh bid-only engine, calling `onRow` with each bar's index,
- * its feature row (reused: copy what you keep) and whether the row is ready.
+ * Streams `bars` through a fresh engine (given the spread when the bars have one),
+ * calling `onRow` with each bar's index, its feature row (reused: copy what you keep)
+ * and whether the row is ready.
  */
 export function runEngine(
   spec: FeatureSpec,
   bars: M1Bars,
   onRow: (i: number, row: Float64Array, ready: boolean) => void,
 ): FeatureEngine {
-  const engine = new FeatureEngine(spec, { hasSpread: false });
+  const spread = bars.spread;
+  const engine = new FeatureEngine(spec, { hasSpread: spread !== null });
   const row = new Float64Array(engine.names.length);
   for (let i = 0; i < bars.length; i++) {
     const ready = engine.update(
@@ -112,33 +114,12 @@ export function runEngine(
       bars.high[i],
       bars.low[i],
       bars.close[i],
-      NaN,
+      spread === null ? NaN : spread[i],
       row,
     );
     onRow(i, row, ready);
   }
   return engine;
-}
-
-/** The index of the first ready row of `spec` over `bars`, or -1. */
-export function firstReady(spec: FeatureSpec, bars: M1Bars): number {
-  let first = -1;
-  runEngine(spec, bars, (i, _row, ready) => {
-    if (ready && first < 0) first = i;
-  });
-  return first;
-}
-
-/** The index of the first bar opening at or after `us` (bars.length when none). */
-export function indexAtOrAfter(bars: M1Bars, us: number): number {
-  let lo = 0;
-  let hi = bars.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (bars.openUs[mid] < us) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** A seeded PRNG (mulberry32) in [0, 1), so sampled checkpoints are the same every run. */

@@ -4,7 +4,8 @@
  * H4 and D1, with New York time read from the platform's time-zone database through
  * `Intl`, not `pipeline/tz.ts`), indicators by the textbook batch formulas of
  * `../indicators/_batch.ts`, session features from `Intl` wall clocks, and the spec's
- * scaling. Nothing here streams, and nothing imports `operators/`.
+ * scaling. Nothing here streams, and nothing from `operators/` is used but the spec's
+ * type.
  */
 
 import type { FeatureSpec } from "@/operators/features/spec.ts";
@@ -92,12 +93,23 @@ export function newYorkOffsetHours(utcUs: number): number {
   return (NEW_YORK.local(ms) - ms) / HOUR_MS;
 }
 
+/** London's offset from UTC at an instant, in hours, by Intl: EU summer time or not. */
+export function londonOffsetHours(utcUs: number): number {
+  const ms = utcUs / 1000;
+  return (LONDON.local(ms) - ms) / HOUR_MS;
+}
+
 const weekdayOfDay = (day: number) => new Date(day * DAY_MS).getUTCDay();
 
 // ---- Higher-timeframe bars by group-by -----------------------------------------------
 
+/** Bid bars with the spread at each bar's close, when the data has one. */
+interface SpreadBars extends PriceBarArrays {
+  readonly spread: Float64Array | null;
+}
+
 /** Bars of one timeframe; `endUs` is the bucket's nominal end, when it counts as closed. */
-export interface TimeframeBars extends PriceBarArrays {
+export interface TimeframeBars extends SpreadBars {
   readonly openUs: Float64Array;
   readonly endUs: Float64Array;
 }
@@ -119,7 +131,8 @@ function bucketOf(openMs: number, timeframe: Timeframe, dayStart: string): [numb
 }
 
 /**
- * Groups M1 bars into `timeframe` buckets: open first, high max, low min, close last. The
+ * Groups M1 bars into `timeframe` buckets: open first, high max, low min, close and
+ * spread last (the spread at the bucket's close). The
  * bars closed by an M1 bar's close are a prefix of these: a bucket ending by then holds
  * only bars up to it, and the forming bucket ends later.
  */
@@ -134,6 +147,7 @@ export function groupBars(m1: M1Bars, timeframe: Timeframe, dayStart: string): T
   const high = new Float64Array(n);
   const low = new Float64Array(n);
   const close = new Float64Array(n);
+  const spread = m1.spread === null ? null : new Float64Array(n);
   let k = -1;
   let bucketEnd = -Infinity;
   for (let i = 0; i < n; i++) {
@@ -152,6 +166,7 @@ export function groupBars(m1: M1Bars, timeframe: Timeframe, dayStart: string): T
       low[k] = Math.min(low[k], m1.low[i]);
     }
     close[k] = m1.close[i];
+    if (spread !== null) spread[k] = m1.spread![i];
   }
   const length = k + 1;
   return {
@@ -162,11 +177,12 @@ export function groupBars(m1: M1Bars, timeframe: Timeframe, dayStart: string): T
     high: high.slice(0, length),
     low: low.slice(0, length),
     close: close.slice(0, length),
+    spread: spread?.slice(0, length) ?? null,
   };
 }
 
 /** The index of the last bar closed at `timeUs` (its end at or before it), or -1. */
-export function lastClosed(bars: TimeframeBars, timeUs: number): number {
+function lastClosed(bars: TimeframeBars, timeUs: number): number {
   let lo = 0;
   let hi = bars.length;
   while (lo < hi) {
@@ -177,13 +193,14 @@ export function lastClosed(bars: TimeframeBars, timeUs: number): number {
   return lo - 1;
 }
 
-function tail(bars: PriceBarArrays, from: number, to: number): PriceBarArrays {
+function tail(bars: SpreadBars, from: number, to: number): SpreadBars {
   return {
     length: to - from,
     open: bars.open.subarray(from, to),
     high: bars.high.subarray(from, to),
     low: bars.low.subarray(from, to),
     close: bars.close.subarray(from, to),
+    spread: bars.spread?.subarray(from, to) ?? null,
   };
 }
 
@@ -208,6 +225,7 @@ export const DOCUMENTED_DEFAULTS: Readonly<Record<string, Readonly<Record<string
   high_low: { period: 60 },
   candle: {},
   spread: { period: 60 },
+  regime: { percentile_lookback: 720, min_duration_bars: 8 },
   session: {},
 };
 
@@ -241,6 +259,7 @@ export function memoryOf(kind: string, p: Params): number {
     case "cci":
     case "zscore":
     case "high_low":
+    case "spread":
       return p.period;
     case "stochastic":
       return p.k_period + p.d_period - 1;
@@ -257,7 +276,7 @@ function gap(close: Float64Array, average: Float64Array): Float64Array {
 }
 
 /** Every output of a bar-fed kind over `b`, by the textbook batch formulas. */
-function batchOutputs(kind: string, p: Params, b: PriceBarArrays): Record<string, Float64Array> {
+function batchOutputs(kind: string, p: Params, b: SpreadBars): Record<string, Float64Array> {
   switch (kind) {
     case "log_return":
       return { value: batchLogReturn(b.close, p.period) };
@@ -308,8 +327,16 @@ function batchOutputs(kind: string, p: Params, b: PriceBarArrays): Record<string
         range: c.range,
       };
     }
+    case "spread": {
+      if (b.spread === null) throw new TypeError("The spread kind needs bars with a spread");
+      const spread = b.spread;
+      return {
+        current: spread.map((s, i) => (i + 1 >= p.period ? s : NaN)),
+        mean: batchSma(spread, p.period),
+      };
+    }
     default:
-      throw new TypeError(`No batch reference for kind "${kind}" on bid-only bars`);
+      throw new TypeError(`No batch reference for kind "${kind}"`);
   }
 }
 
@@ -324,7 +351,7 @@ function weekdayBetween(localMs: number, fromMinute: number, toMinute: number): 
 }
 
 /** One session feature at a UTC instant, from the definitions in docs/features.md. */
-export function sessionReference(output: string, timeUs: number): number {
+function sessionReference(output: string, timeUs: number): number {
   const ms = timeUs / 1000;
   const dayFraction = (ms - Math.floor(ms / DAY_MS) * DAY_MS) / DAY_MS;
   const weekday = new Date(ms).getUTCDay();

@@ -1,13 +1,15 @@
 /**
- * Loads real XAUUSD bars from /work/shared/data for the indicator tests, as plain
+ * Loads real XAUUSD bars from ../shared/data for the indicator tests, as plain
  * Float64Arrays (the indicators only need prices, not times).
  *
- * Tests on real data register through `realDataTest()`: when the data folder is absent
+ * Tests on real data register through `dataTest()` (tests/_data.ts): when the data is absent
  * the test is reported as ignored and a line says why, so it never passes silently.
  * This helper must never fall back to invented bars.
  */
 
-const DATA_ROOT = "/work/shared/data";
+import { dataPath } from "../../_data.ts";
+
+const DATA_ROOT = dataPath(".");
 
 export type HistdataYear = 2017 | 2018 | 2023;
 
@@ -25,24 +27,6 @@ export function histdataPath(year: HistdataYear): string {
 
 export const OANDA_M1_QUOTES_PATH =
   `${DATA_ROOT}/xauusd_ticks_oanda/XAUUSD_OANDA_M1_quote_20140501-20140515.csv`;
-
-function exists(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Registers a test that needs the file at `path`; when it is missing the test is
- * ignored and the reason printed, rather than passing without having run.
- */
-export function realDataTest(name: string, path: string, fn: () => Promise<void> | void): void {
-  const ignore = !exists(path);
-  if (ignore) console.log(`SKIPPED "${name}": real data file "${path}" not found`);
-  Deno.test({ name, ignore, fn });
-}
 
 /** The rows of a text file, streamed (gunzipped when the name ends in .gz). */
 async function* lines(path: string): AsyncGenerator<string> {

@@ -7,6 +7,7 @@
  * a warm-up off by one shows up as a failure.
  */
 
+import { dataTest } from "../../_data.ts";
 import { strictEqual } from "node:assert";
 import type { Indicator, PriceBar } from "@/operators/indicators/indicator.ts";
 import {
@@ -35,7 +36,6 @@ import {
   OANDA_M1_QUOTES_PATH,
   oandaM1Spreads,
   type PriceBarArrays,
-  realDataTest,
 } from "./_real_bars.ts";
 import {
   batchAdx,
@@ -187,7 +187,7 @@ const YEARS: readonly HistdataYear[] = [2017, 2023];
 
 for (const c of CASES) {
   for (const year of YEARS) {
-    realDataTest(
+    dataTest(
       `${c.name} equals its batch recomputation at every M1 bar of ${year}`,
       histdataPath(year),
       async () => {
@@ -200,7 +200,7 @@ for (const c of CASES) {
   }
 }
 
-realDataTest(
+dataTest(
   "SpreadStats(60) equals its batch recomputation on OANDA M1 spreads",
   OANDA_M1_QUOTES_PATH,
   async () => {

@@ -13,6 +13,7 @@
  * docs/indicators.md repeats each difference.
  */
 
+import { dataTest } from "../../_data.ts";
 import { strictEqual } from "node:assert";
 import {
   ADX,
@@ -43,7 +44,7 @@ import {
   Stochastic,
   WilliamsR,
 } from "@/operators/indicators/mod.ts";
-import { histdataM1, histdataPath, type PriceBarArrays, realDataTest } from "./_real_bars.ts";
+import { histdataM1, histdataPath, type PriceBarArrays } from "./_real_bars.ts";
 
 const YEAR = 2017;
 const DATA = histdataPath(YEAR);
@@ -69,7 +70,7 @@ function eachBar(bars: PriceBarArrays, fn: (bar: PriceBar, i: number) => void): 
   }
 }
 
-realDataTest(
+dataTest(
   `Sma(20) equals trading-signals' SMA(20) at every M1 bar of ${YEAR}`,
   DATA,
   async () => {
@@ -88,7 +89,7 @@ realDataTest(
 
 // trading-signals seeds its EMA with the first close (`previous ?? price`, EMA.js), we
 // with the SMA of the first 20: the gap shrinks by (19/21) per bar.
-realDataTest(
+dataTest(
   `Ema(20) converges to trading-signals' EMA(20) after ${WARM_UP} M1 bars of ${YEAR}`,
   DATA,
   async () => {
@@ -106,7 +107,7 @@ realDataTest(
 // Both use Wilder's smoothing seeded with the SMA of the first 14 changes (RSI.js over
 // WSMA.js), so they agree from bar 15. One rule differs: with no change at all in the
 // window (average gain = average loss = 0) trading-signals gives 100, we give 50.
-realDataTest(
+dataTest(
   `Rsi(14) equals trading-signals' RSI(14) at every M1 bar of ${YEAR}`,
   DATA,
   async () => {
@@ -137,7 +138,7 @@ Deno.test("Rsi.update() gives 50 where trading-signals' RSI gives 100: closes th
 // trading-signals' MACD runs its EMAs seeded with the first input (MACD.js passes each
 // price to EMA.js), and emits from bar 26 with a signal line seeded with the first MACD
 // value; ours emits from bar 34 with SMA seeds. Same recursion once seeded.
-realDataTest(
+dataTest(
   `Macd(12, 26, 9) converges to trading-signals' MACD after ${WARM_UP} M1 bars of ${YEAR}`,
   DATA,
   async () => {
@@ -157,7 +158,7 @@ realDataTest(
 // Both use the population standard deviation (getStandardDeviation.js divides by n).
 // PercentB.js also gives 0.5 on a flat window; BollingerBandsWidth.js is (upper - lower) /
 // middle, as ours.
-realDataTest(
+dataTest(
   `Bollinger(20, 2) equals trading-signals' bands, %B and width at every M1 bar of ${YEAR}`,
   DATA,
   async () => {
@@ -185,7 +186,7 @@ realDataTest(
 // trading-signals' TR.js counts the first bar's high - low as a true range, so its ATR
 // is seeded from bars 1-14 (value at bar 14); ours needs a previous close, seeds from
 // bars 2-15 (value at bar 15, as TA-Lib). Same Wilder smoothing afterwards (WSMA.js).
-realDataTest(
+dataTest(
   `Atr(14) converges to trading-signals' ATR(14) after ${WARM_UP} M1 bars of ${YEAR}`,
   DATA,
   async () => {
@@ -232,7 +233,7 @@ function countDmTies(bars: PriceBarArrays): number {
 // 2. Seeding: DX.js feeds the first bar's high - low and +DM = -DM = 0 into its averages
 //    (first ADX at bar 27; ours at bar 28, as TA-Lib). Decays: compared after WARM_UP.
 // 3. Scale: ADX.js's `pdi` and `mdi` are fractions; our +DI and -DI are percent.
-realDataTest(
+dataTest(
   `Adx(14) converges to trading-signals' ADX(14) on ${YEAR} M1 bars without +DM/-DM ties`,
   DATA,
   async () => {
@@ -254,7 +255,7 @@ realDataTest(
 
 // Measured on 2017: 1,755 tie bars; after WARM_UP the ADX differs by 0.076 points on
 // average and 5.6 at most (+DI by 8.2 at most). The bounds leave room, not licence.
-realDataTest(
+dataTest(
   `Adx(14) stays within 6 points of trading-signals' ADX(14) on raw ${YEAR} M1 bars despite the tie rule`,
   DATA,
   async () => {
@@ -281,7 +282,7 @@ realDataTest(
 // trading-signals' StochasticOscillator is the slow form; kSlowingPeriod 1 makes it the
 // fast %K/%D that ours is. With no range in the window STOCH.js divides by 1 and gives
 // %K = 0; ours gives 50. 2017 has no such window (the test below shows the rule).
-realDataTest(
+dataTest(
   `Stochastic(14, 3) equals trading-signals' fast stochastic at every M1 bar of ${YEAR}`,
   DATA,
   async () => {
@@ -301,7 +302,7 @@ realDataTest(
 
 // Williams %R: same formula (WilliamsR.js); with no range trading-signals gives -100,
 // ours -50.
-realDataTest(
+dataTest(
   `WilliamsR(14) equals trading-signals' WilliamsR(14) at every M1 bar of ${YEAR}`,
   DATA,
   async () => {
@@ -338,7 +339,7 @@ Deno.test("Stochastic and WilliamsR give the middle where trading-signals gives 
 
 // CCI: same formula (CCI.js: 0.015 × mean absolute deviation from the SMA of the
 // typical price). A flat window gives 0 here and 0 / 0 = NaN there.
-realDataTest(
+dataTest(
   `Cci(20) equals trading-signals' CCI(20) at every M1 bar of ${YEAR}`,
   DATA,
   async () => {
@@ -359,7 +360,7 @@ realDataTest(
 );
 
 // ROC.js gives a fraction; ours is in percent.
-realDataTest(
+dataTest(
   `Roc(10) equals 100 × trading-signals' ROC(10) at every M1 bar of ${YEAR}`,
   DATA,
   async () => {
