@@ -149,13 +149,165 @@ export interface PredictionEvent {
   readonly members: readonly (readonly [number, number, number])[];
 }
 
+export type Side = "buy" | "sell";
+
+/** One signal source's opinion. A source with nothing to say does not vote at all. */
+export interface Vote {
+  readonly source: "technical" | "ml" | "regime" | "llm";
+  /** "flat" is an opinion too: the source sees no edge either way. */
+  readonly side: Side | "flat";
+  /** 0-1, the one confidence scale used everywhere. */
+  readonly confidence: number;
+  /** The weight it carried after absent sources were renormalised away. */
+  readonly weight: number;
+  readonly reasons: readonly string[];
+}
+
+/**
+ * The fused decision for one bar. Prices are absolute; distances are in price units and
+ * in points (the symbol's point, 0.01 for XAUUSD). `entryPrice` is the reference the
+ * levels were set from: the ask for a buy, the bid for a sell, at the decision.
+ */
+export interface SignalEvent {
+  readonly v: typeof EVENT_VERSION;
+  readonly kind: "signal";
+  readonly symbol: string;
+  /** Decision time: the close of the bar it was computed on. */
+  readonly timeUs: number;
+  readonly side: Side | "hold";
+  readonly confidence: number;
+  readonly entryPrice: number;
+  readonly stopLoss: number | null;
+  readonly takeProfit: number | null;
+  readonly stopDistance: number | null;
+  readonly takeDistance: number | null;
+  readonly stopPoints: number | null;
+  readonly takePoints: number | null;
+  readonly votes: readonly Vote[];
+  readonly regime: { readonly volatility: VolatilityLabel; readonly trend: TrendLabel } | null;
+  readonly specHash: string;
+  readonly modelId: string | null;
+}
+
+/** Why a risk rule rejected or adjusted an order: a stable code and a human detail. */
+export interface RiskReason {
+  readonly code: string;
+  readonly detail: string;
+}
+
+export type TradingState = "active" | "reducing" | "halted";
+
+/** The risk engine's verdict on one signal; every signal that is not "hold" gets one. */
+export interface RiskDecisionEvent {
+  readonly v: typeof EVENT_VERSION;
+  readonly kind: "risk";
+  readonly symbol: string;
+  readonly timeUs: number;
+  readonly side: Side;
+  readonly decision: "accept" | "reject";
+  /** Lots after sizing and every adjustment; 0 when rejected. */
+  readonly lots: number;
+  readonly stopLoss: number | null;
+  readonly takeProfit: number | null;
+  /** Every rule that rejected or adjusted, in the order they ran. */
+  readonly reasons: readonly RiskReason[];
+  readonly state: TradingState;
+  /** The order it produced, when accepted. */
+  readonly clientOrderId: string | null;
+}
+
+/** A command to a broker (the simulator or the MT5 terminal); idempotent by client order id. */
+export interface OrderEvent {
+  readonly v: typeof EVENT_VERSION;
+  readonly kind: "order";
+  readonly symbol: string;
+  readonly timeUs: number;
+  readonly clientOrderId: string;
+  readonly action: "open" | "close" | "modify";
+  readonly side: Side;
+  readonly lots: number;
+  readonly stopLoss: number | null;
+  readonly takeProfit: number | null;
+  /** The position a close or modify applies to. */
+  readonly positionId: string | null;
+  readonly reason: string;
+}
+
+export type ExitReason =
+  | "stop_loss"
+  | "take_profit"
+  | "signal"
+  | "manual"
+  | "kill_switch"
+  | "end_of_data";
+
+/** An execution report: an order filled, or a position's stop or target hit. */
+export interface FillEvent {
+  readonly v: typeof EVENT_VERSION;
+  readonly kind: "fill";
+  readonly symbol: string;
+  readonly timeUs: number;
+  readonly clientOrderId: string;
+  readonly positionId: string;
+  readonly action: "open" | "close";
+  readonly side: Side;
+  readonly lots: number;
+  readonly price: number;
+  /** Account currency, for this fill. */
+  readonly commission: number;
+  /** Price units against the trader, beyond the quoted price. */
+  readonly slippage: number;
+  readonly reason: "market" | ExitReason;
+}
+
+/** A closed position with its whole accounting, in account currency unless stated. */
+export interface TradeEvent {
+  readonly v: typeof EVENT_VERSION;
+  readonly kind: "trade";
+  readonly symbol: string;
+  readonly positionId: string;
+  readonly side: Side;
+  readonly lots: number;
+  readonly entryTimeUs: number;
+  readonly entryPrice: number;
+  readonly exitTimeUs: number;
+  readonly exitPrice: number;
+  readonly exitReason: ExitReason;
+  /** Net: gross price P&L less commission, plus swap. */
+  readonly pnl: number;
+  readonly commission: number;
+  readonly swap: number;
+  /** What the bid-ask spread cost on entry and exit together. */
+  readonly spreadCost: number;
+  /** Worst and best open P&L while held (price units x contract x lots). */
+  readonly mae: number;
+  readonly mfe: number;
+}
+
+/** The account after a change: equity is balance plus open P&L, never notional. */
+export interface AccountEvent {
+  readonly v: typeof EVENT_VERSION;
+  readonly kind: "account";
+  readonly timeUs: number;
+  readonly balance: number;
+  readonly equity: number;
+  readonly margin: number;
+  readonly openPositions: number;
+}
+
 export type MarketEvent =
   | TickEvent
   | BarEvent
   | GapEvent
   | FeatureEvent
   | RegimeEvent
-  | PredictionEvent;
+  | PredictionEvent
+  | SignalEvent
+  | RiskDecisionEvent
+  | OrderEvent
+  | FillEvent
+  | TradeEvent
+  | AccountEvent;
 
 /** A batch of events in time order: the unit the pipeline moves, so no stage schedules per event. */
 export type EventBatch = readonly MarketEvent[];

@@ -64,7 +64,14 @@ export function eventTimeUs(event: MarketEvent): number {
   switch (event.kind) {
     case "tick":
     case "regime":
+    case "signal":
+    case "risk":
+    case "order":
+    case "fill":
+    case "account":
       return event.timeUs;
+    case "trade":
+      return event.exitTimeUs;
     case "bar":
     case "features":
     case "prediction":

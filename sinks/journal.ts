@@ -206,7 +206,16 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
             case "features":
             case "regime":
             case "prediction":
-              // Recomputable from the bars; the journal keeps what cannot be recomputed.
+              // Recomputable from the bars and the model: not worth the disk.
+              notStored++;
+              break;
+            case "signal":
+            case "risk":
+            case "order":
+            case "fill":
+            case "trade":
+            case "account":
+              // Counted only, for now: the live system's journal (issue 7) adds their tables.
               notStored++;
               break;
             default: {

@@ -94,7 +94,14 @@ function startUs(event: MarketEvent): number {
   switch (event.kind) {
     case "tick":
     case "regime":
+    case "signal":
+    case "risk":
+    case "order":
+    case "fill":
+    case "account":
       return event.timeUs;
+    case "trade":
+      return event.entryTimeUs;
     case "bar":
     case "features":
     case "prediction":

@@ -185,11 +185,10 @@ function regimeLog(symbol: string, timeframe: Timeframe) {
     name: "regime-log",
     write(batch: EventBatch) {
       for (const event of batch) {
-        if (event.symbol !== symbol) continue;
-        if (event.kind === "bar" && event.timeframe === timeframe) {
+        if (event.kind === "bar" && event.symbol === symbol && event.timeframe === timeframe) {
           firstOpenUs ??= event.openUs;
           closesUs.push(event.closeUs);
-        } else if (event.kind === "regime") {
+        } else if (event.kind === "regime" && event.symbol === symbol) {
           changes.push(event);
         }
       }
