@@ -13,6 +13,7 @@ import {
   PREDICT_USAGE,
   REGIMES_USAGE,
   SERVE_USAGE,
+  TRAIN_USAGE,
 } from "./pipeline/commands/usage.ts";
 import { BadInputError } from "./pipeline/errors.ts";
 import { VERSION } from "./pipeline/version.ts";
@@ -38,6 +39,10 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void> | void; 
   models: {
     usage: MODELS_USAGE,
     run: async (argv) => (await import("./pipeline/commands/models.ts")).models(argv),
+  },
+  train: {
+    usage: TRAIN_USAGE,
+    run: async (argv) => (await import("./pipeline/commands/train.ts")).train(argv),
   },
   predict: {
     usage: PREDICT_USAGE,

@@ -38,8 +38,10 @@ export interface BuildDatasetOptions {
 
 /** Where a dataset's numbers came from, so a model card can name its data exactly. */
 export interface DataProvenance {
-  /** Every file read, in order, by name, with the SHA-256 of its bytes. */
-  readonly files: ReadonlyArray<{ readonly file: string; readonly sha256: string }>;
+  /** Every file read, in order, by name, with the SHA-256 of its bytes and the rows it gave. */
+  readonly files: ReadonlyArray<
+    { readonly file: string; readonly sha256: string; readonly rows: number }
+  >;
   readonly format: string;
   readonly symbol: string;
   readonly sides: QuoteSides;
@@ -251,9 +253,10 @@ export async function buildDataset(
     sampleEvery,
     provenance: {
       files: await Promise.all(
-        source.files.map(async (file) => ({
+        source.files.map(async (file, i) => ({
           file: basename(file),
           sha256: await sha256OfFile(file),
+          rows: source.fileReports[i].rowsEmitted,
         })),
       ),
       format: source.format,

@@ -89,6 +89,7 @@ export function delimitedSource(spec: DelimitedSourceSpec): Source {
   return {
     path: spec.path,
     files: [spec.path],
+    fileReports: [report],
     format: spec.format,
     symbol: spec.symbol,
     sides: spec.sides,

@@ -47,6 +47,7 @@ export function concatSources(sources: readonly Source[]): Source {
   return {
     path: sources.map((s) => s.path).join(" + "),
     files: sources.flatMap((s) => s.files),
+    fileReports: sources.flatMap((s) => s.fileReports),
     format: first.format,
     symbol: first.symbol,
     sides: first.sides,

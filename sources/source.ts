@@ -92,6 +92,8 @@ export interface Source {
   readonly path: string;
   /** Every file read, in order. */
   readonly files: readonly string[];
+  /** Each file's own report, in the order of `files`; complete once `batches()` has finished. */
+  readonly fileReports: readonly ReadReport[];
   readonly format: FormatName;
   readonly symbol: string;
   readonly sides: QuoteSides;

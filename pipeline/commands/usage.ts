@@ -48,3 +48,9 @@ export const MODELS_USAGE =
 export const PREDICT_USAGE =
   `deno task predict --model ID --data FILE --out FILE.csv [--spec FILE] [--registry data/models] [--threads 1]
   writes time_utc,p_down,p_flat,p_up for every M1 bar whose features are ready`;
+
+export const TRAIN_USAGE =
+  `deno task train --data FILE [--data FILE ...] [--from ISO] [--to ISO] [--config FILE.json] [--registry data/models] [--json OUT.json]
+  files are read in the order given as one history (e.g. 2017 then 2018)
+  --config   training config (docs/models.md); default: GBDT + random forest + logistic + MLP, stacked, calibrated
+  prints the new model id (registered as a candidate) and the walk-forward table`;

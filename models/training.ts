@@ -1,0 +1,212 @@
+/**
+ * Trains a model the honest way and registers it: builds the dataset from real files,
+ * evaluates the configured ensemble by purged walk-forward (each fold's ensemble, with
+ * its stacking and calibration, is fit only on that fold's training window, nested), then
+ * fits the final ensemble on all rows, exports it to ONNX and registers it as a
+ * candidate with a card holding exactly those out-of-sample figures.
+ * It must never score a row it trained on, never shuffle time, and never promote.
+ */
+
+import { basename } from "node:path";
+import {
+  DEFAULT_FEATURE_SPEC,
+  type FeatureSpec,
+  loadFeatureSpec,
+} from "../operators/features/mod.ts";
+import { isoFromUs, US_PER_DAY, US_PER_MINUTE } from "../pipeline/events.ts";
+import type { Source } from "../sources/source.ts";
+import type { ModelCard } from "./card.ts";
+import { buildDataset, type Dataset } from "./dataset.ts";
+import { foldReport, stitchedReport, type WalkForwardReport } from "./metrics.ts";
+import { CLASSES, type EnsembleModel, N_CLASSES } from "./model.ts";
+import { exportOnnx } from "./onnx/export.ts";
+import { predictProba } from "./predict.ts";
+import type { RegisteredModel, Registry } from "./registry.ts";
+import { sha256Hex } from "./registry.ts";
+import { takeRows } from "./samples.ts";
+import { memberTrainer, type TrainConfig } from "./train/config.ts";
+import { trainEnsemble } from "./train/ensemble.ts";
+import { type Fold, walkForwardFolds } from "./validation.ts";
+
+export interface TrainingResult {
+  readonly model: RegisteredModel;
+  readonly report: WalkForwardReport;
+  readonly folds: readonly Fold[];
+  readonly dataset: Pick<
+    Dataset,
+    "rows" | "nFeatures" | "provenance" | "labelOptions" | "sampleEvery"
+  >;
+  readonly seconds: {
+    readonly dataset: number;
+    readonly walkForward: number;
+    readonly final: number;
+  };
+}
+
+export interface TrainOptions {
+  readonly from?: string;
+  readonly to?: string;
+  /** Progress lines for long jobs (stderr in the CLI). */
+  readonly progress?: (line: string) => void;
+  readonly now?: () => Date;
+}
+
+/** The walk-forward folds a config asks for, over a dataset's rows. */
+function foldsFor(
+  config: TrainConfig["walkForward"],
+  timeUs: Float64Array,
+  labelEndUs: Float64Array,
+): Fold[] {
+  return walkForwardFolds(timeUs, labelEndUs, {
+    folds: config.folds,
+    scheme: config.scheme,
+    testSpanUs: config.testDays === undefined ? undefined : config.testDays * US_PER_DAY,
+    trainSpanUs: config.trainDays === undefined ? undefined : config.trainDays * US_PER_DAY,
+    embargoUs: config.embargoMinutes * US_PER_MINUTE,
+    minTrainRows: config.minTrainRows,
+  });
+}
+
+/** The ensemble of `config` fit on `rows` of the dataset, its combiner and calibration out of fold. */
+function fitEnsemble(dataset: Dataset, rows: Int32Array, config: TrainConfig): EnsembleModel {
+  const samples = takeRows(dataset, rows);
+  const timeUs = Float64Array.from(rows, (r) => dataset.timeUs[r]);
+  const labelEndUs = Float64Array.from(rows, (r) => dataset.labelEndUs[r]);
+  const inner = foldsFor(
+    { ...config.walkForward, folds: config.innerFolds, testDays: undefined, trainDays: undefined },
+    timeUs,
+    labelEndUs,
+  );
+  return trainEnsemble(samples, config.members.map(memberTrainer), {
+    method: config.method,
+    folds: inner.map((f) => ({ train: f.train, test: f.test })),
+    calibrate: config.calibrate,
+    seed: config.seed,
+  });
+}
+
+export async function trainModel(
+  input: Source,
+  config: TrainConfig,
+  registry: Registry,
+  options: TrainOptions = {},
+): Promise<TrainingResult> {
+  const progress = options.progress ?? (() => {});
+  const spec: FeatureSpec = config.spec ? await loadFeatureSpec(config.spec) : DEFAULT_FEATURE_SPEC;
+  let started = performance.now();
+  const elapsed = () => (performance.now() - started) / 1000;
+
+  progress(`building the dataset from ${input.path} ...`);
+  const dataset = await buildDataset(input, {
+    spec,
+    from: options.from,
+    to: options.to,
+    labels: config.labels,
+    sampleEvery: config.sampleEvery,
+  });
+  const datasetSeconds = elapsed();
+  progress(
+    `dataset: ${dataset.rows.toLocaleString("en-US")} rows x ${dataset.nFeatures} features in ${
+      datasetSeconds.toFixed(1)
+    } s`,
+  );
+
+  started = performance.now();
+  const folds = foldsFor(config.walkForward, dataset.timeUs, dataset.labelEndUs);
+  const predictions = folds.map((fold) => {
+    const foldStarted = performance.now();
+    const model = fitEnsemble(dataset, fold.train, config);
+    const test = takeRows(dataset, fold.test);
+    const p = new Float64Array(test.rows * N_CLASSES);
+    predictProba(model, test.x, test.rows, p);
+    const trainY = Uint8Array.from(fold.train, (r) => dataset.y[r]);
+    const report = foldReport(`fold ${fold.fold}`, { y: test.y, p, trainY });
+    progress(
+      `fold ${fold.fold + 1}/${folds.length}: train ${
+        fold.train.length.toLocaleString("en-US")
+      } rows to ` +
+        `${isoFromUs(fold.trainEndUs)}, test ${isoFromUs(fold.testStartUs)} .. ${
+          isoFromUs(fold.testEndUs)
+        }: ` +
+        `log loss ${report.model.logLoss.toFixed(4)} vs prior ${
+          report.baseline.logLoss.toFixed(4)
+        } ` +
+        `(${((performance.now() - foldStarted) / 1000).toFixed(1)} s)`,
+    );
+    return { y: test.y, p, trainY };
+  });
+  const report = stitchedReport(predictions);
+  const walkForwardSeconds = elapsed();
+
+  started = performance.now();
+  progress("fitting the final ensemble on every row ...");
+  const all = Int32Array.from({ length: dataset.rows }, (_, i) => i);
+  const model = fitEnsemble(dataset, all, config);
+  const finalSeconds = elapsed();
+
+  const bytes = exportOnnx(model, {
+    feature_spec_hash: dataset.specHash,
+    feature_spec_name: spec.name,
+    classes: CLASSES.join(","),
+    model_kind: "ensemble",
+  });
+  const card: ModelCard = {
+    id: sha256Hex(bytes),
+    kind: "ensemble",
+    description: config.description,
+    createdAt: (options.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+    featureSpec: { hash: dataset.specHash, name: spec.name, names: [...dataset.featureNames] },
+    classes: [...CLASSES],
+    label: { type: "triple_barrier", ...dataset.labelOptions, sampleEvery: dataset.sampleEvery },
+    ranges: {
+      train: {
+        from: isoFromUs(dataset.timeUs[0]),
+        to: isoFromUs(dataset.timeUs[dataset.rows - 1]),
+      },
+      validation: {
+        from: isoFromUs(folds[0].testStartUs),
+        to: isoFromUs(folds[folds.length - 1].testEndUs),
+      },
+    },
+    data: dataset.provenance.files.map((f) => ({
+      file: basename(f.file),
+      sha256: f.sha256,
+      rows: f.rows,
+    })),
+    hyperparameters: {
+      members: config.members,
+      method: config.method,
+      calibrate: config.calibrate,
+      calibration: model.calibration.type,
+      innerFolds: config.innerFolds,
+      walkForward: config.walkForward,
+      seed: config.seed,
+    },
+    metrics: {
+      folds: folds.map((fold, i) => ({
+        fold: fold.fold,
+        test: { from: isoFromUs(fold.testStartUs), to: isoFromUs(fold.testEndUs) },
+        rows: fold.test.length,
+        logLoss: report.folds[i].model.logLoss,
+        baselineLogLoss: report.folds[i].baseline.logLoss,
+        brier: report.folds[i].model.brier,
+        accuracy: report.folds[i].model.accuracy,
+        balancedAccuracy: report.folds[i].model.balancedAccuracy,
+        auc: report.folds[i].model.auc,
+        trainRows: fold.train.length,
+        purged: fold.purged,
+        embargoed: fold.embargoed,
+      })),
+      stitched: JSON.parse(JSON.stringify(report.stitched)),
+    },
+    parent: null,
+  };
+  const registered = registry.register(bytes, card);
+  return {
+    model: registered,
+    report,
+    folds,
+    dataset,
+    seconds: { dataset: datasetSeconds, walkForward: walkForwardSeconds, final: finalSeconds },
+  };
+}
