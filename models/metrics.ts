@@ -123,6 +123,28 @@ export function aucOneVsRest(y: ArrayLike<number>, p: ArrayLike<number>): number
   return out;
 }
 
+/**
+ * Directional skill alone: among rows that moved (down or up), the AUC of
+ * `p_up - p_down` for telling up from down. 0.5 means no sense of direction, however well
+ * the model predicts *whether* price moves. NaN without both classes. Three classes only.
+ */
+export function directionalAuc(y: ArrayLike<number>, p: ArrayLike<number>): number {
+  const k = classesOf(y, p);
+  if (k !== 3) {
+    throw new RangeError(`Cannot measure direction with ${k} classes; it needs down, flat, up`);
+  }
+  const moved: number[] = [];
+  for (let i = 0; i < y.length; i++) if (y[i] !== 1) moved.push(i);
+  const y2 = Uint8Array.from(moved, (i) => (y[i] === 2 ? 1 : 0));
+  const p2 = new Float64Array(moved.length * 2);
+  moved.forEach((i, j) => {
+    const score = p[i * 3 + 2] - p[i * 3];
+    p2[j * 2] = -score;
+    p2[j * 2 + 1] = score;
+  });
+  return moved.length === 0 ? NaN : aucOneVsRest(y2, p2)[1];
+}
+
 /** One bin of predicted probability for one class. */
 export interface CalibrationBin {
   readonly classIndex: number;
@@ -212,6 +234,8 @@ export interface Scores {
   readonly balancedAccuracy: number;
   /** One-vs-rest AUC per class (down, flat, up). */
   readonly auc: number[];
+  /** Up against down among rows that moved: skill at direction alone (0.5 = none). */
+  readonly directionalAuc: number;
 }
 
 export function scores(y: ArrayLike<number>, p: ArrayLike<number>): Scores {
@@ -221,6 +245,7 @@ export function scores(y: ArrayLike<number>, p: ArrayLike<number>): Scores {
     accuracy: accuracy(y, p),
     balancedAccuracy: balancedAccuracy(y, p),
     auc: aucOneVsRest(y, p),
+    directionalAuc: classesOf(y, p) === 3 ? directionalAuc(y, p) : NaN,
   };
 }
 
@@ -327,6 +352,7 @@ export function formatReport(report: WalkForwardReport): string {
     "accuracy".padStart(15),
     "bal. accuracy".padStart(15),
     ...names.map((c) => `AUC ${c}`.padStart(9)),
+    "AUC dir.".padStart(9),
   ].join(" ");
   const line = (r: Report) =>
     [
@@ -338,6 +364,7 @@ export function formatReport(report: WalkForwardReport): string {
       pair(r.model.accuracy, r.baseline.accuracy),
       pair(r.model.balancedAccuracy, r.baseline.balancedAccuracy),
       ...r.model.auc.map((a) => fixed(a).padStart(9)),
+      fixed(r.model.directionalAuc).padStart(9),
     ].join(" ");
   const calibration = report.stitched.calibration.map((b) =>
     [
@@ -349,7 +376,8 @@ export function formatReport(report: WalkForwardReport): string {
     ].join(" ")
   );
   return [
-    "Out of sample: model (class-prior baseline); class shares are of the test rows",
+    "Out of sample: model (class-prior baseline); class shares are of the test rows;",
+    "AUC dir. = up against down among rows that moved (0.5 = no sense of direction)",
     header,
     ...report.folds.map(line),
     line(report.stitched),

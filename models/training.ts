@@ -193,6 +193,7 @@ export async function trainModel(
         accuracy: report.folds[i].model.accuracy,
         balancedAccuracy: report.folds[i].model.balancedAccuracy,
         auc: report.folds[i].model.auc,
+        directionalAuc: report.folds[i].model.directionalAuc,
         trainRows: fold.train.length,
         purged: fold.purged,
         embargoed: fold.embargoed,

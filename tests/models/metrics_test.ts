@@ -14,6 +14,7 @@ import {
   brier,
   calibrationTable,
   classPriorBaseline,
+  directionalAuc,
   foldReport,
   formatReport,
   logLoss,
@@ -199,4 +200,16 @@ Deno.test("logLoss(), brier(), classPriorBaseline() and stitchedReport() refuse 
   throws(() => accuracy([], []), RangeError);
   throws(() => classPriorBaseline([]), /no training labels/);
   throws(() => stitchedReport([]), /no folds/);
+});
+
+Deno.test("directionalAuc() scores only rows that moved, by p_up - p_down", () => {
+  // Two moving rows ranked right, one flat row that a direction measure must ignore.
+  const y = Uint8Array.from([2, 0, 1]);
+  const perfect = Float64Array.from([0.1, 0.1, 0.8, 0.7, 0.2, 0.1, 0.9, 0.05, 0.05]);
+  strictEqual(directionalAuc(y, perfect), 1);
+  const reversed = Float64Array.from([0.8, 0.1, 0.1, 0.1, 0.2, 0.7, 0.0, 1.0, 0.0]);
+  strictEqual(directionalAuc(y, reversed), 0);
+  const blind = Float64Array.from([0.3, 0.4, 0.3, 0.3, 0.4, 0.3, 0.1, 0.8, 0.1]);
+  strictEqual(directionalAuc(y, blind), 0.5);
+  ok(Number.isNaN(directionalAuc(Uint8Array.from([1, 1]), Float64Array.from([0, 1, 0, 0, 1, 0]))));
 });
