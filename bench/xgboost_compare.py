@@ -19,23 +19,31 @@ def load(name):
 
 (xt, yt), (xv, yv), (xs, ys) = load("train"), load("validation"), load("test")
 p = meta["params"]
-model = xgb.XGBClassifier(
-    objective="multi:softprob",
-    tree_method="hist",
-    max_bin=255,
-    n_estimators=p["nRounds"],
-    learning_rate=p["learningRate"],
-    max_depth=p["maxDepth"],
-    min_child_weight=p["minChildWeight"],
-    reg_lambda=p["l2"],
-    subsample=p["rowSubsample"],
-    colsample_bytree=p["colSubsample"],
+params = {
+    "objective": "multi:softprob",
+    "num_class": 3,
+    "tree_method": "hist",
+    "max_bin": 255,
+    "eta": p["learningRate"],
+    "max_depth": p["maxDepth"],
+    "min_child_weight": p["minChildWeight"],
+    "lambda": p["l2"],
+    "subsample": p["rowSubsample"],
+    "colsample_bytree": p["colSubsample"],
+    "eval_metric": "mlogloss",
+    "seed": meta["seed"],
+    "nthread": 2,
+}
+train = xgb.DMatrix(xt, label=yt)
+valid = xgb.DMatrix(xv, label=yv)
+booster = xgb.train(
+    params,
+    train,
+    num_boost_round=p["nRounds"],
+    evals=[(valid, "valid")],
     early_stopping_rounds=p["earlyStoppingRounds"],
-    eval_metric="mlogloss",
-    random_state=meta["seed"],
-    n_jobs=2,
+    verbose_eval=False,
 )
-model.fit(xt, yt, eval_set=[(xv, yv)], verbose=False)
-proba = model.predict_proba(xs)
+proba = booster.predict(xgb.DMatrix(xs), iteration_range=(0, booster.best_iteration + 1))
 loss = float(-np.mean(np.log(np.clip(proba[np.arange(len(ys)), ys], 1e-15, 1))))
-print(json.dumps({"xgboost": xgb.__version__, "test_log_loss": loss, "best_iteration": int(model.best_iteration) + 1}))
+print(json.dumps({"xgboost": xgb.__version__, "test_log_loss": loss, "best_iteration": int(booster.best_iteration) + 1}))
