@@ -8,11 +8,18 @@
 import { dirname } from "node:path";
 import { z } from "zod";
 import { ticksToBars } from "../../operators/bars/mod.ts";
+import { loadModelSlot, type ModelSlot, scoreModels } from "../../operators/ensemble/mod.ts";
+import {
+  computeFeatures,
+  DEFAULT_FEATURE_SPEC,
+  loadFeatureSpec,
+  specHash,
+} from "../../operators/features/mod.ts";
 import { journalSink, openJournal } from "../../sinks/journal.ts";
-import { openSource } from "../../sources/mod.ts";
+import { openSource, type Source } from "../../sources/mod.ts";
 import { runPipeline, type Stage } from "../build.ts";
 import { createControlApp } from "../control/app.ts";
-import { createHealthRegistry } from "../health.ts";
+import { createHealthRegistry, type HealthRegistry } from "../health.ts";
 import { replay$ } from "../replay.ts";
 import { VERSION } from "../version.ts";
 import {
@@ -23,6 +30,7 @@ import {
   UsageError,
   validate,
 } from "./args.ts";
+import { openRegistry } from "./models.ts";
 
 const schema = sourceSchema.extend({
   data: z.string().min(1).optional(),
@@ -30,7 +38,54 @@ const schema = sourceSchema.extend({
   host: z.string().min(1).default("127.0.0.1"),
   port: z.coerce.number().int().min(0).max(65535).default(8787),
   db: z.string().min(1).default("data/journal.sqlite"),
+  registry: z.string().min(1).default("data/models"),
+  spec: z.string().min(1).optional(),
+  threads: z.coerce.number().int().min(1).max(8).default(1),
 });
+
+/**
+ * Features and the registry's production (and shadow) model, verified against the running
+ * feature spec; none, with the reason in /health, when there is no model or no M1 data.
+ */
+async function modelStages(
+  source: Source,
+  flags: { registry: string; spec?: string; threads: number },
+  health: HealthRegistry,
+): Promise<Stage[]> {
+  const component = health.register("registry");
+  if (source.resolution !== "M1" && source.resolution !== "tick") {
+    component.report(
+      "idle",
+      `models read M1 features; ${source.path} holds ${source.resolution} bars`,
+    );
+    return [];
+  }
+  const spec = flags.spec ? await loadFeatureSpec(flags.spec) : DEFAULT_FEATURE_SPEC;
+  const registry = openRegistry(flags.registry);
+  let slot: ModelSlot;
+  try {
+    slot = await loadModelSlot(registry, specHash(spec), flags.threads);
+  } finally {
+    registry.close();
+  }
+  if (slot.production === null && slot.shadow === null) {
+    component.report("idle", `no production or shadow model in ${flags.registry}`);
+    return [];
+  }
+  component.report(
+    "ok",
+    `production ${slot.production?.id.slice(0, 12) ?? "none"}, shadow ${
+      slot.shadow?.id.slice(0, 12) ?? "none"
+    }`,
+  );
+  return [
+    {
+      name: "features",
+      operator: computeFeatures(spec, { symbol: source.symbol, hasSpread: source.sides !== "bid" }),
+    },
+    { name: "models", operator: scoreModels(slot) },
+  ];
+}
 
 export async function serve(argv: string[]): Promise<void> {
   const { replay, ...rest } = parseFlags(argv, {
@@ -40,6 +95,9 @@ export async function serve(argv: string[]): Promise<void> {
     host: { type: "string" },
     port: { type: "string" },
     db: { type: "string" },
+    registry: { type: "string" },
+    spec: { type: "string" },
+    threads: { type: "string" },
   });
   const flags = validate(schema, { ...rest, data: replay });
   if (flags.speed !== undefined && flags.data === undefined) {
@@ -70,6 +128,7 @@ export async function serve(argv: string[]): Promise<void> {
     const stages: Stage[] = source.resolution === "tick"
       ? [{ name: "ticks-to-m1", operator: ticksToBars(source.symbol, { flushOnComplete: true }) }]
       : [];
+    stages.push(...await modelStages(source, flags, health));
     const run = runPipeline({
       sourceName: "feed",
       source$: replay$(source, { speed: flags.speed }),

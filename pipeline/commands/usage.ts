@@ -4,12 +4,15 @@
  */
 
 export const SERVE_USAGE =
-  `deno task serve [--replay FILE [--speed N] [source flags]] [--host 127.0.0.1] [--port 8787] [--db data/journal.sqlite]
+  `deno task serve [--replay FILE [--speed N] [source flags]] [--host 127.0.0.1] [--port 8787] [--db data/journal.sqlite] [--registry data/models]
   --replay FILE  feed a market-data file through the live path (any format \`bars\` reads)
   --speed N      replay at N x real time (default: as fast as possible)
   --host H       address to bind (default 127.0.0.1; anything else exposes the control plane)
   --port P       port (default 8787; 0 picks a free one)
-  --db FILE      SQLite journal (default data/journal.sqlite)`;
+  --db FILE      SQLite journal (default data/journal.sqlite)
+  --registry DIR model registry (default data/models): its production and shadow models score every M1 bar
+  --spec FILE    feature spec (default: the built-in spec); a model trained on another spec is refused
+  --threads N    onnxruntime-web threads (default 1)`;
 
 export const BARS_USAGE =
   `deno task bars --data FILE --timeframe M1|M5|M15|M30|H1|H4|D1 --out FILE.csv [options]
