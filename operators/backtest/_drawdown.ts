@@ -1,0 +1,74 @@
+/**
+ * Drawdown of an equity series whose first value is the starting equity: the largest
+ * fall from the running peak, and the longest time spent below a peak. Shared by the
+ * metrics (mark-to-market equity samples) and Monte Carlo (closed-trade equity paths).
+ */
+
+/** The largest fall from the running peak, in currency and in percent of that peak. */
+export interface MaxDrawdown {
+  readonly amount: number;
+  /** The largest percentage fall, which may belong to another episode than `amount`. */
+  readonly pct: number;
+  /** Indices of the peak and trough of the largest `amount`; -1 when nothing fell. */
+  readonly peakIndex: number;
+  readonly troughIndex: number;
+}
+
+/** Scans `values` once; the running peak starts at `values[0]`. */
+export function maxDrawdown(values: ArrayLike<number>): MaxDrawdown {
+  let peak = values[0];
+  let peakAt = 0;
+  let amount = 0;
+  let pct = 0;
+  let peakIndex = -1;
+  let troughIndex = -1;
+  for (let i = 1; i < values.length; i++) {
+    const v = values[i];
+    if (v > peak) {
+      peak = v;
+      peakAt = i;
+      continue;
+    }
+    const fall = peak - v;
+    if (fall > amount) {
+      amount = fall;
+      peakIndex = peakAt;
+      troughIndex = i;
+    }
+    if (peak > 0 && fall / peak * 100 > pct) pct = fall / peak * 100;
+  }
+  return { amount, pct, peakIndex, troughIndex };
+}
+
+/** The longest underwater spell, and whether equity was still under its peak at the end. */
+export interface Underwater {
+  readonly longestUs: number;
+  readonly atEnd: boolean;
+}
+
+/**
+ * The longest time from the moment the running peak was last set until equity first
+ * gets back to it (>=). A spell still open at `endUs` counts up to `endUs`.
+ */
+export function longestUnderwater(
+  times: ArrayLike<number>,
+  values: ArrayLike<number>,
+  endUs: number,
+): Underwater {
+  let peak = values[0];
+  let peakUs = times[0];
+  let under = false;
+  let longestUs = 0;
+  for (let i = 1; i < values.length; i++) {
+    if (values[i] < peak) {
+      under = true;
+      continue;
+    }
+    if (under) longestUs = Math.max(longestUs, times[i] - peakUs);
+    under = false;
+    peak = values[i];
+    peakUs = times[i];
+  }
+  if (under) longestUs = Math.max(longestUs, endUs - peakUs);
+  return { longestUs, atEnd: under };
+}

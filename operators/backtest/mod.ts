@@ -1,0 +1,40 @@
+/**
+ * Backtest results as figures and files: metrics, Monte Carlo, the `--json` document and
+ * the `--report` HTML page. Pure functions of a finished run's data (trades, equity
+ * curve, risk decisions, regimes, first and last bars): no RxJS, no clock, no I/O.
+ * This is the folder's public surface; `_`-prefixed files are private.
+ */
+
+export {
+  type BacktestTrade,
+  computeMetrics,
+  DAYS_PER_YEAR,
+  type EquityPoint,
+  type MetricsInput,
+  TRADING_DAYS_PER_YEAR,
+} from "./metrics.ts";
+export {
+  MONTE_CARLO_DEFAULTS,
+  monteCarlo,
+  type MonteCarloMethod,
+  type MonteCarloOptions,
+} from "./monte_carlo.ts";
+export { backtestJson, type BacktestJsonInput, parseBacktestJson } from "./report_json.ts";
+export { backtestHtml, type BacktestHtmlOptions, type PricePoint } from "./report_html.ts";
+export { regimeTagger, sessionOf, UNKNOWN_REGIME } from "./tags.ts";
+export { tradingDayCloseUs, tradingDayOf } from "./trading_days.ts";
+export {
+  type BacktestJson,
+  backtestJsonSchema,
+  type BacktestMetrics,
+  type Bands,
+  type DataFile,
+  EXIT_REASONS,
+  metricsSchema,
+  type MonteCarloResult,
+  monteCarloSchema,
+  type SessionName,
+  SESSIONS,
+  type TradeRow,
+  type TradeStats,
+} from "./schema.ts";

@@ -1,0 +1,108 @@
+/**
+ * The `--json` document of a backtest: metrics, every trade (snake_case, ISO-8601 UTC
+ * times, tagged with the session and regime the breakdowns used), the equity curve, the
+ * resolved config, the data files with their SHA-256 and row counts, and Monte Carlo
+ * bands. The document is parsed with `backtestJsonSchema` before it is returned, so
+ * nothing that fails the schema (a NaN, a missing field) is ever written.
+ */
+
+import { isoFromUs } from "../../pipeline/events.ts";
+import { computeMetrics, type MetricsInput } from "./metrics.ts";
+import {
+  type BacktestJson,
+  backtestJsonSchema,
+  type DataFile,
+  type MonteCarloResult,
+} from "./schema.ts";
+import { regimeTagger, sessionOf } from "./tags.ts";
+
+export { type BacktestJson, backtestJsonSchema } from "./schema.ts";
+
+/** What `backtestJson()` assembles; the metrics are computed from `run`. */
+export interface BacktestJsonInput {
+  readonly symbol: string;
+  readonly run: MetricsInput;
+  /** The configuration that ran, after defaults and overrides; plain JSON values. */
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly dataFiles: readonly DataFile[];
+  /** Zero or more results of `monteCarlo()` on the run's trade P&Ls. */
+  readonly monteCarlo: readonly MonteCarloResult[];
+}
+
+/** Builds and validates the document; throws a TypeError naming every problem. */
+export function backtestJson(input: BacktestJsonInput): BacktestJson {
+  const { run } = input;
+  checkJsonValues(input.config, "config");
+  const regimeAt = regimeTagger(run.regimes);
+  const document = {
+    schema_version: 1,
+    symbol: input.symbol,
+    period: { start_utc: isoFromUs(run.periodStartUs), end_utc: isoFromUs(run.periodEndUs) },
+    data_files: input.dataFiles,
+    config: input.config,
+    metrics: computeMetrics(run),
+    trades: run.trades.map((t) => {
+      const risk = t.initialRisk ?? null;
+      return {
+        id: t.positionId,
+        symbol: t.symbol,
+        side: t.side,
+        lots: t.lots,
+        entry_time_utc: isoFromUs(t.entryTimeUs),
+        entry_price: t.entryPrice,
+        exit_time_utc: isoFromUs(t.exitTimeUs),
+        exit_price: t.exitPrice,
+        exit_reason: t.exitReason,
+        pnl: t.pnl,
+        commission: t.commission,
+        swap: t.swap,
+        spread_cost: t.spreadCost,
+        mae: t.mae,
+        mfe: t.mfe,
+        initial_risk: risk,
+        r_multiple: risk === null ? null : t.pnl / risk,
+        session: sessionOf(t.entryTimeUs),
+        regime: regimeAt(t.symbol, t.entryTimeUs),
+      };
+    }),
+    equity_curve: run.equity.map((p) => ({
+      time_utc: isoFromUs(p.timeUs),
+      equity: p.equity,
+      balance: p.balance,
+    })),
+    monte_carlo: input.monteCarlo,
+  };
+  return parseBacktestJson(document, `for ${input.symbol}`);
+}
+
+/** Validates a backtest document, one built here or read back from a file. */
+export function parseBacktestJson(value: unknown, origin: string): BacktestJson {
+  const result = backtestJsonSchema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) =>
+      `${issue.path.join(".") || "document"}: ${issue.message}`
+    );
+    throw new TypeError(`Backtest JSON ${origin} is invalid: ${problems.join("; ")}`);
+  }
+  return result.data;
+}
+
+/**
+ * Refuses values JSON would silently change: NaN and Infinity (written as null),
+ * undefined, functions and bigints, so the config in the file is the config that ran.
+ */
+function checkJsonValues(value: unknown, path: string): void {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return;
+  if (typeof value === "number" && Number.isFinite(value)) return;
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => checkJsonValues(item, `${path}[${i}]`));
+    return;
+  }
+  if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const [key, item] of Object.entries(value)) checkJsonValues(item, `${path}.${key}`);
+    return;
+  }
+  throw new TypeError(
+    `Cannot write backtest JSON: ${path} is ${String(value)}, which JSON cannot hold as it is`,
+  );
+}

@@ -1,0 +1,199 @@
+/**
+ * The backtest report's shape as zod schemas: the one definition of every field's name,
+ * unit and nullability. `computeMetrics()` and `monteCarlo()` return the types inferred
+ * here, so the code cannot drift from the schema, and `backtestJson()` parses its own
+ * output with them, so a NaN or an Infinity can never reach a file (zod 4 rejects both).
+ * Keys are snake_case because they are the JSON file's keys. Money is account currency;
+ * a `_pct` field is in percent (12.5 means 12.5 %); times are ISO-8601 UTC strings.
+ * See docs/backtest-metrics.md for every formula.
+ */
+
+import { z } from "zod";
+import type { ExitReason } from "../../pipeline/events.ts";
+
+const isoTime = z.string().regex(
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/,
+  "ISO-8601 UTC",
+);
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "a lowercase hex SHA-256");
+const count = z.number().int().nonnegative();
+/** A share, in percent: 0 to 100. */
+const share = z.number().min(0).max(100);
+
+/** The sessions a trade is filed under by its entry time, exclusive, in this priority. */
+export const SESSIONS = ["overlap", "london", "new_york", "asia", "off_hours"] as const;
+export type SessionName = typeof SESSIONS[number];
+
+export const EXIT_REASONS = [
+  "stop_loss",
+  "take_profit",
+  "signal",
+  "manual",
+  "kill_switch",
+  "end_of_data",
+] as const satisfies readonly ExitReason[];
+
+/** Counts and P&L of a set of trades; the ratios are null where they are undefined. */
+export const tradeStatsSchema = z.strictObject({
+  trades: count,
+  wins: count,
+  losses: count,
+  net_profit: z.number(),
+  gross_profit: z.number().nonnegative(),
+  /** Sum of the losing trades' P&L: zero or negative. */
+  gross_loss: z.number().nonpositive(),
+  win_rate_pct: share.nullable(),
+  /** Null when there is no losing trade (the ratio is undefined, not infinite). */
+  profit_factor: z.number().nonnegative().nullable(),
+  expectancy: z.number().nullable(),
+  average_win: z.number().nullable(),
+  average_loss: z.number().nullable(),
+});
+export type TradeStats = z.infer<typeof tradeStatsSchema>;
+
+/** The 5th, 25th, 50th, 75th and 95th percentiles of one quantity. */
+export const bandsSchema = z.strictObject({
+  p5: z.number(),
+  p25: z.number(),
+  p50: z.number(),
+  p75: z.number(),
+  p95: z.number(),
+});
+export type Bands = z.infer<typeof bandsSchema>;
+
+const bySession = z.strictObject(
+  Object.fromEntries(SESSIONS.map((s) => [s, tradeStatsSchema])) as Record<
+    SessionName,
+    typeof tradeStatsSchema
+  >,
+);
+
+export const metricsSchema = z.strictObject({
+  period: z.strictObject({
+    start_utc: isoTime,
+    end_utc: isoTime,
+    calendar_days: z.number().nonnegative(),
+    /** Weekdays (by the New York date of their 17:00 close) in the daily return series. */
+    trading_days: count,
+  }),
+  initial_balance: z.number().positive(),
+  final_balance: z.number(),
+  final_equity: z.number(),
+  total_return_pct: z.number(),
+  ...tradeStatsSchema.shape,
+  cagr_pct: z.number(),
+  sharpe: z.number().nullable(),
+  sortino: z.number().nullable(),
+  calmar: z.number().nullable(),
+  max_drawdown: z.strictObject({
+    /** Largest fall of equity from its running peak, in currency. */
+    amount: z.number().nonnegative(),
+    /** Largest fall from the running peak as a share of that peak (may be another episode). */
+    pct: z.number().nonnegative(),
+    /** Peak and trough of the largest `amount`; null when equity never fell. */
+    peak_time_utc: isoTime.nullable(),
+    trough_time_utc: isoTime.nullable(),
+  }),
+  max_drawdown_duration_days: z.number().nonnegative(),
+  average_r: z.number().nullable(),
+  /** Trades that had an initial risk, the ones `average_r` averages. */
+  r_trades: count,
+  exposure_pct: share,
+  costs: z.strictObject({
+    commission: z.number(),
+    /** As booked: negative is a cost, positive a credit. */
+    swap: z.number(),
+    spread: z.number(),
+    /** commission - swap + spread: what trading cost in all, already inside net P&L. */
+    total: z.number(),
+  }),
+  by_session: bySession,
+  by_regime: z.record(z.string(), tradeStatsSchema),
+  by_exit_reason: z.record(z.string(), tradeStatsSchema),
+  risk_decisions: z.strictObject({ accepted: count, rejected: count }),
+  /** A rejection with several reasons counts under each of them. */
+  risk_rejections_by_reason: z.record(z.string(), count),
+  buy_and_hold: z.strictObject({
+    entry_time_utc: isoTime,
+    entry_price: z.number().positive(),
+    exit_time_utc: isoTime,
+    exit_price: z.number().positive(),
+    return_pct: z.number(),
+    pnl: z.number(),
+  }).nullable(),
+  /** Why a figure is null, and caveats a reader needs (short period, unrecovered drawdown). */
+  notes: z.array(z.string()),
+});
+export type BacktestMetrics = z.infer<typeof metricsSchema>;
+
+export const monteCarloSchema = z.strictObject({
+  method: z.enum(["reshuffle", "bootstrap"]),
+  runs: z.number().int().positive(),
+  seed: z.number().int(),
+  trades: count,
+  initial_balance: z.number().positive(),
+  final_equity: bandsSchema,
+  max_drawdown: bandsSchema,
+  max_drawdown_pct: bandsSchema,
+  /** Share of runs that end below the initial balance. */
+  loss_probability_pct: share,
+  /** Closed-trade equity bands after `trade_index[i]` trades. */
+  path: z.strictObject({
+    trade_index: z.array(count),
+    p5: z.array(z.number()),
+    p25: z.array(z.number()),
+    p50: z.array(z.number()),
+    p75: z.array(z.number()),
+    p95: z.array(z.number()),
+  }),
+});
+export type MonteCarloResult = z.infer<typeof monteCarloSchema>;
+
+export const tradeRowSchema = z.strictObject({
+  id: z.string(),
+  symbol: z.string(),
+  side: z.enum(["buy", "sell"]),
+  lots: z.number().positive(),
+  entry_time_utc: isoTime,
+  entry_price: z.number().positive(),
+  exit_time_utc: isoTime,
+  exit_price: z.number().positive(),
+  exit_reason: z.enum(EXIT_REASONS),
+  pnl: z.number(),
+  commission: z.number(),
+  swap: z.number(),
+  spread_cost: z.number(),
+  mae: z.number(),
+  mfe: z.number(),
+  initial_risk: z.number().positive().nullable(),
+  r_multiple: z.number().nullable(),
+  session: z.enum(SESSIONS),
+  regime: z.string(),
+});
+export type TradeRow = z.infer<typeof tradeRowSchema>;
+
+export const dataFileSchema = z.strictObject({
+  name: z.string().min(1),
+  sha256,
+  rows: count,
+});
+export type DataFile = z.infer<typeof dataFileSchema>;
+
+/** The whole `--json` document. */
+export const backtestJsonSchema = z.strictObject({
+  schema_version: z.literal(1),
+  symbol: z.string().min(1),
+  period: z.strictObject({ start_utc: isoTime, end_utc: isoTime }),
+  data_files: z.array(dataFileSchema),
+  /** The configuration after defaults and overrides: what actually ran. */
+  config: z.record(z.string(), z.unknown()),
+  metrics: metricsSchema,
+  trades: z.array(tradeRowSchema),
+  equity_curve: z.array(z.strictObject({
+    time_utc: isoTime,
+    equity: z.number(),
+    balance: z.number(),
+  })),
+  monte_carlo: z.array(monteCarloSchema),
+});
+export type BacktestJson = z.infer<typeof backtestJsonSchema>;
