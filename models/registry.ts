@@ -137,8 +137,9 @@ export class Registry {
     return new Registry(dir, options);
   }
 
+  /** Closes the database; safe to call twice. */
   close(): void {
-    this.db.close();
+    if (this.db.isOpen) this.db.close();
   }
 
   /**

@@ -140,13 +140,20 @@ export type Trainer = (
   progress: (line: string) => void,
 ) => Promise<RetrainResult>;
 
+/**
+ * Deno's web Worker, kept before anything can replace it: creating an onnxruntime-web
+ * session swaps `globalThis.Worker` for Node's `worker_threads` Worker (measured), which
+ * cannot start a module worker. This module is imported before any session exists.
+ */
+const WebWorker = globalThis.Worker;
+
 /** Runs each retrain in a fresh Worker (retrain_worker.ts), terminated when it replies. */
 export function workerTrainer(
   url: URL = new URL("./retrain_worker.ts", import.meta.url),
 ): Trainer {
   return (request, progress) =>
     new Promise((resolve, reject) => {
-      const worker = new Worker(url.href, { type: "module" });
+      const worker = new WebWorker(url.href, { type: "module" });
       worker.onmessage = (event: MessageEvent<RetrainMessage>) => {
         const message = event.data;
         if (message.kind === "progress") return progress(message.line);

@@ -8,7 +8,14 @@
 import { dirname } from "node:path";
 import { z } from "zod";
 import { ticksToBars } from "../../operators/bars/mod.ts";
-import { loadModelSlot, type ModelSlot, scoreModels } from "../../operators/ensemble/mod.ts";
+import {
+  adaptModels,
+  loadModelSlot,
+  loadServingModel,
+  scoreModels,
+} from "../../operators/ensemble/mod.ts";
+import { parseRetrainConfig, RetrainScheduler } from "../../models/retraining.ts";
+import { parseTrainConfig } from "../../models/train/config.ts";
 import {
   computeFeatures,
   DEFAULT_FEATURE_SPEC,
@@ -22,6 +29,7 @@ import { createControlApp } from "../control/app.ts";
 import { createHealthRegistry, type HealthRegistry } from "../health.ts";
 import { replay$ } from "../replay.ts";
 import { VERSION } from "../version.ts";
+import { isoFromUs } from "../events.ts";
 import {
   parseFlags,
   SOURCE_FLAGS,
@@ -41,36 +49,53 @@ const schema = sourceSchema.extend({
   registry: z.string().min(1).default("data/models"),
   spec: z.string().min(1).optional(),
   threads: z.coerce.number().int().min(1).max(8).default(1),
+  retrain: z.string().min(1).optional(),
+  "train-config": z.string().min(1).optional(),
 });
+
+interface ModelStages {
+  readonly stages: Stage[];
+  /** Stops retraining and closes the registry. */
+  readonly close: () => Promise<void>;
+}
 
 /**
  * Features and the registry's production (and shadow) model, verified against the running
- * feature spec; none, with the reason in /health, when there is no model or no M1 data.
+ * feature spec, and with `--retrain` the adaptive retraining stage; none, with the reason
+ * in /health, when there is no model or no M1 data.
  */
 async function modelStages(
   source: Source,
-  flags: { registry: string; spec?: string; threads: number },
+  flags: {
+    registry: string;
+    spec?: string;
+    threads: number;
+    retrain?: string;
+    "train-config"?: string;
+    data?: string;
+  },
   health: HealthRegistry,
-): Promise<Stage[]> {
+): Promise<ModelStages> {
   const component = health.register("registry");
+  const none = { stages: [], close: () => Promise.resolve() };
   if (source.resolution !== "M1" && source.resolution !== "tick") {
     component.report(
       "idle",
       `models read M1 features; ${source.path} holds ${source.resolution} bars`,
     );
-    return [];
+    return none;
   }
   const spec = flags.spec ? await loadFeatureSpec(flags.spec) : DEFAULT_FEATURE_SPEC;
+  const hash = specHash(spec);
   const registry = openRegistry(flags.registry);
-  let slot: ModelSlot;
-  try {
-    slot = await loadModelSlot(registry, specHash(spec), flags.threads);
-  } finally {
+  const slot = await loadModelSlot(registry, hash, flags.threads).catch((error) => {
     registry.close();
-  }
+    throw error;
+  });
   if (slot.production === null && slot.shadow === null) {
+    registry.close();
     component.report("idle", `no production or shadow model in ${flags.registry}`);
-    return [];
+    return none;
   }
   component.report(
     "ok",
@@ -78,13 +103,44 @@ async function modelStages(
       slot.shadow?.id.slice(0, 12) ?? "none"
     }`,
   );
-  return [
+  const stages: Stage[] = [
     {
       name: "features",
       operator: computeFeatures(spec, { symbol: source.symbol, hasSpread: source.sides !== "bid" }),
     },
     { name: "models", operator: scoreModels(slot) },
   ];
+  if (flags.retrain === undefined) {
+    registry.close();
+    return { stages, close: () => Promise.resolve() };
+  }
+  const scheduler = new RetrainScheduler({
+    config: parseRetrainConfig(
+      JSON.parse(await Deno.readTextFile(flags.retrain)),
+      `"${flags.retrain}"`,
+    ),
+    train: flags["train-config"]
+      ? parseTrainConfig(
+        JSON.parse(await Deno.readTextFile(flags["train-config"])),
+        `"${flags["train-config"]}"`,
+      )
+      : parseTrainConfig({}, "(defaults)"),
+    data: { kind: "files", files: source.files },
+    symbol: source.symbol,
+    registry,
+    slot,
+    loadModel: (id) => loadServingModel(registry, id, hash, flags.threads),
+    log: (entry) =>
+      console.error(`${isoFromUs(entry.atUs)} retrain ${entry.step}: ${entry.message}`),
+  });
+  stages.push({ name: "retraining", operator: adaptModels(scheduler) });
+  return {
+    stages,
+    close: async () => {
+      await scheduler.close();
+      registry.close();
+    },
+  };
 }
 
 export async function serve(argv: string[]): Promise<void> {
@@ -98,6 +154,8 @@ export async function serve(argv: string[]): Promise<void> {
     registry: { type: "string" },
     spec: { type: "string" },
     threads: { type: "string" },
+    retrain: { type: "string" },
+    "train-config": { type: "string" },
   });
   const flags = validate(schema, { ...rest, data: replay });
   if (flags.speed !== undefined && flags.data === undefined) {
@@ -121,6 +179,7 @@ export async function serve(argv: string[]): Promise<void> {
   }, app.fetch);
 
   let stopPipeline = async () => {};
+  let closeModels = () => Promise.resolve();
   if (flags.data === undefined) {
     health.register("feed").report("idle", "no source: start with --replay FILE to replay a file");
   } else {
@@ -128,7 +187,9 @@ export async function serve(argv: string[]): Promise<void> {
     const stages: Stage[] = source.resolution === "tick"
       ? [{ name: "ticks-to-m1", operator: ticksToBars(source.symbol, { flushOnComplete: true }) }]
       : [];
-    stages.push(...await modelStages(source, flags, health));
+    const models = await modelStages(source, flags, health);
+    stages.push(...models.stages);
+    closeModels = models.close;
     const run = runPipeline({
       sourceName: "feed",
       source$: replay$(source, { speed: flags.speed }),
@@ -143,9 +204,13 @@ export async function serve(argv: string[]): Promise<void> {
     );
   }
 
+  let stopping = false;
   const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
     console.log(`${signal}: stopping the pipeline and flushing the journal`);
     await stopPipeline();
+    await closeModels();
     journal.close();
     await server.shutdown();
     Deno.exit(0);

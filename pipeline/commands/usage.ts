@@ -12,7 +12,8 @@ export const SERVE_USAGE =
   --db FILE      SQLite journal (default data/journal.sqlite)
   --registry DIR model registry (default data/models): its production and shadow models score every M1 bar
   --spec FILE    feature spec (default: the built-in spec); a model trained on another spec is refused
-  --threads N    onnxruntime-web threads (default 1)`;
+  --threads N    onnxruntime-web threads (default 1)
+  --retrain FILE adaptive retraining policy (docs/retraining.md); --train-config FILE: how each retrain trains`;
 
 export const BARS_USAGE =
   `deno task bars --data FILE --timeframe M1|M5|M15|M30|H1|H4|D1 --out FILE.csv [options]

@@ -1,0 +1,121 @@
+/**
+ * `applyRisk`: the risk engine as an RxJS operator over event batches.
+ *
+ * 1. Every input event passes through unchanged and in order.
+ * 2. Ticks and the symbol's bars of `timeframe` update the quote; account, fill, trade and
+ *    order reports update the engine and the `PositionBook`.
+ * 3. Right after each buy or sell signal of the engine's symbol come its
+ *    `RiskDecisionEvent` and, when accepted, its entry `OrderEvent`.
+ * 4. Right after each such bar come its stop-management orders (breakeven, trailing, or
+ *    closes after a kill switch); right after an account report, any kill-switch closes.
+ *
+ * Backtest and live differ only in where the reports come from (simulator or terminal);
+ * the engine is the caller's, so a control plane can flip its kill switch. It maps batch
+ * to batch and must never schedule per event, reorder events or drop one.
+ */
+
+import { defer, map, type OperatorFunction } from "rxjs";
+import type { EventBatch, MarketEvent, OrderEvent, Timeframe } from "../../pipeline/events.ts";
+import type { RiskEngine } from "./engine.ts";
+import { PositionBook } from "./positions.ts";
+import type { AccountSnapshot, Quote } from "./rule.ts";
+
+export interface ApplyRiskOptions {
+  /** The bars whose closes set the quote and drive breakeven and trailing. Default `M1`. */
+  readonly timeframe?: Timeframe;
+}
+
+/**
+ * Decides every non-hold signal of `engine.spec.symbol` and manages its open positions.
+ *
+ * @example
+ * ```ts
+ * const engine = new RiskEngine({ calendar: await readNewsCalendar("calendar.csv") });
+ * const stage = { name: "risk", operator: applyRisk(engine) };
+ * ```
+ */
+export function applyRisk(
+  engine: RiskEngine,
+  options: ApplyRiskOptions = {},
+): OperatorFunction<EventBatch, EventBatch> {
+  const { symbol } = engine.spec;
+  const timeframe = options.timeframe ?? "M1";
+  return (source) =>
+    defer(() => {
+      const book = new PositionBook(symbol);
+      let quote: Quote | null = null;
+      let account: AccountSnapshot | null = null;
+
+      /** Our own orders update the book at once: a stop moved now is the stop next bar. */
+      const record = (orders: readonly OrderEvent[]): OrderEvent[] => {
+        for (const order of orders) book.onOrder(order);
+        return [...orders];
+      };
+
+      /** Feeds one event to the engine and book; returns what it produced, in order. */
+      const take = (event: MarketEvent): MarketEvent[] => {
+        switch (event.kind) {
+          case "tick":
+            if (event.symbol === symbol) {
+              quote = { timeUs: event.timeUs, bid: event.bid, ask: event.ask };
+            }
+            return [];
+          case "bar": {
+            if (event.symbol !== symbol || event.timeframe !== timeframe) return [];
+            const { bid, ask, spread } = event;
+            quote = {
+              timeUs: event.closeUs,
+              bid: bid.close,
+              ask: ask?.close ?? (spread === null ? null : bid.close + spread),
+            };
+            return record(engine.manage(book.positions, event));
+          }
+          case "account":
+            engine.onAccount(event);
+            account = {
+              timeUs: event.timeUs,
+              balance: event.balance,
+              equity: event.equity,
+              margin: event.margin,
+              openPositions: event.openPositions,
+              positions: [],
+            };
+            return record(engine.flatten(book.positions, event.timeUs));
+          case "fill":
+            book.onFill(event);
+            engine.onFill(event);
+            return [];
+          case "trade":
+            book.onTrade(event);
+            engine.onTrade(event);
+            return [];
+          case "order":
+            book.onOrder(event);
+            return [];
+          case "signal": {
+            if (event.symbol !== symbol || event.side === "hold") return [];
+            const snapshot = account === null ? null : { ...account, positions: book.positions };
+            const { decision, order } = engine.decide(event, { account: snapshot, quote });
+            return order === null ? [decision] : [decision, ...record([order])];
+          }
+          default:
+            return [];
+        }
+      };
+
+      const step = (batch: EventBatch): EventBatch => {
+        let out: MarketEvent[] | null = null;
+        for (let i = 0; i < batch.length; i++) {
+          const made = take(batch[i]);
+          if (made.length === 0) {
+            out?.push(batch[i]);
+            continue;
+          }
+          out ??= batch.slice(0, i);
+          out.push(batch[i], ...made);
+        }
+        return out ?? batch;
+      };
+      return source.pipe(map(step));
+    });
+}

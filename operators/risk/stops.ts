@@ -1,0 +1,81 @@
+/**
+ * Breakeven and trailing stops: where a position's stop should move after a closed bar.
+ * R is the distance from the entry to the stop the position opened with. Levels are
+ * measured on the exit side's closing price (bid for a buy, ask for a sell), so a new
+ * stop always sits behind the current price, and rounded to the price step away from it.
+ * Pure: it must never loosen a stop, move one past the price, or read a clock.
+ */
+
+import type { SymbolSpec } from "../../pipeline/symbols.ts";
+import type { RiskConfig } from "./config.ts";
+import { direction, fmt, type OpenPosition, type RiskRuleReason } from "./rule.ts";
+
+/** A stop to move to, and why. */
+export interface StopMove {
+  readonly stopLoss: number;
+  readonly reason: RiskRuleReason;
+}
+
+/** Tolerance for float noise in R multiples and price steps. */
+const EPSILON = 1e-9;
+
+/** `price` on the price step, rounded down for a buy's stop and up for a sell's. */
+function roundStop(price: number, dir: 1 | -1, spec: SymbolSpec): number {
+  const steps = dir === 1
+    ? Math.floor(price / spec.point + EPSILON)
+    : Math.ceil(price / spec.point - EPSILON);
+  return Number((steps * spec.point).toFixed(spec.digits));
+}
+
+/**
+ * The tightest valid stop breakeven and trailing ask for, given the exit-side price
+ * (`exitPrice`: bid for a buy, ask for a sell); null when the stop stays where it is.
+ */
+export function nextStop(
+  position: OpenPosition,
+  exitPrice: number,
+  config: RiskConfig,
+  spec: SymbolSpec,
+): StopMove | null {
+  const { initialStop, entryPrice, stopLoss } = position;
+  if (initialStop === null) return null;
+  const dir = direction(position.side);
+  const r = (entryPrice - initialStop) * dir;
+  if (!(r > 0)) return null;
+  const profitR = (exitPrice - entryPrice) * dir / r;
+  const candidates: StopMove[] = [];
+  const { breakeven, trailing } = config;
+  if (breakeven.enabled && profitR >= breakeven.triggerR - EPSILON) {
+    const level = roundStop(entryPrice + dir * breakeven.offset, dir, spec);
+    candidates.push({
+      stopLoss: level,
+      reason: {
+        code: "BREAKEVEN",
+        detail: `profit ${fmt(profitR)}R >= ${breakeven.triggerR}R: stop to entry ${
+          fmt(entryPrice)
+        } + ${fmt(breakeven.offset)}`,
+      },
+    });
+  }
+  if (trailing.enabled && profitR >= trailing.triggerR - EPSILON) {
+    const level = roundStop(exitPrice - dir * trailing.distanceR * r, dir, spec);
+    candidates.push({
+      stopLoss: level,
+      reason: {
+        code: "TRAILING_STOP",
+        detail: `profit ${fmt(profitR)}R >= ${trailing.triggerR}R: stop ${trailing.distanceR}R (${
+          fmt(trailing.distanceR * r)
+        }) behind ${fmt(exitPrice)}`,
+      },
+    });
+  }
+  let best: StopMove | null = null;
+  for (const move of candidates) {
+    const behindPrice = (exitPrice - move.stopLoss) * dir > EPSILON;
+    const tighter = stopLoss === null ||
+      (move.stopLoss - stopLoss) * dir >= spec.point - EPSILON;
+    const beatsBest = best === null || (move.stopLoss - best.stopLoss) * dir > 0;
+    if (behindPrice && tighter && beatsBest) best = move;
+  }
+  return best;
+}
