@@ -16,6 +16,7 @@
 
 import { defer, map, type OperatorFunction } from "rxjs";
 import type { EventBatch, MarketEvent, OrderEvent, Timeframe } from "../../pipeline/events.ts";
+import { type EventProcessor, insertEvents } from "../../pipeline/event_loop.ts";
 import type { RiskEngine } from "./engine.ts";
 import { PositionBook } from "./positions.ts";
 import type { AccountSnapshot, Quote } from "./rule.ts";
@@ -38,84 +39,74 @@ export function applyRisk(
   engine: RiskEngine,
   options: ApplyRiskOptions = {},
 ): OperatorFunction<EventBatch, EventBatch> {
+  return (source) => defer(() => source.pipe(map(insertEvents(riskProcessor(engine, options)))));
+}
+
+/**
+ * The engine as a per-event processor, for `applyRisk` and for the trading event loop that
+ * interleaves it with a broker (pipeline/event_loop.ts).
+ */
+export function riskProcessor(engine: RiskEngine, options: ApplyRiskOptions = {}): EventProcessor {
   const { symbol } = engine.spec;
   const timeframe = options.timeframe ?? "M1";
-  return (source) =>
-    defer(() => {
-      const book = new PositionBook(symbol);
-      let quote: Quote | null = null;
-      let account: AccountSnapshot | null = null;
+  const book = new PositionBook(symbol);
+  let quote: Quote | null = null;
+  let account: AccountSnapshot | null = null;
 
-      /** Our own orders update the book at once: a stop moved now is the stop next bar. */
-      const record = (orders: readonly OrderEvent[]): OrderEvent[] => {
-        for (const order of orders) book.onOrder(order);
-        return [...orders];
-      };
+  /** Our own orders update the book at once: a stop moved now is the stop next bar. */
+  const record = (orders: readonly OrderEvent[]): OrderEvent[] => {
+    for (const order of orders) book.onOrder(order);
+    return [...orders];
+  };
 
-      /** Feeds one event to the engine and book; returns what it produced, in order. */
-      const take = (event: MarketEvent): MarketEvent[] => {
-        switch (event.kind) {
-          case "tick":
-            if (event.symbol === symbol) {
-              quote = { timeUs: event.timeUs, bid: event.bid, ask: event.ask };
-            }
-            return [];
-          case "bar": {
-            if (event.symbol !== symbol || event.timeframe !== timeframe) return [];
-            const { bid, ask, spread } = event;
-            quote = {
-              timeUs: event.closeUs,
-              bid: bid.close,
-              ask: ask?.close ?? (spread === null ? null : bid.close + spread),
-            };
-            return record(engine.manage(book.positions, event));
-          }
-          case "account":
-            engine.onAccount(event);
-            account = {
-              timeUs: event.timeUs,
-              balance: event.balance,
-              equity: event.equity,
-              margin: event.margin,
-              openPositions: event.openPositions,
-              positions: [],
-            };
-            return record(engine.flatten(book.positions, event.timeUs));
-          case "fill":
-            book.onFill(event);
-            engine.onFill(event);
-            return [];
-          case "trade":
-            book.onTrade(event);
-            engine.onTrade(event);
-            return [];
-          case "order":
-            book.onOrder(event);
-            return [];
-          case "signal": {
-            if (event.symbol !== symbol || event.side === "hold") return [];
-            const snapshot = account === null ? null : { ...account, positions: book.positions };
-            const { decision, order } = engine.decide(event, { account: snapshot, quote });
-            return order === null ? [decision] : [decision, ...record([order])];
-          }
-          default:
-            return [];
+  /** Feeds one event to the engine and book; returns what it produced, in order. */
+  return (event: MarketEvent): MarketEvent[] => {
+    switch (event.kind) {
+      case "tick":
+        if (event.symbol === symbol) {
+          quote = { timeUs: event.timeUs, bid: event.bid, ask: event.ask };
         }
-      };
-
-      const step = (batch: EventBatch): EventBatch => {
-        let out: MarketEvent[] | null = null;
-        for (let i = 0; i < batch.length; i++) {
-          const made = take(batch[i]);
-          if (made.length === 0) {
-            out?.push(batch[i]);
-            continue;
-          }
-          out ??= batch.slice(0, i);
-          out.push(batch[i], ...made);
-        }
-        return out ?? batch;
-      };
-      return source.pipe(map(step));
-    });
+        return [];
+      case "bar": {
+        if (event.symbol !== symbol || event.timeframe !== timeframe) return [];
+        const { bid, ask, spread } = event;
+        quote = {
+          timeUs: event.closeUs,
+          bid: bid.close,
+          ask: ask?.close ?? (spread === null ? null : bid.close + spread),
+        };
+        return record(engine.manage(book.positions, event));
+      }
+      case "account":
+        engine.onAccount(event);
+        account = {
+          timeUs: event.timeUs,
+          balance: event.balance,
+          equity: event.equity,
+          margin: event.margin,
+          openPositions: event.openPositions,
+          positions: [],
+        };
+        return record(engine.flatten(book.positions, event.timeUs));
+      case "fill":
+        book.onFill(event);
+        engine.onFill(event);
+        return [];
+      case "trade":
+        book.onTrade(event);
+        engine.onTrade(event);
+        return [];
+      case "order":
+        book.onOrder(event);
+        return [];
+      case "signal": {
+        if (event.symbol !== symbol || event.side === "hold") return [];
+        const snapshot = account === null ? null : { ...account, positions: book.positions };
+        const { decision, order } = engine.decide(event, { account: snapshot, quote });
+        return order === null ? [decision] : [decision, ...record([order])];
+      }
+      default:
+        return [];
+    }
+  };
 }

@@ -1,0 +1,153 @@
+/**
+ * `fuseVotes`: the sources' votes to one decision with its stop and target.
+ *
+ * 1. Each vote gets its source's configured weight; sources that did not vote (absent)
+ *    and sources weighted 0 drop out, and the remaining weights are renormalised to sum
+ *    to 1. A flat vote stays in: "no edge" is an opinion and dilutes the others.
+ * 2. Score = sum of weight x confidence, signed +1 buy, -1 sell, 0 flat: in [-1, 1].
+ * 3. The side is the score's sign; the confidence is |score| times the regime factor for
+ *    that side (see regime.ts), capped at 1.
+ * 4. Below the gate, or with no side, or with the M1 ATR still warming up: hold, with
+ *    the confidence it had and no levels. Nothing is invented when no source votes.
+ * 5. Otherwise the entry reference is the ask for a buy (bid + spread when the data has
+ *    only a spread, bid + `fallbackSpreadPoints` when it has neither) and the bid for a
+ *    sell; stop and target are `stopAtr` / `takeAtr` M1 ATRs, rounded to whole points
+ *    (at least one), as distances in price units and points and as absolute prices.
+ */
+
+import {
+  EVENT_VERSION,
+  type RegimeEvent,
+  type SignalEvent,
+  type Vote,
+} from "../../pipeline/events.ts";
+import type { SymbolSpec } from "../../pipeline/symbols.ts";
+import type { FusionConfig } from "./config.ts";
+import { regimeEffect } from "./regime.ts";
+
+/** A source's vote before fusion gives it a weight. */
+export type SourceVote = Omit<Vote, "weight">;
+
+/** The prices at the decision: the M1 bar's bid close and whatever the data says of the ask. */
+export interface DecisionQuote {
+  readonly symbol: string;
+  /** Decision time: the close of the bar. */
+  readonly timeUs: number;
+  readonly bid: number;
+  readonly ask: number | null;
+  /** Spread in price units at the close, when the data has one. */
+  readonly spread: number | null;
+}
+
+export interface FuseVotesOptions {
+  readonly config: Pick<FusionConfig, "weights" | "gate" | "regime" | "levels">;
+  readonly spec: SymbolSpec;
+  readonly quote: DecisionQuote;
+  /** M1 ATR at the decision; null while it warms up (the decision is then hold). */
+  readonly atr: number | null;
+  /** The latest regime of the symbol, or null before the first. */
+  readonly regime: RegimeEvent | null;
+  /** Hash of the feature spec the pipeline runs. */
+  readonly specHash: string;
+  /** The production model behind the ML vote, if there was one. */
+  readonly modelId: string | null;
+}
+
+const WEIGHTED = ["technical", "ml", "llm"] as const;
+
+/** Removes binary noise (1249.1700000000001) without moving a price off its grid. */
+const tidy = (x: number) => Math.round(x * 1e8) / 1e8;
+
+/** Fuses the votes of one decision into a signal; every bar gets one, hold included. */
+export function fuseVotes(votes: readonly SourceVote[], options: FuseVotesOptions): SignalEvent {
+  const { config, quote, spec } = options;
+  checkVotes(votes);
+  const total = votes.reduce((sum, vote) => sum + weightOf(vote, config.weights), 0);
+  let score = 0;
+  const weighed: Vote[] = votes.map((vote) => {
+    const weight = total > 0 ? weightOf(vote, config.weights) / total : 0;
+    const direction = vote.side === "buy" ? 1 : vote.side === "sell" ? -1 : 0;
+    score += weight * direction * vote.confidence;
+    return { ...vote, weight };
+  });
+  const effect = regimeEffect(options.regime, config.regime);
+  if (effect) weighed.push({ ...effect.vote, weight: 0 });
+  const side = score > 0 ? "buy" : score < 0 ? "sell" : null;
+  const factor = side === null || effect === null ? 1 : effect[side];
+  const confidence = Math.min(1, Math.abs(score) * factor);
+
+  const base = {
+    v: EVENT_VERSION,
+    kind: "signal",
+    symbol: quote.symbol,
+    timeUs: quote.timeUs,
+    confidence,
+    votes: weighed,
+    regime: options.regime && {
+      volatility: options.regime.volatility,
+      trend: options.regime.trend,
+    },
+    specHash: options.specHash,
+    modelId: options.modelId,
+  } as const;
+  const atr = options.atr;
+  if (side === null || confidence < config.gate || atr === null || !(atr > 0)) {
+    return {
+      ...base,
+      side: "hold",
+      entryPrice: quote.bid,
+      stopLoss: null,
+      takeProfit: null,
+      stopDistance: null,
+      takeDistance: null,
+      stopPoints: null,
+      takePoints: null,
+    };
+  }
+  const { levels } = config;
+  const ask = quote.ask ??
+    tidy(quote.bid + (quote.spread ?? levels.fallbackSpreadPoints * spec.point));
+  const entryPrice = side === "buy" ? ask : quote.bid;
+  const stopPoints = Math.max(1, Math.round(levels.stopAtr * atr / spec.point));
+  const takePoints = Math.max(1, Math.round(levels.takeAtr * atr / spec.point));
+  const stopDistance = tidy(stopPoints * spec.point);
+  const takeDistance = tidy(takePoints * spec.point);
+  const direction = side === "buy" ? 1 : -1;
+  return {
+    ...base,
+    side,
+    entryPrice,
+    stopLoss: tidy(entryPrice - direction * stopDistance),
+    takeProfit: tidy(entryPrice + direction * takeDistance),
+    stopDistance,
+    takeDistance,
+    stopPoints,
+    takePoints,
+  };
+}
+
+function weightOf(vote: SourceVote, weights: FusionConfig["weights"]): number {
+  return weights[vote.source as typeof WEIGHTED[number]];
+}
+
+/** The sources' contract: one vote each, confidence in [0, 1], regime passed apart. */
+function checkVotes(votes: readonly SourceVote[]): void {
+  const seen = new Set<string>();
+  for (const vote of votes) {
+    if (!(WEIGHTED as readonly string[]).includes(vote.source)) {
+      throw new TypeError(
+        `Cannot fuse a "${vote.source}" vote: only technical, ml and llm vote; ` +
+          `pass the regime as options.regime`,
+      );
+    }
+    if (seen.has(vote.source)) {
+      throw new RangeError(`Cannot fuse two votes from "${vote.source}" for one decision`);
+    }
+    seen.add(vote.source);
+    if (!(vote.confidence >= 0 && vote.confidence <= 1)) {
+      throw new RangeError(
+        `Cannot fuse the ${vote.source} vote: confidence ${vote.confidence} is outside 0-1`,
+      );
+    }
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * `fuseSignals`: the fusion stage. One `SignalEvent` per closed M1 bar of the symbol,
+ * hold included, so every decision is visible in the journal.
+ *
+ * 1. Every input event passes through unchanged and in order.
+ * 2. An M1 bar of the symbol feeds the technical scorer and the M1 ATR, and opens a
+ *    decision at its close.
+ * 3. The decision waits for the events of the same bar in the same batch: its feature
+ *    row, its predictions (the production one is the ML vote; shadows are ignored) and
+ *    a regime change at its close. The signal goes right after them, before the first
+ *    event that is not one of them (or at the end of the batch), so events stay in
+ *    time order.
+ * 4. The LLM vote is whatever answer has arrived for an earlier decision; then the
+ *    analyst is asked about this one, fire-and-forget: nothing in the stream awaits it.
+ *
+ * It maps batch to batch and never schedules per event. Feature rows of another spec
+ * than `specHash` fail the stage: the hash written into every signal must be true.
+ */
+
+import { defer, map, type OperatorFunction } from "rxjs";
+import {
+  type BarEvent,
+  type EventBatch,
+  isoFromUs,
+  type MarketEvent,
+  type PredictionEvent,
+  type RegimeEvent,
+} from "../../pipeline/events.ts";
+import type { SymbolSpec } from "../../pipeline/symbols.ts";
+import { Atr } from "../indicators/mod.ts";
+import { FUSION_DEFAULTS, type FusionConfig } from "./config.ts";
+import { fuseVotes, type SourceVote } from "./fuse.ts";
+import type { LlmAnalyst } from "./llm.ts";
+import { mlVote } from "./ml.ts";
+import { type NewsProximity, TechnicalScorer } from "./technical.ts";
+
+export interface FuseSignalsOptions {
+  /** The symbol whose M1 bars are decided on; other events pass through. */
+  readonly symbol: string;
+  /** Its contract: the point and digits of the stop and target. */
+  readonly spec: SymbolSpec;
+  /** Hash of the feature spec the pipeline runs, written into every signal. */
+  readonly specHash: string;
+  /** Default `FUSION_DEFAULTS`; `TECHNICAL_ONLY` trades without model or LLM. */
+  readonly config?: FusionConfig;
+  /** Closeness to scheduled news, 0-1, which damps the technical score; default none. */
+  readonly newsProximity?: NewsProximity;
+  /** The LLM analyst, owned (and closed) by the caller; default none. */
+  readonly llm?: LlmAnalyst;
+}
+
+interface Decision {
+  readonly bar: BarEvent;
+  readonly technical: SourceVote | null;
+  readonly atr: number | null;
+  prediction: PredictionEvent | null;
+}
+
+/**
+ * Inserts one `SignalEvent` after each closed M1 bar of `options.symbol`.
+ *
+ * @example
+ * ```ts
+ * const stage = {
+ *   name: "fusion",
+ *   operator: fuseSignals({ symbol: "XAUUSD", spec: XAUUSD, specHash, config: TECHNICAL_ONLY }),
+ * };
+ * ```
+ */
+export function fuseSignals(options: FuseSignalsOptions): OperatorFunction<EventBatch, EventBatch> {
+  const { symbol, spec, specHash, llm, newsProximity } = options;
+  const config = options.config ?? FUSION_DEFAULTS;
+  return (source) =>
+    defer(() => {
+      const scorer = new TechnicalScorer(config.technical, newsProximity);
+      const atr = new Atr(config.levels.atrPeriod);
+      let regime: RegimeEvent | null = null;
+      let pending: Decision | null = null;
+
+      const belongs = (event: MarketEvent, decision: Decision) =>
+        ((event.kind === "features" || event.kind === "prediction") &&
+          event.symbol === symbol && event.closeUs === decision.bar.closeUs) ||
+        (event.kind === "regime" && event.symbol === symbol &&
+          event.timeUs === decision.bar.closeUs);
+
+      const decide = ({ bar, technical, atr, prediction }: Decision) => {
+        const timeUs = bar.closeUs;
+        const votes: SourceVote[] = [];
+        if (technical) votes.push(technical);
+        const ml = prediction && mlVote(prediction, config.ml);
+        if (ml) votes.push(ml);
+        const answer = llm?.voteFor(timeUs) ?? null;
+        if (answer) votes.push(answer);
+        const signal = fuseVotes(votes, {
+          config,
+          spec,
+          quote: {
+            symbol,
+            timeUs,
+            bid: bar.bid.close,
+            ask: bar.ask?.close ?? null,
+            spread: bar.spread,
+          },
+          atr,
+          regime,
+          specHash,
+          modelId: prediction?.modelId ?? null,
+        });
+        const state = llm && scorer.state();
+        if (llm && state) {
+          llm.request({
+            symbol,
+            timeUs,
+            bid: bar.bid.close,
+            technical: state,
+            regime: regime && { trend: regime.trend, volatility: regime.volatility },
+            newsProximity: newsProximity ? Math.min(1, Math.max(0, newsProximity(timeUs))) : 0,
+          }, timeUs);
+        }
+        return signal;
+      };
+
+      return source.pipe(map((batch: EventBatch): EventBatch => {
+        const out: MarketEvent[] = [];
+        for (const event of batch) {
+          if (pending && !belongs(event, pending)) {
+            out.push(decide(pending));
+            pending = null;
+          }
+          out.push(event);
+          if (!("symbol" in event) || event.symbol !== symbol) continue;
+          if (event.kind === "bar" && event.timeframe === "M1") {
+            pending = {
+              bar: event,
+              technical: scorer.update(event.openUs, event.closeUs, event.bid),
+              atr: atr.update(event.bid) ?? null,
+              prediction: null,
+            };
+          } else if (event.kind === "regime") {
+            regime = event;
+          } else if (event.kind === "prediction" && event.role === "production" && pending) {
+            pending.prediction = event;
+          } else if (event.kind === "features" && event.specHash !== specHash) {
+            throw new TypeError(
+              `Cannot fuse signals: the feature row at ${isoFromUs(event.closeUs)} has spec ` +
+                `${event.specHash.slice(0, 12)}…, but the stage was built for ${
+                  specHash.slice(0, 12)
+                }…`,
+            );
+          }
+        }
+        if (pending) {
+          out.push(decide(pending));
+          pending = null;
+        }
+        return out;
+      }));
+    });
+}

@@ -1,0 +1,334 @@
+/**
+ * The technical scorer: one vote per closed M1 bar from nine components on four
+ * timeframes, each scored in [-1, 1] (positive is bullish) and averaged with the
+ * configured weights (docs/fusion.md has the table):
+ *
+ * - RSI on M1 read as oversold (+) / overbought (-), the timing of an entry; on M15
+ *   and H1 read as momentum, above 50 (+) / below (-), the direction to trade in;
+ * - the M5 MACD crossing its signal line (fading over a few bars) and its histogram
+ *   in M5 ATR (momentum);
+ * - the M1 fast EMA crossing the slow one (fading) and the fast-slow gap on M5, M15 and
+ *   H1 in each one's ATR (alignment);
+ * - the M1 stochastic %D zone, confirmed by %K turning;
+ * - closeness to the M15 rolling support (+) and resistance (-) in M1 ATR;
+ * - then damping near news: the score times `1 - newsProximity(time)`.
+ *
+ * |score| is the confidence of a buy (score > 0) or sell; below `flatBelow` the vote is
+ * flat, with confidence 1 - |score| (how sure it is of no edge). Higher timeframes are
+ * resampled here from the M1 bars with `Resampler`, which hands over a bucket only once
+ * it has closed, so a vote never sees a forming M5, M15 or H1 bar. No vote (null) until
+ * every component is warm. It never reads a clock.
+ */
+
+import { Resampler } from "../bars/resample.ts";
+import type { BarSink } from "../bars/bar_sink.ts";
+import {
+  Atr,
+  Ema,
+  HighLowDistance,
+  Macd,
+  type PriceBar,
+  Rsi,
+  Stochastic,
+} from "../indicators/mod.ts";
+import type { Timeframe } from "../../pipeline/events.ts";
+import type { TechnicalConfig } from "./config.ts";
+import { FUSION_DEFAULTS } from "./config.ts";
+import type { SourceVote } from "./fuse.ts";
+
+/** How close `timeUs` is to scheduled news: 0 far away, 1 at the release. */
+export type NewsProximity = (timeUs: number) => number;
+
+/** The indicator readings behind a vote, for the LLM prompt and for inspection. */
+export interface TechnicalState {
+  readonly close: number;
+  readonly atr: Readonly<Record<ScoredFrame, number>>;
+  readonly rsi: Readonly<Record<ScoredFrame, number>>;
+  /** Fast minus slow EMA, in the timeframe's ATR. */
+  readonly emaGapAtr: Readonly<Record<ScoredFrame, number>>;
+  readonly macdHistogramM5: number;
+  readonly stochasticK: number;
+  readonly stochasticD: number;
+  readonly support: number;
+  readonly resistance: number;
+}
+
+type ScoredFrame = "M1" | "M5" | "M15" | "H1";
+const HIGHER: readonly ScoredFrame[] = ["M5", "M15", "H1"];
+
+const clamp = (x: number) => (x > 1 ? 1 : x < -1 ? -1 : x);
+const signed = (x: number) => (x >= 0 ? "+" : "") + x.toFixed(2);
+
+/** The indicators of one timeframe, fed its closed bars. */
+class Frame implements BarSink {
+  readonly atr: Atr;
+  readonly rsi: Rsi;
+  readonly fast: Ema;
+  readonly slow: Ema;
+  atrValue = NaN;
+  rsiValue = NaN;
+  gap = NaN;
+  previousGap = NaN;
+  close = NaN;
+  private readonly bar = { open: NaN, high: NaN, low: NaN, close: NaN } satisfies PriceBar;
+
+  constructor(config: TechnicalConfig, private readonly extra?: (bar: PriceBar) => void) {
+    this.atr = new Atr(config.atrPeriod);
+    this.rsi = new Rsi(config.rsiPeriod);
+    this.fast = new Ema(config.emaFast);
+    this.slow = new Ema(config.emaSlow);
+  }
+
+  get isStable(): boolean {
+    return this.atr.isStable && this.rsi.isStable && this.slow.isStable;
+  }
+
+  /** The fast-slow EMA gap in this timeframe's ATR (0 on a flat market). */
+  get gapAtr(): number {
+    return this.atrValue > 0 ? this.gap / this.atrValue : 0;
+  }
+
+  push(
+    _openUs: number,
+    _closeUs: number,
+    open: number,
+    high: number,
+    low: number,
+    close: number,
+  ): void {
+    const bar = this.bar;
+    bar.open = open;
+    bar.high = high;
+    bar.low = low;
+    bar.close = close;
+    this.close = close;
+    this.atrValue = this.atr.update(bar) ?? NaN;
+    this.rsiValue = this.rsi.update(bar) ?? NaN;
+    const fast = this.fast.update(bar) ?? NaN;
+    const slow = this.slow.update(bar) ?? NaN;
+    this.previousGap = this.gap;
+    this.gap = fast - slow;
+    this.extra?.(bar);
+  }
+}
+
+/**
+ * Scores closed M1 bid bars into technical votes.
+ *
+ * @example
+ * ```ts
+ * const scorer = new TechnicalScorer(TECHNICAL_ONLY.technical);
+ * const vote = scorer.update(bar.openUs, bar.closeUs, bar.bid); // null while warming up
+ * ```
+ */
+export class TechnicalScorer {
+  private readonly frames: Record<ScoredFrame, Frame>;
+  private readonly resamplers: Resampler[];
+  private readonly macd: Macd;
+  private readonly stochastic: Stochastic;
+  private readonly levels: HighLowDistance;
+  private readonly weightSum: number;
+  private bars = 0;
+  private histogram = NaN;
+  private macdCrossDir = 0;
+  private macdCrossBar = -Infinity;
+  private emaCrossDir = 0;
+  private emaCrossBar = -Infinity;
+  private stochK = NaN;
+
+  constructor(
+    readonly config: TechnicalConfig = FUSION_DEFAULTS.technical,
+    private readonly newsProximity?: NewsProximity,
+  ) {
+    this.macd = new Macd({
+      fast: config.macdFast,
+      slow: config.macdSlow,
+      signal: config.macdSignal,
+    });
+    this.stochastic = new Stochastic({ kPeriod: config.stochasticK, dPeriod: config.stochasticD });
+    this.levels = new HighLowDistance(config.levelsLookback);
+    this.frames = {
+      M1: new Frame(config, (bar) => {
+        this.stochK = this.stochastic.update(bar) ?? NaN;
+      }),
+      M5: new Frame(config, (bar) => {
+        const before = this.histogram;
+        this.histogram = this.macd.update(bar) === undefined ? NaN : this.macd.histogram;
+        const dir = crossing(before, this.histogram);
+        if (dir !== 0) {
+          this.macdCrossDir = dir;
+          this.macdCrossBar = this.bars;
+        }
+      }),
+      M15: new Frame(config, (bar) => {
+        this.levels.update(bar);
+      }),
+      H1: new Frame(config),
+    };
+    this.resamplers = HIGHER.map((tf: Timeframe) =>
+      new Resampler(tf, this.frames[tf as ScoredFrame])
+    );
+    this.weightSum = Object.values(config.weights).reduce((a, b) => a + b, 0);
+  }
+
+  /** Is every component warm, so that `update()` votes? */
+  get isStable(): boolean {
+    return this.frames.M1.isStable && this.frames.M5.isStable && this.frames.M15.isStable &&
+      this.frames.H1.isStable && this.macd.isStable && this.stochastic.isStable &&
+      this.levels.isStable;
+  }
+
+  /**
+   * Feeds one closed M1 bid bar; returns the technical vote at its close, or null while
+   * any component is warming up. Higher-timeframe buckets the bar completes count at once.
+   */
+  update(openUs: number, closeUs: number, bar: PriceBar): SourceVote | null {
+    this.bars++;
+    for (const resampler of this.resamplers) {
+      resampler.update(
+        openUs,
+        closeUs,
+        bar.open,
+        bar.high,
+        bar.low,
+        bar.close,
+        NaN,
+        NaN,
+        NaN,
+        NaN,
+        NaN,
+        0,
+      );
+    }
+    const m1 = this.frames.M1;
+    m1.push(openUs, closeUs, bar.open, bar.high, bar.low, bar.close);
+    const dir = crossing(m1.previousGap, m1.gap);
+    if (dir !== 0) {
+      this.emaCrossDir = dir;
+      this.emaCrossBar = this.bars;
+    }
+    return this.isStable ? this.vote(closeUs) : null;
+  }
+
+  /** The readings at the last bar, or null while warming up. */
+  state(): TechnicalState | null {
+    if (!this.isStable) return null;
+    const f = this.frames;
+    const per = (read: (frame: Frame) => number) => ({
+      M1: read(f.M1),
+      M5: read(f.M5),
+      M15: read(f.M15),
+      H1: read(f.H1),
+    });
+    return {
+      close: f.M1.close,
+      atr: per((frame) => frame.atrValue),
+      rsi: per((frame) => frame.rsiValue),
+      emaGapAtr: per((frame) => frame.gapAtr),
+      macdHistogramM5: this.histogram,
+      stochasticK: this.stochK,
+      stochasticD: this.stochastic.d,
+      support: this.levels.low,
+      resistance: this.levels.high,
+    };
+  }
+
+  private vote(closeUs: number): SourceVote {
+    const c = this.config;
+    const w = c.weights;
+    const f = this.frames;
+    const reasons: string[] = [];
+    let sum = 0;
+    const add = (name: string, weight: number, score: number, detail: string) => {
+      if (weight === 0) return;
+      sum += weight * score;
+      reasons.push(`${name} ${detail}: ${signed(score)} x ${weight}`);
+    };
+
+    const band = c.rsiBand;
+    add("rsi M1", w.rsiM1, clamp((50 - f.M1.rsiValue) / band), f.M1.rsiValue.toFixed(1));
+    add("rsi M15", w.rsiM15, clamp((f.M15.rsiValue - 50) / band), f.M15.rsiValue.toFixed(1));
+    add("rsi H1", w.rsiH1, clamp((f.H1.rsiValue - 50) / band), f.H1.rsiValue.toFixed(1));
+
+    const macdAge = this.bars - this.macdCrossBar;
+    add(
+      "macd M5 cross",
+      w.macdCross,
+      this.macdCrossDir * fade(macdAge, c.crossFadeBars),
+      this.macdCrossDir === 0 ? "none" : `${this.macdCrossDir > 0 ? "up" : "down"} ${macdAge}m ago`,
+    );
+    const histogramAtr = f.M5.atrValue > 0 ? this.histogram / f.M5.atrValue : 0;
+    add(
+      "macd M5 histogram",
+      w.macdHistogram,
+      Math.tanh(histogramAtr / c.histogramAtr),
+      `${signed(histogramAtr)} atr`,
+    );
+
+    const emaAge = this.bars - this.emaCrossBar;
+    add(
+      "ema M1 cross",
+      w.emaCross,
+      this.emaCrossDir * fade(emaAge, c.crossFadeBars),
+      this.emaCrossDir === 0 ? "none" : `${this.emaCrossDir > 0 ? "up" : "down"} ${emaAge}m ago`,
+    );
+    let alignment = 0;
+    for (const tf of HIGHER) alignment += Math.tanh(f[tf].gapAtr / c.alignmentAtr);
+    add(
+      "ema alignment",
+      w.emaAlignment,
+      alignment / HIGHER.length,
+      HIGHER.map((tf) => `${tf} ${signed(f[tf].gapAtr)}`).join(" "),
+    );
+
+    const d = this.stochastic.d;
+    const zone = clamp((50 - d) / 30);
+    const turning = Math.sign(this.stochK - d) === Math.sign(zone) ? 1 : 0.5;
+    add(
+      "stochastic M1",
+      w.stochastic,
+      zone * turning,
+      `K ${this.stochK.toFixed(1)} D ${d.toFixed(1)}`,
+    );
+
+    const atr = f.M1.atrValue;
+    const close = f.M1.close;
+    const toSupport = atr > 0 ? Math.max(0, close - this.levels.low) / atr : Infinity;
+    const toResistance = atr > 0 ? Math.max(0, this.levels.high - close) / atr : Infinity;
+    const near = (distance: number) => Math.max(0, 1 - distance / c.levelsNearAtr);
+    add(
+      "support/resistance M15",
+      w.supportResistance,
+      near(toSupport) - near(toResistance),
+      `${toSupport.toFixed(1)} atr above support, ${toResistance.toFixed(1)} below resistance`,
+    );
+
+    let score = sum / this.weightSum;
+    const proximity = this.newsProximity
+      ? Math.min(1, Math.max(0, this.newsProximity(closeUs)))
+      : 0;
+    if (proximity > 0) {
+      score *= 1 - proximity;
+      reasons.push(`news proximity ${proximity.toFixed(2)}: score x ${(1 - proximity).toFixed(2)}`);
+    }
+    const strength = Math.abs(score);
+    reasons.unshift(`score ${signed(score)}`);
+    // A flat vote's confidence is in "no edge", so a weaker lean makes it surer.
+    return strength < c.flatBelow
+      ? { source: "technical", side: "flat", confidence: 1 - strength, reasons }
+      : { source: "technical", side: score > 0 ? "buy" : "sell", confidence: strength, reasons };
+  }
+}
+
+/** +1 when a gap turns positive, -1 when it turns negative, else 0. */
+function crossing(before: number, after: number): number {
+  if (!(before === before && after === after)) return 0;
+  if (before <= 0 && after > 0) return 1;
+  if (before >= 0 && after < 0) return -1;
+  return 0;
+}
+
+/** 1 on the bar of the event, falling linearly to 0 after `bars` bars. */
+function fade(age: number, bars: number): number {
+  return age >= bars ? 0 : 1 - age / bars;
+}
