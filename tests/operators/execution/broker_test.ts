@@ -1,0 +1,567 @@
+/**
+ * Hand-computed cases for `SimulatedBroker`: every expected figure is worked out in the
+ * comment beside it from the prices written in the test (docs/execution.md has the
+ * formulas). Contract 100 oz, commission 3.50 per lot per side, swaps -35 long / +15
+ * short per lot per night, unless a test says otherwise.
+ */
+
+import assert from "node:assert/strict";
+import { roundLotsDown, valuePerPriceUnit, XAUUSD } from "@/pipeline/symbols.ts";
+import { usFromIso } from "@/pipeline/events.ts";
+import { roundCents, SimulatedBroker } from "@/operators/execution/mod.ts";
+import {
+  acceptance,
+  bar,
+  closeOrder,
+  flat,
+  HOUR,
+  MINUTE,
+  modifyOrder,
+  only,
+  openOrder,
+  send,
+  T0,
+  tick,
+} from "./_fixtures.ts";
+
+/** No slippage, 250 ms latency: the figures in the hand cases. */
+const EXACT = { slippagePoints: 0 } as const;
+
+Deno.test("SimulatedBroker books the worked example of docs/execution.md to the cent", () => {
+  const broker = new SimulatedBroker(EXACT);
+  broker.onBar(bar(T0 - MINUTE, [1299.9, 1300.1, 1299.8, 1300.0]));
+  send(broker, openOrder("b1", "buy", 0.10, T0));
+  // Opens at the next bar's open: ask = bid 1300.00 + spread 0.30 = 1300.30.
+  const opened = broker.onBar(bar(T0, [1300.0, 1300.5, 1299.8, 1300.2]));
+  const [fill] = only(opened, "fill");
+  assert.equal(fill.price, 1300.30);
+  assert.equal(fill.timeUs, T0 + 250_000);
+  assert.equal(fill.commission, 0.35); // 3.50 x 0.10
+  const accounts = only(opened, "account");
+  // At the open: equity = 10 000 + (1300.00 - 1300.30) x 100 x 0.10 - 0.35 = 9 996.65;
+  // margin = 1300.30 x 100 x 0.10 / 100 = 130.03.
+  assert.deepEqual(
+    accounts.map((a) => [a.timeUs, a.balance, a.equity, a.margin, a.openPositions]),
+    [
+      [T0 + 250_000, 10_000, 9996.65, 130.03, 1],
+      // At the close (bid 1300.20): 10 000 + (1300.20 - 1300.30) x 10 - 0.35 = 9 998.65.
+      [T0 + MINUTE, 10_000, 9998.65, 130.03, 1],
+    ],
+  );
+  send(broker, closeOrder("c1", "b1", "sell", 0.10, T0 + MINUTE));
+  const closed = broker.onBar(bar(T0 + MINUTE, [1302.0, 1302.4, 1301.9, 1302.1]));
+  const [trade] = only(closed, "trade");
+  // Gross (1302.00 - 1300.30) x 100 x 0.10 = 17.00; commission 2 x 0.35 = 0.70; net 16.30.
+  assert.deepEqual(
+    {
+      entry: trade.entryPrice,
+      exit: trade.exitPrice,
+      pnl: trade.pnl,
+      commission: trade.commission,
+      swap: trade.swap,
+      // Half the spread at entry plus half at exit: (0.15 + 0.15) x 100 x 0.10 = 3.00.
+      spreadCost: trade.spreadCost,
+      // Worst: the bid low 1299.80 -> -5.00; best: the exit 1302.00 -> 17.00.
+      mae: trade.mae,
+      mfe: trade.mfe,
+      reason: trade.exitReason,
+    },
+    {
+      entry: 1300.30,
+      exit: 1302.00,
+      pnl: 16.30,
+      commission: 0.70,
+      swap: 0,
+      spreadCost: 3.00,
+      mae: -5.00,
+      mfe: 17.00,
+      reason: "signal",
+    },
+  );
+  assert.equal(broker.balance, 10_016.30);
+  assert.deepEqual(broker.account(), {
+    balance: 10_016.30,
+    equity: 10_016.30,
+    margin: 0,
+    freeMargin: 10_016.30,
+    openPositions: 0,
+  });
+});
+
+Deno.test("SimulatedBroker at a flat price loses exactly the spread and commission (plus swap)", async (t) => {
+  // Bid-only bars at 1300.00, configured spread 0.30: 1 lot buys at 1300.30 and sells at
+  // 1300.00 (or sells at 1300.00 and buys back at 1300.30). Gross -0.30 x 100 = -30.00 =
+  // -spread cost; commission 2 x 3.50 = 7.00. Held through Tuesday's 22:00 UTC rollover,
+  // swap -35 (long) or +15 (short).
+  const cases = [
+    { side: "buy", overnight: false, swap: 0 },
+    { side: "sell", overnight: false, swap: 0 },
+    { side: "buy", overnight: true, swap: -35 },
+    { side: "sell", overnight: true, swap: 15 },
+  ] as const;
+  for (const c of cases) {
+    await t.step(`${c.side}${c.overnight ? " held overnight" : ""}`, () => {
+      const broker = new SimulatedBroker(EXACT);
+      const price = (openUs: number) => broker.onBar(flat(openUs, 1300, { spread: null }));
+      price(T0 - MINUTE);
+      send(broker, openOrder("o", c.side, 1, T0));
+      const opened = price(T0);
+      // Right after the open, equity is already down by the spread and the entry commission.
+      assert.equal(only(opened, "account")[0].equity, 10_000 - 30 - 3.5);
+      const closeAt = c.overnight ? T0 + 24 * HOUR : T0 + MINUTE;
+      if (c.overnight) price(closeAt - MINUTE);
+      send(broker, closeOrder("c", "o", c.side === "buy" ? "sell" : "buy", 1, closeAt));
+      const [trade] = only(price(closeAt), "trade");
+      assert.equal(trade.spreadCost, 30);
+      assert.equal(trade.commission, 7);
+      assert.equal(trade.swap, c.swap);
+      assert.equal(trade.pnl, -(trade.spreadCost + trade.commission) + c.swap);
+      assert.equal(broker.balance, 10_000 + trade.pnl);
+    });
+  }
+});
+
+Deno.test("SimulatedBroker fills a touched stop at its level, inside the bar, at the bar's close", async (t) => {
+  for (const points of [0, 2]) {
+    await t.step(`${points} points of slippage`, () => {
+      const broker = new SimulatedBroker({ slippagePoints: points });
+      const s = points * 0.01;
+      broker.onBar(bar(T0 - MINUTE, [1300, 1300, 1300, 1300]));
+      send(broker, openOrder("b", "buy", 0.10, T0, { sl: 1298, tp: 1305 }));
+      broker.onBar(bar(T0, [1300.0, 1300.4, 1299.6, 1299.9]));
+      // Opens at the bar's open, 1299.50, above the stop; its low 1297.50 reaches it.
+      const out = broker.onBar(bar(T0 + MINUTE, [1299.5, 1299.6, 1297.5, 1297.8]));
+      const [fill] = only(out, "fill");
+      const [trade] = only(out, "trade");
+      assert.equal(fill.reason, "stop_loss");
+      assert.equal(fill.price, 1298 - s);
+      assert.equal(fill.slippage, s);
+      assert.equal(fill.timeUs, T0 + 2 * MINUTE);
+      // Entry 1300.30 + s; exit 1298.00 - s: (1298.00 - 1300.30 - 2s) x 10 - 0.70.
+      // s = 0: -23.00 - 0.70 = -23.70; s = 0.02: -23.40 - 0.70 = -24.10.
+      assert.equal(trade.pnl, points === 0 ? -23.70 : -24.10);
+      assert.equal(trade.exitReason, "stop_loss");
+    });
+  }
+});
+
+Deno.test("SimulatedBroker fills a gap through a stop or target at the open, not at the level", async (t) => {
+  const cases = [
+    // The bar opens at 1296.00, below the stop 1298.00: (1296.00 - 1300.30) x 10 - 0.70.
+    { name: "stop", open: 1296, reason: "stop_loss", pnl: -43.70 },
+    // It opens at 1306.00, above the target 1305.00: the better open price is taken.
+    { name: "target", open: 1306, reason: "take_profit", pnl: 56.30 },
+  ] as const;
+  for (const c of cases) {
+    await t.step(c.name, () => {
+      const broker = new SimulatedBroker(EXACT);
+      broker.onBar(bar(T0 - MINUTE, [1300, 1300, 1300, 1300]));
+      send(broker, openOrder("b", "buy", 0.10, T0, { sl: 1298, tp: 1305 }));
+      broker.onBar(bar(T0, [1300.0, 1300.4, 1299.6, 1299.9]));
+      const gapAt = T0 + 2 * HOUR;
+      const out = broker.onBar(bar(gapAt, [c.open, c.open + 0.5, c.open - 1, c.open]));
+      const [fill] = only(out, "fill");
+      assert.equal(fill.price, c.open);
+      assert.equal(fill.timeUs, gapAt);
+      assert.equal(fill.reason, c.reason);
+      assert.equal(only(out, "trade")[0].pnl, c.pnl);
+    });
+  }
+});
+
+Deno.test("SimulatedBroker triggers a short's stop on the ask, not the bid", () => {
+  const broker = new SimulatedBroker(EXACT);
+  broker.onBar(bar(T0 - MINUTE, [1300, 1300, 1300, 1300]));
+  send(broker, openOrder("s", "sell", 0.10, T0, { sl: 1301 }));
+  const opened = broker.onBar(bar(T0, [1300.0, 1300.2, 1299.9, 1300.0]));
+  assert.equal(only(opened, "fill")[0].price, 1300.0); // sold at the bid
+  // The bid high 1300.80 stays below 1301.00, but the ask high 1301.10 reaches it.
+  const out = broker.onBar(bar(T0 + MINUTE, [1300.1, 1300.8, 1300.0, 1300.5]));
+  const [trade] = only(out, "trade");
+  assert.equal(trade.exitPrice, 1301.0);
+  assert.equal(trade.pnl, -10.70); // (1300.00 - 1301.00) x 10 - 0.70
+});
+
+Deno.test("SimulatedBroker takes the stop when one bar touches both, unless M1 bars show the target came first", async (t) => {
+  // A long bought at 1300.30 (bid 1300.00) with a stop at 1298.00 and a target at 1302.00.
+  // In the hour both are touched: the target at minute 10, the stop at minute 40.
+  const hourBid = [1300.0, 1302.5, 1297.5, 1299.0] as const;
+  const start = (broker: SimulatedBroker) => {
+    broker.onBar(bar(T0 - HOUR, [1300, 1300, 1300, 1300], { timeframe: "H1" }));
+    send(broker, openOrder("b", "buy", 0.10, T0, { sl: 1298, tp: 1302 }));
+  };
+  const hourOfM1 = () =>
+    Array.from({ length: 60 }, (_, m) =>
+      bar(
+        T0 + m * MINUTE,
+        m === 10
+          ? [1301.0, 1302.5, 1300.9, 1301.5]
+          : m === 40
+          ? [1299.0, 1299.1, 1297.5, 1299.0]
+          : [1300.0, 1300.2, 1299.9, 1300.0],
+      ));
+
+  await t.step("on H1 bars alone: stop first (pessimistic)", () => {
+    const broker = new SimulatedBroker(EXACT);
+    start(broker);
+    const out = broker.onBar(bar(T0, hourBid, { timeframe: "H1" }));
+    const [trade] = only(out, "trade");
+    assert.equal(trade.exitReason, "stop_loss");
+    assert.equal(trade.exitPrice, 1298);
+    assert.equal(trade.exitTimeUs, T0 + HOUR);
+    assert.equal(trade.pnl, -23.70); // (1298.00 - 1300.30) x 10 - 0.70
+  });
+
+  await t.step("with the hour's M1 bars: target first, and the H1 bar is not traded on", () => {
+    const broker = new SimulatedBroker(EXACT);
+    start(broker);
+    const events = hourOfM1().flatMap((m1) => broker.onBar(m1));
+    assert.deepEqual(broker.onBar(bar(T0, hourBid, { timeframe: "H1" })), []);
+    const [trade] = only(events, "trade");
+    assert.equal(trade.exitReason, "take_profit");
+    assert.equal(trade.exitPrice, 1302);
+    assert.equal(trade.exitTimeUs, T0 + 11 * MINUTE);
+    assert.equal(trade.pnl, 16.30); // (1302.00 - 1300.30) x 10 - 0.70
+  });
+
+  await t.step("on one M1 bar touching both: stop first again", () => {
+    const broker = new SimulatedBroker(EXACT);
+    start(broker);
+    broker.onBar(bar(T0, [1300.0, 1300.2, 1299.9, 1300.0]));
+    const [trade] = only(broker.onBar(bar(T0 + MINUTE, [1300, 1302.5, 1297.5, 1300])), "trade");
+    assert.equal(trade.exitReason, "stop_loss");
+  });
+
+  await t.step("with detail fixed to H1: the M1 bars are ignored, stop first", () => {
+    const broker = new SimulatedBroker({ ...EXACT, detail: "H1" });
+    start(broker);
+    assert.deepEqual(hourOfM1().flatMap((m1) => broker.onBar(m1)), []);
+    const [trade] = only(broker.onBar(bar(T0, hourBid, { timeframe: "H1" })), "trade");
+    assert.equal(trade.exitReason, "stop_loss");
+  });
+});
+
+Deno.test("SimulatedBroker books swap at each 17:00 New York rollover held through, three nights on Wednesday", async (t) => {
+  const cases = [
+    // Wednesday 2017-03-08 10:00 New York (EST) to Thursday: Wednesday's rollover, 3 nights.
+    {
+      name: "Wednesday to Thursday, long",
+      open: "2017-03-08T15:00:00Z",
+      close: "2017-03-09T15:00:00Z",
+      side: "buy",
+      swap: -105,
+    },
+    {
+      name: "Wednesday to Thursday, short",
+      open: "2017-03-08T15:00:00Z",
+      close: "2017-03-09T15:00:00Z",
+      side: "sell",
+      swap: 45,
+    },
+    {
+      name: "Tuesday to Wednesday",
+      open: "2017-03-07T15:00:00Z",
+      close: "2017-03-08T15:00:00Z",
+      side: "buy",
+      swap: -35,
+    },
+    // Friday's rollover only: none on Saturday or Sunday (Wednesday's triple paid for them).
+    {
+      name: "Friday to Monday",
+      open: "2017-03-10T15:00:00Z",
+      close: "2017-03-13T14:00:00Z",
+      side: "buy",
+      swap: -35,
+    },
+    {
+      name: "Monday to Monday",
+      open: "2017-03-13T14:00:00Z",
+      close: "2017-03-20T14:00:00Z",
+      side: "buy",
+      swap: -35 * 7,
+    },
+    // 20:00 to 21:30 UTC: past 17:00 New York in July (EDT, 21:00 UTC) ...
+    {
+      name: "summer, 21:00 UTC",
+      open: "2017-07-11T20:00:00Z",
+      close: "2017-07-11T21:30:00Z",
+      side: "buy",
+      swap: -35,
+    },
+    // ... but not in January (EST, 22:00 UTC).
+    {
+      name: "winter, 22:00 UTC",
+      open: "2017-01-10T20:00:00Z",
+      close: "2017-01-10T21:30:00Z",
+      side: "buy",
+      swap: 0,
+    },
+  ] as const;
+  for (const c of cases) {
+    await t.step(`${c.name}: ${c.swap}`, () => {
+      const broker = new SimulatedBroker(EXACT);
+      const openUs = usFromIso(c.open);
+      const closeUs = usFromIso(c.close);
+      broker.onBar(flat(openUs - MINUTE, 1300));
+      send(broker, openOrder("p", c.side, 1, openUs));
+      broker.onBar(flat(openUs, 1300));
+      // The first price after the rollover books it, before anything else on that price.
+      const booked = broker.onBar(flat(closeUs - MINUTE, 1300));
+      assert.equal(broker.balance, 10_000 + c.swap);
+      if (c.swap !== 0) assert.equal(only(booked, "account")[0].timeUs, closeUs - MINUTE);
+      send(broker, closeOrder("c", "p", c.side === "buy" ? "sell" : "buy", 1, closeUs));
+      const [trade] = only(broker.onBar(flat(closeUs, 1300)), "trade");
+      assert.equal(trade.swap, c.swap);
+      assert.equal(trade.pnl, -37 + c.swap); // spread 30 + commission 7, then the swap
+    });
+  }
+});
+
+Deno.test("SimulatedBroker's loss at the stop equals the risk budget a position was sized for", () => {
+  // Risk 1% of 10 000 = 100.00 with the stop 5.00 below the 1300.30 fill:
+  // lots = 100 / (5.00 x 100 per lot) = 0.20. At the stop the gross loss is exactly -100.00;
+  // commission 2 x 3.50 x 0.20 = 1.40 comes on top.
+  const broker = new SimulatedBroker(EXACT);
+  const equity = broker.account().equity;
+  const entry = 1300.30;
+  const stop = 1295.30;
+  const lots = roundLotsDown(
+    XAUUSD,
+    equity * 0.01 / ((entry - stop) * valuePerPriceUnit(XAUUSD, 1)),
+  );
+  assert.equal(lots, 0.20);
+  broker.onBar(bar(T0 - MINUTE, [1300, 1300, 1300, 1300]));
+  send(broker, openOrder("b", "buy", lots, T0, { sl: stop }));
+  broker.onBar(bar(T0, [1300.0, 1300.1, 1299.9, 1300.0]));
+  const [trade] = only(broker.onBar(bar(T0 + MINUTE, [1299, 1299, 1295, 1295.5])), "trade");
+  assert.equal(trade.entryPrice, entry);
+  assert.equal(roundCents((trade.exitPrice - trade.entryPrice) * 100 * lots), -100);
+  assert.equal(trade.pnl, -101.40);
+});
+
+Deno.test("SimulatedBroker fills a decision at a bar's close at the next price after the latency", async (t) => {
+  await t.step("M1, 250 ms: the next bar's open, not the decision bar's close", () => {
+    const broker = new SimulatedBroker(EXACT);
+    send(broker, openOrder("b", "buy", 0.10, T0));
+    // A bar that began before the decision is never a fill price, even if it comes later.
+    assert.deepEqual(broker.onBar(bar(T0 - MINUTE, [1300.3, 1300.6, 1300.2, 1300.5])), []);
+    const [fill] = only(broker.onBar(bar(T0, [1300.0, 1300.1, 1299.9, 1300.0])), "fill");
+    assert.equal(fill.price, 1300.30); // not the decision bar's close ask, 1300.80
+    assert.equal(fill.timeUs, T0 + 250_000);
+  });
+
+  await t.step("M1, decided inside a bar (on a tick): that bar's earlier open is no fill", () => {
+    const broker = new SimulatedBroker(EXACT);
+    send(broker, openOrder("b", "buy", 0.10, T0 + 10_000_000));
+    assert.deepEqual(broker.onBar(bar(T0, [1300.0, 1300.1, 1299.9, 1300.0])), []);
+    const [fill] = only(broker.onBar(bar(T0 + MINUTE, [1301, 1301.1, 1300.9, 1301])), "fill");
+    assert.equal(fill.price, 1301.30);
+    assert.equal(fill.timeUs, T0 + MINUTE);
+  });
+
+  await t.step("M1, 90 s: the open of the bar running at decision + 90 s", () => {
+    const broker = new SimulatedBroker({ ...EXACT, latencyMs: 90_000 });
+    send(broker, openOrder("b", "buy", 0.10, T0));
+    assert.deepEqual(broker.onBar(bar(T0, [1300.0, 1300.1, 1299.9, 1300.0])), []);
+    const [fill] = only(broker.onBar(bar(T0 + MINUTE, [1301, 1301.1, 1300.9, 1301])), "fill");
+    assert.equal(fill.price, 1301.30);
+    assert.equal(fill.timeUs, T0 + 90_000_000);
+  });
+
+  await t.step("ticks, 250 ms: the first tick at or after decision + 250 ms", () => {
+    const broker = new SimulatedBroker(EXACT);
+    send(broker, openOrder("b", "buy", 0.10, T0));
+    assert.deepEqual(broker.onTick(tick(T0 + 100_000, 1300.0, 1300.3)), []);
+    const [fill] = only(broker.onTick(tick(T0 + 300_000, 1300.1, 1300.4)), "fill");
+    assert.equal(fill.price, 1300.4);
+    assert.equal(fill.timeUs, T0 + 300_000);
+  });
+});
+
+Deno.test("SimulatedBroker.submit() ignores a repeated clientOrderId and never fills it twice", () => {
+  const broker = new SimulatedBroker(EXACT);
+  const order = openOrder("same", "buy", 0.10, T0);
+  assert.deepEqual(send(broker, order), { status: "queued" });
+  assert.deepEqual(send(broker, order), { status: "duplicate" });
+  broker.onBar(bar(T0, [1300, 1300, 1300, 1300]));
+  assert.deepEqual(send(broker, { ...order, timeUs: T0 + MINUTE }), { status: "duplicate" });
+  broker.onBar(bar(T0 + MINUTE, [1300, 1300, 1300, 1300]));
+  assert.equal(broker.openPositions().length, 1);
+  assert.deepEqual(broker.stats, {
+    orders: 1,
+    duplicates: 2,
+    fills: 1,
+    trades: 0,
+    modifies: 0,
+    rejected: 0,
+  });
+});
+
+Deno.test("SimulatedBroker applies a modify after the latency and closes only a whole position on the opposite side", async (t) => {
+  /** A long of 0.10 from 1300.30 with a stop at 1298.00, opened on the bar at T0. */
+  const opened = () => {
+    const broker = new SimulatedBroker(EXACT);
+    send(broker, openOrder("b", "buy", 0.10, T0, { sl: 1298 }));
+    broker.onBar(bar(T0, [1300, 1300.5, 1299.9, 1300.4]));
+    return broker;
+  };
+
+  await t.step("a tighter stop is hit where the old one would not have been", () => {
+    const broker = opened();
+    send(broker, modifyOrder("m", "b", "buy", T0 + MINUTE, { sl: 1299.5, tp: 1303 }));
+    const out = broker.onBar(bar(T0 + MINUTE, [1300.2, 1300.3, 1299.4, 1299.8]));
+    const [trade] = only(out, "trade");
+    assert.equal(trade.exitPrice, 1299.5);
+    assert.equal(trade.pnl, -8.70); // (1299.50 - 1300.30) x 10 - 0.70
+    assert.equal(broker.stats.modifies, 1);
+  });
+
+  await t.step("a stop above the bid is refused and the old levels stay", () => {
+    const broker = opened();
+    send(broker, modifyOrder("m", "b", "buy", T0 + MINUTE, { sl: 1300.5 }));
+    broker.onBar(bar(T0 + MINUTE, [1300.2, 1300.3, 1299.4, 1299.8]));
+    assert.equal(broker.openPositions()[0].stopLoss, 1298);
+    assert.equal(broker.rejections[0].reason, "invalid_stops");
+  });
+
+  await t.step(
+    "wrong side, partial and unknown closes are refused; the position stays open",
+    () => {
+      const broker = opened();
+      send(broker, closeOrder("c1", "b", "buy", 0.10, T0 + MINUTE));
+      send(broker, closeOrder("c2", "b", "sell", 0.05, T0 + MINUTE));
+      send(broker, closeOrder("c3", "nope", "sell", 0.10, T0 + MINUTE));
+      broker.onBar(bar(T0 + MINUTE, [1300.2, 1300.3, 1299.9, 1300.1]));
+      assert.deepEqual(
+        broker.rejections.map((r) => r.reason),
+        ["close_side_mismatch", "partial_close", "unknown_position"],
+      );
+      assert.equal(broker.openPositions().length, 1);
+    },
+  );
+
+  await t.step("a close's reason becomes the exit reason; free text becomes manual", () => {
+    for (const [reason, expected] of [["kill_switch", "kill_switch"], ["oops", "manual"]]) {
+      const broker = opened();
+      send(broker, closeOrder("c", "b", "sell", 0.10, T0 + MINUTE, reason));
+      const out = broker.onBar(bar(T0 + MINUTE, [1301, 1301, 1301, 1301]));
+      assert.equal(only(out, "trade")[0].exitReason, expected);
+      assert.equal(only(out, "fill")[0].clientOrderId, "c");
+    }
+  });
+});
+
+Deno.test("SimulatedBroker refuses an opening order without an accepted risk decision for it", async (t) => {
+  await t.step("no decision", () => {
+    const broker = new SimulatedBroker(EXACT);
+    const result = broker.submit(openOrder("b", "buy", 0.10, T0));
+    assert.equal(result.status === "rejected" && result.reason, "no_risk_decision");
+    broker.onBar(bar(T0, [1300, 1300, 1300, 1300]));
+    assert.equal(broker.stats.fills, 0);
+  });
+
+  await t.step("more lots, or the other side, than accepted", () => {
+    const broker = new SimulatedBroker(EXACT);
+    const order = openOrder("b", "buy", 0.10, T0);
+    broker.noteRiskDecision({ ...acceptance(order), lots: 0.05 });
+    const result = broker.submit(order);
+    assert.equal(result.status === "rejected" && result.reason, "exceeds_risk_decision");
+    const sell = openOrder("s", "sell", 0.10, T0);
+    broker.noteRiskDecision({ ...acceptance(sell), side: "buy" });
+    const other = broker.submit(sell);
+    assert.equal(other.status === "rejected" && other.reason, "exceeds_risk_decision");
+  });
+
+  await t.step("unless the config turns the gate off", () => {
+    const broker = new SimulatedBroker({ ...EXACT, requireRiskDecision: false });
+    assert.deepEqual(broker.submit(openOrder("b", "buy", 0.10, T0)), { status: "queued" });
+  });
+
+  await t.step("lots off the 0.01 step or outside 0.01-50 are refused", () => {
+    const broker = new SimulatedBroker({ ...EXACT, requireRiskDecision: false });
+    for (const lots of [0.015, 0, 51]) {
+      const result = broker.submit(openOrder(`b${lots}`, "buy", lots, T0));
+      assert.equal(result.status === "rejected" && result.reason, "invalid_lots");
+    }
+  });
+});
+
+Deno.test("SimulatedBroker refuses, at the fill, stops the price has already passed and orders without margin", async (t) => {
+  await t.step("the open is below the long's stop", () => {
+    const broker = new SimulatedBroker(EXACT);
+    send(broker, openOrder("b", "buy", 0.10, T0, { sl: 1298 }));
+    const out = broker.onBar(bar(T0, [1297.5, 1298, 1297, 1297.8]));
+    assert.deepEqual(out, []);
+    assert.equal(broker.rejections[0].reason, "invalid_stops");
+    assert.equal(broker.rejections[0].detail, "stop-loss 1298.00 is not below the bid 1297.50");
+  });
+
+  await t.step("1 lot at 1300.30 needs 1 300.30 margin at 1:100; the account has 1 000", () => {
+    const broker = new SimulatedBroker({ ...EXACT, initialBalance: 1000 });
+    send(broker, openOrder("b", "buy", 1, T0));
+    broker.onBar(bar(T0, [1300, 1300, 1300, 1300]));
+    assert.equal(broker.rejections[0].reason, "insufficient_margin");
+    assert.equal(broker.balance, 1000);
+  });
+});
+
+Deno.test("SimulatedBroker values a long at the bid and a short at the ask when both are open", () => {
+  const broker = new SimulatedBroker(EXACT);
+  send(broker, openOrder("l", "buy", 0.10, T0));
+  send(broker, openOrder("s", "sell", 0.10, T0));
+  const out = broker.onBar(bar(T0, [1300, 1301, 1299, 1300.5]));
+  // Long 1300.30 marked at bid 1300.50: +2.00; short 1300.00 marked at ask 1300.80: -8.00;
+  // less two entry commissions of 0.35: 10 000 + 2.00 - 8.00 - 0.70 = 9 993.30.
+  const last = only(out, "account").at(-1)!;
+  assert.equal(last.equity, 9993.30);
+  assert.equal(last.openPositions, 2);
+  assert.equal(last.margin, 260.03); // 1300.30 x 10 / 100 + 1300.00 x 10 / 100
+});
+
+Deno.test("SimulatedBroker counts a take-profit bar's low in the trade's worst excursion", () => {
+  const broker = new SimulatedBroker(EXACT);
+  send(broker, openOrder("b", "buy", 0.10, T0, { sl: 1297, tp: 1302 }));
+  broker.onBar(bar(T0, [1300, 1300.3, 1299.9, 1300.2]));
+  // The exit bar dips to 1298.00 (above the stop) and reaches the target: the dip may have
+  // come first, so MAE = (1298.00 - 1300.30) x 10 = -23.00; MFE stops at the target, 17.00.
+  const [trade] = only(broker.onBar(bar(T0 + MINUTE, [1300, 1302.8, 1298, 1302.5])), "trade");
+  assert.equal(trade.mae, -23);
+  assert.equal(trade.mfe, 17);
+});
+
+Deno.test("SimulatedBroker.closeAll() closes at the last close and cancels pending orders", () => {
+  const broker = new SimulatedBroker({ slippagePoints: 2 });
+  send(broker, openOrder("b", "buy", 0.10, T0));
+  broker.onBar(bar(T0, [1300, 1300.5, 1299.5, 1301]));
+  send(broker, openOrder("late", "buy", 0.10, T0 + MINUTE));
+  const out = broker.closeAll("end_of_data");
+  const [fill] = only(out, "fill");
+  const [trade] = only(out, "trade");
+  // Sold at the close bid 1301.00 less 0.02; bought at 1300.30 plus 0.02:
+  // (1300.98 - 1300.32) x 10 - 0.70 = 5.90.
+  assert.equal(fill.price, 1300.98);
+  assert.equal(fill.timeUs, T0 + MINUTE);
+  assert.equal(trade.exitReason, "end_of_data");
+  assert.equal(trade.pnl, 5.90);
+  assert.equal(only(out, "account").at(-1)!.balance, 10_005.90);
+  assert.deepEqual(broker.rejections.map((r) => [r.clientOrderId, r.reason]), [[
+    "late",
+    "cancelled",
+  ]]);
+});
+
+Deno.test("SimulatedBroker without markToMarket reports the account only when it changes", () => {
+  const broker = new SimulatedBroker({ ...EXACT, markToMarket: false });
+  send(broker, openOrder("b", "buy", 0.10, T0));
+  assert.deepEqual(
+    broker.onBar(bar(T0, [1300, 1301, 1299, 1300.5])).map((e) => e.kind),
+    ["fill", "account"],
+  );
+  assert.deepEqual(broker.onBar(bar(T0 + MINUTE, [1300, 1301, 1299, 1300.5])), []);
+});
+
+Deno.test("SimulatedBroker refuses prices out of time order", () => {
+  const broker = new SimulatedBroker(EXACT);
+  broker.onBar(bar(T0, [1300, 1300, 1300, 1300]));
+  assert.throws(() => broker.onBar(bar(T0 - MINUTE, [1300, 1300, 1300, 1300])), RangeError);
+});
