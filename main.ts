@@ -7,6 +7,7 @@
 
 import { UsageError } from "./pipeline/commands/args.ts";
 import {
+  BACKTEST_USAGE,
   BARS_USAGE,
   FEATURES_USAGE,
   MODELS_USAGE,
@@ -43,6 +44,10 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void> | void; 
   train: {
     usage: TRAIN_USAGE,
     run: async (argv) => (await import("./pipeline/commands/train.ts")).train(argv),
+  },
+  backtest: {
+    usage: BACKTEST_USAGE,
+    run: async (argv) => (await import("./pipeline/commands/backtest.ts")).backtest(argv),
   },
   predict: {
     usage: PREDICT_USAGE,

@@ -6,7 +6,6 @@
  * It must never let a feature read a later bar, nor keep a row whose label runs past `to`.
  */
 
-import { createHash } from "node:crypto";
 import { basename } from "node:path";
 import {
   DEFAULT_FEATURE_SPEC,
@@ -22,6 +21,7 @@ import {
   type TripleBarrierOptions,
 } from "./labels.ts";
 import type { Samples } from "./samples.ts";
+import { sha256OfFile } from "../sources/file_hash.ts";
 
 export interface BuildDatasetOptions {
   /** The feature spec; the built-in default spec when absent. */
@@ -86,13 +86,6 @@ class Column {
   values(): Float64Array {
     return this.data.subarray(0, this.length);
   }
-}
-
-async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  const file = await Deno.open(path);
-  for await (const chunk of file.readable) hash.update(chunk);
-  return hash.digest("hex");
 }
 
 const toUs = (time: number | string | undefined, fallback: number) =>

@@ -15,7 +15,12 @@
  */
 
 import { concatWith, defer, EMPTY, map, of, type OperatorFunction } from "rxjs";
-import type { EventBatch, MarketEvent } from "../../pipeline/events.ts";
+import {
+  type AccountEvent,
+  EVENT_VERSION,
+  type EventBatch,
+  type MarketEvent,
+} from "../../pipeline/events.ts";
 import { eventTimeUs } from "../../pipeline/replay.ts";
 import type { SimulatedBroker } from "./broker.ts";
 import { eventLoop, type EventProcessor } from "../../pipeline/event_loop.ts";
@@ -72,6 +77,19 @@ function endOfData(broker: SimulatedBroker, lastUs: () => number) {
   });
 }
 
+function openingAccount(broker: SimulatedBroker, timeUs: number): AccountEvent {
+  const account = broker.account();
+  return {
+    v: EVENT_VERSION,
+    kind: "account",
+    timeUs,
+    balance: account.balance,
+    equity: account.equity,
+    margin: account.margin,
+    openPositions: account.openPositions,
+  };
+}
+
 /** The broker as a per-event processor: fills, trades and account reports each event causes. */
 export function brokerProcessor(broker: SimulatedBroker): EventProcessor {
   return (event) => {
@@ -98,9 +116,12 @@ export function tradeAndExecute(
     defer(() => {
       let lastUs = -Infinity;
       return source.pipe(
-        map((batch: EventBatch) => {
-          if (batch.length > 0) lastUs = Math.max(lastUs, eventTimeUs(batch[batch.length - 1]));
-          return batch;
+        map((batch: EventBatch): EventBatch => {
+          if (batch.length === 0) return batch;
+          const opening = lastUs === -Infinity;
+          lastUs = Math.max(lastUs, eventTimeUs(batch[batch.length - 1]));
+          // The account as it starts, so the first signal is decided on a known balance.
+          return opening ? [openingAccount(broker, eventTimeUs(batch[0])), ...batch] : batch;
         }),
         eventLoop([() => riskProcessor(engine, options), () => brokerProcessor(broker)]),
         concatWith(endOfData(broker, () => lastUs)),

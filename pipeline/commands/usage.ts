@@ -58,3 +58,9 @@ export const TRAIN_USAGE =
   files are read in the order given as one history (e.g. 2017 then 2018)
   --config   training config (docs/models.md); default: GBDT + random forest + logistic + MLP, stacked, calibrated
   prints the new model id (registered as a candidate) and the walk-forward table`;
+
+export const BACKTEST_USAGE =
+  `deno task backtest --data FILE [--data FILE ...] [--from ISO] [--to ISO] [--config FILE.json] [--model ID | --no-ml] [--registry data/models] [--news CALENDAR.csv] --json OUT.json --report OUT.html
+  the live pipeline fed from files against the simulated broker (docs/execution.md, docs/risk.md, docs/fusion.md)
+  --no-ml    technical signals only; without it the registry's production model (or --model) is used
+  --news     high-impact news calendar (docs/examples/news_calendar.csv); without it the news blackout is off`;
