@@ -21,12 +21,7 @@ import {
   SimulatedBroker,
   tradeAndExecute,
 } from "../../operators/execution/mod.ts";
-import {
-  computeFeatures,
-  DEFAULT_FEATURE_SPEC,
-  loadFeatureSpec,
-  specHash,
-} from "../../operators/features/mod.ts";
+import { computeFeatures, DEFAULT_FEATURE_SPEC, specHash } from "../../operators/features/mod.ts";
 import {
   fuseSignals,
   FUSION_DEFAULTS,
