@@ -79,7 +79,6 @@ export function backtestHtml(doc: BacktestJson, options: BacktestHtmlOptions): s
     <p class="sub">${subtitle}</p>
     ${cards(doc)}
     <h2>Data</h2>${dataTable(doc)}
-    <h2>Configuration</h2>${configTable(doc.config)}
     <h2>Equity and drawdown</h2>${equityCharts(doc)}
     <h2>Price and trades</h2>${priceChart(doc, options.prices)}
     <h2>Metrics</h2>${metricsTable(doc)}
@@ -91,6 +90,7 @@ export function backtestHtml(doc: BacktestJson, options: BacktestHtmlOptions): s
     <h2>Monte Carlo</h2>${monteCarloSection(doc)}
     <h2>Notes</h2>${notesList(doc)}
     <h2>Trades</h2>${tradeTable(doc)}
+    <h2>Configuration</h2>${configTable(doc.config)}
       </body>
     </html>
   `;
@@ -152,7 +152,7 @@ function configTable(config: Readonly<Record<string, unknown>>): Raw {
   walk(config, "");
   if (rows.length === 0) return html`<p>No configuration was recorded.</p>`;
   return html`
-    <details open>
+    <details>
       <summary>${rows.length} settings</summary>
       <table><tr><th>Setting</th><th>Value</th></tr>${rows.map(([key, value]) =>
         html`
