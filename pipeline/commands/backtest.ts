@@ -295,6 +295,9 @@ export async function backtest(argv: string[]): Promise<void> {
     { timeUs: periodStartUs, equity: initialBalance, balance: initialBalance },
     ...run.equity,
   ];
+  // The account after its last change holds to the end of the data (a halted engine stops trading).
+  const lastPoint = equity[equity.length - 1];
+  if (lastPoint.timeUs < periodEndUs) equity.push({ ...lastPoint, timeUs: periodEndUs });
   const pnls = run.trades.map((t) => t.pnl);
   const mc = config.monteCarlo;
   const dataFiles = await Promise.all(source.files.map(async (file, i) => ({
