@@ -14,7 +14,6 @@ import {
   type EquityPoint,
   monteCarlo,
 } from "../../operators/backtest/mod.ts";
-import { ticksToBars } from "../../operators/bars/mod.ts";
 import { loadServingModel, scoreModels, type ServingModel } from "../../operators/ensemble/mod.ts";
 import {
   resolveExecutionConfig,
@@ -33,7 +32,7 @@ import { parseRiskConfig, readNewsCalendar, RiskEngine } from "../../operators/r
 import type { Sink } from "../../sinks/sink.ts";
 import { sha256OfFile } from "../../sources/file_hash.ts";
 import { openSources } from "../../sources/mod.ts";
-import { runPipeline, type Stage } from "../build.ts";
+import { runPipeline } from "../build.ts";
 import {
   type BarEvent,
   type EventBatch,
@@ -46,6 +45,7 @@ import { createHealthRegistry } from "../health.ts";
 import { replay$ } from "../replay.ts";
 import { XAUUSD } from "../symbols.ts";
 import { parseFlags, SOURCE_FLAGS, sourceSchema, UsageError, validate } from "./args.ts";
+import { m1Stages } from "./stages.ts";
 import { openRegistry } from "./models.ts";
 import { basename } from "node:path";
 
@@ -176,11 +176,6 @@ export async function backtest(argv: string[]): Promise<void> {
       ? undefined
       : Date.parse(flags.to.length === 10 ? `${flags.to}T00:00:00Z` : flags.to) * 1000,
   });
-  if (source.resolution !== "M1" && source.resolution !== "tick") {
-    throw new UsageError(
-      `backtests run on M1 bars or ticks; ${source.path} holds ${source.resolution} bars`,
-    );
-  }
 
   const spec = DEFAULT_FEATURE_SPEC;
   const hash = specHash(spec);
@@ -222,13 +217,7 @@ export async function backtest(argv: string[]): Promise<void> {
   const engine = new RiskEngine({ config: risk, calendar });
   const broker = new SimulatedBroker(config.execution ?? {});
 
-  const stages: Stage[] = [];
-  if (source.resolution === "tick") {
-    stages.push({
-      name: "ticks-to-m1",
-      operator: ticksToBars(source.symbol, { flushOnComplete: true }),
-    });
-  }
+  const stages = m1Stages(source, "backtests");
   if (model !== null) {
     stages.push(
       {

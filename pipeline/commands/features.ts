@@ -11,10 +11,9 @@ import {
   type FeatureSpec,
   loadFeatureSpec,
 } from "../../operators/features/mod.ts";
-import { ticksToBars } from "../../operators/bars/mod.ts";
 import { featuresCsvSink } from "../../sinks/csv_features.ts";
 import { openSource } from "../../sources/mod.ts";
-import { runPipeline, type Stage } from "../build.ts";
+import { runPipeline } from "../build.ts";
 import { createHealthRegistry } from "../health.ts";
 import { replay$ } from "../replay.ts";
 import {
@@ -25,6 +24,7 @@ import {
   UsageError,
   validate,
 } from "./args.ts";
+import { m1Stages } from "./stages.ts";
 
 const schema = sourceSchema.extend({
   out: z.string().min(1).optional(),
@@ -48,17 +48,7 @@ export async function features(argv: string[]): Promise<void> {
   if (flags.out === undefined) throw new UsageError("--out: is required: the CSV file to write");
   const spec: FeatureSpec = flags.spec ? await loadFeatureSpec(flags.spec) : DEFAULT_FEATURE_SPEC;
   const source = await openSource(flags.data, sourceOptions(flags));
-  const stages: Stage[] = [];
-  if (source.resolution === "tick") {
-    stages.push({
-      name: "ticks-to-m1",
-      operator: ticksToBars(source.symbol, { flushOnComplete: true }),
-    });
-  } else if (source.resolution !== "M1") {
-    throw new UsageError(
-      `features are computed from M1 bars or ticks; ${source.path} holds ${source.resolution} bars`,
-    );
-  }
+  const stages = m1Stages(source, "features");
   stages.push({
     name: "features",
     operator: computeFeatures(spec, { symbol: source.symbol, hasSpread: source.sides !== "bid" }),

@@ -5,7 +5,6 @@
  */
 
 import { z } from "zod";
-import { ticksToBars } from "../../operators/bars/mod.ts";
 import { loadServingModel, scoreModels } from "../../operators/ensemble/mod.ts";
 import {
   computeFeatures,
@@ -15,17 +14,11 @@ import {
 } from "../../operators/features/mod.ts";
 import { predictionsCsvSink } from "../../sinks/csv_predictions.ts";
 import { openSource } from "../../sources/mod.ts";
-import { runPipeline, type Stage } from "../build.ts";
+import { runPipeline } from "../build.ts";
 import { createHealthRegistry } from "../health.ts";
 import { replay$ } from "../replay.ts";
-import {
-  parseFlags,
-  SOURCE_FLAGS,
-  sourceOptions,
-  sourceSchema,
-  UsageError,
-  validate,
-} from "./args.ts";
+import { parseFlags, SOURCE_FLAGS, sourceOptions, sourceSchema, validate } from "./args.ts";
+import { m1Stages } from "./stages.ts";
 import { openRegistry } from "./models.ts";
 
 const schema = sourceSchema.extend({
@@ -58,17 +51,7 @@ export async function predict(argv: string[]): Promise<void> {
     }
   })();
   const source = await openSource(flags.data, sourceOptions(flags));
-  const stages: Stage[] = [];
-  if (source.resolution === "tick") {
-    stages.push({
-      name: "ticks-to-m1",
-      operator: ticksToBars(source.symbol, { flushOnComplete: true }),
-    });
-  } else if (source.resolution !== "M1") {
-    throw new UsageError(
-      `predictions need M1 bars or ticks; ${source.path} holds ${source.resolution} bars`,
-    );
-  }
+  const stages = m1Stages(source, "predictions");
   stages.push(
     {
       name: "features",

@@ -6,7 +6,7 @@
  */
 
 import { z } from "zod";
-import { resampleBars, ticksToBars } from "../../operators/bars/mod.ts";
+import { resampleBars } from "../../operators/bars/mod.ts";
 import {
   detectRegimes,
   REGIME_DEFAULTS,
@@ -36,9 +36,9 @@ import {
   sourceOptions,
   sourceSchema,
   timeframe,
-  UsageError,
   validate,
 } from "./args.ts";
+import { m1Stages } from "./stages.ts";
 
 const schema = sourceSchema.extend({
   timeframe: timeframe.refine((tf) => tf !== "M1", {
@@ -200,17 +200,7 @@ function regimeLog(symbol: string, timeframe: Timeframe) {
 
 /** The stages from `source`'s events to regime events beside the regime-timeframe bars. */
 function regimeStages(source: Source, target: Timeframe): Stage[] {
-  const stages: Stage[] = [];
-  if (source.resolution === "tick") {
-    stages.push({
-      name: "ticks-to-m1",
-      operator: ticksToBars(source.symbol, { flushOnComplete: true }),
-    });
-  } else if (source.resolution !== "M1") {
-    throw new UsageError(
-      `cannot label regimes from ${source.resolution} bars: the regime stage reads M1 bars or ticks`,
-    );
-  }
+  const stages = m1Stages(source, "regime labels");
   // The bars are only counted; the regime stage resamples on its own. Neither sees the
   // forming bucket at the end of the data, so both count the same bars.
   stages.push({

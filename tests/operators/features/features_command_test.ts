@@ -178,7 +178,7 @@ dataTest("features refuses an H1 file with exit 2, naming what it needs", H1, as
   const out = await tempFile(".csv");
   const result = await runCli(["features", "--data", dataPath(H1), "--out", out]);
   assert.equal(result.code, 2, result.stderr);
-  assert.match(result.stderr, /features are computed from M1 bars or ticks; .* holds H1 bars/);
+  assert.match(result.stderr, /features need M1 bars or ticks; .* holds H1 bars/);
   assert.match(result.stderr, /Usage: deno task features/);
   await Deno.remove(out);
 });

@@ -147,7 +147,7 @@ dataTest(
         "--data",
         dataPath("xauusd_h1_d1_oanda/XAUUSD_OANDA_H1_quote_20060320-20181231.csv"),
       ]),
-      { name: "UsageError", message: /cannot label regimes from H1 bars/ },
+      { name: "UsageError", message: /regime labels need M1 bars or ticks; .* holds H1 bars/ },
     );
   },
 );
