@@ -11,6 +11,7 @@ import {
   BARS_USAGE,
   FEATURES_USAGE,
   MODELS_USAGE,
+  OPTIMIZE_USAGE,
   PREDICT_USAGE,
   REGIMES_USAGE,
   SERVE_USAGE,
@@ -48,6 +49,10 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void> | void; 
   backtest: {
     usage: BACKTEST_USAGE,
     run: async (argv) => (await import("./pipeline/commands/backtest.ts")).backtest(argv),
+  },
+  optimize: {
+    usage: OPTIMIZE_USAGE,
+    run: async (argv) => (await import("./pipeline/commands/optimize.ts")).optimize(argv),
   },
   predict: {
     usage: PREDICT_USAGE,

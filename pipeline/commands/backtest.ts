@@ -9,10 +9,15 @@
 import { z } from "zod";
 import {
   backtestHtml,
+  type BacktestJson,
   backtestJson,
   type BacktestTrade,
   type EquityPoint,
+  mergeConfig,
   monteCarlo,
+  type ParamsFile,
+  parseParamsFile,
+  type PricePoint,
 } from "../../operators/backtest/mod.ts";
 import { loadServingModel, scoreModels, type ServingModel } from "../../operators/ensemble/mod.ts";
 import {
@@ -57,6 +62,7 @@ const schema = sourceSchema.omit({ data: true, from: true, to: true }).extend({
   from: z.string().optional(),
   to: z.string().optional(),
   config: z.string().min(1).optional(),
+  params: z.string().min(1).optional(),
   model: z.string().min(8).optional(),
   "no-ml": z.boolean().default(false),
   registry: z.string().min(1).default("data/models"),
@@ -141,42 +147,87 @@ function collector() {
   };
 }
 
-export async function backtest(argv: string[]): Promise<void> {
-  const flags = validate(
-    schema,
-    parseFlags(argv, {
-      ...SOURCE_FLAGS,
-      data: { type: "string", multiple: true },
-      config: { type: "string" },
-      model: { type: "string" },
-      "no-ml": { type: "boolean" },
-      registry: { type: "string" },
-      news: { type: "string" },
-      threads: { type: "string" },
-      json: { type: "string" },
-      report: { type: "string" },
-    }),
-  );
-  if (flags.model !== undefined && flags["no-ml"]) {
-    throw new UsageError("give --model ID or --no-ml, not both");
+/** Reads and checks a `--params` file (docs/optimisation.md). */
+export async function readParamsFile(path: string): Promise<{ document: ParamsFile; id: string }> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await Deno.readTextFile(path));
+  } catch (error) {
+    throw new UsageError(`cannot read --params "${path}": ${(error as Error).message}`);
   }
-  const config = configSchema.parse(
-    flags.config === undefined ? {} : JSON.parse(await Deno.readTextFile(flags.config)),
-  );
-  const source = await openSources(flags.data, {
-    format: flags.format,
-    onBadLine: flags["on-bad-line"],
-    histdataClock: flags["histdata-clock"],
-    serverTime: flags["server-time"] === "us-dst" ? "us-dst" : Number(flags["server-time"]),
-    symbol: flags.symbol,
-    fromUs: flags.from === undefined
-      ? undefined
-      : Date.parse(flags.from.length === 10 ? `${flags.from}T00:00:00Z` : flags.from) * 1000,
-    toUs: flags.to === undefined
-      ? undefined
-      : Date.parse(flags.to.length === 10 ? `${flags.to}T00:00:00Z` : flags.to) * 1000,
-  });
+  return parseParamsFile(value, basename(path));
+}
 
+/** One in-process backtest: what the CLI runs, and what `optimize` runs for each candidate. */
+export interface RunBacktestOptions {
+  /** Market-data files, in time order. */
+  readonly files: readonly string[];
+  /** Keep bars opening in [from, to) (UTC ISO time or YYYY-MM-DD). */
+  readonly from?: string;
+  readonly to?: string;
+  /** The --config object (unparsed: each part is validated by its module). */
+  readonly config?: unknown;
+  /** How the config is named in error messages, e.g. the file name. */
+  readonly configOrigin?: string;
+  readonly model?: string;
+  readonly noMl: boolean;
+  readonly registry?: string;
+  readonly news?: string;
+  readonly threads?: number;
+  /** Source flags, as the CLI validated them. */
+  readonly format?: z.infer<typeof schema>["format"];
+  readonly onBadLine?: "fail" | "skip";
+  readonly serverTime?: string;
+  readonly histdataClock?: "auto" | "new-york" | "new-york-eu-windows";
+  readonly symbol?: string;
+  /** A `--params` file that supplied part of the config, recorded in the document's config. */
+  readonly params?: { readonly file: string; readonly id: string };
+  /** Print a progress line every 2 s to stderr (default true). */
+  readonly progress?: boolean;
+}
+
+export interface BacktestRun {
+  readonly document: BacktestJson;
+  readonly seconds: number;
+  readonly bars: number;
+  readonly prices: PricePoint[];
+  readonly sourcePath: string;
+  readonly modelId: string | null;
+}
+
+/** Validates a --config object with every module's parser; throws naming the bad part. */
+export function checkBacktestConfig(value: unknown, origin = "config"): void {
+  const config = configSchema.parse(value);
+  if (config.fusion !== undefined) parseFusionConfig(config.fusion, `${origin} fusion`);
+  if (config.risk !== undefined) parseRiskConfig(config.risk, `${origin} risk`);
+  resolveExecutionConfig(config.execution ?? {});
+}
+
+export async function runBacktest(options: RunBacktestOptions): Promise<BacktestRun> {
+  const flags = {
+    config: options.configOrigin,
+    "no-ml": options.noMl,
+    model: options.model,
+    registry: options.registry ?? "data/models",
+    news: options.news,
+    threads: options.threads ?? 1,
+  };
+  const config = configSchema.parse(options.config ?? {});
+  const source = await openSources([...options.files], {
+    format: options.format,
+    onBadLine: options.onBadLine ?? "fail",
+    histdataClock: options.histdataClock ?? "auto",
+    serverTime: (options.serverTime ?? "us-dst") === "us-dst"
+      ? "us-dst"
+      : Number(options.serverTime),
+    symbol: options.symbol ?? "XAUUSD",
+    fromUs: options.from === undefined
+      ? undefined
+      : Date.parse(options.from.length === 10 ? `${options.from}T00:00:00Z` : options.from) * 1000,
+    toUs: options.to === undefined
+      ? undefined
+      : Date.parse(options.to.length === 10 ? `${options.to}T00:00:00Z` : options.to) * 1000,
+  });
   const spec = DEFAULT_FEATURE_SPEC;
   const hash = specHash(spec);
   let model: ServingModel | null = null;
@@ -195,7 +246,7 @@ export async function backtest(argv: string[]): Promise<void> {
     }
   }
   const fusion = config.fusion !== undefined
-    ? parseFusionConfig(config.fusion, `"${flags.config}" fusion`)
+    ? parseFusionConfig(config.fusion, `${flags.config ?? "config"} fusion`)
     : model === null
     ? TECHNICAL_ONLY
     : FUSION_DEFAULTS;
@@ -212,7 +263,7 @@ export async function backtest(argv: string[]): Promise<void> {
       },
       news: { enabled: calendar !== null, ...(riskInput.news as object ?? {}) },
     },
-    flags.config === undefined ? "(defaults)" : `"${flags.config}" risk`,
+    flags.config === undefined ? "(defaults)" : `${flags.config} risk`,
   );
   const engine = new RiskEngine({ config: risk, calendar });
   const broker = new SimulatedBroker(config.execution ?? {});
@@ -253,7 +304,7 @@ export async function backtest(argv: string[]): Promise<void> {
     name: "progress",
     write(batch) {
       const now = performance.now();
-      if (now - lastProgress < 2000 || batch.length === 0) return;
+      if (options.progress === false || now - lastProgress < 2000 || batch.length === 0) return;
       lastProgress = now;
       const last = batch[batch.length - 1];
       const at = "timeUs" in last ? last.timeUs : "closeUs" in last ? last.closeUs : null;
@@ -314,6 +365,7 @@ export async function backtest(argv: string[]): Promise<void> {
       execution: config.execution ?? {},
       executionResolved: execution,
       newsCalendar: flags.news ?? null,
+      ...(options.params === undefined ? {} : { params: options.params }),
     })),
     dataFiles,
     monteCarlo: pnls.length < 2
@@ -322,17 +374,72 @@ export async function backtest(argv: string[]): Promise<void> {
         monteCarlo(pnls, { method, initialBalance, seed: mc.seed ?? 42, runs: mc.runs ?? 1000 })
       ),
   });
+  return {
+    document,
+    seconds,
+    bars: run.bars,
+    prices: run.prices,
+    sourcePath: source.path,
+    modelId: model?.id ?? null,
+  };
+}
+
+export async function backtest(argv: string[]): Promise<void> {
+  const flags = validate(
+    schema,
+    parseFlags(argv, {
+      ...SOURCE_FLAGS,
+      data: { type: "string", multiple: true },
+      config: { type: "string" },
+      params: { type: "string" },
+      model: { type: "string" },
+      "no-ml": { type: "boolean" },
+      registry: { type: "string" },
+      news: { type: "string" },
+      threads: { type: "string" },
+      json: { type: "string" },
+      report: { type: "string" },
+    }),
+  );
+  if (flags.model !== undefined && flags["no-ml"]) {
+    throw new UsageError("give --model ID or --no-ml, not both");
+  }
+  const fileConfig = flags.config === undefined
+    ? {}
+    : JSON.parse(await Deno.readTextFile(flags.config));
+  const params = flags.params === undefined ? undefined : await readParamsFile(flags.params);
+  const { document, seconds, bars, prices, sourcePath, modelId } = await runBacktest({
+    files: flags.data,
+    from: flags.from,
+    to: flags.to,
+    // The parameter set sits under --config: a value in --config wins.
+    config: params === undefined ? fileConfig : mergeConfig(params.document.config, fileConfig),
+    configOrigin: [flags.params, flags.config].filter((f) => f !== undefined).map((f) => `"${f}"`)
+      .join(" + ") || undefined,
+    model: flags.model,
+    noMl: flags["no-ml"],
+    registry: flags.registry,
+    news: flags.news,
+    threads: flags.threads,
+    format: flags.format,
+    onBadLine: flags["on-bad-line"],
+    serverTime: flags["server-time"],
+    histdataClock: flags["histdata-clock"],
+    symbol: flags.symbol,
+    params: params === undefined ? undefined : { file: basename(flags.params!), id: params.id },
+  });
   await Deno.writeTextFile(flags.json, JSON.stringify(document, null, 2));
-  await Deno.writeTextFile(flags.report, backtestHtml(document, { prices: run.prices }));
+  await Deno.writeTextFile(flags.report, backtestHtml(document, { prices }));
   const m = document.metrics;
   console.log(
-    `backtest ${source.path}: ${run.bars.toLocaleString("en-US")} M1 bars in ${
-      seconds.toFixed(1)
-    } s ` +
-      `(${Math.round(run.bars / seconds).toLocaleString("en-US")} bars/s); ${
-        model === null ? "technical only (--no-ml)" : `model ${model.id.slice(0, 12)}…`
+    `backtest ${sourcePath}: ${bars.toLocaleString("en-US")} M1 bars in ${seconds.toFixed(1)} s ` +
+      `(${Math.round(bars / seconds).toLocaleString("en-US")} bars/s); ${
+        modelId === null ? "technical only (--no-ml)" : `model ${modelId.slice(0, 12)}…`
       }`,
   );
+  if (params !== undefined) {
+    console.log(`parameter set ${params.id.slice(0, 12)}… (${flags.params})`);
+  }
   console.log(
     `trades ${m.trades}, net profit ${m.net_profit.toFixed(2)}, max drawdown ${
       m.max_drawdown.amount.toFixed(2)

@@ -60,7 +60,15 @@ export const TRAIN_USAGE =
   prints the new model id (registered as a candidate) and the walk-forward table`;
 
 export const BACKTEST_USAGE =
-  `deno task backtest --data FILE [--data FILE ...] [--from ISO] [--to ISO] [--config FILE.json] [--model ID | --no-ml] [--registry data/models] [--news CALENDAR.csv] --json OUT.json --report OUT.html
+  `deno task backtest --data FILE [--data FILE ...] [--from ISO] [--to ISO] [--config FILE.json] [--params FILE.json] [--model ID | --no-ml] [--registry data/models] [--news CALENDAR.csv] --json OUT.json --report OUT.html
   the live pipeline fed from files against the simulated broker (docs/execution.md, docs/risk.md, docs/fusion.md)
   --no-ml    technical signals only; without it the registry's production model (or --model) is used
-  --news     high-impact news calendar (docs/examples/news_calendar.csv); without it the news blackout is off`;
+  --news     high-impact news calendar (docs/examples/news_calendar.csv); without it the news blackout is off
+  --params   a parameter set written by \`optimize\` (params/<sha256>.json); --config values win over it`;
+
+export const OPTIMIZE_USAGE =
+  `deno task optimize --data FILE [--data FILE ...] --space SPACE.json [--folds 3] [--objective sharpe|net_profit|calmar] [--search grid|random --samples K --seed 42] [--out params] [--config BASE.json] [--model ID | --no-ml] [--from ISO] [--to ISO]
+  walk-forward search of backtest parameters (docs/optimisation.md): the data's range is cut into N+1 blocks;
+  fold k chooses on blocks 0..k and runs the choice once on block k+1
+  --space    {"fusion.gate": [0.4, 0.5], "risk.riskPercent": [0.25, 0.5]}: dotted config paths, values simplest first
+  --out DIR  where the set chosen on the latest in-sample window is written as <sha256>.json (load with backtest --params)`;

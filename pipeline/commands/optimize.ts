@@ -1,0 +1,227 @@
+/**
+ * `optimize`: walk-forward search of backtest parameters. The data's time range is cut
+ * into N + 1 blocks; fold k searches on blocks 0..k with in-process backtests, keeps the
+ * best by the objective, and runs only that one on block k + 1. The set chosen on the
+ * latest in-sample window is written as `params/<sha256>.json`, which `backtest --params`
+ * loads. docs/optimisation.md has the method and the rules.
+ */
+
+import { z } from "zod";
+import { basename, join } from "node:path";
+import {
+  type FoldResult,
+  gridCandidates,
+  OBJECTIVES,
+  type ParamsFile,
+  paramsId,
+  parseSearchSpace,
+  randomCandidates,
+  type Range,
+  type RunSummary,
+  setPath,
+  walkForward,
+} from "../../operators/backtest/mod.ts";
+import { TECHNICAL_ONLY } from "../../operators/fusion/mod.ts";
+import { sha256OfFile } from "../../sources/file_hash.ts";
+import { openSources } from "../../sources/mod.ts";
+import { isoFromUs } from "../events.ts";
+import { parseFlags, SOURCE_FLAGS, sourceSchema, UsageError, validate } from "./args.ts";
+import { checkBacktestConfig, runBacktest } from "./backtest.ts";
+
+const schema = sourceSchema.omit({ data: true }).extend({
+  data: z.array(z.string().min(1)).min(
+    1,
+    "is required: one or more market-data files, in time order",
+  ),
+  space: z.string({ error: "is required: the search space (JSON)" }).min(1),
+  folds: z.coerce.number().int().min(1).max(20).default(3),
+  objective: z.enum(OBJECTIVES).default("sharpe"),
+  search: z.enum(["grid", "random"]).default("grid"),
+  samples: z.coerce.number().int().min(1).max(10_000).optional(),
+  seed: z.coerce.number().int().default(42),
+  out: z.string().min(1).default("params"),
+  config: z.string().min(1).optional(),
+  model: z.string().min(8).optional(),
+  "no-ml": z.boolean().default(false),
+  registry: z.string().min(1).default("data/models"),
+  news: z.string().min(1).optional(),
+  threads: z.coerce.number().int().min(1).max(8).default(1),
+});
+
+type Flags = z.infer<typeof schema>;
+
+/** First bar open and last bar close (or first and last tick) of the data, inside --from/--to. */
+async function dataRange(flags: Flags): Promise<Range> {
+  const source = await openSources(flags.data, {
+    format: flags.format,
+    onBadLine: flags["on-bad-line"],
+    histdataClock: flags["histdata-clock"],
+    serverTime: flags["server-time"] === "us-dst" ? "us-dst" : Number(flags["server-time"]),
+    symbol: flags.symbol,
+    fromUs: flags.from,
+    toUs: flags.to,
+  });
+  let fromUs = Infinity;
+  let toUs = -Infinity;
+  for await (const batch of source.batches()) {
+    if (batch.length === 0) continue;
+    const first = batch.kind === "bars" ? batch.openUs[0] : batch.timeUs[0];
+    const last = batch.kind === "bars"
+      ? batch.closeUs[batch.length - 1]
+      : batch.timeUs[batch.length - 1];
+    fromUs = Math.min(fromUs, first);
+    toUs = Math.max(toUs, last);
+  }
+  if (!Number.isFinite(fromUs)) throw new UsageError(`no data in ${source.path} for that range`);
+  return { fromUs, toUs };
+}
+
+const fmt = (v: number | null, digits = 2) => (v === null ? "n/a" : v.toFixed(digits));
+const day = (us: number) => isoFromUs(us).slice(0, 16).replace("T", " ");
+
+function row(label: string, range: Range, r: RunSummary): string {
+  return `${label.padEnd(4)} ${day(range.fromUs)} .. ${day(range.toUs)}  ${
+    String(r.trades).padStart(6)
+  } ${fmt(r.net_profit).padStart(11)} ${fmt(r.sharpe).padStart(7)} ${fmt(r.calmar).padStart(7)} ${
+    fmt(r.max_drawdown_pct).padStart(7)
+  }%`;
+}
+
+function printFold(fold: FoldResult): void {
+  const values = Object.entries(fold.chosen.values).map(([p, v]) => `${p}=${v}`).join(" ");
+  console.log(`fold ${fold.fold}: chose #${fold.chosen.index} ${values}`);
+  console.log(row("in", fold.inSample, fold.inSampleResult));
+  console.log(row("out", fold.outOfSample, fold.outOfSampleResult));
+}
+
+export async function optimize(argv: string[]): Promise<void> {
+  const flags = validate(
+    schema,
+    parseFlags(argv, {
+      ...SOURCE_FLAGS,
+      data: { type: "string", multiple: true },
+      space: { type: "string" },
+      folds: { type: "string" },
+      objective: { type: "string" },
+      search: { type: "string" },
+      samples: { type: "string" },
+      seed: { type: "string" },
+      out: { type: "string" },
+      config: { type: "string" },
+      model: { type: "string" },
+      "no-ml": { type: "boolean" },
+      registry: { type: "string" },
+      news: { type: "string" },
+      threads: { type: "string" },
+    }),
+  );
+  if (flags.model !== undefined && flags["no-ml"]) {
+    throw new UsageError("give --model ID or --no-ml, not both");
+  }
+  if (flags.search === "random" && flags.samples === undefined) {
+    throw new UsageError("--search random needs --samples K");
+  }
+  let base =
+    (flags.config === undefined ? {} : JSON.parse(await Deno.readTextFile(flags.config))) as Record<
+      string,
+      unknown
+    >;
+  checkBacktestConfig(base, flags.config === undefined ? "config" : `"${flags.config}"`);
+  const spaceValue = JSON.parse(await Deno.readTextFile(flags.space));
+  // Without a model and a fusion config the backtest trades TECHNICAL_ONLY; a fusion
+  // parameter must change that preset, not silently swap it for the fused defaults.
+  if (
+    flags["no-ml"] && base.fusion === undefined &&
+    Object.keys(spaceValue ?? {}).some((p) => p.startsWith("fusion."))
+  ) {
+    base = setPath(base, "fusion", JSON.parse(JSON.stringify(TECHNICAL_ONLY)));
+  }
+  let space;
+  try {
+    space = parseSearchSpace(
+      spaceValue,
+      (c) => checkBacktestConfig(c),
+      base,
+      `Search space "${flags.space}"`,
+    );
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const candidates = flags.search === "grid"
+    ? gridCandidates(space)
+    : randomCandidates(space, flags.samples!, flags.seed);
+  const range = await dataRange(flags);
+  console.log(
+    `optimize: ${candidates.length} candidates (${flags.search}), ${flags.folds} folds, ` +
+      `objective ${flags.objective}, ${day(range.fromUs)} .. ${day(range.toUs)}`,
+  );
+  console.log(`                                        trades  net profit  Sharpe  Calmar  max DD`);
+  const result = await walkForward({
+    startUs: range.fromUs,
+    endUs: range.toUs,
+    folds: flags.folds,
+    candidates,
+    base,
+    objective: flags.objective,
+    onFold: printFold,
+    run: async (request) =>
+      (await runBacktest({
+        files: flags.data,
+        from: isoFromUs(request.fromUs),
+        to: isoFromUs(request.toUs),
+        config: request.config,
+        configOrigin: `candidate #${request.candidate.index}`,
+        model: flags.model,
+        noMl: flags["no-ml"],
+        registry: flags.registry,
+        news: flags.news,
+        threads: flags.threads,
+        format: flags.format,
+        onBadLine: flags["on-bad-line"],
+        serverTime: flags["server-time"],
+        histdataClock: flags["histdata-clock"],
+        symbol: flags.symbol,
+        progress: false,
+      })).document.metrics,
+  });
+  const s = result.stitched;
+  console.log(
+    `stitched out of sample: trades ${s.trades}, net profit ${fmt(s.net_profit)}, worst max DD ${
+      fmt(s.worst_max_drawdown_pct)
+    }%, mean ${flags.objective} ${fmt(s.mean_score)}`,
+  );
+
+  const iso = (r: Range) => ({ from: isoFromUs(r.fromUs), to: isoFromUs(r.toUs) });
+  const document: ParamsFile = {
+    version: 1,
+    createdAt: new Date().toISOString(),
+    data: await Promise.all(
+      flags.data.map(async (f) => ({ name: basename(f), sha256: await sha256OfFile(f) })),
+    ),
+    range: iso(range),
+    space: Object.fromEntries(space.map((p) => [p.path, [...p.values]])),
+    search: {
+      method: flags.search,
+      candidates: candidates.length,
+      samples: flags.search === "random" ? flags.samples! : null,
+      seed: flags.search === "random" ? flags.seed : null,
+    },
+    objective: flags.objective,
+    folds: result.folds.map((f) => ({
+      fold: f.fold,
+      inSample: { ...iso(f.inSample), result: f.inSampleResult },
+      outOfSample: { ...iso(f.outOfSample), result: f.outOfSampleResult },
+      chosen: { ...f.chosen.values },
+    })),
+    stitched: result.stitched,
+    chosen: { ...result.final.values },
+    config: JSON.parse(JSON.stringify(
+      Object.entries(result.final.values).reduce((c, [p, v]) => setPath(c, p, v), base),
+    )),
+  };
+  const id = paramsId(document);
+  await Deno.mkdir(flags.out, { recursive: true });
+  const path = join(flags.out, `${id}.json`);
+  await Deno.writeTextFile(path, JSON.stringify(document, null, 2) + "\n");
+  console.log(`chosen on the latest in-sample window: #${result.final.index}; wrote ${path}`);
+}
