@@ -41,19 +41,30 @@ export function eventLoop(
   return (source) =>
     defer(() => {
       const running = processors.map((make) => make());
-      const queue: Array<{ event: MarketEvent; from: number }> = [];
+      // The queue of one input's instant: its events and the index of each one's producer
+      // (-1 for the input), read by position and emptied once the instant is done.
+      const queue: MarketEvent[] = [];
+      const producers: number[] = [];
       return source.pipe(map((batch: EventBatch) => {
         const out: MarketEvent[] = [];
-        for (const input of batch) {
-          queue.push({ event: input, from: -1 });
-          while (queue.length > 0) {
-            const { event, from } = queue.shift()!;
+        for (let b = 0; b < batch.length; b++) {
+          queue.push(batch[b]);
+          producers.push(-1);
+          for (let head = 0; head < queue.length; head++) {
+            const event = queue[head];
+            const from = producers[head];
             out.push(event);
-            running.forEach((take, i) => {
-              if (i === from) return;
-              for (const made of take(event)) queue.push({ event: made, from: i });
-            });
+            for (let i = 0; i < running.length; i++) {
+              if (i === from) continue;
+              const made = running[i](event);
+              for (let k = 0; k < made.length; k++) {
+                queue.push(made[k]);
+                producers.push(i);
+              }
+            }
           }
+          queue.length = 0;
+          producers.length = 0;
         }
         return out;
       }));

@@ -90,15 +90,17 @@ function openingAccount(broker: SimulatedBroker, timeUs: number): AccountEvent {
   };
 }
 
+/** What the events the broker only notes (or ignores) produce. Shared: no allocation. */
+const NONE: readonly MarketEvent[] = Object.freeze([]);
+
 /** The broker as a per-event processor: fills, trades and account reports each event causes. */
 export function brokerProcessor(broker: SimulatedBroker): EventProcessor {
   return (event) => {
-    const made: MarketEvent[] = [];
-    if (event.kind === "bar") broker.onBar(event, made);
-    else if (event.kind === "tick") broker.onTick(event, made);
-    else if (event.kind === "risk") broker.noteRiskDecision(event);
+    if (event.kind === "bar") return broker.onBar(event, []);
+    if (event.kind === "tick") return broker.onTick(event, []);
+    if (event.kind === "risk") broker.noteRiskDecision(event);
     else if (event.kind === "order") broker.submit(event);
-    return made;
+    return NONE;
   };
 }
 

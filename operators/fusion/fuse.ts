@@ -23,7 +23,7 @@ import {
 } from "../../pipeline/events.ts";
 import type { SymbolSpec } from "../../pipeline/symbols.ts";
 import type { FusionConfig } from "./config.ts";
-import { regimeEffect } from "./regime.ts";
+import { type RegimeEffect, regimeEffect } from "./regime.ts";
 
 /** A source's vote before fusion gives it a weight. */
 export type SourceVote = Omit<Vote, "weight">;
@@ -62,21 +62,47 @@ const tidy = (x: number) => Math.round(x * 1e8) / 1e8;
 export function fuseVotes(votes: readonly SourceVote[], options: FuseVotesOptions): SignalEvent {
   const { config, quote, spec } = options;
   checkVotes(votes);
-  const total = votes.reduce((sum, vote) => sum + weightOf(vote, config.weights), 0);
+  let total = 0;
+  for (const vote of votes) total += weightOf(vote, config.weights);
   let score = 0;
-  const weighed: Vote[] = votes.map((vote) => {
+  const weighed: Vote[] = [];
+  for (const vote of votes) {
     const weight = total > 0 ? weightOf(vote, config.weights) / total : 0;
     const direction = vote.side === "buy" ? 1 : vote.side === "sell" ? -1 : 0;
     score += weight * direction * vote.confidence;
-    return { ...vote, weight };
-  });
-  const effect = regimeEffect(options.regime, config.regime);
-  if (effect) weighed.push({ ...effect.vote, weight: 0 });
-  const side = score > 0 ? "buy" : score < 0 ? "sell" : null;
-  const factor = side === null || effect === null ? 1 : effect[side];
+    weighed.push(withWeight(vote, weight));
+  }
+  const cached = cachedRegimeEffect(options.regime, config.regime);
+  const effect = cached && cached.effect;
+  if (cached) weighed.push(cached.vote);
+  const fused = score > 0 ? "buy" : score < 0 ? "sell" : null;
+  const factor = fused === null || effect === null ? 1 : effect[fused];
   const confidence = Math.min(1, Math.abs(score) * factor);
 
-  const base = {
+  // Hold unless a side clears the gate with a warm ATR; then the levels are set.
+  const atr = options.atr;
+  const trades = fused !== null && !(confidence < config.gate) && atr !== null && atr > 0;
+  let entryPrice = quote.bid;
+  let stopLoss: number | null = null;
+  let takeProfit: number | null = null;
+  let stopDistance: number | null = null;
+  let takeDistance: number | null = null;
+  let stopPoints: number | null = null;
+  let takePoints: number | null = null;
+  if (trades) {
+    const { levels } = config;
+    const ask = quote.ask ??
+      tidy(quote.bid + (quote.spread ?? levels.fallbackSpreadPoints * spec.point));
+    entryPrice = fused === "buy" ? ask : quote.bid;
+    stopPoints = Math.max(1, Math.round(levels.stopAtr * atr / spec.point));
+    takePoints = Math.max(1, Math.round(levels.takeAtr * atr / spec.point));
+    stopDistance = tidy(stopPoints * spec.point);
+    takeDistance = tidy(takePoints * spec.point);
+    const direction = fused === "buy" ? 1 : -1;
+    stopLoss = tidy(entryPrice - direction * stopDistance);
+    takeProfit = tidy(entryPrice + direction * takeDistance);
+  }
+  return {
     v: EVENT_VERSION,
     kind: "signal",
     symbol: quote.symbol,
@@ -89,41 +115,54 @@ export function fuseVotes(votes: readonly SourceVote[], options: FuseVotesOption
     },
     specHash: options.specHash,
     modelId: options.modelId,
-  } as const;
-  const atr = options.atr;
-  if (side === null || confidence < config.gate || atr === null || !(atr > 0)) {
-    return {
-      ...base,
-      side: "hold",
-      entryPrice: quote.bid,
-      stopLoss: null,
-      takeProfit: null,
-      stopDistance: null,
-      takeDistance: null,
-      stopPoints: null,
-      takePoints: null,
-    };
-  }
-  const { levels } = config;
-  const ask = quote.ask ??
-    tidy(quote.bid + (quote.spread ?? levels.fallbackSpreadPoints * spec.point));
-  const entryPrice = side === "buy" ? ask : quote.bid;
-  const stopPoints = Math.max(1, Math.round(levels.stopAtr * atr / spec.point));
-  const takePoints = Math.max(1, Math.round(levels.takeAtr * atr / spec.point));
-  const stopDistance = tidy(stopPoints * spec.point);
-  const takeDistance = tidy(takePoints * spec.point);
-  const direction = side === "buy" ? 1 : -1;
-  return {
-    ...base,
-    side,
+    side: trades ? fused : "hold",
     entryPrice,
-    stopLoss: tidy(entryPrice - direction * stopDistance),
-    takeProfit: tidy(entryPrice + direction * takeDistance),
+    stopLoss,
+    takeProfit,
     stopDistance,
     takeDistance,
     stopPoints,
     takePoints,
   };
+}
+
+/**
+ * The vote with its weight. Its reasons are passed on unread: a source may build them
+ * only when read (the technical scorer does), and most signals are holds nobody reads.
+ */
+function withWeight(vote: SourceVote, weight: number): Vote {
+  return {
+    source: vote.source,
+    side: vote.side,
+    confidence: vote.confidence,
+    get reasons() {
+      return vote.reasons;
+    },
+    weight,
+  };
+}
+
+/**
+ * The last regime's effect and its weightless vote: a regime holds for hours of bars, so
+ * they are built once per change and shared by the signals of those bars.
+ */
+let lastEffect: {
+  readonly regime: RegimeEvent;
+  readonly config: FusionConfig["regime"];
+  readonly effect: RegimeEffect;
+  readonly vote: Vote;
+} | null = null;
+
+function cachedRegimeEffect(
+  regime: RegimeEvent | null,
+  config: FusionConfig["regime"],
+): { readonly effect: RegimeEffect; readonly vote: Vote } | null {
+  if (regime === null) return null;
+  if (lastEffect?.regime !== regime || lastEffect.config !== config) {
+    const effect = regimeEffect(regime, config)!;
+    lastEffect = { regime, config, effect, vote: { ...effect.vote, weight: 0 } };
+  }
+  return lastEffect;
 }
 
 function weightOf(vote: SourceVote, weights: FusionConfig["weights"]): number {
@@ -132,18 +171,19 @@ function weightOf(vote: SourceVote, weights: FusionConfig["weights"]): number {
 
 /** The sources' contract: one vote each, confidence in [0, 1], regime passed apart. */
 function checkVotes(votes: readonly SourceVote[]): void {
-  const seen = new Set<string>();
-  for (const vote of votes) {
+  for (let i = 0; i < votes.length; i++) {
+    const vote = votes[i];
     if (!(WEIGHTED as readonly string[]).includes(vote.source)) {
       throw new TypeError(
         `Cannot fuse a "${vote.source}" vote: only technical, ml and llm vote; ` +
           `pass the regime as options.regime`,
       );
     }
-    if (seen.has(vote.source)) {
-      throw new RangeError(`Cannot fuse two votes from "${vote.source}" for one decision`);
+    for (let j = 0; j < i; j++) {
+      if (votes[j].source === vote.source) {
+        throw new RangeError(`Cannot fuse two votes from "${vote.source}" for one decision`);
+      }
     }
-    seen.add(vote.source);
     if (!(vote.confidence >= 0 && vote.confidence <= 1)) {
       throw new RangeError(
         `Cannot fuse the ${vote.source} vote: confidence ${vote.confidence} is outside 0-1`,

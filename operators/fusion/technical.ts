@@ -237,87 +237,188 @@ export class TechnicalScorer {
     const c = this.config;
     const w = c.weights;
     const f = this.frames;
-    const reasons: string[] = [];
-    let sum = 0;
-    const add = (name: string, weight: number, score: number, detail: string) => {
-      if (weight === 0) return;
-      sum += weight * score;
-      reasons.push(`${name} ${detail}: ${signed(score)} x ${weight}`);
-    };
-
     const band = c.rsiBand;
-    add("rsi M1", w.rsiM1, clamp((50 - f.M1.rsiValue) / band), f.M1.rsiValue.toFixed(1));
-    add("rsi M15", w.rsiM15, clamp((f.M15.rsiValue - 50) / band), f.M15.rsiValue.toFixed(1));
-    add("rsi H1", w.rsiH1, clamp((f.H1.rsiValue - 50) / band), f.H1.rsiValue.toFixed(1));
-
-    const macdAge = this.bars - this.macdCrossBar;
-    add(
-      "macd M5 cross",
-      w.macdCross,
-      this.macdCrossDir * fade(macdAge, c.crossFadeBars),
-      this.macdCrossDir === 0 ? "none" : `${this.macdCrossDir > 0 ? "up" : "down"} ${macdAge}m ago`,
-    );
     const histogramAtr = f.M5.atrValue > 0 ? this.histogram / f.M5.atrValue : 0;
-    add(
-      "macd M5 histogram",
-      w.macdHistogram,
-      Math.tanh(histogramAtr / c.histogramAtr),
-      `${signed(histogramAtr)} atr`,
-    );
-
-    const emaAge = this.bars - this.emaCrossBar;
-    add(
-      "ema M1 cross",
-      w.emaCross,
-      this.emaCrossDir * fade(emaAge, c.crossFadeBars),
-      this.emaCrossDir === 0 ? "none" : `${this.emaCrossDir > 0 ? "up" : "down"} ${emaAge}m ago`,
-    );
     let alignment = 0;
     for (const tf of HIGHER) alignment += Math.tanh(f[tf].gapAtr / c.alignmentAtr);
-    add(
-      "ema alignment",
-      w.emaAlignment,
-      alignment / HIGHER.length,
-      HIGHER.map((tf) => `${tf} ${signed(f[tf].gapAtr)}`).join(" "),
-    );
-
     const d = this.stochastic.d;
     const zone = clamp((50 - d) / 30);
-    const turning = Math.sign(this.stochK - d) === Math.sign(zone) ? 1 : 0.5;
-    add(
-      "stochastic M1",
-      w.stochastic,
-      zone * turning,
-      `K ${this.stochK.toFixed(1)} D ${d.toFixed(1)}`,
-    );
-
     const atr = f.M1.atrValue;
     const close = f.M1.close;
     const toSupport = atr > 0 ? Math.max(0, close - this.levels.low) / atr : Infinity;
     const toResistance = atr > 0 ? Math.max(0, this.levels.high - close) / atr : Infinity;
     const near = (distance: number) => Math.max(0, 1 - distance / c.levelsNearAtr);
-    add(
-      "support/resistance M15",
-      w.supportResistance,
-      near(toSupport) - near(toResistance),
-      `${toSupport.toFixed(1)} atr above support, ${toResistance.toFixed(1)} below resistance`,
-    );
+    const readings: Readings = {
+      rsiM1: f.M1.rsiValue,
+      rsiM15: f.M15.rsiValue,
+      rsiH1: f.H1.rsiValue,
+      macdCrossDir: this.macdCrossDir,
+      macdAge: this.bars - this.macdCrossBar,
+      histogramAtr,
+      emaCrossDir: this.emaCrossDir,
+      emaAge: this.bars - this.emaCrossBar,
+      gapAtr: [f.M5.gapAtr, f.M15.gapAtr, f.H1.gapAtr],
+      stochK: this.stochK,
+      stochD: d,
+      toSupport,
+      toResistance,
+      scores: [
+        clamp((50 - f.M1.rsiValue) / band),
+        clamp((f.M15.rsiValue - 50) / band),
+        clamp((f.H1.rsiValue - 50) / band),
+        this.macdCrossDir * fade(this.bars - this.macdCrossBar, c.crossFadeBars),
+        Math.tanh(histogramAtr / c.histogramAtr),
+        this.emaCrossDir * fade(this.bars - this.emaCrossBar, c.crossFadeBars),
+        alignment / HIGHER.length,
+        zone * (Math.sign(this.stochK - d) === Math.sign(zone) ? 1 : 0.5),
+        near(toSupport) - near(toResistance),
+      ],
+      score: NaN,
+      proximity: 0,
+    };
+    let sum = 0;
+    for (let i = 0; i < COMPONENTS.length; i++) {
+      const weight = w[COMPONENTS[i].weight];
+      if (weight !== 0) sum += weight * readings.scores[i];
+    }
 
     let score = sum / this.weightSum;
     const proximity = this.newsProximity
       ? Math.min(1, Math.max(0, this.newsProximity(closeUs)))
       : 0;
-    if (proximity > 0) {
-      score *= 1 - proximity;
-      reasons.push(`news proximity ${proximity.toFixed(2)}: score x ${(1 - proximity).toFixed(2)}`);
-    }
+    if (proximity > 0) score *= 1 - proximity;
+    readings.score = score;
+    readings.proximity = proximity;
     const strength = Math.abs(score);
-    reasons.unshift(`score ${signed(score)}`);
     // A flat vote's confidence is in "no edge", so a weaker lean makes it surer.
     return strength < c.flatBelow
-      ? { source: "technical", side: "flat", confidence: 1 - strength, reasons }
-      : { source: "technical", side: score > 0 ? "buy" : "sell", confidence: strength, reasons };
+      ? new TechnicalVote("flat", 1 - strength, readings, w)
+      : new TechnicalVote(score > 0 ? "buy" : "sell", strength, readings, w);
   }
+}
+
+/**
+ * A technical vote. Formatting its reasons costs more than scoring it, and most votes end
+ * in a hold nobody reads, so they are written on first read, from the readings of its
+ * bar. `reasons` is therefore a getter of the class, not an own property: a spread copy
+ * of the vote has none, but its JSON is that of a plain vote (reasons included).
+ */
+class TechnicalVote implements SourceVote {
+  readonly source = "technical";
+  readonly side: "buy" | "sell" | "flat";
+  readonly confidence: number;
+  readonly #readings: Readings;
+  readonly #weights: Weights;
+  #reasons: readonly string[] | null = null;
+
+  constructor(
+    side: "buy" | "sell" | "flat",
+    confidence: number,
+    readings: Readings,
+    weights: Weights,
+  ) {
+    this.side = side;
+    this.confidence = confidence;
+    this.#readings = readings;
+    this.#weights = weights;
+  }
+
+  get reasons(): readonly string[] {
+    return this.#reasons ??= technicalReasons(this.#readings, this.#weights);
+  }
+
+  toJSON(): SourceVote {
+    return {
+      source: this.source,
+      side: this.side,
+      confidence: this.confidence,
+      reasons: this.reasons,
+    };
+  }
+}
+
+/** What one vote read, kept so its reasons can be written later. */
+interface Readings {
+  readonly rsiM1: number;
+  readonly rsiM15: number;
+  readonly rsiH1: number;
+  readonly macdCrossDir: number;
+  readonly macdAge: number;
+  readonly histogramAtr: number;
+  readonly emaCrossDir: number;
+  readonly emaAge: number;
+  /** The fast-slow EMA gap in ATR on each of `HIGHER`. */
+  readonly gapAtr: readonly number[];
+  readonly stochK: number;
+  readonly stochD: number;
+  readonly toSupport: number;
+  readonly toResistance: number;
+  /** Each of `COMPONENTS`' score, in its order. */
+  readonly scores: readonly number[];
+  score: number;
+  proximity: number;
+}
+
+type Weights = TechnicalConfig["weights"];
+
+/** The components in scoring order: the name in the reasons, the weight, the detail. */
+const COMPONENTS: readonly {
+  readonly name: string;
+  readonly weight: keyof Weights;
+  readonly detail: (r: Readings) => string;
+}[] = [
+  { name: "rsi M1", weight: "rsiM1", detail: (r) => r.rsiM1.toFixed(1) },
+  { name: "rsi M15", weight: "rsiM15", detail: (r) => r.rsiM15.toFixed(1) },
+  { name: "rsi H1", weight: "rsiH1", detail: (r) => r.rsiH1.toFixed(1) },
+  {
+    name: "macd M5 cross",
+    weight: "macdCross",
+    detail: (r) =>
+      r.macdCrossDir === 0 ? "none" : `${r.macdCrossDir > 0 ? "up" : "down"} ${r.macdAge}m ago`,
+  },
+  {
+    name: "macd M5 histogram",
+    weight: "macdHistogram",
+    detail: (r) => `${signed(r.histogramAtr)} atr`,
+  },
+  {
+    name: "ema M1 cross",
+    weight: "emaCross",
+    detail: (r) =>
+      r.emaCrossDir === 0 ? "none" : `${r.emaCrossDir > 0 ? "up" : "down"} ${r.emaAge}m ago`,
+  },
+  {
+    name: "ema alignment",
+    weight: "emaAlignment",
+    detail: (r) => HIGHER.map((tf, i) => `${tf} ${signed(r.gapAtr[i])}`).join(" "),
+  },
+  {
+    name: "stochastic M1",
+    weight: "stochastic",
+    detail: (r) => `K ${r.stochK.toFixed(1)} D ${r.stochD.toFixed(1)}`,
+  },
+  {
+    name: "support/resistance M15",
+    weight: "supportResistance",
+    detail: (r) =>
+      `${r.toSupport.toFixed(1)} atr above support, ${r.toResistance.toFixed(1)} below resistance`,
+  },
+];
+
+/** The vote's reasons: the score, each weighted component, then any news damping. */
+function technicalReasons(r: Readings, weights: Weights): string[] {
+  const reasons = [`score ${signed(r.score)}`];
+  for (let i = 0; i < COMPONENTS.length; i++) {
+    const { name, weight, detail } = COMPONENTS[i];
+    const w = weights[weight];
+    if (w !== 0) reasons.push(`${name} ${detail(r)}: ${signed(r.scores[i])} x ${w}`);
+  }
+  if (r.proximity > 0) {
+    reasons.push(
+      `news proximity ${r.proximity.toFixed(2)}: score x ${(1 - r.proximity).toFixed(2)}`,
+    );
+  }
+  return reasons;
 }
 
 /** +1 when a gap turns positive, -1 when it turns negative, else 0. */

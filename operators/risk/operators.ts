@@ -21,6 +21,9 @@ import type { RiskEngine } from "./engine.ts";
 import { PositionBook } from "./positions.ts";
 import type { AccountSnapshot, Quote } from "./rule.ts";
 
+/** What most events produce: nothing. Shared, so that costs no allocation. */
+const NONE: readonly MarketEvent[] = Object.freeze([]);
+
 export interface ApplyRiskOptions {
   /** The bars whose closes set the quote and drive breakeven and trailing. Default `M1`. */
   readonly timeframe?: Timeframe;
@@ -54,21 +57,22 @@ export function riskProcessor(engine: RiskEngine, options: ApplyRiskOptions = {}
   let account: AccountSnapshot | null = null;
 
   /** Our own orders update the book at once: a stop moved now is the stop next bar. */
-  const record = (orders: readonly OrderEvent[]): OrderEvent[] => {
+  const record = (orders: readonly OrderEvent[]): readonly MarketEvent[] => {
+    if (orders.length === 0) return NONE;
     for (const order of orders) book.onOrder(order);
     return [...orders];
   };
 
   /** Feeds one event to the engine and book; returns what it produced, in order. */
-  return (event: MarketEvent): MarketEvent[] => {
+  return (event: MarketEvent): readonly MarketEvent[] => {
     switch (event.kind) {
       case "tick":
         if (event.symbol === symbol) {
           quote = { timeUs: event.timeUs, bid: event.bid, ask: event.ask };
         }
-        return [];
+        return NONE;
       case "bar": {
-        if (event.symbol !== symbol || event.timeframe !== timeframe) return [];
+        if (event.symbol !== symbol || event.timeframe !== timeframe) return NONE;
         const { bid, ask, spread } = event;
         quote = {
           timeUs: event.closeUs,
@@ -91,22 +95,24 @@ export function riskProcessor(engine: RiskEngine, options: ApplyRiskOptions = {}
       case "fill":
         book.onFill(event);
         engine.onFill(event);
-        return [];
+        return NONE;
       case "trade":
         book.onTrade(event);
         engine.onTrade(event);
-        return [];
+        return NONE;
       case "order":
         book.onOrder(event);
-        return [];
+        return NONE;
       case "signal": {
-        if (event.symbol !== symbol || event.side === "hold") return [];
+        if (event.symbol !== symbol || event.side === "hold") return NONE;
         const snapshot = account === null ? null : { ...account, positions: book.positions };
         const { decision, order } = engine.decide(event, { account: snapshot, quote });
-        return order === null ? [decision] : [decision, ...record([order])];
+        if (order === null) return [decision];
+        book.onOrder(order);
+        return [decision, order];
       }
       default:
-        return [];
+        return NONE;
     }
   };
 }
