@@ -331,9 +331,10 @@ export function usFromIso(text: string): number {
     /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d{1,6}))?)?([zZ]|[+-]\d{2}:?\d{2})?$/
       .exec(text.trim());
   const ms = match ? Date.parse(`${match[1]}T${match[2] ?? "00:00:00"}${match[4] ?? "Z"}`) : NaN;
-  const calendarOk = match !== null && (match[4] !== undefined ||
-    new Date(ms).toISOString().slice(0, 10) === match[1]);
-  if (!match || Number.isNaN(ms) || !calendarOk) {
+  // Date.parse rolls some impossible dates over (2017-02-30); a round trip catches them.
+  const calendarOk = match !== null && !Number.isNaN(ms) &&
+    (match[4] !== undefined || new Date(ms).toISOString().slice(0, 10) === match[1]);
+  if (!match || !calendarOk) {
     throw new RangeError(
       `Cannot read time "${text}": expected ISO-8601 such as 2017-01-02 or 2017-01-02T18:00:00Z`,
     );
