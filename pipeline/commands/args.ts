@@ -77,19 +77,24 @@ export const sourceSchema = z.object({
   symbol: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/).default("XAUUSD"),
 });
 
-export function sourceOptions(flags: z.infer<typeof sourceSchema>): OpenSourceOptions {
+/** How to read the files, from the source flags: everything but the time window. */
+export function readOptions(
+  flags: Omit<z.infer<typeof sourceSchema>, "data" | "from" | "to">,
+): OpenSourceOptions {
   const serverTime = flags["server-time"];
-  if (flags.from !== undefined && flags.to !== undefined && flags.from >= flags.to) {
-    throw new UsageError("--from must be before --to");
-  }
   return {
     format: flags.format,
-    fromUs: flags.from,
-    toUs: flags.to,
     onBadLine: flags["on-bad-line"],
     serverTime: serverTime === "us-dst" ? "us-dst" : Number(serverTime),
     histdataClock: flags["histdata-clock"],
     timeframe: flags["input-timeframe"],
     symbol: flags.symbol,
   };
+}
+
+export function sourceOptions(flags: z.infer<typeof sourceSchema>): OpenSourceOptions {
+  if (flags.from !== undefined && flags.to !== undefined && flags.from >= flags.to) {
+    throw new UsageError("--from must be before --to");
+  }
+  return { ...readOptions(flags), fromUs: flags.from, toUs: flags.to };
 }

@@ -36,7 +36,7 @@ import { detectRegimes } from "../../operators/regime/mod.ts";
 import { parseRiskConfig, readNewsCalendar, RiskEngine } from "../../operators/risk/mod.ts";
 import type { Sink } from "../../sinks/sink.ts";
 import { sha256OfFile } from "../../sources/file_hash.ts";
-import { openSources } from "../../sources/mod.ts";
+import { type OpenSourceOptions, openSources } from "../../sources/mod.ts";
 import { runPipeline } from "../build.ts";
 import {
   type BarEvent,
@@ -45,11 +45,19 @@ import {
   type RegimeEvent,
   type RiskDecisionEvent,
   US_PER_HOUR,
+  usFromIso,
 } from "../events.ts";
 import { createHealthRegistry } from "../health.ts";
 import { replay$ } from "../replay.ts";
 import { XAUUSD } from "../symbols.ts";
-import { parseFlags, SOURCE_FLAGS, sourceSchema, UsageError, validate } from "./args.ts";
+import {
+  parseFlags,
+  readOptions,
+  SOURCE_FLAGS,
+  sourceSchema,
+  UsageError,
+  validate,
+} from "./args.ts";
 import { m1Stages } from "./stages.ts";
 import { openRegistry } from "./models.ts";
 import { basename } from "node:path";
@@ -174,12 +182,8 @@ export interface RunBacktestOptions {
   readonly registry?: string;
   readonly news?: string;
   readonly threads?: number;
-  /** Source flags, as the CLI validated them. */
-  readonly format?: z.infer<typeof schema>["format"];
-  readonly onBadLine?: "fail" | "skip";
-  readonly serverTime?: string;
-  readonly histdataClock?: "auto" | "new-york" | "new-york-eu-windows";
-  readonly symbol?: string;
+  /** How to read the files (`readOptions` of the source flags); the window is `from`/`to`. */
+  readonly read?: OpenSourceOptions;
   /** A `--params` file that supplied part of the config, recorded in the document's config. */
   readonly params?: { readonly file: string; readonly id: string };
   /** Print a progress line every 2 s to stderr (default true). */
@@ -214,19 +218,9 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
   };
   const config = configSchema.parse(options.config ?? {});
   const source = await openSources([...options.files], {
-    format: options.format,
-    onBadLine: options.onBadLine ?? "fail",
-    histdataClock: options.histdataClock ?? "auto",
-    serverTime: (options.serverTime ?? "us-dst") === "us-dst"
-      ? "us-dst"
-      : Number(options.serverTime),
-    symbol: options.symbol ?? "XAUUSD",
-    fromUs: options.from === undefined
-      ? undefined
-      : Date.parse(options.from.length === 10 ? `${options.from}T00:00:00Z` : options.from) * 1000,
-    toUs: options.to === undefined
-      ? undefined
-      : Date.parse(options.to.length === 10 ? `${options.to}T00:00:00Z` : options.to) * 1000,
+    ...options.read,
+    fromUs: options.from === undefined ? undefined : usFromIso(options.from),
+    toUs: options.to === undefined ? undefined : usFromIso(options.to),
   });
   const spec = DEFAULT_FEATURE_SPEC;
   const hash = specHash(spec);
@@ -421,11 +415,7 @@ export async function backtest(argv: string[]): Promise<void> {
     registry: flags.registry,
     news: flags.news,
     threads: flags.threads,
-    format: flags.format,
-    onBadLine: flags["on-bad-line"],
-    serverTime: flags["server-time"],
-    histdataClock: flags["histdata-clock"],
-    symbol: flags.symbol,
+    read: readOptions(flags),
     params: params === undefined ? undefined : { file: basename(flags.params!), id: params.id },
   });
   await Deno.writeTextFile(flags.json, JSON.stringify(document, null, 2));

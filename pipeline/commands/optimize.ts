@@ -25,7 +25,14 @@ import { TECHNICAL_ONLY } from "../../operators/fusion/mod.ts";
 import { sha256OfFile } from "../../sources/file_hash.ts";
 import { openSources } from "../../sources/mod.ts";
 import { isoFromUs } from "../events.ts";
-import { parseFlags, SOURCE_FLAGS, sourceSchema, UsageError, validate } from "./args.ts";
+import {
+  parseFlags,
+  readOptions,
+  SOURCE_FLAGS,
+  sourceSchema,
+  UsageError,
+  validate,
+} from "./args.ts";
 import { checkBacktestConfig, runBacktest } from "./backtest.ts";
 
 const schema = sourceSchema.omit({ data: true }).extend({
@@ -53,11 +60,7 @@ type Flags = z.infer<typeof schema>;
 /** First bar open and last bar close (or first and last tick) of the data, inside --from/--to. */
 async function dataRange(flags: Flags): Promise<Range> {
   const source = await openSources(flags.data, {
-    format: flags.format,
-    onBadLine: flags["on-bad-line"],
-    histdataClock: flags["histdata-clock"],
-    serverTime: flags["server-time"] === "us-dst" ? "us-dst" : Number(flags["server-time"]),
-    symbol: flags.symbol,
+    ...readOptions(flags),
     fromUs: flags.from,
     toUs: flags.to,
   });
@@ -176,11 +179,7 @@ export async function optimize(argv: string[]): Promise<void> {
         registry: flags.registry,
         news: flags.news,
         threads: flags.threads,
-        format: flags.format,
-        onBadLine: flags["on-bad-line"],
-        serverTime: flags["server-time"],
-        histdataClock: flags["histdata-clock"],
-        symbol: flags.symbol,
+        read: readOptions(flags),
         progress: false,
       })).document.metrics,
   });

@@ -10,7 +10,14 @@ import { parseTrainConfig, type TrainConfig } from "../../models/train/config.ts
 import { formatReport } from "../../models/metrics.ts";
 import { trainModel } from "../../models/training.ts";
 import { openSources } from "../../sources/mod.ts";
-import { parseFlags, SOURCE_FLAGS, sourceSchema, UsageError, validate } from "./args.ts";
+import {
+  parseFlags,
+  readOptions,
+  SOURCE_FLAGS,
+  sourceSchema,
+  UsageError,
+  validate,
+} from "./args.ts";
 import { openRegistry } from "./models.ts";
 
 const schema = sourceSchema.omit({ data: true, from: true, to: true }).extend({
@@ -48,13 +55,7 @@ export async function train(argv: string[]): Promise<void> {
     }),
   );
   const config = await loadConfig(flags.config);
-  const source = await openSources(flags.data, {
-    format: flags.format,
-    onBadLine: flags["on-bad-line"],
-    histdataClock: flags["histdata-clock"],
-    serverTime: flags["server-time"] === "us-dst" ? "us-dst" : Number(flags["server-time"]),
-    symbol: flags.symbol,
-  });
+  const source = await openSources(flags.data, readOptions(flags));
   const registry = openRegistry(flags.registry);
   const started = performance.now();
   try {
