@@ -1,33 +1,8 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import {
-  type BarEvent,
-  EVENT_VERSION,
-  type GapEvent,
-  type TickEvent,
-  US_PER_MINUTE,
-  usFromIso,
-} from "@/pipeline/events.ts";
+import { EVENT_VERSION, type GapEvent, type TickEvent, US_PER_MINUTE } from "@/pipeline/events.ts";
 import { JOURNAL_SCHEMA_VERSION, journalSink, openJournal } from "@/sinks/journal.ts";
-
-const T0 = usFromIso("2024-03-04T00:00:00Z");
-
-function bar(i: number, extra: Partial<BarEvent> = {}): BarEvent {
-  const openUs = T0 + i * US_PER_MINUTE;
-  return {
-    v: EVENT_VERSION,
-    kind: "bar",
-    symbol: "XAUUSD",
-    timeframe: "M1",
-    openUs,
-    closeUs: openUs + US_PER_MINUTE,
-    bid: { open: 2050.12 + i, high: 2051.3 + i, low: 2049.01 + i, close: 2050.77 + i },
-    ask: null,
-    spread: 0.31,
-    volume: 120 + i,
-    ...extra,
-  };
-}
+import { bar, EMPTY_STATS, T0, tempJournalPath } from "./_journal_fixtures.ts";
 
 const GAP: GapEvent = {
   v: EVENT_VERSION,
@@ -48,15 +23,6 @@ const TICK: TickEvent = {
   bid: 2050.1,
   ask: 2050.4,
 };
-
-/** A journal path in a fresh temp dir that `await using` removes at the end of the test. */
-async function tempJournalPath(): Promise<{ path: string } & AsyncDisposable> {
-  const dir = await Deno.makeTempDir({ prefix: "journal_test_" });
-  return {
-    path: `${dir}/journal.db`,
-    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
-  };
-}
 
 Deno.test("openJournal() applies migrations once", async () => {
   await using tmp = await tempJournalPath();
@@ -159,7 +125,12 @@ Deno.test("Journal.appendBatch() skips bars and gaps already stored", async () =
   const journal = openJournal(path);
   journal.appendBatch([bar(0), bar(1), GAP]);
   journal.appendBatch([bar(1, { volume: 999 }), bar(2), GAP, bar(2)]);
-  assert.deepEqual(journal.stats(), { bars: 3, gaps: 1, eventsNotStored: 0, duplicatesSkipped: 3 });
+  assert.deepEqual(journal.stats(), {
+    ...EMPTY_STATS,
+    bars: 3,
+    gaps: 1,
+    duplicatesSkipped: 3,
+  });
   assert.equal(journal.bars("XAUUSD", "M1")[1].volume, bar(1).volume);
   journal.close();
 });
@@ -168,7 +139,11 @@ Deno.test("Journal.appendBatch() counts ticks without storing them", async () =>
   await using tmp = await tempJournalPath();
   const journal = openJournal(tmp.path);
   journal.appendBatch([TICK, bar(0), TICK]);
-  assert.deepEqual(journal.stats(), { bars: 1, gaps: 0, eventsNotStored: 2, duplicatesSkipped: 0 });
+  assert.deepEqual(journal.stats(), {
+    ...EMPTY_STATS,
+    bars: 1,
+    eventsNotStored: 2,
+  });
   journal.close();
 });
 
@@ -178,7 +153,10 @@ Deno.test("Journal.appendBatch() keeps nothing of a batch that fails", async () 
   journal.appendBatch([bar(0)]);
   const corrupt = bar(2, { bid: { open: NaN, high: 1, low: 1, close: 1 } });
   assert.throws(() => journal.appendBatch([bar(1), GAP, corrupt]), /NOT NULL/);
-  assert.deepEqual(journal.stats(), { bars: 1, gaps: 0, eventsNotStored: 0, duplicatesSkipped: 0 });
+  assert.deepEqual(journal.stats(), {
+    ...EMPTY_STATS,
+    bars: 1,
+  });
   journal.appendBatch([bar(1)]);
   assert.equal(journal.stats().bars, 2);
   journal.close();
@@ -216,6 +194,10 @@ Deno.test("journalSink() writes to and closes its journal", async () => {
   await sink.close();
   const journal = openJournal(path);
   assert.equal(sink.name, "journal");
-  assert.deepEqual(journal.stats(), { bars: 1, gaps: 1, eventsNotStored: 0, duplicatesSkipped: 0 });
+  assert.deepEqual(journal.stats(), {
+    ...EMPTY_STATS,
+    bars: 1,
+    gaps: 1,
+  });
   journal.close();
 });
