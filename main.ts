@@ -9,6 +9,7 @@ import { UsageError } from "./pipeline/commands/args.ts";
 import {
   BACKTEST_USAGE,
   BARS_USAGE,
+  EA_SIM_USAGE,
   FEATURES_USAGE,
   MODELS_USAGE,
   OPTIMIZE_USAGE,
@@ -25,6 +26,10 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void> | void; 
   serve: {
     usage: SERVE_USAGE,
     run: async (argv) => (await import("./pipeline/commands/serve.ts")).serve(argv),
+  },
+  "ea-sim": {
+    usage: EA_SIM_USAGE,
+    run: async (argv) => (await import("./pipeline/commands/ea_sim.ts")).eaSim(argv),
   },
   bars: {
     usage: BARS_USAGE,

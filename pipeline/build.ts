@@ -11,12 +11,14 @@
 import { filter, type Observable, type OperatorFunction, tap } from "rxjs";
 import type { Sink } from "../sinks/sink.ts";
 import type { EventBatch } from "./events.ts";
-import type { HealthRegistry } from "./health.ts";
+import type { ComponentHealth, HealthRegistry } from "./health.ts";
 import { eventTimeUs } from "./replay.ts";
 
 export interface Stage {
   readonly name: string;
   readonly operator: OperatorFunction<EventBatch, EventBatch>;
+  /** The stage's own health handle, when it reports on itself (a supervised stage). */
+  readonly health?: ComponentHealth;
 }
 
 export interface PipelineOptions {
@@ -38,8 +40,8 @@ export interface PipelineRun {
 /** Wires and starts the pipeline. */
 export function runPipeline(options: PipelineOptions): PipelineRun {
   const { health } = options;
-  const observe = (name: string) => {
-    const component = health.register(name);
+  const observe = (name: string, own?: ComponentHealth) => {
+    const component = own ?? health.register(name);
     return tap<EventBatch>({
       subscribe: () => component.report("ok", "running"),
       next: (batch) => {
@@ -56,7 +58,11 @@ export function runPipeline(options: PipelineOptions): PipelineRun {
     observe(options.sourceName),
   );
   for (const stage of options.stages) {
-    stream = stream.pipe(stage.operator, filter((batch) => batch.length > 0), observe(stage.name));
+    stream = stream.pipe(
+      stage.operator,
+      filter((batch) => batch.length > 0),
+      observe(stage.name, stage.health),
+    );
   }
 
   const sinkHealth = options.sinks.map((sink) => health.register(sink.name));

@@ -45,6 +45,7 @@ import {
   type OpenPosition,
   type PendingOrder,
   type Quote,
+  type RiskCode,
   type RiskContext,
   type RiskRule,
   type RiskRuleReason,
@@ -113,6 +114,8 @@ export class RiskEngine {
   readonly rules: readonly RiskRule[];
 
   #killSwitch: RiskRuleReason | null = null;
+  /** Outside conditions that halt new trades without flattening, by code. */
+  #holds = new Map<RiskCode, RiskRuleReason>();
   #drawdownHalt: RiskRuleReason | null = null;
   #dailyHit: { readonly day: number; readonly reason: RiskRuleReason } | null = null;
   #day: number | null = null;
@@ -169,6 +172,7 @@ export class RiskEngine {
       }], this.status(nowUs).state);
     }
     this.#observe(nowUs, account.equity);
+    if (this.#holds.size > 0) return this.#reject(tradeSignal, [...this.#holds.values()], "halted");
     const { state } = this.status(nowUs);
     const today = tradingDayOf(nowUs);
     const base: RiskContext = {
@@ -362,6 +366,17 @@ export class RiskEngine {
   }
 
   /**
+   * Holds new trades for a condition outside the engine (the live feed is stale, the
+   * terminal's positions disagree with the journal, the state is being rebuilt): unlike
+   * the kill switch it never flattens, because the condition is about knowing, not about
+   * losing. `detail` null lifts the hold.
+   */
+  hold(code: "FEED_STALE" | "UNRECONCILED" | "RECOVERY", detail: string | null): void {
+    if (detail === null) this.#holds.delete(code);
+    else this.#holds.set(code, { code, detail });
+  }
+
+  /**
    * Clears the drawdown kill switch after a human reviewed it; the peak restarts from the
    * latest equity, or else the next observation would halt again.
    */
@@ -373,6 +388,7 @@ export class RiskEngine {
   /** The trading state at `nowUs` from what the engine has observed, with its reasons. */
   status(nowUs: number): RiskStatus {
     const halts = [
+      ...this.#holds.values(),
       this.#killSwitch,
       this.#drawdownHalt,
       this.#dailyHit !== null && this.#dailyHit.day === tradingDayOf(nowUs)

@@ -18,6 +18,9 @@ import type { NewsCalendar } from "./news.ts";
 export const RISK_CODES = [
   "NO_ACCOUNT",
   "KILL_SWITCH",
+  "FEED_STALE",
+  "UNRECONCILED",
+  "RECOVERY",
   "MAX_DRAWDOWN",
   "DAILY_LOSS_LIMIT",
   "OUTSIDE_SESSION",

@@ -1,44 +1,31 @@
 /**
- * `serve`: the main job. Starts the control plane on 127.0.0.1 and the pipeline on the
- * embedded defaults (SQLite journal), optionally fed by a replayed file through the live
- * path. It must never bind beyond loopback unless told to, and shuts down gracefully:
- * on SIGINT/SIGTERM the pipeline stops and the journal is flushed before exit.
+ * `serve`: the main job. Starts the authenticated control plane on 127.0.0.1 and the
+ * pipeline on the embedded defaults (SQLite journal). Without `--replay` it trades live:
+ * an MT5 terminal's EA connects over protocol v1 (HTTP, or TCP with `--ea-tcp-port`),
+ * feeds bars and execution reports, and gets the strategy's orders. With `--replay FILE`
+ * it replays a file through features and models into the journal (a demo; no orders).
+ * It must never bind beyond loopback unless told to, never serve without a token, and
+ * shuts down gracefully: on SIGINT/SIGTERM the pipeline stops and the journal is flushed.
  */
 
 import { dirname } from "node:path";
 import { z } from "zod";
-import { ticksToBars } from "../../operators/bars/mod.ts";
-import {
-  adaptModels,
-  loadModelSlot,
-  loadServingModel,
-  scoreModels,
-} from "../../operators/ensemble/mod.ts";
-import { parseRetrainConfig, RetrainScheduler } from "../../models/retraining.ts";
-import { parseTrainConfig } from "../../models/train/config.ts";
-import {
-  computeFeatures,
-  DEFAULT_FEATURE_SPEC,
-  loadFeatureSpec,
-  specHash,
-} from "../../operators/features/mod.ts";
-import { journalSink, openJournal } from "../../sinks/journal.ts";
-import { openSource, type Source } from "../../sources/mod.ts";
-import { runPipeline, type Stage } from "../build.ts";
+import type { ControlAppDeps, ControlMount } from "../control/app.ts";
 import { createControlApp } from "../control/app.ts";
+import { dashboardMounts } from "../control/dashboard/mod.ts";
+import { DEFAULT_RATE_LIMIT } from "../control/rate_limit.ts";
+import { DEFAULT_SECRETS_FILE, ensureApiToken, loadSecrets } from "../control/secrets.ts";
 import { createHealthRegistry, type HealthRegistry } from "../health.ts";
-import { replay$ } from "../replay.ts";
 import { VERSION } from "../version.ts";
-import { isoFromUs } from "../events.ts";
-import {
-  parseFlags,
-  SOURCE_FLAGS,
-  sourceOptions,
-  sourceSchema,
-  UsageError,
-  validate,
-} from "./args.ts";
+import { openJournal } from "../../sinks/journal.ts";
+import type { Sink } from "../../sinks/sink.ts";
+import { type DashboardStatus, SseHub } from "../../sinks/sse.ts";
+import { parseWebhookConfig, WebhookSink } from "../../sinks/webhooks.ts";
+import { DEFAULT_FEATURE_SPEC, specHash } from "../../operators/features/mod.ts";
+import { parseFlags, SOURCE_FLAGS, sourceSchema, UsageError, validate } from "./args.ts";
 import { openRegistry } from "./models.ts";
+import { startLiveTrading } from "./serve_live.ts";
+import { startReplay } from "./serve_replay.ts";
 
 const schema = sourceSchema.extend({
   data: z.string().min(1).optional(),
@@ -51,96 +38,26 @@ const schema = sourceSchema.extend({
   threads: z.coerce.number().int().min(1).max(8).default(1),
   retrain: z.string().min(1).optional(),
   "train-config": z.string().min(1).optional(),
+  secrets: z.string().min(1).default(DEFAULT_SECRETS_FILE),
+  config: z.string().min(1).optional(),
+  news: z.string().min(1).optional(),
+  "feed-sides": z.enum(["bid", "bid-spread", "bid-ask"]).default("bid-spread"),
+  "ea-tcp-port": z.coerce.number().int().min(0).max(65535).optional(),
+  "stale-after": z.coerce.number().positive().default(120),
+  "warm-up-days": z.coerce.number().min(0).max(3650).default(30),
+  /** Requests per second per client; 0 turns the limit off (a replay-speed EA simulator). */
+  "rate-limit": z.coerce.number().min(0).default(DEFAULT_RATE_LIMIT.perSecond),
+  webhooks: z.string().min(1).optional(),
 });
+export type ServeFlags = z.infer<typeof schema>;
 
-interface ModelStages {
-  readonly stages: Stage[];
-  /** Stops retraining and closes the registry. */
-  readonly close: () => Promise<void>;
-}
-
-/**
- * Features and the registry's production (and shadow) model, verified against the running
- * feature spec, and with `--retrain` the adaptive retraining stage; none, with the reason
- * in /health, when there is no model or no M1 data.
- */
-async function modelStages(
-  source: Source,
-  flags: {
-    registry: string;
-    spec?: string;
-    threads: number;
-    retrain?: string;
-    "train-config"?: string;
-    data?: string;
-  },
-  health: HealthRegistry,
-): Promise<ModelStages> {
-  const component = health.register("registry");
-  const none = { stages: [], close: () => Promise.resolve() };
-  if (source.resolution !== "M1" && source.resolution !== "tick") {
-    component.report(
-      "idle",
-      `models read M1 features; ${source.path} holds ${source.resolution} bars`,
-    );
-    return none;
-  }
-  const spec = flags.spec ? await loadFeatureSpec(flags.spec) : DEFAULT_FEATURE_SPEC;
-  const hash = specHash(spec);
-  const registry = openRegistry(flags.registry);
-  const slot = await loadModelSlot(registry, hash, flags.threads).catch((error) => {
-    registry.close();
-    throw error;
-  });
-  if (slot.production === null && slot.shadow === null) {
-    registry.close();
-    component.report("idle", `no production or shadow model in ${flags.registry}`);
-    return none;
-  }
-  component.report(
-    "ok",
-    `production ${slot.production?.id.slice(0, 12) ?? "none"}, shadow ${
-      slot.shadow?.id.slice(0, 12) ?? "none"
-    }`,
-  );
-  const stages: Stage[] = [
-    {
-      name: "features",
-      operator: computeFeatures(spec, { symbol: source.symbol, hasSpread: source.sides !== "bid" }),
-    },
-    { name: "models", operator: scoreModels(slot) },
-  ];
-  if (flags.retrain === undefined) {
-    registry.close();
-    return { stages, close: () => Promise.resolve() };
-  }
-  const scheduler = new RetrainScheduler({
-    config: parseRetrainConfig(
-      JSON.parse(await Deno.readTextFile(flags.retrain)),
-      `"${flags.retrain}"`,
-    ),
-    train: flags["train-config"]
-      ? parseTrainConfig(
-        JSON.parse(await Deno.readTextFile(flags["train-config"])),
-        `"${flags["train-config"]}"`,
-      )
-      : parseTrainConfig({}, "(defaults)"),
-    data: { kind: "files", files: source.files },
-    symbol: source.symbol,
-    registry,
-    slot,
-    loadModel: (id) => loadServingModel(registry, id, hash, flags.threads),
-    log: (entry) =>
-      console.error(`${isoFromUs(entry.atUs)} retrain ${entry.step}: ${entry.message}`),
-  });
-  stages.push({ name: "retraining", operator: adaptModels(scheduler) });
-  return {
-    stages,
-    close: async () => {
-      await scheduler.close();
-      registry.close();
-    },
-  };
+/** What each mode (live, replay) adds to the common server. */
+export interface ServeMode {
+  readonly control: Partial<ControlAppDeps>;
+  /** The models in use, for the dashboard. */
+  readonly models: () => DashboardStatus;
+  /** Stops the mode's pipeline (its sinks flush); before the journal closes. */
+  close(): Promise<void>;
 }
 
 export async function serve(argv: string[]): Promise<void> {
@@ -156,16 +73,60 @@ export async function serve(argv: string[]): Promise<void> {
     threads: { type: "string" },
     retrain: { type: "string" },
     "train-config": { type: "string" },
+    secrets: { type: "string" },
+    config: { type: "string" },
+    news: { type: "string" },
+    "feed-sides": { type: "string" },
+    "ea-tcp-port": { type: "string" },
+    "stale-after": { type: "string" },
+    "warm-up-days": { type: "string" },
+    "rate-limit": { type: "string" },
+    webhooks: { type: "string" },
   });
   const flags = validate(schema, { ...rest, data: replay });
   if (flags.speed !== undefined && flags.data === undefined) {
     throw new UsageError("--speed needs --replay FILE");
   }
+  const liveOnly = ["config", "news", "ea-tcp-port"] as const;
+  for (const name of liveOnly) {
+    if (flags.data !== undefined && flags[name] !== undefined) {
+      throw new UsageError(`--${name} is for live trading; --replay only journals a file`);
+    }
+  }
 
   const health = createHealthRegistry();
+  const apiToken = await ensureApiToken({ file: flags.secrets });
   await Deno.mkdir(dirname(flags.db), { recursive: true });
   const journal = openJournal(flags.db);
-  const app = createControlApp({ health, version: VERSION });
+  let models = (): DashboardStatus => ({ production: null, shadow: null });
+  const hub = new SseHub({ health: () => health.snapshot(), status: () => models() });
+  const sinks: Sink[] = [hub];
+  if (flags.webhooks !== undefined) sinks.push(await webhookSink(flags, health));
+  const mode = flags.data === undefined
+    ? await startLiveTrading(flags, apiToken.token, journal, health, sinks)
+    : await startReplay(flags, flags.data, journal, health, sinks);
+  models = mode.models;
+  const registry = openRegistry(flags.registry);
+  const mounts: ControlMount[] = [...dashboardMounts(hub), ...(mode.control.mounts ?? [])];
+  const app = createControlApp({
+    health,
+    version: VERSION,
+    token: apiToken.token,
+    limits: {
+      rate: flags["rate-limit"] === 0 ? null : {
+        perSecond: flags["rate-limit"],
+        burst: Math.max(DEFAULT_RATE_LIMIT.burst, 4 * flags["rate-limit"]),
+      },
+    },
+    audit: (entry) => journal.appendAudit(entry),
+    models: { registry, runningSpecHash: specHash(DEFAULT_FEATURE_SPEC) },
+    modelSlot: () => {
+      const { production, shadow } = models();
+      return { production: production?.id ?? null, shadow: shadow?.id ?? null };
+    },
+    ...mode.control,
+    mounts,
+  });
   const server = Deno.serve({
     hostname: flags.host,
     port: flags.port,
@@ -175,42 +136,18 @@ export async function serve(argv: string[]): Promise<void> {
         `ai-gold-scalper ${VERSION} listening on http://${host}:${port}/ (health: /health)`,
       );
       console.log(`journal: ${flags.db}`);
+      console.log(apiToken.message);
     },
   }, app.fetch);
-
-  let stopPipeline = async () => {};
-  let closeModels = () => Promise.resolve();
-  if (flags.data === undefined) {
-    health.register("feed").report("idle", "no source: start with --replay FILE to replay a file");
-  } else {
-    const source = await openSource(flags.data, sourceOptions({ ...flags, data: flags.data }));
-    const stages: Stage[] = source.resolution === "tick"
-      ? [{ name: "ticks-to-m1", operator: ticksToBars(source.symbol, { flushOnComplete: true }) }]
-      : [];
-    const models = await modelStages(source, flags, health);
-    stages.push(...models.stages);
-    closeModels = models.close;
-    const run = runPipeline({
-      sourceName: "feed",
-      source$: replay$(source, { speed: flags.speed }),
-      stages,
-      sinks: [journalSink(journal)],
-      health,
-    });
-    stopPipeline = run.stop;
-    run.done.then(
-      () => console.log(`replay finished: ${source.report.rowsEmitted} rows from ${source.path}`),
-      (error) => console.error(`replay failed: ${(error as Error).message}`),
-    );
-  }
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: stopping the pipeline and flushing the journal`);
-    await stopPipeline();
-    await closeModels();
+    await mode.close();
+    hub.close();
+    registry.close();
     journal.close();
     await server.shutdown();
     Deno.exit(0);
@@ -219,4 +156,22 @@ export async function serve(argv: string[]): Promise<void> {
     Deno.addSignalListener(signal, () => void shutdown(signal));
   }
   await server.finished;
+}
+
+/** The replay demo: the file through features and models into the journal. */
+/** Webhook notifications from `--webhooks FILE` (docs/dashboard.md), bot token from secrets. */
+async function webhookSink(flags: ServeFlags, health: HealthRegistry): Promise<WebhookSink> {
+  const file = flags.webhooks!;
+  let value: unknown;
+  try {
+    value = JSON.parse(await Deno.readTextFile(file));
+  } catch (error) {
+    throw new UsageError(`cannot read --webhooks "${file}": ${(error as Error).message}`);
+  }
+  const secrets = await loadSecrets({ file: flags.secrets });
+  return new WebhookSink({
+    config: parseWebhookConfig(value, `"${file}"`),
+    botToken: secrets.telegramBotToken,
+    health: () => health.snapshot(),
+  });
 }

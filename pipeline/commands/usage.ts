@@ -4,16 +4,33 @@
  */
 
 export const SERVE_USAGE =
-  `deno task serve [--replay FILE [--speed N] [source flags]] [--host 127.0.0.1] [--port 8787] [--db data/journal.sqlite] [--registry data/models]
-  --replay FILE  feed a market-data file through the live path (any format \`bars\` reads)
+  `deno task serve [--replay FILE [--speed N] [source flags]] [--host 127.0.0.1] [--port 8787] [--db data/journal.sqlite] [--registry data/models] [live flags]
+  Without --replay it trades live: an MT5 terminal's EA connects over protocol v1 (docs/mt5-protocol.md).
+  --replay FILE  instead, feed a market-data file through features and models into the journal (no orders)
   --speed N      replay at N x real time (default: as fast as possible)
   --host H       address to bind (default 127.0.0.1; anything else exposes the control plane)
   --port P       port (default 8787; 0 picks a free one)
   --db FILE      SQLite journal (default data/journal.sqlite)
-  --registry DIR model registry (default data/models): its production and shadow models score every M1 bar
-  --spec FILE    feature spec (default: the built-in spec); a model trained on another spec is refused
+  --secrets FILE API token and other secrets, mode 0600 (default data/secrets.json; a token is generated on first start)
+  --registry DIR model registry (default data/models): its production model scores every M1 bar
+  --spec FILE    feature spec for --replay (default: the built-in spec); a model trained on another spec is refused
   --threads N    onnxruntime-web threads (default 1)
-  --retrain FILE adaptive retraining policy (docs/retraining.md); --train-config FILE: how each retrain trains`;
+  --retrain FILE adaptive retraining policy for --replay (docs/retraining.md); --train-config FILE: how each retrain trains
+  --rate-limit N requests per second per client (default 50; 0 turns it off)
+  --webhooks FILE      JSON or Telegram notifications on trades, kill switch, failures (docs/dashboard.md)
+live flags:
+  --config FILE       trading config, as for backtest (fusion, risk, execution); stored as a new version in the journal
+  --news FILE         news calendar CSV for the blackout rule
+  --feed-sides S      bid-spread (default: MT5 bars carry a spread) | bid | bid-ask
+  --ea-tcp-port P     also accept EAs over TCP (newline-delimited JSON) on this port
+  --stale-after S     a bar older than S seconds when sent is a backlog: no orders from it (default 120)
+  --warm-up-days N    on start, replay the journal's last N days to rebuild indicators and risk state (default 30)`;
+
+export const EA_SIM_USAGE =
+  `deno task ea-sim --data FILE [--from ISO] [--to ISO] [--url http://127.0.0.1:8787/ | --tcp HOST:PORT] [--token-file FILE] [--config FILE] [source flags]
+  Replays FILE as an MT5 terminal would against a running serve, executing its orders on the
+  backtest's simulated broker (--config: the execution part), and prints what it traded.
+  --token-file FILE  the server's secrets file or a file holding the token (else AIGS_API_TOKEN)`;
 
 export const BARS_USAGE =
   `deno task bars --data FILE --timeframe M1|M5|M15|M30|H1|H4|D1 --out FILE.csv [options]
@@ -43,11 +60,14 @@ export const REGIMES_USAGE = `deno task regimes --data FILE [options]
   --json               print the tables as JSON`;
 
 export const MODELS_USAGE =
-  `deno task models list|show ID|promote ID|rollback [--json] [--registry data/models] [--reason TEXT]
+  `deno task models list|show ID|promote ID|rollback|push [--json] [--registry data/models] [--reason TEXT]
   list          every model with its stage, kind, created time and out-of-sample gate result
   show ID       one model's card and stage history (ID: full hash or a unique prefix of 8+)
   promote ID    candidate -> shadow -> production, only through the promotion gates
-  rollback      restore the previous production model`;
+  rollback      restore the previous production model
+  push --to URL --id ID [--token-file FILE]
+                upload a model to a running server (POST /v1/models), registered there as a candidate;
+                the API token comes from FILE (a 0600 secrets file or the token alone) or AIGS_API_TOKEN`;
 
 export const PREDICT_USAGE =
   `deno task predict --model ID --data FILE --out FILE.csv [--spec FILE] [--registry data/models] [--threads 1]

@@ -17,3 +17,39 @@ export async function runCli(args: string[]): Promise<CliResult> {
   const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
 }
+
+/** Starts `serve` on a free port and returns its URL once it is listening. */
+export async function startServe(args: string[], port = 0) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-net",
+      "--allow-env",
+      MAIN,
+      "serve",
+      "--port",
+      String(port),
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let printed = "";
+  while (!/listening on (http:\/\/\S+)/.test(printed)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`serve exited before listening: ${printed}`);
+    printed += value;
+  }
+  const url = /listening on (http:\/\/\S+)/.exec(printed)![1];
+  const rest = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return printed;
+      printed += value;
+    }
+  })();
+  return { child, url, output: () => rest, printed: () => printed };
+}

@@ -1,52 +1,23 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { dataPath, dataTest } from "../../_data.ts";
-import { MAIN } from "./_run.ts";
+import { startServe } from "./_run.ts";
 
 const MT5 = "xauusd_m1_mt5_export/XAUUSD_M1.csv";
 
-/** Starts `serve` on a free port and returns its URL once it is listening. */
-async function startServe(args: string[]) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-net",
-      "--allow-env",
-      MAIN,
-      "serve",
-      "--port",
-      "0",
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let printed = "";
-  while (!/listening on (http:\/\/\S+)/.test(printed)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`serve exited before listening: ${printed}`);
-    printed += value;
-  }
-  const url = /listening on (http:\/\/\S+)/.exec(printed)![1];
-  const rest = (async () => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return printed;
-      printed += value;
-    }
-  })();
-  return { child, url, output: () => rest };
-}
-
-Deno.test("serve binds 127.0.0.1 by default and says it has no feed without --replay", async () => {
+Deno.test("serve binds 127.0.0.1 by default and waits for an EA without --replay", async () => {
   const dir = await Deno.makeTempDir();
-  const { child, url, output } = await startServe(["--db", `${dir}/j.sqlite`]);
+  const { child, url, output } = await startServe([
+    "--db",
+    `${dir}/j.sqlite`,
+    "--secrets",
+    `${dir}/secrets.json`,
+    "--registry",
+    `${dir}/models`,
+  ]);
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
   const health = await (await fetch(`${url}health`)).json();
-  assert.equal(health.components.feed.status, "idle");
+  assert.equal(health.components["ea-bridge"].status, "idle");
   child.kill("SIGTERM");
   const status = await child.status;
   await child.stderr.cancel();
@@ -61,7 +32,14 @@ dataTest(
   async () => {
     const dir = await Deno.makeTempDir();
     const db = `${dir}/j.sqlite`;
-    const { child, url, output } = await startServe(["--db", db, "--replay", dataPath(MT5)]);
+    const { child, url, output } = await startServe([
+      "--db",
+      db,
+      "--secrets",
+      `${dir}/secrets.json`,
+      "--replay",
+      dataPath(MT5),
+    ]);
     let health;
     for (let i = 0; i < 100; i++) {
       health = await (await fetch(`${url}health`)).json();

@@ -1,0 +1,166 @@
+/**
+ * `serve --replay FILE`: the demo half of `serve`. Replays a market-data file through
+ * features and the registry's production and shadow models (and, with `--retrain`, the
+ * adaptive retraining stage) into the journal and the dashboard. It places no orders:
+ * trading needs an EA (serve_live.ts).
+ */
+
+import { ticksToBars } from "../../operators/bars/mod.ts";
+import {
+  adaptModels,
+  loadModelSlot,
+  loadServingModel,
+  scoreModels,
+} from "../../operators/ensemble/mod.ts";
+import type { ModelSlot } from "../../operators/ensemble/mod.ts";
+import { parseRetrainConfig, RetrainScheduler } from "../../models/retraining.ts";
+import { parseTrainConfig } from "../../models/train/config.ts";
+import {
+  computeFeatures,
+  DEFAULT_FEATURE_SPEC,
+  loadFeatureSpec,
+  specHash,
+} from "../../operators/features/mod.ts";
+import { type Journal, journalSink } from "../../sinks/journal.ts";
+import type { Sink } from "../../sinks/sink.ts";
+import { openSource, type Source } from "../../sources/mod.ts";
+import { runPipeline, type Stage } from "../build.ts";
+import type { HealthRegistry } from "../health.ts";
+import { replay$ } from "../replay.ts";
+import { isoFromUs } from "../events.ts";
+import { sourceOptions } from "./args.ts";
+import { openRegistry } from "./models.ts";
+import type { ServeFlags, ServeMode } from "./serve.ts";
+
+interface ModelStages {
+  readonly stages: Stage[];
+  /** The models in use, for the dashboard; null without any. */
+  readonly slot: ModelSlot | null;
+  /** Stops retraining and closes the registry. */
+  readonly close: () => Promise<void>;
+}
+
+/**
+ * Features and the registry's production (and shadow) model, verified against the running
+ * feature spec, and with `--retrain` the adaptive retraining stage; none, with the reason
+ * in /health, when there is no model or no M1 data.
+ */
+async function modelStages(
+  source: Source,
+  flags: {
+    registry: string;
+    spec?: string;
+    threads: number;
+    retrain?: string;
+    "train-config"?: string;
+    data?: string;
+  },
+  health: HealthRegistry,
+): Promise<ModelStages> {
+  const component = health.register("registry");
+  const none = { stages: [], slot: null, close: () => Promise.resolve() };
+  if (source.resolution !== "M1" && source.resolution !== "tick") {
+    component.report(
+      "idle",
+      `models read M1 features; ${source.path} holds ${source.resolution} bars`,
+    );
+    return none;
+  }
+  const spec = flags.spec ? await loadFeatureSpec(flags.spec) : DEFAULT_FEATURE_SPEC;
+  const hash = specHash(spec);
+  const registry = openRegistry(flags.registry);
+  const slot = await loadModelSlot(registry, hash, flags.threads).catch((error) => {
+    registry.close();
+    throw error;
+  });
+  if (slot.production === null && slot.shadow === null) {
+    registry.close();
+    component.report("idle", `no production or shadow model in ${flags.registry}`);
+    return none;
+  }
+  component.report(
+    "ok",
+    `production ${slot.production?.id.slice(0, 12) ?? "none"}, shadow ${
+      slot.shadow?.id.slice(0, 12) ?? "none"
+    }`,
+  );
+  const stages: Stage[] = [
+    {
+      name: "features",
+      operator: computeFeatures(spec, { symbol: source.symbol, hasSpread: source.sides !== "bid" }),
+    },
+    { name: "models", operator: scoreModels(slot) },
+  ];
+  if (flags.retrain === undefined) {
+    registry.close();
+    return { stages, slot, close: () => Promise.resolve() };
+  }
+  const scheduler = new RetrainScheduler({
+    config: parseRetrainConfig(
+      JSON.parse(await Deno.readTextFile(flags.retrain)),
+      `"${flags.retrain}"`,
+    ),
+    train: flags["train-config"]
+      ? parseTrainConfig(
+        JSON.parse(await Deno.readTextFile(flags["train-config"])),
+        `"${flags["train-config"]}"`,
+      )
+      : parseTrainConfig({}, "(defaults)"),
+    data: { kind: "files", files: source.files },
+    symbol: source.symbol,
+    registry,
+    slot,
+    loadModel: (id) => loadServingModel(registry, id, hash, flags.threads),
+    log: (entry) =>
+      console.error(`${isoFromUs(entry.atUs)} retrain ${entry.step}: ${entry.message}`),
+  });
+  stages.push({ name: "retraining", operator: adaptModels(scheduler) });
+  return {
+    stages,
+    slot,
+    close: async () => {
+      await scheduler.close();
+      registry.close();
+    },
+  };
+}
+
+export async function startReplay(
+  flags: ServeFlags,
+  data: string,
+  journal: Journal,
+  health: HealthRegistry,
+  sinks: readonly Sink[],
+): Promise<ServeMode> {
+  const source = await openSource(data, sourceOptions({ ...flags, data }));
+  const stages: Stage[] = source.resolution === "tick"
+    ? [{ name: "ticks-to-m1", operator: ticksToBars(source.symbol, { flushOnComplete: true }) }]
+    : [];
+  const models = await modelStages(source, flags, health);
+  stages.push(...models.stages);
+  const run = runPipeline({
+    sourceName: "feed",
+    source$: replay$(source, { speed: flags.speed }),
+    stages,
+    sinks: [journalSink(journal), ...sinks],
+    health,
+  });
+  run.done.then(
+    () => console.log(`replay finished: ${source.report.rowsEmitted} rows from ${source.path}`),
+    (error) => console.error(`replay failed: ${(error as Error).message}`),
+  );
+  const { slot } = models;
+  return {
+    control: {},
+    models: () => ({
+      production: slot?.production ? { id: slot.production.id } : null,
+      shadow: slot?.shadow ? { id: slot.shadow.id } : null,
+    }),
+    close: async () => {
+      await run.stop();
+      await models.close();
+    },
+  };
+}
+
+/** Live trading: the EA bridge, the strategy and the control plane's hooks into them. */

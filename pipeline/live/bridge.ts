@@ -1,0 +1,310 @@
+/**
+ * The EA bridge: one MT5 terminal's sessions on the server side of protocol v1
+ * (docs/mt5-protocol.md), independent of the transport (HTTP or TCP) that carries them.
+ *
+ * It validates each envelope, answers retries from memory, reconciles the terminal's
+ * positions with the journal on every hello, feeds bars and execution reports into the
+ * live pipeline (reports attached to the bar they happened in, as the backtest's
+ * simulator books them), and replies with every order command not yet acknowledged.
+ * Envelopes are handled one at a time, in arrival order. It must never reply before the
+ * envelope's events are journalled, send an order the journal does not hold, or feed a
+ * report the journal already has.
+ */
+
+import type { FillEvent, OrderEvent, Side, TradeEvent } from "../events.ts";
+import type { MarketEvent } from "../events.ts";
+import type { ComponentHealth } from "../health.ts";
+import type { RiskEngine } from "../../operators/risk/engine.ts";
+import type { RemoteBroker } from "../../operators/execution/remote.ts";
+import type { SymbolSpec } from "../symbols.ts";
+import type { LiveFeed } from "./feed.ts";
+import {
+  type Envelope,
+  type Hello,
+  parseEnvelope,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  type Reply,
+  type TerminalPosition,
+} from "./protocol.ts";
+
+/** What the bridge reads from and marks in the journal. */
+export interface BridgeJournal {
+  /** Positions opened by a journalled fill and not yet closed by a journalled trade. */
+  openPositions(symbol: string): readonly { positionId: string; side: Side; lots: number }[];
+  /** Orders sent or to send that no fill, rejection or acknowledgement has settled. */
+  pendingOrders(): readonly OrderEvent[];
+  markOrderDone(clientOrderId: string, status: "rejected" | "acked", reason: string): void;
+  /** Every journalled fill and trade, read once at start to drop reports sent again. */
+  fills(): readonly FillEvent[];
+  trades(): readonly TradeEvent[];
+}
+
+function fillKey(fill: FillEvent): string {
+  return `${fill.clientOrderId}|${fill.action}|${fill.positionId}`;
+}
+
+export interface BridgeOptions {
+  readonly feed: LiveFeed;
+  readonly broker: RemoteBroker;
+  readonly engine: RiskEngine;
+  readonly journal: BridgeJournal;
+  readonly spec: SymbolSpec;
+  readonly health: ComponentHealth;
+  /** A bar closed more than this before the envelope was sent is a backlog (default 120). */
+  readonly staleAfterSeconds?: number;
+  readonly heartbeatMs?: number;
+  /** Wall clock in ms; defaults to `Date.now`. */
+  readonly now?: () => number;
+  /** Where reconciliation outcomes and other notable events are said. */
+  readonly log?: (line: string) => void;
+}
+
+interface Session {
+  readonly id: string;
+  lastSeq: number;
+  lastReply: Reply | null;
+}
+
+/** How many sessions' retry state is kept; an older session must say hello again. */
+const SESSIONS_KEPT = 8;
+
+export class EaBridge {
+  readonly #options: BridgeOptions;
+  readonly #sessions = new Map<string, Session>();
+  /** Commands the terminal has not acknowledged, by client order id, in issue order. */
+  readonly #outbox = new Map<string, OrderEvent>();
+  readonly #fillsSeen: Set<string>;
+  readonly #tradesSeen: Set<string>;
+  #queue: Promise<unknown> = Promise.resolve();
+  #lastEnvelopeMs: number | null = null;
+  #mismatch: string | null = null;
+  #lastBarUs = 0;
+  readonly #staleUs: number;
+
+  constructor(options: BridgeOptions) {
+    this.#options = options;
+    this.#staleUs = (options.staleAfterSeconds ?? 120) * 1_000_000;
+    const { journal } = options;
+    for (const order of journal.pendingOrders()) this.#outbox.set(order.clientOrderId, order);
+    this.#fillsSeen = new Set(journal.fills().map(fillKey));
+    this.#tradesSeen = new Set(journal.trades().map((trade) => trade.positionId));
+    options.health.report("idle", "waiting for an EA to say hello");
+  }
+
+  /** Handles one envelope from the wire; a bad one throws `ProtocolError` and changes nothing. */
+  handle(input: unknown): Promise<Reply> {
+    const envelope = parseEnvelope(input);
+    const run = this.#queue.then(() => this.#handle(envelope));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  /** An operator looked at the terminal: lift the UNRECONCILED hold. */
+  acceptReconciliation(actor: string): boolean {
+    if (this.#mismatch === null) return false;
+    this.#say(`reconciliation accepted by ${actor}: ${this.#mismatch}`);
+    this.#mismatch = null;
+    this.#options.engine.hold("UNRECONCILED", null);
+    this.#options.health.report("ok", "reconciled by an operator");
+    return true;
+  }
+
+  /** Seconds since the last envelope, or null before the first: the feed's wall-clock age. */
+  feedAgeSeconds(nowMs = (this.#options.now ?? Date.now)()): number | null {
+    return this.#lastEnvelopeMs === null ? null : (nowMs - this.#lastEnvelopeMs) / 1000;
+  }
+
+  /** Marks the feed degraded once no envelope came for the staleness limit; call on a timer. */
+  checkStaleness(): void {
+    const age = this.feedAgeSeconds();
+    if (age !== null && age * 1_000_000 > this.#staleUs && this.#mismatch === null) {
+      this.#options.health.report("degraded", `feed stale: no envelope for ${age.toFixed(0)} s`);
+    }
+  }
+
+  async #handle(envelope: Envelope): Promise<Reply> {
+    const session = this.#session(envelope);
+    if (session.lastReply !== null && envelope.seq === session.lastSeq) return session.lastReply;
+    if (envelope.seq !== session.lastSeq + 1) {
+      throw new ProtocolError(
+        `session ${envelope.session}: expected seq ${session.lastSeq + 1}, got ${envelope.seq}`,
+        409,
+      );
+    }
+    const { feed, broker, engine, health } = this.#options;
+    this.#lastEnvelopeMs = (this.#options.now ?? Date.now)();
+
+    let reports: MarketEvent[] = [];
+    let batch: MarketEvent[] = [];
+    let batchStale = false;
+    const flush = async () => {
+      if (batch.length === 0) return;
+      if (batchStale) {
+        engine.hold(
+          "FEED_STALE",
+          "the bars decided on are a backlog older than the staleness limit",
+        );
+      }
+      try {
+        await feed.push(batch);
+      } finally {
+        if (batchStale) engine.hold("FEED_STALE", null);
+      }
+      batch = [];
+    };
+    for (const message of envelope.messages) {
+      switch (message.kind) {
+        case "hello":
+          this.#reconcile(message);
+          reports.push(message.state);
+          break;
+        case "reject":
+          this.#settle(message.clientOrderId, "rejected", `${message.code}: ${message.detail}`);
+          break;
+        case "fill":
+          if (this.#fillsSeen.has(fillKey(message))) break;
+          this.#fillsSeen.add(fillKey(message));
+          this.#outbox.delete(message.clientOrderId);
+          reports.push(message);
+          break;
+        case "trade":
+          if (this.#tradesSeen.has(message.positionId)) break;
+          this.#tradesSeen.add(message.positionId);
+          reports.push(message);
+          break;
+        case "account":
+          reports.push(message);
+          break;
+        case "tick":
+          batch.push(message);
+          break;
+        case "bar": {
+          const stale = message.closeUs < envelope.sentUs - this.#staleUs;
+          if (stale !== batchStale) await flush();
+          batchStale = stale;
+          broker.attach(message, reports);
+          reports = [];
+          batch.push(message);
+          this.#lastBarUs = message.closeUs;
+          health.sawEvent(message.closeUs);
+          health.count("bars");
+          break;
+        }
+      }
+    }
+    await flush();
+    // Reports after the envelope's last bar: their own batch, after it.
+    batch = reports;
+    batchStale = false;
+    await flush();
+    // After the messages: a command both acknowledged and rejected in one envelope is rejected.
+    for (const id of envelope.acks) this.#settle(id, "acked", "acknowledged by the terminal");
+    for (const order of broker.takeOrders()) this.#outbox.set(order.clientOrderId, order);
+
+    const reply: Reply = {
+      v: PROTOCOL_VERSION,
+      seq: envelope.seq,
+      commands: [...this.#outbox.values()],
+      holds: this.#holds(),
+      heartbeatMs: this.#options.heartbeatMs ?? 1000,
+      serverTimeUs: (this.#options.now ?? Date.now)() * 1000,
+    };
+    session.lastSeq = envelope.seq;
+    session.lastReply = reply;
+    if (this.#mismatch === null) health.report("ok", `session ${session.id}, seq ${envelope.seq}`);
+    return reply;
+  }
+
+  /** Why new orders are held now, as of the latest bar. */
+  #holds(): Reply["holds"] {
+    const status = this.#options.engine.status(this.#lastBarUs);
+    if (status.state !== "halted") return [];
+    return status.reasons.map(({ code, detail }) => ({ code, detail }));
+  }
+
+  #session(envelope: Envelope): Session {
+    const known = this.#sessions.get(envelope.session);
+    if (known !== undefined) return known;
+    if (envelope.messages[0]?.kind !== "hello") {
+      throw new ProtocolError(`hello required: session ${envelope.session} is not known`, 409);
+    }
+    if (envelope.seq !== 1) {
+      throw new ProtocolError(
+        `session ${envelope.session}: expected seq 1, got ${envelope.seq}`,
+        409,
+      );
+    }
+    const session: Session = { id: envelope.session, lastSeq: 0, lastReply: null };
+    this.#sessions.set(session.id, session);
+    while (this.#sessions.size > SESSIONS_KEPT) {
+      this.#sessions.delete(this.#sessions.keys().next().value!);
+    }
+    return session;
+  }
+
+  /** Settles a pending command; one that is not pending (filled, settled) is left alone. */
+  #settle(clientOrderId: string, status: "acked" | "rejected", reason: string): void {
+    if (this.#outbox.delete(clientOrderId)) {
+      this.#options.journal.markOrderDone(clientOrderId, status, reason);
+    } else if (status === "rejected") {
+      this.#say(`ignored a rejection of ${clientOrderId}, which is not pending: ${reason}`);
+    }
+  }
+
+  /** Compares the terminal's positions with the journal's; a difference holds new orders. */
+  #reconcile(hello: Hello): void {
+    const { spec, journal, engine, health } = this.#options;
+    if (hello.symbol.name !== spec.symbol || hello.symbol.contractSize !== spec.contractSize) {
+      throw new ProtocolError(
+        `the terminal's ${hello.symbol.name} (contract ${hello.symbol.contractSize}) is not the server's ${spec.symbol} (contract ${spec.contractSize})`,
+        409,
+      );
+    }
+    const differences = positionDifferences(journal.openPositions(spec.symbol), hello.positions);
+    if (differences.length === 0) {
+      if (this.#mismatch !== null) {
+        this.#say("reconciled: the terminal now agrees with the journal");
+      }
+      this.#mismatch = null;
+      engine.hold("UNRECONCILED", null);
+      return;
+    }
+    this.#mismatch = differences.join("; ");
+    engine.hold("UNRECONCILED", `terminal and journal disagree: ${this.#mismatch}`);
+    health.report("degraded", `new orders held: terminal and journal disagree: ${this.#mismatch}`);
+    this.#say(`reconciliation failed, new orders held: ${this.#mismatch}`);
+  }
+
+  #say(line: string): void {
+    (this.#options.log ?? console.error)(`ea-bridge: ${line}`);
+  }
+}
+
+/** Every way the two position lists differ, in words. */
+export function positionDifferences(
+  journal: readonly { positionId: string; side: Side; lots: number }[],
+  terminal: readonly TerminalPosition[],
+): string[] {
+  const out: string[] = [];
+  const known = new Map(journal.map((p) => [p.positionId, p]));
+  for (const position of terminal) {
+    const mine = known.get(position.positionId);
+    known.delete(position.positionId);
+    if (mine === undefined) {
+      out.push(
+        `position ${position.positionId} (${position.side} ${position.lots} ${position.symbol}) is not in the journal`,
+      );
+    } else if (mine.side !== position.side || Math.abs(mine.lots - position.lots) > 1e-9) {
+      out.push(
+        `position ${position.positionId} is ${position.side} ${position.lots} in the terminal, ${mine.side} ${mine.lots} in the journal`,
+      );
+    }
+  }
+  for (const missing of known.values()) {
+    out.push(
+      `position ${missing.positionId} (${missing.side} ${missing.lots}) is not in the terminal`,
+    );
+  }
+  return out;
+}

@@ -1,0 +1,211 @@
+import assert from "node:assert/strict";
+import { map } from "rxjs";
+import { EVENT_VERSION, type MarketEvent, US_PER_MINUTE } from "@/pipeline/events.ts";
+import { createHealthRegistry } from "@/pipeline/health.ts";
+import { startLive } from "@/pipeline/live/live.ts";
+import type { EaMessage, Hello, TerminalPosition } from "@/pipeline/live/protocol.ts";
+import { ProtocolError } from "@/pipeline/live/protocol.ts";
+import { bar, engine, NOW_US, signal } from "../../operators/risk/_fixtures.ts";
+import { memoryJournal } from "./_memory_journal.ts";
+
+/** A stand-in for fusion: a buy signal at the close of every bar whose close is in `at`. */
+function signalsAt(at: ReadonlySet<number>) {
+  return {
+    name: "fake-fusion",
+    operator: map((batch: readonly MarketEvent[]) =>
+      batch.flatMap((event) =>
+        event.kind === "bar" && at.has(event.closeUs)
+          ? [event, signal({ timeUs: event.closeUs })]
+          : [event]
+      )
+    ),
+  };
+}
+
+function setup(signalTimes: number[] = [NOW_US]) {
+  const journal = memoryJournal();
+  const riskEngine = engine({ news: { enabled: false } }, { calendar: null });
+  const seen: MarketEvent[] = [];
+  const live = startLive({
+    stages: [signalsAt(new Set(signalTimes))],
+    engine: riskEngine,
+    journalSink: journal.sink,
+    journal,
+    sinks: [{ name: "seen", write: (batch) => void seen.push(...batch), close() {} }],
+    health: createHealthRegistry(),
+    log: () => {},
+  });
+  return { journal, live, bridge: live.bridge, seen, riskEngine };
+}
+
+function hello(positions: TerminalPosition[] = []): Hello {
+  return {
+    kind: "hello",
+    ea: "test",
+    account: { login: "1", server: "demo", currency: "USD", leverage: 100 },
+    symbol: {
+      name: "XAUUSD",
+      digits: 2,
+      point: 0.01,
+      contractSize: 100,
+      volumeMin: 0.01,
+      volumeMax: 50,
+      volumeStep: 0.01,
+    },
+    state: {
+      v: EVENT_VERSION,
+      kind: "account",
+      timeUs: NOW_US - 10 * US_PER_MINUTE,
+      balance: 10_000,
+      equity: 10_000,
+      margin: 0,
+      openPositions: positions.length,
+    },
+    positions,
+  };
+}
+
+const BAR = bar("2024-03-20T13:00:00Z", 2000, 2000.3);
+
+function envelope(seq: number, messages: EaMessage[], acks: string[] = [], session = "s1") {
+  return { v: 1, session, seq, sentUs: NOW_US, messages, acks };
+}
+
+Deno.test("a bar's signal becomes a command in the reply, journalled before the reply", async () => {
+  const { bridge, journal, live } = setup();
+  const reply = await bridge.handle(envelope(1, [hello(), BAR]));
+  assert.equal(reply.commands.length, 1);
+  assert.equal(reply.commands[0].action, "open");
+  assert.deepEqual(journal.orders.map((o) => o.clientOrderId), [reply.commands[0].clientOrderId]);
+  await live.stop();
+});
+
+Deno.test("a retried envelope gets the same reply and feeds nothing twice", async () => {
+  const { bridge, seen, live } = setup();
+  const first = await bridge.handle(envelope(1, [hello(), BAR]));
+  const bars = seen.filter((e) => e.kind === "bar").length;
+  const again = await bridge.handle(envelope(1, [hello(), BAR]));
+  assert.deepEqual(again, first);
+  assert.equal(seen.filter((e) => e.kind === "bar").length, bars);
+  await live.stop();
+});
+
+Deno.test("a seq that skips ahead is refused with 409 naming the expected seq", async () => {
+  const { bridge, live } = setup();
+  await bridge.handle(envelope(1, [hello()]));
+  await assert.rejects(
+    bridge.handle(envelope(3, [])),
+    (e) =>
+      e instanceof ProtocolError && e.status === 409 && /expected seq 2, got 3/.test(e.message),
+  );
+  await live.stop();
+});
+
+Deno.test("an unknown session must start with a hello", async () => {
+  const { bridge, live } = setup();
+  await assert.rejects(
+    bridge.handle(envelope(1, [BAR])),
+    (e) => e instanceof ProtocolError && e.status === 409 && /^hello required/.test(e.message),
+  );
+  await live.stop();
+});
+
+Deno.test("a malformed envelope is refused naming the field, and nothing is fed", async () => {
+  const { bridge, seen, live } = setup();
+  const bad = { ...BAR, bid: { ...BAR.bid, high: BAR.bid.low - 1 } };
+  assert.throws(
+    () => bridge.handle(envelope(1, [hello(), bad])),
+    (e) => e instanceof ProtocolError && e.status === 400 && /messages\.1\.bid/.test(e.message),
+  );
+  assert.equal(seen.length, 0);
+  await live.stop();
+});
+
+Deno.test("a command repeats in every reply until the terminal acknowledges it", async () => {
+  const { bridge, journal, live } = setup();
+  const first = await bridge.handle(envelope(1, [hello(), BAR]));
+  const id = first.commands[0].clientOrderId;
+  const repeat = await bridge.handle(envelope(2, [bar("2024-03-20T13:01:00Z", 2000, 2000.3)]));
+  assert.deepEqual(repeat.commands.map((c) => c.clientOrderId), [id]);
+  const acked = await bridge.handle(envelope(3, [], [id]));
+  assert.equal(acked.commands.length, 0);
+  assert.equal(journal.pendingOrders().length, 0);
+  await live.stop();
+});
+
+Deno.test("a fill reported twice, even in a new session, reaches the pipeline once", async () => {
+  const { bridge, seen, live } = setup();
+  const reply = await bridge.handle(envelope(1, [hello(), BAR]));
+  const order = reply.commands[0];
+  const fill = {
+    v: EVENT_VERSION,
+    kind: "fill" as const,
+    symbol: "XAUUSD",
+    timeUs: NOW_US + 1000,
+    clientOrderId: order.clientOrderId,
+    positionId: order.clientOrderId,
+    action: "open" as const,
+    side: order.side,
+    lots: order.lots,
+    price: 2000.3,
+    commission: 0,
+    slippage: 0,
+    reason: "market" as const,
+  };
+  await bridge.handle(envelope(2, [fill], [order.clientOrderId]));
+  const position = {
+    positionId: order.clientOrderId,
+    clientOrderId: order.clientOrderId,
+    symbol: "XAUUSD",
+    side: order.side,
+    lots: order.lots,
+    openPrice: 2000.3,
+    stopLoss: order.stopLoss,
+    takeProfit: order.takeProfit,
+  };
+  const again = await bridge.handle(envelope(1, [hello([position]), fill], [], "s2"));
+  assert.equal(seen.filter((e) => e.kind === "fill").length, 1);
+  assert.deepEqual(again.holds, [], "the terminal's position is the journal's: reconciled");
+  await live.stop();
+});
+
+Deno.test("a position the journal does not know holds new orders until an operator accepts it", async () => {
+  const next = NOW_US + US_PER_MINUTE;
+  const { bridge, seen, live } = setup([NOW_US, next]);
+  const stranger: TerminalPosition = {
+    positionId: "manual-1",
+    clientOrderId: null,
+    symbol: "XAUUSD",
+    side: "sell",
+    lots: 1,
+    openPrice: 2001,
+    stopLoss: null,
+    takeProfit: null,
+  };
+  const held = await bridge.handle(envelope(1, [hello([stranger]), BAR]));
+  assert.equal(held.commands.length, 0);
+  assert.equal(held.holds[0].code, "UNRECONCILED");
+  assert.match(held.holds[0].detail, /manual-1 \(sell 1 XAUUSD\) is not in the journal/);
+  const decision = seen.find((e) => e.kind === "risk");
+  assert.equal(decision?.kind === "risk" && decision.reasons[0].code, "UNRECONCILED");
+
+  assert.equal(bridge.acceptReconciliation("test"), true);
+  const freed = await bridge.handle(envelope(2, [bar("2024-03-20T13:01:00Z", 2000, 2000.3)]));
+  assert.equal(freed.holds.length, 0);
+  const after = seen.filter((e) => e.kind === "risk").at(-1);
+  assert.ok(after?.kind === "risk" && after.timeUs === next);
+  // Decided by the ordinary rules again: the stranger still counts as an open position.
+  assert.deepEqual(after.reasons.map((r) => r.code), ["MAX_POSITIONS"]);
+  await live.stop();
+});
+
+Deno.test("a backlog bar's signal is rejected FEED_STALE; a fresh bar's is not", async () => {
+  const { bridge, seen, live } = setup();
+  const late = { ...envelope(1, [hello(), BAR]), sentUs: NOW_US + 10 * US_PER_MINUTE };
+  const reply = await bridge.handle(late);
+  assert.equal(reply.commands.length, 0);
+  const decision = seen.find((e) => e.kind === "risk");
+  assert.equal(decision?.kind === "risk" && decision.reasons[0].code, "FEED_STALE");
+  assert.deepEqual(reply.holds, [], "the hold lasts only while the backlog is fed");
+  await live.stop();
+});
