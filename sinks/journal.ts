@@ -338,8 +338,9 @@ export interface ConfigChange {
 
 /** One control-plane call. */
 export interface AuditEntry {
+  /** Wall-clock time of the answer, in µs since the epoch. */
   readonly timeUs: number;
-  /** Who called: the token's name, or "anonymous". */
+  /** Who called: a token fingerprint, never the token. */
   readonly actor: string;
   readonly method: string;
   readonly path: string;

@@ -5,6 +5,7 @@
  * audit entries carry the fingerprint only.
  */
 
+import type { AuditEntry } from "../../sinks/journal.ts";
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
@@ -19,20 +20,11 @@ export type ControlEnv = {
 };
 
 /**
- * One authenticated call that may have changed something (any method but GET and HEAD),
- * in the shape of the journal's audit log (`Journal.appendAudit`).
+ * One authenticated call that may have changed something (any method but GET and HEAD):
+ * the journal's audit row, with the caller's token fingerprint (`tokenFingerprint`) as
+ * the actor, never the token.
  */
-export interface AuditEntry {
-  /** Wall-clock time of the answer, in µs since the epoch. */
-  readonly timeUs: number;
-  /** The caller's token fingerprint (`tokenFingerprint`), never the token. */
-  readonly actor: string;
-  readonly method: string;
-  readonly path: string;
-  readonly status: number;
-  /** What the route said changed, or null. */
-  readonly detail: string | null;
-}
+export type { AuditEntry };
 
 /** Where audit entries go (the journal's audit table, in `serve`). */
 export type AuditSink = (entry: AuditEntry) => void | Promise<void>;

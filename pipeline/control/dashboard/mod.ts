@@ -7,6 +7,7 @@
  * the mounting app's, so one check guards every route alike.
  */
 
+import type { ControlMount } from "../app.ts";
 import { type Context, Hono } from "hono";
 import type { SseHub } from "@/sinks/sse.ts";
 import indexHtml from "./static/index.html" with { type: "text" };
@@ -16,11 +17,6 @@ import uPlotJs from "./vendor/uPlot.iife.min.js" with { type: "text" };
 import uPlotCss from "./vendor/uPlot.min.css" with { type: "text" };
 
 /** A sub-app and where it goes; the control plane puts `auth: true` ones behind its token. */
-export interface DashboardMount {
-  readonly path: string;
-  readonly app: Hono;
-  readonly auth: boolean;
-}
 
 const HTML = "text/html; charset=utf-8";
 const JS = "text/javascript; charset=utf-8";
@@ -73,7 +69,7 @@ export function createDashboardDataApp(hub: SseHub): Hono {
 }
 
 /** Both sub-apps at their paths, ready for the control plane's `mounts`. */
-export function dashboardMounts(hub: SseHub): DashboardMount[] {
+export function dashboardMounts(hub: SseHub): ControlMount[] {
   return [
     { path: "/dashboard", app: createDashboardPageApp(), auth: false },
     { path: "/v1/dashboard", app: createDashboardDataApp(hub), auth: true },

@@ -9,7 +9,7 @@ import {
   US_PER_MINUTE,
 } from "@/pipeline/events.ts";
 import { type RecoveryJournal, recoveryPlan } from "@/pipeline/live/recovery.ts";
-import { bar } from "../../operators/risk/_fixtures.ts";
+import { bar, trade as closedTrade } from "../../operators/risk/_fixtures.ts";
 
 const T0 = bar("2024-03-20T13:00:00Z", 2000).closeUs;
 const bars: BarEvent[] = Array.from(
@@ -40,25 +40,7 @@ function fill(positionId: string, timeUs: number, action: "open" | "close" = "op
 }
 
 function trade(positionId: string, entryTimeUs: number, exitTimeUs: number): TradeEvent {
-  return {
-    v: EVENT_VERSION,
-    kind: "trade",
-    symbol: "XAUUSD",
-    positionId,
-    side: "buy",
-    lots: 0.1,
-    entryTimeUs,
-    entryPrice: 2000,
-    exitTimeUs,
-    exitPrice: 2001,
-    exitReason: "take_profit",
-    pnl: 10,
-    commission: 0,
-    swap: 0,
-    spreadCost: 0,
-    mae: 0,
-    mfe: 10,
-  };
+  return { ...closedTrade(10, "2024-03-20T13:00:00Z", positionId), entryTimeUs, exitTimeUs };
 }
 
 function account(timeUs: number): AccountEvent {
