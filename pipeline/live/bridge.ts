@@ -11,7 +11,13 @@
  * report the journal already has.
  */
 
-import type { FillEvent, OrderEvent, Side, TradeEvent } from "../events.ts";
+import {
+  type FillEvent,
+  isoFromUs,
+  type OrderEvent,
+  type Side,
+  type TradeEvent,
+} from "../events.ts";
 import type { MarketEvent } from "../events.ts";
 import type { ComponentHealth } from "../health.ts";
 import type { RiskEngine } from "../../operators/risk/engine.ts";
@@ -132,6 +138,7 @@ export class EaBridge {
         409,
       );
     }
+    this.#refuseHistory(envelope);
     const { feed, broker, engine, health } = this.#options;
     this.#lastEnvelopeMs = (this.#options.now ?? Date.now)();
 
@@ -180,6 +187,12 @@ export class EaBridge {
           batch.push(message);
           break;
         case "bar": {
+          if (message.closeUs <= this.#lastBarUs) {
+            // Already processed (a resend after a reconnect or a restart): its reports go
+            // with the next new bar.
+            health.count("bars already processed");
+            break;
+          }
           const stale = message.closeUs < envelope.sentUs - this.#staleUs;
           if (stale !== batchStale) await flush();
           batchStale = stale;
@@ -214,6 +227,30 @@ export class EaBridge {
     session.lastReply = reply;
     if (this.#mismatch === null) health.report("ok", `session ${session.id}, seq ${envelope.seq}`);
     return reply;
+  }
+
+  /** Bars up to `closeUs` are already in the pipeline's state (replayed from the journal). */
+  resumeAfter(closeUs: number): void {
+    this.#lastBarUs = Math.max(this.#lastBarUs, closeUs);
+  }
+
+  /**
+   * Refuses an envelope whose bars all end well before the last bar processed: a terminal
+   * replaying history into a journal that has moved past it. A resend after a reconnect
+   * overlaps the last bars and passes; its old bars are dropped one by one.
+   */
+  #refuseHistory(envelope: Envelope): void {
+    let newest = -Infinity;
+    for (const message of envelope.messages) {
+      if (message.kind === "bar") newest = Math.max(newest, message.closeUs);
+    }
+    if (newest === -Infinity || newest >= this.#lastBarUs - this.#staleUs) return;
+    throw new ProtocolError(
+      `the envelope's bars end at ${isoFromUs(newest)}, before the last bar processed (${
+        isoFromUs(this.#lastBarUs)
+      }): time cannot go back; to replay history, start serve on a fresh journal (--db)`,
+      409,
+    );
   }
 
   /** Why new orders are held now, as of the latest bar. */

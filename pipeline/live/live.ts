@@ -106,6 +106,8 @@ export function startLive(options: LiveOptions): Live {
         }
         await feed.push(plan.tail);
         broker.takeOrders();
+        const last = plan.steps.at(-1);
+        if (last !== undefined) bridge.resumeAfter(last.bar.closeUs);
       } finally {
         paused = false;
         options.engine.hold("RECOVERY", null);

@@ -209,3 +209,28 @@ Deno.test("a backlog bar's signal is rejected FEED_STALE; a fresh bar's is not",
   assert.deepEqual(reply.holds, [], "the hold lasts only while the backlog is fed");
   await live.stop();
 });
+
+Deno.test("a bar already processed is dropped; its reports still reach the pipeline", async () => {
+  const { bridge, seen, live } = setup([]);
+  await bridge.handle(envelope(1, [hello(), BAR]));
+  const account = { ...hello().state, timeUs: NOW_US + 1000, equity: 9_990 };
+  await bridge.handle(envelope(2, [account, BAR]));
+  assert.equal(seen.filter((e) => e.kind === "bar").length, 1);
+  assert.ok(seen.some((e) => e.kind === "account" && e.equity === 9_990));
+  await live.stop();
+});
+
+Deno.test("an envelope of bars far older than the last processed is refused with 409", async () => {
+  const { bridge, seen, live } = setup([]);
+  await bridge.handle(envelope(1, [hello(), BAR]));
+  const before = seen.length;
+  const old = bar("2024-03-19T13:00:00Z", 1990, 1990.3);
+  await assert.rejects(
+    bridge.handle(envelope(2, [old])),
+    (e) =>
+      e instanceof ProtocolError && e.status === 409 &&
+      /before the last bar processed \(2024-03-20T13:00:00Z\)/.test(e.message),
+  );
+  assert.equal(seen.length, before);
+  await live.stop();
+});
