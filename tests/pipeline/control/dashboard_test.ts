@@ -138,7 +138,7 @@ function mountedApp(hub: SseHub) {
   const app = new Hono();
   for (const mount of dashboardMounts(hub)) {
     if (mount.auth) app.use(`${mount.path}/*`, bearerAuth({ token: TOKEN }));
-    app.route(mount.path, mount.app);
+    app.route(mount.path, mount.app as Hono);
   }
   return { app };
 }
