@@ -295,6 +295,21 @@ export interface AccountEvent {
   readonly openPositions: number;
 }
 
+/**
+ * A component has finished every bar of `symbol` closing at or before `timeUs`: each
+ * report or order it owes for them is published before this. What lets components on
+ * separate machines replay in lockstep (docs/scale-out.md); a process of its own never
+ * needs one. `final` says the component will publish nothing more for the symbol.
+ */
+export interface WatermarkEvent {
+  readonly v: typeof EVENT_VERSION;
+  readonly kind: "watermark";
+  readonly component: "ingest" | "strategy" | "execution";
+  readonly symbol: string;
+  readonly timeUs: number;
+  readonly final: boolean;
+}
+
 export type MarketEvent =
   | TickEvent
   | BarEvent
@@ -307,7 +322,8 @@ export type MarketEvent =
   | OrderEvent
   | FillEvent
   | TradeEvent
-  | AccountEvent;
+  | AccountEvent
+  | WatermarkEvent;
 
 /** A batch of events in time order: the unit the pipeline moves, so no stage schedules per event. */
 export type EventBatch = readonly MarketEvent[];

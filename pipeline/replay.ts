@@ -2,8 +2,9 @@
  * Turns a file `Source` into the pipeline's event stream: batches of plain events in
  * time order, as fast as the consumer takes them or paced at `speed` x real time.
  *
- * Replay never schedules per event: it emits whole batches synchronously, and paced
- * replay sleeps between groups of events that fall due together. Events are emitted
+ * Replay never schedules per event: it emits batches synchronously (unpaced, each source
+ * batch in slices of at most `REPLAY_SLICE` events), and paced replay sleeps between
+ * groups of events that fall due together. Events are emitted
  * at their event time (a bar at its close), so replay can never show a bar early.
  */
 
@@ -18,12 +19,25 @@ export interface ReplayOptions {
   readonly tickMs?: number;
 }
 
-/** Plain events for one source batch. */
-export function eventsOf(batch: Batch, symbol: string): MarketEvent[] {
-  const events: MarketEvent[] = new Array(batch.length);
+/**
+ * Unpaced replay emits a source batch in slices of at most this many events. A source
+ * batch holds up to thousands of rows, and every event made from a slice (signals, votes,
+ * orders) lives until the slice has passed every stage: small slices let those die young
+ * instead of being promoted by the garbage collector (measured in docs/results/bench.md).
+ */
+export const REPLAY_SLICE = 256;
+
+/** Plain events for rows [from, to) of one source batch (default: all of them). */
+export function eventsOf(
+  batch: Batch,
+  symbol: string,
+  from = 0,
+  to = batch.length,
+): MarketEvent[] {
+  const events: MarketEvent[] = new Array(to - from);
   if (batch.kind === "ticks") {
-    for (let i = 0; i < batch.length; i++) {
-      events[i] = {
+    for (let i = from; i < to; i++) {
+      events[i - from] = {
         v: EVENT_VERSION,
         kind: "tick",
         symbol,
@@ -35,8 +49,8 @@ export function eventsOf(batch: Batch, symbol: string): MarketEvent[] {
     return events;
   }
   const { askOpen, askHigh, askLow, askClose, spread, volume } = batch;
-  for (let i = 0; i < batch.length; i++) {
-    events[i] = {
+  for (let i = from; i < to; i++) {
+    events[i - from] = {
       v: EVENT_VERSION,
       kind: "bar",
       symbol,
@@ -69,6 +83,7 @@ export function eventTimeUs(event: MarketEvent): number {
     case "order":
     case "fill":
     case "account":
+    case "watermark":
       return event.timeUs;
     case "trade":
       return event.exitTimeUs;
@@ -95,11 +110,14 @@ export function replay$(source: Source, options: ReplayOptions = {}): Observable
       let startEventUs = NaN;
       for await (const batch of source.batches()) {
         if (stopped) return;
-        const events = eventsOf(batch, source.symbol);
         if (speed === Infinity) {
-          subscriber.next(events);
+          for (let from = 0; from < batch.length && !stopped; from += REPLAY_SLICE) {
+            const to = Math.min(batch.length, from + REPLAY_SLICE);
+            subscriber.next(eventsOf(batch, source.symbol, from, to));
+          }
           continue;
         }
+        const events = eventsOf(batch, source.symbol);
         let from = 0;
         while (from < events.length && !stopped) {
           const due = eventTimeUs(events[from]);

@@ -567,6 +567,8 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
             case "tick":
             case "features":
               // Recomputable from the feed and the spec: not worth the disk.
+            case "watermark":
+              // Coordination between components on a bus, not history.
               notStored++;
               continue;
             default: {

@@ -99,6 +99,7 @@ function startUs(event: MarketEvent): number {
     case "order":
     case "fill":
     case "account":
+    case "watermark":
       return event.timeUs;
     case "trade":
       return event.entryTimeUs;

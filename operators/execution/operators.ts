@@ -95,9 +95,24 @@ const NONE: readonly MarketEvent[] = Object.freeze([]);
 
 /** The broker as a per-event processor: fills, trades and account reports each event causes. */
 export function brokerProcessor(broker: SimulatedBroker): EventProcessor {
+  // The broker books into one reused array; most prices book nothing, and only what
+  // they do book is copied out, so a quiet bar costs no allocation.
+  const booked: MarketEvent[] = [];
+  const taken = (): readonly MarketEvent[] => {
+    if (booked.length === 0) return NONE;
+    const made = booked.slice();
+    booked.length = 0;
+    return made;
+  };
   return (event) => {
-    if (event.kind === "bar") return broker.onBar(event, []);
-    if (event.kind === "tick") return broker.onTick(event, []);
+    if (event.kind === "bar") {
+      broker.onBar(event, booked);
+      return taken();
+    }
+    if (event.kind === "tick") {
+      broker.onTick(event, booked);
+      return taken();
+    }
     if (event.kind === "risk") broker.noteRiskDecision(event);
     else if (event.kind === "order") broker.submit(event);
     return NONE;

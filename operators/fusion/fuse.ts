@@ -70,7 +70,7 @@ export function fuseVotes(votes: readonly SourceVote[], options: FuseVotesOption
     const weight = total > 0 ? weightOf(vote, config.weights) / total : 0;
     const direction = vote.side === "buy" ? 1 : vote.side === "sell" ? -1 : 0;
     score += weight * direction * vote.confidence;
-    weighed.push(withWeight(vote, weight));
+    weighed.push(new WeightedVote(vote, weight));
   }
   const cached = cachedRegimeEffect(options.regime, config.regime);
   const effect = cached && cached.effect;
@@ -109,10 +109,7 @@ export function fuseVotes(votes: readonly SourceVote[], options: FuseVotesOption
     timeUs: quote.timeUs,
     confidence,
     votes: weighed,
-    regime: options.regime && {
-      volatility: options.regime.volatility,
-      trend: options.regime.trend,
-    },
+    regime: cached && cached.summary,
     specHash: options.specHash,
     modelId: options.modelId,
     side: trades ? fused : "hold",
@@ -129,38 +126,72 @@ export function fuseVotes(votes: readonly SourceVote[], options: FuseVotesOption
 /**
  * The vote with its weight. Its reasons are passed on unread: a source may build them
  * only when read (the technical scorer does), and most signals are holds nobody reads.
+ * A class, so a signal's vote costs one small allocation; its JSON is a plain vote's.
  */
-function withWeight(vote: SourceVote, weight: number): Vote {
-  return {
-    source: vote.source,
-    side: vote.side,
-    confidence: vote.confidence,
-    get reasons() {
-      return vote.reasons;
-    },
-    weight,
-  };
+class WeightedVote implements Vote {
+  readonly source: Vote["source"];
+  readonly side: Vote["side"];
+  readonly confidence: number;
+  readonly weight: number;
+  readonly #vote: SourceVote;
+
+  constructor(vote: SourceVote, weight: number) {
+    this.source = vote.source;
+    this.side = vote.side;
+    this.confidence = vote.confidence;
+    this.weight = weight;
+    this.#vote = vote;
+  }
+
+  get reasons(): readonly string[] {
+    return this.#vote.reasons;
+  }
+
+  toJSON(): Vote {
+    return {
+      source: this.source,
+      side: this.side,
+      confidence: this.confidence,
+      reasons: this.reasons,
+      weight: this.weight,
+    };
+  }
+}
+
+/** What the regime means for the signals of its bars, shared by them all. */
+interface CachedRegime {
+  readonly effect: RegimeEffect;
+  /** Its weightless vote. */
+  readonly vote: Vote;
+  /** The signal's `regime`. */
+  readonly summary: NonNullable<SignalEvent["regime"]>;
 }
 
 /**
- * The last regime's effect and its weightless vote: a regime holds for hours of bars, so
- * they are built once per change and shared by the signals of those bars.
+ * The last regime's effect, vote and summary: a regime holds for hours of bars, so they
+ * are built once per change and shared by the signals of those bars.
  */
-let lastEffect: {
-  readonly regime: RegimeEvent;
-  readonly config: FusionConfig["regime"];
-  readonly effect: RegimeEffect;
-  readonly vote: Vote;
-} | null = null;
+let lastEffect:
+  | CachedRegime & {
+    readonly regime: RegimeEvent;
+    readonly config: FusionConfig["regime"];
+  }
+  | null = null;
 
 function cachedRegimeEffect(
   regime: RegimeEvent | null,
   config: FusionConfig["regime"],
-): { readonly effect: RegimeEffect; readonly vote: Vote } | null {
+): CachedRegime | null {
   if (regime === null) return null;
   if (lastEffect?.regime !== regime || lastEffect.config !== config) {
     const effect = regimeEffect(regime, config)!;
-    lastEffect = { regime, config, effect, vote: { ...effect.vote, weight: 0 } };
+    lastEffect = {
+      regime,
+      config,
+      effect,
+      vote: { ...effect.vote, weight: 0 },
+      summary: { volatility: regime.volatility, trend: regime.trend },
+    };
   }
   return lastEffect;
 }

@@ -19,31 +19,75 @@ const p3 = (p: readonly number[]) => p.map((x) => x.toFixed(3)).join("/");
 export function mlVote(prediction: PredictionEvent, config: MlConfig): SourceVote | null {
   if (prediction.role !== "production") return null;
   const [down, flat, up] = prediction.probabilities;
+  const isUp = up > down;
+  const pSide = isUp ? up : down;
+  const prior = config.priors[isUp ? 2 : 0];
+  if (up === down || pSide <= flat || pSide - prior < config.margin) {
+    return new MlVote("flat", flat, prediction, config);
+  }
+  return new MlVote(isUp ? "buy" : "sell", pSide - (isUp ? down : up), prediction, config);
+}
+
+/**
+ * An ML vote. Like the technical vote, its reasons are written on first read, from its
+ * prediction: most decisions are holds nobody reads. `reasons` is a getter of the class;
+ * its JSON is that of a plain vote (reasons included).
+ */
+class MlVote implements SourceVote {
+  readonly source = "ml";
+  readonly side: "buy" | "sell" | "flat";
+  readonly confidence: number;
+  readonly #prediction: PredictionEvent;
+  readonly #config: MlConfig;
+  #reasons: readonly string[] | null = null;
+
+  constructor(
+    side: "buy" | "sell" | "flat",
+    confidence: number,
+    prediction: PredictionEvent,
+    config: MlConfig,
+  ) {
+    this.side = side;
+    this.confidence = confidence;
+    this.#prediction = prediction;
+    this.#config = config;
+  }
+
+  get reasons(): readonly string[] {
+    return this.#reasons ??= mlReasons(this.#prediction, this.#config, this.side === "flat");
+  }
+
+  toJSON(): SourceVote {
+    return {
+      source: this.source,
+      side: this.side,
+      confidence: this.confidence,
+      reasons: this.reasons,
+    };
+  }
+}
+
+/** The model, its probabilities and agreement; for a flat vote, why it is flat. */
+function mlReasons(prediction: PredictionEvent, config: MlConfig, isFlat: boolean): string[] {
+  const [down, flat, up] = prediction.probabilities;
   const reasons = [
     `model ${prediction.modelId.slice(0, 12)}`,
     `p(down/flat/up) ${p3(prediction.probabilities)}`,
     `member agreement ${prediction.agreement.toFixed(2)}` +
     (prediction.members.length > 0 ? ` of ${prediction.members.length}` : ""),
   ];
+  if (!isFlat) return reasons;
   const isUp = up > down;
   const pSide = isUp ? up : down;
   const prior = config.priors[isUp ? 2 : 0];
   const name = isUp ? "up" : "down";
-  if (up === down || pSide <= flat || pSide - prior < config.margin) {
-    reasons.push(
-      up === down
-        ? "up and down tie"
-        : pSide <= flat
-        ? `${name} does not beat flat`
-        : `${name} is ${(pSide - prior).toFixed(3)} above its prior ${prior.toFixed(3)}, ` +
-          `under the margin ${config.margin}`,
-    );
-    return { source: "ml", side: "flat", confidence: flat, reasons };
-  }
-  return {
-    source: "ml",
-    side: isUp ? "buy" : "sell",
-    confidence: pSide - (isUp ? down : up),
-    reasons,
-  };
+  reasons.push(
+    up === down
+      ? "up and down tie"
+      : pSide <= flat
+      ? `${name} does not beat flat`
+      : `${name} is ${(pSide - prior).toFixed(3)} above its prior ${prior.toFixed(3)}, ` +
+        `under the margin ${config.margin}`,
+  );
+  return reasons;
 }

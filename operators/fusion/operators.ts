@@ -29,7 +29,7 @@ import {
 import type { SymbolSpec } from "../../pipeline/symbols.ts";
 import { Atr } from "../indicators/mod.ts";
 import { FUSION_DEFAULTS, type FusionConfig } from "./config.ts";
-import { fuseVotes, type SourceVote } from "./fuse.ts";
+import { type DecisionQuote, fuseVotes, type FuseVotesOptions, type SourceVote } from "./fuse.ts";
 import type { LlmAnalyst } from "./llm.ts";
 import { mlVote } from "./ml.ts";
 import { type NewsProximity, TechnicalScorer } from "./technical.ts";
@@ -49,12 +49,8 @@ export interface FuseSignalsOptions {
   readonly llm?: LlmAnalyst;
 }
 
-interface Decision {
-  readonly bar: BarEvent;
-  readonly technical: SourceVote | null;
-  readonly atr: number | null;
-  prediction: PredictionEvent | null;
-}
+/** A readonly shape the operator fills in place, so a decision allocates no options. */
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * Inserts one `SignalEvent` after each closed M1 bar of `options.symbol`.
@@ -75,37 +71,58 @@ export function fuseSignals(options: FuseSignalsOptions): OperatorFunction<Event
       const scorer = new TechnicalScorer(config.technical, newsProximity);
       const atr = new Atr(config.levels.atrPeriod);
       let regime: RegimeEvent | null = null;
-      let pending: Decision | null = null;
+      // The open decision: its bar (null when none is open), technical vote, M1 ATR and
+      // production prediction. Plain variables, not an object: one per bar adds up.
+      let pendingBar: BarEvent | null = null;
+      let pendingTechnical: SourceVote | null = null;
+      let pendingAtr: number | null = null;
+      let pendingPrediction: PredictionEvent | null = null;
+      // Reused for every decision: fuseVotes reads them and keeps neither.
+      const votes: SourceVote[] = [];
+      const quote: Writable<DecisionQuote> = {
+        symbol,
+        timeUs: NaN,
+        bid: NaN,
+        ask: null,
+        spread: null,
+      };
+      const fuseOptions: Writable<FuseVotesOptions> = {
+        config,
+        spec,
+        quote,
+        atr: null,
+        regime,
+        specHash,
+        modelId: null,
+      };
 
-      const belongs = (event: MarketEvent, decision: Decision) =>
+      const belongs = (event: MarketEvent, closeUs: number) =>
         ((event.kind === "features" || event.kind === "prediction") &&
-          event.symbol === symbol && event.closeUs === decision.bar.closeUs) ||
-        (event.kind === "regime" && event.symbol === symbol &&
-          event.timeUs === decision.bar.closeUs);
+          event.symbol === symbol && event.closeUs === closeUs) ||
+        (event.kind === "regime" && event.symbol === symbol && event.timeUs === closeUs);
 
-      const decide = ({ bar, technical, atr, prediction }: Decision) => {
+      /** The signal of the open decision, which it closes. */
+      const decide = () => {
+        const bar = pendingBar!;
+        const prediction = pendingPrediction;
         const timeUs = bar.closeUs;
-        const votes: SourceVote[] = [];
-        if (technical) votes.push(technical);
+        votes.length = 0;
+        if (pendingTechnical) votes.push(pendingTechnical);
         const ml = prediction && mlVote(prediction, config.ml);
         if (ml) votes.push(ml);
         const answer = llm?.voteFor(timeUs) ?? null;
         if (answer) votes.push(answer);
-        const signal = fuseVotes(votes, {
-          config,
-          spec,
-          quote: {
-            symbol,
-            timeUs,
-            bid: bar.bid.close,
-            ask: bar.ask?.close ?? null,
-            spread: bar.spread,
-          },
-          atr,
-          regime,
-          specHash,
-          modelId: prediction?.modelId ?? null,
-        });
+        quote.timeUs = timeUs;
+        quote.bid = bar.bid.close;
+        quote.ask = bar.ask?.close ?? null;
+        quote.spread = bar.spread;
+        fuseOptions.atr = pendingAtr;
+        fuseOptions.regime = regime;
+        fuseOptions.modelId = prediction?.modelId ?? null;
+        const signal = fuseVotes(votes, fuseOptions);
+        pendingBar = null;
+        pendingTechnical = null;
+        pendingPrediction = null;
         const state = llm && scorer.state();
         if (llm && state) {
           llm.request({
@@ -123,23 +140,18 @@ export function fuseSignals(options: FuseSignalsOptions): OperatorFunction<Event
       return source.pipe(map((batch: EventBatch): EventBatch => {
         const out: MarketEvent[] = [];
         for (const event of batch) {
-          if (pending && !belongs(event, pending)) {
-            out.push(decide(pending));
-            pending = null;
-          }
+          if (pendingBar && !belongs(event, pendingBar.closeUs)) out.push(decide());
           out.push(event);
           if (!("symbol" in event) || event.symbol !== symbol) continue;
           if (event.kind === "bar" && event.timeframe === "M1") {
-            pending = {
-              bar: event,
-              technical: scorer.update(event.openUs, event.closeUs, event.bid),
-              atr: atr.update(event.bid) ?? null,
-              prediction: null,
-            };
+            pendingBar = event;
+            pendingTechnical = scorer.update(event.openUs, event.closeUs, event.bid);
+            pendingAtr = atr.update(event.bid) ?? null;
+            pendingPrediction = null;
           } else if (event.kind === "regime") {
             regime = event;
-          } else if (event.kind === "prediction" && event.role === "production" && pending) {
-            pending.prediction = event;
+          } else if (event.kind === "prediction" && event.role === "production" && pendingBar) {
+            pendingPrediction = event;
           } else if (event.kind === "features" && event.specHash !== specHash) {
             throw new TypeError(
               `Cannot fuse signals: the feature row at ${isoFromUs(event.closeUs)} has spec ` +
@@ -149,10 +161,7 @@ export function fuseSignals(options: FuseSignalsOptions): OperatorFunction<Event
             );
           }
         }
-        if (pending) {
-          out.push(decide(pending));
-          pending = null;
-        }
+        if (pendingBar) out.push(decide());
         return out;
       }));
     });

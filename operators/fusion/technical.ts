@@ -237,49 +237,33 @@ export class TechnicalScorer {
     const c = this.config;
     const w = c.weights;
     const f = this.frames;
-    const band = c.rsiBand;
-    const histogramAtr = f.M5.atrValue > 0 ? this.histogram / f.M5.atrValue : 0;
-    let alignment = 0;
-    for (const tf of HIGHER) alignment += Math.tanh(f[tf].gapAtr / c.alignmentAtr);
-    const d = this.stochastic.d;
-    const zone = clamp((50 - d) / 30);
-    const atr = f.M1.atrValue;
-    const close = f.M1.close;
-    const toSupport = atr > 0 ? Math.max(0, close - this.levels.low) / atr : Infinity;
-    const toResistance = atr > 0 ? Math.max(0, this.levels.high - close) / atr : Infinity;
-    const near = (distance: number) => Math.max(0, 1 - distance / c.levelsNearAtr);
     const readings: Readings = {
       rsiM1: f.M1.rsiValue,
       rsiM15: f.M15.rsiValue,
       rsiH1: f.H1.rsiValue,
       macdCrossDir: this.macdCrossDir,
       macdAge: this.bars - this.macdCrossBar,
-      histogramAtr,
+      histogramAtr: f.M5.atrValue > 0 ? this.histogram / f.M5.atrValue : 0,
       emaCrossDir: this.emaCrossDir,
       emaAge: this.bars - this.emaCrossBar,
-      gapAtr: [f.M5.gapAtr, f.M15.gapAtr, f.H1.gapAtr],
+      gapM5: f.M5.gapAtr,
+      gapM15: f.M15.gapAtr,
+      gapH1: f.H1.gapAtr,
       stochK: this.stochK,
-      stochD: d,
-      toSupport,
-      toResistance,
-      scores: [
-        clamp((50 - f.M1.rsiValue) / band),
-        clamp((f.M15.rsiValue - 50) / band),
-        clamp((f.H1.rsiValue - 50) / band),
-        this.macdCrossDir * fade(this.bars - this.macdCrossBar, c.crossFadeBars),
-        Math.tanh(histogramAtr / c.histogramAtr),
-        this.emaCrossDir * fade(this.bars - this.emaCrossBar, c.crossFadeBars),
-        alignment / HIGHER.length,
-        zone * (Math.sign(this.stochK - d) === Math.sign(zone) ? 1 : 0.5),
-        near(toSupport) - near(toResistance),
-      ],
+      stochD: this.stochastic.d,
+      toSupport: f.M1.atrValue > 0
+        ? Math.max(0, f.M1.close - this.levels.low) / f.M1.atrValue
+        : Infinity,
+      toResistance: f.M1.atrValue > 0
+        ? Math.max(0, this.levels.high - f.M1.close) / f.M1.atrValue
+        : Infinity,
       score: NaN,
       proximity: 0,
     };
     let sum = 0;
     for (let i = 0; i < COMPONENTS.length; i++) {
       const weight = w[COMPONENTS[i].weight];
-      if (weight !== 0) sum += weight * readings.scores[i];
+      if (weight !== 0) sum += weight * componentScore(i, readings, c);
     }
 
     let score = sum / this.weightSum;
@@ -292,8 +276,8 @@ export class TechnicalScorer {
     const strength = Math.abs(score);
     // A flat vote's confidence is in "no edge", so a weaker lean makes it surer.
     return strength < c.flatBelow
-      ? new TechnicalVote("flat", 1 - strength, readings, w)
-      : new TechnicalVote(score > 0 ? "buy" : "sell", strength, readings, w);
+      ? new TechnicalVote("flat", 1 - strength, readings, c)
+      : new TechnicalVote(score > 0 ? "buy" : "sell", strength, readings, c);
   }
 }
 
@@ -308,23 +292,23 @@ class TechnicalVote implements SourceVote {
   readonly side: "buy" | "sell" | "flat";
   readonly confidence: number;
   readonly #readings: Readings;
-  readonly #weights: Weights;
+  readonly #config: TechnicalConfig;
   #reasons: readonly string[] | null = null;
 
   constructor(
     side: "buy" | "sell" | "flat",
     confidence: number,
     readings: Readings,
-    weights: Weights,
+    config: TechnicalConfig,
   ) {
     this.side = side;
     this.confidence = confidence;
     this.#readings = readings;
-    this.#weights = weights;
+    this.#config = config;
   }
 
   get reasons(): readonly string[] {
-    return this.#reasons ??= technicalReasons(this.#readings, this.#weights);
+    return this.#reasons ??= technicalReasons(this.#readings, this.#config);
   }
 
   toJSON(): SourceVote {
@@ -337,7 +321,10 @@ class TechnicalVote implements SourceVote {
   }
 }
 
-/** What one vote read, kept so its reasons can be written later. */
+/**
+ * What one vote read, kept so its reasons can be written later. One flat object of
+ * numbers: the component scores are worked out from it (`componentScore`), not stored.
+ */
 interface Readings {
   readonly rsiM1: number;
   readonly rsiM15: number;
@@ -348,20 +335,53 @@ interface Readings {
   readonly emaCrossDir: number;
   readonly emaAge: number;
   /** The fast-slow EMA gap in ATR on each of `HIGHER`. */
-  readonly gapAtr: readonly number[];
+  readonly gapM5: number;
+  readonly gapM15: number;
+  readonly gapH1: number;
   readonly stochK: number;
   readonly stochD: number;
   readonly toSupport: number;
   readonly toResistance: number;
-  /** Each of `COMPONENTS`' score, in its order. */
-  readonly scores: readonly number[];
   score: number;
   proximity: number;
 }
 
 type Weights = TechnicalConfig["weights"];
 
-/** The components in scoring order: the name in the reasons, the weight, the detail. */
+/** Component `index` of `COMPONENTS` scored from the readings, in [-1, 1]. */
+function componentScore(index: number, r: Readings, c: TechnicalConfig): number {
+  switch (index) {
+    case 0:
+      return clamp((50 - r.rsiM1) / c.rsiBand);
+    case 1:
+      return clamp((r.rsiM15 - 50) / c.rsiBand);
+    case 2:
+      return clamp((r.rsiH1 - 50) / c.rsiBand);
+    case 3:
+      return r.macdCrossDir * fade(r.macdAge, c.crossFadeBars);
+    case 4:
+      return Math.tanh(r.histogramAtr / c.histogramAtr);
+    case 5:
+      return r.emaCrossDir * fade(r.emaAge, c.crossFadeBars);
+    case 6: {
+      let alignment = 0;
+      alignment += Math.tanh(r.gapM5 / c.alignmentAtr);
+      alignment += Math.tanh(r.gapM15 / c.alignmentAtr);
+      alignment += Math.tanh(r.gapH1 / c.alignmentAtr);
+      return alignment / HIGHER.length;
+    }
+    case 7: {
+      const zone = clamp((50 - r.stochD) / 30);
+      return zone * (Math.sign(r.stochK - r.stochD) === Math.sign(zone) ? 1 : 0.5);
+    }
+    default: {
+      const near = (distance: number) => Math.max(0, 1 - distance / c.levelsNearAtr);
+      return near(r.toSupport) - near(r.toResistance);
+    }
+  }
+}
+
+/** The components in `componentScore` order: the name in the reasons, the weight, the detail. */
 const COMPONENTS: readonly {
   readonly name: string;
   readonly weight: keyof Weights;
@@ -390,7 +410,7 @@ const COMPONENTS: readonly {
   {
     name: "ema alignment",
     weight: "emaAlignment",
-    detail: (r) => HIGHER.map((tf, i) => `${tf} ${signed(r.gapAtr[i])}`).join(" "),
+    detail: (r) => `M5 ${signed(r.gapM5)} M15 ${signed(r.gapM15)} H1 ${signed(r.gapH1)}`,
   },
   {
     name: "stochastic M1",
@@ -406,12 +426,14 @@ const COMPONENTS: readonly {
 ];
 
 /** The vote's reasons: the score, each weighted component, then any news damping. */
-function technicalReasons(r: Readings, weights: Weights): string[] {
+function technicalReasons(r: Readings, config: TechnicalConfig): string[] {
   const reasons = [`score ${signed(r.score)}`];
   for (let i = 0; i < COMPONENTS.length; i++) {
     const { name, weight, detail } = COMPONENTS[i];
-    const w = weights[weight];
-    if (w !== 0) reasons.push(`${name} ${detail(r)}: ${signed(r.scores[i])} x ${w}`);
+    const w = config.weights[weight];
+    if (w !== 0) {
+      reasons.push(`${name} ${detail(r)}: ${signed(componentScore(i, r, config))} x ${w}`);
+    }
   }
   if (r.proximity > 0) {
     reasons.push(

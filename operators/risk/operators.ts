@@ -53,7 +53,11 @@ export function riskProcessor(engine: RiskEngine, options: ApplyRiskOptions = {}
   const { symbol } = engine.spec;
   const timeframe = options.timeframe ?? "M1";
   const book = new PositionBook(symbol);
-  let quote: Quote | null = null;
+  // The latest quote, kept as numbers (it changes every bar) and made an object only for
+  // a decision; quoteTimeUs is NaN before the first.
+  let quoteTimeUs = NaN;
+  let quoteBid = NaN;
+  let quoteAsk: number | null = null;
   let account: AccountSnapshot | null = null;
 
   /** Our own orders update the book at once: a stop moved now is the stop next bar. */
@@ -68,17 +72,17 @@ export function riskProcessor(engine: RiskEngine, options: ApplyRiskOptions = {}
     switch (event.kind) {
       case "tick":
         if (event.symbol === symbol) {
-          quote = { timeUs: event.timeUs, bid: event.bid, ask: event.ask };
+          quoteTimeUs = event.timeUs;
+          quoteBid = event.bid;
+          quoteAsk = event.ask;
         }
         return NONE;
       case "bar": {
         if (event.symbol !== symbol || event.timeframe !== timeframe) return NONE;
         const { bid, ask, spread } = event;
-        quote = {
-          timeUs: event.closeUs,
-          bid: bid.close,
-          ask: ask?.close ?? (spread === null ? null : bid.close + spread),
-        };
+        quoteTimeUs = event.closeUs;
+        quoteBid = bid.close;
+        quoteAsk = ask?.close ?? (spread === null ? null : bid.close + spread);
         return record(engine.manage(book.positions, event));
       }
       case "account":
@@ -106,6 +110,9 @@ export function riskProcessor(engine: RiskEngine, options: ApplyRiskOptions = {}
       case "signal": {
         if (event.symbol !== symbol || event.side === "hold") return NONE;
         const snapshot = account === null ? null : { ...account, positions: book.positions };
+        const quote: Quote | null = Number.isNaN(quoteTimeUs)
+          ? null
+          : { timeUs: quoteTimeUs, bid: quoteBid, ask: quoteAsk };
         const { decision, order } = engine.decide(event, { account: snapshot, quote });
         if (order === null) return [decision];
         book.onOrder(order);

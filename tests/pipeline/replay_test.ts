@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { firstValueFrom, toArray } from "rxjs";
 import type { BarEvent, EventBatch } from "../../pipeline/events.ts";
-import { eventsOf, eventTimeUs, replay$ } from "../../pipeline/replay.ts";
+import { eventsOf, eventTimeUs, replay$, REPLAY_SLICE } from "../../pipeline/replay.ts";
 import { openSource } from "../../sources/mod.ts";
 
 async function tempCsv(text: string): Promise<string> {
@@ -47,6 +47,33 @@ Deno.test("replay$() emits every row once, in time order, as batches", async () 
   const times = batches.flat().map(eventTimeUs);
   assert.equal(times.length, 3);
   assert.deepEqual(times, [...times].sort((a, b) => a - b));
+  await Deno.remove(path);
+});
+
+Deno.test("replay$() unpaced emits a large source batch in slices of at most REPLAY_SLICE events", async () => {
+  const rows = 2 * REPLAY_SLICE + 7;
+  const lines = [
+    "time_utc,bid_open,bid_high,bid_low,bid_close,ask_open,ask_high,ask_low,ask_close",
+  ];
+  for (let i = 0; i < rows; i++) {
+    lines.push(
+      `${new Date(Date.UTC(2014, 4, 1) + i * 60_000).toISOString()},1,2,0.5,1.5,1.1,2.1,0.6,1.6`,
+    );
+  }
+  const path = await tempCsv(lines.join("\n"));
+  const source = await openSource(path);
+  const rowsPerBatch = (await Array.fromAsync(source.batches())).map((b) => b.length);
+  assert.ok(Math.max(...rowsPerBatch) > REPLAY_SLICE, `source batches ${rowsPerBatch}`);
+  const batches: EventBatch[] = await firstValueFrom(
+    replay$(await openSource(path)).pipe(toArray()),
+  );
+  assert.ok(batches.every((batch) => batch.length <= REPLAY_SLICE));
+  const times = batches.flat().map(eventTimeUs);
+  assert.equal(times.length, rows);
+  assert.deepEqual(
+    times,
+    Array.from({ length: rows }, (_, i) => (Date.UTC(2014, 4, 1) + (i + 1) * 60_000) * 1000),
+  );
   await Deno.remove(path);
 });
 

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { from, lastValueFrom, toArray } from "rxjs";
 import type { EventBatch, MarketEvent } from "@/pipeline/events.ts";
 import { eventTimeUs } from "@/pipeline/replay.ts";
-import { SimulatedBroker, simulateExecution } from "@/operators/execution/mod.ts";
+import { brokerProcessor, SimulatedBroker, simulateExecution } from "@/operators/execution/mod.ts";
 import { acceptance, bar, HOUR, MINUTE, openOrder, T0, tick } from "./_fixtures.ts";
 
 async function run(broker: SimulatedBroker, batches: EventBatch[]): Promise<EventBatch[]> {
@@ -101,4 +101,21 @@ Deno.test("simulateExecution() closes what is open at the end of data, after the
   // Bought at 1300.30, sold at the last close bid 1301.00: 7.00 - 0.70.
   assert.equal(trade.kind === "trade" && trade.pnl, 6.30);
   assert.equal(broker.openPositions().length, 0);
+});
+
+Deno.test("brokerProcessor() hands out what each price booked in an array of its own", () => {
+  const broker = new SimulatedBroker({ slippagePoints: 0 });
+  const take = brokerProcessor(broker);
+  const order = openOrder("b", "buy", 0.10, T0, { sl: 1298 });
+  assert.equal(take(bar(T0 - MINUTE, [1300, 1300, 1300, 1300])).length, 0);
+  take(acceptance(order));
+  take(order);
+  const atFill = take(bar(T0, [1300, 1300.5, 1299.9, 1300.2]));
+  const before = [...atFill];
+  assert.equal(atFill[0].kind, "fill");
+  // The next price books the stop exit; the first result must not change under it.
+  const atStop = take(bar(T0 + MINUTE, [1297, 1297, 1297, 1297]));
+  assert.deepEqual(atFill, before);
+  assert.ok(atStop.some((e) => e.kind === "trade"), "the stop exit is booked");
+  assert.notEqual(atFill, atStop);
 });

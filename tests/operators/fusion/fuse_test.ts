@@ -62,6 +62,15 @@ Deno.test("fuseVotes() renormalises the weights over the sources that voted", ()
   assert.deepEqual(signal.votes[0].reasons, ["technical says buy"]);
 });
 
+Deno.test("fuseVotes() writes each vote to JSON as a plain vote with its reasons and weight", () => {
+  const signal = fuseVotes([vote("technical", "buy", 0.8), vote("ml", "sell", 0.5)], options());
+  const { weight } = signal.votes[1];
+  assert.equal(
+    JSON.stringify(signal.votes[1]),
+    `{"source":"ml","side":"sell","confidence":0.5,"reasons":["ml says sell"],"weight":${weight}}`,
+  );
+});
+
 Deno.test("fuseVotes() counts a flat vote, which dilutes the others", () => {
   const signal = fuseVotes([vote("technical", "sell", 0.8), vote("ml", "flat", 0.9)], options());
   close(signal.confidence, 0.625 * 0.8);

@@ -56,3 +56,14 @@ Deno.test("mlVote() gives the model id, probabilities and member agreement as re
     "member agreement 0.67 of 3",
   ]);
 });
+
+Deno.test("mlVote() writes to JSON as a plain vote, its reasons included", () => {
+  const vote = mlVote(prediction(BAR, [0.3, 0.4, 0.3]), ML)!;
+  assert.deepEqual(JSON.parse(JSON.stringify(vote)), {
+    source: "ml",
+    side: "flat",
+    confidence: 0.4,
+    reasons: [...vote.reasons],
+  });
+  assert.equal(vote.reasons.at(-1), "up and down tie");
+});
