@@ -19,21 +19,14 @@ import {
   parseParamsFile,
   type PricePoint,
 } from "../../operators/backtest/mod.ts";
-import { loadServingModel, scoreModels, type ServingModel } from "../../operators/ensemble/mod.ts";
+import { loadServingModel, type ServingModel } from "../../operators/ensemble/mod.ts";
 import {
   resolveExecutionConfig,
   SimulatedBroker,
   tradeAndExecute,
 } from "../../operators/execution/mod.ts";
-import { computeFeatures, DEFAULT_FEATURE_SPEC, specHash } from "../../operators/features/mod.ts";
-import {
-  fuseSignals,
-  FUSION_DEFAULTS,
-  parseFusionConfig,
-  TECHNICAL_ONLY,
-} from "../../operators/fusion/mod.ts";
-import { detectRegimes } from "../../operators/regime/mod.ts";
-import { parseRiskConfig, readNewsCalendar, RiskEngine } from "../../operators/risk/mod.ts";
+import { DEFAULT_FEATURE_SPEC, specHash } from "../../operators/features/mod.ts";
+import { readNewsCalendar } from "../../operators/risk/mod.ts";
 import type { Sink } from "../../sinks/sink.ts";
 import { sha256OfFile } from "../../sources/file_hash.ts";
 import { type OpenSourceOptions, openSources } from "../../sources/mod.ts";
@@ -59,6 +52,7 @@ import {
   validate,
 } from "./args.ts";
 import { m1Stages } from "./stages.ts";
+import { buildStrategy, checkedTradingConfigSchema, tradingConfigSchema } from "./strategy.ts";
 import { openRegistry } from "./models.ts";
 import { basename } from "node:path";
 
@@ -78,18 +72,6 @@ const schema = sourceSchema.omit({ data: true, from: true, to: true }).extend({
   threads: z.coerce.number().int().min(1).max(8).default(1),
   json: z.string({ error: "is required: where to write the JSON results" }).min(1),
   report: z.string({ error: "is required: where to write the HTML report" }).min(1),
-});
-
-/** The --config file: each part is validated by its own module's schema. */
-const configSchema = z.strictObject({
-  fusion: z.unknown().optional(),
-  risk: z.unknown().optional(),
-  execution: z.record(z.string(), z.unknown()).optional(),
-  monteCarlo: z.strictObject({
-    runs: z.number().int().min(10).max(100_000),
-    seed: z.number().int(),
-  })
-    .partial().default({}),
 });
 
 /** Everything the report needs, gathered from the stream. */
@@ -201,10 +183,8 @@ export interface BacktestRun {
 
 /** Validates a --config object with every module's parser; throws naming the bad part. */
 export function checkBacktestConfig(value: unknown, origin = "config"): void {
-  const config = configSchema.parse(value);
-  if (config.fusion !== undefined) parseFusionConfig(config.fusion, `${origin} fusion`);
-  if (config.risk !== undefined) parseRiskConfig(config.risk, `${origin} risk`);
-  resolveExecutionConfig(config.execution ?? {});
+  const parsed = checkedTradingConfigSchema.safeParse(value);
+  if (!parsed.success) throw new UsageError(`${origin}: ${parsed.error.issues[0].message}`);
 }
 
 export async function runBacktest(options: RunBacktestOptions): Promise<BacktestRun> {
@@ -216,7 +196,7 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     news: options.news,
     threads: options.threads ?? 1,
   };
-  const config = configSchema.parse(options.config ?? {});
+  const config = tradingConfigSchema.parse(options.config ?? {});
   const source = await openSources([...options.files], {
     ...options.read,
     fromUs: options.from === undefined ? undefined : usFromIso(options.from),
@@ -239,58 +219,22 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
       registry.close();
     }
   }
-  const fusion = config.fusion !== undefined
-    ? parseFusionConfig(config.fusion, `${flags.config ?? "config"} fusion`)
-    : model === null
-    ? TECHNICAL_ONLY
-    : FUSION_DEFAULTS;
-  const execution = resolveExecutionConfig(config.execution ?? {});
-  const riskInput = (config.risk ?? {}) as Record<string, unknown>;
   const calendar = flags.news ? await readNewsCalendar(flags.news) : null;
-  const risk = parseRiskConfig(
-    {
-      ...riskInput,
-      // Bid-only data: risk sees the same spread the simulated broker charges.
-      spread: {
-        assumedSpread: source.sides === "bid" ? execution.fixedSpread : null,
-        ...(riskInput.spread as object ?? {}),
-      },
-      news: { enabled: calendar !== null, ...(riskInput.news as object ?? {}) },
-    },
-    flags.config === undefined ? "(defaults)" : `${flags.config} risk`,
-  );
-  const engine = new RiskEngine({ config: risk, calendar });
+  const strategy = buildStrategy({
+    symbol: source.symbol,
+    sides: source.sides,
+    config,
+    origin: flags.config,
+    model,
+    calendar,
+  });
+  const execution = resolveExecutionConfig(config.execution ?? {});
   const broker = new SimulatedBroker(config.execution ?? {});
-
-  const stages = m1Stages(source, "backtests");
-  if (model !== null) {
-    stages.push(
-      {
-        name: "features",
-        operator: computeFeatures(spec, {
-          symbol: source.symbol,
-          hasSpread: source.sides !== "bid",
-        }),
-      },
-      { name: "model", operator: scoreModels({ production: model, shadow: null }) },
-    );
-  }
-  stages.push(
-    {
-      name: "regimes",
-      operator: detectRegimes({ symbol: source.symbol, timeframe: "H1", dayStart: "new-york-17" }),
-    },
-    {
-      name: "fusion",
-      operator: fuseSignals({
-        symbol: source.symbol,
-        spec: XAUUSD,
-        specHash: hash,
-        config: fusion,
-      }),
-    },
-    { name: "risk-and-execution", operator: tradeAndExecute(engine, broker) },
-  );
+  const stages = [
+    ...m1Stages(source, "backtests"),
+    ...strategy.stages,
+    { name: "risk-and-execution", operator: tradeAndExecute(strategy.engine, broker) },
+  ];
   const collected = collector();
   const started = performance.now();
   let lastProgress = started;
@@ -354,8 +298,8 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     },
     config: JSON.parse(JSON.stringify({
       ml: model === null ? null : { modelId: model.id, featureSpecHash: hash },
-      fusion,
-      risk,
+      fusion: strategy.fusion,
+      risk: strategy.engine.config,
       execution: config.execution ?? {},
       executionResolved: execution,
       newsCalendar: flags.news ?? null,

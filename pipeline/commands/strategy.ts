@@ -12,6 +12,7 @@ import { resolveExecutionConfig } from "../../operators/execution/mod.ts";
 import { computeFeatures, DEFAULT_FEATURE_SPEC, specHash } from "../../operators/features/mod.ts";
 import {
   fuseSignals,
+  type FusionConfig,
   FUSION_DEFAULTS,
   parseFusionConfig,
   TECHNICAL_ONLY,
@@ -61,6 +62,8 @@ export interface Strategy {
   /** Features (with a model), regimes and fusion: everything before risk and execution. */
   readonly stages: Stage[];
   readonly engine: RiskEngine;
+  /** The fusion settings in force, resolved: what a report records. */
+  readonly fusion: FusionConfig;
 }
 
 /** Builds the stages and the risk engine; throws naming the bad part of the config. */
@@ -108,5 +111,5 @@ export function buildStrategy(options: StrategyOptions): Strategy {
       operator: fuseSignals({ symbol, spec: XAUUSD, specHash: specHash(spec), config: fusion }),
     },
   );
-  return { stages, engine };
+  return { stages, engine, fusion };
 }
