@@ -41,24 +41,36 @@ export function eventLoop(
   return (source) =>
     defer(() => {
       const running = processors.map((make) => make());
-      // The queue of one input's instant: its events and the index of each one's producer
-      // (-1 for the input), read by position and emptied once the instant is done.
+      // The queue of one input's instant: the events its processors made and the index of
+      // each one's producer, read by position and emptied once the instant is done.
       const queue: MarketEvent[] = [];
       const producers: number[] = [];
       return source.pipe(map((batch: EventBatch) => {
         const out: MarketEvent[] = [];
         for (let b = 0; b < batch.length; b++) {
-          queue.push(batch[b]);
-          producers.push(-1);
+          const input = batch[b];
+          out.push(input);
+          // Most inputs make nothing anywhere: try each processor before using the queue.
+          let first = 0;
+          let made: readonly MarketEvent[] = [];
+          while (first < running.length && (made = running[first](input)).length === 0) first++;
+          if (first === running.length) continue;
+          for (let i = first; i < running.length; i++) {
+            if (i > first) made = running[i](input);
+            for (let k = 0; k < made.length; k++) {
+              queue.push(made[k]);
+              producers.push(i);
+            }
+          }
           for (let head = 0; head < queue.length; head++) {
             const event = queue[head];
             const from = producers[head];
             out.push(event);
             for (let i = 0; i < running.length; i++) {
               if (i === from) continue;
-              const made = running[i](event);
-              for (let k = 0; k < made.length; k++) {
-                queue.push(made[k]);
+              const more = running[i](event);
+              for (let k = 0; k < more.length; k++) {
+                queue.push(more[k]);
                 producers.push(i);
               }
             }

@@ -313,6 +313,11 @@ export class RiskEngine {
    * order's side is the deal that closes (a sell closes a buy), as in MT5 and the simulator.
    */
   flatten(positions: readonly OpenPosition[], timeUs: number): OrderEvent[] {
+    // Called on every account report: with nothing open, nothing to build.
+    if (positions.length === 0) {
+      if (this.#closing.size > 0) this.#closing = new Set();
+      return [];
+    }
     const mine = positions.filter((p) => p.symbol === this.spec.symbol);
     this.#closing = new Set(mine.map((p) => p.positionId).filter((id) => this.#closing.has(id)));
     const kill = this.#killSwitch ?? this.#drawdownHalt;
