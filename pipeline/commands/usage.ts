@@ -24,7 +24,12 @@ live flags:
   --feed-sides S      bid-spread (default: MT5 bars carry a spread) | bid | bid-ask
   --ea-tcp-port P     also accept EAs over TCP (newline-delimited JSON) on this port
   --stale-after S     a bar older than S seconds when sent is a backlog: no orders from it (default 120)
-  --warm-up-days N    on start, replay the journal's last N days to rebuild indicators and risk state (default 30)`;
+  --warm-up-days N    on start, replay the journal's last N days to rebuild indicators and risk state (default 30)
+scale-out (docs/scale-out.md):
+  --role R            all (default: one process) | ingest (--replay FILE to the bus) | strategy | execution (paper)
+                      | journal (--db) | dashboard: one component per process, over NATS JetStream
+  --nats URL          the NATS server for a role, e.g. nats://127.0.0.1:4222
+  --account NAME      routes orders and execution reports (ord.NAME, exec.NAME; default "default")`;
 
 export const EA_SIM_USAGE =
   `deno task ea-sim --data FILE [--from ISO] [--to ISO] [--url http://127.0.0.1:8787/ | --tcp HOST:PORT] [--token-file FILE] [--config FILE] [source flags]
