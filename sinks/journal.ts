@@ -266,6 +266,12 @@ export interface JournalOptions {
    * survives a power cut, at the cost of an fsync per batch.
    */
   readonly synchronous?: "NORMAL" | "FULL";
+  /**
+   * SQLite checkpoints the WAL inside whichever commit crosses 1,000 pages (the default,
+   * true), a stall of milliseconds on that commit. A live server sets false and calls
+   * `checkpoint()` on a timer instead, off the path of the terminal's reply.
+   */
+  readonly autoCheckpoint?: boolean;
 }
 
 /** Rows per table (including those written before this open) and counters since open. */
@@ -416,6 +422,11 @@ export interface Journal {
   appendAudit(entry: AuditEntry): void;
   audit(limit?: number): AuditEntry[];
   stats(): JournalStats;
+  /**
+   * Copies what the WAL holds into the database file without waiting for readers
+   * (a passive checkpoint); for journals opened with `autoCheckpoint: false`.
+   */
+  checkpoint(): void;
   /** Checkpoints the WAL into the file (the flush), then closes; safe to call twice. */
   close(): void;
 }
@@ -429,7 +440,9 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
     db.exec(
       `PRAGMA journal_mode = WAL; PRAGMA synchronous = ${
         options.synchronous ?? "NORMAL"
-      }; PRAGMA busy_timeout = 5000;`,
+      }; PRAGMA busy_timeout = 5000;${
+        options.autoCheckpoint === false ? " PRAGMA wal_autocheckpoint = 0;" : ""
+      }`,
     );
     migrate(db, path, now);
   } catch (error) {
@@ -719,6 +732,9 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
     stats() {
       const counts = select.counts.get() as Record<keyof typeof COUNTED_TABLES, number>;
       return { ...counts, eventsNotStored, duplicatesSkipped };
+    },
+    checkpoint() {
+      if (!closed) db.exec("PRAGMA wal_checkpoint(PASSIVE)");
     },
     close() {
       if (closed) return;

@@ -26,6 +26,7 @@ import { parseFlags, SOURCE_FLAGS, sourceSchema, UsageError, validate } from "./
 import { openRegistry } from "./models.ts";
 import { startLiveTrading } from "./serve_live.ts";
 import { startReplay } from "./serve_replay.ts";
+import { ROLES, startRole } from "./serve_roles.ts";
 
 const schema = sourceSchema.extend({
   data: z.string().min(1).optional(),
@@ -48,14 +49,22 @@ const schema = sourceSchema.extend({
   /** Requests per second per client; 0 turns the limit off (a replay-speed EA simulator). */
   "rate-limit": z.coerce.number().min(0).default(DEFAULT_RATE_LIMIT.perSecond),
   webhooks: z.string().min(1).optional(),
+  role: z.enum(ROLES).default("all"),
+  nats: z.string().min(1).optional(),
+  account: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
 });
 export type ServeFlags = z.infer<typeof schema>;
+
+/** The journal's WAL is folded into its file on this timer, not inside a commit (journal.ts). */
+const CHECKPOINT_EVERY_MS = 5_000;
 
 /** What each mode (live, replay) adds to the common server. */
 export interface ServeMode {
   readonly control: Partial<ControlAppDeps>;
   /** The models in use, for the dashboard. */
   readonly models: () => DashboardStatus;
+  /** Resolves when the mode's work is over (a role whose feed ended); absent: runs until stopped. */
+  readonly done?: Promise<void>;
   /** Stops the mode's pipeline (its sinks flush); before the journal closes. */
   close(): Promise<void>;
 }
@@ -82,6 +91,9 @@ export async function serve(argv: string[]): Promise<void> {
     "warm-up-days": { type: "string" },
     "rate-limit": { type: "string" },
     webhooks: { type: "string" },
+    role: { type: "string" },
+    nats: { type: "string" },
+    account: { type: "string" },
   });
   const flags = validate(schema, { ...rest, data: replay });
   if (flags.speed !== undefined && flags.data === undefined) {
@@ -89,20 +101,30 @@ export async function serve(argv: string[]): Promise<void> {
   }
   const liveOnly = ["config", "news", "ea-tcp-port"] as const;
   for (const name of liveOnly) {
-    if (flags.data !== undefined && flags[name] !== undefined) {
+    if (flags.role === "all" && flags.data !== undefined && flags[name] !== undefined) {
       throw new UsageError(`--${name} is for live trading; --replay only journals a file`);
     }
+  }
+  if ((flags.role === "all") !== (flags.nats === undefined)) {
+    throw new UsageError(
+      flags.role === "all"
+        ? "--nats is for --role ingest|strategy|execution|journal|dashboard (--role all runs in one process)"
+        : `--role ${flags.role} needs --nats URL (the NATS JetStream server, e.g. nats://127.0.0.1:4222)`,
+    );
   }
 
   const health = createHealthRegistry();
   const apiToken = await ensureApiToken({ file: flags.secrets });
   await Deno.mkdir(dirname(flags.db), { recursive: true });
-  const journal = openJournal(flags.db);
+  const journal = openJournal(flags.db, { autoCheckpoint: false });
+  const checkpoints = setInterval(() => journal.checkpoint(), CHECKPOINT_EVERY_MS);
   let models = (): DashboardStatus => ({ production: null, shadow: null });
   const hub = new SseHub({ health: () => health.snapshot(), status: () => models() });
   const sinks: Sink[] = [hub];
   if (flags.webhooks !== undefined) sinks.push(await webhookSink(flags, health));
-  const mode = flags.data === undefined
+  const mode = flags.role !== "all"
+    ? await startRole({ ...flags, role: flags.role, nats: flags.nats! }, journal, health, hub)
+    : flags.data === undefined
     ? await startLiveTrading(flags, apiToken.token, journal, health, sinks)
     : await startReplay(flags, flags.data, journal, health, sinks);
   models = mode.models;
@@ -148,6 +170,7 @@ export async function serve(argv: string[]): Promise<void> {
     await mode.close();
     hub.close();
     registry.close();
+    clearInterval(checkpoints);
     journal.close();
     await server.shutdown();
     Deno.exit(0);
@@ -155,10 +178,16 @@ export async function serve(argv: string[]): Promise<void> {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, () => void shutdown(signal));
   }
+  mode.done?.then(
+    () => shutdown("done"),
+    (error) => {
+      console.error(`${flags.role} failed: ${(error as Error).message}`);
+      Deno.exit(1);
+    },
+  );
   await server.finished;
 }
 
-/** The replay demo: the file through features and models into the journal. */
 /** Webhook notifications from `--webhooks FILE` (docs/dashboard.md), bot token from secrets. */
 async function webhookSink(flags: ServeFlags, health: HealthRegistry): Promise<WebhookSink> {
   const file = flags.webhooks!;
