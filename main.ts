@@ -16,6 +16,7 @@ import {
   PREDICT_USAGE,
   REGIMES_USAGE,
   SERVE_USAGE,
+  SWEEP_USAGE,
   TRAIN_USAGE,
 } from "./pipeline/commands/usage.ts";
 import { BadInputError } from "./pipeline/errors.ts";
@@ -58,6 +59,10 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void> | void; 
   optimize: {
     usage: OPTIMIZE_USAGE,
     run: async (argv) => (await import("./pipeline/commands/optimize.ts")).optimize(argv),
+  },
+  sweep: {
+    usage: SWEEP_USAGE,
+    run: async (argv) => (await import("./pipeline/commands/sweep.ts")).sweep(argv),
   },
   predict: {
     usage: PREDICT_USAGE,

@@ -124,7 +124,9 @@ export class Registry {
 
   private constructor(readonly dir: string, options: RegistryOptions) {
     this.db = new DatabaseSync(join(dir, "registry.sqlite"));
-    this.db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+    // busy_timeout: several processes (serve's roles, a training machine's push) may open
+    // one registry; a second writer waits for the first instead of failing "locked".
+    this.db.exec("PRAGMA busy_timeout=5000; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
     this.db.exec(SCHEMA);
     this.gates = options.gates ?? DEFAULT_GATES;
     this.now = options.now ?? (() => new Date());

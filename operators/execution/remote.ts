@@ -11,7 +11,14 @@
  */
 
 import { defer, type OperatorFunction } from "rxjs";
-import type { BarEvent, EventBatch, MarketEvent, OrderEvent } from "../../pipeline/events.ts";
+import {
+  type BarEvent,
+  EVENT_VERSION,
+  type EventBatch,
+  type MarketEvent,
+  type OrderEvent,
+  type RiskDecisionEvent,
+} from "../../pipeline/events.ts";
 import { eventLoop, type EventProcessor } from "../../pipeline/event_loop.ts";
 import { type ApplyRiskOptions, riskProcessor } from "../risk/operators.ts";
 import type { RiskEngine } from "../risk/engine.ts";
@@ -65,4 +72,26 @@ export function tradeRemotely(
     defer(() =>
       source.pipe(eventLoop([() => riskProcessor(engine, options), () => broker.processor()]))
     );
+}
+
+/**
+ * The risk decision an entry order stands for, rebuilt from the order where execution runs
+ * apart from the risk engine (a terminal simulator, a paper-trading worker): the simulated
+ * broker opens nothing without one, and an order only exists because risk accepted it.
+ */
+export function orderAuthority(order: OrderEvent): RiskDecisionEvent {
+  return {
+    v: EVENT_VERSION,
+    kind: "risk",
+    symbol: order.symbol,
+    timeUs: order.timeUs,
+    side: order.side,
+    decision: "accept",
+    lots: order.lots,
+    stopLoss: order.stopLoss,
+    takeProfit: order.takeProfit,
+    reasons: [],
+    state: "active",
+    clientOrderId: order.clientOrderId,
+  };
 }

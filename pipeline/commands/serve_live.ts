@@ -121,7 +121,10 @@ export async function startLiveTrading(
  * The trading config: a `--config` file (stored as a new version when it differs from the
  * journal's latest), else the latest stored by `PUT /v1/config`, else the defaults.
  */
-async function tradingConfig(path: string | undefined, journal: Journal): Promise<TradingConfig> {
+export async function tradingConfig(
+  path: string | undefined,
+  journal: Journal,
+): Promise<TradingConfig> {
   const latest = journal.latestConfig();
   if (path === undefined) return checkedTradingConfigSchema.parse(latest?.config ?? {});
   let value: unknown;
@@ -141,7 +144,7 @@ async function tradingConfig(path: string | undefined, journal: Journal): Promis
 }
 
 /** The registry's production model, verified against the feature spec; null without one. */
-async function productionModel(
+export async function productionModel(
   flags: ServeFlags,
   health: HealthRegistry,
 ): Promise<ServingModel | null> {

@@ -12,8 +12,8 @@ import { resolveExecutionConfig } from "../../operators/execution/mod.ts";
 import { computeFeatures, DEFAULT_FEATURE_SPEC, specHash } from "../../operators/features/mod.ts";
 import {
   fuseSignals,
-  type FusionConfig,
   FUSION_DEFAULTS,
+  type FusionConfig,
   parseFusionConfig,
   TECHNICAL_ONLY,
 } from "../../operators/fusion/mod.ts";

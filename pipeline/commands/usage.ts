@@ -97,3 +97,18 @@ export const OPTIMIZE_USAGE =
   fold k chooses on blocks 0..k and runs the choice once on block k+1
   --space    {"fusion.gate": [0.4, 0.5], "risk.riskPercent": [0.25, 0.5]}: dotted config paths, values simplest first
   --out DIR  where the set chosen on the latest in-sample window is written as <sha256>.json (load with backtest --params)`;
+
+export const SWEEP_USAGE =
+  `deno task sweep --config FILE [--nats URL] [--workers N] [--out results.sqlite] [--queue NAME] [--ack-wait S]
+deno task sweep --worker --nats URL [--workers N] [--queue NAME] [--ack-wait S]
+  Runs the research jobs FILE lists (walk-forward folds, parameter sweep points, Monte Carlo
+  runs; docs/scale-out.md) and stores every result in SQLite; a rerun skips stored results.
+  --config FILE  the sweep (JSON): data, base backtest config, jobs
+  --nats URL     run the jobs on a NATS JetStream work queue (comma-separate several servers);
+                 without it they run on local Deno Workers
+  --workers N    job Workers in this process (default 2; with --nats, 0 leaves the jobs to
+                 workers on other machines)
+  --out FILE     SQLite results (default out/sweep.sqlite)
+  --queue NAME   work queue name on NATS (default sweep)
+  --ack-wait S   seconds a silent worker keeps a job before it is handed to another (default 30)
+  --worker       serve jobs from --nats until interrupted (start one per machine)`;

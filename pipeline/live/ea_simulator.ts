@@ -11,18 +11,12 @@
  * the previous one, or report a fill its broker did not make.
  */
 
-import type {
-  BarEvent,
-  EventBatch,
-  MarketEvent,
-  OrderEvent,
-  RiskDecisionEvent,
-  TradeEvent,
-} from "../events.ts";
+import type { BarEvent, EventBatch, MarketEvent, OrderEvent, TradeEvent } from "../events.ts";
 import { EVENT_VERSION } from "../events.ts";
 import { eventsOf } from "../replay.ts";
 import type { Source } from "../../sources/source.ts";
 import { type ExecutionConfigInput, SimulatedBroker } from "../../operators/execution/mod.ts";
+import { orderAuthority } from "../../operators/execution/remote.ts";
 import type { SymbolSpec } from "../symbols.ts";
 import { XAUUSD } from "../symbols.ts";
 import { type EaMessage, type Envelope, PROTOCOL_VERSION, type Reply } from "./protocol.ts";
@@ -250,7 +244,7 @@ export async function runEaSimulator(options: EaSimulatorOptions): Promise<EaSim
         continue;
       }
       handled.add(command.clientOrderId);
-      if (command.action === "open") broker.noteRiskDecision(authority(command));
+      if (command.action === "open") broker.noteRiskDecision(orderAuthority(command));
       const result = broker.submit(command);
       executed.push(command.clientOrderId);
       if (result.status === "rejected") {
@@ -293,22 +287,4 @@ export async function runEaSimulator(options: EaSimulatorOptions): Promise<EaSim
   await exchange([...carried, ...(last as EaMessage[])], lastUs);
   await options.transport.close();
   return { trades, fills, executed, repeatsIgnored, sessions, envelopes };
-}
-
-/** The server's command is the risk decision the simulated broker asks an entry to carry. */
-function authority(command: OrderEvent): RiskDecisionEvent {
-  return {
-    v: EVENT_VERSION,
-    kind: "risk",
-    symbol: command.symbol,
-    timeUs: command.timeUs,
-    side: command.side,
-    decision: "accept",
-    lots: command.lots,
-    stopLoss: command.stopLoss,
-    takeProfit: command.takeProfit,
-    reasons: [],
-    state: "active",
-    clientOrderId: command.clientOrderId,
-  };
 }

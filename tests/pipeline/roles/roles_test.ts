@@ -1,0 +1,154 @@
+/**
+ * Scale-out end to end against a real nats-server: `serve --role` processes for ingest,
+ * strategy, execution and journal, replaying real M1 bars, must trade exactly as the
+ * single-process backtest, also when the strategy worker is killed mid-run and restarted.
+ */
+
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { runBacktest } from "@/pipeline/commands/backtest.ts";
+import { dataPath, haveData } from "../../_data.ts";
+import { HAVE_NATS_SERVER, type NatsServer, startNatsServer } from "../bus/_nats_server.ts";
+import { MAIN } from "../commands/_run.ts";
+
+const HISTDATA_2017 = "xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2017.csv.gz";
+const FROM = "2017-03-06";
+const TO = "2017-03-08";
+const missing = !HAVE_NATS_SERVER
+  ? "nats-server is not installed (apt-get install nats-server)"
+  : !haveData(HISTDATA_2017)
+  ? `data file ${HISTDATA_2017} is missing`
+  : null;
+if (missing !== null) console.warn(`Skipping the scale-out tests: ${missing}`);
+
+function role(dir: string, nats: NatsServer, name: string, extra: string[] = []) {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-net",
+      "--allow-env",
+      "--allow-sys=hostname",
+      MAIN,
+      "serve",
+      "--role",
+      name,
+      "--nats",
+      nats.url,
+      "--port",
+      "0",
+      "--db",
+      `${dir}/${name}.sqlite`,
+      "--secrets",
+      `${dir}/secrets.json`,
+      "--registry",
+      `${dir}/models`,
+      "--feed-sides",
+      "bid",
+      ...extra,
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+}
+
+async function exited(child: Deno.ChildProcess, name: string) {
+  const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
+  assert.equal(status.code, 0, `${name} failed: ${stderr}`);
+}
+
+/** The journal's trades, once it holds `count` of them, in the backtest's terms. */
+async function journalTrades(db: string, count: number) {
+  for (let i = 0; i < 900; i++) {
+    const journal = new DatabaseSync(db, { readOnly: true });
+    try {
+      const rows = journal.prepare(
+        "SELECT side, lots, entry_time_us, entry_price, exit_time_us, exit_price, exit_reason, pnl FROM trades ORDER BY exit_time_us, entry_time_us",
+      ).all() as Record<string, unknown>[];
+      if (rows.length >= count) return rows;
+    } catch {
+      // The journal role has not created its tables yet.
+    } finally {
+      journal.close();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the journal never held ${count} trades`);
+}
+
+async function backtestTrades() {
+  const run = await runBacktest({
+    files: [dataPath(HISTDATA_2017)],
+    from: FROM,
+    to: TO,
+    noMl: true,
+    progress: false,
+  });
+  return run.document.trades.map((t) => ({
+    side: t.side,
+    lots: t.lots,
+    entry_time_us: Date.parse(t.entry_time_utc) * 1000,
+    entry_price: t.entry_price,
+    exit_time_us: Date.parse(t.exit_time_utc) * 1000,
+    exit_price: t.exit_price,
+    exit_reason: t.exit_reason,
+    pnl: t.pnl,
+  }));
+}
+
+async function splitRun(killStrategy: boolean) {
+  const dir = await Deno.makeTempDir();
+  const nats = await startNatsServer();
+  const journal = role(dir, nats, "journal");
+  try {
+    let strategy = role(dir, nats, "strategy");
+    const execution = role(dir, nats, "execution");
+    const ingest = role(dir, nats, "ingest", [
+      "--replay",
+      dataPath(HISTDATA_2017),
+      "--from",
+      FROM,
+      "--to",
+      TO,
+    ]);
+    await exited(ingest, "ingest");
+    if (killStrategy) {
+      await journalTrades(`${dir}/journal.sqlite`, 2);
+      strategy.kill("SIGKILL");
+      await strategy.status;
+      await strategy.stderr.cancel();
+      strategy = role(dir, nats, "strategy");
+    }
+    await exited(strategy, "strategy");
+    await exited(execution, "execution");
+    const expected = await backtestTrades();
+    assert.ok(expected.length >= 5);
+    const trades = await journalTrades(`${dir}/journal.sqlite`, expected.length);
+    assert.deepEqual(trades.map((t) => ({ ...t })), expected);
+    const db = new DatabaseSync(`${dir}/journal.sqlite`, { readOnly: true });
+    const orders = (db.prepare("SELECT COUNT(*) AS n FROM orders").get() as { n: number }).n;
+    const fills = (db.prepare("SELECT COUNT(*) AS n FROM fills").get() as { n: number }).n;
+    db.close();
+    assert.equal(fills, 2 * expected.length, "an entry and an exit fill per trade, once each");
+    assert.ok(orders >= expected.length);
+  } finally {
+    journal.kill("SIGTERM");
+    await journal.status;
+    await journal.stderr.cancel();
+    await nats.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test({
+  name: "ingest, strategy, execution and journal roles over NATS trade exactly as the backtest",
+  ignore: missing !== null,
+  fn: () => splitRun(false),
+});
+
+Deno.test({
+  name: "a strategy worker killed mid-run and restarted loses and duplicates nothing",
+  ignore: missing !== null,
+  fn: () => splitRun(true),
+});
