@@ -173,7 +173,8 @@ Deno.test("Journal.appendBatch() refuses a closed journal", async () => {
   });
 });
 
-Deno.test("Journal.appendBatch() stores 100k bars in one batch in under 2 s", async () => {
+// Throughput is measured by bench/, not asserted here: a timed test only measures the machine.
+Deno.test("Journal.appendBatch() stores 100k bars in one batch", async () => {
   await using tmp = await tempJournalPath();
   const journal = openJournal(tmp.path);
   const batch = Array.from({ length: 100_000 }, (_, i) => bar(i));
@@ -183,7 +184,6 @@ Deno.test("Journal.appendBatch() stores 100k bars in one batch in under 2 s", as
   console.log(`journal: ${Math.round(batch.length / seconds).toLocaleString("en")} bars/s`);
   assert.equal(journal.stats().bars, 100_000);
   journal.close();
-  assert.ok(seconds < 2, `took ${seconds.toFixed(2)} s`);
 });
 
 Deno.test("journalSink() writes to and closes its journal", async () => {

@@ -215,7 +215,7 @@ Deno.test("fuseSignals() uses the LLM answer from the next decision on", async (
 
 Deno.test("fuseSignals() decides every bar at once while the LLM server is slow", async () => {
   const server = startServer(async (_request, stopping) => {
-    await sleepUnlessAborted(3000, stopping);
+    await sleepUnlessAborted(20_000, stopping);
     return completion("{}");
   });
   const llm = new LlmAnalyst({
@@ -224,7 +224,7 @@ Deno.test("fuseSignals() decides every bar at once while the LLM server is slow"
       baseUrl: server.baseUrl,
       cachePath: ":memory:",
       requestEveryMinutes: 1,
-      timeoutMs: 2000,
+      timeoutMs: 10_000,
     }),
     env: () => undefined,
     log: () => {},
@@ -240,7 +240,8 @@ Deno.test("fuseSignals() decides every bar at once while the LLM server is slow"
     );
     const elapsed = performance.now() - start;
     assert.equal(out.flat().filter((e) => e.kind === "signal").length, BARS);
-    assert.ok(elapsed < 1500, `${BARS} decisions took ${elapsed.toFixed(0)} ms`);
+    // Waiting on the LLM even once would take its 10 s timeout; deciding takes well under 1 s.
+    assert.ok(elapsed < 5000, `${BARS} decisions took ${elapsed.toFixed(0)} ms`);
     assert.equal(server.received.length <= 1, true);
     assert.equal(llm.stats.skippedBusy, BARS - 1440);
   } finally {

@@ -192,8 +192,8 @@ dataTest(
     const transport = httpTransport(server.url, server.token);
     let killed = false;
     let restarted: Promise<void> | null = null;
-    const sim = await simulate(transport, "2017-03-06", "2017-03-09", (_bar, index) => {
-      if (index !== 2000 || killed) return;
+    const sim = await simulate(transport, FROM, TO, (_bar, index) => {
+      if (index !== 1700 || killed) return;
       killed = true;
       // Lands inside one of the next requests: after the journal committed, or before.
       setTimeout(() => server.child.kill("SIGKILL"), 3);
@@ -213,12 +213,12 @@ dataTest(
     assert.equal(journal.fills, sim.fills.length, "every fill journalled once");
     assert.equal(journal.trades, sim.trades.length, "every trade journalled once");
     assert.ok(
-      sim.trades.some((t) => t.entryTimeUs > usFromIso("2017-03-08")),
+      sim.trades.some((t) => t.entryTimeUs > usFromIso("2017-03-07T08:00")),
       "it trades on after the restart",
     );
     assert.deepEqual(
       sim.trades.map(row),
-      await backtestRows("2017-03-06", "2017-03-09"),
+      await backtestRows(),
       "recovered from the journal, it trades as if it had never died",
     );
     await Deno.remove(dir, { recursive: true });
