@@ -21,7 +21,13 @@ const missing = !HAVE_NATS_SERVER
   : null;
 if (missing !== null) console.warn(`Skipping the scale-out tests: ${missing}`);
 
-function role(dir: string, nats: NatsServer, name: string, extra: string[] = []) {
+function role(
+  dir: string,
+  nats: NatsServer,
+  name: string,
+  extra: string[] = [],
+  stdout: "null" | "piped" = "null",
+) {
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -48,9 +54,22 @@ function role(dir: string, nats: NatsServer, name: string, extra: string[] = [])
       "bid",
       ...extra,
     ],
-    stdout: "null",
+    stdout,
     stderr: "piped",
   }).spawn();
+}
+
+/** The URL a role's control plane printed once listening. */
+async function listeningUrl(child: Deno.ChildProcess): Promise<string> {
+  let printed = "";
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  while (!/listening on (http:\/\/\S+)/.test(printed)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the role exited before listening: ${printed}`);
+    printed += value;
+  }
+  reader.releaseLock();
+  return /listening on (http:\/\/\S+)/.exec(printed)![1];
 }
 
 async function exited(child: Deno.ChildProcess, name: string) {
@@ -129,6 +148,25 @@ async function splitRun() {
     assert.ok(expected.length >= 5);
     const trades = await journalTrades(`${dir}/journal.sqlite`, expected.length);
     assert.deepEqual(trades.map((t) => ({ ...t })), expected);
+    // A dashboard started afterwards reads the stream and sees every role by its watermarks.
+    const dashboard = role(dir, nats, "dashboard", [], "piped");
+    try {
+      const url = await listeningUrl(dashboard);
+      const roles = ["role:ingest", "role:strategy", "role:execution"];
+      let components: Record<string, { status: string }> = {};
+      for (let i = 0; i < 200 && !roles.every((r) => components[r]?.status === "stopped"); i++) {
+        components = (await (await fetch(`${url}health`)).json()).components;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      for (const seen of roles) {
+        assert.equal(components[seen]?.status, "stopped", `${seen}: ${JSON.stringify(components)}`);
+      }
+    } finally {
+      dashboard.kill("SIGTERM");
+      await dashboard.status;
+      await dashboard.stdout.cancel().catch(() => {});
+      await dashboard.stderr.cancel();
+    }
     const db = new DatabaseSync(`${dir}/journal.sqlite`, { readOnly: true });
     const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
     const entries = count("SELECT COUNT(*) AS n FROM orders WHERE action = 'open'");
@@ -148,7 +186,7 @@ async function splitRun() {
 
 Deno.test({
   name:
-    "ingest, strategy, execution and journal roles over NATS trade exactly as the backtest, even with the strategy worker killed mid-run and restarted",
+    "ingest, strategy, execution and journal roles over NATS trade exactly as the backtest, even with the strategy worker killed mid-run and restarted; a dashboard role sees them all",
   ignore: missing !== null,
   fn: splitRun,
 });
