@@ -8,6 +8,7 @@
  *     [--events 100000] [--batch 1000] [--pings 300]
  */
 
+import { bar } from "../tests/pipeline/bus/_events.ts";
 import { parseArgs } from "node:util";
 import { type Bus, InProcessBus } from "../pipeline/bus/bus.ts";
 import { NatsBus } from "../pipeline/bus/nats.ts";
@@ -18,7 +19,7 @@ import {
   type WorkQueue,
 } from "../pipeline/bus/work_queue.ts";
 import { parseSweepConfig, runSweep } from "../pipeline/commands/sweep.ts";
-import type { BarEvent, EventBatch } from "../pipeline/events.ts";
+import type { EventBatch } from "../pipeline/events.ts";
 import { HAVE_NATS_SERVER, startNatsServer } from "../tests/pipeline/bus/_nats_server.ts";
 
 const HISTDATA_2017 =
@@ -37,23 +38,6 @@ const args = parseArgs({
 const EVENTS = Number(args.events);
 const BATCH = Number(args.batch);
 const PINGS = Number(args.pings);
-
-const T0 = Date.UTC(2017, 0, 3) * 1000;
-function bar(i: number): BarEvent {
-  const open = 1150 + (i % 1000) * 0.01;
-  return {
-    v: 1,
-    kind: "bar",
-    symbol: "XAUUSD",
-    timeframe: "M1",
-    openUs: T0 + i * 60_000_000,
-    closeUs: T0 + (i + 1) * 60_000_000,
-    bid: { open, high: open + 0.5, low: open - 0.25, close: open + 0.125 },
-    ask: null,
-    spread: 0.3,
-    volume: i % 97,
-  };
-}
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];

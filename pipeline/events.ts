@@ -233,13 +233,15 @@ export interface OrderEvent {
   readonly reason: string;
 }
 
-export type ExitReason =
-  | "stop_loss"
-  | "take_profit"
-  | "signal"
-  | "manual"
-  | "kill_switch"
-  | "end_of_data";
+export const EXIT_REASONS = [
+  "stop_loss",
+  "take_profit",
+  "signal",
+  "manual",
+  "kill_switch",
+  "end_of_data",
+] as const;
+export type ExitReason = typeof EXIT_REASONS[number];
 
 /** An execution report: an order filled, or a position's stop or target hit. */
 export interface FillEvent {

@@ -9,7 +9,7 @@
  */
 
 import { z } from "zod";
-import type { ExitReason } from "../../pipeline/events.ts";
+import { EXIT_REASONS } from "../../pipeline/events.ts";
 
 const isoTime = z.string().regex(
   /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/,
@@ -24,14 +24,8 @@ const share = z.number().min(0).max(100);
 export const SESSIONS = ["overlap", "london", "new_york", "asia", "off_hours"] as const;
 export type SessionName = typeof SESSIONS[number];
 
-export const EXIT_REASONS = [
-  "stop_loss",
-  "take_profit",
-  "signal",
-  "manual",
-  "kill_switch",
-  "end_of_data",
-] as const satisfies readonly ExitReason[];
+/** The exit reasons the document reports, the events' own. */
+export { EXIT_REASONS };
 
 /** Counts and P&L of a set of trades; the ratios are null where they are undefined. */
 export const tradeStatsSchema = z.strictObject({

@@ -22,4 +22,4 @@ export {
   SimulatedBroker,
   type SubmitResult,
 } from "./broker.ts";
-export { brokerProcessor, simulateExecution, tradeAndExecute } from "./operators.ts";
+export { accountReport, brokerProcessor, simulateExecution, tradeAndExecute } from "./operators.ts";

@@ -77,7 +77,8 @@ function endOfData(broker: SimulatedBroker, lastUs: () => number) {
   });
 }
 
-function openingAccount(broker: SimulatedBroker, timeUs: number): AccountEvent {
+/** The broker's account as a report at `timeUs`: what a run opens with, before any fill. */
+export function accountReport(broker: SimulatedBroker, timeUs: number): AccountEvent {
   const account = broker.account();
   return {
     v: EVENT_VERSION,
@@ -138,7 +139,7 @@ export function tradeAndExecute(
           const opening = lastUs === -Infinity;
           lastUs = Math.max(lastUs, eventTimeUs(batch[batch.length - 1]));
           // The account as it starts, so the first signal is decided on a known balance.
-          return opening ? [openingAccount(broker, eventTimeUs(batch[0])), ...batch] : batch;
+          return opening ? [accountReport(broker, eventTimeUs(batch[0])), ...batch] : batch;
         }),
         eventLoop([() => riskProcessor(engine, options), () => brokerProcessor(broker)]),
         concatWith(endOfData(broker, () => lastUs)),

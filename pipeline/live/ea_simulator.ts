@@ -12,10 +12,13 @@
  */
 
 import type { BarEvent, EventBatch, MarketEvent, OrderEvent, TradeEvent } from "../events.ts";
-import { EVENT_VERSION } from "../events.ts";
 import { eventsOf } from "../replay.ts";
 import type { Source } from "../../sources/source.ts";
-import { type ExecutionConfigInput, SimulatedBroker } from "../../operators/execution/mod.ts";
+import {
+  accountReport,
+  type ExecutionConfigInput,
+  SimulatedBroker,
+} from "../../operators/execution/mod.ts";
 import { orderAuthority } from "../../operators/execution/remote.ts";
 import type { SymbolSpec } from "../symbols.ts";
 import { XAUUSD } from "../symbols.ts";
@@ -151,7 +154,6 @@ export async function runEaSimulator(options: EaSimulatorOptions): Promise<EaSim
   let lastUs = 0;
 
   const hello = (timeUs: number): EaMessage => {
-    const account = broker.account();
     return {
       kind: "hello",
       ea: "ea-simulator/1",
@@ -165,15 +167,7 @@ export async function runEaSimulator(options: EaSimulatorOptions): Promise<EaSim
         volumeMax: spec.maxLot,
         volumeStep: spec.lotStep,
       },
-      state: {
-        v: EVENT_VERSION,
-        kind: "account",
-        timeUs,
-        balance: account.balance,
-        equity: account.equity,
-        margin: account.margin,
-        openPositions: account.openPositions,
-      },
+      state: accountReport(broker, timeUs),
       positions: broker.openPositions().map((p) => ({
         positionId: p.id,
         clientOrderId: p.id,

@@ -15,6 +15,7 @@ import {
   type AccountEvent,
   type BarEvent,
   EVENT_VERSION,
+  EXIT_REASONS,
   type FillEvent,
   type OrderEvent,
   type TickEvent,
@@ -71,14 +72,7 @@ export const accountSchema: z.ZodType<AccountEvent> = z.object({
   openPositions: z.number().int().nonnegative(),
 });
 
-const exitReason = z.enum([
-  "stop_loss",
-  "take_profit",
-  "signal",
-  "manual",
-  "kill_switch",
-  "end_of_data",
-]);
+const exitReason = z.enum(EXIT_REASONS);
 
 export const fillSchema: z.ZodType<FillEvent> = z.object({
   v,

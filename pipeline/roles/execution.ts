@@ -8,8 +8,12 @@
  * terminal is reached through `serve`'s EA bridge.
  */
 
-import { type AccountEvent, type BarEvent, EVENT_VERSION, type MarketEvent } from "../events.ts";
-import { type ExecutionConfigInput, SimulatedBroker } from "../../operators/execution/mod.ts";
+import type { BarEvent, MarketEvent } from "../events.ts";
+import {
+  accountReport,
+  type ExecutionConfigInput,
+  SimulatedBroker,
+} from "../../operators/execution/mod.ts";
 import { orderAuthority } from "../../operators/execution/remote.ts";
 import type { Bus, BusSubscription } from "../bus/bus.ts";
 import { DEFAULT_ACCOUNT, subjectToken } from "../bus/subjects.ts";
@@ -43,7 +47,7 @@ export async function startExecutionRole(options: ExecutionRoleOptions): Promise
   const pump = async () => {
     while (bars.length > 0 && (lastUs === null || strategyUs >= lastUs)) {
       const bar = bars.shift()!;
-      const out: MarketEvent[] = lastUs === null ? [openingAccount(broker, bar.closeUs)] : [];
+      const out: MarketEvent[] = lastUs === null ? [accountReport(broker, bar.closeUs)] : [];
       broker.onBar(bar, out);
       out.push(watermark("execution", symbol, bar.closeUs));
       await bus.publish(out);
@@ -93,18 +97,5 @@ export async function startExecutionRole(options: ExecutionRoleOptions): Promise
     async stop() {
       for (const subscription of subscriptions) await subscription.stop();
     },
-  };
-}
-
-function openingAccount(broker: SimulatedBroker, timeUs: number): AccountEvent {
-  const account = broker.account();
-  return {
-    v: EVENT_VERSION,
-    kind: "account",
-    timeUs,
-    balance: account.balance,
-    equity: account.equity,
-    margin: account.margin,
-    openPositions: account.openPositions,
   };
 }

@@ -4,13 +4,13 @@
  * written out at its call site, so each expected figure can be redone on paper.
  */
 
+import { orderAuthority } from "@/operators/execution/remote.ts";
 import assert from "node:assert/strict";
 import {
   type BarEvent,
   EVENT_VERSION,
   type MarketEvent,
   type OrderEvent,
-  type RiskDecisionEvent,
   type Side,
   type TickEvent,
   type Timeframe,
@@ -135,27 +135,9 @@ export function modifyOrder(
   };
 }
 
-/** The accepted risk decision an opening order needs. */
-export function acceptance(order: OrderEvent): RiskDecisionEvent {
-  return {
-    v: EVENT_VERSION,
-    kind: "risk",
-    symbol: order.symbol,
-    timeUs: order.timeUs,
-    side: order.side,
-    decision: "accept",
-    lots: order.lots,
-    stopLoss: order.stopLoss,
-    takeProfit: order.takeProfit,
-    reasons: [],
-    state: "active",
-    clientOrderId: order.clientOrderId,
-  };
-}
-
 /** Submits `order`, preceded by its risk decision when it opens a position. */
 export function send(broker: SimulatedBroker, order: OrderEvent): SubmitResult {
-  if (order.action === "open") broker.noteRiskDecision(acceptance(order));
+  if (order.action === "open") broker.noteRiskDecision(orderAuthority(order));
   return broker.submit(order);
 }
 

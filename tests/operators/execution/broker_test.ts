@@ -5,12 +5,12 @@
  * short per lot per night, unless a test says otherwise.
  */
 
+import { orderAuthority } from "@/operators/execution/remote.ts";
 import assert from "node:assert/strict";
 import { roundLotsDown, valuePerPriceUnit, XAUUSD } from "@/pipeline/symbols.ts";
 import { usFromIso } from "@/pipeline/events.ts";
 import { roundCents, SimulatedBroker } from "@/operators/execution/mod.ts";
 import {
-  acceptance,
   bar,
   closeOrder,
   flat,
@@ -463,11 +463,11 @@ Deno.test("SimulatedBroker refuses an opening order without an accepted risk dec
   await t.step("more lots, or the other side, than accepted", () => {
     const broker = new SimulatedBroker(EXACT);
     const order = openOrder("b", "buy", 0.10, T0);
-    broker.noteRiskDecision({ ...acceptance(order), lots: 0.05 });
+    broker.noteRiskDecision({ ...orderAuthority(order), lots: 0.05 });
     const result = broker.submit(order);
     assert.equal(result.status === "rejected" && result.reason, "exceeds_risk_decision");
     const sell = openOrder("s", "sell", 0.10, T0);
-    broker.noteRiskDecision({ ...acceptance(sell), side: "buy" });
+    broker.noteRiskDecision({ ...orderAuthority(sell), side: "buy" });
     const other = broker.submit(sell);
     assert.equal(other.status === "rejected" && other.reason, "exceeds_risk_decision");
   });

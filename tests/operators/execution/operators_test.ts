@@ -4,12 +4,13 @@
  * batches pass through as they are, and the end-of-data close.
  */
 
+import { orderAuthority } from "@/operators/execution/remote.ts";
 import assert from "node:assert/strict";
 import { from, lastValueFrom, toArray } from "rxjs";
 import type { EventBatch, MarketEvent } from "@/pipeline/events.ts";
 import { eventTimeUs } from "@/pipeline/replay.ts";
 import { brokerProcessor, SimulatedBroker, simulateExecution } from "@/operators/execution/mod.ts";
-import { acceptance, bar, HOUR, MINUTE, openOrder, T0, tick } from "./_fixtures.ts";
+import { bar, HOUR, MINUTE, openOrder, T0, tick } from "./_fixtures.ts";
 
 async function run(broker: SimulatedBroker, batches: EventBatch[]): Promise<EventBatch[]> {
   return await lastValueFrom(from(batches).pipe(simulateExecution(broker), toArray()));
@@ -32,7 +33,11 @@ function assertTimeOrdered(events: readonly MarketEvent[]): void {
 Deno.test("simulateExecution() puts what happened at a bar's open before the bar and its close after", async () => {
   const broker = new SimulatedBroker({ slippagePoints: 0 });
   const order = openOrder("b", "buy", 0.10, T0, { sl: 1298 });
-  const first: EventBatch = [bar(T0 - MINUTE, [1300, 1300, 1300, 1300]), acceptance(order), order];
+  const first: EventBatch = [
+    bar(T0 - MINUTE, [1300, 1300, 1300, 1300]),
+    orderAuthority(order),
+    order,
+  ];
   const quiet: EventBatch = [bar(T0 + 2 * HOUR + MINUTE, [1296, 1296, 1296, 1296])];
   const out = await run(broker, [
     first,
@@ -63,7 +68,7 @@ Deno.test("simulateExecution() puts a tick's fills after the tick and trades on 
   const broker = new SimulatedBroker({ slippagePoints: 0 });
   const order = openOrder("b", "buy", 0.10, T0);
   const out = (await run(broker, [[
-    acceptance(order),
+    orderAuthority(order),
     order,
     tick(T0 + 100_000, 1300, 1300.3),
     tick(T0 + 300_000, 1300.1, 1300.4),
@@ -94,7 +99,11 @@ Deno.test("simulateExecution() puts a tick's fills after the tick and trades on 
 Deno.test("simulateExecution() closes what is open at the end of data, after the last batch", async () => {
   const broker = new SimulatedBroker({ slippagePoints: 0 });
   const order = openOrder("b", "buy", 0.10, T0);
-  const out = await run(broker, [[acceptance(order), order, bar(T0, [1300, 1301, 1299, 1301])]]);
+  const out = await run(broker, [[
+    orderAuthority(order),
+    order,
+    bar(T0, [1300, 1301, 1299, 1301]),
+  ]]);
   assert.equal(out.length, 2);
   assert.deepEqual(sketch(out[1]), ["fill:end_of_data@60", "trade@60", "account@60"]);
   const trade = out[1].find((e) => e.kind === "trade")!;
@@ -108,7 +117,7 @@ Deno.test("brokerProcessor() hands out what each price booked in an array of its
   const take = brokerProcessor(broker);
   const order = openOrder("b", "buy", 0.10, T0, { sl: 1298 });
   assert.equal(take(bar(T0 - MINUTE, [1300, 1300, 1300, 1300])).length, 0);
-  take(acceptance(order));
+  take(orderAuthority(order));
   take(order);
   const atFill = take(bar(T0, [1300, 1300.5, 1299.9, 1300.2]));
   const before = [...atFill];

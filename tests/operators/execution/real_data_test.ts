@@ -13,6 +13,7 @@
  * and at the end, the sum of trade P&L = final balance - initial balance.
  */
 
+import { orderAuthority } from "@/operators/execution/remote.ts";
 import assert from "node:assert/strict";
 import { from, lastValueFrom, toArray } from "rxjs";
 import { dataPath, dataTest } from "../../_data.ts";
@@ -22,7 +23,6 @@ import {
   type FillEvent,
   type MarketEvent,
   type OrderEvent,
-  type RiskDecisionEvent,
   type Side,
   US_PER_DAY,
   US_PER_HOUR,
@@ -96,7 +96,7 @@ class OrderGenerator {
     if (n % 11 === 4) {
       this.unauthorised.add(id);
     } else {
-      made.push(decision(order));
+      made.push(orderAuthority(order));
       this.accepted.add(id);
     }
     made.push(order);
@@ -141,23 +141,6 @@ class OrderGenerator {
 
 function round2(price: number): number {
   return Math.round(price * 100) / 100;
-}
-
-function decision(order: OrderEvent): RiskDecisionEvent {
-  return {
-    v: EVENT_VERSION,
-    kind: "risk",
-    symbol: order.symbol,
-    timeUs: order.timeUs,
-    side: order.side,
-    decision: "accept",
-    lots: order.lots,
-    stopLoss: order.stopLoss,
-    takeProfit: order.takeProfit,
-    reasons: [],
-    state: "active",
-    clientOrderId: order.clientOrderId,
-  };
 }
 
 /** 17:00 New York rollovers (Monday to Friday) in [fromUs, toUs), by `Intl`, with their nights. */
