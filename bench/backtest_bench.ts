@@ -19,22 +19,9 @@
 
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { parseTrainConfig } from "../models/train/config.ts";
-import { trainModel } from "../models/training.ts";
-import { DEFAULT_FEATURE_SPEC, specHash } from "../operators/features/mod.ts";
 import { runBacktest } from "../pipeline/commands/backtest.ts";
-import { openRegistry } from "../pipeline/commands/models.ts";
-import { openSources } from "../sources/mod.ts";
+import { benchModel, HISTDATA_2017 } from "./_model.ts";
 
-const HISTDATA_2017 =
-  new URL("../../shared/data/xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2017.csv.gz", import.meta.url)
-    .pathname;
-/** The training window of the bench model, [from, to) UTC. */
-const TRAIN_FROM = "2017-01-01";
-const TRAIN_TO = "2017-07-01";
-/** Marks the bench model in the card, so a later run finds and reuses it. */
-const MODEL_DESCRIPTION =
-  `backtest bench: default training config on HistData 2017 ${TRAIN_FROM} to ${TRAIN_TO}`;
 const BARS_PER_SECOND_TARGET = 300_000;
 const SECONDS_TARGET = 10;
 
@@ -114,41 +101,6 @@ async function timeBacktest(
     }
   }
   return { ...best!, firstSeconds };
-}
-
-/** The id of the bench model: reused from the cache registry, or trained into it once. */
-async function benchModel(dir: string): Promise<string> {
-  const hash = specHash(DEFAULT_FEATURE_SPEC);
-  const registry = openRegistry(dir);
-  try {
-    const cached = registry.list().find((m) =>
-      m.card.description === MODEL_DESCRIPTION && m.card.featureSpec.hash === hash
-    );
-    if (cached) {
-      console.error(`reusing model ${cached.id.slice(0, 12)}… from ${dir} (${MODEL_DESCRIPTION})`);
-      return cached.id;
-    }
-    console.error(
-      `training the bench model into ${dir}: default training config on ${TRAIN_FROM} to ` +
-        `${TRAIN_TO} (a minute or two; reused on later runs)`,
-    );
-    const started = performance.now();
-    const source = await openSources([HISTDATA_2017], {});
-    const result = await trainModel(
-      source,
-      parseTrainConfig({ description: MODEL_DESCRIPTION }, "(bench defaults)"),
-      registry,
-      { from: TRAIN_FROM, to: TRAIN_TO, progress: (line) => console.error(`  ${line}`) },
-    );
-    console.error(
-      `trained model ${result.model.id.slice(0, 12)}… on ${
-        result.dataset.rows.toLocaleString("en-US")
-      } rows in ${((performance.now() - started) / 1000).toFixed(0)} s`,
-    );
-    return result.model.id;
-  } finally {
-    registry.close();
-  }
 }
 
 const rate = (t: Omit<Timing, "target">) => t.bars / t.pipelineSeconds;

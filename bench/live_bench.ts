@@ -29,9 +29,9 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { loadServingModel, type ServingModel } from "../operators/ensemble/mod.ts";
 import { DEFAULT_FEATURE_SPEC, specHash } from "../operators/features/mod.ts";
-import { train } from "../pipeline/commands/train.ts";
 import { openRegistry } from "../pipeline/commands/models.ts";
 import { buildStrategy, checkedTradingConfigSchema } from "../pipeline/commands/strategy.ts";
+import { benchModel, MODEL_DESCRIPTION } from "./_model.ts";
 import { aiSignalRoutes, SignalBoard } from "../pipeline/control/ai_signal.ts";
 import { type ControlMount, createControlApp } from "../pipeline/control/app.ts";
 import { type AuditSink, tokensEqual } from "../pipeline/control/auth.ts";
@@ -59,10 +59,6 @@ import { dataPath, haveData } from "../tests/_data.ts";
 import { memoryJournal } from "../tests/pipeline/live/_memory_journal.ts";
 
 const HISTDATA_2017_REL = "xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2017.csv.gz";
-/** The backtest bench's model (bench/backtest_bench.ts): found by this card description. */
-const MODEL_DESCRIPTION =
-  "backtest bench: default training config on HistData 2017 2017-01-01 to 2017-07-01";
-const MODEL_WINDOW = { from: "2017-01-01", to: "2017-07-01" };
 /**
  * The latency runs, in process and over each transport: each kernel replays `from` to
  * `measureFrom` unmeasured (the slowest features, D1 ATR(14), need three weeks of bars
@@ -287,46 +283,12 @@ async function replay(
 
 // --- the model -------------------------------------------------------------------------
 
-/** The backtest bench's cached ensemble, trained into `dir` with `train` when absent. */
-async function benchModel(dir: string): Promise<ServingModel> {
-  const hash = specHash(DEFAULT_FEATURE_SPEC);
-  const find = () => {
-    const registry = openRegistry(dir);
-    try {
-      return registry.list().find((m) =>
-        m.card.description === MODEL_DESCRIPTION && m.card.featureSpec.hash === hash
-      )?.id;
-    } finally {
-      registry.close();
-    }
-  };
-  let id = find();
-  if (id === undefined) {
-    console.error(
-      `no bench model in ${dir}: training one with \`train\` (default config, HistData 2017 ` +
-        `${MODEL_WINDOW.from} to ${MODEL_WINDOW.to}; a few minutes, reused on later runs)`,
-    );
-    const config = await Deno.makeTempFile({ suffix: ".json" });
-    await Deno.writeTextFile(config, JSON.stringify({ description: MODEL_DESCRIPTION }));
-    await train([
-      "--data",
-      dataPath(HISTDATA_2017_REL),
-      "--from",
-      MODEL_WINDOW.from,
-      "--to",
-      MODEL_WINDOW.to,
-      "--config",
-      config,
-      "--registry",
-      dir,
-    ]);
-    await Deno.remove(config);
-    id = find()!;
-  }
+/** The backtest bench's cached ensemble (bench/_model.ts), loaded for serving. */
+async function servingBenchModel(dir: string): Promise<ServingModel> {
+  const id = await benchModel(dir);
   const registry = openRegistry(dir);
   try {
-    console.error(`model ${id.slice(0, 12)}… from ${dir} (${MODEL_DESCRIPTION})`);
-    return await loadServingModel(registry, id, hash, 1);
+    return await loadServingModel(registry, id, specHash(DEFAULT_FEATURE_SPEC), 1);
   } finally {
     registry.close();
   }
@@ -913,7 +875,7 @@ async function main(): Promise<void> {
     Deno.exit(1);
   }
   const dir = await Deno.makeTempDir({ prefix: "live-bench-" });
-  const model = runs("latency") || runs("memory") ? await benchModel(values.registry) : null;
+  const model = runs("latency") || runs("memory") ? await servingBenchModel(values.registry) : null;
   console.log(
     `deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores, load average ${loadAverage()} at start; HistData M1 2017; SQLite journal` +
       (model === null
