@@ -3,7 +3,7 @@
  * pipeline on the embedded defaults (SQLite journal). Without `--replay` it trades live:
  * an MT5 terminal's EA connects over protocol v1 (HTTP, or TCP with `--ea-tcp-port`),
  * feeds bars and execution reports, and gets the strategy's orders. With `--replay FILE`
- * it replays a file through features and models into the journal (a demo; no orders).
+ * it paper-trades a file: the backtest's strategy and simulated broker, nothing to a terminal.
  * It must never bind beyond loopback unless told to, never serve without a token, and
  * shuts down gracefully: on SIGINT/SIGTERM the pipeline stops and the journal is flushed.
  */
@@ -99,11 +99,8 @@ export async function serve(argv: string[]): Promise<void> {
   if (flags.speed !== undefined && flags.data === undefined) {
     throw new UsageError("--speed needs --replay FILE");
   }
-  const liveOnly = ["config", "news", "ea-tcp-port"] as const;
-  for (const name of liveOnly) {
-    if (flags.role === "all" && flags.data !== undefined && flags[name] !== undefined) {
-      throw new UsageError(`--${name} is for live trading; --replay only journals a file`);
-    }
+  if (flags.role === "all" && flags.data !== undefined && flags["ea-tcp-port"] !== undefined) {
+    throw new UsageError("--ea-tcp-port is for live trading; --replay paper-trades a file");
   }
   if ((flags.role === "all") !== (flags.nats === undefined)) {
     throw new UsageError(

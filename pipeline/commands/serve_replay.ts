@@ -1,8 +1,9 @@
 /**
- * `serve --replay FILE`: the demo half of `serve`. Replays a market-data file through
- * features and the registry's production and shadow models (and, with `--retrain`, the
- * adaptive retraining stage) into the journal and the dashboard. It places no orders:
- * trading needs an EA (serve_live.ts).
+ * `serve --replay FILE`: the demo half of `serve`, paper trading on a replayed file. Features
+ * and the registry's production and shadow models (and, with `--retrain`, the adaptive
+ * retraining stage), then the backtest's strategy, risk engine and simulated broker, into
+ * the journal and the dashboard. It never reaches a terminal: real orders need an EA
+ * (serve_live.ts).
  */
 
 import { ticksToBars } from "../../operators/bars/mod.ts";
@@ -21,6 +22,8 @@ import {
   loadFeatureSpec,
   specHash,
 } from "../../operators/features/mod.ts";
+import { SimulatedBroker, tradeAndExecute } from "../../operators/execution/mod.ts";
+import { readNewsCalendar } from "../../operators/risk/mod.ts";
 import { type Journal, journalSink } from "../../sinks/journal.ts";
 import type { Sink } from "../../sinks/sink.ts";
 import { openSource, type Source } from "../../sources/mod.ts";
@@ -31,6 +34,8 @@ import { isoFromUs } from "../events.ts";
 import { sourceOptions } from "./args.ts";
 import { openRegistry } from "./models.ts";
 import type { ServeFlags, ServeMode } from "./serve.ts";
+import { tradingConfig } from "./serve_live.ts";
+import { buildStrategy } from "./strategy.ts";
 
 interface ModelStages {
   readonly stages: Stage[];
@@ -138,6 +143,25 @@ export async function startReplay(
     : [];
   const models = await modelStages(source, flags, health);
   stages.push(...models.stages);
+  const { slot } = models;
+  if (source.resolution === "M1" || source.resolution === "tick") {
+    // Paper trading on the replayed prices: the backtest's strategy, risk engine and
+    // simulated broker, so the journal and the dashboard show what a live run would.
+    const config = await tradingConfig(flags.config, journal);
+    const strategy = buildStrategy({
+      symbol: source.symbol,
+      sides: source.sides,
+      config,
+      origin: flags.config,
+      model: slot?.production ?? null,
+      calendar: flags.news ? await readNewsCalendar(flags.news) : null,
+      scored: true,
+    });
+    stages.push(...strategy.stages, {
+      name: "paper-trading",
+      operator: tradeAndExecute(strategy.engine, new SimulatedBroker(config.execution ?? {})),
+    });
+  }
   const run = runPipeline({
     sourceName: "feed",
     source$: replay$(source, { speed: flags.speed }),
@@ -149,7 +173,6 @@ export async function startReplay(
     () => console.log(`replay finished: ${source.report.rowsEmitted} rows from ${source.path}`),
     (error) => console.error(`replay failed: ${(error as Error).message}`),
   );
-  const { slot } = models;
   return {
     control: {},
     models: () => ({
@@ -162,5 +185,3 @@ export async function startReplay(
     },
   };
 }
-
-/** Live trading: the EA bridge, the strategy and the control plane's hooks into them. */

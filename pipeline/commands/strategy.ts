@@ -56,6 +56,11 @@ export interface StrategyOptions {
   readonly origin?: string;
   readonly model: ServingModel | null;
   readonly calendar: NewsCalendar | null;
+  /**
+   * Features and model scoring already run upstream (serve --replay scores with the shadow
+   * and retrains); `model` then only chooses the fusion preset.
+   */
+  readonly scored?: boolean;
 }
 
 export interface Strategy {
@@ -92,7 +97,7 @@ export function buildStrategy(options: StrategyOptions): Strategy {
   const engine = new RiskEngine({ config: risk, calendar });
   const spec = DEFAULT_FEATURE_SPEC;
   const stages: Stage[] = [];
-  if (model !== null) {
+  if (model !== null && options.scored !== true) {
     stages.push(
       {
         name: "features",

@@ -6,7 +6,7 @@
 export const SERVE_USAGE =
   `deno task serve [--replay FILE [--speed N] [source flags]] [--host 127.0.0.1] [--port 8787] [--db data/journal.sqlite] [--registry data/models] [live flags]
   Without --replay it trades live: an MT5 terminal's EA connects over protocol v1 (docs/mt5-protocol.md).
-  --replay FILE  instead, feed a market-data file through features and models into the journal (no orders)
+  --replay FILE  instead, paper-trade a market-data file (the backtest's strategy and simulated broker)
   --speed N      replay at N x real time (default: as fast as possible)
   --host H       address to bind (default 127.0.0.1; anything else exposes the control plane)
   --port P       port (default 8787; 0 picks a free one)

@@ -27,7 +27,7 @@ Deno.test("serve binds 127.0.0.1 by default and waits for an EA without --replay
 });
 
 dataTest(
-  "serve --replay feeds the file through the pipeline into the journal and /health",
+  "serve --replay paper-trades the file through the pipeline into the journal and /health",
   MT5,
   async () => {
     const dir = await Deno.makeTempDir();
@@ -37,6 +37,8 @@ dataTest(
       db,
       "--secrets",
       `${dir}/secrets.json`,
+      "--registry",
+      `${dir}/models`,
       "--replay",
       dataPath(MT5),
     ]);
@@ -54,9 +56,13 @@ dataTest(
     await child.stderr.cancel();
     assert.match(await output(), /replay finished: 63230 rows/);
     const journal = new DatabaseSync(db, { readOnly: true });
-    const row = journal.prepare("SELECT COUNT(*) AS n FROM bars").get() as { n: number };
+    const count = (table: string) =>
+      (journal.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    const [bars, trades, fills] = [count("bars"), count("trades"), count("fills")];
     journal.close();
-    assert.equal(row.n, 63_230);
+    assert.equal(bars, 63_230);
+    assert.ok(trades > 0, "the simulated broker traded the replay");
+    assert.equal(fills, 2 * trades, "an entry and an exit fill per trade");
     await Deno.remove(dir, { recursive: true });
   },
 );
