@@ -1,6 +1,6 @@
 /**
  * The one pipeline: a source of event batches, a chain of named stages, and sinks. The
- * same `buildPipeline` runs a backtest replay, a paced demo and (later) the live feed;
+ * same `runPipeline` runs a backtest replay, a paced demo and the live feed;
  * only what the composition root passes in differs.
  *
  * Each stage is an RxJS operator over batches. The pipeline reports every stage's and
