@@ -163,7 +163,7 @@ export class EaBridge {
     for (const message of envelope.messages) {
       switch (message.kind) {
         case "hello":
-          this.#reconcile(message);
+          this.#reconcile(message, envelope);
           reports.push(message.state);
           break;
         case "reject":
@@ -289,8 +289,13 @@ export class EaBridge {
     }
   }
 
-  /** Compares the terminal's positions with the journal's; a difference holds new orders. */
-  #reconcile(hello: Hello): void {
+  /**
+   * Compares the terminal's positions with the journal's as they will be once this
+   * envelope's own reports are in (a hello sent again after a server crash carries the
+   * fills the crashed server never committed, and the terminal's list already has them);
+   * a difference holds new orders.
+   */
+  #reconcile(hello: Hello, envelope: Envelope): void {
     const { spec, journal, engine, health } = this.#options;
     if (hello.symbol.name !== spec.symbol || hello.symbol.contractSize !== spec.contractSize) {
       throw new ProtocolError(
@@ -298,7 +303,19 @@ export class EaBridge {
         409,
       );
     }
-    const differences = positionDifferences(journal.openPositions(spec.symbol), hello.positions);
+    const expected = new Map(journal.openPositions(spec.symbol).map((p) => [p.positionId, p]));
+    for (const message of envelope.messages) {
+      if (message.kind === "fill" && message.symbol === spec.symbol) {
+        if (message.action === "open" && !this.#fillsSeen.has(fillKey(message))) {
+          const { positionId, side, lots } = message;
+          const held = expected.get(positionId)?.lots ?? 0;
+          expected.set(positionId, { positionId, side, lots: held + lots });
+        }
+      } else if (message.kind === "trade" && !this.#tradesSeen.has(message.positionId)) {
+        expected.delete(message.positionId);
+      }
+    }
+    const differences = positionDifferences([...expected.values()], hello.positions);
     if (differences.length === 0) {
       if (this.#mismatch !== null) {
         this.#say("reconciled: the terminal now agrees with the journal");

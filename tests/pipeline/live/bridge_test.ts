@@ -234,3 +234,35 @@ Deno.test("an envelope of bars far older than the last processed is refused with
   assert.equal(seen.length, before);
   await live.stop();
 });
+
+Deno.test("a hello sent with the fill of a position the journal never committed reconciles", async () => {
+  const { bridge, live } = setup([]);
+  const fill = {
+    v: EVENT_VERSION,
+    kind: "fill" as const,
+    symbol: "XAUUSD",
+    timeUs: NOW_US - 1000,
+    clientOrderId: "XAUUSD-1-buy",
+    positionId: "XAUUSD-1-buy",
+    action: "open" as const,
+    side: "buy" as const,
+    lots: 0.5,
+    price: 2000.3,
+    commission: 0,
+    slippage: 0,
+    reason: "market" as const,
+  };
+  const position: TerminalPosition = {
+    positionId: fill.positionId,
+    clientOrderId: fill.clientOrderId,
+    symbol: "XAUUSD",
+    side: "buy",
+    lots: 0.5,
+    openPrice: 2000.3,
+    stopLoss: null,
+    takeProfit: null,
+  };
+  const reply = await bridge.handle(envelope(1, [hello([position]), fill, BAR]));
+  assert.deepEqual(reply.holds, []);
+  await live.stop();
+});
