@@ -92,6 +92,18 @@ export function readOptions(
   };
 }
 
+/**
+ * The JSON file a flag names. Unreadable or malformed, it is a usage error naming the flag
+ * and the file, never a bare "Unexpected token".
+ */
+export async function readJsonFlag(flag: string, path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path));
+  } catch (error) {
+    throw new UsageError(`cannot read --${flag} "${path}": ${(error as Error).message}`);
+  }
+}
+
 export function sourceOptions(flags: z.infer<typeof sourceSchema>): OpenSourceOptions {
   if (flags.from !== undefined && flags.to !== undefined && flags.from >= flags.to) {
     throw new UsageError("--from must be before --to");

@@ -45,6 +45,7 @@ import { replay$ } from "../replay.ts";
 import { XAUUSD } from "../symbols.ts";
 import {
   parseFlags,
+  readJsonFlag,
   readOptions,
   SOURCE_FLAGS,
   sourceSchema,
@@ -139,13 +140,7 @@ function collector() {
 
 /** Reads and checks a `--params` file (docs/optimisation.md). */
 export async function readParamsFile(path: string): Promise<{ document: ParamsFile; id: string }> {
-  let value: unknown;
-  try {
-    value = JSON.parse(await Deno.readTextFile(path));
-  } catch (error) {
-    throw new UsageError(`cannot read --params "${path}": ${(error as Error).message}`);
-  }
-  return parseParamsFile(value, basename(path));
+  return parseParamsFile(await readJsonFlag("params", path), basename(path));
 }
 
 /** One in-process backtest: what the CLI runs, and what `optimize` runs for each candidate. */
@@ -342,9 +337,7 @@ export async function backtest(argv: string[]): Promise<void> {
   if (flags.model !== undefined && flags["no-ml"]) {
     throw new UsageError("give --model ID or --no-ml, not both");
   }
-  const fileConfig = flags.config === undefined
-    ? {}
-    : JSON.parse(await Deno.readTextFile(flags.config));
+  const fileConfig = flags.config === undefined ? {} : await readJsonFlag("config", flags.config);
   const params = flags.params === undefined ? undefined : await readParamsFile(flags.params);
   const { document, seconds, bars, prices, sourcePath, modelId } = await runBacktest({
     files: flags.data,

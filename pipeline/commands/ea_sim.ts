@@ -12,6 +12,7 @@ import { openSources } from "../../sources/mod.ts";
 import { clientApiToken, SECRET_ENV } from "../control/secrets.ts";
 import {
   parseFlags,
+  readJsonFlag,
   SOURCE_FLAGS,
   sourceOptions,
   sourceSchema,
@@ -45,7 +46,7 @@ export async function eaSim(argv: string[]): Promise<void> {
   let execution = {};
   if (flags.config !== undefined) {
     const parsed = checkedTradingConfigSchema.safeParse(
-      JSON.parse(await Deno.readTextFile(flags.config)),
+      await readJsonFlag("config", flags.config),
     );
     if (!parsed.success) {
       throw new UsageError(`--config "${flags.config}": ${parsed.error.issues[0].message}`);

@@ -27,6 +27,7 @@ import { openSources } from "../../sources/mod.ts";
 import { isoFromUs } from "../events.ts";
 import {
   parseFlags,
+  readJsonFlag,
   readOptions,
   SOURCE_FLAGS,
   sourceSchema,
@@ -125,12 +126,12 @@ export async function optimize(argv: string[]): Promise<void> {
     throw new UsageError("--search random needs --samples K");
   }
   let base =
-    (flags.config === undefined ? {} : JSON.parse(await Deno.readTextFile(flags.config))) as Record<
+    (flags.config === undefined ? {} : await readJsonFlag("config", flags.config)) as Record<
       string,
       unknown
     >;
   checkBacktestConfig(base, flags.config === undefined ? "config" : `"${flags.config}"`);
-  const spaceValue = JSON.parse(await Deno.readTextFile(flags.space));
+  const spaceValue = await readJsonFlag("space", flags.space);
   // Without a model and a fusion config the backtest trades TECHNICAL_ONLY; a fusion
   // parameter must change that preset, not silently swap it for the fused defaults.
   if (

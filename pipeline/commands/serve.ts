@@ -22,7 +22,14 @@ import type { Sink } from "../../sinks/sink.ts";
 import { type DashboardStatus, SseHub } from "../../sinks/sse.ts";
 import { parseWebhookConfig, WebhookSink } from "../../sinks/webhooks.ts";
 import { DEFAULT_FEATURE_SPEC, specHash } from "../../operators/features/mod.ts";
-import { parseFlags, SOURCE_FLAGS, sourceSchema, UsageError, validate } from "./args.ts";
+import {
+  parseFlags,
+  readJsonFlag,
+  SOURCE_FLAGS,
+  sourceSchema,
+  UsageError,
+  validate,
+} from "./args.ts";
 import { openRegistry } from "./models.ts";
 import { startLiveTrading } from "./serve_live.ts";
 import { startReplay } from "./serve_replay.ts";
@@ -188,12 +195,7 @@ export async function serve(argv: string[]): Promise<void> {
 /** Webhook notifications from `--webhooks FILE` (docs/dashboard.md), bot token from secrets. */
 async function webhookSink(flags: ServeFlags, health: HealthRegistry): Promise<WebhookSink> {
   const file = flags.webhooks!;
-  let value: unknown;
-  try {
-    value = JSON.parse(await Deno.readTextFile(file));
-  } catch (error) {
-    throw new UsageError(`cannot read --webhooks "${file}": ${(error as Error).message}`);
-  }
+  const value = await readJsonFlag("webhooks", file);
   const secrets = await loadSecrets({ file: flags.secrets });
   return new WebhookSink({
     config: parseWebhookConfig(value, `"${file}"`),

@@ -19,7 +19,7 @@ import { startLive } from "../live/live.ts";
 import { eaRoutes, serveEaTcp } from "../live/transport.ts";
 import { componentController, supervise, type SupervisedStage } from "../supervise.ts";
 import { XAUUSD } from "../symbols.ts";
-import { UsageError } from "./args.ts";
+import { readJsonFlag, UsageError } from "./args.ts";
 import { openRegistry } from "./models.ts";
 import type { ServeFlags, ServeMode } from "./serve.ts";
 import { buildStrategy, checkedTradingConfigSchema, type TradingConfig } from "./strategy.ts";
@@ -127,12 +127,7 @@ export async function tradingConfig(
 ): Promise<TradingConfig> {
   const latest = journal.latestConfig();
   if (path === undefined) return checkedTradingConfigSchema.parse(latest?.config ?? {});
-  let value: unknown;
-  try {
-    value = JSON.parse(await Deno.readTextFile(path));
-  } catch (error) {
-    throw new UsageError(`cannot read --config "${path}": ${(error as Error).message}`);
-  }
+  const value = await readJsonFlag("config", path);
   const parsed = checkedTradingConfigSchema.safeParse(value);
   if (!parsed.success) {
     throw new UsageError(`--config "${path}": ${parsed.error.issues[0].message}`);

@@ -31,7 +31,7 @@ import { runPipeline, type Stage } from "../build.ts";
 import type { HealthRegistry } from "../health.ts";
 import { replay$ } from "../replay.ts";
 import { isoFromUs } from "../events.ts";
-import { sourceOptions } from "./args.ts";
+import { readJsonFlag, sourceOptions } from "./args.ts";
 import { openRegistry } from "./models.ts";
 import type { ServeFlags, ServeMode } from "./serve.ts";
 import { tradingConfig } from "./serve_live.ts";
@@ -102,12 +102,12 @@ async function modelStages(
   }
   const scheduler = new RetrainScheduler({
     config: parseRetrainConfig(
-      JSON.parse(await Deno.readTextFile(flags.retrain)),
+      await readJsonFlag("retrain", flags.retrain),
       `"${flags.retrain}"`,
     ),
     train: flags["train-config"]
       ? parseTrainConfig(
-        JSON.parse(await Deno.readTextFile(flags["train-config"])),
+        await readJsonFlag("train-config", flags["train-config"]),
         `"${flags["train-config"]}"`,
       )
       : parseTrainConfig({}, "(defaults)"),

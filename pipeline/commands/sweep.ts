@@ -42,7 +42,14 @@ import {
   startNatsWorkers,
   type WorkQueue,
 } from "../bus/work_queue.ts";
-import { parseFlags, readOptions, sourceSchema, UsageError, validate } from "./args.ts";
+import {
+  parseFlags,
+  readJsonFlag,
+  readOptions,
+  sourceSchema,
+  UsageError,
+  validate,
+} from "./args.ts";
 import { checkBacktestConfig, runBacktest } from "./backtest.ts";
 
 const sourceSettings = sourceSchema.omit({ data: true, from: true, to: true });
@@ -716,13 +723,7 @@ export async function sweep(argv: string[]): Promise<void> {
     return;
   }
   if (flags.config === undefined) throw new UsageError("--config FILE is required");
-  let value: unknown;
-  try {
-    value = JSON.parse(await Deno.readTextFile(flags.config));
-  } catch (error) {
-    throw new UsageError(`cannot read --config "${flags.config}": ${(error as Error).message}`);
-  }
-  const config = parseSweepConfig(value, `"${flags.config}"`);
+  const config = parseSweepConfig(await readJsonFlag("config", flags.config), `"${flags.config}"`);
   let queue: WorkQueue;
   let localWorkers: { stop(): Promise<void> } | null = null;
   if (queueOptions === null) {

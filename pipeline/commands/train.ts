@@ -12,10 +12,10 @@ import { trainModel } from "../../models/training.ts";
 import { openSources } from "../../sources/mod.ts";
 import {
   parseFlags,
+  readJsonFlag,
   readOptions,
   SOURCE_FLAGS,
   sourceSchema,
-  UsageError,
   validate,
 } from "./args.ts";
 import { openRegistry } from "./models.ts";
@@ -34,13 +34,7 @@ const schema = sourceSchema.omit({ data: true, from: true, to: true }).extend({
 
 async function loadConfig(path: string | undefined): Promise<TrainConfig> {
   if (path === undefined) return parseTrainConfig({}, "(defaults)");
-  let json: unknown;
-  try {
-    json = JSON.parse(await Deno.readTextFile(path));
-  } catch (error) {
-    throw new UsageError(`--config: cannot read "${path}": ${(error as Error).message}`);
-  }
-  return parseTrainConfig(json, `"${path}"`);
+  return parseTrainConfig(await readJsonFlag("config", path), `"${path}"`);
 }
 
 export async function train(argv: string[]): Promise<void> {

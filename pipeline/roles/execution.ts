@@ -17,7 +17,7 @@ import {
 import { orderAuthority } from "../../operators/execution/remote.ts";
 import type { Bus, BusSubscription } from "../bus/bus.ts";
 import { DEFAULT_ACCOUNT, subjectToken } from "../bus/subjects.ts";
-import { deferred, Serial, watermark } from "./lockstep.ts";
+import { Serial, watermark } from "./lockstep.ts";
 
 export interface ExecutionRoleOptions {
   readonly bus: Bus;
@@ -37,7 +37,7 @@ export async function startExecutionRole(options: ExecutionRoleOptions): Promise
   const account = subjectToken(options.account ?? DEFAULT_ACCOUNT);
   const broker = new SimulatedBroker(options.execution ?? {});
   const serial = new Serial();
-  const finished = deferred();
+  const finished = Promise.withResolvers<void>();
   const bars: BarEvent[] = [];
   let strategyUs = -Infinity;
   let lastUs: number | null = null;

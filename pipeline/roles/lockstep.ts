@@ -36,14 +36,3 @@ export class Serial {
     });
   }
 }
-
-/** Resolves once; lets a role's `done` wait for its last step. */
-export function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}

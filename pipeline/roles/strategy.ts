@@ -19,7 +19,7 @@ import type { Bus, BusSubscription } from "../bus/bus.ts";
 import { DEFAULT_ACCOUNT, subjectToken } from "../bus/subjects.ts";
 import { eventTimeUs } from "../replay.ts";
 import type { RoleRun } from "./execution.ts";
-import { deferred, Serial, watermark } from "./lockstep.ts";
+import { Serial, watermark } from "./lockstep.ts";
 
 export interface StrategyRoleOptions {
   readonly bus: Bus;
@@ -64,7 +64,7 @@ export async function startStrategyRole(options: StrategyRoleOptions): Promise<R
   });
 
   const serial = new Serial();
-  const finished = deferred();
+  const finished = Promise.withResolvers<void>();
   const bars: BarEvent[] = [];
   let reports: MarketEvent[] = [];
   let executionUs = -Infinity;

@@ -4,6 +4,8 @@
  * registered as ignored with a console line saying so, never passed silently.
  */
 
+import { freePort } from "../../_net.ts";
+
 /** The `nats-server` binary: on the PATH, or where Debian puts it (/usr/sbin may not be on it). */
 function findNatsServer(): string | null {
   for (const candidate of ["nats-server", "/usr/sbin/nats-server"]) {
@@ -26,13 +28,6 @@ export interface NatsServer {
   readonly url: string;
   readonly pid: number;
   stop(): Promise<void>;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 /** Starts the server and waits until it accepts connections. */

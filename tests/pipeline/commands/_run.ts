@@ -18,21 +18,19 @@ export async function runCli(args: string[]): Promise<CliResult> {
   return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
 }
 
+/** `deno task serve`'s permissions, so a test runs `serve` as a user would. */
+export const SERVE_PERMISSIONS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-net",
+  "--allow-env",
+  "--allow-sys=hostname",
+];
+
 /** Starts `serve` on a free port and returns its URL once it is listening. */
 export async function startServe(args: string[], port = 0) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-net",
-      "--allow-env",
-      MAIN,
-      "serve",
-      "--port",
-      String(port),
-      ...args,
-    ],
+    args: ["run", ...SERVE_PERMISSIONS, MAIN, "serve", "--port", String(port), ...args],
     stdout: "piped",
     stderr: "piped",
   }).spawn();

@@ -3,6 +3,7 @@
  * real transports, and the backtest of the same days as the yardstick.
  */
 
+import { freePort } from "../../_net.ts";
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { runBacktest } from "@/pipeline/commands/backtest.ts";
@@ -224,13 +225,6 @@ dataTest(
     await Deno.remove(dir, { recursive: true });
   },
 );
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
 
 async function waitFor(output: () => string, pattern: RegExp): Promise<RegExpExecArray> {
   for (let i = 0; i < 100; i++) {

@@ -9,7 +9,7 @@ import { DatabaseSync } from "node:sqlite";
 import { runBacktest } from "@/pipeline/commands/backtest.ts";
 import { dataPath, haveData } from "../../_data.ts";
 import { HAVE_NATS_SERVER, type NatsServer, startNatsServer } from "../bus/_nats_server.ts";
-import { MAIN } from "../commands/_run.ts";
+import { MAIN, SERVE_PERMISSIONS, startServe } from "../commands/_run.ts";
 
 const HISTDATA_2017 = "xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2017.csv.gz";
 const FROM = "2017-03-06";
@@ -21,55 +21,39 @@ const missing = !HAVE_NATS_SERVER
   : null;
 if (missing !== null) console.warn(`Skipping the scale-out tests: ${missing}`);
 
-function role(
-  dir: string,
-  nats: NatsServer,
-  name: string,
-  extra: string[] = [],
-  stdout: "null" | "piped" = "null",
-) {
+/** `serve --role name` against `nats`, its files in `dir`. */
+function roleArgs(dir: string, nats: NatsServer, name: string, extra: string[] = []): string[] {
+  return [
+    "--role",
+    name,
+    "--nats",
+    nats.url,
+    "--db",
+    `${dir}/${name}.sqlite`,
+    "--secrets",
+    `${dir}/secrets.json`,
+    "--registry",
+    `${dir}/models`,
+    "--feed-sides",
+    "bid",
+    ...extra,
+  ];
+}
+
+function role(dir: string, nats: NatsServer, name: string, extra: string[] = []) {
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-net",
-      "--allow-env",
-      "--allow-sys=hostname",
+      ...SERVE_PERMISSIONS,
       MAIN,
       "serve",
-      "--role",
-      name,
-      "--nats",
-      nats.url,
       "--port",
       "0",
-      "--db",
-      `${dir}/${name}.sqlite`,
-      "--secrets",
-      `${dir}/secrets.json`,
-      "--registry",
-      `${dir}/models`,
-      "--feed-sides",
-      "bid",
-      ...extra,
+      ...roleArgs(dir, nats, name, extra),
     ],
-    stdout,
+    stdout: "null",
     stderr: "piped",
   }).spawn();
-}
-
-/** The URL a role's control plane printed once listening. */
-async function listeningUrl(child: Deno.ChildProcess): Promise<string> {
-  let printed = "";
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  while (!/listening on (http:\/\/\S+)/.test(printed)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the role exited before listening: ${printed}`);
-    printed += value;
-  }
-  reader.releaseLock();
-  return /listening on (http:\/\/\S+)/.exec(printed)![1];
 }
 
 async function exited(child: Deno.ChildProcess, name: string) {
@@ -118,9 +102,8 @@ async function backtestTrades() {
 
 /** A dashboard started afterwards reads the stream and sees every role by its watermarks. */
 async function dashboardSeesEveryRole(dir: string, nats: NatsServer) {
-  const dashboard = role(dir, nats, "dashboard", [], "piped");
+  const { child: dashboard, url } = await startServe(roleArgs(dir, nats, "dashboard"));
   try {
-    const url = await listeningUrl(dashboard);
     const roles = ["role:ingest", "role:strategy", "role:execution"];
     let components: Record<string, { status: string }> = {};
     for (let i = 0; i < 200 && !roles.every((r) => components[r]?.status === "stopped"); i++) {
@@ -133,7 +116,6 @@ async function dashboardSeesEveryRole(dir: string, nats: NatsServer) {
   } finally {
     dashboard.kill("SIGTERM");
     await dashboard.status;
-    await dashboard.stdout.cancel().catch(() => {});
     await dashboard.stderr.cancel();
   }
 }
