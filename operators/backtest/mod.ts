@@ -10,15 +10,27 @@ export {
   computeMetrics,
   DAYS_PER_YEAR,
   type EquityPoint,
+  equityCurve,
   type MetricsInput,
   TRADING_DAYS_PER_YEAR,
 } from "./metrics.ts";
 export {
   MONTE_CARLO_DEFAULTS,
   monteCarlo,
+  percentileBands,
   type MonteCarloMethod,
   type MonteCarloOptions,
 } from "./monte_carlo.ts";
+export { type CostedTrade, costsReport } from "./costs.ts";
+export { SourceAttribution, type SourceSetup } from "./attribution.ts";
+export { haltsReport } from "./halts.ts";
+export {
+  randomBaseline,
+  randomRun,
+  type RandomRunResult,
+  type RandomRunSetup,
+  type StrategyFigures,
+} from "./random_baseline.ts";
 export { backtestJson, type BacktestJsonInput, parseBacktestJson } from "./report_json.ts";
 export { backtestHtml, type BacktestHtmlOptions, type PricePoint } from "./report_html.ts";
 export { regimeTagger, sessionOf, UNKNOWN_REGIME } from "./tags.ts";
@@ -28,6 +40,11 @@ export {
   backtestJsonSchema,
   type BacktestMetrics,
   type Bands,
+  type CostsReport,
+  type HaltReport,
+  type RandomBaseline,
+  type SourceReport,
+  type WarmUpReport,
   type DataFile,
   EXIT_REASONS,
   metricsSchema,

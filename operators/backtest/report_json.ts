@@ -10,9 +10,14 @@ import { isoFromUs } from "../../pipeline/events.ts";
 import { computeMetrics, type MetricsInput } from "./metrics.ts";
 import {
   type BacktestJson,
+  type BacktestMetrics,
   backtestJsonSchema,
+  type CostsReport,
   type DataFile,
+  type HaltReport,
   type MonteCarloResult,
+  type RandomBaseline,
+  type WarmUpReport,
 } from "./schema.ts";
 import { regimeTagger, sessionOf } from "./tags.ts";
 
@@ -27,6 +32,14 @@ export interface BacktestJsonInput {
   readonly dataFiles: readonly DataFile[];
   /** Zero or more results of `monteCarlo()` on the run's trade P&Ls. */
   readonly monteCarlo: readonly MonteCarloResult[];
+  /** Caveats beyond those the metrics find themselves (a model that sat out decisions). */
+  readonly notes?: readonly string[];
+  readonly warmup: WarmUpReport;
+  readonly sources: BacktestJson["sources"];
+  readonly halts: readonly HaltReport[];
+  readonly costs: CostsReport;
+  /** The random-entry baseline, given the run's metrics to rank against; null when off. */
+  readonly baseline: (metrics: BacktestMetrics) => RandomBaseline | null;
 }
 
 /** Builds and validates the document; throws a TypeError naming every problem. */
@@ -34,13 +47,15 @@ export function backtestJson(input: BacktestJsonInput): BacktestJson {
   const { run } = input;
   checkJsonValues(input.config, "config");
   const regimeAt = regimeTagger(run.regimes);
+  const metrics = computeMetrics(run);
+  metrics.notes.push(...(input.notes ?? []));
   const document = {
-    schema_version: 1,
+    schema_version: 2,
     symbol: input.symbol,
     period: { start_utc: isoFromUs(run.periodStartUs), end_utc: isoFromUs(run.periodEndUs) },
     data_files: input.dataFiles,
     config: input.config,
-    metrics: computeMetrics(run),
+    metrics,
     trades: run.trades.map((t) => {
       const risk = t.initialRisk ?? null;
       return {
@@ -71,6 +86,11 @@ export function backtestJson(input: BacktestJsonInput): BacktestJson {
       balance: p.balance,
     })),
     monte_carlo: input.monteCarlo,
+    warmup: input.warmup,
+    sources: input.sources,
+    halts: input.halts,
+    costs: input.costs,
+    baseline: { random: input.baseline(metrics) },
   };
   return parseBacktestJson(document, `for ${input.symbol}`);
 }
