@@ -12,8 +12,9 @@
 import { parseArgs } from "node:util";
 import { runBacktest } from "../pipeline/commands/backtest.ts";
 
-const DATA = new URL("../../shared/data/xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2017.csv.gz", import.meta.url)
-  .pathname;
+const DATA =
+  new URL("../../shared/data/xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2017.csv.gz", import.meta.url)
+    .pathname;
 const { values } = parseArgs({
   args: Deno.args,
   options: { "baseline-runs": { type: "string", default: "10" } },

@@ -9,12 +9,7 @@
  * signals themselves: a year has hundreds of thousands of them.
  */
 
-import type {
-  RiskDecisionEvent,
-  SignalEvent,
-  TradeEvent,
-  Vote,
-} from "../../pipeline/events.ts";
+import type { RiskDecisionEvent, SignalEvent, TradeEvent, Vote } from "../../pipeline/events.ts";
 import { SOURCE_NAMES, type SourceName } from "../warmup/mod.ts";
 import type { SourceReport } from "./schema.ts";
 
@@ -32,7 +27,10 @@ interface Tally {
 }
 
 /** How each source was set up for the run: is it part of it, and with what weight. */
-export type SourceSetup = Record<SourceName, { readonly configured: boolean; readonly weight: number }>;
+export type SourceSetup = Record<
+  SourceName,
+  { readonly configured: boolean; readonly weight: number }
+>;
 
 export class SourceAttribution {
   #decisionBars = 0;

@@ -9,28 +9,32 @@ export {
   type BacktestTrade,
   computeMetrics,
   DAYS_PER_YEAR,
-  type EquityPoint,
   equityCurve,
+  type EquityPoint,
   type MetricsInput,
   TRADING_DAYS_PER_YEAR,
 } from "./metrics.ts";
 export {
   MONTE_CARLO_DEFAULTS,
   monteCarlo,
-  percentileBands,
   type MonteCarloMethod,
   type MonteCarloOptions,
+  percentileBands,
 } from "./monte_carlo.ts";
 export { type CostedTrade, costsReport } from "./costs.ts";
 export { SourceAttribution, type SourceSetup } from "./attribution.ts";
 export { haltsReport } from "./halts.ts";
 export {
-  randomBaseline,
+  baselineReport,
+  type BaselineTarget,
+  calibratedEntryRate,
+  percentileOf,
   randomRun,
   type RandomRunResult,
   type RandomRunSetup,
   type StrategyFigures,
 } from "./random_baseline.ts";
+export { type BaselineOptions, runRandomBaseline } from "./random_baseline_parallel.ts";
 export { backtestJson, type BacktestJsonInput, parseBacktestJson } from "./report_json.ts";
 export { backtestHtml, type BacktestHtmlOptions, type PricePoint } from "./report_html.ts";
 export { regimeTagger, sessionOf, UNKNOWN_REGIME } from "./tags.ts";
@@ -41,19 +45,19 @@ export {
   type BacktestMetrics,
   type Bands,
   type CostsReport,
-  type HaltReport,
-  type RandomBaseline,
-  type SourceReport,
-  type WarmUpReport,
   type DataFile,
   EXIT_REASONS,
+  type HaltReport,
   metricsSchema,
   type MonteCarloResult,
   monteCarloSchema,
+  type RandomBaseline,
   type SessionName,
   SESSIONS,
+  type SourceReport,
   type TradeRow,
   type TradeStats,
+  type WarmUpReport,
 } from "./schema.ts";
 export {
   applyCandidate,

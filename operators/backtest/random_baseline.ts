@@ -21,16 +21,21 @@
  */
 
 import { eventStep } from "../../pipeline/event_loop.ts";
-import type { BarEvent, MarketEvent, RiskDecisionEvent, TradeEvent } from "../../pipeline/events.ts";
+import type {
+  BarEvent,
+  MarketEvent,
+  RiskDecisionEvent,
+  TradeEvent,
+} from "../../pipeline/events.ts";
 import { eventsOf } from "../../pipeline/replay.ts";
 import type { SymbolSpec } from "../../pipeline/symbols.ts";
 import type { BarBatch } from "../../sources/source.ts";
 import { accountReport, brokerProcessor, SimulatedBroker } from "../execution/mod.ts";
 import type { ExecutionConfigInput } from "../execution/config.ts";
-import { type FusionConfig, fuseVotes, LevelModel } from "../fusion/mod.ts";
+import { fuseVotes, type FusionConfig, LevelModel } from "../fusion/mod.ts";
 import { type NewsCalendar, type RiskConfig, RiskEngine, riskProcessor } from "../risk/mod.ts";
 import { Random } from "../../models/random.ts";
-import { computeMetrics, type EquityPoint, equityCurve } from "./metrics.ts";
+import { computeMetrics, equityCurve, type EquityPoint } from "./metrics.ts";
 import { percentileBands } from "./monte_carlo.ts";
 import type { RandomBaseline } from "./schema.ts";
 
@@ -49,6 +54,11 @@ export interface RandomRunSetup {
   readonly risk: RiskConfig;
   readonly calendar: NewsCalendar | null;
   readonly execution: ExecutionConfigInput;
+  /**
+   * Give the kernel every traded bar, idle or not: slower, and the same result, which is
+   * what a test of the idle-bar shortcut checks. Default false.
+   */
+  readonly feedEveryBar?: boolean;
 }
 
 /** What one random run produced, for the bands. */
@@ -105,7 +115,8 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
     const open = broker.openPositions().length;
     const busy = pendingOrder || open > 0;
     const wants = !pendingOrder && open < maxOpen && random.next() < setup.entryRate;
-    if (!wants && !busy && i !== tradingStart && i !== bars.length - 1) continue;
+    const idle = !wants && !busy && i !== tradingStart && i !== bars.length - 1;
+    if (idle && setup.feedEveryBar !== true) continue;
     const bar = eventsOf(bars, symbol, i, i + 1)[0] as BarEvent;
     if (first === null) {
       first = bar;
@@ -181,23 +192,21 @@ export interface BaselineTarget extends StrategyFigures {
 }
 
 /**
- * `runs` seeded random-entry runs (seeds `seed`, `seed + 1`...) after one pilot (seed
- * `seed - 1`) that calibrates their rate; bands of their figures and the strategy's
- * percentile on each.
+ * The rate the runs ask at: the strategy's own, scaled by the strategy's trades over what
+ * a pilot run at that rate made (the risk engine refuses some asks), at most 1; 0 for a
+ * strategy that never traded.
  */
-export function randomBaseline(
-  setup: Omit<RandomRunSetup, "entryRate">,
+export function calibratedEntryRate(target: BaselineTarget, pilotTrades: number): number {
+  if (target.trades === 0) return 0;
+  return Math.min(1, target.entryRate * target.trades / Math.max(1, pilotTrades));
+}
+
+/** Bands of the runs' figures and the strategy's percentile on each. */
+export function baselineReport(
+  runs: readonly RandomRunResult[],
   target: BaselineTarget,
-  options: { readonly runs: number; readonly seed: number },
+  options: { readonly seed: number; readonly entryRate: number },
 ): RandomBaseline {
-  const pilot = randomRun({ ...setup, entryRate: target.entryRate }, options.seed - 1);
-  const entryRate = target.trades === 0
-    ? 0
-    : Math.min(1, target.entryRate * target.trades / Math.max(1, pilot.trades));
-  const runs = Array.from(
-    { length: options.runs },
-    (_, k) => randomRun({ ...setup, entryRate }, options.seed + k),
-  );
   const figures = (pick: (r: RandomRunResult) => number | null) =>
     runs.map(pick).filter((v): v is number => v !== null);
   const bandsOf = (values: number[]) =>
@@ -207,7 +216,7 @@ export function randomBaseline(
   return {
     runs: runs.length,
     seed: options.seed,
-    entry_rate: entryRate,
+    entry_rate: options.entryRate,
     trades: percentileBands(Float64Array.from(runs.map((r) => r.trades))),
     net_profit: percentileBands(Float64Array.from(runs.map((r) => r.netProfit))),
     profit_factor: bandsOf(pf),

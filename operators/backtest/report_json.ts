@@ -10,8 +10,8 @@ import { isoFromUs } from "../../pipeline/events.ts";
 import { computeMetrics, type MetricsInput } from "./metrics.ts";
 import {
   type BacktestJson,
-  type BacktestMetrics,
   backtestJsonSchema,
+  type BacktestMetrics,
   type CostsReport,
   type DataFile,
   type HaltReport,
@@ -38,8 +38,10 @@ export interface BacktestJsonInput {
   readonly sources: BacktestJson["sources"];
   readonly halts: readonly HaltReport[];
   readonly costs: CostsReport;
-  /** The random-entry baseline, given the run's metrics to rank against; null when off. */
-  readonly baseline: (metrics: BacktestMetrics) => RandomBaseline | null;
+  /** The random-entry baseline ranked against this run's metrics; null when off. */
+  readonly baseline: RandomBaseline | null;
+  /** `computeMetrics(run)`, when the caller needed it first (to rank against chance). */
+  readonly metrics?: BacktestMetrics;
 }
 
 /** Builds and validates the document; throws a TypeError naming every problem. */
@@ -47,8 +49,8 @@ export function backtestJson(input: BacktestJsonInput): BacktestJson {
   const { run } = input;
   checkJsonValues(input.config, "config");
   const regimeAt = regimeTagger(run.regimes);
-  const metrics = computeMetrics(run);
-  metrics.notes.push(...(input.notes ?? []));
+  const computed = input.metrics ?? computeMetrics(run);
+  const metrics = { ...computed, notes: [...computed.notes, ...(input.notes ?? [])] };
   const document = {
     schema_version: 2,
     symbol: input.symbol,
@@ -90,7 +92,7 @@ export function backtestJson(input: BacktestJsonInput): BacktestJson {
     sources: input.sources,
     halts: input.halts,
     costs: input.costs,
-    baseline: { random: input.baseline(metrics) },
+    baseline: { random: input.baseline },
   };
   return parseBacktestJson(document, `for ${input.symbol}`);
 }

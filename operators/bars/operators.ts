@@ -292,7 +292,10 @@ export function detectGaps(
  * Copies every closed M1 bar of `symbol` into `sink` as it passes, changing nothing: the
  * columns a later computation replays (the backtest's random-entry baseline).
  */
-export function recordBars(symbol: string, sink: BarSink): OperatorFunction<EventBatch, EventBatch> {
+export function recordBars(
+  symbol: string,
+  sink: BarSink,
+): OperatorFunction<EventBatch, EventBatch> {
   return map((batch: EventBatch) => {
     for (const event of batch) {
       if (event.kind !== "bar" || event.symbol !== symbol || event.timeframe !== "M1") continue;

@@ -159,8 +159,15 @@ const LOT_EPSILON = 1e-9;
 
 /** Rounds an amount to the cent, half away from zero, as brokers book cash. */
 export function roundCents(amount: number): number {
-  // toPrecision strips float noise (0.35000000000000003 x 100) before rounding.
-  const cents = Math.round(Number((Math.abs(amount) * 100).toPrecision(12)));
+  const scaled = Math.abs(amount) * 100;
+  const whole = Math.floor(scaled);
+  const fraction = scaled - whole;
+  // Float noise (0.35000000000000003 x 100) matters only next to a half cent: there,
+  // toPrecision(12) strips it before rounding. Anywhere else the side is already clear,
+  // and this runs on every mark-to-market without building a string.
+  const cents = Math.abs(fraction - 0.5) > 1e-10 * (scaled + 1)
+    ? (fraction < 0.5 ? whole : whole + 1)
+    : Math.round(Number(scaled.toPrecision(12)));
   return cents === 0 ? 0 : Math.sign(amount) * cents / 100;
 }
 

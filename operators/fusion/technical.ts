@@ -176,7 +176,8 @@ export class TechnicalScorer {
    * history a run reads before it trades (operators/warmup/).
    */
   get warmUp(): readonly { readonly timeframe: ScoredFrame; readonly bars: number }[] {
-    const frame = (f: Frame) => Math.max(f.atr.requiredBars, f.rsi.requiredBars, f.slow.requiredBars);
+    const frame = (f: Frame) =>
+      Math.max(f.atr.requiredBars, f.rsi.requiredBars, f.slow.requiredBars);
     const f = this.frames;
     return [
       { timeframe: "M1", bars: Math.max(frame(f.M1), this.stochastic.requiredBars) },

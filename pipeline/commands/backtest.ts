@@ -12,17 +12,18 @@ import {
   backtestHtml,
   type BacktestJson,
   backtestJson,
+  computeMetrics,
   type CostedTrade,
   costsReport,
-  type EquityPoint,
   equityCurve,
+  type EquityPoint,
   haltsReport,
   mergeConfig,
   monteCarlo,
   type ParamsFile,
   parseParamsFile,
   type PricePoint,
-  randomBaseline,
+  runRandomBaseline,
   SourceAttribution,
   type WarmUpReport,
 } from "../../operators/backtest/mod.ts";
@@ -304,7 +305,10 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     ...strategy.stages,
     { name: "risk-and-execution", operator: tradeAndExecute(strategy.engine, broker) },
   ];
-  const collected = collector(execution.spec.contractSize, strategy.engine.config.positions.maxOpen);
+  const collected = collector(
+    execution.spec.contractSize,
+    strategy.engine.config.positions.maxOpen,
+  );
   const started = performance.now();
   let lastProgress = started;
   const progress: Sink = {
@@ -360,7 +364,10 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     rows: source.fileReports[i].rowsEmitted,
   })));
   const sources = collected.attribution.report({
-    technical: { configured: strategy.fusion.weights.technical > 0, weight: strategy.fusion.weights.technical },
+    technical: {
+      configured: strategy.fusion.weights.technical > 0,
+      weight: strategy.fusion.weights.technical,
+    },
     ml: { configured: model !== null, weight: model === null ? 0 : strategy.fusion.weights.ml },
     regime: { configured: true, weight: 0 },
     llm: { configured: strategy.fusion.llm.enabled, weight: strategy.fusion.weights.llm },
@@ -369,25 +376,45 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
   const notes = sources.ml.configured && sources.ml.coverage < MIN_MODEL_COVERAGE
     ? [modelCoverageWarning(sources.ml.coverage, sources.ml.first_vote_utc)]
     : [];
-  const entryRate = run.roomBars === 0 ? 0 : run.trades.length / run.roomBars;
+  const runInput = {
+    trades: run.trades,
+    equity,
+    initialBalance,
+    riskDecisions: run.decisions,
+    regimes: run.regimes,
+    firstBar: run.firstBar,
+    lastBar: run.lastBar,
+    periodStartUs,
+    periodEndUs,
+  };
+  const metrics = computeMetrics(runInput);
+  const bars = tape.take();
+  let tradingStart = 0;
+  while (tradingStart < bars.length && bars.openUs[tradingStart] < periodStartUs) tradingStart++;
+  const baseline = baselineRuns === 0 ? null : await runRandomBaseline({
+    symbol: source.symbol,
+    spec: execution.spec,
+    bars,
+    tradingStart,
+    fusion: strategy.fusion,
+    roundTripExtra: strategy.roundTripExtra,
+    risk: strategy.engine.config,
+    calendar,
+    execution: config.execution ?? {},
+  }, {
+    netProfit: metrics.net_profit,
+    profitFactor: metrics.profit_factor,
+    sharpe: metrics.sharpe,
+    trades: metrics.trades,
+    entryRate: run.roomBars === 0 ? 0 : run.trades.length / run.roomBars,
+  }, { runs: baselineRuns, seed: mc.seed ?? 42 });
   const document = backtestJson({
     symbol: source.symbol,
-    run: {
-      trades: run.trades,
-      equity,
-      initialBalance,
-      riskDecisions: run.decisions,
-      regimes: run.regimes,
-      firstBar: run.firstBar,
-      lastBar: run.lastBar,
-      periodStartUs,
-      periodEndUs,
-    },
+    run: runInput,
+    metrics,
     notes,
     config: JSON.parse(JSON.stringify({
-      ml: model === null
-        ? null
-        : { modelId: model.id, featureSpecHash: hash, kind: "direction" },
+      ml: model === null ? null : { modelId: model.id, featureSpecHash: hash, kind: "direction" },
       fusion: strategy.fusion,
       risk: strategy.engine.config,
       execution: config.execution ?? {},
@@ -406,29 +433,7 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     sources,
     halts: haltsReport(strategy.engine.halts, periodStartUs, periodEndUs),
     costs: costsReport(run.trades, execution.spec.contractSize),
-    baseline: (metrics) => {
-      if (baselineRuns === 0) return null;
-      const bars = tape.take();
-      let tradingStart = 0;
-      while (tradingStart < bars.length && bars.openUs[tradingStart] < periodStartUs) tradingStart++;
-      return randomBaseline({
-        symbol: source.symbol,
-        spec: execution.spec,
-        bars,
-        tradingStart,
-        fusion: strategy.fusion,
-        roundTripExtra: strategy.roundTripExtra,
-        risk: strategy.engine.config,
-        calendar,
-        execution: config.execution ?? {},
-      }, {
-        netProfit: metrics.net_profit,
-        profitFactor: metrics.profit_factor,
-        sharpe: metrics.sharpe,
-        trades: metrics.trades,
-        entryRate,
-      }, { runs: baselineRuns, seed: mc.seed ?? 42 });
-    },
+    baseline,
   });
   const seconds = (performance.now() - started) / 1000;
   return {
@@ -473,7 +478,9 @@ function warmUpReport(warmUp: StrategyWarmUp, tradeFromUs: number | null): WarmU
     notes.push(
       first === null
         ? `${source} never voted`
-        : `${source} was still warming up when trading began; it first voted at ${isoFromUs(first)}`,
+        : `${source} was still warming up when trading began; it first voted at ${
+          isoFromUs(first)
+        }`,
     );
   }
   return {
@@ -558,7 +565,9 @@ export async function backtest(argv: string[]): Promise<void> {
 /** The halts, first thing a user reads: when, why, and how much of the period went untraded. */
 function haltLines(document: BacktestJson): string[] {
   return document.halts.map((h) =>
-    `${h.enforced ? "HALTED" : "halt recorded (trading went on)"} at ${h.time_utc}: ${h.code}, ${h.detail}` +
+    `${
+      h.enforced ? "HALTED" : "halt recorded (trading went on)"
+    } at ${h.time_utc}: ${h.code}, ${h.detail}` +
     (h.enforced
       ? ` (${(h.untraded_share * 100).toFixed(1)}% of the period untraded${
         h.until_utc === null ? ", to the end" : ` until ${h.until_utc}`
@@ -573,7 +582,9 @@ function decisionLines(document: BacktestJson): string[] {
   const w = document.warmup;
   const lines = [
     `warm-up: history from ${w.history_start_utc}, trading from ${w.trading_start_utc} ` +
-    `(${w.warm_bars.toLocaleString("en-US")} M1 bars before it${w.complete ? ", every source warm" : ""})`,
+    `(${w.warm_bars.toLocaleString("en-US")} M1 bars before it${
+      w.complete ? ", every source warm" : ""
+    })`,
     ...w.notes.map((note) => `  warm-up: ${note}`),
   ];
   for (const [name, s] of Object.entries(document.sources)) {
@@ -602,7 +613,9 @@ function decisionLines(document: BacktestJson): string[] {
   const r = document.baseline.random;
   if (r !== null) {
     lines.push(
-      `chance: ${r.runs} random-entry runs, median net ${r.net_profit.p50.toFixed(2)}; this run's ` +
+      `chance: ${r.runs} random-entry runs, median net ${
+        r.net_profit.p50.toFixed(2)
+      }; this run's ` +
         `percentile: net profit ${r.percentile.net_profit.toFixed(0)}, profit factor ${
           r.percentile.profit_factor?.toFixed(0) ?? "n/a"
         }, Sharpe ${r.percentile.sharpe?.toFixed(0) ?? "n/a"}`,

@@ -159,7 +159,10 @@ export function buildStrategy(options: StrategyOptions): Strategy {
   if (options.window !== undefined) {
     stages.push({
       name: "trading-window",
-      operator: tradingWindow({ symbol, required: warmUp.required, ...options.window }, warmUp.record!),
+      operator: tradingWindow(
+        { symbol, required: warmUp.required, ...options.window },
+        warmUp.record!,
+      ),
     });
   }
   return { stages, engine, fusion, warmUp, roundTripExtra };
@@ -178,7 +181,10 @@ function strategyWarmUp(
   windowed: boolean,
 ): StrategyWarmUp {
   const needs: WarmUpNeed[] = [
-    ...new TechnicalScorer(fusion.technical).warmUp.map((n) => ({ source: "technical" as const, ...n })),
+    ...new TechnicalScorer(fusion.technical).warmUp.map((n) => ({
+      source: "technical" as const,
+      ...n,
+    })),
     { source: "levels", ...new LevelModel(fusion.levels, 0).warmUp },
     { source: "regime", timeframe: "H1", bars: new RegimeDetector().requiredBars },
     ...(withModel ? featureWarmUpNeeds(DEFAULT_FEATURE_SPEC, hasSpread) : []),

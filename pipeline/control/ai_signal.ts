@@ -431,7 +431,11 @@ function aiSignalDecider(
       spec,
       quote: { symbol, timeUs: nowUs, bid: request.bid, ask: request.ask ?? null, spread: null },
       levels: {
-        distances: () => ({ stop: config.stopAtr * atr, take: config.takeAtr * atr, floored: false }),
+        distances: () => ({
+          stop: config.stopAtr * atr,
+          take: config.takeAtr * atr,
+          floored: false,
+        }),
       },
       regime: null,
       specHash: "",

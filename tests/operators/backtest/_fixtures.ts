@@ -258,6 +258,6 @@ export function decisionSections(): Pick<
     sources: { technical: silent, ml: silent, regime: silent, llm: silent },
     halts: [],
     costs: costsReport([], 100),
-    baseline: () => null,
+    baseline: null,
   };
 }

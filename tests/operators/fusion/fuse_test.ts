@@ -10,9 +10,9 @@ import {
   type DecisionQuote,
   fuseVotes,
   type FuseVotesOptions,
-  type LevelSource,
   FUSION_DEFAULTS,
   type FusionConfig,
+  type LevelSource,
   parseFusionConfig,
   type SourceVote,
   TECHNICAL_ONLY,
@@ -35,7 +35,9 @@ const QUOTE: DecisionQuote = {
  * stays checkable by hand (the level model itself is tested in levels_test.ts).
  */
 function atrLevels(atr: number | null): LevelSource {
-  return { distances: () => (atr === null ? null : { stop: 1.5 * atr, take: 2 * atr, floored: false }) };
+  return {
+    distances: () => (atr === null ? null : { stop: 1.5 * atr, take: 2 * atr, floored: false }),
+  };
 }
 
 function options(overrides: Partial<FuseVotesOptions> = {}): FuseVotesOptions {
@@ -249,7 +251,10 @@ Deno.test("fuseVotes() keeps confidence within 0-1 and levels on the right side,
       fc.double({ min: 0.001, max: 20, noNaN: true }),
       fc.integer({ min: 100_000, max: 300_000 }).map((cents) => cents / 100),
       (votes, config, regime, atr, bid) => {
-        const signal = fuseVotes(votes, options({ config, regime, levels: atrLevels(atr), quote: { ...QUOTE, bid } }));
+        const signal = fuseVotes(
+          votes,
+          options({ config, regime, levels: atrLevels(atr), quote: { ...QUOTE, bid } }),
+        );
         assert.ok(signal.confidence >= 0 && signal.confidence <= 1, `${signal.confidence}`);
         const weights = signal.votes.filter((v) => v.source !== "regime").map((v) => v.weight);
         const total = weights.reduce((a, b) => a + b, 0);

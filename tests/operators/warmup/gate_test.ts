@@ -38,7 +38,13 @@ function signal(openUs: number, sources: readonly SourceName[]): SignalEvent {
     takeDistance: null,
     stopPoints: null,
     takePoints: null,
-    votes: sources.map((source) => ({ source, side: "flat", confidence: 0, weight: 0, reasons: [] })),
+    votes: sources.map((source) => ({
+      source,
+      side: "flat",
+      confidence: 0,
+      weight: 0,
+      reasons: [],
+    })),
     regime: null,
     specHash: "",
     modelId: null,
@@ -62,7 +68,10 @@ async function run(
 ): Promise<{ out: MarketEvent[]; record: WarmUpRecord }> {
   const record = emptyWarmUpRecord();
   const out = await lastValueFrom(
-    of(...batches).pipe(tradingWindow({ symbol: SYMBOL, fromUs, required, dataName: "f.csv" }, record), toArray()),
+    of(...batches).pipe(
+      tradingWindow({ symbol: SYMBOL, fromUs, required, dataName: "f.csv" }, record),
+      toArray(),
+    ),
   );
   return { out: out.flat(), record };
 }
