@@ -248,8 +248,9 @@ export const costsSchema = z.strictObject({
   }),
   average_stop_distance: z.number().nonnegative().nullable(),
   average_take_distance: z.number().nonnegative().nullable(),
-  cost_share_of_stop: z.number().nonnegative().nullable(),
-  cost_share_of_take: z.number().nonnegative().nullable(),
+  /** Negative when swaps paid more than the trades cost otherwise. */
+  cost_share_of_stop: z.number().nullable(),
+  cost_share_of_take: z.number().nullable(),
   /** (stop + cost) / (stop + take): the win rate at which these levels break even. */
   breakeven_win_rate: fraction.nullable(),
 });

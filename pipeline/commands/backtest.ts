@@ -371,7 +371,7 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     ml: { configured: model !== null, weight: model === null ? 0 : strategy.fusion.weights.ml },
     regime: { configured: true, weight: 0 },
     llm: { configured: strategy.fusion.llm.enabled, weight: strategy.fusion.weights.llm },
-  }, isoFromUs);
+  }, record.firstVoteUs);
   const warmup = warmUpReport(strategy.warmUp, tradeFromUs);
   const notes = sources.ml.configured && sources.ml.coverage < MIN_MODEL_COVERAGE
     ? [modelCoverageWarning(sources.ml.coverage, sources.ml.first_vote_utc)]
@@ -381,7 +381,8 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     equity,
     initialBalance,
     riskDecisions: run.decisions,
-    regimes: run.regimes,
+    // The regime in force when trading began, then every change after.
+    regimes: record.regimeAtStart === null ? run.regimes : [record.regimeAtStart, ...run.regimes],
     firstBar: run.firstBar,
     lastBar: run.lastBar,
     periodStartUs,
