@@ -36,6 +36,7 @@ import { openRegistry } from "./models.ts";
 import type { ServeFlags, ServeMode } from "./serve.ts";
 import { tradingConfig } from "./serve_live.ts";
 import { buildStrategy } from "./strategy.ts";
+import { historyStartUs, type WarmUpNeed } from "../../operators/warmup/mod.ts";
 
 interface ModelStages {
   readonly stages: Stage[];
@@ -137,34 +138,45 @@ export async function startReplay(
   health: HealthRegistry,
   sinks: readonly Sink[],
 ): Promise<ServeMode> {
-  const source = await openSource(data, sourceOptions({ ...flags, data }));
-  const stages: Stage[] = source.resolution === "tick"
-    ? [{ name: "ticks-to-m1", operator: ticksToBars(source.symbol, { flushOnComplete: true }) }]
-    : [];
-  const models = await modelStages(source, flags, health);
-  stages.push(...models.stages);
+  // With --from, the history the strategy needs is read before it, fast, as warm-up: the
+  // journal, the dashboard and paper trading start at --from.
+  const window = sourceOptions({ ...flags, data });
+  const tradeFromUs = window.fromUs ?? null;
+  const heads = await openSource(data, { ...window, fromUs: undefined });
+  const models = await modelStages(heads, flags, health);
   const { slot } = models;
-  if (source.resolution === "M1" || source.resolution === "tick") {
+  const stages: Stage[] = heads.resolution === "tick"
+    ? [{ name: "ticks-to-m1", operator: ticksToBars(heads.symbol, { flushOnComplete: true }) }]
+    : [];
+  stages.push(...models.stages);
+  let needs: readonly WarmUpNeed[] = [];
+  if (heads.resolution === "M1" || heads.resolution === "tick") {
     // Paper trading on the replayed prices: the backtest's strategy, risk engine and
     // simulated broker, so the journal and the dashboard show what a live run would.
     const config = await tradingConfig(flags.config, journal);
     const strategy = buildStrategy({
-      symbol: source.symbol,
-      sides: source.sides,
+      symbol: heads.symbol,
+      sides: heads.sides,
       config,
       origin: flags.config,
       model: slot?.production ?? null,
       calendar: flags.news ? await readNewsCalendar(flags.news) : null,
       scored: true,
+      window: tradeFromUs === null ? undefined : { fromUs: tradeFromUs, dataName: heads.path },
     });
+    needs = strategy.warmUp.needs;
     stages.push(...strategy.stages, {
       name: "paper-trading",
       operator: tradeAndExecute(strategy.engine, new SimulatedBroker(config.execution ?? {})),
     });
   }
+  const source = tradeFromUs === null ? heads : await openSource(data, {
+    ...window,
+    fromUs: historyStartUs(tradeFromUs, needs, "new-york-17"),
+  });
   const run = runPipeline({
     sourceName: "feed",
-    source$: replay$(source, { speed: flags.speed }),
+    source$: replay$(source, { speed: flags.speed, paceFromUs: tradeFromUs ?? undefined }),
     stages,
     sinks: [journalSink(journal), ...sinks],
     health,

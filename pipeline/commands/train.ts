@@ -11,6 +11,13 @@ import { formatReport } from "../../models/metrics.ts";
 import { trainModel } from "../../models/training.ts";
 import { openSources } from "../../sources/mod.ts";
 import {
+  DEFAULT_FEATURE_SPEC,
+  type FeatureSpec,
+  loadFeatureSpec,
+} from "../../operators/features/mod.ts";
+import { featureWarmUpNeeds, historyStartUs } from "../../operators/warmup/mod.ts";
+import { isoFromUs, usFromIso } from "../events.ts";
+import {
   parseFlags,
   readJsonFlag,
   readOptions,
@@ -49,7 +56,19 @@ export async function train(argv: string[]): Promise<void> {
     }),
   );
   const config = await loadConfig(flags.config);
-  const source = await openSources(flags.data, readOptions(flags));
+  // With --from, only the history the features need before it is read: they warm up on
+  // it, and rows are labelled from --from on.
+  const heads = await openSources(flags.data, readOptions(flags));
+  const spec: FeatureSpec = config.spec ? await loadFeatureSpec(config.spec) : DEFAULT_FEATURE_SPEC;
+  const readFromUs = flags.from === undefined ? undefined : historyStartUs(
+    usFromIso(flags.from),
+    featureWarmUpNeeds(spec, heads.sides !== "bid"),
+    spec.dayStart,
+  );
+  if (readFromUs !== undefined) {
+    console.error(`warm-up: the features read the history from ${isoFromUs(readFromUs)} on`);
+  }
+  const source = await openSources(flags.data, { ...readOptions(flags), fromUs: readFromUs });
   const registry = openRegistry(flags.registry);
   const started = performance.now();
   try {
