@@ -244,20 +244,30 @@ export async function buildDataset(
     specHash: engine.hash,
     labelOptions: labels.options,
     sampleEvery,
-    provenance: {
-      files: await Promise.all(
-        source.files.map(async (file, i) => ({
-          file: basename(file),
-          sha256: await sha256OfFile(file),
-          rows: source.fileReports[i].rowsEmitted,
-        })),
-      ),
-      format: source.format,
-      symbol: source.symbol,
-      sides: source.sides,
-      barsRead: n,
-      firstUs: bars.openUs[0],
-      lastUs: bars.closeUs[n - 1],
-    },
+    provenance: await provenanceOf(source, n, bars.openUs[0], bars.closeUs[n - 1]),
+  };
+}
+
+/** Where `source`'s bars came from: every file hashed, and the bars read between two times. */
+export async function provenanceOf(
+  source: Source,
+  barsRead: number,
+  firstUs: number,
+  lastUs: number,
+): Promise<DataProvenance> {
+  return {
+    files: await Promise.all(
+      source.files.map(async (file, i) => ({
+        file: basename(file),
+        sha256: await sha256OfFile(file),
+        rows: source.fileReports[i].rowsEmitted,
+      })),
+    ),
+    format: source.format,
+    symbol: source.symbol,
+    sides: source.sides,
+    barsRead,
+    firstUs,
+    lastUs,
   };
 }

@@ -292,7 +292,11 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
       periodEndUs,
     },
     config: JSON.parse(JSON.stringify({
-      ml: model === null ? null : { modelId: model.id, featureSpecHash: hash },
+      ml: model === null ? null : {
+        modelId: model.id,
+        featureSpecHash: hash,
+        kind: model.meta === undefined ? "direction" : "meta",
+      },
       fusion: strategy.fusion,
       risk: strategy.engine.config,
       execution: config.execution ?? {},

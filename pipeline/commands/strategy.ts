@@ -17,6 +17,13 @@ import {
   parseFusionConfig,
   TECHNICAL_ONLY,
 } from "../../operators/fusion/mod.ts";
+import {
+  gateSignals,
+  type MetaServingModel,
+  primaryConfigHash,
+  primaryDifferences,
+  primaryFusion,
+} from "../../operators/meta/mod.ts";
 import { detectRegimes } from "../../operators/regime/mod.ts";
 import { type NewsCalendar, parseRiskConfig, RiskEngine } from "../../operators/risk/mod.ts";
 import type { QuoteSides } from "../../sources/source.ts";
@@ -54,6 +61,11 @@ export interface StrategyOptions {
   readonly config: TradingConfig;
   /** How the config is named in error messages, e.g. its file name. */
   readonly origin?: string;
+  /**
+   * A direction model (scored on every feature row, voting in fusion), a meta-labeling
+   * model (`meta` set: fusion runs its technical-only primary and a gate after it scores
+   * only the candidate trades), or null for technical signals only.
+   */
   readonly model: ServingModel | null;
   readonly calendar: NewsCalendar | null;
   /**
@@ -71,15 +83,47 @@ export interface Strategy {
   readonly fusion: FusionConfig;
 }
 
+/** The fusion settings of `config`, or the preset for the model: the technical one without. */
+function resolveFusion(config: TradingConfig, origin: string, direction: boolean): FusionConfig {
+  if (config.fusion !== undefined) return parseFusionConfig(config.fusion, `${origin} fusion`);
+  return direction ? FUSION_DEFAULTS : TECHNICAL_ONLY;
+}
+
+/** The technical-only primary of `config`, and how to name it; throws when technical is off. */
+function technicalPrimary(config: TradingConfig, origin: string) {
+  const named = config.fusion === undefined ? "(the technical-only preset)" : `${origin} fusion`;
+  return { named, primary: primaryFusion(resolveFusion(config, origin, false), named) };
+}
+
+/**
+ * The technical-only primary of `config` that `model` was trained to gate; throws when
+ * the technical source is off or the primary is not the one on the model's card.
+ */
+function metaPrimary(config: TradingConfig, origin: string, model: MetaServingModel): FusionConfig {
+  const { named, primary } = technicalPrimary(config, origin);
+  const hash = primaryConfigHash(primary);
+  const trained = model.meta.primary.configHash;
+  if (hash !== trained) {
+    throw new RangeError(
+      `Cannot use meta model ${model.id.slice(0, 12)}…: it was trained on the candidate ` +
+        `trades of primary ${trained.slice(0, 12)}…, but ${named} gives primary ` +
+        `${hash.slice(0, 12)}… (${
+          primaryDifferences(primary, model.meta.primary.fusion).join("; ")
+        }); use the fusion settings on its card (meta.primary.fusion) or train a meta model ` +
+        `for these`,
+    );
+  }
+  return primary;
+}
+
 /** Builds the stages and the risk engine; throws naming the bad part of the config. */
 export function buildStrategy(options: StrategyOptions): Strategy {
   const { config, model, calendar, symbol } = options;
   const origin = options.origin ?? "(defaults)";
-  const fusion = config.fusion !== undefined
-    ? parseFusionConfig(config.fusion, `${origin} fusion`)
-    : model === null
-    ? TECHNICAL_ONLY
-    : FUSION_DEFAULTS;
+  const meta = model?.meta === undefined ? null : model as MetaServingModel;
+  const fusion = meta !== null
+    ? metaPrimary(config, origin, meta)
+    : resolveFusion(config, origin, model !== null);
   const execution = resolveExecutionConfig(config.execution ?? {});
   const riskInput = (config.risk ?? {}) as Record<string, unknown>;
   const risk = parseRiskConfig(
@@ -103,8 +147,10 @@ export function buildStrategy(options: StrategyOptions): Strategy {
         name: "features",
         operator: computeFeatures(spec, { symbol, hasSpread: options.sides !== "bid" }),
       },
-      { name: "model", operator: scoreModels({ production: model, shadow: null }) },
     );
+    if (meta === null) {
+      stages.push({ name: "model", operator: scoreModels({ production: model, shadow: null }) });
+    }
   }
   stages.push(
     {
@@ -116,5 +162,26 @@ export function buildStrategy(options: StrategyOptions): Strategy {
       operator: fuseSignals({ symbol, spec: XAUUSD, specHash: specHash(spec), config: fusion }),
     },
   );
+  if (meta !== null) {
+    stages.push({ name: "meta-gate", operator: gateSignals({ symbol, model: meta }) });
+  }
   return { stages, engine, fusion };
+}
+
+/**
+ * The primary a meta-labeling model is trained on: the strategy's stages up to fusion,
+ * with `config`'s fusion made technical-only (throws when its technical source is off),
+ * and the hash that names it on the model's card.
+ */
+export function buildPrimary(
+  options: Omit<StrategyOptions, "model" | "scored" | "calendar">,
+): Strategy & { readonly configHash: string } {
+  const { primary } = technicalPrimary(options.config, options.origin ?? "(defaults)");
+  const strategy = buildStrategy({
+    ...options,
+    config: { ...options.config, fusion: primary },
+    model: null,
+    calendar: null,
+  });
+  return { ...strategy, configHash: primaryConfigHash(strategy.fusion) };
 }
