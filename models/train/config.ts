@@ -118,8 +118,8 @@ const metaSchema = z.strictObject({
       "inside each training window, or a fixed number",
   ),
   thresholdGrid: z.strictObject({
-    from: probability.default(0.2),
-    to: probability.default(0.8),
+    from: probability.default(0.05),
+    to: probability.default(0.95),
     step: z.number().gt(0).max(0.5).default(0.01),
   }).prefault({}).describe("the thresholds 'auto' tries"),
   minTrades: z.number().int().min(1).max(100_000).default(30).describe(
