@@ -17,7 +17,13 @@ import { isoFromUs, US_PER_DAY, US_PER_MINUTE } from "../pipeline/events.ts";
 import type { Source } from "../sources/source.ts";
 import type { ModelCard } from "./card.ts";
 import { buildDataset, type Dataset } from "./dataset.ts";
-import { type FoldReport, foldReport, stitchedReport, type WalkForwardReport } from "./metrics.ts";
+import {
+  type FoldPredictions,
+  type FoldReport,
+  foldReport,
+  stitchedReport,
+  type WalkForwardReport,
+} from "./metrics.ts";
 import { CLASSES, type EnsembleModel, N_CLASSES } from "./model.ts";
 import { exportOnnx } from "./onnx/export.ts";
 import { predictProba } from "./predict.ts";
@@ -116,8 +122,30 @@ export function fitAndPredict(
   return { model, test: rows, p };
 }
 
+/**
+ * Each fold's ensemble fit on its training rows and scored once on its test rows, with a
+ * progress line per fold; `onFold` may add to the line what a task makes of the fold.
+ */
+export function evaluateFolds(
+  dataset: TimedSamples,
+  folds: readonly Fold[],
+  config: TrainConfig,
+  progress: (line: string) => void,
+  onFold?: (fold: Fold, test: Samples, p: Float64Array) => string,
+): FoldPredictions[] {
+  return folds.map((fold) => {
+    const foldStarted = performance.now();
+    const { test, p } = fitAndPredict(dataset, fold.train, fold.test, config);
+    const extra = onFold?.(fold, test, p) ?? "";
+    const trainY = Uint8Array.from(fold.train, (r) => dataset.y[r]);
+    const report = foldReport(`fold ${fold.fold}`, { y: test.y, p, trainY });
+    progress(`${foldProgress(fold, folds.length, report, foldStarted)}${extra}`);
+    return { y: test.y, p, trainY };
+  });
+}
+
 /** The progress line of a finished fold, started at `startedMs` (performance.now()). */
-export function foldProgress(
+function foldProgress(
   fold: Fold,
   folds: number,
   report: FoldReport,
@@ -231,15 +259,7 @@ export async function trainModel(
 
   started = performance.now();
   const folds = foldsFor(config.walkForward, dataset.timeUs, dataset.labelEndUs);
-  const predictions = folds.map((fold) => {
-    const foldStarted = performance.now();
-    const { test, p } = fitAndPredict(dataset, fold.train, fold.test, config);
-    const trainY = Uint8Array.from(fold.train, (r) => dataset.y[r]);
-    const report = foldReport(`fold ${fold.fold}`, { y: test.y, p, trainY });
-    progress(foldProgress(fold, folds.length, report, foldStarted));
-    return { y: test.y, p, trainY };
-  });
-  const report = stitchedReport(predictions);
+  const report = stitchedReport(evaluateFolds(dataset, folds, config, progress));
   const walkForwardSeconds = elapsed();
 
   started = performance.now();

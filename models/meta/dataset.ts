@@ -17,11 +17,11 @@ import {
 } from "../../operators/features/mod.ts";
 import type { ExecutionConfigInput } from "../../operators/execution/mod.ts";
 import { runPipeline, type Stage } from "../../pipeline/build.ts";
-import { type FeatureEvent, isoFromUs, usFromIso } from "../../pipeline/events.ts";
+import { type FeatureEvent, isoFromUs } from "../../pipeline/events.ts";
 import { createHealthRegistry } from "../../pipeline/health.ts";
 import { eventTimeUs, replay$ } from "../../pipeline/replay.ts";
 import type { Source } from "../../sources/source.ts";
-import { type DataProvenance, provenanceOf } from "../dataset.ts";
+import { checkM1, type DataProvenance, datasetWindow, provenanceOf } from "../dataset.ts";
 import type { Samples } from "../samples.ts";
 import { CandidateBook, type CandidateOutcome } from "./outcomes.ts";
 
@@ -83,9 +83,6 @@ export interface MetaDataset extends Samples {
   readonly provenance: DataProvenance;
 }
 
-const toUs = (time: number | string | undefined, fallback: number) =>
-  time === undefined ? fallback : typeof time === "number" ? time : usFromIso(time);
-
 /** `data` with room for `n` values, grown (doubled at least) and copied when it has not. */
 function room(data: Float32Array, n: number): Float32Array {
   if (n <= data.length) return data;
@@ -104,20 +101,8 @@ export async function buildMetaDataset(
   options: BuildMetaDatasetOptions,
 ): Promise<MetaDataset> {
   const spec = options.spec ?? DEFAULT_FEATURE_SPEC;
-  const fromUs = toUs(options.from, -Infinity);
-  const toUsLimit = toUs(options.to, Infinity);
-  const sampleEvery = options.sampleEvery ?? 1;
-  if (!(Number.isInteger(sampleEvery) && sampleEvery >= 1)) {
-    throw new RangeError(
-      `Cannot build a meta dataset: sampleEvery must be 1 or more, got ${sampleEvery}`,
-    );
-  }
-  if (input.resolution !== "M1") {
-    throw new TypeError(
-      `Cannot build a meta dataset from ${input.path}: it holds ${input.resolution} data; ` +
-        `datasets are built from M1 bars (aggregate ticks to M1 first)`,
-    );
-  }
+  const { fromUs, toUs: toUsLimit, sampleEvery } = datasetWindow(options, "a meta dataset");
+  checkM1(input, "a meta dataset");
   const book = new CandidateBook(options.execution ?? {}, options.timeLimitMinutes);
   const symbol = input.symbol;
   const nFeatures = spec.features.length;

@@ -15,15 +15,15 @@
 
 import { isoFromUs } from "../../pipeline/events.ts";
 import type { ModelCard } from "../card.ts";
-import { foldReport, stitchedReport, type WalkForwardReport } from "../metrics.ts";
+import { stitchedReport, type WalkForwardReport } from "../metrics.ts";
 import { exportOnnx } from "../onnx/export.ts";
 import type { RegisteredModel, Registry } from "../registry.ts";
 import type { MetaConfig, TrainConfig } from "../train/config.ts";
 import {
   cardBase,
+  evaluateFolds,
   fitAndPredict,
   fitEnsemble,
-  foldProgress,
   foldsFor,
   innerFolds,
   type TrainOptions,
@@ -128,15 +128,13 @@ export function trainMetaModel(
 
   const folds = foldsFor(config.walkForward, dataset.timeUs, dataset.labelEndUs);
   const results: MetaFoldResult[] = [];
-  const predictions = folds.map((fold) => {
-    const foldStarted = performance.now();
+  const predictions = evaluateFolds(dataset, folds, config, progress, (fold, test, p) => {
     const threshold = thresholdInside(
       dataset,
       fold.train,
       config,
       `in fold ${fold.fold}'s training window ${span(dataset, fold.train)}`,
     );
-    const { test, p } = fitAndPredict(dataset, fold.train, fold.test, config);
     const net = Float64Array.from(fold.test, (r) => dataset.netPrice[r]);
     results.push({
       fold,
@@ -146,12 +144,7 @@ export function trainMetaModel(
         passed: admitted(p, test.y, net, threshold.threshold),
       },
     });
-    const trainY = Uint8Array.from(fold.train, (r) => dataset.y[r]);
-    const report = foldReport(`fold ${fold.fold}`, { y: test.y, p, trainY });
-    progress(
-      `${foldProgress(fold, folds.length, report, foldStarted)}; threshold ${threshold.threshold}`,
-    );
-    return { y: test.y, p, trainY };
+    return `; threshold ${threshold.threshold}`;
   });
   const report = stitchedReport(predictions);
   const walkForward = elapsed();

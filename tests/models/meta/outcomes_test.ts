@@ -14,54 +14,20 @@ import {
   META_TIMEOUT,
   META_WIN,
 } from "@/models/meta/outcomes.ts";
-import {
-  type BarEvent,
-  EVENT_VERSION,
-  type SignalEvent,
-  US_PER_MINUTE,
-  usFromIso,
-} from "@/pipeline/events.ts";
+import { type BarEvent, type SignalEvent, US_PER_MINUTE, usFromIso } from "@/pipeline/events.ts";
+import { bar as priceBar } from "../../operators/execution/_fixtures.ts";
+import { signal as tradeSignal } from "../../operators/risk/_fixtures.ts";
 
 const T0 = usFromIso("2017-03-01T14:00:00Z");
 
-/** The bid bar opening `minute` minutes after T0. */
-function bar(minute: number, open: number, high: number, low: number, close: number): BarEvent {
-  const openUs = T0 + minute * US_PER_MINUTE;
-  return {
-    v: EVENT_VERSION,
-    kind: "bar",
-    symbol: "XAUUSD",
-    timeframe: "M1",
-    openUs,
-    closeUs: openUs + US_PER_MINUTE,
-    bid: { open, high, low, close },
-    ask: null,
-    spread: null,
-    volume: 0,
-  };
-}
+/** The bid-only bar opening `minute` minutes after T0. */
+const bar = (minute: number, open: number, high: number, low: number, close: number) =>
+  priceBar(T0 + minute * US_PER_MINUTE, [open, high, low, close], { spread: null });
 
 /** A signal decided at the close of bar 0 (T0 + 1 minute). */
 function signal(side: "buy" | "sell", stopLoss: number, takeProfit: number): SignalEvent {
-  return {
-    v: EVENT_VERSION,
-    kind: "signal",
-    symbol: "XAUUSD",
-    timeUs: T0 + US_PER_MINUTE,
-    side,
-    confidence: 0.6,
-    entryPrice: side === "buy" ? 1250.3 : 1250,
-    stopLoss,
-    takeProfit,
-    stopDistance: null,
-    takeDistance: null,
-    stopPoints: null,
-    takePoints: null,
-    votes: [],
-    regime: null,
-    specHash: "test",
-    modelId: null,
-  };
+  const entryPrice = side === "buy" ? 1250.3 : 1250;
+  return tradeSignal({ timeUs: T0 + US_PER_MINUTE, side, entryPrice, stopLoss, takeProfit });
 }
 
 /** Bar 0, the candidate opened at its close, then `later` bars; what was settled. */

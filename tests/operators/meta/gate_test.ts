@@ -10,8 +10,8 @@ import { lastValueFrom, of, toArray } from "rxjs";
 import type { MetaCard } from "@/models/card.ts";
 import type { OrtSession } from "@/models/onnx/session.ts";
 import { gateSignal, gateSignals, type MetaServingModel } from "@/operators/meta/mod.ts";
+import { bar as priceBar } from "../execution/_fixtures.ts";
 import {
-  type BarEvent,
   EVENT_VERSION,
   type EventBatch,
   type FeatureEvent,
@@ -60,20 +60,7 @@ function model(session: OrtSession, meta: MetaCard = META): MetaServingModel {
 
 const minute = (m: number) => T0 + m * US_PER_MINUTE;
 
-function bar(m: number): BarEvent {
-  return {
-    v: EVENT_VERSION,
-    kind: "bar",
-    symbol: "XAUUSD",
-    timeframe: "M1",
-    openUs: minute(m),
-    closeUs: minute(m + 1),
-    bid: { open: 1250, high: 1250.5, low: 1249.5, close: 1250 },
-    ask: null,
-    spread: null,
-    volume: 0,
-  };
-}
+const bar = (m: number) => priceBar(minute(m), [1250, 1250.5, 1249.5, 1250], { spread: null });
 
 function features(m: number, pWin: number, specHash = SPEC): FeatureEvent {
   return {
