@@ -14,6 +14,8 @@
  *    confidence p(win), weight 0 (the gate vetoes, it is not weighed) and the reason.
  * 5. A candidate without a feature row (the features still warming up) is held with no
  *    "ml" vote: the model did not vote, and the primary alone is not the strategy.
+ * Every candidate leaves with the model's id in `modelId`, so the signals with that id are
+ * exactly the bars where the primary asked to trade (a coverage denominator).
  *
  * It never scores rows of another feature spec than the model's and never raises a size.
  */
@@ -167,7 +169,7 @@ export function gateSignals(options: GateSignalsOptions): OperatorFunction<Event
         }
         out ??= batch.slice();
         if (row === null || row.closeUs !== event.timeUs) {
-          out[i] = held(event, bar.bid.close);
+          out[i] = { ...held(event, bar.bid.close), modelId: model.id };
           continue;
         }
         checkRow(row);

@@ -122,6 +122,12 @@ dataTest(
         `bars, ${voted.length} voted on, ${passed.length} passed`,
     );
     assert.ok(candidates.size > 100, `${candidates.size} candidate bars`);
+    // The strategy's primary asks for the very trades the primary alone does, warm-up included,
+    // and the gate marks each of them with the model's id.
+    assert.deepEqual(
+      metaRun.signals.filter((s) => s.modelId === id).map((s) => s.timeUs),
+      primaryRun.signals.filter((s) => s.side !== "hold").map((s) => s.timeUs),
+    );
     assert.ok(
       voted.every((s) => candidates.has(s.timeUs)),
       "the model votes only on candidate bars",

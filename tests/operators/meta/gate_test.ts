@@ -183,6 +183,7 @@ Deno.test("gateSignals() holds a candidate without a feature row, with no vote a
   const [held] = signalsOf(events);
   assert.equal(held.side, "hold");
   assert.equal(held.entryPrice, 1250);
+  assert.equal(held.modelId, ID, "still marked as a candidate the model gated");
   assert.ok(!held.votes.some((v) => v.source === "ml"));
   assert.deepEqual(calls, []);
 });
