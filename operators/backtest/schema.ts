@@ -201,7 +201,10 @@ export const sourceReportSchema = z.strictObject({
   configured: z.boolean(),
   /** Its fusion weight (0 for the regime, which scales confidence instead). */
   weight: z.number().min(0).max(1),
-  /** Decision bars of the traded period: the denominator of `coverage`. */
+  /**
+   * Decision bars of the traded period: the denominator of `coverage`. For a meta model,
+   * the bars where the primary asked to trade (the only ones it is asked about).
+   */
   decision_bars: count,
   voted_bars: count,
   coverage: fraction,

@@ -33,7 +33,7 @@ function line(model: RegisteredModel): string {
   const folds = model.card.metrics.folds;
   const beat = folds.filter((f) => f.logLoss < f.baselineLogLoss).length;
   return `${model.id.slice(0, 16)}  ${model.stage.padEnd(10)} ${
-    model.card.kind.padEnd(8)
+    (model.card.task === "meta" ? "meta" : model.card.kind).padEnd(8)
   } ${model.card.createdAt}  ` +
     `beats prior on ${beat}/${folds.length} folds  ${model.card.description}`;
 }

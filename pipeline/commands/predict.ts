@@ -17,7 +17,14 @@ import { openSource } from "../../sources/mod.ts";
 import { runPipeline } from "../build.ts";
 import { createHealthRegistry } from "../health.ts";
 import { replay$ } from "../replay.ts";
-import { parseFlags, SOURCE_FLAGS, sourceOptions, sourceSchema, validate } from "./args.ts";
+import {
+  parseFlags,
+  SOURCE_FLAGS,
+  sourceOptions,
+  sourceSchema,
+  UsageError,
+  validate,
+} from "./args.ts";
 import { m1Stages } from "./stages.ts";
 import { openRegistry } from "./models.ts";
 
@@ -50,6 +57,13 @@ export async function predict(argv: string[]): Promise<void> {
       registry.close();
     }
   })();
+  if (model.meta !== undefined) {
+    await model.session.release();
+    throw new UsageError(
+      `model ${model.id.slice(0, 12)}… is a meta-labeling model: it scores only the primary's ` +
+        `candidate trades, so it has no prediction for every bar; run it with backtest --model`,
+    );
+  }
   const source = await openSource(flags.data, sourceOptions(flags));
   const stages = m1Stages(source, "predictions");
   stages.push(

@@ -2,12 +2,13 @@
  * `train`: builds a dataset from real files, evaluates the configured ensemble by purged
  * walk-forward, fits the final model, and registers it as a candidate. Prints the new
  * model id and the walk-forward table (model against the class-prior baseline); progress
- * goes to stderr. Promotion is a separate, gated step (`models promote`).
+ * goes to stderr. Promotion is a separate, gated step (`models promote`). A config with a
+ * `meta` section trains a meta-labeling model instead (train_meta.ts).
  */
 
 import { z } from "zod";
 import { parseTrainConfig, type TrainConfig } from "../../models/train/config.ts";
-import { formatReport } from "../../models/metrics.ts";
+import { formatReport, type WalkForwardReport } from "../../models/metrics.ts";
 import { trainModel } from "../../models/training.ts";
 import { openSources } from "../../sources/mod.ts";
 import {
@@ -26,6 +27,7 @@ import {
   validate,
 } from "./args.ts";
 import { openRegistry } from "./models.ts";
+import { trainMeta } from "./train_meta.ts";
 
 const schema = sourceSchema.omit({ data: true, from: true, to: true }).extend({
   data: z.array(z.string().min(1)).min(
@@ -42,6 +44,16 @@ const schema = sourceSchema.omit({ data: true, from: true, to: true }).extend({
 async function loadConfig(path: string | undefined): Promise<TrainConfig> {
   if (path === undefined) return parseTrainConfig({}, "(defaults)");
   return parseTrainConfig(await readJsonFlag("config", path), `"${path}"`);
+}
+
+/** The `--json` document: the model's id, its card and the walk-forward report. */
+async function writeJson(
+  path: string,
+  id: string,
+  card: unknown,
+  result: { readonly report: WalkForwardReport },
+): Promise<void> {
+  await Deno.writeTextFile(path, JSON.stringify({ id, card, report: result.report }, null, 2));
 }
 
 export async function train(argv: string[]): Promise<void> {
@@ -71,6 +83,20 @@ export async function train(argv: string[]): Promise<void> {
   const source = await openSources(flags.data, { ...readOptions(flags), fromUs: readFromUs });
   const registry = openRegistry(flags.registry);
   const started = performance.now();
+  if (config.meta !== undefined) {
+    try {
+      const result = await trainMeta(source, config, registry, {
+        from: flags.from,
+        to: flags.to,
+        origin: flags.config === undefined ? "(defaults)" : `"${flags.config}"`,
+        progress: (line) => console.error(line),
+      });
+      if (flags.json) await writeJson(flags.json, result.model.id, result.model.card, result);
+    } finally {
+      registry.close();
+    }
+    return;
+  }
   try {
     const result = await trainModel(source, config, registry, {
       from: flags.from,
@@ -101,16 +127,7 @@ export async function train(argv: string[]): Promise<void> {
     );
     console.log("\nwalk-forward, out of sample: model (class-prior baseline)");
     console.log(formatReport(result.report));
-    if (flags.json) {
-      await Deno.writeTextFile(
-        flags.json,
-        JSON.stringify(
-          { id: result.model.id, card: result.model.card, report: result.report },
-          null,
-          2,
-        ),
-      );
-    }
+    if (flags.json) await writeJson(flags.json, result.model.id, result.model.card, result);
   } finally {
     registry.close();
   }
