@@ -56,6 +56,15 @@ export function raw(text: string): Raw {
   return new Raw(text);
 }
 
+/**
+ * A value as JSON for the body of a `<script type="application/json">`: every `<` is
+ * written `\u003c`, so no data can close the element or open a comment in it, and
+ * `JSON.parse` of the element's text gives the value back unchanged.
+ */
+export function jsonForScript(value: unknown): Raw {
+  return new Raw(JSON.stringify(value).replace(/</g, "\\u003c"));
+}
+
 const MONEY = new Intl.NumberFormat("en-US", {
   minimumFractionDigits: 2,
   maximumFractionDigits: 2,

@@ -20,8 +20,15 @@ export {
   type MonteCarloOptions,
 } from "./monte_carlo.ts";
 export { backtestJson, type BacktestJsonInput, parseBacktestJson } from "./report_json.ts";
-export { backtestHtml, type BacktestHtmlOptions, type PricePoint } from "./report_html.ts";
-export { regimeTagger, sessionOf, UNKNOWN_REGIME } from "./tags.ts";
+export { backtestHtml, type BacktestHtmlOptions } from "./report_html.ts";
+export {
+  type Candle,
+  type CandleSeries,
+  MAX_REPORT_CANDLES,
+  REPORT_TIMEFRAMES,
+  ReportCandles,
+} from "./candles.ts";
+export { regimeTagger, sessionOf, WARMING_UP_REGIME } from "./tags.ts";
 export { tradingDayCloseUs, tradingDayOf } from "./trading_days.ts";
 export {
   type BacktestJson,
@@ -65,3 +72,4 @@ export {
   type WalkForwardOptions,
   type WalkForwardResult,
 } from "./optimize.ts";
+export { heatColor, optimizeHtml, type OptimizeHtmlInput } from "./optimize_html.ts";

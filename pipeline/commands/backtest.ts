@@ -12,12 +12,13 @@ import {
   type BacktestJson,
   backtestJson,
   type BacktestTrade,
+  type CandleSeries,
   type EquityPoint,
   mergeConfig,
   monteCarlo,
   type ParamsFile,
   parseParamsFile,
-  type PricePoint,
+  ReportCandles,
 } from "../../operators/backtest/mod.ts";
 import { loadServingModel, type ServingModel } from "../../operators/ensemble/mod.ts";
 import {
@@ -37,7 +38,6 @@ import {
   isoFromUs,
   type RegimeEvent,
   type RiskDecisionEvent,
-  US_PER_HOUR,
   usFromIso,
 } from "../events.ts";
 import { createHealthRegistry } from "../health.ts";
@@ -81,7 +81,7 @@ function collector() {
   const equity: EquityPoint[] = [];
   const decisions: RiskDecisionEvent[] = [];
   const regimes: RegimeEvent[] = [];
-  const prices: { timeUs: number; close: number }[] = [];
+  const candles = new ReportCandles();
   const stops = new Map<string, number | null>();
   const entries = new Map<string, number>();
   let firstBar: BarEvent | null = null;
@@ -97,11 +97,7 @@ function collector() {
             firstBar ??= event;
             lastBar = event;
             bars++;
-            if (
-              prices.length === 0 || event.closeUs - prices[prices.length - 1].timeUs >= US_PER_HOUR
-            ) {
-              prices.push({ timeUs: event.closeUs, close: event.bid.close });
-            }
+            candles.update(event);
             break;
           case "risk":
             decisions.push(event);
@@ -134,7 +130,7 @@ function collector() {
   };
   return {
     sink,
-    result: () => ({ trades, equity, decisions, regimes, prices, firstBar, lastBar, bars }),
+    result: () => ({ trades, equity, decisions, regimes, candles, firstBar, lastBar, bars }),
   };
 }
 
@@ -171,7 +167,8 @@ export interface BacktestRun {
   readonly document: BacktestJson;
   readonly seconds: number;
   readonly bars: number;
-  readonly prices: PricePoint[];
+  /** The price chart's candles, at the timeframe that fits the period. */
+  readonly candles: CandleSeries;
   readonly sourcePath: string;
   readonly modelId: string | null;
 }
@@ -311,7 +308,7 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     document,
     seconds,
     bars: run.bars,
-    prices: run.prices,
+    candles: run.candles.finish(),
     sourcePath: source.path,
     modelId: model?.id ?? null,
   };
@@ -339,7 +336,7 @@ export async function backtest(argv: string[]): Promise<void> {
   }
   const fileConfig = flags.config === undefined ? {} : await readJsonFlag("config", flags.config);
   const params = flags.params === undefined ? undefined : await readParamsFile(flags.params);
-  const { document, seconds, bars, prices, sourcePath, modelId } = await runBacktest({
+  const { document, seconds, bars, candles, sourcePath, modelId } = await runBacktest({
     files: flags.data,
     from: flags.from,
     to: flags.to,
@@ -356,7 +353,7 @@ export async function backtest(argv: string[]): Promise<void> {
     params: params === undefined ? undefined : { file: basename(flags.params!), id: params.id },
   });
   await Deno.writeTextFile(flags.json, JSON.stringify(document, null, 2));
-  await Deno.writeTextFile(flags.report, backtestHtml(document, { prices }));
+  await Deno.writeTextFile(flags.report, backtestHtml(document, { candles }));
   const m = document.metrics;
   console.log(
     `backtest ${sourcePath}: ${bars.toLocaleString("en-US")} M1 bars in ${seconds.toFixed(1)} s ` +
