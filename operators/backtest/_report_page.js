@@ -30,9 +30,13 @@
     },
     grid: { vertLines: { color: "#f2f2f2" }, horzLines: { color: "#f2f2f2" } },
     crosshair: { mode: LWC.CrosshairMode.Normal },
+    // No half-drawn price labels at the top and bottom edges.
+    rightPriceScale: { borderColor: "#ccc", entireTextOnly: true },
   };
   const money = (v) =>
     v.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  /** A drawdown as "-1.25 %", never "-0.00 %". */
+  const percentLabel = (value) => `${(Math.abs(value) < 0.005 ? 0 : value).toFixed(2)} %`;
   const utc = (seconds) => new Date(seconds * 1000).toISOString().slice(0, 16).replace("T", " ");
   /** Handles for the browser tests: each chart by name. */
   const charts = {};
@@ -63,7 +67,6 @@
         rightOffset: 2,
         borderColor: "#ccc",
       },
-      rightPriceScale: { borderColor: "#ccc" },
     });
     let pane = 0;
     let candles = null;
@@ -108,7 +111,7 @@
       topColor: "rgba(214, 39, 40, 0.05)",
       bottomColor: "rgba(214, 39, 40, 0.35)",
       invertFilledArea: true,
-      priceFormat: { type: "custom", formatter: (v) => `${v.toFixed(2)} %`, minMove: 0.01 },
+      priceFormat: { type: "custom", formatter: percentLabel, minMove: 0.01 },
     }, pane + 1);
     drawdown.setData(line(data.drawdown));
     // Shares of the chart's height: price, equity, drawdown.

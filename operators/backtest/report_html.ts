@@ -68,12 +68,13 @@ export function backtestHtml(document: BacktestJson, options: BacktestHtmlOption
   const subtitle = `${doc.symbol} · ${m.period.start_utc} to ${m.period.end_utc} (UTC) · ` +
     `${ratio(m.period.calendar_days)} calendar days, ${m.period.trading_days} trading days · ` +
     `${m.trades} trades · data ${files.join(", ") || "not named"}`;
+  // Sources is a wide table: it takes a whole row of the grid.
   const decisions = [
-    ["Warm-up", warmupSection(doc)],
-    ["Sources", sourcesSection(doc)],
-    ["Costs against the levels", costsSection(doc)],
-    ["Chance baseline", baselineSection(doc)],
-  ].filter((entry): entry is [string, Raw] => entry[1] !== null);
+    ["Sources", sourcesSection(doc), "full"],
+    ["Warm-up", warmupSection(doc), ""],
+    ["Costs against the levels", costsSection(doc), ""],
+    ["Chance baseline", baselineSection(doc), "full"],
+  ].filter((entry): entry is [string, Raw, string] => entry[1] !== null);
   const sections: [SectionId, Raw][] = [
     ["charts", chartSection(options.candles)],
     ["monthly", monthlyTable(monthlyReturns(doc))],
@@ -81,7 +82,9 @@ export function backtestHtml(document: BacktestJson, options: BacktestHtmlOption
     ...(decisions.length === 0 ? [] : [[
       "decisions",
       html`<div class="grid">${
-        decisions.map(([heading, body]) => html`<div><h3>${heading}</h3>${body}</div>`)
+        decisions.map(([heading, body, width]) =>
+          html`<div class="${width}"><h3>${heading}</h3>${body}</div>`
+        )
       }</div>`,
     ] as [SectionId, Raw]]),
     [

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
-import type { Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import {
   type AccountEvent,
   type BarEvent,
@@ -30,39 +30,20 @@ import { SseHub } from "@/sinks/sse.ts";
 import { openSource } from "@/sources/mod.ts";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { dataPath, dataTest } from "../../_data.ts";
+import { dataPath } from "../../_data.ts";
+import {
+  bottomOf,
+  browserTest,
+  type Chart,
+  launchChromium,
+  overflowing,
+  pageLog,
+  paintedPixels,
+} from "../../_browser.ts";
 import { signal } from "../../operators/risk/_fixtures.ts";
 import { testApp, TOKEN } from "./_app.ts";
 
-/** Debian's Chromium; playwright-core never downloads a browser of its own. */
-const CHROMIUM = "/usr/bin/chromium";
-/** The flags a root, offline, headless run needs (see the machine notes). */
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const OANDA_M1 = "xauusd_ticks_oanda/XAUUSD_OANDA_M1_quote_20140501-20140515.csv";
-
-/** Registers a test that needs Chromium and the real bars; skips loudly without Chromium. */
-function browserTest(name: string, fn: () => Promise<void>): void {
-  let haveChromium = false;
-  try {
-    haveChromium = Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    // Absent: reported below.
-  }
-  if (!haveChromium) {
-    console.warn(`Skipping "${name}": ${CHROMIUM} is missing (apt-get install -y chromium)`);
-    Deno.test({ name, ignore: true, fn });
-    return;
-  }
-  dataTest(name, OANDA_M1, fn);
-}
 
 /** Real M1 bars `from` to `to` (indices) of the OANDA quote file. */
 async function realBars(from: number, to: number): Promise<BarEvent[]> {
@@ -231,55 +212,8 @@ Deno.test("dashboardMounts() puts the snapshot and the stream behind the token",
   assert.equal(hub.clientCount, 0);
 });
 
-/** The page's chart handles (`globalThis.dashboardCharts`), as far as the tests use them. */
-interface TimeScale {
-  getVisibleRange(): { from: number; to: number };
-  timeToIndex(time: number): number | null;
-  getVisibleLogicalRange(): { from: number; to: number };
-  fitContent(): void;
-}
-type Chart = { timeScale(): TimeScale };
+/** The page's chart handles (`globalThis.dashboardCharts`). */
 type WithCharts = { dashboardCharts: { price: Chart; equity: Chart } };
-
-/** Non-blank pixels in the canvases under `selector` (the chart library draws there). */
-function paintedPixels(page: Page, selector: string): Promise<number> {
-  return page.$$eval(`${selector} canvas`, (canvases) =>
-    canvases.reduce((sum, canvas) => {
-      const { data } = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height);
-      let painted = 0;
-      for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) painted++;
-      return sum + painted;
-    }, 0));
-}
-
-/**
- * Every visible element whose content is wider than its box (cut or spilling text), and
- * the page itself when it scrolls sideways; empty when everything fits.
- */
-async function overflowing(page: Page): Promise<string[]> {
-  const found = await page.$$eval("body *", (elements) =>
-    elements
-      .filter((element) => element.getClientRects().length > 0)
-      .filter((element) => element.scrollWidth > element.clientWidth + 1)
-      .map((element) =>
-        `${element.tagName.toLowerCase()}#${element.id}.${element.className} ` +
-        `"${
-          (element.textContent ?? "").slice(0, 30)
-        }" ${element.scrollWidth} > ${element.clientWidth}`
-      ));
-  const [width, viewport] = await page.$eval("html", (root) => [
-    root.scrollWidth,
-    root.ownerDocument.defaultView!.innerWidth,
-  ]);
-  if (width > viewport) found.push(`the page is ${width} px wide in a ${viewport} px viewport`);
-  return found;
-}
-
-/** The bottom edge of an element, in page pixels. */
-async function bottomOf(page: Page, selector: string): Promise<number> {
-  const box = await (await page.$(selector))!.boundingBox();
-  return box!.y + box!.height;
-}
 
 /** A risk engine's status and kill switch, as the control plane and the hub see it. */
 function fakeRisk() {
@@ -305,15 +239,12 @@ function fakeComponents(): ComponentController {
 
 /** Logs in on a fresh page of `size` and waits for the first draw. */
 async function openDashboard(
-  browser: import("playwright-core").Browser,
+  browser: Browser,
   url: string,
   size: { width: number; height: number },
   log: string[],
 ): Promise<Page> {
-  const page = await browser.newPage({ viewport: size });
-  page.setDefaultTimeout(5000);
-  page.on("console", (message) => log.push(`console.${message.type()}: ${message.text()}`));
-  page.on("pageerror", (error) => log.push(`page error: ${error.message}`));
+  const page = pageLog(await browser.newPage({ viewport: size }), log);
   await page.goto(`${url}/dashboard/`);
   await page.fill("#token", TOKEN);
   await page.click("#login button");
@@ -322,12 +253,8 @@ async function openDashboard(
   return page;
 }
 
-/**
- * The scenario, run in a child process: playwright-core reads the home folder, the OS
- * release and /proc at import, which `deno test`'s permissions (no --allow-sys) refuse.
- */
+/** The scenario, run in a child process (`browserTest`). */
 async function scenario(): Promise<void> {
-  const { chromium } = await import("playwright-core");
   const screenshots = Deno.env.get("DASHBOARD_SCREENSHOTS");
   // Friday 2 May 2014 from 01:00 UTC, over the weekend, to Monday morning.
   const bars = await realBars(1500, 2900);
@@ -350,7 +277,7 @@ async function scenario(): Promise<void> {
   const { app, audited } = testApp({ health, risk, components, mounts: dashboardMounts(hub) });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
   const url = `http://127.0.0.1:${server.addr.port}`;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   const log: string[] = [];
   try {
     const login = await browser.newPage();
@@ -485,21 +412,7 @@ if (import.meta.main) {
 } else {
   browserTest(
     "the dashboard in Chromium fits a laptop and a phone, zooms real candles, and confirms its buttons",
-    async () => {
-      // -A: the child must read /proc, which only --allow-all grants; it talks to 127.0.0.1 only.
-      const child = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "--quiet", fileURLToPath(import.meta.url)],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const decoder = new TextDecoder();
-      assert.equal(
-        child.code,
-        0,
-        `the browser scenario failed:\n${decoder.decode(child.stdout)}${
-          decoder.decode(child.stderr)
-        }`,
-      );
-    },
+    OANDA_M1,
+    fileURLToPath(import.meta.url),
   );
 }
