@@ -68,25 +68,21 @@ export function backtestHtml(document: BacktestJson, options: BacktestHtmlOption
   const subtitle = `${doc.symbol} · ${m.period.start_utc} to ${m.period.end_utc} (UTC) · ` +
     `${ratio(m.period.calendar_days)} calendar days, ${m.period.trading_days} trading days · ` +
     `${m.trades} trades · data ${files.join(", ") || "not named"}`;
-  // Sources is a wide table: it takes a whole row of the grid.
-  const decisions = [
-    ["Sources", sourcesSection(doc), "full"],
-    ["Warm-up", warmupSection(doc), ""],
-    ["Costs against the levels", costsSection(doc), ""],
-    ["Chance baseline", baselineSection(doc), "full"],
-  ].filter((entry): entry is [string, Raw, string] => entry[1] !== null);
   const sections: [SectionId, Raw][] = [
     ["charts", chartSection(options.candles)],
     ["monthly", monthlyTable(monthlyReturns(doc))],
     ["breakdowns", breakdowns(doc)],
-    ...(decisions.length === 0 ? [] : [[
+    [
       "decisions",
-      html`<div class="grid">${
-        decisions.map(([heading, body, width]) =>
-          html`<div class="${width}"><h3>${heading}</h3>${body}</div>`
-        )
-      }</div>`,
-    ] as [SectionId, Raw]]),
+      html`
+        <div class="grid">
+          <div class="full"><h3>Sources</h3>${sourcesSection(doc)}</div>
+          <div><h3>Warm-up</h3>${warmupSection(doc)}</div>
+          <div><h3>Costs against the levels</h3>${costsSection(doc)}</div>
+          <div class="full"><h3>Chance baseline</h3>${baselineSection(doc)}</div>
+        </div>
+      `,
+    ],
     [
       "metrics",
       html`
@@ -153,7 +149,7 @@ function modelLine(doc: BacktestJson): Raw {
 
 function cards(doc: ReportDocument): Raw {
   const m = doc.metrics;
-  const random = doc.baseline?.random ?? null;
+  const random = doc.baseline.random;
   const items: [string, string, number | null][] = [
     ["Net profit", money(m.net_profit), m.net_profit],
     ["Total return", percent(m.total_return_pct), m.total_return_pct],
@@ -167,11 +163,11 @@ function cards(doc: ReportDocument): Raw {
     ["Profit factor", ratio(m.profit_factor), null],
     ["Win rate", percent(m.win_rate_pct), null],
     ["Trades", String(m.trades), null],
-    ...(random === null ? [] : [[
+    [
       "Net profit vs chance",
-      `percentile ${ratio(random.percentile.net_profit)}`,
+      random === null ? NOT_AVAILABLE : `percentile ${ratio(random.percentile.net_profit)}`,
       null,
-    ] as [string, string, null]]),
+    ],
   ];
   return html`<div class="cards" id="summary">${
     items.map(([label, value, sign]) =>

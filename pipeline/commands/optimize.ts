@@ -183,6 +183,8 @@ export async function optimize(argv: string[]): Promise<void> {
         threads: flags.threads,
         read: readOptions(flags),
         progress: false,
+        // Candidates are judged on their own metrics; chance is for the final report.
+        baselineRuns: 0,
       })).document.metrics,
   });
   const s = result.stitched;

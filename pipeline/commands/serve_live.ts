@@ -43,6 +43,12 @@ export async function startLiveTrading(
     model,
     calendar,
   });
+  if (strategy.engine.config.onHalt !== "halt") {
+    throw new UsageError(
+      `${flags.config ?? "the stored config"}: risk.onHalt "record" is for research runs; ` +
+        `live trading always halts at its limits, so remove it`,
+    );
+  }
   // A failing strategy stage is restarted and bypassed meanwhile (fusion trades on its
   // other sources); risk and execution are not supervised: a failure there stops trading.
   const supervised: SupervisedStage[] = [];

@@ -19,13 +19,16 @@ import {
   type VolatilityLabel,
 } from "@/pipeline/events.ts";
 import { Random } from "@/models/random.ts";
-import type { DecisionSections, SourceSection } from "@/operators/backtest/_report_sections.ts";
-import type {
-  BacktestTrade,
-  Candle,
-  CandleSeries,
-  EquityPoint,
-  MetricsInput,
+import {
+  type BacktestJson,
+  type BacktestJsonInput,
+  type BacktestTrade,
+  type Candle,
+  type CandleSeries,
+  costsReport,
+  type EquityPoint,
+  type MetricsInput,
+  type SourceReport,
 } from "@/operators/backtest/mod.ts";
 
 export const us = usFromIso;
@@ -233,7 +236,7 @@ export function syntheticRun(
 const group = (trades: number, net: number) => ({ trades, net_profit: net });
 
 /** A source's figures: `voted` of 1,000 decision bars, with hand-picked agreement counts. */
-function source(configured: boolean, weight: number, voted: number): SourceSection {
+function source(configured: boolean, weight: number, voted: number): SourceReport {
   return {
     configured,
     weight,
@@ -250,12 +253,24 @@ function source(configured: boolean, weight: number, voted: number): SourceSecti
   };
 }
 
+/** The news and broker parts other work adds to a document, in their planned shapes. */
+export interface SettingSections {
+  readonly news: { readonly enabled: boolean; readonly calendar: string | null };
+  readonly broker: Readonly<Record<string, unknown>>;
+}
+
 /**
- * The document parts issue 12 and the broker work add, in their planned shapes
- * (/work/team/report_sections.md), with values written by hand: a model that voted on
- * 42 % of the bars and a drawdown halt for the last 28 % of the period.
+ * A document's decision sections with values written by hand, to lay over a real or
+ * synthetic document: a model that voted on 42 % of the bars, an enforced drawdown halt
+ * for the last 28 % of the period and a recorded daily-loss one, costs, the chance
+ * baseline, and the news and broker parts.
  */
-export function decisionSections(): DecisionSections {
+export function reportSections():
+  & Pick<
+    BacktestJson,
+    "warmup" | "sources" | "halts" | "costs" | "baseline"
+  >
+  & SettingSections {
   const bands = (p50: number) => ({ p5: p50 - 2, p25: p50 - 1, p50, p75: p50 + 1, p95: p50 + 2 });
   return {
     warmup: {
@@ -281,7 +296,15 @@ export function decisionSections(): DecisionSections {
       code: "MAX_DRAWDOWN",
       detail: "equity 10 % below its peak",
       until_utc: null,
+      enforced: true,
       untraded_share: 0.28,
+    }, {
+      time_utc: "2024-01-15T15:00:00Z",
+      code: "DAILY_LOSS",
+      detail: "the day lost 2 % of its starting equity",
+      until_utc: "2024-01-15T22:00:00Z",
+      enforced: false,
+      untraded_share: 0,
     }],
     costs: {
       trades: 59,
@@ -293,7 +316,6 @@ export function decisionSections(): DecisionSections {
       breakeven_win_rate: 0.56,
     },
     baseline: {
-      buy_and_hold: null,
       random: {
         runs: 30,
         seed: 7,
@@ -307,5 +329,45 @@ export function decisionSections(): DecisionSections {
     },
     news: { enabled: true, calendar: "calendar_2024.csv" },
     broker: { profile: "ecn-demo", commission_per_lot: 7 },
+  };
+}
+
+/**
+ * The issue-12 sections of a document for a run that says nothing about them: no
+ * warm-up, no source voted, no halt, no costs, no baseline. Tests of those sections
+ * build their own.
+ */
+export function decisionSections(): Pick<
+  BacktestJsonInput,
+  "warmup" | "sources" | "halts" | "costs" | "baseline"
+> {
+  const silent = {
+    configured: false,
+    weight: 0,
+    decision_bars: 0,
+    voted_bars: 0,
+    coverage: 0,
+    first_vote_utc: null,
+    agreed: 0,
+    opposed: 0,
+    agreement_rate: null,
+    trades_supported: { trades: 0, net_profit: 0 },
+    trades_opposed: { trades: 0, net_profit: 0 },
+    trades_neutral: { trades: 0, net_profit: 0 },
+  };
+  return {
+    warmup: {
+      requested_from_utc: null,
+      history_start_utc: "2024-03-04T00:00:00Z",
+      trading_start_utc: "2024-03-04T00:00:00Z",
+      warm_bars: 0,
+      required: [],
+      complete: true,
+      notes: [],
+    },
+    sources: { technical: silent, ml: silent, regime: silent, llm: silent },
+    halts: [],
+    costs: costsReport([], 100),
+    baseline: null,
   };
 }

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { equityOnGrid, monthlyReturns } from "@/operators/backtest/_report_data.ts";
 import { backtestJson } from "@/operators/backtest/mod.ts";
-import { emptyRun, trade, us } from "./_fixtures.ts";
+import { decisionSections, emptyRun, trade, us } from "./_fixtures.ts";
 
 Deno.test("equityOnGrid() ends each step at its last sample and keeps the deepest drawdown", () => {
   const sample = (timeUs: number, equity: number) => ({ timeUs, equity, balance: equity - 1 });
@@ -45,6 +45,7 @@ Deno.test("monthlyReturns() divides each UTC month's closing equity by its openi
     config: {},
     dataFiles: [],
     monteCarlo: [],
+    ...decisionSections(),
   });
   const [row] = monthlyReturns(doc);
   assert.equal(row.year, 2024);

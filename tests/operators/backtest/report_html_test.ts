@@ -17,7 +17,14 @@ import {
 } from "@/operators/backtest/mod.ts";
 import type { ChartData } from "@/operators/backtest/_report_data.ts";
 import { jsonForScript } from "@/operators/backtest/_html.ts";
-import { decisionSections, emptyRun, syntheticRun, trade, us } from "./_fixtures.ts";
+import {
+  decisionSections,
+  emptyRun,
+  reportSections,
+  syntheticRun,
+  trade,
+  us,
+} from "./_fixtures.ts";
 
 const SHA = "0123456789abcdef".repeat(4);
 const ATTACK = `<script>alert("x")</script>`;
@@ -36,6 +43,7 @@ function sample(seed = 11) {
       monteCarlo(pnls, { ...options, method: "reshuffle" }),
       monteCarlo(pnls, { ...options, method: "bootstrap" }),
     ],
+    ...decisionSections(),
   };
   return { doc: backtestJson(input), candles, input };
 }
@@ -79,6 +87,7 @@ Deno.test("backtestHtml() escapes markup in trade ids, config values and config 
     config: { comment: ATTACK, [ATTACK]: 1, nested: { list: [ATTACK] } },
     dataFiles: [{ name: `${ATTACK}.csv`, sha256: SHA, rows: 1 }],
     monteCarlo: [],
+    ...decisionSections(),
   };
   const page = backtestHtml(backtestJson(input), { candles: NO_CANDLES, title: ATTACK });
   assert.ok(!page.includes(ATTACK), "an unescaped <script> reached the page");
@@ -145,7 +154,7 @@ Deno.test("backtestHtml() leads with a halt banner and a coverage banner above t
   const { doc, candles } = sample();
   const withSections = {
     ...doc,
-    ...decisionSections(),
+    ...reportSections(),
     config: { ...doc.config, ml: { modelId: "m".repeat(64), featureSpecHash: "f" } },
   } as BacktestJson;
   const page = backtestHtml(withSections, { candles });
@@ -162,7 +171,7 @@ Deno.test("backtestHtml() leads with a halt banner and a coverage banner above t
 
 Deno.test("backtestHtml() puts no coverage banner on a model at 99 % or a technical run", () => {
   const { doc, candles } = sample();
-  const sections = decisionSections();
+  const sections = reportSections();
   const covered = {
     ...sections,
     sources: { ...sections.sources, ml: { ...sections.sources!.ml!, coverage: 0.99 } },
@@ -179,11 +188,9 @@ Deno.test("backtestHtml() puts no coverage banner on a model at 99 % or a techni
   }
 });
 
-Deno.test("backtestHtml() renders warm-up, sources, costs, baseline, news and broker when present", () => {
+Deno.test("backtestHtml() renders warm-up, sources, costs and the chance baseline", () => {
   const { doc, candles } = sample();
-  const plain = backtestHtml(doc, { candles });
-  assert.ok(!plain.includes('id="decisions"'), "an empty Decisions section was rendered");
-  const page = markup(backtestHtml({ ...doc, ...decisionSections() } as BacktestJson, { candles }));
+  const page = markup(backtestHtml({ ...doc, ...reportSections() } as BacktestJson, { candles }));
   for (
     const text of [
       'id="decisions"',
@@ -195,13 +202,32 @@ Deno.test("backtestHtml() renders warm-up, sources, costs, baseline, news and br
       // 0.42 total of an 0.84 stop.
       '<th>Cost / stop</th><td class="n">50.00 %</td>',
       "<h3>Chance baseline</h3>",
-      "30 random-entry runs (seed 7, 1.20 entries per 100 decision bars)",
+      // An entry rate of 0.012.
+      "30 runs (seed 7) entering at random on 1.20 % of the decision bars with room",
       '<td class="n">62.50</td>',
-      "on, calendar calendar_2024.csv",
-      "<th>Broker profile</th>",
       "percentile 62.50",
     ]
   ) assert.ok(page.includes(text), `missing: ${text}`);
+});
+
+Deno.test("backtestHtml() says when no baseline ran, and shows news and broker only when present", () => {
+  const { doc, candles } = sample();
+  const plain = markup(backtestHtml(doc, { candles }));
+  assert.ok(plain.includes("No random baseline was run (--baseline-runs 0)."));
+  assert.ok(!plain.includes("News blackout") && !plain.includes("<th>Broker "));
+  const page = markup(backtestHtml({ ...doc, ...reportSections() } as BacktestJson, { candles }));
+  assert.ok(page.includes('<th>News blackout</th><td class="mono">on, calendar calendar_2024.csv'));
+  assert.ok(page.includes('<th>Broker profile</th><td class="mono">ecn-demo</td>'));
+});
+
+Deno.test("backtestHtml() shows a halt only recorded (research mode) apart from an enforced one", () => {
+  const { doc, candles } = sample();
+  const page = markup(backtestHtml({ ...doc, ...reportSections() } as BacktestJson, { candles }));
+  assert.equal((page.match(/class="banner halt"/g) ?? []).length, 1);
+  assert.match(
+    page,
+    /class="banner recorded" role="note"><b>Halt recorded, not enforced, 2024-01-15 15:00:00Z UTC: DAILY_LOSS<\/b>/,
+  );
 });
 
 Deno.test("backtestHtml() lists broker refusals beside the risk rejections", () => {
@@ -222,6 +248,7 @@ Deno.test("backtestHtml() renders a run without trades, candles or Monte Carlo",
     config: {},
     dataFiles: [],
     monteCarlo: [],
+    ...decisionSections(),
   });
   const page = markup(backtestHtml(doc, { candles: NO_CANDLES }));
   assert.ok(page.includes("No Monte Carlo was run."));
@@ -249,6 +276,7 @@ Deno.test("backtestHtml() draws a one-trade run without NaN or Infinity", () => 
     config: {},
     dataFiles: [],
     monteCarlo: [],
+    ...decisionSections(),
   });
   assert.ok(!/NaN|Infinity/.test(markup(backtestHtml(doc, { candles: NO_CANDLES }))));
 });
