@@ -1,7 +1,8 @@
 /**
- * The report of a real year in Chromium: 2018 technical-only (trading once every source
- * is warm), with risk limits wide enough to trade to the end, plus the decision sections in their planned shapes
- * (`reportSections()`), rendered by `backtestHtml()` and opened from a file. At 1400 px
+ * The report of a real year in Chromium: 2018 technical-only with the default config
+ * (trading once every source is warm, to the end of the year), with hand-written decision
+ * sections laid over (`reportSections()`: halts, a model's low coverage, news, broker),
+ * rendered by `backtestHtml()` and opened from a file. At 1400 px
  * wide the page is at most 8,000 px tall, every section is there and visible, no text is
  * cut, the charts are drawn and zoom, and the trades table sorts and filters.
  * Run this file directly with REPORT_SCREENSHOTS=DIR to write the docs' screenshots.
@@ -42,14 +43,9 @@ const SECTIONS = [
 
 type WithCharts = { reportCharts: { main: Chart } };
 
-/** A year of 2018 with the widest drawdown and daily-loss limits the risk schema allows. */
+/** 2018 with the default config, as `deno task backtest --data FILE --no-ml` runs it. */
 function yearRun(): Promise<BacktestRun> {
-  return runBacktest({
-    files: [dataPath(HISTDATA_2018)],
-    noMl: true,
-    config: { risk: { maxDrawdownPercent: 50, dailyLoss: { maxPercent: 20 } } },
-    progress: false,
-  });
+  return runBacktest({ files: [dataPath(HISTDATA_2018)], noMl: true, progress: false });
 }
 
 /**
@@ -82,6 +78,7 @@ async function scenario(): Promise<void> {
     await page.waitForFunction(() => "reportCharts" in globalThis);
 
     const height = await page.$eval("html", (root) => root.scrollHeight);
+    console.log(`${trades} trades; the report with every section is ${height} px tall at 1400 px`);
     assert.ok(height <= MAX_HEIGHT, `the report is ${height} px tall`);
     const found = await page.$$eval(
       "body > section, #summary",
@@ -147,12 +144,14 @@ async function scenario(): Promise<void> {
         fullPage: true,
         clip: { x: 0, y: 0, width: 1400, height: await bottomOf(page, "#legend") + 8 },
       });
-      const breakdowns = (await (await page.$("#breakdowns"))!.boundingBox())!;
-      await page.screenshot({
-        path: join(screenshots, "report-breakdowns.png"),
-        fullPage: true,
-        clip: { ...breakdowns, x: 0, width: 1400 },
-      });
+      for (const section of ["breakdowns", "decisions"]) {
+        const box = (await (await page.$(`#${section}`))!.boundingBox())!;
+        await page.screenshot({
+          path: join(screenshots, `report-${section}.png`),
+          fullPage: true,
+          clip: { ...box, x: 0, width: 1400 },
+        });
+      }
     }
   } catch (error) {
     console.error(`page log:\n${log.join("\n")}`);
