@@ -7,7 +7,7 @@
  * with inline styles: it opens offline and loads nothing. Data strings are escaped.
  */
 
-import { html, money, NOT_AVAILABLE, percent, ratio, type Raw, raw } from "./_html.ts";
+import { html, htmlPage, money, NOT_AVAILABLE, percent, ratio, type Raw, raw } from "./_html.ts";
 import type { Candidate, FoldResult, ParamsFile, RunSummary } from "./optimize.ts";
 
 /** What `optimizeHtml()` renders. */
@@ -38,37 +38,30 @@ export function optimizeHtml(input: OptimizeHtmlInput): string {
   const { document: doc, id, candidates, folds } = input;
   const params = Object.keys(doc.space);
   const s = doc.stitched;
-  const page = html`
-    <!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width,initial-scale=1">
-        <title>Walk-forward optimisation ${id.slice(0, 12)}</title>
-        <style>${STYLE}</style>
-      </head>
-      <body>
-        <h1>Walk-forward optimisation</h1>
-        <p class="sub">Parameter set <span class="mono">${id}</span> · data ${doc.data.map((d) =>
+  return htmlPage(
+    `Walk-forward optimisation ${id.slice(0, 12)}`,
+    STYLE,
+    html`
+      <h1>Walk-forward optimisation</h1>
+      <p
+        class="sub">Parameter set <span class="mono">${id}</span> · data ${doc.data.map((d) =>
           d.name
         ).join(", ")} · ${doc.range.from} to ${doc.range.to} (UTC) · ${candidates
           .length} candidates (${doc.search.method}) · ${folds.length} folds · objective ${doc
           .objective}</p>
-        <p>Stitched out of sample: <b>${s.trades} trades, net profit ${money(
-          s.net_profit,
-        )}</b>, worst max drawdown ${percent(s.worst_max_drawdown_pct)}, mean ${doc
-          .objective} ${ratio(s.mean_score)}. Chosen on the latest in-sample window: ${valuesText(
-            doc.chosen,
-          )}.</p>
-        <h2>Folds</h2>${foldTable(folds)}
-        <h2>In-sample ${doc.objective} by parameter</h2>${pivots(params, candidates, folds)}
-        <h2>Every candidate</h2>${candidateTable(params, candidates, folds)}
-        <p class="sub">Only each fold's chosen candidate runs out of sample: comparing
-          candidates out of sample would choose on the test data (docs/optimisation.md).</p>
-      </body>
-    </html>
-  `;
-  return page.text.trim() + "\n";
+      <p>Stitched out of sample: <b>${s.trades} trades, net profit ${money(
+        s.net_profit,
+      )}</b>, worst max drawdown ${percent(s.worst_max_drawdown_pct)}, mean ${doc
+        .objective} ${ratio(s.mean_score)}. Chosen on the latest in-sample window: ${valuesText(
+          doc.chosen,
+        )}.</p>
+      <h2>Folds</h2>${foldTable(folds)}
+      <h2>In-sample ${doc.objective} by parameter</h2>${pivots(params, candidates, folds)}
+      <h2>Every candidate</h2>${candidateTable(params, candidates, folds)}
+      <p class="sub">Only each fold's chosen candidate runs out of sample: comparing
+        candidates out of sample would choose on the test data (docs/optimisation.md).</p>
+    `,
+  );
 }
 
 function valuesText(values: Readonly<Record<string, unknown>>): string {

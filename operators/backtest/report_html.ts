@@ -11,6 +11,7 @@
 import { ATTRIBUTION, LIGHTWEIGHT_CHARTS_JS } from "../../vendor/lightweight-charts/mod.ts";
 import {
   html,
+  htmlPage,
   jsonForScript,
   money,
   NOT_AVAILABLE,
@@ -96,36 +97,29 @@ export function backtestHtml(document: BacktestJson, options: BacktestHtmlOption
     ["trades", tradeTable(doc.trades)],
     ["data", dataSection(doc)],
   ];
-  const page = html`
-    <!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width,initial-scale=1">
-        <title>${title}</title>
-        <style>${raw(pageCss)}</style>
-      </head>
-      <body>
-        <header>
-          <h1>${title}</h1>
-          <p class="sub">${subtitle}</p>
-          ${modelLine(doc)}
-          <nav>${sections.map(([id]) => html`<a href="#${id}">${SECTIONS[id]}</a>`)}</nav>
-        </header>
-        ${banners(doc)}${cards(doc)}${sections.map(([id, body]) =>
-          html`<section id="${id}"><h2>${SECTIONS[id]}</h2>${body}</section>`
-        )}
-        <p class="attribution">Charts drawn with ${ATTRIBUTION.text} <a href="${ATTRIBUTION
+  return htmlPage(
+    title,
+    raw(pageCss),
+    html`
+      <header>
+        <h1>${title}</h1>
+        <p class="sub">${subtitle}</p>
+        ${modelLine(doc)}
+        <nav>${sections.map(([id]) => html`<a href="#${id}">${SECTIONS[id]}</a>`)}</nav>
+      </header>
+      ${banners(doc)}${cards(doc)}${sections.map(([id, body]) =>
+        html`<section id="${id}"><h2>${SECTIONS[id]}</h2>${body}</section>`
+      )}
+      <p
+        class="attribution">Charts drawn with ${ATTRIBUTION.text} <a href="${ATTRIBUTION
           .href}">${ATTRIBUTION.href}</a> (Apache-2.0).</p>
-        <script type="application/json" id="report-data">${jsonForScript(
-          chartData(doc, options.candles),
-        )}</script>
-        <script>${raw(LIGHTWEIGHT_CHARTS_JS)}</script>
-        <script>${raw(pageJs)}</script>
-      </body>
-    </html>
-  `;
-  return page.text.trim() + "\n";
+      <script type="application/json" id="report-data">${jsonForScript(
+        chartData(doc, options.candles),
+      )}</script>
+      <script>${raw(LIGHTWEIGHT_CHARTS_JS)}</script>
+      <script>${raw(pageJs)}</script>
+    `,
+  );
 }
 
 function signClass(value: number | null): string {
