@@ -12,6 +12,7 @@ import {
   backtestHtml,
   type BacktestJson,
   backtestJson,
+  type CandleSeries,
   computeMetrics,
   type CostedTrade,
   costsReport,
@@ -22,7 +23,7 @@ import {
   monteCarlo,
   type ParamsFile,
   parseParamsFile,
-  type PricePoint,
+  ReportCandles,
   runRandomBaseline,
   SourceAttribution,
   type WarmUpReport,
@@ -48,7 +49,6 @@ import {
   type RegimeEvent,
   type RiskDecisionEvent,
   type SignalEvent,
-  US_PER_HOUR,
   usFromIso,
 } from "../events.ts";
 import { createHealthRegistry } from "../health.ts";
@@ -104,7 +104,7 @@ function collector(contractSize: number, maxOpen: number) {
   const equity: EquityPoint[] = [];
   const decisions: RiskDecisionEvent[] = [];
   const regimes: RegimeEvent[] = [];
-  const prices: { timeUs: number; close: number }[] = [];
+  const candles = new ReportCandles();
   const attribution = new SourceAttribution();
   /** Per order, until its trade closes: its decision's stop and levels, its fills' prices. */
   const stops = new Map<string, number | null>();
@@ -128,11 +128,7 @@ function collector(contractSize: number, maxOpen: number) {
             firstBar ??= event;
             lastBar = event;
             bars++;
-            if (
-              prices.length === 0 || event.closeUs - prices[prices.length - 1].timeUs >= US_PER_HOUR
-            ) {
-              prices.push({ timeUs: event.closeUs, close: event.bid.close });
-            }
+            candles.update(event);
             break;
           case "signal":
             attribution.onSignal(event);
@@ -190,7 +186,7 @@ function collector(contractSize: number, maxOpen: number) {
       equity,
       decisions,
       regimes,
-      prices,
+      candles,
       firstBar,
       lastBar,
       bars,
@@ -239,7 +235,8 @@ export interface BacktestRun {
   readonly document: BacktestJson;
   readonly seconds: number;
   readonly bars: number;
-  readonly prices: PricePoint[];
+  /** The price chart's candles, at the timeframe that fits the period. */
+  readonly candles: CandleSeries;
   readonly sourcePath: string;
   readonly modelId: string | null;
 }
@@ -461,7 +458,7 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     document,
     seconds,
     bars: run.bars,
-    prices: run.prices,
+    candles: run.candles.finish(),
     sourcePath: source.path,
     modelId: model?.id ?? null,
   };
@@ -539,7 +536,7 @@ export async function backtest(argv: string[]): Promise<void> {
   }
   const fileConfig = flags.config === undefined ? {} : await readJsonFlag("config", flags.config);
   const params = flags.params === undefined ? undefined : await readParamsFile(flags.params);
-  const { document, seconds, bars, prices, sourcePath, modelId } = await runBacktest({
+  const { document, seconds, bars, candles, sourcePath, modelId } = await runBacktest({
     files: flags.data,
     from: flags.from,
     to: flags.to,
@@ -558,7 +555,7 @@ export async function backtest(argv: string[]): Promise<void> {
     warmUp: !flags["no-warm-up"],
   });
   await Deno.writeTextFile(flags.json, JSON.stringify(document, null, 2));
-  await Deno.writeTextFile(flags.report, backtestHtml(document, { prices }));
+  await Deno.writeTextFile(flags.report, backtestHtml(document, { candles }));
   const m = document.metrics;
   for (const line of haltLines(document)) console.log(line);
   console.log(

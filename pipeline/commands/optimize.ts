@@ -12,6 +12,7 @@ import {
   type FoldResult,
   gridCandidates,
   OBJECTIVES,
+  optimizeHtml,
   type ParamsFile,
   paramsId,
   parseSearchSpace,
@@ -224,6 +225,14 @@ export async function optimize(argv: string[]): Promise<void> {
   const id = paramsId(document);
   await Deno.mkdir(flags.out, { recursive: true });
   const path = join(flags.out, `${id}.json`);
+  const heatmap = join(flags.out, `${id}.html`);
   await Deno.writeTextFile(path, JSON.stringify(document, null, 2) + "\n");
-  console.log(`chosen on the latest in-sample window: #${result.final.index}; wrote ${path}`);
+  await Deno.writeTextFile(
+    heatmap,
+    optimizeHtml({ document, id, candidates, folds: result.folds }),
+  );
+  console.log(
+    `chosen on the latest in-sample window: #${result.final.index}; wrote ${path} and ` +
+      `${heatmap} (every candidate's in-sample score, each fold's out-of-sample result)`,
+  );
 }

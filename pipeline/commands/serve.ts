@@ -123,7 +123,11 @@ export async function serve(argv: string[]): Promise<void> {
   const journal = openJournal(flags.db, { autoCheckpoint: false });
   const checkpoints = setInterval(() => journal.checkpoint(), CHECKPOINT_EVERY_MS);
   let models = (): DashboardStatus => ({ production: null, shadow: null });
-  const hub = new SseHub({ health: () => health.snapshot(), status: () => models() });
+  let controls = (): Partial<DashboardStatus> => ({});
+  const hub = new SseHub({
+    health: () => health.snapshot(),
+    status: () => ({ ...models(), ...controls() }),
+  });
   const sinks: Sink[] = [hub];
   if (flags.webhooks !== undefined) sinks.push(await webhookSink(flags, health));
   const mode = flags.role !== "all"
@@ -132,6 +136,10 @@ export async function serve(argv: string[]): Promise<void> {
     ? await startLiveTrading(flags, apiToken.token, journal, health, sinks)
     : await startReplay(flags, flags.data, journal, health, sinks);
   models = mode.models;
+  controls = () => ({
+    trading: mode.control.risk?.status() ?? null,
+    components: mode.control.components?.list() ?? [],
+  });
   const registry = openRegistry(flags.registry);
   const mounts: ControlMount[] = [...dashboardMounts(hub), ...(mode.control.mounts ?? [])];
   const app = createControlApp({
