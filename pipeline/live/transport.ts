@@ -149,7 +149,10 @@ export function serveEaTcp(options: TcpOptions): TcpServer {
       const fromAddress = perAddress.get(address) ?? 0;
       if (connections.size >= limits.maxConnections) {
         count("refused: connection cap");
-        void closeWith(conn, `the server holds its maximum of ${limits.maxConnections} connections`);
+        void closeWith(
+          conn,
+          `the server holds its maximum of ${limits.maxConnections} connections`,
+        );
         continue;
       }
       if (fromAddress >= limits.maxConnectionsPerAddress) {
