@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { type ModelCard, parseModelCard } from "./card.ts";
+import { makePrivateDir, preparePrivateDatabase } from "../pipeline/private_files.ts";
 
 export const STAGES = ["candidate", "shadow", "production", "retired"] as const;
 export type Stage = typeof STAGES[number];
@@ -123,7 +124,9 @@ export class Registry {
   private readonly readMetadata: (bytes: Uint8Array) => Record<string, string>;
 
   private constructor(readonly dir: string, options: RegistryOptions) {
-    this.db = new DatabaseSync(join(dir, "registry.sqlite"));
+    const file = join(dir, "registry.sqlite");
+    preparePrivateDatabase(file);
+    this.db = new DatabaseSync(file);
     // busy_timeout: several processes (serve's roles, a training machine's push) may open
     // one registry; a second writer waits for the first instead of failing "locked".
     this.db.exec("PRAGMA busy_timeout=5000; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
@@ -135,7 +138,7 @@ export class Registry {
 
   /** Opens (creating if needed) the registry in `dir`. */
   static open(dir: string, options: RegistryOptions): Registry {
-    Deno.mkdirSync(dir, { recursive: true });
+    makePrivateDir(dir);
     return new Registry(dir, options);
   }
 
@@ -160,8 +163,10 @@ export class Registry {
     }
     this.checkMetadata(id, bytes, card);
     if (this.find(id)) throw new RegistryError(`Model ${short(id)} is already registered`);
-    Deno.writeFileSync(join(this.dir, `${id}.onnx`), bytes);
-    Deno.writeTextFileSync(join(this.dir, `${id}.json`), JSON.stringify(card, null, 2));
+    Deno.writeFileSync(join(this.dir, `${id}.onnx`), bytes, { mode: 0o600 });
+    Deno.writeTextFileSync(join(this.dir, `${id}.json`), JSON.stringify(card, null, 2), {
+      mode: 0o600,
+    });
     this.db.prepare(
       "INSERT INTO models (id, kind, stage, created_at, spec_hash, parent, card) VALUES (?, ?, 'candidate', ?, ?, ?, ?)",
     ).run(id, card.kind, card.createdAt, card.featureSpec.hash, card.parent, JSON.stringify(card));

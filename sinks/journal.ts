@@ -6,7 +6,8 @@
  * model events, config versions and audit log, so a restart, a replay, the live server or
  * the dashboard reads them back exactly. A batch is the unit of durability: `appendBatch`
  * commits the whole batch in one transaction, and its return is the acknowledgement the
- * live server waits for before it answers the terminal.
+ * live server waits for before it answers the terminal. The file (and its WAL) is created
+ * readable by its owner only (0600), and an existing one is tightened to that.
  *
  * It must never:
  * - commit one transaction per row (about 30 k rows/s, against about 0.3 M bars/s batched);
@@ -66,6 +67,7 @@ import {
   type Vote,
 } from "@/pipeline/events.ts";
 import type { Sink } from "@/sinks/sink.ts";
+import { preparePrivateDatabase } from "@/pipeline/private_files.ts";
 
 /**
  * Schema changes in order; version N is `MIGRATIONS[N - 1]`. Append only: an applied
@@ -433,6 +435,8 @@ export interface Journal {
 
 /** Opens or creates the journal at `path` and brings its schema up to date. */
 export function openJournal(path: string, options: JournalOptions = {}): Journal {
+  // Trades and the audit trail: readable by the owner only (0600), created so.
+  preparePrivateDatabase(path);
   const db = new DatabaseSync(path);
   const now = options.now ?? Date.now;
   try {

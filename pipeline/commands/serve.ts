@@ -17,6 +17,7 @@ import { DEFAULT_RATE_LIMIT } from "../control/rate_limit.ts";
 import { DEFAULT_SECRETS_FILE, ensureApiToken, loadSecrets } from "../control/secrets.ts";
 import { createHealthRegistry, type HealthRegistry } from "../health.ts";
 import { VERSION } from "../version.ts";
+import { makePrivateDir } from "../private_files.ts";
 import { openJournal } from "../../sinks/journal.ts";
 import type { Sink } from "../../sinks/sink.ts";
 import { type DashboardStatus, SseHub } from "../../sinks/sse.ts";
@@ -119,7 +120,7 @@ export async function serve(argv: string[]): Promise<void> {
 
   const health = createHealthRegistry();
   const apiToken = await ensureApiToken({ file: flags.secrets });
-  await Deno.mkdir(dirname(flags.db), { recursive: true });
+  makePrivateDir(dirname(flags.db));
   const journal = openJournal(flags.db, { autoCheckpoint: false });
   const checkpoints = setInterval(() => journal.checkpoint(), CHECKPOINT_EVERY_MS);
   let models = (): DashboardStatus => ({ production: null, shadow: null });

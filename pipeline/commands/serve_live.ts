@@ -148,7 +148,7 @@ export async function productionModel(
   try {
     const production = registry.production();
     if (production === null) {
-      component.report("idle", `no production model in ${flags.registry}: technical signals only`);
+      component.report("idle", "no production model in the registry: technical signals only");
       return null;
     }
     const model = await loadServingModel(

@@ -80,7 +80,7 @@ async function modelStages(
   });
   if (slot.production === null && slot.shadow === null) {
     registry.close();
-    component.report("idle", `no production or shadow model in ${flags.registry}`);
+    component.report("idle", "no production or shadow model in the registry");
     return none;
   }
   component.report(

@@ -24,6 +24,7 @@ import { type ComponentController, componentRoutes } from "./components.ts";
 import { configRoutes, type ConfigRoutesDeps } from "./config.ts";
 import { killSwitchRoutes } from "./kill_switch.ts";
 import { metricsRoutes } from "./metrics.ts";
+import { publicHealth } from "./public_health.ts";
 import { modelRoutes, type ModelRoutesDeps } from "./models.ts";
 import {
   DEFAULT_AUTH_FAILURE_LIMIT,
@@ -215,7 +216,7 @@ export function createControlApp(deps: ControlAppDeps): Hono<ControlEnv> {
   app.use(bodyLimits(limits));
 
   app.get("/health", (c) => {
-    const snapshot = deps.health.snapshot();
+    const snapshot = publicHealth(deps.health.snapshot());
     return c.json(
       { version: deps.version, ...snapshot },
       UNAVAILABLE.has(snapshot.status) ? 503 : 200,

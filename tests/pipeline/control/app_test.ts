@@ -200,3 +200,17 @@ Deno.test("createControlApp() leaves out of the audit only the mounts that ask",
     "the refused /ai_signal is audited as a refusal, the authenticated one not at all",
   );
 });
+
+Deno.test("createControlApp() shows no folder of a filesystem path in GET /health, only in /v1/status", async () => {
+  const health = createHealthRegistry({ now: () => 0 });
+  const detail = "/srv/aigs/data/DAT_ASCII_XAUUSD_M1_2017.csv:12: price is not finite";
+  health.register("feed").report("failed", detail);
+  const { app } = testApp({ health });
+  const open = await (await app.request("/health")).json();
+  assert.equal(
+    open.components.feed.detail,
+    "DAT_ASCII_XAUUSD_M1_2017.csv:12: price is not finite",
+  );
+  const status = await (await app.request("/v1/status", authed())).json();
+  assert.equal(status.health.components.feed.detail, detail);
+});

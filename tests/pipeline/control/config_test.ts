@@ -54,7 +54,7 @@ Deno.test("PUT /v1/config answers 409 to a stale version and stores nothing", as
   assert.equal(res.status, 409);
   const body = await res.json();
   assert.equal(body.version, 1);
-  assert.match(body.error, /version 0 is stale: version 1 is in force/);
+  assert.match(body.error, /the config version given is stale: version 1 is in force/);
   assert.equal(rows.length, 1);
 });
 
