@@ -387,6 +387,8 @@ export interface Journal {
   appendBatch(batch: EventBatch): AppendResult;
   /** Bars with `fromUs <= openUs < toUs`, oldest first. */
   bars(symbol: string, timeframe: Timeframe, fromUs?: number, toUs?: number): BarEvent[];
+  /** The open time of the latest bar stored, or null when there is none (one index lookup). */
+  lastBarOpenUs(symbol: string, timeframe: Timeframe): number | null;
   /** Gaps with `fromUs <= gap.fromUs < toUs`, oldest first. */
   gaps(symbol: string, timeframe: Timeframe, fromUs?: number, toUs?: number): GapEvent[];
   regimes(limit?: number): RegimeEvent[];
@@ -476,6 +478,9 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
        ORDER BY from_us`,
     ),
     regimes: db.prepare(latestFirst("regimes", "time_us DESC, symbol DESC, timeframe DESC")),
+    lastBarOpenUs: db.prepare(
+      "SELECT MAX(open_us) AS open_us FROM bars WHERE symbol = ? AND timeframe = ?",
+    ),
     predictions: db.prepare(
       `SELECT * FROM predictions WHERE symbol = ? AND open_us >= ? AND open_us < ?
        ORDER BY open_us, model_id, role`,
@@ -616,6 +621,10 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
     },
     bars(symbol, timeframe, fromUs = Number.MIN_SAFE_INTEGER, toUs = Number.MAX_SAFE_INTEGER) {
       return rows<BarRow>(select.bars, symbol, timeframe, fromUs, toUs).map(barFromRow);
+    },
+    lastBarOpenUs(symbol, timeframe) {
+      const row = select.lastBarOpenUs.get(symbol, timeframe) as { open_us: number | null };
+      return row.open_us;
     },
     gaps(symbol, timeframe, fromUs = Number.MIN_SAFE_INTEGER, toUs = Number.MAX_SAFE_INTEGER) {
       return rows<GapRow>(select.gaps, symbol, timeframe, fromUs, toUs).map(gapFromRow);

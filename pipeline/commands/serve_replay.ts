@@ -166,7 +166,9 @@ export async function startReplay(
     sourceName: "feed",
     source$: replay$(source, { speed: flags.speed }),
     stages,
-    sinks: [journalSink(journal), ...sinks],
+    // The replay's end flushes the journal but leaves it open: the control plane still
+    // writes its audit trail and measures models on it; serve closes it on shutdown.
+    sinks: [{ ...journalSink(journal), close: () => journal.checkpoint() }, ...sinks],
     health,
   });
   run.done.then(

@@ -133,7 +133,7 @@ export function serveEaTcp(options: TcpOptions): TcpServer {
   const connections = new Set<Deno.TcpConn>();
   const perAddress = new Map<string, number>();
   const count = (counter: string) => options.health?.count(counter);
-  options.health?.report("idle", "listening for EAs");
+  options.health?.report("ok", "listening for EAs");
 
   const release = (conn: Deno.TcpConn, address: string) => {
     connections.delete(conn);

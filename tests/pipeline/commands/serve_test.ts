@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { dataPath, dataTest } from "../../_data.ts";
+import { parseFeatureSpec, specHash } from "@/operators/features/mod.ts";
+import { cardFor, onnxModel, uploadForm } from "../control/_models.ts";
 import { startServe } from "./_run.ts";
 
 const MT5 = "xauusd_m1_mt5_export/XAUUSD_M1.csv";
@@ -64,5 +66,71 @@ dataTest(
     assert.ok(trades > 0, "the simulated broker traded the replay");
     assert.equal(fills, 2 * trades, "an entry and an exit fill per trade");
     await Deno.remove(dir, { recursive: true });
+  },
+);
+
+dataTest(
+  "serve measures an uploaded model on its journal's bars and refuses to promote it on its card's claims",
+  MT5,
+  async () => {
+    const dir = await Deno.makeTempDir();
+    // A 4-feature spec, so a small linear model can be served against it.
+    const spec = {
+      version: 1,
+      name: "four",
+      features: ["M1", "M5", "M15", "H1"].map((timeframe, i) => ({
+        name: `rsi_${i}`,
+        timeframe,
+        kind: "rsi",
+      })),
+    };
+    await Deno.writeTextFile(`${dir}/spec.json`, JSON.stringify(spec));
+    const hash = specHash(parseFeatureSpec(spec, "spec"));
+    const { child, url } = await startServe([
+      "--db",
+      `${dir}/j.sqlite`,
+      "--secrets",
+      `${dir}/secrets.json`,
+      "--registry",
+      `${dir}/models`,
+      "--spec",
+      `${dir}/spec.json`,
+      "--replay",
+      dataPath(MT5),
+    ]);
+    try {
+      for (let i = 0; i < 200; i++) {
+        const health = await (await fetch(`${url}health`)).json();
+        if (health.components.feed?.status === "stopped") break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const { apiToken } = JSON.parse(await Deno.readTextFile(`${dir}/secrets.json`));
+      const headers = { Authorization: `Bearer ${apiToken}` };
+      // A random model whose card claims every fold 50% better than the class prior.
+      const bytes = onnxModel(1, hash);
+      const card = cardFor(bytes, 0.5, hash);
+      const upload = await fetch(`${url}v1/models`, {
+        method: "POST",
+        headers,
+        body: uploadForm(bytes, { ...card, featureSpec: { ...card.featureSpec, name: "four" } }),
+      });
+      assert.equal(upload.status, 201);
+      const { verification } = await upload.json();
+      assert.equal(verification.measured, true, verification.reason);
+      assert.match(verification.reason, /the journal's XAUUSD M1 bars of the last 30 days/);
+      const promote = await fetch(`${url}v1/models/${card.id}/promote`, {
+        method: "POST",
+        headers,
+      });
+      const answer = await promote.json();
+      // The measurement, not the card, decides: a random model does not beat the prior.
+      assert.equal(promote.status, 409, JSON.stringify(answer));
+      assert.match(answer.error, /gate failed: [0-3] of 4 folds beat the class-prior/);
+    } finally {
+      child.kill("SIGTERM");
+      await child.status;
+      await child.stderr.cancel();
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 );
