@@ -12,15 +12,30 @@
  * refused at accept), and the caps lifted to 1,000 so that every connection is admitted
  * and only the 1 KiB login line limit and the login timeout protect the server.
  *
+ * Then (`--only uploads`) four 61 MiB model uploads at once, with the default one upload
+ * slot and with four, for serve's RSS; and (`--only measure`) what measuring a model on the
+ * journal costs, the bench model (bench/_model.ts, trained into `--registry` once) on 30
+ * days of 2017 bars.
+ *
  * Attack and probe run in child processes of this script (`--child attack|probe`), so
  * the server's measurements are not the clients' event loop. Heavy by design: never part
  * of the test suite. Figures on a shared machine move with its load; each run prints it.
  *
  *   deno run --allow-read --allow-write --allow-env --allow-net=127.0.0.1 --allow-run
  *     --allow-sys=loadavg bench/hostile_bench.ts [--runs 3] [--seconds 15] [--reconnect]
+ *     [--only tcp|uploads|measure ...] [--registry out/bench-registry]
  */
 
 import { parseArgs } from "node:util";
+import { journalEvaluationRows } from "../models/journal_rows.ts";
+import { DEFAULT_FEATURE_SPEC } from "../operators/features/mod.ts";
+import { openRegistry } from "../pipeline/commands/models.ts";
+import { journalMeasurer } from "../pipeline/commands/serve_measure.ts";
+import { usFromIso } from "../pipeline/events.ts";
+import { eventsOf } from "../pipeline/replay.ts";
+import { openJournal } from "../sinks/journal.ts";
+import { openSources } from "../sources/mod.ts";
+import { benchModel, HISTDATA_2017 } from "./_model.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const SELF = new URL(import.meta.url).pathname;
@@ -37,6 +52,8 @@ const args = parseArgs({
     url: { type: "string" },
     seconds: { type: "string", default: "15" },
     runs: { type: "string", default: "3" },
+    only: { type: "string", multiple: true },
+    registry: { type: "string", default: "out/bench-registry" },
     reconnect: { type: "boolean", default: false },
   },
 });
@@ -198,7 +215,8 @@ interface Run {
   readonly attack: Record<string, number | Summary>;
 }
 
-async function oneRun(extraFlags: string[]): Promise<Run> {
+/** A `serve` subprocess (live mode, TCP port on) in a temporary directory. */
+async function startServe(extraFlags: string[]) {
   const dir = await Deno.makeTempDir();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -235,26 +253,51 @@ async function oneRun(extraFlags: string[]): Promise<Run> {
   void (async () => {
     while (!(await reader.read()).done) { /* drain */ }
   })();
-  const url = /listening on (http:\/\/\S+)/.exec(printed)![1];
-  const port = /EA TCP transport on \S+:(\d+)/.exec(printed)![1];
+  const { apiToken } = JSON.parse(await Deno.readTextFile(`${dir}/secrets.json`));
+  return {
+    pid: child.pid,
+    url: /listening on (http:\/\/\S+)/.exec(printed)![1],
+    port: /EA TCP transport on \S+:(\d+)/.exec(printed)![1],
+    token: apiToken as string,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.status;
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+/** The highest RSS of `pid` while `work` runs, sampled every 100 ms. */
+async function peakRssDuring<T>(pid: number, work: Promise<T>): Promise<[number, T]> {
+  let peak = await rssMiB(pid);
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      peak = Math.max(peak, await rssMiB(pid));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
   try {
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    const rssBefore = await rssMiB(child.pid);
-    const healthBefore = await runChild("probe", ["--url", url, "--seconds", "3"]);
-    let rssPeak = rssBefore;
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        rssPeak = Math.max(rssPeak, await rssMiB(child.pid));
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    })();
-    const [attackResult, healthDuring] = await Promise.all([
-      runChild("attack", ["--port", port]),
-      runChild("probe", ["--url", url]),
-    ]);
+    return [peak, await work];
+  } finally {
     sampling = false;
     await sampler;
+  }
+}
+
+async function oneRun(extraFlags: string[]): Promise<Run> {
+  const serve = await startServe(extraFlags);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const rssBefore = await rssMiB(serve.pid);
+    const healthBefore = await runChild("probe", ["--url", serve.url, "--seconds", "3"]);
+    const [rssPeak, [attackResult, healthDuring]] = await peakRssDuring(
+      serve.pid,
+      Promise.all([
+        runChild("attack", ["--port", serve.port]),
+        runChild("probe", ["--url", serve.url]),
+      ]),
+    );
     return {
       rssBefore,
       rssPeak,
@@ -263,14 +306,102 @@ async function oneRun(extraFlags: string[]): Promise<Run> {
       attack: attackResult,
     };
   } finally {
-    child.kill("SIGTERM");
-    await child.status;
+    await serve.stop();
+  }
+}
+
+const UPLOAD_MIB = 61;
+
+/**
+ * Four 61 MiB model uploads at once (random bytes: refused once read, as the issue's were):
+ * serve's RSS before and at its peak, and each upload's status, with `--max-uploads N`.
+ */
+async function uploads(maxUploads: number) {
+  const serve = await startServe(["--max-uploads", String(maxUploads)]);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const rssBefore = await rssMiB(serve.pid);
+    const bytes = new Uint8Array(UPLOAD_MIB * 1024 * 1024);
+    for (let at = 0; at < bytes.length; at += 65536) {
+      crypto.getRandomValues(bytes.subarray(at, at + 65536));
+    }
+    const upload = async () => {
+      const form = new FormData();
+      form.append("onnx", new Blob([bytes]), "model.onnx");
+      form.append("card", "{}");
+      const res = await fetch(`${serve.url}v1/models`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${serve.token}` },
+        body: form,
+      });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    const [rssPeak, statuses] = await peakRssDuring(
+      serve.pid,
+      Promise.all([upload(), upload(), upload(), upload()]),
+    );
+    console.log(
+      `| ${maxUploads} | ${rssBefore.toFixed(0)} | ${rssPeak.toFixed(0)} | ${
+        (rssPeak - rssBefore).toFixed(0)
+      } | ${statuses.join(", ")} | ${Deno.loadavg()[0].toFixed(1)} |`,
+    );
+  } finally {
+    await serve.stop();
+  }
+}
+
+/**
+ * What a measurement costs the server (models/verification.ts): the bench model (trained on
+ * January to June 2017) measured on a journal holding July and August 2017, as `serve`
+ * does at upload and before each promotion: 30 days of rows after 30 days of warm-up.
+ */
+async function measurement(runs: number, registryDir: string) {
+  const id = await benchModel(registryDir);
+  const dir = await Deno.makeTempDir();
+  const journal = openJournal(`${dir}/journal.sqlite`);
+  const registry = openRegistry(registryDir);
+  try {
+    const source = await openSources([HISTDATA_2017], {
+      fromUs: usFromIso("2017-07-01T00:00:00Z"),
+      toUs: usFromIso("2017-09-01T00:00:00Z"),
+    });
+    for await (const batch of source.batches()) journal.appendBatch(eventsOf(batch, "XAUUSD"));
+    const options = {
+      journal,
+      registry,
+      spec: DEFAULT_FEATURE_SPEC,
+      symbol: "XAUUSD",
+      days: 30,
+      warmUpDays: 30,
+      threads: 1,
+      format: "histdata" as const,
+    };
+    const measure = journalMeasurer(options);
+    const model = registry.get(id);
+    for (let run = 1; run <= runs; run++) {
+      const started = performance.now();
+      const rows = await journalEvaluationRows(journal, options);
+      const built = performance.now();
+      const result = await measure(model);
+      const total = performance.now() - built;
+      console.log(
+        `| ${run} | ${"rows" in rows ? rows.rows : rows.reason} | ${
+          (built - started).toFixed(0)
+        } | ${total.toFixed(0)} | ${result.measured ? "measured" : result.reason} | ${
+          Deno.loadavg()[0].toFixed(1)
+        } |`,
+      );
+    }
+  } finally {
+    registry.close();
+    journal.close();
     await Deno.remove(dir, { recursive: true });
   }
 }
 
-async function main() {
-  const runs = Number(args.values.runs);
+/** The TCP attack, in both configurations. */
+async function tcp(runs: number) {
   const configurations: [string, string[]][] = [
     ["defaults (32 connections, 8 per address)", []],
     ["caps lifted (1,000 and 1,000)", [
@@ -325,6 +456,32 @@ async function main() {
         median(results.map((r) => r.healthDuring.max)).toFixed(2)
       } | | | | | | |`,
     );
+  }
+}
+
+async function main() {
+  const runs = Number(args.values.runs);
+  const only = new Set(args.values.only ?? ["tcp", "uploads", "measure"]);
+  if (only.has("tcp")) await tcp(runs);
+  if (only.has("uploads")) {
+    console.log(
+      `\n# four ${UPLOAD_MIB} MiB model uploads at once; load ${
+        Deno.loadavg().map((x) => x.toFixed(1)).join(" ")
+      }`,
+    );
+    console.log("| --max-uploads | RSS before MiB | RSS peak MiB | growth MiB | statuses | load |");
+    console.log("|---|---|---|---|---|---|");
+    for (const maxUploads of [1, 4]) await uploads(maxUploads);
+  }
+  if (only.has("measure")) {
+    console.log(
+      `\n# measuring the bench model on 30 days of journal bars (after 30 of warm-up); load ${
+        Deno.loadavg().map((x) => x.toFixed(1)).join(" ")
+      }`,
+    );
+    console.log("| run | rows | building the rows, ms | whole measurement, ms | outcome | load |");
+    console.log("|---|---|---|---|---|---|");
+    await measurement(runs, args.values.registry);
   }
 }
 
