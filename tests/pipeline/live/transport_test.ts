@@ -1,13 +1,19 @@
 import assert from "node:assert/strict";
 import { createHealthRegistry } from "@/pipeline/health.ts";
 import { startLive } from "@/pipeline/live/live.ts";
-import { serveEaTcp, type TcpLimits, tcpLimits } from "@/pipeline/live/transport.ts";
+import {
+  serveEaTcp,
+  type TcpLimits,
+  tcpLimits,
+  type TcpOptions,
+} from "@/pipeline/live/transport.ts";
 import { engine } from "../../operators/risk/_fixtures.ts";
 import { memoryJournal } from "./_memory_journal.ts";
 
 async function withTcp(
   fn: (port: number, health: ReturnType<typeof createHealthRegistry>) => Promise<void>,
   limits: Partial<TcpLimits> = {},
+  overrides: Partial<TcpOptions> = {},
 ) {
   const health = createHealthRegistry();
   const journal = memoryJournal();
@@ -25,6 +31,7 @@ async function withTcp(
     authorize: (token) => token === "right-token-right-token",
     limits,
     health: health.register("ea-tcp"),
+    ...overrides,
   });
   try {
     await fn(tcp.port, health);
@@ -167,29 +174,14 @@ Deno.test("serveEaTcp() frees a slot when a connection closes", async () => {
 
 Deno.test("serveEaTcp() reports each failed login with the client's address", async () => {
   const addresses: string[] = [];
-  const health = createHealthRegistry();
-  const journal = memoryJournal();
-  const live = startLive({
-    stages: [],
-    engine: engine({ news: { enabled: false } }, { calendar: null }),
-    journalSink: journal.sink,
-    journal,
-    health,
-  });
-  const tcp = serveEaTcp({
-    bridge: live.bridge,
-    hostname: "127.0.0.1",
-    port: 0,
-    authorize: () => false,
-    onUnauthorized: (address) => void addresses.push(address),
-  });
-  try {
-    await converse(tcp.port, [JSON.stringify({ v: 1, token: "guess" })]);
-    assert.deepEqual(addresses, ["127.0.0.1"]);
-  } finally {
-    await tcp.close();
-    await live.stop();
-  }
+  await withTcp(
+    async (port) => {
+      await converse(port, [JSON.stringify({ v: 1, token: "guess" })]);
+      assert.deepEqual(addresses, ["127.0.0.1"]);
+    },
+    {},
+    { onUnauthorized: (address) => void addresses.push(address) },
+  );
 });
 
 Deno.test("tcpLimits() refuses a limit that is not positive, by name", () => {
