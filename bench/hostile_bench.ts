@@ -278,7 +278,8 @@ async function peakRssDuring<T>(pid: number, work: Promise<T>): Promise<[number,
     }
   })();
   try {
-    return [peak, await work];
+    const result = await work;
+    return [peak, result];
   } finally {
     sampling = false;
     await sampler;

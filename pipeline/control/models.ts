@@ -184,16 +184,14 @@ export function modelRoutes(deps: ModelRoutesDeps): Hono<ControlEnv> {
   /** Measures the model and writes the outcome to its history. */
   const verify = async (model: RegisteredModel, context: string) => {
     const measurement = await measure(model);
-    const verification: Verification = measurement.measured
-      ? (() => {
-        const gate = registry.judge(measurement.folds);
-        return {
-          measured: true,
-          gate,
-          reason: `${measurement.description}: ${gate.reason}`,
-        };
-      })()
-      : { measured: false, gate: null, reason: `not verified: ${measurement.reason}` };
+    const gate = measurement.measured ? registry.judge(measurement.folds) : null;
+    const verification: Verification = {
+      measured: measurement.measured,
+      gate,
+      reason: measurement.measured
+        ? `${measurement.description}: ${gate!.reason}`
+        : `not verified: ${measurement.reason}`,
+    };
     registry.recordVerification(model.id, `${context}: ${verification.reason}`);
     return { measurement, verification };
   };

@@ -134,3 +134,52 @@ dataTest(
     }
   },
 );
+
+Deno.test("serve counts a failed login on the EA's TCP port in /metrics and audits it with the address", async () => {
+  const dir = await Deno.makeTempDir();
+  const { child, url, printed } = await startServe([
+    "--db",
+    `${dir}/j.sqlite`,
+    "--secrets",
+    `${dir}/secrets.json`,
+    "--registry",
+    `${dir}/models`,
+    "--ea-tcp-port",
+    "0",
+    "--ea-tcp-login-timeout",
+    "2",
+  ]);
+  try {
+    const port = Number(/EA TCP transport on \S+:(\d+)/.exec(printed())![1]);
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(new TextEncoder().encode('{"v":1,"token":"a-wrong-token-of-some-length"}\n'));
+    assert.equal(
+      (await new Response(conn.readable).text()).trim(),
+      '{"v":1,"error":"unauthorized"}',
+    );
+    const { apiToken } = JSON.parse(await Deno.readTextFile(`${dir}/secrets.json`));
+    const metrics = await (await fetch(`${url}metrics`, {
+      headers: { Authorization: `Bearer ${apiToken}` },
+    })).text();
+    assert.match(metrics, /^aigs_http_refusals_total\{status="401"\} 1$/m);
+    assert.match(metrics, /component="ea-tcp",counter="unauthorized"\} 1$/m);
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+    await child.stderr.cancel();
+  }
+  const journal = new DatabaseSync(`${dir}/j.sqlite`, { readOnly: true });
+  const rows = journal.prepare("SELECT actor, method, path, status, detail FROM audit_log").all();
+  journal.close();
+  assert.deepEqual(rows.map((row) => ({ ...row })), [{
+    actor: "anonymous",
+    method: "TCP",
+    path: "login",
+    status: 401,
+    detail: "refused 127.0.0.1: invalid token on the EA's TCP port",
+  }]);
+  if (Deno.build.os !== "windows") {
+    assert.equal((Deno.statSync(`${dir}/j.sqlite`).mode! & 0o777).toString(8), "600");
+  }
+  await Deno.remove(dir, { recursive: true });
+});
