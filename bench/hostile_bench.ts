@@ -15,7 +15,8 @@
  * Then (`--only uploads`) four 61 MiB model uploads at once, with the default one upload
  * slot and with four, for serve's RSS; and (`--only measure`) what measuring a model on the
  * journal costs, the bench model (bench/_model.ts, trained into `--registry` once) on 30
- * days of 2017 bars.
+ * days of 2017 bars, in its Worker as `serve` measures, and the longest the main thread's
+ * event loop stalled meanwhile (what an EA's envelope would wait).
  *
  * Attack and probe run in child processes of this script (`--child attack|probe`), so
  * the server's measurements are not the clients' event loop. Heavy by design: never part
@@ -369,13 +370,12 @@ async function measurement(runs: number, registryDir: string) {
     });
     for await (const batch of source.batches()) journal.appendBatch(eventsOf(batch, "XAUUSD"));
     const options = {
-      journal,
-      registry,
+      journalPath: `${dir}/journal.sqlite`,
+      registryDir,
       spec: DEFAULT_FEATURE_SPEC,
       symbol: "XAUUSD",
       days: 30,
       warmUpDays: 30,
-      threads: 1,
       format: "histdata" as const,
     };
     const measure = journalMeasurer(options);
@@ -384,14 +384,25 @@ async function measurement(runs: number, registryDir: string) {
       const started = performance.now();
       const rows = await journalEvaluationRows(journal, options);
       const built = performance.now();
+      // The longest the event loop went without running a 5 ms timer: what an EA's envelope
+      // or a /health request waits, at worst, while a measurement runs.
+      let stall = 0;
+      let tick = performance.now();
+      const timer = setInterval(() => {
+        const now = performance.now();
+        stall = Math.max(stall, now - tick);
+        tick = now;
+      }, 5);
       const result = await measure(model);
+      clearInterval(timer);
+      stall = Math.max(stall, performance.now() - tick);
       const total = performance.now() - built;
       console.log(
         `| ${run} | ${"rows" in rows ? rows.rows : rows.reason} | ${
           (built - started).toFixed(0)
-        } | ${total.toFixed(0)} | ${result.measured ? "measured" : result.reason} | ${
-          Deno.loadavg()[0].toFixed(1)
-        } |`,
+        } | ${total.toFixed(0)} | ${stall.toFixed(0)} | ${
+          result.measured ? "measured" : result.reason
+        } | ${Deno.loadavg()[0].toFixed(1)} |`,
       );
     }
   } finally {
@@ -480,8 +491,10 @@ async function main() {
         Deno.loadavg().map((x) => x.toFixed(1)).join(" ")
       }`,
     );
-    console.log("| run | rows | building the rows, ms | whole measurement, ms | outcome | load |");
-    console.log("|---|---|---|---|---|---|");
+    console.log(
+      "| run | rows | building the rows, ms | whole measurement, ms | longest event-loop stall, ms | outcome | load |",
+    );
+    console.log("|---|---|---|---|---|---|---|");
     await measurement(runs, args.values.registry);
   }
 }

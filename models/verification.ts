@@ -12,6 +12,7 @@
 import type { ModelCard } from "./card.ts";
 import { logLoss } from "./metrics.ts";
 import { N_CLASSES } from "./model.ts";
+import { createOrtSession } from "./onnx/session.ts";
 import type { FoldLogLoss } from "./registry.ts";
 import { isoFromUs, usFromIso } from "../pipeline/events.ts";
 
@@ -137,4 +138,22 @@ export async function measureModel(
       isoFromUs(data.timeUs[first])
     } to ${isoFromUs(data.timeUs[data.rows - 1])}, in ${folds} folds against the rows' class prior`,
   };
+}
+
+/**
+ * Measures ONNX bytes (already verified by the registry) on `rows` with onnxruntime-web,
+ * `threads` being the calling process's (or worker's) onnxruntime thread count.
+ */
+export async function measureOnnx(
+  bytes: Uint8Array,
+  card: ModelCard,
+  rows: EvaluationRows,
+  threads: number,
+): Promise<Measurement> {
+  const session = await createOrtSession(bytes, { numThreads: threads });
+  try {
+    return await measureModel(card, async (x, n) => (await session.run(x, n)).probabilities, rows);
+  } finally {
+    await session.release();
+  }
 }

@@ -207,13 +207,12 @@ export async function serve(argv: string[]): Promise<void> {
       registry,
       runningSpec: { hash: specHash(spec), features: spec.features.length },
       measure: journalMeasurer({
-        journal,
-        registry,
+        journalPath: flags.db,
+        registryDir: flags.registry,
         spec,
         symbol: flags.symbol,
         days: flags["verify-days"],
         warmUpDays: flags["warm-up-days"],
-        threads: flags.threads,
         // What wrote the journal's bars: the EA's MT5 bars, or the replayed file.
         format: flags.data === undefined ? "mt5" : flags.format ?? "histdata",
       }),

@@ -5,8 +5,7 @@ import type { LinearModel } from "@/models/model.ts";
 import { exportOnnx } from "@/models/onnx/export.ts";
 import { predictProba } from "@/models/predict.ts";
 import { type RegisteredModel, type Registry, sha256Hex } from "@/models/registry.ts";
-import type { EvaluationRows, Measurement } from "@/models/verification.ts";
-import { measureOnnx } from "@/pipeline/commands/serve_measure.ts";
+import { type EvaluationRows, type Measurement, measureOnnx } from "@/models/verification.ts";
 import { gridRows, randomLinear } from "../../models/onnx/_models.ts";
 
 export const SPEC = "a".repeat(64);
