@@ -31,7 +31,7 @@ limits (docs/control-plane.md, docs/mt5-protocol.md "Limits"):
   --audit-refusals N         refused logins written to the audit trail per minute; the rest counted (default 12)
   --trust-proxy A,B          reverse proxies whose X-Forwarded-For names the client (default: none)
   --request-timeout S        answer a request, body included, within S seconds or 408 (default 30)
-  --upload-timeout S         the same for POST /v1/models (default 300)
+  --upload-timeout S         the same for a model upload or promotion, which measure the model (default 300)
   --max-uploads N            model uploads at once; more answer 503 (default 1)
   --max-upload-mib N         largest model upload (default 64)
   --verify-days N            days of journal bars an uploaded model is measured on before promotion (default 30)

@@ -61,7 +61,7 @@ export interface ControlLimits {
   readonly uploads: number;
   /** Time to answer a request, its body read included, in ms; 408 beyond it. */
   readonly requestTimeoutMs: number;
-  /** The same for a model upload, which may be large. */
+  /** The same for a model upload or promotion: a large body, and a measurement of the model. */
   readonly uploadTimeoutMs: number;
   /** Requests per holder of the token and address; null turns it off. */
   readonly rate: RateLimitOptions | null;
@@ -125,8 +125,13 @@ export interface ControlAppDeps {
  */
 const UNAVAILABLE: ReadonlySet<HealthStatus> = new Set(["failed", "stopped"]);
 
-const isUpload = (c: { req: { method: string; path: string } }) =>
-  c.req.method === "POST" && c.req.path === "/v1/models";
+type RequestLike = { req: { method: string; path: string } };
+
+const isUpload = (c: RequestLike) => c.req.method === "POST" && c.req.path === "/v1/models";
+
+/** The routes that measure a model (upload, promotion): seconds of work behind them. */
+const measuresModel = (c: RequestLike) =>
+  isUpload(c) || (c.req.method === "POST" && /^\/v1\/models\/[^/]+\/promote$/.test(c.req.path));
 
 /** The upload route gets the larger body limit; every other request the default. */
 function bodyLimits(limits: ControlLimits): MiddlewareHandler {
@@ -156,9 +161,9 @@ function requestTimeouts(limits: ControlLimits): MiddlewareHandler {
         }),
     );
   const normal = after(limits.requestTimeoutMs);
-  const upload = after(limits.uploadTimeoutMs);
+  const slow = after(limits.uploadTimeoutMs);
   return function requestTimeouts(c, next) {
-    return (isUpload(c) ? upload : normal)(c, next);
+    return (measuresModel(c) ? slow : normal)(c, next);
   };
 }
 
