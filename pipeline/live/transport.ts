@@ -12,6 +12,7 @@
 
 import { Hono } from "hono";
 import type { ControlEnv } from "../control/auth.ts";
+import { addressGroup } from "../control/client_address.ts";
 import type { ComponentHealth } from "../health.ts";
 import { LINE_TOO_LONG, LineSplitter } from "./line_splitter.ts";
 import { MAX_MESSAGES, ProtocolError } from "./protocol.ts";
@@ -52,7 +53,7 @@ export interface TcpLimits {
   readonly idleTimeoutMs: number;
   /** Connections open at once, logged in or not; more are refused at accept. */
   readonly maxConnections: number;
-  /** Connections open at once from one remote address. */
+  /** Connections open at once from one remote address (an IPv6 address: its /64). */
   readonly maxConnectionsPerAddress: number;
 }
 
@@ -135,18 +136,20 @@ export function serveEaTcp(options: TcpOptions): TcpServer {
   const count = (counter: string) => options.health?.count(counter);
   options.health?.report("ok", "listening for EAs");
 
-  const release = (conn: Deno.TcpConn, address: string) => {
+  const release = (conn: Deno.TcpConn, group: string) => {
     connections.delete(conn);
-    const left = (perAddress.get(address) ?? 1) - 1;
-    if (left === 0) perAddress.delete(address);
-    else perAddress.set(address, left);
+    const left = (perAddress.get(group) ?? 1) - 1;
+    if (left === 0) perAddress.delete(group);
+    else perAddress.set(group, left);
     closeQuietly(conn);
   };
 
   const accepting = (async () => {
     for await (const conn of listener) {
       const address = (conn.remoteAddr as Deno.NetAddr).hostname;
-      const fromAddress = perAddress.get(address) ?? 0;
+      // An IPv6 address counts by its /64, as the control plane's limits do.
+      const group = addressGroup(address);
+      const fromAddress = perAddress.get(group) ?? 0;
       if (connections.size >= limits.maxConnections) {
         count("refused: connection cap");
         void closeWith(
@@ -165,12 +168,12 @@ export function serveEaTcp(options: TcpOptions): TcpServer {
       }
       count("connections");
       connections.add(conn);
-      perAddress.set(address, fromAddress + 1);
+      perAddress.set(group, fromAddress + 1);
       // One small reply per envelope: Nagle's delay would add tens of ms to each.
       conn.setNoDelay(true);
       serveConnection(conn, address, options, limits)
         .catch((error) => (options.logError ?? console.error)(error))
-        .finally(() => release(conn, address));
+        .finally(() => release(conn, group));
     }
   })().catch(() => {});
   return {
