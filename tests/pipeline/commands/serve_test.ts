@@ -7,16 +7,19 @@ import { startServe } from "./_run.ts";
 
 const MT5 = "xauusd_m1_mt5_export/XAUUSD_M1.csv";
 
+/** Where a test's serve keeps its journal (`j.sqlite`), secrets and registry: all in `dir`. */
+const stateIn = (dir: string) => [
+  "--db",
+  `${dir}/j.sqlite`,
+  "--secrets",
+  `${dir}/secrets.json`,
+  "--registry",
+  `${dir}/models`,
+];
+
 Deno.test("serve binds 127.0.0.1 by default and waits for an EA without --replay", async () => {
   const dir = await Deno.makeTempDir();
-  const { child, url, output } = await startServe([
-    "--db",
-    `${dir}/j.sqlite`,
-    "--secrets",
-    `${dir}/secrets.json`,
-    "--registry",
-    `${dir}/models`,
-  ]);
+  const { child, url, output } = await startServe(stateIn(dir));
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
   const health = await (await fetch(`${url}health`)).json();
   assert.equal(health.components["ea-bridge"].status, "idle");
@@ -35,12 +38,7 @@ dataTest(
     const dir = await Deno.makeTempDir();
     const db = `${dir}/j.sqlite`;
     const { child, url, output } = await startServe([
-      "--db",
-      db,
-      "--secrets",
-      `${dir}/secrets.json`,
-      "--registry",
-      `${dir}/models`,
+      ...stateIn(dir),
       "--replay",
       dataPath(MT5),
     ]);
@@ -87,12 +85,7 @@ dataTest(
     await Deno.writeTextFile(`${dir}/spec.json`, JSON.stringify(spec));
     const hash = specHash(parseFeatureSpec(spec, "spec"));
     const { child, url } = await startServe([
-      "--db",
-      `${dir}/j.sqlite`,
-      "--secrets",
-      `${dir}/secrets.json`,
-      "--registry",
-      `${dir}/models`,
+      ...stateIn(dir),
       "--spec",
       `${dir}/spec.json`,
       "--replay",
@@ -138,12 +131,7 @@ dataTest(
 Deno.test("serve counts a failed login on the EA's TCP port in /metrics and audits it with the address", async () => {
   const dir = await Deno.makeTempDir();
   const { child, url, printed } = await startServe([
-    "--db",
-    `${dir}/j.sqlite`,
-    "--secrets",
-    `${dir}/secrets.json`,
-    "--registry",
-    `${dir}/models`,
+    ...stateIn(dir),
     "--ea-tcp-port",
     "0",
     "--ea-tcp-login-timeout",
