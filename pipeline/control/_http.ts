@@ -14,10 +14,25 @@ export function httpError(status: ContentfulStatusCode, message: string): HTTPEx
   return new HTTPException(status, { res: Response.json({ error: message }, { status }) });
 }
 
-/** "what: path: rule; ..." from a zod error, for a 400. */
+/**
+ * A path segment as an answer may show it: an index, or a key shaped like a field name.
+ * Other keys (in a record) are the client's own text, and are not repeated.
+ */
+function segment(key: PropertyKey): string {
+  const text = String(key);
+  return typeof key === "number" || /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(text) ? text : "(a key)";
+}
+
+/** "what: path: rule; ..." from a zod error, for a 400; unknown keys are counted, not named. */
 export function describeIssues(what: string, error: z.ZodError): string {
   return `${what} is invalid: ${
-    error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`).join("; ")
+    error.issues.map((issue) =>
+      `${issue.path.map(segment).join(".") || "body"}: ${
+        issue.code === "unrecognized_keys"
+          ? `${issue.keys.length} unknown field(s): only the documented fields are allowed`
+          : issue.message
+      }`
+    ).join("; ")
   }`;
 }
 

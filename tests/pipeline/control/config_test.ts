@@ -87,3 +87,12 @@ Deno.test("PUT /v1/config stores nothing when applying the config fails", async 
   assert.deepEqual(await res.json(), { error: "internal error" });
   assert.equal(rows.length, 0);
 });
+
+Deno.test("PUT /v1/config counts unknown fields and never repeats one a client sent", async () => {
+  const { put } = withConfig();
+  const res = await put({ version: 0, config: { riskPercent: 0.5, "<script>x": 2 } });
+  assert.equal(res.status, 400);
+  const { error } = await res.json();
+  assert.match(error, /1 unknown field\(s\): only the documented fields are allowed/);
+  assert.ok(!error.includes("script"), error);
+});
