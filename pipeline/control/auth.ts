@@ -1,8 +1,10 @@
 /**
- * Bearer-token authentication and the audit trail of the control plane. The presented
- * token is compared in constant time (both sides hashed, then `timingSafeEqual`), and a
- * caller is known by the token's fingerprint. It must never log, store or echo a token:
- * audit entries carry the fingerprint only.
+ * Bearer-token authentication and the audit trail of the control plane. `identify` knows
+ * the caller early (the rate limit keys on it); `requireToken` refuses the rest, with a
+ * bucket of failures per address beyond which it answers 429. The presented token is
+ * compared in constant time (both sides hashed, then `timingSafeEqual`), and a caller is
+ * known by the token's fingerprint. It must never log, store or echo a token: audit
+ * entries carry the fingerprint only.
  */
 
 import type { AuditEntry } from "../../sinks/journal.ts";
