@@ -81,7 +81,7 @@ async function modelStages(
   });
   if (slot.production === null && slot.shadow === null) {
     registry.close();
-    component.report("idle", `no production or shadow model in ${flags.registry}`);
+    component.report("idle", "no production or shadow model in the registry");
     return none;
   }
   component.report(
@@ -178,7 +178,9 @@ export async function startReplay(
     sourceName: "feed",
     source$: replay$(source, { speed: flags.speed, paceFromUs: tradeFromUs ?? undefined }),
     stages,
-    sinks: [journalSink(journal), ...sinks],
+    // The replay's end flushes the journal but leaves it open: the control plane still
+    // writes its audit trail and measures models on it; serve closes it on shutdown.
+    sinks: [{ ...journalSink(journal), close: () => journal.checkpoint() }, ...sinks],
     health,
   });
   run.done.then(
