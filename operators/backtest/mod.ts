@@ -8,6 +8,7 @@
 export {
   type BacktestTrade,
   computeMetrics,
+  lossOverBudget,
   DAYS_PER_YEAR,
   type EquityPoint,
   type MetricsInput,
@@ -19,7 +20,12 @@ export {
   type MonteCarloMethod,
   type MonteCarloOptions,
 } from "./monte_carlo.ts";
-export { backtestJson, type BacktestJsonInput, parseBacktestJson } from "./report_json.ts";
+export {
+  backtestJson,
+  type BacktestJsonInput,
+  brokerSummary,
+  parseBacktestJson,
+} from "./report_json.ts";
 export { backtestHtml, type BacktestHtmlOptions, type PricePoint } from "./report_html.ts";
 export { regimeTagger, sessionOf, UNKNOWN_REGIME } from "./tags.ts";
 export { tradingDayCloseUs, tradingDayOf } from "./trading_days.ts";
@@ -28,11 +34,13 @@ export {
   backtestJsonSchema,
   type BacktestMetrics,
   type Bands,
+  type BrokerSummary,
   type DataFile,
   EXIT_REASONS,
   metricsSchema,
   type MonteCarloResult,
   monteCarloSchema,
+  type NewsSummary,
   type SessionName,
   SESSIONS,
   type TradeRow,

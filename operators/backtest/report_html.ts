@@ -77,6 +77,7 @@ export function backtestHtml(doc: BacktestJson, options: BacktestHtmlOptions): s
       <body>
     <h1>${title}</h1>
     <p class="sub">${subtitle}</p>
+    <p class="sub">${brokerLine(doc)}</p>
     ${cards(doc)}
     <h2>Data</h2>${dataTable(doc)}
     <h2>Equity and drawdown</h2>${equityCharts(doc)}
@@ -87,6 +88,7 @@ export function backtestHtml(doc: BacktestJson, options: BacktestHtmlOptions): s
     <h3>By regime at entry</h3>${statsTable("Regime", m.by_regime)}
     <h3>By exit reason</h3>${statsTable("Exit reason", m.by_exit_reason)}
     <h3>Risk rejections by reason</h3>${rejectionsTable(doc)}
+    <h3>Broker refusals by reason</h3>${refusalsLine(doc)}
     <h2>Monte Carlo</h2>${monteCarloSection(doc)}
     <h2>Notes</h2>${notesList(doc)}
     <h2>Trades</h2>${tradeTable(doc)}
@@ -345,6 +347,24 @@ function rejectionsTable(doc: BacktestJson): Raw {
     )}</table>
     <p class="sub">A rejection with several reasons counts under each.</p>
   `;
+}
+
+/** The broker profile and the news filter, in one line under the title. */
+function brokerLine(doc: BacktestJson): string {
+  const b = doc.broker;
+  const news = doc.news.enabled
+    ? `news filter on (${doc.news.calendar})`
+    : "news filter OFF (no calendar given)";
+  return `broker: ${b.name}${b.file === null ? "" : ` (${b.file})`} · 1:${b.leverage}, lots ${b.min_lot} ` +
+    `step ${b.lot_step}, stop-out ${b.stop_out_level_pct}% · ${news}`;
+}
+
+function refusalsLine(doc: BacktestJson): Raw {
+  const entries = Object.entries(doc.metrics.broker_refusals_by_reason);
+  if (entries.length === 0) return html`<p>No order was refused, expired or cancelled.</p>`;
+  return html`<p>${doc.metrics.broker_refusals} orders not executed: ${
+    entries.map(([reason, n]) => `${reason} ${n}`).join(", ")
+  }.</p>`;
 }
 
 function monteCarloSection(doc: BacktestJson): Raw {

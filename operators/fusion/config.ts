@@ -85,8 +85,6 @@ const levelsSchema = z.strictObject({
   atrPeriod: period(14, "M1 ATR period the stop and target are measured in"),
   stopAtr: z.number().gt(0).max(20).default(1.5).describe("stop-loss distance in M1 ATR"),
   takeAtr: z.number().gt(0).max(40).default(2).describe("take-profit distance in M1 ATR"),
-  fallbackSpreadPoints: z.number().min(0).max(10_000).default(30)
-    .describe("spread assumed for a buy's entry when the data has neither asks nor spread"),
 }).prefault({});
 
 export const llmConfigSchema = z.strictObject({

@@ -9,10 +9,11 @@
  *    that side (see regime.ts), capped at 1.
  * 4. Below the gate, or with no side, or with the M1 ATR still warming up: hold, with
  *    the confidence it had and no levels. Nothing is invented when no source votes.
- * 5. Otherwise the entry reference is the ask for a buy (bid + spread when the data has
- *    only a spread, bid + `fallbackSpreadPoints` when it has neither) and the bid for a
- *    sell; stop and target are `stopAtr` / `takeAtr` M1 ATRs, rounded to whole points
- *    (at least one), as distances in price units and points and as absolute prices.
+ * 5. Otherwise the entry reference is the ask for a buy (bid + the quote's spread when
+ *    the data has no ask: its spread column, else the broker profile's spread model) and
+ *    the bid for a sell; stop and target are `stopAtr` / `takeAtr` M1 ATRs, rounded to
+ *    whole points (at least one), as distances in price units and points and as absolute
+ *    prices.
  */
 
 import {
@@ -35,7 +36,11 @@ export interface DecisionQuote {
   readonly timeUs: number;
   readonly bid: number;
   readonly ask: number | null;
-  /** Spread in price units at the close, when the data has one. */
+  /**
+   * Spread in price units when `ask` is null: the data's spread column, else the broker
+   * profile's spread model at the bar (the simulated broker's rule). A buy without either
+   * cannot be priced and is an error.
+   */
   readonly spread: number | null;
 }
 
@@ -91,8 +96,12 @@ export function fuseVotes(votes: readonly SourceVote[], options: FuseVotesOption
   let takePoints: number | null = null;
   if (trades) {
     const { levels } = config;
-    const ask = quote.ask ??
-      tidy(quote.bid + (quote.spread ?? levels.fallbackSpreadPoints * spec.point));
+    if (quote.ask === null && quote.spread === null) {
+      throw new TypeError(
+        `Cannot fuse the decision at ${quote.timeUs}: the quote has neither an ask nor a spread`,
+      );
+    }
+    const ask = quote.ask ?? tidy(quote.bid + quote.spread!);
     entryPrice = fused === "buy" ? ask : quote.bid;
     stopPoints = Math.max(1, Math.round(levels.stopAtr * atr / spec.point));
     takePoints = Math.max(1, Math.round(levels.takeAtr * atr / spec.point));

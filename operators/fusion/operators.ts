@@ -27,6 +27,7 @@ import {
   type RegimeEvent,
 } from "../../pipeline/events.ts";
 import type { SymbolSpec } from "../../pipeline/symbols.ts";
+import { type CostModel, DEFAULT_COSTS } from "../execution/costs.ts";
 import { Atr } from "../indicators/mod.ts";
 import { FUSION_DEFAULTS, type FusionConfig } from "./config.ts";
 import { type DecisionQuote, fuseVotes, type FuseVotesOptions, type SourceVote } from "./fuse.ts";
@@ -39,6 +40,11 @@ export interface FuseSignalsOptions {
   readonly symbol: string;
   /** Its contract: the point and digits of the stop and target. */
   readonly spec: SymbolSpec;
+  /**
+   * The broker's terms: its spread model prices a buy's entry on bid-only data (and its
+   * `roundTripCost` is what a trade must clear). Default: the default broker profile's.
+   */
+  readonly costs?: CostModel;
   /** Hash of the feature spec the pipeline runs, written into every signal. */
   readonly specHash: string;
   /** Default `FUSION_DEFAULTS`; `TECHNICAL_ONLY` trades without model or LLM. */
@@ -66,6 +72,7 @@ type Writable<T> = { -readonly [K in keyof T]: T[K] };
 export function fuseSignals(options: FuseSignalsOptions): OperatorFunction<EventBatch, EventBatch> {
   const { symbol, spec, specHash, llm, newsProximity } = options;
   const config = options.config ?? FUSION_DEFAULTS;
+  const { spreadModel } = options.costs ?? DEFAULT_COSTS;
   return (source) =>
     defer(() => {
       const scorer = new TechnicalScorer(config.technical, newsProximity);
@@ -115,7 +122,7 @@ export function fuseSignals(options: FuseSignalsOptions): OperatorFunction<Event
         quote.timeUs = timeUs;
         quote.bid = bar.bid.close;
         quote.ask = bar.ask?.close ?? null;
-        quote.spread = bar.spread;
+        quote.spread = bar.ask !== null ? null : bar.spread ?? spreadModel.spreadAt(bar.openUs);
         fuseOptions.atr = pendingAtr;
         fuseOptions.regime = regime;
         fuseOptions.modelId = prediction?.modelId ?? null;

@@ -12,6 +12,7 @@ import {
   type BacktestJson,
   backtestJson,
   type BacktestTrade,
+  brokerSummary,
   type EquityPoint,
   mergeConfig,
   monteCarlo,
@@ -20,11 +21,7 @@ import {
   type PricePoint,
 } from "../../operators/backtest/mod.ts";
 import { loadServingModel, type ServingModel } from "../../operators/ensemble/mod.ts";
-import {
-  resolveExecutionConfig,
-  SimulatedBroker,
-  tradeAndExecute,
-} from "../../operators/execution/mod.ts";
+import { SimulatedBroker, tradeAndExecute } from "../../operators/execution/mod.ts";
 import { DEFAULT_FEATURE_SPEC, specHash } from "../../operators/features/mod.ts";
 import { readNewsCalendar } from "../../operators/risk/mod.ts";
 import type { Sink } from "../../sinks/sink.ts";
@@ -36,13 +33,13 @@ import {
   type EventBatch,
   isoFromUs,
   type RegimeEvent,
+  type RejectionEvent,
   type RiskDecisionEvent,
   US_PER_HOUR,
   usFromIso,
 } from "../events.ts";
 import { createHealthRegistry } from "../health.ts";
 import { replay$ } from "../replay.ts";
-import { XAUUSD } from "../symbols.ts";
 import {
   parseFlags,
   readJsonFlag,
@@ -53,7 +50,12 @@ import {
   validate,
 } from "./args.ts";
 import { m1Stages } from "./stages.ts";
-import { buildStrategy, checkedTradingConfigSchema, tradingConfigSchema } from "./strategy.ts";
+import {
+  buildStrategy,
+  checkedTradingConfigSchema,
+  tradingConfigSchema,
+  withBrokerProfile,
+} from "./strategy.ts";
 import { openRegistry } from "./models.ts";
 import { basename } from "node:path";
 
@@ -70,6 +72,7 @@ const schema = sourceSchema.omit({ data: true, from: true, to: true }).extend({
   "no-ml": z.boolean().default(false),
   registry: z.string().min(1).default("data/models"),
   news: z.string().min(1).optional(),
+  broker: z.string().min(1).optional(),
   threads: z.coerce.number().int().min(1).max(8).default(1),
   json: z.string({ error: "is required: where to write the JSON results" }).min(1),
   report: z.string({ error: "is required: where to write the HTML report" }).min(1),
@@ -80,10 +83,11 @@ function collector() {
   const trades: BacktestTrade[] = [];
   const equity: EquityPoint[] = [];
   const decisions: RiskDecisionEvent[] = [];
+  const rejections: RejectionEvent[] = [];
   const regimes: RegimeEvent[] = [];
   const prices: { timeUs: number; close: number }[] = [];
-  const stops = new Map<string, number | null>();
-  const entries = new Map<string, number>();
+  /** Each entry order's risk budget (the unit of R), by client order id. */
+  const budgets = new Map<string, number | null>();
   let firstBar: BarEvent | null = null;
   let lastBar: BarEvent | null = null;
   let bars = 0;
@@ -105,22 +109,18 @@ function collector() {
             break;
           case "risk":
             decisions.push(event);
-            if (event.clientOrderId !== null) stops.set(event.clientOrderId, event.stopLoss);
+            if (event.clientOrderId !== null) budgets.set(event.clientOrderId, event.budget);
             break;
-          case "fill":
-            if (event.action === "open") entries.set(event.positionId, event.price);
+          case "pending":
+            // A bracket's legs trade on their group's decision.
+            budgets.set(event.clientOrderId, budgets.get(event.ocoGroup ?? event.clientOrderId) ?? null);
             break;
-          case "trade": {
-            const stop = stops.get(event.positionId);
-            const entry = entries.get(event.positionId) ?? event.entryPrice;
-            trades.push({
-              ...event,
-              initialRisk: stop == null
-                ? null
-                : Math.abs(entry - stop) * XAUUSD.contractSize * event.lots,
-            });
+          case "rejection":
+            rejections.push(event);
             break;
-          }
+          case "trade":
+            trades.push({ ...event, initialRisk: budgets.get(event.positionId) ?? null });
+            break;
           case "account":
             equity.push({ timeUs: event.timeUs, equity: event.equity, balance: event.balance });
             break;
@@ -134,7 +134,17 @@ function collector() {
   };
   return {
     sink,
-    result: () => ({ trades, equity, decisions, regimes, prices, firstBar, lastBar, bars }),
+    result: () => ({
+      trades,
+      equity,
+      decisions,
+      rejections,
+      regimes,
+      prices,
+      firstBar,
+      lastBar,
+      bars,
+    }),
   };
 }
 
@@ -158,6 +168,8 @@ export interface RunBacktestOptions {
   readonly noMl: boolean;
   readonly registry?: string;
   readonly news?: string;
+  /** A broker profile file (`--broker`), the config's `execution.broker` otherwise. */
+  readonly broker?: string;
   readonly threads?: number;
   /** How to read the files (`readOptions` of the source flags); the window is `from`/`to`. */
   readonly read?: OpenSourceOptions;
@@ -191,7 +203,10 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     news: options.news,
     threads: options.threads ?? 1,
   };
-  const config = tradingConfigSchema.parse(options.config ?? {});
+  const config = await withBrokerProfile(
+    tradingConfigSchema.parse(options.config ?? {}),
+    options.broker,
+  );
   const source = await openSources([...options.files], {
     ...options.read,
     fromUs: options.from === undefined ? undefined : usFromIso(options.from),
@@ -223,7 +238,7 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     model,
     calendar,
   });
-  const execution = resolveExecutionConfig(config.execution ?? {});
+  const execution = strategy.execution;
   const broker = new SimulatedBroker(config.execution ?? {});
   const stages = [
     ...m1Stages(source, "backtests"),
@@ -285,6 +300,7 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
       equity,
       initialBalance,
       riskDecisions: run.decisions,
+      rejections: run.rejections,
       regimes: run.regimes,
       firstBar: run.firstBar,
       lastBar: run.lastBar,
@@ -301,6 +317,16 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
       ...(options.params === undefined ? {} : { params: options.params }),
     })),
     dataFiles,
+    news: {
+      enabled: strategy.newsFilter,
+      calendar: flags.news === undefined ? null : basename(flags.news),
+      calendar_sha256: flags.news === undefined ? null : await sha256OfFile(flags.news),
+    },
+    broker: brokerSummary(
+      execution.profile,
+      options.broker === undefined ? null : basename(options.broker),
+      broker.stats,
+    ),
     monteCarlo: pnls.length < 2
       ? []
       : (["reshuffle", "bootstrap"] as const).map((method) =>
@@ -329,6 +355,7 @@ export async function backtest(argv: string[]): Promise<void> {
       "no-ml": { type: "boolean" },
       registry: { type: "string" },
       news: { type: "string" },
+      broker: { type: "string" },
       threads: { type: "string" },
       json: { type: "string" },
       report: { type: "string" },
@@ -351,6 +378,7 @@ export async function backtest(argv: string[]): Promise<void> {
     noMl: flags["no-ml"],
     registry: flags.registry,
     news: flags.news,
+    broker: flags.broker,
     threads: flags.threads,
     read: readOptions(flags),
     params: params === undefined ? undefined : { file: basename(flags.params!), id: params.id },
@@ -376,6 +404,19 @@ export async function backtest(argv: string[]): Promise<void> {
       }%, ` +
       `profit factor ${m.profit_factor === null ? "n/a" : m.profit_factor.toFixed(2)}, Sharpe ${
         m.sharpe === null ? "n/a" : m.sharpe.toFixed(2)
+      }`,
+  );
+  const b = document.broker;
+  console.log(
+    `broker ${b.name} (1:${b.leverage}, lot step ${b.lot_step}): ${m.broker_refusals} orders ` +
+      `not executed${
+        m.broker_refusals === 0
+          ? ""
+          : ` (${
+            Object.entries(m.broker_refusals_by_reason).map(([r, n]) => `${r} ${n}`).join(", ")
+          })`
+      }; news filter ${
+        document.news.enabled ? `on (${document.news.calendar})` : "OFF: no --news calendar"
       }`,
   );
   console.log(`wrote ${flags.json} and ${flags.report}`);

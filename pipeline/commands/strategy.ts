@@ -8,7 +8,12 @@
 
 import { z } from "zod";
 import { scoreModels, type ServingModel } from "../../operators/ensemble/mod.ts";
-import { resolveExecutionConfig } from "../../operators/execution/mod.ts";
+import {
+  costModelOf,
+  type ExecutionSettings,
+  readBrokerProfile,
+  resolveExecutionConfig,
+} from "../../operators/execution/mod.ts";
 import { computeFeatures, DEFAULT_FEATURE_SPEC, specHash } from "../../operators/features/mod.ts";
 import {
   fuseSignals,
@@ -21,7 +26,7 @@ import { detectRegimes } from "../../operators/regime/mod.ts";
 import { type NewsCalendar, parseRiskConfig, RiskEngine } from "../../operators/risk/mod.ts";
 import type { QuoteSides } from "../../sources/source.ts";
 import type { Stage } from "../build.ts";
-import { XAUUSD } from "../symbols.ts";
+import { UsageError } from "./args.ts";
 
 /** The trading config file (`--config`): each part is validated by its own module's schema. */
 export const tradingConfigSchema = z.strictObject({
@@ -47,15 +52,45 @@ export const checkedTradingConfigSchema = tradingConfigSchema.superRefine((confi
   }
 });
 
+/**
+ * The config with the broker profile read from `path` (`--broker FILE`) as its
+ * `execution.broker`. A profile given twice (the flag and the config) is an error: which
+ * one trades must never be a guess.
+ */
+export async function withBrokerProfile(
+  config: TradingConfig,
+  path: string | undefined,
+): Promise<TradingConfig> {
+  if (path === undefined) return config;
+  if (config.execution?.broker !== undefined) {
+    throw new UsageError(
+      `--broker "${path}" and the config's execution.broker both give a broker profile: keep one`,
+    );
+  }
+  let profile;
+  try {
+    profile = await readBrokerProfile(path);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return { ...config, execution: { ...config.execution, broker: profile } };
+}
+
 export interface StrategyOptions {
   readonly symbol: string;
-  /** What the feed quotes: bid-only data makes risk assume the simulated broker's spread. */
+  /** What the feed quotes: bid-only data is priced with the broker profile's spread model. */
   readonly sides: QuoteSides;
   readonly config: TradingConfig;
   /** How the config is named in error messages, e.g. its file name. */
   readonly origin?: string;
   readonly model: ServingModel | null;
   readonly calendar: NewsCalendar | null;
+  /**
+   * Live trading: without a calendar, refuse to build unless the config turns the news
+   * filter off explicitly (`risk.news.enabled: false`). Backtests leave it false: the
+   * filter is then on exactly when a calendar is given, and the report says which.
+   */
+  readonly requireNewsCalendar?: boolean;
   /**
    * Features and model scoring already run upstream (serve --replay scores with the shadow
    * and retrains); `model` then only chooses the fusion preset.
@@ -69,6 +104,10 @@ export interface Strategy {
   readonly engine: RiskEngine;
   /** The fusion settings in force, resolved: what a report records. */
   readonly fusion: FusionConfig;
+  /** The execution settings and broker profile every stage reads. */
+  readonly execution: ExecutionSettings;
+  /** Whether the news blackout is on. */
+  readonly newsFilter: boolean;
 }
 
 /** Builds the stages and the risk engine; throws naming the bad part of the config. */
@@ -81,20 +120,31 @@ export function buildStrategy(options: StrategyOptions): Strategy {
     ? TECHNICAL_ONLY
     : FUSION_DEFAULTS;
   const execution = resolveExecutionConfig(config.execution ?? {});
+  if (execution.spec.symbol !== symbol) {
+    throw new UsageError(
+      `the broker profile "${execution.profile.name}" trades "${execution.spec.symbol}", ` +
+        `but the data is "${symbol}": use a profile for this symbol`,
+    );
+  }
   const riskInput = (config.risk ?? {}) as Record<string, unknown>;
+  const newsInput = (riskInput.news ?? {}) as { enabled?: unknown };
+  if (options.requireNewsCalendar === true && calendar === null && newsInput.enabled !== false) {
+    throw new UsageError(
+      "no news calendar: live trading refuses to trade through news it cannot see. Pass " +
+        '--news FILE (docs/risk.md, "News calendar"), or set "risk": { "news": { "enabled": ' +
+        "false } } in --config to trade without the blackout",
+    );
+  }
   const risk = parseRiskConfig(
     {
       ...riskInput,
-      // Bid-only data: risk sees the same spread the simulated broker charges.
-      spread: {
-        assumedSpread: options.sides === "bid" ? execution.fixedSpread : null,
-        ...(riskInput.spread as object ?? {}),
-      },
-      news: { enabled: calendar !== null, ...(riskInput.news as object ?? {}) },
+      news: { enabled: calendar !== null, ...newsInput },
     },
     `${origin} risk`,
   );
-  const engine = new RiskEngine({ config: risk, calendar });
+  // The broker's terms: its contract, its spread for bid-only data and the slippage.
+  const costs = costModelOf(execution);
+  const engine = new RiskEngine({ config: risk, calendar, costs });
   const spec = DEFAULT_FEATURE_SPEC;
   const stages: Stage[] = [];
   if (model !== null && options.scored !== true) {
@@ -113,8 +163,14 @@ export function buildStrategy(options: StrategyOptions): Strategy {
     },
     {
       name: "fusion",
-      operator: fuseSignals({ symbol, spec: XAUUSD, specHash: specHash(spec), config: fusion }),
+      operator: fuseSignals({
+        symbol,
+        spec: execution.spec,
+        costs,
+        specHash: specHash(spec),
+        config: fusion,
+      }),
     },
   );
-  return { stages, engine, fusion };
+  return { stages, engine, fusion, execution, newsFilter: risk.news.enabled };
 }

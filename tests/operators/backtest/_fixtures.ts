@@ -19,12 +19,14 @@ import {
   type VolatilityLabel,
 } from "@/pipeline/events.ts";
 import { Random } from "@/models/random.ts";
-import type {
-  BacktestTrade,
-  EquityPoint,
-  MetricsInput,
-  PricePoint,
+import {
+  type BacktestTrade,
+  brokerSummary,
+  type EquityPoint,
+  type MetricsInput,
+  type PricePoint,
 } from "@/operators/backtest/mod.ts";
+import { SimulatedBroker } from "@/operators/execution/mod.ts";
 
 export const us = usFromIso;
 
@@ -110,8 +112,18 @@ export function decision(
     reasons: codes.map((code) => ({ code, detail: `${code} detail` })),
     state: "active",
     clientOrderId: verdict === "accept" ? "o1" : null,
+    budget: verdict === "accept" ? 50 : null,
   };
 }
+
+/** The document's news and broker sections of a run without a calendar on the default profile. */
+export const RUN_CONTEXT = {
+  news: { enabled: false, calendar: null, calendar_sha256: null },
+  broker: (() => {
+    const broker = new SimulatedBroker();
+    return brokerSummary(broker.settings.profile, null, broker.stats);
+  })(),
+} as const;
 
 /** A run with nothing in it over one week: the base a test overrides. */
 export function emptyRun(fields: Partial<MetricsInput> = {}): MetricsInput {
@@ -120,6 +132,7 @@ export function emptyRun(fields: Partial<MetricsInput> = {}): MetricsInput {
     equity: [],
     initialBalance: 10_000,
     riskDecisions: [],
+    rejections: [],
     regimes: [],
     firstBar: null,
     lastBar: null,

@@ -15,7 +15,7 @@ import {
   type BacktestJsonInput,
   monteCarlo,
 } from "@/operators/backtest/mod.ts";
-import { emptyRun, syntheticRun, trade, us } from "./_fixtures.ts";
+import { emptyRun, RUN_CONTEXT, syntheticRun, trade, us } from "./_fixtures.ts";
 
 const SHA = "0123456789abcdef".repeat(4);
 const ATTACK = `<script>alert("x")</script>`;
@@ -28,6 +28,7 @@ function sample(seed = 11) {
     symbol: "XAUUSD",
     run,
     config: { strategy: { name: "fusion v1" }, risk: { perTradePct: 0.5 }, sessions: ["london"] },
+    ...RUN_CONTEXT,
     dataFiles: [{ name: "DAT_ASCII_XAUUSD_M1_2024.csv.gz", sha256: SHA, rows: 86_400 }],
     monteCarlo: [
       monteCarlo(pnls, { ...options, method: "reshuffle" }),
@@ -63,6 +64,7 @@ Deno.test("backtestHtml() escapes markup in trade ids, config values and config 
     symbol: "XAUUSD",
     run: { ...run, trades: run.trades.map((t, i) => (i === 0 ? { ...t, positionId: ATTACK } : t)) },
     config: { comment: ATTACK, [ATTACK]: 1, nested: { list: [ATTACK] } },
+    ...RUN_CONTEXT,
     dataFiles: [{ name: `${ATTACK}.csv`, sha256: SHA, rows: 1 }],
     monteCarlo: [],
   };
@@ -120,6 +122,7 @@ Deno.test("backtestHtml() renders a run without trades, prices or Monte Carlo", 
     symbol: "XAUUSD",
     run: emptyRun(),
     config: {},
+    ...RUN_CONTEXT,
     dataFiles: [],
     monteCarlo: [],
   });
@@ -144,6 +147,7 @@ Deno.test("backtestHtml() draws a one-trade run without a degenerate scale", () 
       equity: [{ timeUs: us("2024-01-09T14:00:00Z"), equity: 10_010, balance: 10_010 }],
     }),
     config: {},
+    ...RUN_CONTEXT,
     dataFiles: [],
     monteCarlo: [],
   });

@@ -17,9 +17,28 @@ import {
   TIMEFRAME_US,
   usFromIso,
 } from "@/pipeline/events.ts";
-import type { SimulatedBroker, SubmitResult } from "@/operators/execution/mod.ts";
+import type {
+  BrokerProfileInput,
+  SimulatedBroker,
+  SubmitResult,
+} from "@/operators/execution/mod.ts";
+import { XAUUSD } from "@/pipeline/symbols.ts";
 
 export const SYMBOL = "XAUUSD";
+
+/**
+ * The default XAUUSD contract (1:100, 3.50 commission per lot per side, margin call 100%,
+ * stop-out 50%) with one fixed 0.30 spread for bid-only bars, so hand cases need no
+ * hour-of-day table.
+ */
+export const FIXED_SPREAD_PROFILE: BrokerProfileInput = {
+  ...XAUUSD,
+  name: "test: XAUUSD at 1:100, fixed 0.30 spread",
+  spread: { model: "fixed", spread: 0.30 },
+};
+
+/** No slippage, 250 ms latency, the fixed 0.30 spread: the figures of the hand cases. */
+export const EXACT = { slippagePoints: 0, broker: FIXED_SPREAD_PROFILE } as const;
 
 /** A Tuesday in March 2017 (New York on EST): the 17:00 New York rollover is 22:00 UTC. */
 export const T0 = usFromIso("2017-03-07T15:00:00Z");

@@ -13,6 +13,7 @@ import { roundCents, SimulatedBroker } from "@/operators/execution/mod.ts";
 import {
   bar,
   closeOrder,
+  EXACT,
   flat,
   HOUR,
   MINUTE,
@@ -24,8 +25,6 @@ import {
   tick,
 } from "./_fixtures.ts";
 
-/** No slippage, 250 ms latency: the figures in the hand cases. */
-const EXACT = { slippagePoints: 0 } as const;
 
 Deno.test("SimulatedBroker books the worked example of docs/execution.md to the cent", () => {
   const broker = new SimulatedBroker(EXACT);
@@ -44,8 +43,9 @@ Deno.test("SimulatedBroker books the worked example of docs/execution.md to the 
     accounts.map((a) => [a.timeUs, a.balance, a.equity, a.margin, a.openPositions]),
     [
       [T0 + 250_000, 10_000, 9996.65, 130.03, 1],
-      // At the close (bid 1300.20): 10 000 + (1300.20 - 1300.30) x 10 - 0.35 = 9 998.65.
-      [T0 + MINUTE, 10_000, 9998.65, 130.03, 1],
+      // At the close (bid 1300.20): 10 000 + (1300.20 - 1300.30) x 10 - 0.35 = 9 998.65;
+      // margin moves with the ask: 1300.50 x 100 x 0.10 / 100 = 130.05.
+      [T0 + MINUTE, 10_000, 9998.65, 130.05, 1],
     ],
   );
   send(broker, closeOrder("c1", "b1", "sell", 0.10, T0 + MINUTE));
@@ -84,6 +84,7 @@ Deno.test("SimulatedBroker books the worked example of docs/execution.md to the 
     equity: 10_016.30,
     margin: 0,
     freeMargin: 10_016.30,
+    marginLevel: null,
     openPositions: 0,
   });
 });
@@ -351,7 +352,8 @@ Deno.test("SimulatedBroker fills a decision at a bar's close at the next price a
   });
 
   await t.step("M1, decided inside a bar (on a tick): that bar's earlier open is no fill", () => {
-    const broker = new SimulatedBroker(EXACT);
+    // The next bar opens 50 s after the decision: a time in force of 120 s lets it fill.
+    const broker = new SimulatedBroker({ ...EXACT, orderTimeoutSeconds: 120 });
     send(broker, openOrder("b", "buy", 0.10, T0 + 10_000_000));
     assert.deepEqual(broker.onBar(bar(T0, [1300.0, 1300.1, 1299.9, 1300.0])), []);
     const [fill] = only(broker.onBar(bar(T0 + MINUTE, [1301, 1301.1, 1300.9, 1301])), "fill");
@@ -360,7 +362,7 @@ Deno.test("SimulatedBroker fills a decision at a bar's close at the next price a
   });
 
   await t.step("M1, 90 s: the open of the bar running at decision + 90 s", () => {
-    const broker = new SimulatedBroker({ ...EXACT, latencyMs: 90_000 });
+    const broker = new SimulatedBroker({ ...EXACT, latencyMs: 90_000, orderTimeoutSeconds: 120 });
     send(broker, openOrder("b", "buy", 0.10, T0));
     assert.deepEqual(broker.onBar(bar(T0, [1300.0, 1300.1, 1299.9, 1300.0])), []);
     const [fill] = only(broker.onBar(bar(T0 + MINUTE, [1301, 1301.1, 1300.9, 1301])), "fill");
@@ -394,6 +396,11 @@ Deno.test("SimulatedBroker.submit() ignores a repeated clientOrderId and never f
     trades: 0,
     modifies: 0,
     rejected: 0,
+    stopOuts: 0,
+    marginCalls: 0,
+    // Equity 10 000 - 0.30 x 10 - 0.35 = 9 996.65 against margin 1300.30 x 10 / 100 = 130.03.
+    minEquity: 9996.65,
+    maxMarginUsePct: 130.03 / 9996.65 * 100,
   });
 });
 
@@ -425,16 +432,16 @@ Deno.test("SimulatedBroker applies a modify after the latency and closes only a 
   });
 
   await t.step(
-    "wrong side, partial and unknown closes are refused; the position stays open",
+    "wrong side, too many lots and unknown closes are refused; the position stays open",
     () => {
       const broker = opened();
       send(broker, closeOrder("c1", "b", "buy", 0.10, T0 + MINUTE));
-      send(broker, closeOrder("c2", "b", "sell", 0.05, T0 + MINUTE));
+      send(broker, closeOrder("c2", "b", "sell", 0.20, T0 + MINUTE));
       send(broker, closeOrder("c3", "nope", "sell", 0.10, T0 + MINUTE));
-      broker.onBar(bar(T0 + MINUTE, [1300.2, 1300.3, 1299.9, 1300.1]));
+      const out = broker.onBar(bar(T0 + MINUTE, [1300.2, 1300.3, 1299.9, 1300.1]));
       assert.deepEqual(
-        broker.rejections.map((r) => r.reason),
-        ["close_side_mismatch", "partial_close", "unknown_position"],
+        only(out, "rejection").map((r) => [r.clientOrderId, r.reason]),
+        [["c1", "close_side_mismatch"], ["c2", "invalid_lots"], ["c3", "unknown_position"]],
       );
       assert.equal(broker.openPositions().length, 1);
     },
@@ -491,9 +498,19 @@ Deno.test("SimulatedBroker refuses, at the fill, stops the price has already pas
     const broker = new SimulatedBroker(EXACT);
     send(broker, openOrder("b", "buy", 0.10, T0, { sl: 1298 }));
     const out = broker.onBar(bar(T0, [1297.5, 1298, 1297, 1297.8]));
-    assert.deepEqual(out, []);
-    assert.equal(broker.rejections[0].reason, "invalid_stops");
-    assert.equal(broker.rejections[0].detail, "stop-loss 1298.00 is not below the bid 1297.50");
+    // Only the refusal, an event of its own, dated when the order would have filled.
+    assert.deepEqual(out, [{
+      v: 1,
+      kind: "rejection",
+      symbol: "XAUUSD",
+      timeUs: T0 + 250_000,
+      clientOrderId: "b",
+      action: "open",
+      positionId: null,
+      reason: "invalid_stops",
+      detail: "stop-loss 1298.00 is not below the bid 1297.50",
+    }]);
+    assert.deepEqual(broker.rejections, out);
   });
 
   await t.step("1 lot at 1300.30 needs 1 300.30 margin at 1:100; the account has 1 000", () => {
@@ -515,7 +532,9 @@ Deno.test("SimulatedBroker values a long at the bid and a short at the ask when 
   const last = only(out, "account").at(-1)!;
   assert.equal(last.equity, 9993.30);
   assert.equal(last.openPositions, 2);
-  assert.equal(last.margin, 260.03); // 1300.30 x 10 / 100 + 1300.00 x 10 / 100
+  // Margin at the close's prices: the long at the ask 1300.80 x 10 / 100 = 130.08, the short
+  // at the bid 1300.50 x 10 / 100 = 130.05.
+  assert.equal(last.margin, 260.13);
 });
 
 Deno.test("SimulatedBroker counts a take-profit bar's low in the trade's worst excursion", () => {

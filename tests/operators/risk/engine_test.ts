@@ -76,9 +76,12 @@ function openFill(id: string, positionId: string, iso: string): FillEvent {
 }
 
 Deno.test("RiskEngine.decide() accepts a healthy buy with 0.16 lots and an open order", () => {
-  const { decision, order } = engine().decide(signal(), inputs(NOW));
+  const { decision, orders: [order] } = engine().decide(signal(), inputs(NOW));
   assert.equal(decision.decision, "accept");
+  // One lot loses (2000.30 - 1997.30) x 100 + 3.50 + 3.50 = 307.00 at the stop (no slippage
+  // without costs given): 50 / 307 = 0.1628 -> 0.16 lots, a budget of 0.16 x 307 = 49.12.
   assert.equal(decision.lots, 0.16);
+  assert.equal(decision.budget, 49.12);
   assert.equal(decision.state, "active");
   assert.deepEqual(decision.reasons, []);
   assert.equal(decision.clientOrderId, `XAUUSD-${NOW_US}-buy`);
@@ -101,11 +104,11 @@ Deno.test("RiskEngine.decide() accepts a healthy buy with 0.16 lots and an open 
 Deno.test("RiskEngine.decide() lists every gate that denied, in rule order, and sends no order", () => {
   // Friday 20:30 UTC = 16:30 EDT: after the New York session and in the weekday block.
   const iso = "2024-03-22T20:30:00Z";
-  const { decision, order } = engine({ spread: { maxSpread: 0.2 } }).decide(
+  const { decision, orders } = engine({ spread: { maxSpread: 0.2 } }).decide(
     signal({ timeUs: usFromIso(iso), stopLoss: null }),
     inputs(iso),
   );
-  assert.equal(order, null);
+  assert.deepEqual(orders, []);
   assert.equal(decision.decision, "reject");
   assert.equal(decision.lots, 0);
   assert.equal(decision.clientOrderId, null);
