@@ -94,7 +94,8 @@ export function checkSymbolSpec(
     ctx.addIssue({
       code: "custom",
       path: ["stopOutLevel"],
-      message: `stopOutLevel ${s.stopOutLevel}% must be below marginCallLevel ${s.marginCallLevel}%`,
+      message:
+        `stopOutLevel ${s.stopOutLevel}% must be below marginCallLevel ${s.marginCallLevel}%`,
     });
   }
   if (s.point < 10 ** -s.digits * (1 - STEP_EPSILON)) {

@@ -8,9 +8,9 @@
 export {
   type BacktestTrade,
   computeMetrics,
-  lossOverBudget,
   DAYS_PER_YEAR,
   type EquityPoint,
+  lossOverBudget,
   type MetricsInput,
   TRADING_DAYS_PER_YEAR,
 } from "./metrics.ts";

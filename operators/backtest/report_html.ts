@@ -355,7 +355,9 @@ function brokerLine(doc: BacktestJson): string {
   const news = doc.news.enabled
     ? `news filter on (${doc.news.calendar})`
     : "news filter OFF (no calendar given)";
-  return `broker: ${b.name}${b.file === null ? "" : ` (${b.file})`} · 1:${b.leverage}, lots ${b.min_lot} ` +
+  return `broker: ${b.name}${
+    b.file === null ? "" : ` (${b.file})`
+  } · 1:${b.leverage}, lots ${b.min_lot} ` +
     `step ${b.lot_step}, stop-out ${b.stop_out_level_pct}% · ${news}`;
 }
 

@@ -116,9 +116,7 @@ export function brokerSummary(
     spread_model: (spread.model === "fixed" ? `fixed ${spread.spread}` : spread.model) +
       (spread.sessions.length > 0 ? ` + ${spread.sessions.length} session windows` : ""),
     margin: {
-      max_used_pct_of_equity: Number.isFinite(stats.maxMarginUsePct)
-        ? stats.maxMarginUsePct
-        : null,
+      max_used_pct_of_equity: Number.isFinite(stats.maxMarginUsePct) ? stats.maxMarginUsePct : null,
       margin_calls: stats.marginCalls,
       stop_outs: stats.stopOuts,
       min_equity: stats.minEquity,

@@ -374,7 +374,9 @@ export class SimulatedBroker {
     }
     this.queued.length = 0;
     for (const order of this.working) {
-      out.push(this.reject(order, Number.isFinite(timeUs) ? timeUs : order.timeUs, "cancelled", why));
+      out.push(
+        this.reject(order, Number.isFinite(timeUs) ? timeUs : order.timeUs, "cancelled", why),
+      );
     }
     this.working.length = 0;
     if (this.positions.length === 0) return out;
@@ -543,9 +545,14 @@ export class SimulatedBroker {
       if (low === null) return;
       const falling = low.falling;
       const spread = falling ? q.askLow - q.bidLow : q.askHigh - q.bidHigh;
-      const crossing = falling
-        ? low
-        : stopOutBid(this.positions, this.balanceNow, spread, contractSize, leverage, stopOutLevel)!;
+      const crossing = falling ? low : stopOutBid(
+        this.positions,
+        this.balanceNow,
+        spread,
+        contractSize,
+        leverage,
+        stopOutLevel,
+      )!;
       const at = crossing.bid;
       if (!(falling ? q.bidLow <= at : q.bidHigh >= at)) return;
       const bid = Number(
@@ -655,7 +662,9 @@ export class SimulatedBroker {
       let chosen = order;
       if (order.ocoGroup !== null) {
         for (const other of reached) {
-          if (other.ocoGroup === order.ocoGroup && distance(other) < distance(chosen)) chosen = other;
+          if (other.ocoGroup === order.ocoGroup && distance(other) < distance(chosen)) {
+            chosen = other;
+          }
         }
       }
       this.working.splice(this.working.indexOf(chosen), 1);
@@ -763,7 +772,9 @@ export class SimulatedBroker {
           order,
           timeUs,
           "margin_call",
-          `margin level ${(equity / inUse * 100).toFixed(1)}% is below the margin call level ${this.spec.marginCallLevel}%: no new position`,
+          `margin level ${
+            (equity / inUse * 100).toFixed(1)
+          }% is below the margin call level ${this.spec.marginCallLevel}%: no new position`,
         ),
       );
       return;

@@ -28,13 +28,13 @@ export {
   DEFAULT_BROKER_PROFILE,
   parseBrokerProfile,
   readBrokerProfile,
+  specOf,
   type SpreadModelConfig,
   spreadModelOf,
-  specOf,
 } from "./profile.ts";
 export {
-  costModelOf,
   type CostModel,
+  costModelOf,
   DEFAULT_COSTS,
   expectedFill,
   lossPerLotAtStop,

@@ -9,7 +9,12 @@
  */
 
 import { z } from "zod";
-import { checkSymbolSpec, type SymbolSpec, symbolSpecShape, XAUUSD } from "../../pipeline/symbols.ts";
+import {
+  checkSymbolSpec,
+  type SymbolSpec,
+  symbolSpecShape,
+  XAUUSD,
+} from "../../pipeline/symbols.ts";
 import { DEFAULT_NY_HOUR_SPREADS, SpreadModel } from "./quotes.ts";
 
 /** "HH:MM", 24-hour, as minutes after midnight. */

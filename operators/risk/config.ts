@@ -152,7 +152,7 @@ export const riskConfigSchema = z.strictObject({
       "close part of a position at market once it is triggerR in profit (once per position)",
     ),
     triggerR: z.number().gt(0).max(20).default(1).describe("profit in R that triggers it"),
-    fraction: z.number().gt(0).lt(1).default(0.5).describe(
+    fraction: z.number().gt(0).max(0.99).default(0.5).describe(
       "share of the open lots closed, rounded down to the lot step; skipped when the part " +
         "or the rest would be below the minimum lot",
     ),

@@ -113,7 +113,10 @@ function collector() {
             break;
           case "pending":
             // A bracket's legs trade on their group's decision.
-            budgets.set(event.clientOrderId, budgets.get(event.ocoGroup ?? event.clientOrderId) ?? null);
+            budgets.set(
+              event.clientOrderId,
+              budgets.get(event.ocoGroup ?? event.clientOrderId) ?? null,
+            );
             break;
           case "rejection":
             rejections.push(event);

@@ -88,6 +88,7 @@ Deno.test("backtestJson() writes trades in snake_case with ISO-8601 UTC times an
     "mfe",
     "initial_risk",
     "r_multiple",
+    "loss_over_budget",
     "session",
     "regime",
   ]);

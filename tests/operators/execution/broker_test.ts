@@ -25,7 +25,6 @@ import {
   tick,
 } from "./_fixtures.ts";
 
-
 Deno.test("SimulatedBroker books the worked example of docs/execution.md to the cent", () => {
   const broker = new SimulatedBroker(EXACT);
   broker.onBar(bar(T0 - MINUTE, [1299.9, 1300.1, 1299.8, 1300.0]));

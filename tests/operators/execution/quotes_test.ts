@@ -107,7 +107,11 @@ Deno.test("resolveExecutionConfig() takes a broker profile and converts sessions
   assert.equal(settings.slippage, 0.05);
   assert.equal(settings.latencyUs, 1500);
   assert.equal(settings.rolloverMinuteNy, 16 * 60 + 59);
-  assert.deepEqual(settings.spreadModel.windows, [{ fromMinute: 1020, toMinute: 1110, spread: 0.8 }]);
+  assert.deepEqual(settings.spreadModel.windows, [{
+    fromMinute: 1020,
+    toMinute: 1110,
+    spread: 0.8,
+  }]);
   assert.deepEqual(settings.spreadModel.byHour, new Array(24).fill(0.3));
 });
 
@@ -128,8 +132,16 @@ Deno.test("resolveExecutionConfig() refuses unknown fields and impossible values
       /execution\.broker\.minLot: minLot must not exceed maxLot/,
     ],
     ["an unknown detail", { detail: "M2" }, /detail/],
-    ["the old symbol section", { symbol: { leverage: 30 } }, /execution\.symbol moved into the broker profile/],
-    ["the old spread section", { spread: { fixed: 0.3 } }, /execution\.spread moved into the broker profile/],
+    [
+      "the old symbol section",
+      { symbol: { leverage: 30 } },
+      /execution\.symbol moved into the broker profile/,
+    ],
+    [
+      "the old spread section",
+      { spread: { fixed: 0.3 } },
+      /execution\.spread moved into the broker profile/,
+    ],
     [
       "a time in force within the latency",
       { latencyMs: 40_000 },

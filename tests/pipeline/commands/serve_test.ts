@@ -1,9 +1,28 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { dataPath, dataTest } from "../../_data.ts";
-import { startServe } from "./_run.ts";
+import { noNewsConfig, runCli, startServe } from "./_run.ts";
 
 const MT5 = "xauusd_m1_mt5_export/XAUUSD_M1.csv";
+
+Deno.test("serve refuses to trade live without a news calendar unless the config turns the filter off", async () => {
+  const dir = await Deno.makeTempDir();
+  const result = await runCli([
+    "serve",
+    "--port",
+    "0",
+    "--db",
+    `${dir}/j.sqlite`,
+    "--secrets",
+    `${dir}/secrets.json`,
+    "--registry",
+    `${dir}/models`,
+  ]);
+  assert.notEqual(result.code, 0);
+  assert.match(result.stderr, /no news calendar: live trading refuses to trade through news/);
+  assert.match(result.stderr, /--news FILE/);
+  await Deno.remove(dir, { recursive: true });
+});
 
 Deno.test("serve binds 127.0.0.1 by default and waits for an EA without --replay", async () => {
   const dir = await Deno.makeTempDir();
@@ -14,6 +33,8 @@ Deno.test("serve binds 127.0.0.1 by default and waits for an EA without --replay
     `${dir}/secrets.json`,
     "--registry",
     `${dir}/models`,
+    "--config",
+    await noNewsConfig(dir),
   ]);
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
   const health = await (await fetch(`${url}health`)).json();

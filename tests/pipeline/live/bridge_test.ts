@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { map } from "rxjs";
-import { EVENT_VERSION, type MarketEvent, type OrderEvent, US_PER_MINUTE } from "@/pipeline/events.ts";
+import {
+  EVENT_VERSION,
+  type MarketEvent,
+  type OrderEvent,
+  US_PER_MINUTE,
+} from "@/pipeline/events.ts";
 import { createHealthRegistry } from "@/pipeline/health.ts";
 import { startLive } from "@/pipeline/live/live.ts";
 import type { EaMessage, Hello, TerminalPosition } from "@/pipeline/live/protocol.ts";
