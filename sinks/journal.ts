@@ -252,7 +252,7 @@ const MIGRATIONS: readonly string[] = [
     status INTEGER NOT NULL,
     detail TEXT
   ) STRICT;`,
-  // 2: broker refusals as events, pending (limit and stop) orders, each decision's budget.
+  // 3: broker refusals as events, pending (limit and stop) orders, each decision's budget.
   `ALTER TABLE risk_decisions ADD COLUMN budget REAL;
   ALTER TABLE orders ADD COLUMN order_type TEXT;
   ALTER TABLE orders ADD COLUMN price REAL;
