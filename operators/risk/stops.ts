@@ -2,7 +2,8 @@
  * Breakeven and trailing stops: where a position's stop should move after a closed bar.
  * R is the distance from the entry to the stop the position opened with. Levels are
  * measured on the exit side's closing price (bid for a buy, ask for a sell), so a new
- * stop always sits behind the current price, and rounded to the price step away from it.
+ * stop always sits behind the current price (by at least the broker's stops level), and
+ * rounded to the price step away from it.
  * Pure: it must never loosen a stop, move one past the price, or read a clock.
  */
 
@@ -83,7 +84,9 @@ export function nextStop(
   }
   let best: StopMove | null = null;
   for (const move of candidates) {
-    const behindPrice = (exitPrice - move.stopLoss) * dir > EPSILON;
+    // Behind the price by at least the broker's stops level, or the broker refuses it.
+    const behindPrice = (exitPrice - move.stopLoss) * dir >
+      Math.max(EPSILON, spec.stopsLevelPoints * spec.point - EPSILON);
     const tighter = stopLoss === null ||
       (move.stopLoss - stopLoss) * dir >= spec.point - EPSILON;
     const beatsBest = best === null || (move.stopLoss - best.stopLoss) * dir > 0;

@@ -11,6 +11,7 @@ import {
   EVENT_VERSION,
   type MarketEvent,
   type OrderEvent,
+  type PendingOrderEvent,
   type Side,
   type TickEvent,
   type Timeframe,
@@ -154,9 +155,40 @@ export function modifyOrder(
   };
 }
 
+export function pendingOrder(
+  id: string,
+  side: Side,
+  type: "limit" | "stop",
+  price: number,
+  lots: number,
+  timeUs: number,
+  levels: Levels = {},
+  extra: Partial<PendingOrderEvent> = {},
+): PendingOrderEvent {
+  return {
+    v: EVENT_VERSION,
+    kind: "pending",
+    symbol: SYMBOL,
+    timeUs,
+    clientOrderId: id,
+    side,
+    type,
+    price,
+    lots,
+    stopLoss: levels.sl ?? null,
+    takeProfit: levels.tp ?? null,
+    expiresUs: null,
+    ocoGroup: null,
+    reason: "signal",
+    ...extra,
+  };
+}
+
 /** Submits `order`, preceded by its risk decision when it opens a position. */
-export function send(broker: SimulatedBroker, order: OrderEvent): SubmitResult {
-  if (order.action === "open") broker.noteRiskDecision(orderAuthority(order));
+export function send(broker: SimulatedBroker, order: OrderEvent | PendingOrderEvent): SubmitResult {
+  if (order.kind === "pending" || order.action === "open") {
+    broker.noteRiskDecision(orderAuthority(order));
+  }
   return broker.submit(order);
 }
 
