@@ -7,9 +7,9 @@
 
 import { orderAuthority } from "@/operators/execution/remote.ts";
 import assert from "node:assert/strict";
-import { roundLotsDown, valuePerPriceUnit, XAUUSD } from "@/pipeline/symbols.ts";
+import { roundLotsDown, XAUUSD } from "@/pipeline/symbols.ts";
 import { usFromIso } from "@/pipeline/events.ts";
-import { roundCents, SimulatedBroker } from "@/operators/execution/mod.ts";
+import { lossPerLotAtStop, roundCents, SimulatedBroker } from "@/operators/execution/mod.ts";
 import {
   bar,
   closeOrder,
@@ -318,25 +318,25 @@ Deno.test("SimulatedBroker books swap at each 17:00 New York rollover held throu
 });
 
 Deno.test("SimulatedBroker's loss at the stop equals the risk budget a position was sized for", () => {
-  // Risk 1% of 10 000 = 100.00 with the stop 5.00 below the 1300.30 fill:
-  // lots = 100 / (5.00 x 100 per lot) = 0.20. At the stop the gross loss is exactly -100.00;
-  // commission 2 x 3.50 x 0.20 = 1.40 comes on top.
+  // Risk 1% of 10 000 = 100.00 with the stop 5.00 below the 1300.30 fill, no slippage: a lot
+  // loses 5.00 x 100 + 3.50 + 3.50 = 507.00 there, so lots = 100 / 507 = 0.197 -> 0.19, a
+  // budget of 0.19 x 507 = 96.33. At the stop: gross -95.00, and each side's commission
+  // 3.50 x 0.19 = 0.665 is booked as 0.67: -96.34, the budget but for that rounding.
   const broker = new SimulatedBroker(EXACT);
   const equity = broker.account().equity;
   const entry = 1300.30;
   const stop = 1295.30;
-  const lots = roundLotsDown(
-    XAUUSD,
-    equity * 0.01 / ((entry - stop) * valuePerPriceUnit(XAUUSD, 1)),
-  );
-  assert.equal(lots, 0.20);
+  const lossPerLot = lossPerLotAtStop({ spec: XAUUSD, slippage: 0 }, "buy", entry, stop);
+  assert.equal(lossPerLot, 507);
+  const lots = roundLotsDown(XAUUSD, equity * 0.01 / lossPerLot);
+  assert.equal(lots, 0.19);
   broker.onBar(bar(T0 - MINUTE, [1300, 1300, 1300, 1300]));
   send(broker, openOrder("b", "buy", lots, T0, { sl: stop }));
   broker.onBar(bar(T0, [1300.0, 1300.1, 1299.9, 1300.0]));
   const [trade] = only(broker.onBar(bar(T0 + MINUTE, [1299, 1299, 1295, 1295.5])), "trade");
   assert.equal(trade.entryPrice, entry);
-  assert.equal(roundCents((trade.exitPrice - trade.entryPrice) * 100 * lots), -100);
-  assert.equal(trade.pnl, -101.40);
+  assert.equal(roundCents(lots * lossPerLot), 96.33);
+  assert.equal(trade.pnl, -96.34);
 });
 
 Deno.test("SimulatedBroker fills a decision at a bar's close at the next price after the latency", async (t) => {
