@@ -607,15 +607,14 @@ export class SimulatedBroker {
       const order = this.working[i];
       if (order.expiresUs !== null && this.startUs >= order.expiresUs) {
         this.working.splice(i, 1);
-        out.push(
-          this.reject(
-            order,
-            this.startUs,
-            "expired",
-            `pending ${order.side} ${order.type} at ${formatPrice(order.price)} expired at ${
-              isoFromUs(order.expiresUs)
-            }`,
-          ),
+        this.refuse(
+          order,
+          this.startUs,
+          "expired",
+          `pending ${order.side} ${order.type} at ${formatPrice(order.price)} expired at ${
+            isoFromUs(order.expiresUs)
+          }`,
+          out,
         );
         continue;
       }
@@ -690,13 +689,12 @@ export class SimulatedBroker {
           continue;
         }
         this.working.splice(i, 1);
-        out.push(
-          this.reject(
-            sibling,
-            timeUs,
-            "cancelled",
-            `one-cancels-other: ${order.clientOrderId} of group "${order.ocoGroup}" filled`,
-          ),
+        this.refuse(
+          sibling,
+          timeUs,
+          "cancelled",
+          `one-cancels-other: ${order.clientOrderId} of group "${order.ocoGroup}" filled`,
+          out,
         );
       }
     }
@@ -714,15 +712,14 @@ export class SimulatedBroker {
       const timeUs = Math.max(this.startUs, dueUs);
       const late = timeUs - order.timeUs;
       if (late > this.settings.orderTimeoutUs) {
-        out.push(
-          this.reject(
-            order,
-            timeUs,
-            "expired",
-            `decided at ${isoFromUs(order.timeUs)}; the first price after it came ${
-              (late / 1e6).toFixed(0)
-            } s later, past the ${this.settings.orderTimeoutUs / 1e6} s time in force`,
-          ),
+        this.refuse(
+          order,
+          timeUs,
+          "expired",
+          `decided at ${isoFromUs(order.timeUs)}; the first price after it came ${
+            (late / 1e6).toFixed(0)
+          } s later, past the ${this.settings.orderTimeoutUs / 1e6} s time in force`,
+          out,
         );
         continue;
       }
@@ -742,7 +739,7 @@ export class SimulatedBroker {
     const fill = dir === 1 ? q.askOpen + slip : q.bidOpen - slip;
     const stops = this.stopsProblem(dir, dir === 1 ? q.bidOpen : q.askOpen, order);
     if (stops !== null) {
-      out.push(this.reject(order, timeUs, stops[0], stops[1]));
+      this.refuse(order, timeUs, stops[0], stops[1], out);
       return;
     }
     this.openPosition(order, fill, slip, "market", timeUs, false, out);
@@ -767,15 +764,14 @@ export class SimulatedBroker {
     const equity = this.equityAt(q.bidOpen, q.askOpen);
     const inUse = this.remargin(q.bidOpen, q.askOpen);
     if (inUse > 0 && equity * 100 < this.spec.marginCallLevel * inUse) {
-      out.push(
-        this.reject(
-          order,
-          timeUs,
-          "margin_call",
-          `margin level ${
-            (equity / inUse * 100).toFixed(1)
-          }% is below the margin call level ${this.spec.marginCallLevel}%: no new position`,
-        ),
+      this.refuse(
+        order,
+        timeUs,
+        "margin_call",
+        `margin level ${
+          (equity / inUse * 100).toFixed(1)
+        }% is below the margin call level ${this.spec.marginCallLevel}%: no new position`,
+        out,
       );
       return;
     }
@@ -783,13 +779,12 @@ export class SimulatedBroker {
     const margin = roundCents(marginFor(this.spec, quote, order.lots));
     const free = equity - inUse;
     if (margin > free) {
-      out.push(
-        this.reject(
-          order,
-          timeUs,
-          "insufficient_margin",
-          `needs margin ${margin.toFixed(2)}, free margin is ${free.toFixed(2)}`,
-        ),
+      this.refuse(
+        order,
+        timeUs,
+        "insufficient_margin",
+        `needs margin ${margin.toFixed(2)}, free margin is ${free.toFixed(2)}`,
+        out,
       );
       return;
     }
@@ -850,23 +845,22 @@ export class SimulatedBroker {
     const at = `the ${dir === 1 ? "ask" : "bid"} ${formatPrice(quote)}`;
     const where = side === 1 ? "above" : "below";
     if (side * (order.price - quote) <= 0) {
-      out.push(
-        this.reject(
-          order,
-          timeUs,
-          "invalid_price",
-          `a ${order.side} ${order.type} at ${formatPrice(order.price)} must be ${where} ${at}`,
-        ),
+      this.refuse(
+        order,
+        timeUs,
+        "invalid_price",
+        `a ${order.side} ${order.type} at ${formatPrice(order.price)} must be ${where} ${at}`,
+        out,
       );
       return;
     }
     if (Math.abs(order.price - quote) < minDistance - 1e-9) {
-      out.push(this.reject(order, timeUs, "invalid_price", this.tooClose(order.price, quote, at)));
+      this.refuse(order, timeUs, "invalid_price", this.tooClose(order.price, quote, at), out);
       return;
     }
     const stops = this.stopsProblem(dir, order.price, order, `the ${order.type} price`);
     if (stops !== null) {
-      out.push(this.reject(order, timeUs, stops[0], stops[1]));
+      this.refuse(order, timeUs, stops[0], stops[1], out);
       return;
     }
     this.working.push(order);
@@ -875,13 +869,12 @@ export class SimulatedBroker {
   private cancel(order: OrderEvent, timeUs: number, out: MarketEvent[]): void {
     const i = this.working.findIndex((o) => o.clientOrderId === order.positionId);
     if (i < 0) {
-      out.push(
-        this.reject(
-          order,
-          timeUs,
-          "unknown_order",
-          `no pending order "${order.positionId}" is working (filled, expired or never placed)`,
-        ),
+      this.refuse(
+        order,
+        timeUs,
+        "unknown_order",
+        `no pending order "${order.positionId}" is working (filled, expired or never placed)`,
+        out,
       );
       return;
     }
@@ -892,40 +885,28 @@ export class SimulatedBroker {
   }
 
   private closeByOrder(order: OrderEvent, timeUs: number, out: MarketEvent[]): void {
-    const i = this.positions.findIndex((p) => p.id === order.positionId);
-    if (i < 0) {
-      out.push(
-        this.reject(
-          order,
-          timeUs,
-          "unknown_position",
-          `position "${order.positionId}" is not open`,
-        ),
-      );
-      return;
-    }
+    const i = this.positionFor(order, timeUs, out);
+    if (i < 0) return;
     const p = this.positions[i];
     if (order.side === p.side) {
-      out.push(
-        this.reject(
-          order,
-          timeUs,
-          "close_side_mismatch",
-          `a ${p.side} position closes with a ${p.dir === 1 ? "sell" : "buy"}, got ${order.side}`,
-        ),
+      this.refuse(
+        order,
+        timeUs,
+        "close_side_mismatch",
+        `a ${p.side} position closes with a ${p.dir === 1 ? "sell" : "buy"}, got ${order.side}`,
+        out,
       );
       return;
     }
     const rest = cleanLots(p.lots - order.lots);
     if (rest < -LOT_EPSILON || (rest > LOT_EPSILON && rest < this.spec.minLot - LOT_EPSILON)) {
-      out.push(
-        this.reject(
-          order,
-          timeUs,
-          "invalid_lots",
-          `close of ${order.lots} lots on a ${p.lots}-lot position would leave ${rest}, ` +
-            `not 0 or at least the minimum ${this.spec.minLot}`,
-        ),
+      this.refuse(
+        order,
+        timeUs,
+        "invalid_lots",
+        `close of ${order.lots} lots on a ${p.lots}-lot position would leave ${rest}, ` +
+          `not 0 or at least the minimum ${this.spec.minLot}`,
+        out,
       );
       return;
     }
@@ -945,21 +926,12 @@ export class SimulatedBroker {
   }
 
   private modify(order: OrderEvent, timeUs: number, out: MarketEvent[]): void {
-    const p = this.positions.find((p) => p.id === order.positionId);
-    if (p === undefined) {
-      out.push(
-        this.reject(
-          order,
-          timeUs,
-          "unknown_position",
-          `position "${order.positionId}" is not open`,
-        ),
-      );
-      return;
-    }
+    const i = this.positionFor(order, timeUs, out);
+    if (i < 0) return;
+    const p = this.positions[i];
     const stops = this.stopsProblem(p.dir, p.dir === 1 ? this.q.bidOpen : this.q.askOpen, order);
     if (stops !== null) {
-      out.push(this.reject(order, timeUs, stops[0], stops[1]));
+      this.refuse(order, timeUs, stops[0], stops[1], out);
       return;
     }
     p.stopLoss = order.stopLoss;
@@ -1185,6 +1157,32 @@ export class SimulatedBroker {
       ];
     }
     return null;
+  }
+
+  /** Refuses an order at the price it would have been taken on: its event goes to `out`. */
+  private refuse(
+    order: OrderEvent | PendingOrderEvent,
+    timeUs: number,
+    reason: RejectReason,
+    detail: string,
+    out: MarketEvent[],
+  ): void {
+    out.push(this.reject(order, timeUs, reason, detail));
+  }
+
+  /** The index of the open position `order` names, or -1 after refusing it (`unknown_position`). */
+  private positionFor(order: OrderEvent, timeUs: number, out: MarketEvent[]): number {
+    const i = this.positions.findIndex((p) => p.id === order.positionId);
+    if (i < 0) {
+      this.refuse(
+        order,
+        timeUs,
+        "unknown_position",
+        `position "${order.positionId}" is not open`,
+        out,
+      );
+    }
+    return i;
   }
 
   /** Records an order the broker does not execute, and returns its event. */

@@ -23,11 +23,17 @@ export async function spreadProfile(argv: string[]): Promise<void> {
   const source = await openSource(flags.data, sourceOptions(flags));
   const profile = await measureSpreadProfile(source);
   console.log(
-    `spread by New York hour of ${source.path}: ${profile.quotes.toLocaleString("en-US")} quotes, ` +
+    `spread by New York hour of ${source.path}: ${
+      profile.quotes.toLocaleString("en-US")
+    } quotes, ` +
       `${isoFromUs(profile.firstUs)} to ${isoFromUs(profile.lastUs)}`,
   );
-  console.log("| New York hour | quotes | median | 90th percentile | model (median, up to the cent) |");
-  console.log("| ------------- | -----: | -----: | --------------: | -----------------------------: |");
+  console.log(
+    "| New York hour | quotes | median | 90th percentile | model (median, up to the cent) |",
+  );
+  console.log(
+    "| ------------- | -----: | -----: | --------------: | -----------------------------: |",
+  );
   for (const h of profile.hours) {
     const hour = `${String(h.hour).padStart(2, "0")}:00`;
     console.log(

@@ -294,7 +294,7 @@ Deno.test("Journal keeps pending orders beside market orders and the broker's re
     action: "pending",
     positionId: null,
     reason: "cancelled",
-    detail: "one-cancels-other: bracket-1-limit of group \"bracket-1\" filled",
+    detail: 'one-cancels-other: bracket-1-limit of group "bracket-1" filled',
   };
   const refused: RejectionEvent = {
     ...cancelled,

@@ -10,20 +10,15 @@ import fc from "fast-check";
 import {
   type BacktestTrade,
   computeMetrics,
-  lossOverBudget,
   type EquityPoint,
   EXIT_REASONS,
+  lossOverBudget,
   metricsSchema,
   SESSIONS,
   tradingDayCloseUs,
   tradingDayOf,
 } from "@/operators/backtest/mod.ts";
-import {
-  EVENT_VERSION,
-  type RejectionEvent,
-  US_PER_DAY,
-  US_PER_HOUR,
-} from "@/pipeline/events.ts";
+import { EVENT_VERSION, type RejectionEvent, US_PER_DAY, US_PER_HOUR } from "@/pipeline/events.ts";
 import { daysFromCivil } from "@/pipeline/tz.ts";
 import { bar, decision, emptyRun, regime, trade, us } from "./_fixtures.ts";
 

@@ -78,7 +78,10 @@ Deno.test("readBrokerProfile() names the field, the value and the file of each b
   await t.step("a file that is not JSON", async () => {
     const path = `${dir}/broken.json`;
     await Deno.writeTextFile(path, "{ leverage: 20 }");
-    await assert.rejects(() => readBrokerProfile(path), /Broker profile ".*broken\.json" is not JSON/);
+    await assert.rejects(
+      () => readBrokerProfile(path),
+      /Broker profile ".*broken\.json" is not JSON/,
+    );
   });
   await t.step("a file that does not exist", async () => {
     await assert.rejects(

@@ -76,7 +76,10 @@ Deno.test("scenario: a fill with every cost, and the margin it takes", async (t)
     const broker = new SimulatedBroker({
       ...EXACT,
       slippagePoints: 2,
-      broker: { ...FIXED_SPREAD_PROFILE, commission: { model: "per_million", perMillionPerSide: 35 } },
+      broker: {
+        ...FIXED_SPREAD_PROFILE,
+        commission: { model: "per_million", perMillionPerSide: 35 },
+      },
     });
     broker.onBar(flat(T0 - MINUTE, 1300));
     send(broker, openOrder("b", "buy", 0.5, T0));
@@ -154,7 +157,9 @@ Deno.test("scenario: a short on bid-only data is stopped on the ask, the bid plu
   broker.onBar(bar(at + MINUTE, [1330.2, 1330.7, 1330.1, 1330.5], { spread: null }));
   assert.equal(broker.openPositions().length, 1);
   // Bid high 1330.75 never reaches 1331.00, but its ask 1330.75 + 0.28 = 1331.03 does.
-  const out = broker.onBar(bar(at + 2 * MINUTE, [1330.4, 1330.75, 1330.3, 1330.6], { spread: null }));
+  const out = broker.onBar(
+    bar(at + 2 * MINUTE, [1330.4, 1330.75, 1330.3, 1330.6], { spread: null }),
+  );
   const [trade] = only(out, "trade");
   // Bought back at the stop 1331.00: gross -(1331.00 - 1330.00) x 10 = -10.00; commission
   // 0.70; net -10.70. The spread at entry and at the ask high: (0.14 + 0.14) x 10 = 2.80.
@@ -264,7 +269,10 @@ Deno.test("scenario: an order decided before a data hole expires instead of fill
   assert.deepEqual(only(out, "fill"), []);
   const [expired] = only(out, "rejection");
   assert.deepEqual([expired.reason, expired.timeUs], ["expired", T0 + 60 * MINUTE]);
-  assert.match(expired.detail, /first price after it came 3600 s later, past the 30 s time in force/);
+  assert.match(
+    expired.detail,
+    /first price after it came 3600 s later, past the 30 s time in force/,
+  );
 });
 
 Deno.test("scenario: a lot step of 0.1 at 1:20 (EU retail profile)", async () => {
@@ -308,7 +316,10 @@ Deno.test("scenario: a one-cancels-other bracket touched both ways in one bar fi
   const broker = new SimulatedBroker({ ...EXACT, slippagePoints: 2 });
   broker.onBar(flat(T0 - MINUTE, 1300));
   const group = { ocoGroup: "g", expiresUs: T0 + 15 * MINUTE };
-  send(broker, pendingOrder("g-limit", "buy", "limit", 1299.5, 0.1, T0, { sl: 1296.5, tp: 1305.5 }, group));
+  send(
+    broker,
+    pendingOrder("g-limit", "buy", "limit", 1299.5, 0.1, T0, { sl: 1296.5, tp: 1305.5 }, group),
+  );
   send(broker, pendingOrder("g-stop", "buy", "stop", 1301, 0.1, T0, { sl: 1298, tp: 1307 }, group));
   const out = broker.onBar(bar(T0, [1300, 1301.5, 1299, 1300.8]));
   // Both are placed at the open (ask 1300.30). The bar's ask runs 1299.30 to 1301.80: it
@@ -338,7 +349,11 @@ Deno.test("scenario: a partial close books its share, and the trade sums both pa
   const part = broker.onBar(flat(T0 + MINUTE, 1303.3));
   // 0.10 sold at 1303.30: gross 3.00 x 10 = 30.00, half the entry commission 0.35 and the
   // exit's 0.35: the balance takes 29.30. No trade yet: 0.10 lots stay open.
-  assert.deepEqual(only(part, "fill").map((f) => [f.lots, f.price, f.reason]), [[0.1, 1303.3, "scale_out"]]);
+  assert.deepEqual(only(part, "fill").map((f) => [f.lots, f.price, f.reason]), [[
+    0.1,
+    1303.3,
+    "scale_out",
+  ]]);
   assert.deepEqual(only(part, "trade"), []);
   assert.equal(broker.balance, 10_029.3);
   send(broker, closeOrder("rest", "b", "sell", 0.1, T0 + 2 * MINUTE));

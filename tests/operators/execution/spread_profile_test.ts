@@ -50,7 +50,13 @@ Deno.test("measureSpreadProfile() files quotes by New York hour and rounds the m
   // Spreads 0.20, 0.31, 0.50: the median (rank floor(2 x 0.5) = 1) is 0.31, the 90th
   // percentile (rank floor(2 x 0.9) = 1) too; 0.31 is already on the cent.
   assert.deepEqual(nine, { hour: 9, quotes: 3, median: 0.31, p90: 0.31, model: 0.31 });
-  assert.deepEqual(profile.hours[17], { hour: 17, quotes: 1, median: 1.55, p90: 1.55, model: 1.55 });
+  assert.deepEqual(profile.hours[17], {
+    hour: 17,
+    quotes: 1,
+    median: 1.55,
+    p90: 1.55,
+    model: 1.55,
+  });
   // An hour without quotes is not filled in.
   assert.deepEqual(profile.hours[10], {
     hour: 10,

@@ -26,16 +26,7 @@ import {
   type RejectionEvent,
   usFromIso,
 } from "@/pipeline/events.ts";
-import {
-  account,
-  bar,
-  engine,
-  NOW,
-  NOW_US,
-  position,
-  quote,
-  signal,
-} from "./_fixtures.ts";
+import { account, bar, engine, NOW, NOW_US, position, quote, signal } from "./_fixtures.ts";
 import * as exec from "../execution/_fixtures.ts";
 
 const EU_RETAIL = fileURLToPath(new URL("../../../profiles/eu_retail_1_20.json", import.meta.url));
@@ -91,7 +82,15 @@ Deno.test("applyRisk() prices a bid-only bar's ask with the broker's session spr
     const timeUs = usFromIso(closeIso);
     const batch: EventBatch = [
       { ...exec.flat(timeUs - 60_000_000, 2000, { spread: null }) },
-      { v: EVENT_VERSION, kind: "account", timeUs, balance: 1e4, equity: 1e4, margin: 0, openPositions: 0 },
+      {
+        v: EVENT_VERSION,
+        kind: "account",
+        timeUs,
+        balance: 1e4,
+        equity: 1e4,
+        margin: 0,
+        openPositions: 0,
+      },
       signal({ timeUs, entryPrice: 2000.4, stopLoss: 1997.4, takeProfit: 2004.4 }),
     ];
     const out = (await lastValueFrom(from([batch]).pipe(applyRisk(risk), toArray()))).flat();
@@ -212,7 +211,11 @@ Deno.test("RiskEngine.decide() enters with limit, stop or bracket orders at the 
 });
 
 Deno.test("RiskEngine.manage() scales out half the lots once, at 1R", () => {
-  const risk = engine({ scaleOut: { enabled: true }, breakeven: { enabled: false }, trailing: { enabled: false } });
+  const risk = engine({
+    scaleOut: { enabled: true },
+    breakeven: { enabled: false },
+    trailing: { enabled: false },
+  });
   // Long 0.16 from 2000.00, opened with its stop at 1997.00: 1R is 3.00. At bid 2003.00
   // it is 1R in profit: close 0.16 x 0.5 = 0.08 lots at market, once.
   const open = position({ lots: 0.16 });
@@ -226,14 +229,20 @@ Deno.test("RiskEngine.manage() scales out half the lots once, at 1R", () => {
   ]);
   assert.deepEqual(risk.manage([{ ...open, lots: 0.08 }], bar("2024-03-20T13:02:00Z", 2004)), []);
   // 0.01 lots cannot be split into two minimum lots: no scale-out.
-  assert.deepEqual(risk.manage([position({ positionId: "p2", lots: 0.01 })], bar("2024-03-20T13:03:00Z", 2003)), []);
+  assert.deepEqual(
+    risk.manage([position({ positionId: "p2", lots: 0.01 })], bar("2024-03-20T13:03:00Z", 2003)),
+    [],
+  );
 });
 
 Deno.test("RiskEngine.manage() leaves a position to its stop when the price is back above a refused stop", () => {
   const risk = engine({ trailing: { enabled: false } });
   // The broker refused a move to 2000.10; the price 2001.00 is still above it: no close,
   // and breakeven asks again (2001.00 is 0.33R: below the 1R trigger, so not yet).
-  risk.onRejection(rejection("m", { action: "modify", positionId: "p1", reason: "invalid_stops" }), 2000.1);
+  risk.onRejection(
+    rejection("m", { action: "modify", positionId: "p1", reason: "invalid_stops" }),
+    2000.1,
+  );
   assert.deepEqual(risk.manage([position()], bar("2024-03-20T13:01:00Z", 2001)), []);
 });
 
@@ -280,7 +289,13 @@ Deno.test("scenario: a breakeven move the broker refuses is undone, and the posi
   const trades = exec.only(out, "trade");
   assert.equal(trades.length, 1);
   assert.deepEqual(
-    [trades[0].lots, trades[0].exitPrice, trades[0].exitReason, trades[0].exitTimeUs, trades[0].pnl],
+    [
+      trades[0].lots,
+      trades[0].exitPrice,
+      trades[0].exitReason,
+      trades[0].exitTimeUs,
+      trades[0].pnl,
+    ],
     [0.16, 1299, "stop_loss", T0 + 4 * M + 250_000, -21.92],
   );
   const [decision] = exec.only(out, "risk");

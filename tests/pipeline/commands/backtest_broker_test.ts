@@ -16,7 +16,9 @@ import { runCli } from "./_run.ts";
 
 const HISTDATA_2018 = "xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2018.csv.gz";
 const EU_RETAIL = fileURLToPath(new URL("../../../profiles/eu_retail_1_20.json", import.meta.url));
-const CALENDAR = fileURLToPath(new URL("../../../docs/examples/news_calendar.csv", import.meta.url));
+const CALENDAR = fileURLToPath(
+  new URL("../../../docs/examples/news_calendar.csv", import.meta.url),
+);
 
 dataTest(
   "a January 2018 backtest on the EU retail profile trades 0.1-lot steps within its margin, counting every refusal",
@@ -64,7 +66,16 @@ dataTest(
   HISTDATA_2018,
   async (t) => {
     const dir = await Deno.makeTempDir();
-    const common = ["backtest", "--data", dataPath(HISTDATA_2018), "--from", "2018-01-02", "--to", "2018-01-04", "--no-ml"];
+    const common = [
+      "backtest",
+      "--data",
+      dataPath(HISTDATA_2018),
+      "--from",
+      "2018-01-02",
+      "--to",
+      "2018-01-04",
+      "--no-ml",
+    ];
     const out = ["--json", `${dir}/bt.json`, "--report", `${dir}/bt.html`];
     await t.step("a lot step that does not divide the minimum lot", async () => {
       const bad = `${dir}/bad.json`;
@@ -74,17 +85,25 @@ dataTest(
       assert.notEqual(result.code, 0);
       assert.match(
         result.stderr,
-        new RegExp(`Broker profile "${bad}" is invalid: lotStep: lotStep 0\\.03 does not divide minLot 0\\.1`),
+        new RegExp(
+          `Broker profile "${bad}" is invalid: lotStep: lotStep 0\\.03 does not divide minLot 0\\.1`,
+        ),
       );
     });
     await t.step("the news filter on, from its calendar, in the summary and the JSON", async () => {
       const result = await runCli([...common, "--broker", EU_RETAIL, "--news", CALENDAR, ...out]);
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, /news filter on \(news_calendar\.csv\)/);
-      const doc = parseBacktestJson(JSON.parse(await Deno.readTextFile(`${dir}/bt.json`)), "bt.json");
+      const doc = parseBacktestJson(
+        JSON.parse(await Deno.readTextFile(`${dir}/bt.json`)),
+        "bt.json",
+      );
       assert.deepEqual([doc.news.enabled, doc.news.calendar], [true, "news_calendar.csv"]);
       assert.match(doc.news.calendar_sha256!, /^[0-9a-f]{64}$/);
-      assert.match(await Deno.readTextFile(`${dir}/bt.html`), /news filter on \(news_calendar\.csv\)/);
+      assert.match(
+        await Deno.readTextFile(`${dir}/bt.html`),
+        /news filter on \(news_calendar\.csv\)/,
+      );
     });
     await t.step("off without a calendar, said so", async () => {
       const result = await runCli([...common, ...out]);

@@ -5,19 +5,19 @@ import { noNewsConfig, runCli, startServe } from "./_run.ts";
 
 const MT5 = "xauusd_m1_mt5_export/XAUUSD_M1.csv";
 
+/** A live server's files in `dir`: its journal, secrets and model registry. */
+const files = (dir: string) => [
+  "--db",
+  `${dir}/j.sqlite`,
+  "--secrets",
+  `${dir}/secrets.json`,
+  "--registry",
+  `${dir}/models`,
+];
+
 Deno.test("serve refuses to trade live without a news calendar unless the config turns the filter off", async () => {
   const dir = await Deno.makeTempDir();
-  const result = await runCli([
-    "serve",
-    "--port",
-    "0",
-    "--db",
-    `${dir}/j.sqlite`,
-    "--secrets",
-    `${dir}/secrets.json`,
-    "--registry",
-    `${dir}/models`,
-  ]);
+  const result = await runCli(["serve", "--port", "0", ...files(dir)]);
   assert.notEqual(result.code, 0);
   assert.match(result.stderr, /no news calendar: live trading refuses to trade through news/);
   assert.match(result.stderr, /--news FILE/);
@@ -27,12 +27,7 @@ Deno.test("serve refuses to trade live without a news calendar unless the config
 Deno.test("serve binds 127.0.0.1 by default and waits for an EA without --replay", async () => {
   const dir = await Deno.makeTempDir();
   const { child, url, output } = await startServe([
-    "--db",
-    `${dir}/j.sqlite`,
-    "--secrets",
-    `${dir}/secrets.json`,
-    "--registry",
-    `${dir}/models`,
+    ...files(dir),
     "--config",
     await noNewsConfig(dir),
   ]);
