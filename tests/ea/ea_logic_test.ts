@@ -9,7 +9,11 @@
  */
 
 import assert from "node:assert";
-import { type Envelope, parseEnvelope } from "../../pipeline/live/protocol.ts";
+import {
+  type Envelope,
+  parseEnvelope,
+  pendingCommandSchema,
+} from "../../pipeline/live/protocol.ts";
 
 type Msg = Record<string, unknown>;
 
@@ -436,23 +440,25 @@ Deno.test("the EA's envelopes pass the server's parseEnvelope", async (t) => {
     assert.deepEqual(envelope.acks, ["late", "other"]);
   });
 
-  const pending = (clientOrderId: string, over: Msg = {}): Msg => ({
-    v: 1,
-    kind: "pending",
-    symbol: "XAUUSD",
-    timeUs: T.nowSec * 1e6,
-    clientOrderId,
-    side: "buy",
-    type: "limit",
-    price: 2599,
-    lots: 0.1,
-    stopLoss: 2596,
-    takeProfit: 2605,
-    expiresUs: (T.nowSec + 900) * 1e6,
-    ocoGroup: null,
-    reason: "SIGNAL",
-    ...over,
-  });
+  /** A pending-order command as the server sends it: valid by the protocol's schema. */
+  const pending = (clientOrderId: string, over: Msg = {}): Msg =>
+    pendingCommandSchema.parse({
+      v: 1,
+      kind: "pending",
+      symbol: "XAUUSD",
+      timeUs: T.nowSec * 1e6,
+      clientOrderId,
+      side: "buy",
+      type: "limit",
+      price: 2599,
+      lots: 0.1,
+      stopLoss: 2596,
+      takeProfit: 2605,
+      expiresUs: (T.nowSec + 900) * 1e6,
+      ocoGroup: null,
+      reason: "SIGNAL",
+      ...over,
+    }) as unknown as Msg;
 
   await t.step(
     "a bracket's legs are placed; the limit's fill cancels the stop (one-cancels-other)",
