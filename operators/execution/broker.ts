@@ -182,8 +182,12 @@ const LOT_EPSILON = 1e-9;
 
 /** Rounds an amount to the cent, half away from zero, as brokers book cash. */
 export function roundCents(amount: number): number {
-  // toPrecision strips float noise (0.35000000000000003 x 100) before rounding.
-  const cents = Math.round(Number((Math.abs(amount) * 100).toPrecision(12)));
+  const x = Math.abs(amount) * 100;
+  // Only an amount a hair from half a cent needs its float noise stripped before rounding
+  // (1.005 x 100 is 100.49999999999999): toPrecision(12) does it, but it is a string
+  // conversion, too slow for every mark-to-market. Elsewhere the noise cannot matter.
+  const near = Math.abs(x - Math.floor(x) - 0.5) < 1e-6 + x * 1e-11;
+  const cents = Math.round(near ? Number(x.toPrecision(12)) : x);
   return cents === 0 ? 0 : Math.sign(amount) * cents / 100;
 }
 
@@ -581,8 +585,18 @@ export class SimulatedBroker {
 
   /** Is the margin level at these quotes at or below the profile's stop-out level? */
   private belowStopOut(bid: number, ask: number): boolean {
-    const margin = this.remargin(bid, ask);
-    return margin > 0 && this.equityAt(bid, ask) * 100 <= this.spec.stopOutLevel * margin;
+    // A cheap look first, unrounded: most prices are nowhere near the stop-out.
+    const { contractSize, leverage, stopOutLevel } = this.spec;
+    let equity = this.balanceNow;
+    let margin = 0;
+    for (const p of this.positions) {
+      const units = contractSize * p.lots;
+      equity += p.dir * ((p.dir === 1 ? bid : ask) - p.entryPrice) * units - p.entryCommission;
+      margin += (p.dir === 1 ? ask : bid) * units / leverage;
+    }
+    if (!(margin > 0) || equity * 100 > stopOutLevel * margin * 1.001 + 1) return false;
+    const booked = this.remargin(bid, ask);
+    return booked > 0 && this.equityAt(bid, ask) * 100 <= stopOutLevel * booked;
   }
 
   /** The position with the largest floating loss at these quotes (MT5's stop-out order). */

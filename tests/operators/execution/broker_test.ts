@@ -7,6 +7,7 @@
 
 import { orderAuthority } from "@/operators/execution/remote.ts";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { roundLotsDown, XAUUSD } from "@/pipeline/symbols.ts";
 import { usFromIso } from "@/pipeline/events.ts";
 import { lossPerLotAtStop, roundCents, SimulatedBroker } from "@/operators/execution/mod.ts";
@@ -582,4 +583,34 @@ Deno.test("SimulatedBroker refuses prices out of time order", () => {
   const broker = new SimulatedBroker(EXACT);
   broker.onBar(bar(T0, [1300, 1300, 1300, 1300]));
   assert.throws(() => broker.onBar(bar(T0 - MINUTE, [1300, 1300, 1300, 1300])), RangeError);
+});
+
+Deno.test("roundCents() rounds half a cent away from zero, float noise stripped", async (t) => {
+  await t.step("by hand", () => {
+    // 1.005 x 100 is 100.49999999999999 in binary: still half a cent, up to 1.01.
+    assert.equal(roundCents(1.005), 1.01);
+    assert.equal(roundCents(-1.005), -1.01);
+    assert.equal(roundCents(0.665), 0.67); // 3.50 x 0.19, a commission
+    assert.equal(roundCents(0.35000000000000003), 0.35);
+    assert.equal(roundCents(-0.004), 0);
+    assert.equal(roundCents(12_345_678.125), 12_345_678.13);
+  });
+  await t.step("as stripping every amount to 12 significant digits first would", () => {
+    const reference = (amount: number) => {
+      const cents = Math.round(Number((Math.abs(amount) * 100).toPrecision(12)));
+      return cents === 0 ? 0 : Math.sign(amount) * cents / 100;
+    };
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.double({ min: -1e7, max: 1e7, noNaN: true }),
+          // Amounts on the half cent, where the rounding is decided.
+          fc.integer({ min: -2e9, max: 2e9 }).map((n) => (n + 0.5) / 100),
+          fc.integer({ min: -1e6, max: 1e6 }).map((n) => n * 0.005),
+        ),
+        (amount) => assert.equal(roundCents(amount), reference(amount)),
+      ),
+      { numRuns: 20_000 },
+    );
+  });
 });
