@@ -16,6 +16,7 @@ import {
   PREDICT_USAGE,
   REGIMES_USAGE,
   SERVE_USAGE,
+  SPREAD_PROFILE_USAGE,
   SWEEP_USAGE,
   TRAIN_USAGE,
 } from "./pipeline/commands/usage.ts";
@@ -67,6 +68,11 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void> | void; 
   predict: {
     usage: PREDICT_USAGE,
     run: async (argv) => (await import("./pipeline/commands/predict.ts")).predict(argv),
+  },
+  "spread-profile": {
+    usage: SPREAD_PROFILE_USAGE,
+    run: async (argv) =>
+      (await import("./pipeline/commands/spread_profile.ts")).spreadProfile(argv),
   },
 };
 

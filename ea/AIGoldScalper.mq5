@@ -85,8 +85,18 @@ struct SentOrder {
    string            clientOrderId;
    string            exitReason;    // for closes: the protocol's exit reason
    double            requestedPrice;
+   string            entryReason;   // for entries: "market", "limit" or "stop"
 };
 SentOrder g_sent[];
+
+// A pending (limit or stop) order this EA placed and that has neither filled nor gone yet.
+struct Working {
+   ulong             order;         // its ticket; 0 once filled or gone
+   string            clientOrderId;
+   string            ocoGroup;      // "" when none: one-cancels-other siblings share it
+   long              expiresUs;     // 0: good till cancelled
+};
+Working g_working[];
 
 // ---- Lifecycle -----------------------------------------------------
 int OnInit() {
@@ -136,6 +146,7 @@ void OnTick() {
 void OnTimer() {
    RefreshUtcOffset();
    UpdateExcursions();
+   ExpireWorking();
    if(QueueClosedBars()) QueueAccount(false);
    ulong now = GetTickCount64();
    bool retrying = g_flightBody != "";
@@ -350,14 +361,37 @@ void HandleCommand(const string json, const int at) {
       Ack(id); // a repeat: acknowledged again, never executed again
       return;
    }
+   string kind = JsonString(json, JsonFind(json, at, "kind"));
    string action = JsonString(json, JsonFind(json, at, "action"));
    string symbol = JsonString(json, JsonFind(json, at, "symbol"));
    if(symbol != g_wireSymbol)
       Reject(id, "WRONG_SYMBOL", "this EA trades " + g_wireSymbol + ", not " + symbol);
+   else if(kind == "pending") ExecutePending(json, at, id);
    else if(action == "open") ExecuteOpen(json, at, id);
    else if(action == "close") ExecuteClose(json, at, id);
    else if(action == "modify") ExecuteModify(json, at, id);
+   else if(action == "cancel") ExecuteCancel(json, at, id);
    else Reject(id, "UNKNOWN_ACTION", "action \"" + action + "\"");
+}
+
+// The exit reason a close command's reason books (as the simulator does): its own when an
+// order can have it, else manual.
+string ExitReasonOf(const string reason) {
+   string lower = reason;
+   StringToLower(lower);
+   if(lower == "signal" || lower == "manual" || lower == "kill_switch" || lower == "max_drawdown" ||
+      lower == "scale_out" || lower == "stop_loss")
+      return lower;
+   return "manual";
+}
+
+// True (after rejecting it) when an entry command is older than InpMaxCommandAgeSec.
+bool RejectStale(const string json, const int at, const string id) {
+   long ageSec = (NowUs() - JsonLong(json, JsonFind(json, at, "timeUs"))) / 1000000;
+   if(ageSec <= InpMaxCommandAgeSec) return false;
+   Reject(id, "STALE_COMMAND", "decided " + IntegerToString(ageSec) + " s ago; the limit is " +
+          IntegerToString(InpMaxCommandAgeSec) + " s");
+   return true;
 }
 
 double CommandPrice(const string json, const int at, const string key) {
@@ -372,12 +406,7 @@ void ExecuteOpen(const string json, const int at, const string id) {
       Ack(id);
       return;
    }
-   long ageSec = (NowUs() - JsonLong(json, JsonFind(json, at, "timeUs"))) / 1000000;
-   if(ageSec > InpMaxCommandAgeSec) {
-      Reject(id, "STALE_COMMAND", "decided " + IntegerToString(ageSec) + " s ago; the limit is " +
-             IntegerToString(InpMaxCommandAgeSec) + " s");
-      return;
-   }
+   if(RejectStale(json, at, id)) return;
    string side = JsonString(json, JsonFind(json, at, "side"));
    if(side != "buy" && side != "sell") {
       Reject(id, "BAD_SIDE", "side \"" + side + "\"");
@@ -393,7 +422,92 @@ void ExecuteOpen(const string json, const int at, const string id) {
    double lots = JsonDouble(json, JsonFind(json, at, "lots"));
    bool sent = g_trade.PositionOpen(g_symbol, buy ? ORDER_TYPE_BUY : ORDER_TYPE_SELL, lots, price,
                                     CommandPrice(json, at, "stopLoss"), CommandPrice(json, at, "takeProfit"), id);
-   FinishTrade(id, sent, "", price);
+   FinishTrade(id, sent, "", price, "market");
+}
+
+// A pending buy/sell limit or stop: placed good-till-cancelled; its expiry and its
+// one-cancels-other group are this EA's to enforce (ExpireWorking, CancelSiblings).
+void ExecutePending(const string json, const int at, const string id) {
+   if(OrderCommentExists(id)) {
+      Print("AIGoldScalper: ", id, " was already sent (found in orders): not sent again");
+      MarkHandled(id);
+      Ack(id);
+      return;
+   }
+   if(RejectStale(json, at, id)) return;
+   string side = JsonString(json, JsonFind(json, at, "side"));
+   string type = JsonString(json, JsonFind(json, at, "type"));
+   double price = CommandPrice(json, at, "price");
+   double lots = JsonDouble(json, JsonFind(json, at, "lots"));
+   double sl = CommandPrice(json, at, "stopLoss");
+   double tp = CommandPrice(json, at, "takeProfit");
+   bool sent = false;
+   if(side == "buy" && type == "limit") sent = g_trade.BuyLimit(lots, price, g_symbol, sl, tp, ORDER_TIME_GTC, 0, id);
+   else if(side == "sell" && type == "limit") sent = g_trade.SellLimit(lots, price, g_symbol, sl, tp, ORDER_TIME_GTC, 0, id);
+   else if(side == "buy" && type == "stop") sent = g_trade.BuyStop(lots, price, g_symbol, sl, tp, ORDER_TIME_GTC, 0, id);
+   else if(side == "sell" && type == "stop") sent = g_trade.SellStop(lots, price, g_symbol, sl, tp, ORDER_TIME_GTC, 0, id);
+   else {
+      Reject(id, "BAD_ORDER_TYPE", "side \"" + side + "\", type \"" + type + "\"");
+      return;
+   }
+   if(!FinishTrade(id, sent, "", price, type)) return;
+   int n = ArraySize(g_working);
+   ArrayResize(g_working, n + 1);
+   g_working[n].order = g_trade.ResultOrder();
+   g_working[n].clientOrderId = id;
+   int groupAt = JsonFind(json, at, "ocoGroup");
+   g_working[n].ocoGroup = JsonIsNull(json, groupAt) ? "" : JsonString(json, groupAt);
+   int expiresAt = JsonFind(json, at, "expiresUs");
+   g_working[n].expiresUs = JsonIsNull(json, expiresAt) ? 0 : JsonLong(json, expiresAt);
+}
+
+int FindWorking(const string clientOrderId) {
+   for(int i = ArraySize(g_working) - 1; i >= 0; i--)
+      if(g_working[i].order != 0 && g_working[i].clientOrderId == clientOrderId) return i;
+   return -1;
+}
+
+// Deletes a working order and reports it gone: "expired" or "cancelled".
+void DeleteWorking(const int w, const string reason, const string detail) {
+   if(!g_trade.OrderDelete(g_working[w].order)) {
+      Print("AIGoldScalper: could not delete ", g_working[w].clientOrderId, ": ", g_trade.ResultRetcodeDescription());
+      return;
+   }
+   QueueMessage(NowUs(), "{" + JStr("kind", "cancelled") + "," + JStr("clientOrderId", g_working[w].clientOrderId) + "," +
+                JInt("timeUs", NowUs()) + "," + JStr("reason", reason) + "," + JStr("detail", detail) + "}");
+   g_working[w].order = 0;
+}
+
+void ExecuteCancel(const string json, const int at, const string id) {
+   string target = JsonString(json, JsonFind(json, at, "positionId"));
+   int w = FindWorking(target);
+   if(w < 0) {
+      Reject(id, "UNKNOWN_ORDER", "no pending order " + target + " is working");
+      return;
+   }
+   DeleteWorking(w, "cancelled", "cancelled by " + id);
+   MarkHandled(id);
+   Ack(id);
+}
+
+// Every timer: working orders past their expiry are deleted.
+void ExpireWorking() {
+   long now = NowUs();
+   for(int i = ArraySize(g_working) - 1; i >= 0; i--)
+      if(g_working[i].order != 0 && g_working[i].expiresUs > 0 && now >= g_working[i].expiresUs)
+         DeleteWorking(i, "expired", "expired at " + IntegerToString(g_working[i].expiresUs) + " us");
+}
+
+// One order of a one-cancels-other group filled: the others are deleted.
+void CancelSiblings(const string clientOrderId) {
+   int w = FindWorking(clientOrderId);
+   if(w < 0) return;
+   string group = g_working[w].ocoGroup;
+   g_working[w].order = 0; // filled
+   if(group == "") return;
+   for(int i = ArraySize(g_working) - 1; i >= 0; i--)
+      if(g_working[i].order != 0 && g_working[i].ocoGroup == group)
+         DeleteWorking(i, "cancelled", "one-cancels-other: " + clientOrderId + " of group " + group + " filled");
 }
 
 void ExecuteClose(const string json, const int at, const string id) {
@@ -412,21 +526,19 @@ void ExecuteClose(const string json, const int at, const string id) {
    }
    double volume = PositionGetDouble(POSITION_VOLUME);
    double lots = JsonDouble(json, JsonFind(json, at, "lots"));
-   if(MathAbs(lots - volume) > SymbolInfoDouble(g_symbol, SYMBOL_VOLUME_STEP) / 2) {
-      Reject(id, "PARTIAL_CLOSE", "close of " + DoubleToString(lots, 2) + " lots on a " +
-             DoubleToString(volume, 2) + "-lot position; only whole closes are supported");
+   double step = SymbolInfoDouble(g_symbol, SYMBOL_VOLUME_STEP);
+   if(lots > volume + step / 2) {
+      Reject(id, "INVALID_CLOSE_VOLUME", "close of " + DoubleToString(lots, 2) + " lots on a " +
+             DoubleToString(volume, 2) + "-lot position");
       return;
    }
    // The exit reason the simulator books: the command's, when it is one an order can have.
-   string reason = JsonString(json, JsonFind(json, at, "reason"));
-   // The risk engine's halt codes name the halt that closed the position (exitReasonOfOrder).
-   if(reason == "KILL_SWITCH") reason = "kill_switch";
-   else if(reason == "MAX_DRAWDOWN") reason = "max_drawdown";
-   else if(reason != "signal" && reason != "manual" && reason != "kill_switch" && reason != "max_drawdown") reason = "manual";
+   string reason = ExitReasonOf(JsonString(json, JsonFind(json, at, "reason")));
    MqlTick tick;
    double requested = SymbolInfoTick(g_symbol, tick) ? (isLong ? tick.bid : tick.ask) : 0.0;
-   bool sent = g_trade.PositionClose(ticket);
-   FinishTrade(id, sent, reason, requested);
+   // Less than the whole position: a partial close (a scale-out), the rest stays open.
+   bool sent = lots < volume - step / 2 ? g_trade.PositionClosePartial(ticket, lots) : g_trade.PositionClose(ticket);
+   FinishTrade(id, sent, reason, requested, "");
 }
 
 void ExecuteModify(const string json, const int at, const string id) {
@@ -437,18 +549,20 @@ void ExecuteModify(const string json, const int at, const string id) {
       return;
    }
    bool sent = g_trade.PositionModify(ticket, CommandPrice(json, at, "stopLoss"), CommandPrice(json, at, "takeProfit"));
-   FinishTrade(id, sent, "", 0.0);
+   FinishTrade(id, sent, "", 0.0, "");
 }
 
-// Books the trade server's answer: handled and acknowledged either way, rejected unless done.
-void FinishTrade(const string id, const bool sent, const string exitReason, const double requestedPrice) {
+// Books the trade server's answer: handled and acknowledged either way, rejected unless
+// done; true when done.
+bool FinishTrade(const string id, const bool sent, const string exitReason, const double requestedPrice,
+                 const string entryReason) {
    uint code = g_trade.ResultRetcode();
    bool done = code == TRADE_RETCODE_NO_CHANGES ||
                (sent && (code == TRADE_RETCODE_DONE || code == TRADE_RETCODE_DONE_PARTIAL || code == TRADE_RETCODE_PLACED));
    if(!done) {
       string detail = g_trade.ResultRetcodeDescription() + " " + g_trade.ResultComment();
       Reject(id, code == 0 ? "ERR_" + IntegerToString(GetLastError()) : IntegerToString(code), detail);
-      return;
+      return false;
    }
    ulong order = g_trade.ResultOrder();
    if(order != 0) {
@@ -458,9 +572,11 @@ void FinishTrade(const string id, const bool sent, const string exitReason, cons
       g_sent[n].clientOrderId = id;
       g_sent[n].exitReason = exitReason;
       g_sent[n].requestedPrice = requestedPrice;
+      g_sent[n].entryReason = entryReason;
    }
    MarkHandled(id);
    Ack(id);
+   return true;
 }
 
 void Reject(const string id, const string code, const string detail) {
@@ -633,9 +749,13 @@ void OnEntryDeal(const ulong deal) {
    double lots = HistoryDealGetDouble(deal, DEAL_VOLUME);
    long timeUs = UsFromServerMs(HistoryDealGetInteger(deal, DEAL_TIME_MSC));
    double slippage = sent >= 0 ? dir * (price - g_sent[sent].requestedPrice) : 0.0;
+   // A limit fills at its price or better: never slippage against the trader.
+   string reason = sent >= 0 && g_sent[sent].entryReason != "" ? g_sent[sent].entryReason : "market";
+   if(reason == "limit") slippage = MathMax(slippage, 0.0);
    Track(positionId, id, dir, lots, timeUs, price);
    QueueMessage(timeUs, FillJson(timeUs, id, positionId, "open", dir > 0 ? "buy" : "sell", lots, price,
-                                 DealCost(deal), slippage, "market"));
+                                 DealCost(deal), slippage, reason));
+   if(reason != "market") CancelSiblings(id);
 }
 
 // A closing deal: a fill, and once the position is gone, the trade with its whole accounting.
@@ -661,6 +781,10 @@ void OnExitDeal(const ulong deal) {
       id = base + ":tp";
       reference = HistoryDealGetDouble(deal, DEAL_TP);
    }
+   else if(why == DEAL_REASON_SO) {
+      reason = "stop_out";
+      id = base + ":stop_out";
+   }
    else if(sent >= 0) {
       reason = g_sent[sent].exitReason;
       id = g_sent[sent].clientOrderId;
@@ -679,16 +803,22 @@ void OnExitDeal(const ulong deal) {
 
 }
 
-// The closed position's accounting from all its deals (profit, commission, fee, swap).
-string TradeJson(const Tracked &p, const double exitPrice, const long exitUs, const string reason) {
-   double gross = 0.0, commission = 0.0, swap = 0.0;
+// The closed position's accounting from all its deals (profit, commission, fee, swap);
+// after partial closes its exit price is the volume-weighted average of the exit deals.
+string TradeJson(const Tracked &p, const double lastExitPrice, const long exitUs, const string reason) {
+   double gross = 0.0, commission = 0.0, swap = 0.0, exitNotional = 0.0, exitVolume = 0.0;
    if(HistorySelectByPosition((long)p.id))
       for(int i = HistoryDealsTotal() - 1; i >= 0; i--) {
          ulong deal = HistoryDealGetTicket(i);
          gross += HistoryDealGetDouble(deal, DEAL_PROFIT);
          commission += DealCost(deal);
          swap += HistoryDealGetDouble(deal, DEAL_SWAP);
+         if(HistoryDealGetInteger(deal, DEAL_ENTRY) != DEAL_ENTRY_IN) {
+            exitNotional += HistoryDealGetDouble(deal, DEAL_PRICE) * HistoryDealGetDouble(deal, DEAL_VOLUME);
+            exitVolume += HistoryDealGetDouble(deal, DEAL_VOLUME);
+         }
       }
+   double exitPrice = exitVolume > 0.0 ? exitNotional / exitVolume : lastExitPrice;
    double contract = SymbolInfoDouble(g_symbol, SYMBOL_TRADE_CONTRACT_SIZE);
    double exitValue = OpenValue(p, exitPrice);
    // Estimate: the spreads quoted when the entry and the exit were seen, half each way.

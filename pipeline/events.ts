@@ -220,22 +220,58 @@ export interface RiskDecisionEvent {
   readonly state: TradingState;
   /** The order it produced, when accepted. */
   readonly clientOrderId: string | null;
+  /**
+   * Account currency the order loses if it fills where expected and its stop is hit
+   * without a gap, slippage and both commissions included: the unit of the trade's
+   * realised R. Null when rejected.
+   */
+  readonly budget: number | null;
 }
 
-/** A command to a broker (the simulator or the MT5 terminal); idempotent by client order id. */
+/**
+ * A command to a broker (the simulator or the MT5 terminal); idempotent by client order
+ * id. `open` is at market; `close` may be for part of a position's lots; `cancel` removes
+ * a pending order (`positionId` names it: a pending order's id is its position's id).
+ */
 export interface OrderEvent {
   readonly v: typeof EVENT_VERSION;
   readonly kind: "order";
   readonly symbol: string;
   readonly timeUs: number;
   readonly clientOrderId: string;
-  readonly action: "open" | "close" | "modify";
+  readonly action: "open" | "close" | "modify" | "cancel";
   readonly side: Side;
   readonly lots: number;
   readonly stopLoss: number | null;
   readonly takeProfit: number | null;
-  /** The position a close or modify applies to. */
+  /** The position a close or modify applies to; the pending order a cancel removes. */
   readonly positionId: string | null;
+  readonly reason: string;
+}
+
+/**
+ * A pending entry: a buy or sell limit (at a better price than now) or stop (at a worse
+ * one) that opens a position when the quote reaches `price`: a buy on the ask, a sell on
+ * the bid. Idempotent by client order id, which becomes the position's id when it fills.
+ */
+export interface PendingOrderEvent {
+  readonly v: typeof EVENT_VERSION;
+  readonly kind: "pending";
+  readonly symbol: string;
+  /** Decision time. */
+  readonly timeUs: number;
+  readonly clientOrderId: string;
+  readonly side: Side;
+  readonly type: "limit" | "stop";
+  /** The trigger price: the ask for a buy, the bid for a sell. */
+  readonly price: number;
+  readonly lots: number;
+  readonly stopLoss: number | null;
+  readonly takeProfit: number | null;
+  /** Cancelled unfilled at the first price at or after this (UTC µs); null: until cancelled. */
+  readonly expiresUs: number | null;
+  /** Pending orders sharing a group are one-cancels-other: the first to fill cancels the rest. */
+  readonly ocoGroup: string | null;
   readonly reason: string;
 }
 
@@ -247,8 +283,41 @@ export const EXIT_REASONS = [
   "kill_switch",
   "max_drawdown",
   "end_of_data",
+  "stop_out",
+  "scale_out",
 ] as const;
 export type ExitReason = typeof EXIT_REASONS[number];
+
+/** How an entry filled: at market, or a pending limit or stop order reached. */
+export const ENTRY_REASONS = ["market", "limit", "stop"] as const;
+export type EntryReason = typeof ENTRY_REASONS[number];
+
+/**
+ * Why a broker did not execute an order: the simulator's codes (docs/execution.md), an MT5
+ * retcode or the EA's own code live. `expired` and `cancelled` end orders that were valid.
+ */
+export type RejectReason = string;
+
+/**
+ * An order the broker did not execute, or no longer will: refused (invalid lots, no
+ * margin, stops too close, an unknown position), expired (time in force, a pending
+ * order's expiry) or cancelled (one-cancels-other, a cancel order, the end of the data).
+ * The risk engine takes it in so its view of pending orders, stops and positions stays
+ * the broker's; the journal stores it and the report counts it by reason.
+ */
+export interface RejectionEvent {
+  readonly v: typeof EVENT_VERSION;
+  readonly kind: "rejection";
+  readonly symbol: string;
+  /** When the broker refused it: on arrival, or at the price it would have filled on. */
+  readonly timeUs: number;
+  readonly clientOrderId: string;
+  readonly action: OrderEvent["action"] | "pending";
+  /** The position a close, modify or cancel named; null for an entry. */
+  readonly positionId: string | null;
+  readonly reason: RejectReason;
+  readonly detail: string;
+}
 
 /** An execution report: an order filled, or a position's stop or target hit. */
 export interface FillEvent {
@@ -260,16 +329,21 @@ export interface FillEvent {
   readonly positionId: string;
   readonly action: "open" | "close";
   readonly side: Side;
+  /** A close's lots may be part of the position's (a partial close). */
   readonly lots: number;
   readonly price: number;
   /** Account currency, for this fill. */
   readonly commission: number;
   /** Price units against the trader, beyond the quoted price. */
   readonly slippage: number;
-  readonly reason: "market" | ExitReason;
+  readonly reason: EntryReason | ExitReason;
 }
 
-/** A closed position with its whole accounting, in account currency unless stated. */
+/**
+ * A closed position with its whole accounting, in account currency unless stated. After
+ * partial closes, `lots` is what it opened with, `exitPrice` the lot-weighted average of
+ * its exit fills and `exitReason` the last one's.
+ */
 export interface TradeEvent {
   readonly v: typeof EVENT_VERSION;
   readonly kind: "trade";
@@ -329,6 +403,8 @@ export type MarketEvent =
   | SignalEvent
   | RiskDecisionEvent
   | OrderEvent
+  | PendingOrderEvent
+  | RejectionEvent
   | FillEvent
   | TradeEvent
   | AccountEvent

@@ -86,6 +86,8 @@ export function eventTimeUs(event: MarketEvent): number {
     case "signal":
     case "risk":
     case "order":
+    case "pending":
+    case "rejection":
     case "fill":
     case "account":
     case "watermark":

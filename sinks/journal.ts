@@ -53,8 +53,10 @@ import {
   isoFromUs,
   type MarketEvent,
   type OrderEvent,
+  type PendingOrderEvent,
   type PredictionEvent,
   type RegimeEvent,
+  type RejectionEvent,
   type RiskDecisionEvent,
   type RiskReason,
   type Side,
@@ -252,6 +254,23 @@ const MIGRATIONS: readonly string[] = [
     status INTEGER NOT NULL,
     detail TEXT
   ) STRICT;`,
+  // 3: broker refusals as events, pending (limit and stop) orders, each decision's budget.
+  `ALTER TABLE risk_decisions ADD COLUMN budget REAL;
+  ALTER TABLE orders ADD COLUMN order_type TEXT;
+  ALTER TABLE orders ADD COLUMN price REAL;
+  ALTER TABLE orders ADD COLUMN expires_us INTEGER;
+  ALTER TABLE orders ADD COLUMN oco_group TEXT;
+  CREATE TABLE rejections (
+    client_order_id TEXT NOT NULL PRIMARY KEY,
+    symbol TEXT NOT NULL,
+    time_us INTEGER NOT NULL,
+    v INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    position_id TEXT,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX rejections_by_time ON rejections (time_us);`,
 ];
 
 /** The schema version this code writes; a file at a higher version is refused. */
@@ -287,6 +306,7 @@ export interface JournalStats {
   readonly orders: number;
   readonly fills: number;
   readonly trades: number;
+  readonly rejections: number;
   readonly accountStates: number;
   readonly modelEvents: number;
   readonly configChanges: number;
@@ -396,10 +416,12 @@ export interface Journal {
   predictions(symbol: string, fromUs?: number, toUs?: number): PredictionEvent[];
   signals(limit?: number): SignalEvent[];
   riskDecisions(limit?: number): RiskDecisionEvent[];
-  /** Every order, in time order. */
-  orders(): OrderEvent[];
+  /** Every order, market and pending, in time order. */
+  orders(): (OrderEvent | PendingOrderEvent)[];
   /** Every fill, in time order. */
   fills(): FillEvent[];
+  /** Orders a broker did not execute (refused, expired, cancelled), by time. */
+  rejections(limit?: number): RejectionEvent[];
   /** Trades by exit time. */
   trades(limit?: number): TradeEvent[];
   /** Account states with `fromUs <= timeUs < toUs`, in time order. */
@@ -407,7 +429,7 @@ export interface Journal {
   /** `symbol`'s positions opened by a fill and closed by no trade yet, oldest first. */
   openPositions(symbol: string): JournalPosition[];
   /** Orders with no fill that are not marked done: what the broker may still act on. */
-  pendingOrders(): OrderEvent[];
+  pendingOrders(): (OrderEvent | PendingOrderEvent)[];
   /**
    * Records how an order ended without a fill. Marking it again the same way is a no-op
    * (false); another status or reason is a `JournalConflictError`.
@@ -466,6 +488,7 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
     order: keyedTable(db, ORDER_TABLE),
     fill: keyedTable(db, FILL_TABLE),
     trade: keyedTable(db, TRADE_TABLE),
+    rejection: keyedTable(db, REJECTION_TABLE),
     account: keyedTable(db, ACCOUNT_TABLE),
   };
   const select = {
@@ -490,6 +513,7 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
     orders: db.prepare("SELECT * FROM orders ORDER BY time_us, rowid"),
     fills: db.prepare("SELECT * FROM fills ORDER BY time_us, rowid"),
     trades: db.prepare(latestFirst("trades", "exit_time_us DESC, rowid DESC")),
+    rejections: db.prepare(latestFirst("rejections", "time_us DESC, rowid DESC")),
     equity: db.prepare(
       "SELECT * FROM account_states WHERE time_us >= ? AND time_us < ? ORDER BY time_us, rowid",
     ),
@@ -575,7 +599,11 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
               isNew = tables.risk.store(event, index);
               break;
             case "order":
+            case "pending":
               isNew = tables.order.store(event, index);
+              break;
+            case "rejection":
+              isNew = tables.rejection.store(event, index);
               break;
             case "fill":
               isNew = tables.fill.store(event, index);
@@ -648,6 +676,9 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
     },
     fills() {
       return rows<FillRow>(select.fills).map(fillFromRow);
+    },
+    rejections(limit) {
+      return latest<RejectionRow>(select.rejections, limit, "rejections").map(rejectionFromRow);
     },
     trades(limit) {
       return latest<TradeRow>(select.trades, limit, "trades").map(tradeFromRow);
@@ -805,6 +836,7 @@ const COUNTED_TABLES = {
   orders: "orders",
   fills: "fills",
   trades: "trades",
+  rejections: "rejections",
   accountStates: "account_states",
   modelEvents: "model_events",
   configChanges: "config_changes",
@@ -996,7 +1028,7 @@ const SIGNAL_TABLE: TableSpec<SignalEvent> = {
 const RISK_TABLE: TableSpec<RiskDecisionEvent> = {
   table: "risk_decisions",
   columns: columnList(
-    "symbol, time_us, v, side, decision, lots, stop_loss, take_profit, reasons, state, client_order_id",
+    "symbol, time_us, v, side, decision, lots, stop_loss, take_profit, reasons, state, client_order_id, budget",
   ),
   key: ["symbol", "time_us"],
   onDuplicate: "refuse-different",
@@ -1012,13 +1044,41 @@ const RISK_TABLE: TableSpec<RiskDecisionEvent> = {
     JSON.stringify(e.reasons.map(({ code, detail }) => ({ code, detail }))),
     e.state,
     e.clientOrderId,
+    e.budget,
   ],
 };
 
-const ORDER_TABLE: TableSpec<OrderEvent> = {
+/** Market and pending orders share one table: a pending order's action is "pending". */
+const ORDER_TABLE: TableSpec<OrderEvent | PendingOrderEvent> = {
   table: "orders",
   columns: columnList(
-    "client_order_id, symbol, time_us, v, action, side, lots, stop_loss, take_profit, position_id, reason",
+    "client_order_id, symbol, time_us, v, action, side, lots, stop_loss, take_profit, position_id, reason, order_type, price, expires_us, oco_group",
+  ),
+  key: ["client_order_id"],
+  onDuplicate: "refuse-different",
+  values: (e) => [
+    e.clientOrderId,
+    e.symbol,
+    e.timeUs,
+    e.v,
+    e.kind === "pending" ? "pending" : e.action,
+    e.side,
+    e.lots,
+    e.stopLoss,
+    e.takeProfit,
+    e.kind === "pending" ? null : e.positionId,
+    e.reason,
+    e.kind === "pending" ? e.type : null,
+    e.kind === "pending" ? e.price : null,
+    e.kind === "pending" ? e.expiresUs : null,
+    e.kind === "pending" ? e.ocoGroup : null,
+  ],
+};
+
+const REJECTION_TABLE: TableSpec<RejectionEvent> = {
+  table: "rejections",
+  columns: columnList(
+    "client_order_id, symbol, time_us, v, action, position_id, reason, detail",
   ),
   key: ["client_order_id"],
   onDuplicate: "refuse-different",
@@ -1028,12 +1088,9 @@ const ORDER_TABLE: TableSpec<OrderEvent> = {
     e.timeUs,
     e.v,
     e.action,
-    e.side,
-    e.lots,
-    e.stopLoss,
-    e.takeProfit,
     e.positionId,
     e.reason,
+    e.detail,
   ],
 };
 
@@ -1130,6 +1187,10 @@ function describeEvent(event: MarketEvent): string {
       return `risk decision ${event.symbol} at ${isoFromUs(event.timeUs)}`;
     case "order":
       return `order "${event.clientOrderId}"`;
+    case "pending":
+      return `pending order "${event.clientOrderId}"`;
+    case "rejection":
+      return `rejection of order "${event.clientOrderId}"`;
     case "fill":
       return `${event.action} fill of order "${event.clientOrderId}" on position "${event.positionId}"`;
     case "trade":
@@ -1296,6 +1357,7 @@ interface RiskRow {
   readonly reasons: string;
   readonly state: TradingState;
   readonly client_order_id: string | null;
+  readonly budget: number | null;
 }
 
 interface OrderRow {
@@ -1303,13 +1365,28 @@ interface OrderRow {
   readonly symbol: string;
   readonly time_us: number;
   readonly v: number;
-  readonly action: OrderEvent["action"];
+  readonly action: OrderEvent["action"] | "pending";
   readonly side: Side;
   readonly lots: number;
   readonly stop_loss: number | null;
   readonly take_profit: number | null;
   readonly position_id: string | null;
   readonly reason: string;
+  readonly order_type: PendingOrderEvent["type"] | null;
+  readonly price: number | null;
+  readonly expires_us: number | null;
+  readonly oco_group: string | null;
+}
+
+interface RejectionRow {
+  readonly client_order_id: string;
+  readonly symbol: string;
+  readonly time_us: number;
+  readonly v: number;
+  readonly action: RejectionEvent["action"];
+  readonly position_id: string | null;
+  readonly reason: string;
+  readonly detail: string;
 }
 
 interface FillRow {
@@ -1485,23 +1562,57 @@ function riskFromRow(row: RiskRow): RiskDecisionEvent {
     reasons: JSON.parse(row.reasons) as RiskReason[],
     state: row.state,
     clientOrderId: row.client_order_id,
+    budget: row.budget,
   };
 }
 
-function orderFromRow(row: OrderRow): OrderEvent {
+function orderFromRow(row: OrderRow): OrderEvent | PendingOrderEvent {
+  const v = eventVersion(row.v, `order "${row.client_order_id}"`);
+  if (row.order_type !== null) {
+    return {
+      v,
+      kind: "pending",
+      symbol: row.symbol,
+      timeUs: row.time_us,
+      clientOrderId: row.client_order_id,
+      side: row.side,
+      type: row.order_type,
+      price: row.price!,
+      lots: row.lots,
+      stopLoss: row.stop_loss,
+      takeProfit: row.take_profit,
+      expiresUs: row.expires_us,
+      ocoGroup: row.oco_group,
+      reason: row.reason,
+    };
+  }
   return {
-    v: eventVersion(row.v, `order "${row.client_order_id}"`),
+    v,
     kind: "order",
     symbol: row.symbol,
     timeUs: row.time_us,
     clientOrderId: row.client_order_id,
-    action: row.action,
+    action: row.action as OrderEvent["action"],
     side: row.side,
     lots: row.lots,
     stopLoss: row.stop_loss,
     takeProfit: row.take_profit,
     positionId: row.position_id,
     reason: row.reason,
+  };
+}
+
+function rejectionFromRow(row: RejectionRow): RejectionEvent {
+  return {
+    v: eventVersion(row.v, `rejection of order "${row.client_order_id}"`),
+    kind: "rejection",
+    symbol: row.symbol,
+    timeUs: row.time_us,
+    clientOrderId: row.client_order_id,
+    action: row.action,
+    positionId: row.position_id,
+    reason: row.reason,
+    detail: row.detail,
   };
 }
 

@@ -10,6 +10,7 @@ import {
   type BarEvent,
   isoFromUs,
   type RegimeEvent,
+  type RejectionEvent,
   type RiskDecisionEvent,
   type TradeEvent,
   US_PER_DAY,
@@ -27,11 +28,18 @@ export const TRADING_DAYS_PER_YEAR = 252;
 export const DAYS_PER_YEAR = 365.25;
 
 /**
- * A closed trade with, when it had a stop at entry, its initial risk: what hitting that
- * stop would have lost, in account currency (|entry - stop| x contract size x lots).
- * It is the unit of R; trades without it are left out of `average_r`.
+ * A closed trade with, when it had a stop at entry, its initial risk: its risk decision's
+ * budget, what hitting that stop without a gap loses in account currency, slippage and
+ * commissions included. It is the unit of R; trades without it are left out of `average_r`.
  */
 export type BacktestTrade = TradeEvent & { readonly initialRisk?: number | null };
+
+/** A trade lost more than its budget when its R is below -1 by more than a cent of it. */
+export function lossOverBudget(trade: BacktestTrade): number | null {
+  const risk = trade.initialRisk;
+  if (risk == null || !(trade.pnl < -risk - 0.01)) return null;
+  return -trade.pnl / risk;
+}
 
 /** One sample of the account: at every account event and at each daily close. */
 export interface EquityPoint {
@@ -48,6 +56,8 @@ export interface MetricsInput {
   readonly equity: readonly EquityPoint[];
   readonly initialBalance: number;
   readonly riskDecisions: readonly RiskDecisionEvent[];
+  /** Orders the broker did not execute, in time order. */
+  readonly rejections: readonly RejectionEvent[];
   /** In time order, one timeframe per symbol. */
   readonly regimes: readonly RegimeEvent[];
   /** The first and last bars replayed, for buy-and-hold; null when there were none. */
@@ -163,6 +173,8 @@ export function computeMetrics(input: MetricsInput): BacktestMetrics {
     by_regime: statsBy(trades, (t) => regimeAt(t.symbol, t.entryTimeUs), pnlOf),
     by_exit_reason: statsBy(trades, (t) => t.exitReason, pnlOf),
     ...riskCounts(input.riskDecisions),
+    ...refusalCounts(input.rejections),
+    over_budget: overBudget(trades),
     buy_and_hold: buyAndHold(input.firstBar, input.lastBar, initialBalance, notes),
     notes,
   };
@@ -326,6 +338,34 @@ function riskCounts(decisions: readonly RiskDecisionEvent[]): Pick<
       [...byReason].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])),
     ),
   };
+}
+
+/** Broker refusals, expiries and cancellations in all and per reason, most frequent first. */
+function refusalCounts(rejections: readonly RejectionEvent[]): Pick<
+  BacktestMetrics,
+  "broker_refusals" | "broker_refusals_by_reason"
+> {
+  const byReason = new Map<string, number>();
+  for (const r of rejections) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + 1);
+  return {
+    broker_refusals: rejections.length,
+    broker_refusals_by_reason: Object.fromEntries(
+      [...byReason].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])),
+    ),
+  };
+}
+
+/** Trades that lost more than their budget, and the largest loss / budget among them. */
+function overBudget(trades: readonly BacktestTrade[]): BacktestMetrics["over_budget"] {
+  let count = 0;
+  let worst: number | null = null;
+  for (const trade of trades) {
+    const factor = lossOverBudget(trade);
+    if (factor === null) continue;
+    count++;
+    worst = Math.max(worst ?? 0, factor);
+  }
+  return { trades: count, worst_factor: worst };
 }
 
 /**

@@ -11,6 +11,7 @@ export {
   DAYS_PER_YEAR,
   equityCurve,
   type EquityPoint,
+  lossOverBudget,
   type MetricsInput,
   TRADING_DAYS_PER_YEAR,
 } from "./metrics.ts";
@@ -35,7 +36,12 @@ export {
   type StrategyFigures,
 } from "./random_baseline.ts";
 export { type BaselineOptions, runRandomBaseline } from "./random_baseline_parallel.ts";
-export { backtestJson, type BacktestJsonInput, parseBacktestJson } from "./report_json.ts";
+export {
+  backtestJson,
+  type BacktestJsonInput,
+  brokerSummary,
+  parseBacktestJson,
+} from "./report_json.ts";
 export { backtestHtml, type BacktestHtmlOptions } from "./report_html.ts";
 export {
   type Candle,
@@ -51,6 +57,7 @@ export {
   backtestJsonSchema,
   type BacktestMetrics,
   type Bands,
+  type BrokerSummary,
   type CostsReport,
   type DataFile,
   EXIT_REASONS,
@@ -58,6 +65,7 @@ export {
   metricsSchema,
   type MonteCarloResult,
   monteCarloSchema,
+  type NewsSummary,
   type RandomBaseline,
   type SessionName,
   SESSIONS,

@@ -24,13 +24,13 @@ import { eventStep } from "../../pipeline/event_loop.ts";
 import type {
   BarEvent,
   MarketEvent,
+  RejectionEvent,
   RiskDecisionEvent,
   TradeEvent,
 } from "../../pipeline/events.ts";
 import { eventsOf } from "../../pipeline/replay.ts";
-import type { SymbolSpec } from "../../pipeline/symbols.ts";
 import type { BarBatch } from "../../sources/source.ts";
-import { accountReport, brokerProcessor, SimulatedBroker } from "../execution/mod.ts";
+import { accountReport, brokerProcessor, costModelOf, SimulatedBroker } from "../execution/mod.ts";
 import type { ExecutionConfigInput } from "../execution/config.ts";
 import { fuseVotes, type FusionConfig, LevelModel } from "../fusion/mod.ts";
 import { type NewsCalendar, type RiskConfig, RiskEngine, riskProcessor } from "../risk/mod.ts";
@@ -42,7 +42,6 @@ import type { RandomBaseline } from "./schema.ts";
 /** Everything a random run shares with the strategy it is compared with. */
 export interface RandomRunSetup {
   readonly symbol: string;
-  readonly spec: SymbolSpec;
   /** Every M1 bar read, warm-up included, in time order. */
   readonly bars: BarBatch;
   /** Index of the first traded bar in `bars`. */
@@ -50,7 +49,6 @@ export interface RandomRunSetup {
   /** Each decision bar with room asks for a trade with this probability. */
   readonly entryRate: number;
   readonly fusion: FusionConfig;
-  readonly roundTripExtra: number;
   readonly risk: RiskConfig;
   readonly calendar: NewsCalendar | null;
   readonly execution: ExecutionConfigInput;
@@ -80,14 +78,17 @@ export interface StrategyFigures {
 export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult {
   const { bars, symbol, tradingStart } = setup;
   const random = new Random(seed);
-  const levels = new LevelModel(setup.fusion.levels, setup.roundTripExtra);
-  const engine = new RiskEngine({ config: setup.risk, calendar: setup.calendar, spec: setup.spec });
   const broker = new SimulatedBroker(setup.execution);
+  // The broker's terms price the levels' cost floor and the risk engine's sizing.
+  const costs = costModelOf(broker.settings);
+  const levels = new LevelModel(setup.fusion.levels, costs);
+  const engine = new RiskEngine({ config: setup.risk, calendar: setup.calendar, costs });
   const step = eventStep([riskProcessor(engine), brokerProcessor(broker)]);
   const config = { ...setup.fusion, weights: { technical: 1, ml: 0, llm: 0 }, gate: 0 };
   const maxOpen = setup.risk.positions.maxOpen;
   const trades: TradeEvent[] = [];
   const decisions: RiskDecisionEvent[] = [];
+  const rejections: RejectionEvent[] = [];
   const initialBalance = broker.settings.initialBalance;
   const equity: EquityPoint[] = [];
   const out: MarketEvent[] = [];
@@ -95,13 +96,15 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
     for (const event of out) {
       if (event.kind === "trade") trades.push(event);
       else if (event.kind === "risk") decisions.push(event);
+      else if (event.kind === "rejection") rejections.push(event);
       else if (event.kind === "account") {
         equity.push({ timeUs: event.timeUs, equity: event.equity, balance: event.balance });
       }
     }
     out.length = 0;
   };
-  let pendingOrder = false;
+  /** An order sent on the last bar the kernel saw: it is due on the next one. */
+  let queued = false;
   let first: BarEvent | null = null;
   let last: BarEvent | null = null;
   const bid = { open: NaN, high: NaN, low: NaN, close: NaN };
@@ -112,9 +115,9 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
     bid.close = bars.bidClose[i];
     levels.update(bars.openUs[i], bars.closeUs[i], bid);
     if (i < tradingStart) continue;
-    const open = broker.openPositions().length;
-    const busy = pendingOrder || open > 0;
-    const wants = !pendingOrder && open < maxOpen && random.next() < setup.entryRate;
+    const open = broker.openPositions().length + broker.workingOrders().length;
+    const busy = queued || open > 0;
+    const wants = !queued && open < maxOpen && random.next() < setup.entryRate;
     const idle = !wants && !busy && i !== tradingStart && i !== bars.length - 1;
     if (idle && setup.feedEveryBar !== true) continue;
     const bar = eventsOf(bars, symbol, i, i + 1)[0] as BarEvent;
@@ -124,18 +127,18 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
     }
     last = bar;
     step(bar, out);
-    pendingOrder = false;
     if (wants) {
       const side = random.next() < 0.5 ? "buy" : "sell";
       const signal = fuseVotes([{ source: "technical", side, confidence: 1, reasons: [] }], {
         config,
-        spec: setup.spec,
+        spec: costs.spec,
         quote: {
           symbol,
           timeUs: bar.closeUs,
           bid: bar.bid.close,
           ask: bar.ask?.close ?? null,
-          spread: bar.spread,
+          // Priced as fusion prices it: the data's spread, else the broker's model.
+          spread: bar.ask !== null ? null : bar.spread ?? costs.spreadModel.spreadAt(bar.openUs),
         },
         levels,
         regime: null,
@@ -144,9 +147,9 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
       });
       if (signal.side !== "hold") {
         step(signal, out);
-        pendingOrder = out.some((e) => e.kind === "order" && e.action === "open");
       }
     }
+    queued = out.some((e) => e.kind === "order" || e.kind === "pending");
     take();
   }
   if (first === null || last === null) {
@@ -159,6 +162,7 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
     equity: equityCurve(equity, initialBalance, first.openUs, last.closeUs),
     initialBalance,
     riskDecisions: decisions,
+    rejections,
     regimes: [],
     firstBar: first,
     lastBar: last,

@@ -7,15 +7,19 @@
  */
 
 import { isoFromUs } from "../../pipeline/events.ts";
-import { computeMetrics, type MetricsInput } from "./metrics.ts";
+import type { BrokerStats } from "../execution/broker.ts";
+import type { BrokerProfile } from "../execution/profile.ts";
+import { computeMetrics, lossOverBudget, type MetricsInput } from "./metrics.ts";
 import {
   type BacktestJson,
   backtestJsonSchema,
   type BacktestMetrics,
+  type BrokerSummary,
   type CostsReport,
   type DataFile,
   type HaltReport,
   type MonteCarloResult,
+  type NewsSummary,
   type RandomBaseline,
   type WarmUpReport,
 } from "./schema.ts";
@@ -30,6 +34,10 @@ export interface BacktestJsonInput {
   /** The configuration that ran, after defaults and overrides; plain JSON values. */
   readonly config: Readonly<Record<string, unknown>>;
   readonly dataFiles: readonly DataFile[];
+  /** Whether the news filter ran, and on which calendar. */
+  readonly news: NewsSummary;
+  /** The broker profile traded on and what its margin did. */
+  readonly broker: BrokerSummary;
   /** Zero or more results of `monteCarlo()` on the run's trade P&Ls. */
   readonly monteCarlo: readonly MonteCarloResult[];
   /** Caveats beyond those the metrics find themselves (a model that sat out decisions). */
@@ -56,6 +64,8 @@ export function backtestJson(input: BacktestJsonInput): BacktestJson {
     symbol: input.symbol,
     period: { start_utc: isoFromUs(run.periodStartUs), end_utc: isoFromUs(run.periodEndUs) },
     data_files: input.dataFiles,
+    news: input.news,
+    broker: input.broker,
     config: input.config,
     metrics,
     trades: run.trades.map((t) => {
@@ -78,6 +88,7 @@ export function backtestJson(input: BacktestJsonInput): BacktestJson {
         mfe: t.mfe,
         initial_risk: risk,
         r_multiple: risk === null ? null : t.pnl / risk,
+        loss_over_budget: lossOverBudget(t),
         session: sessionOf(t.entryTimeUs),
         regime: regimeAt(t.symbol, t.entryTimeUs),
       };
@@ -95,6 +106,44 @@ export function backtestJson(input: BacktestJsonInput): BacktestJson {
     baseline: { random: input.baseline },
   };
   return parseBacktestJson(document, `for ${input.symbol}`);
+}
+
+/** The document's `broker` section: the profile traded on and what its margin did. */
+export function brokerSummary(
+  profile: BrokerProfile,
+  file: string | null,
+  stats: BrokerStats,
+): BrokerSummary {
+  const { commission, spread } = profile;
+  return {
+    name: profile.name,
+    file,
+    symbol: profile.symbol,
+    contract_size: profile.contractSize,
+    digits: profile.digits,
+    point: profile.point,
+    min_lot: profile.minLot,
+    lot_step: profile.lotStep,
+    max_lot: profile.maxLot,
+    leverage: profile.leverage,
+    margin_call_level_pct: profile.marginCallLevel,
+    stop_out_level_pct: profile.stopOutLevel,
+    stops_level_points: profile.stopsLevelPoints,
+    commission: commission.model === "per_lot"
+      ? { model: commission.model, per_lot_per_side: commission.perLotPerSide }
+      : { model: commission.model, per_million_per_side: commission.perMillionPerSide },
+    swap_long_per_lot: profile.swapLongPerLot,
+    swap_short_per_lot: profile.swapShortPerLot,
+    triple_swap_weekday: profile.tripleSwapWeekday,
+    spread_model: (spread.model === "fixed" ? `fixed ${spread.spread}` : spread.model) +
+      (spread.sessions.length > 0 ? ` + ${spread.sessions.length} session windows` : ""),
+    margin: {
+      max_used_pct_of_equity: Number.isFinite(stats.maxMarginUsePct) ? stats.maxMarginUsePct : null,
+      margin_calls: stats.marginCalls,
+      stop_outs: stats.stopOuts,
+      min_equity: stats.minEquity,
+    },
+  };
 }
 
 /** Validates a backtest document, one built here or read back from a file. */

@@ -107,6 +107,20 @@ export const metricsSchema = z.strictObject({
   risk_decisions: z.strictObject({ accepted: count, rejected: count }),
   /** A rejection with several reasons counts under each of them. */
   risk_rejections_by_reason: z.record(z.string(), count),
+  /**
+   * Orders the broker did not execute after risk accepted them: refused (invalid lots,
+   * no margin, stops too close...), expired (time in force, a pending order's expiry) or
+   * cancelled (one-cancels-other, the end of the data). Accepted decisions less these are
+   * what traded.
+   */
+  broker_refusals: count,
+  broker_refusals_by_reason: z.record(z.string(), count),
+  /**
+   * Trades that lost more than their budget (realised R below -1 by more than a cent): a
+   * gap through the stop, or a fill far from the decision. `worst_factor` is the largest
+   * loss / budget; null without such a trade.
+   */
+  over_budget: z.strictObject({ trades: count, worst_factor: z.number().positive().nullable() }),
   buy_and_hold: z.strictObject({
     entry_time_utc: isoTime,
     entry_price: z.number().positive(),
@@ -159,8 +173,12 @@ export const tradeRowSchema = z.strictObject({
   spread_cost: z.number(),
   mae: z.number(),
   mfe: z.number(),
+  /** The decision's budget: what the stop loses if hit without a gap, costs included. */
   initial_risk: z.number().positive().nullable(),
+  /** Realised R: pnl / initial_risk. */
   r_multiple: z.number().nullable(),
+  /** Loss / budget when the trade lost more than its budget (a gap through the stop); else null. */
+  loss_over_budget: z.number().positive().nullable(),
   session: z.enum(SESSIONS),
   regime: z.string(),
 });
@@ -281,12 +299,59 @@ export const randomBaselineSchema = z.strictObject({
 });
 export type RandomBaseline = z.infer<typeof randomBaselineSchema>;
 
+/** Whether the news blackout ran, and on which calendar. */
+export const newsSchema = z.strictObject({
+  enabled: z.boolean(),
+  /** The calendar file's name; null without one (the filter is then off). */
+  calendar: z.string().nullable(),
+  calendar_sha256: sha256.nullable(),
+});
+export type NewsSummary = z.infer<typeof newsSchema>;
+
+/** The broker profile the run traded on, and what its margin did. */
+export const brokerSchema = z.strictObject({
+  name: z.string().min(1),
+  /** The profile file's name (--broker), or null for the config's or the default profile. */
+  file: z.string().nullable(),
+  symbol: z.string().min(1),
+  contract_size: z.number().positive(),
+  digits: count,
+  point: z.number().positive(),
+  min_lot: z.number().positive(),
+  lot_step: z.number().positive(),
+  max_lot: z.number().positive(),
+  leverage: z.number().positive(),
+  margin_call_level_pct: z.number().positive(),
+  stop_out_level_pct: z.number().nonnegative(),
+  stops_level_points: count,
+  commission: z.record(z.string(), z.union([z.string(), z.number()])),
+  swap_long_per_lot: z.number(),
+  swap_short_per_lot: z.number(),
+  triple_swap_weekday: z.number().int().min(0).max(6),
+  spread_model: z.string().min(1),
+  margin: z.strictObject({
+    /**
+     * Highest margin in use / equity over the account reports, percent (0 with nothing
+     * open); null when equity reached zero with margin in use.
+     */
+    max_used_pct_of_equity: z.number().nonnegative().nullable(),
+    /** Times the margin level fell below the margin-call level. */
+    margin_calls: count,
+    /** Positions the stop-out closed. */
+    stop_outs: count,
+    min_equity: z.number(),
+  }),
+});
+export type BrokerSummary = z.infer<typeof brokerSchema>;
+
 /** The whole `--json` document. */
 export const backtestJsonSchema = z.strictObject({
   schema_version: z.literal(2),
   symbol: z.string().min(1),
   period: z.strictObject({ start_utc: isoTime, end_utc: isoTime }),
   data_files: z.array(dataFileSchema),
+  news: newsSchema,
+  broker: brokerSchema,
   /** The configuration after defaults and overrides: what actually ran. */
   config: z.record(z.string(), z.unknown()),
   metrics: metricsSchema,

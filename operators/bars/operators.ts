@@ -97,6 +97,8 @@ function startUs(event: MarketEvent): number {
     case "signal":
     case "risk":
     case "order":
+    case "pending":
+    case "rejection":
     case "fill":
     case "account":
     case "watermark":

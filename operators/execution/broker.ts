@@ -1,16 +1,23 @@
 /**
  * `SimulatedBroker`: the backtest's broker, a plain class with no RxJS. It takes orders
- * and prices in time order and books fills, trades and the account exactly as
- * docs/execution.md writes them down, so every figure can be checked by hand.
+ * and prices in time order and books fills, trades and the account on the terms of a
+ * broker profile exactly as docs/execution.md writes them down, so every figure can be
+ * checked by hand.
  *
  * For each price event (a bar, or a tick as a one-price bar) at the execution detail:
  * 1. book every swap rollover that has passed (positions open now were held through it);
  * 2. exit positions whose stop or target the open gapped through, at the open;
- * 3. fill the orders due: opens, closes and modifies, at the open (buys at the ask);
- * 4. exit positions whose stop or target the bar's range touched (stop first when both);
- * 5. track each open position's worst and best P&L, and report the account.
- * Events it returns are in time order; those dated before a bar's close happened at
- * its open, the rest at its close.
+ * 3. stop out at the open when the margin level is at or below the stop-out level;
+ * 4. expire pending orders past their expiry; fill those the open gapped through;
+ * 5. take the orders due at the open: market opens, closes (whole or partial), modifies,
+ *    cancels and pending placements, or refuse them (late ones expire);
+ * 6. fill pending orders the bar's range reached (one-cancels-other groups: the leg
+ *    nearest the open), exit positions whose stop or target the range touched (stop first
+ *    when both), stop out where the margin level crosses the stop-out level;
+ * 7. track each open position's worst and best P&L, and report the account, its margin
+ *    at the current prices.
+ * Events it returns are in time order; those dated before a bar's close happened at its
+ * open, the rest at its close. Every order it does not execute becomes a `RejectionEvent`.
  *
  * It must never fill an order on a price from before the order's decision, never fill a
  * client order id twice, and never book cash outside a close or a swap.
@@ -19,28 +26,33 @@
 import {
   type AccountEvent,
   type BarEvent,
+  type EntryReason,
   EVENT_VERSION,
+  EXIT_REASONS,
   type ExitReason,
   type FillEvent,
   isoFromUs,
   type MarketEvent,
   type OrderEvent,
+  type PendingOrderEvent,
+  type RejectionEvent,
   type RiskDecisionEvent,
   type Side,
   type TickEvent,
   TIMEFRAME_US,
   type TradeEvent,
 } from "../../pipeline/events.ts";
-import type { SymbolSpec } from "../../pipeline/symbols.ts";
+import { commissionFor, isMultipleOf, marginFor, type SymbolSpec } from "../../pipeline/symbols.ts";
 import {
   type ExecutionConfigInput,
   type ExecutionSettings,
   resolveExecutionConfig,
 } from "./config.ts";
-import { emptyQuotes, quoteBar, quoteTick, SpreadModel } from "./quotes.ts";
+import { emptyQuotes, quoteBar, quoteTick } from "./quotes.ts";
 import { nextRolloverUs, rolloverNights } from "./_rollover.ts";
+import { stopOutBid } from "./_stop_out.ts";
 
-/** Why the broker refused an order; it is counted and listed, and never fills. */
+/** Why the broker did not execute an order; each becomes a `RejectionEvent`. */
 export type RejectReason =
   | "wrong_symbol"
   | "invalid_lots"
@@ -48,42 +60,45 @@ export type RejectReason =
   | "exceeds_risk_decision"
   | "missing_position_id"
   | "unknown_position"
+  | "unknown_order"
   | "close_side_mismatch"
-  | "partial_close"
   | "invalid_stops"
+  | "stops_too_close"
+  | "invalid_price"
   | "insufficient_margin"
+  | "margin_call"
+  | "expired"
   | "cancelled";
-
-export interface Rejection {
-  readonly clientOrderId: string;
-  readonly action: OrderEvent["action"];
-  /** When it was refused: on arrival, or at the price it would have filled on. */
-  readonly timeUs: number;
-  readonly reason: RejectReason;
-  readonly detail: string;
-}
 
 export type SubmitResult =
   | { readonly status: "queued" }
   | { readonly status: "duplicate" }
-  | { readonly status: "rejected"; readonly reason: RejectReason; readonly detail: string };
+  | {
+    readonly status: "rejected";
+    readonly reason: RejectReason;
+    readonly detail: string;
+    readonly event: RejectionEvent;
+  };
 
 /** An open position as the broker holds it. */
 export interface OpenPosition {
   /** The clientOrderId of the order that opened it. */
   readonly id: string;
   readonly side: Side;
+  /** Lots still open (less any partial closes). */
   readonly lots: number;
+  /** Lots it opened with. */
+  readonly openedLots: number;
   readonly entryTimeUs: number;
   /** Fill price, slippage included. */
   readonly entryPrice: number;
-  /** Account currency, owed since entry and booked to the balance at the close. */
+  /** Entry commission still owed, account currency; each close books its share. */
   readonly entryCommission: number;
   readonly stopLoss: number | null;
   readonly takeProfit: number | null;
   /** Swap booked to the balance so far, account currency. */
   readonly swap: number;
-  /** entry price x contract x lots / leverage, account currency. */
+  /** Margin at the latest prices: open-side quote x contract x lots / leverage. */
   readonly margin: number;
 }
 
@@ -92,6 +107,8 @@ export interface AccountSnapshot {
   readonly equity: number;
   readonly margin: number;
   readonly freeMargin: number;
+  /** Equity / margin x 100; null with no margin in use. */
+  readonly marginLevel: number | null;
   readonly openPositions: number;
 }
 
@@ -103,7 +120,16 @@ export interface BrokerStats {
   readonly fills: number;
   readonly trades: number;
   readonly modifies: number;
+  /** Orders not executed: refused, expired or cancelled. */
   readonly rejected: number;
+  /** Positions closed by the stop-out. */
+  readonly stopOuts: number;
+  /** Times the margin level fell below the margin-call level. */
+  readonly marginCalls: number;
+  /** Lowest equity reported (the initial balance before any report). */
+  readonly minEquity: number;
+  /** Highest margin in use / equity reported, in percent (0 with nothing open). */
+  readonly maxMarginUsePct: number;
 }
 
 interface Position extends OpenPosition {
@@ -111,16 +137,28 @@ interface Position extends OpenPosition {
   readonly dir: 1 | -1;
   /** Quoted spread (price units) at the entry fill. */
   readonly entrySpread: number;
+  lots: number;
+  entryCommission: number;
+  margin: number;
   stopLoss: number | null;
   takeProfit: number | null;
   swap: number;
-  /** Worst and best gross P&L while held, unrounded. */
+  /** Worst and best gross P&L while held (booked parts included), unrounded. */
   mae: number;
   mfe: number;
+  /** Booked by partial closes so far. */
+  realizedGross: number;
+  commissionBooked: number;
+  /** Sum of exit price x lots over the exit fills, for the average exit price. */
+  exitNotional: number;
+  /** Half the spread at each exit x contract x the lots exited, unrounded. */
+  exitSpreadCost: number;
+  /** The end of the price event it filled inside: its target is not tested on that event. */
+  readonly filledInsideUs: number;
 }
 
-interface Pending {
-  readonly order: OrderEvent;
+interface Queued {
+  readonly order: OrderEvent | PendingOrderEvent;
   readonly dueUs: number;
 }
 
@@ -132,48 +170,43 @@ interface Exit {
   readonly reason: ExitReason;
   readonly clientOrderId: string;
   readonly slippage: number;
+  /** Lots to close: all when absent. */
+  readonly lots?: number;
 }
 
 const QUEUED: SubmitResult = { status: "queued" };
 const DUPLICATE: SubmitResult = { status: "duplicate" };
-/**
- * The exit reason a close order books, from the order's reason: the risk engine's halt
- * codes name the halt that closed the position; anything unknown is "manual".
- */
-export function exitReasonOfOrder(reason: string): ExitReason {
-  switch (reason) {
-    case "signal":
-    case "manual":
-    case "kill_switch":
-    case "max_drawdown":
-      return reason;
-    case "KILL_SWITCH":
-      return "kill_switch";
-    case "MAX_DRAWDOWN":
-      return "max_drawdown";
-    default:
-      return "manual";
-  }
-}
+/** Exit reasons only the broker books; a close order naming one is booked as manual. */
+const BROKER_EXITS: ReadonlySet<string> = new Set(["take_profit", "end_of_data", "stop_out"]);
 const LOT_EPSILON = 1e-9;
 
 /** Rounds an amount to the cent, half away from zero, as brokers book cash. */
 export function roundCents(amount: number): number {
-  const scaled = Math.abs(amount) * 100;
-  const whole = Math.floor(scaled);
-  const fraction = scaled - whole;
-  // Float noise (0.35000000000000003 x 100) matters only next to a half cent: there,
-  // toPrecision(12) strips it before rounding. Anywhere else the side is already clear,
-  // and this runs on every mark-to-market without building a string.
-  const cents = Math.abs(fraction - 0.5) > 1e-10 * (scaled + 1)
-    ? (fraction < 0.5 ? whole : whole + 1)
-    : Math.round(Number(scaled.toPrecision(12)));
+  const x = Math.abs(amount) * 100;
+  // Only an amount a hair from half a cent needs its float noise stripped before rounding
+  // (1.005 x 100 is 100.49999999999999): toPrecision(12) does it, but it is a string
+  // conversion, too slow for every mark-to-market. Elsewhere the noise cannot matter.
+  const near = Math.abs(x - Math.floor(x) - 0.5) < 1e-6 + x * 1e-11;
+  const cents = Math.round(near ? Number(x.toPrecision(12)) : x);
   return cents === 0 ? 0 : Math.sign(amount) * cents / 100;
 }
 
 /** A price for a message: at least two decimals, more when it has them. */
 function formatPrice(value: number): string {
   return value.toFixed(5).replace(/0{1,3}$/, "");
+}
+
+/** Lots to 8 decimals, so partial closes leave no float dust. */
+function cleanLots(lots: number): number {
+  return Number(lots.toFixed(8));
+}
+
+/** The exit reason a close order's `reason` books: its own when it is one, else manual. */
+function orderExitReason(reason: string): ExitReason {
+  const lower = reason.toLowerCase();
+  return (EXIT_REASONS as readonly string[]).includes(lower) && !BROKER_EXITS.has(lower)
+    ? lower as ExitReason
+    : "manual";
 }
 
 /**
@@ -192,7 +225,6 @@ function formatPrice(value: number): string {
 export class SimulatedBroker {
   readonly settings: ExecutionSettings;
   readonly spec: SymbolSpec;
-  private readonly spreadModel: SpreadModel;
   /** The current price event: quotes, and its [start, end] in µs (equal for a tick). */
   private readonly q = emptyQuotes();
   private startUs = NaN;
@@ -204,19 +236,32 @@ export class SimulatedBroker {
   private balanceNow: number;
   private usedMargin = 0;
   private readonly positions: Position[] = [];
-  private readonly pending: Pending[] = [];
+  private readonly queued: Queued[] = [];
+  /** Pending limit and stop orders placed and waiting for their price, in placement order. */
+  private readonly working: PendingOrderEvent[] = [];
   private readonly seen = new Set<string>();
   private readonly decisions = new Map<string, RiskDecisionEvent>();
-  private readonly rejectionList: Rejection[] = [];
-  private readonly counts = { orders: 0, duplicates: 0, fills: 0, trades: 0, modifies: 0 };
+  private readonly rejectionList: RejectionEvent[] = [];
+  private readonly counts = {
+    orders: 0,
+    duplicates: 0,
+    fills: 0,
+    trades: 0,
+    modifies: 0,
+    stopOuts: 0,
+    marginCalls: 0,
+  };
+  private inMarginCall = false;
+  private minEquity: number;
+  private maxMarginUsePct = 0;
   /** Time of the latest event made at the open of the current price event. */
   private openStampUs = NaN;
 
   constructor(config: ExecutionConfigInput = {}) {
     this.settings = resolveExecutionConfig(config);
     this.spec = this.settings.spec;
-    this.spreadModel = new SpreadModel(this.settings.fixedSpread, this.settings.spreadWindows);
     this.balanceNow = this.settings.initialBalance;
+    this.minEquity = this.balanceNow;
     const detail = this.settings.detail;
     this.fixedDetail = detail !== "finest";
     this.detailUs = detail === "finest" ? Infinity : detail === "tick" ? 0 : TIMEFRAME_US[detail];
@@ -227,11 +272,16 @@ export class SimulatedBroker {
   }
 
   get stats(): BrokerStats {
-    return { ...this.counts, rejected: this.rejectionList.length };
+    return {
+      ...this.counts,
+      rejected: this.rejectionList.length,
+      minEquity: this.minEquity,
+      maxMarginUsePct: this.maxMarginUsePct,
+    };
   }
 
-  /** Every refused or cancelled order, in order. */
-  get rejections(): readonly Rejection[] {
+  /** Every order not executed (refused, expired, cancelled), in order. */
+  get rejections(): readonly RejectionEvent[] {
     return this.rejectionList;
   }
 
@@ -239,16 +289,22 @@ export class SimulatedBroker {
     return this.positions;
   }
 
+  /** Pending limit and stop orders placed and not yet filled, expired or cancelled. */
+  workingOrders(): readonly PendingOrderEvent[] {
+    return this.working;
+  }
+
   /** The account valued at the close of the latest price (at the balance before any price). */
   account(): AccountSnapshot {
-    const equity = Number.isNaN(this.q.bidClose)
-      ? this.balanceNow
-      : this.equityAt(this.q.bidClose, this.q.askClose);
+    const priced = !Number.isNaN(this.q.bidClose);
+    const equity = priced ? this.equityAt(this.q.bidClose, this.q.askClose) : this.balanceNow;
+    const margin = priced ? this.remargin(this.q.bidClose, this.q.askClose) : this.usedMargin;
     return {
       balance: this.balanceNow,
       equity,
-      margin: this.usedMargin,
-      freeMargin: roundCents(equity - this.usedMargin),
+      margin,
+      freeMargin: roundCents(equity - margin),
+      marginLevel: margin > 0 ? equity / margin * 100 : null,
       openPositions: this.positions.length,
     };
   }
@@ -261,10 +317,11 @@ export class SimulatedBroker {
   }
 
   /**
-   * Queues an order until its first price at or after `timeUs` + latency. A repeated
-   * client order id is ignored and counted; an order that can never be valid is refused now.
+   * Queues an order (market or pending) until its first price at or after `timeUs` +
+   * latency. A repeated client order id is ignored and counted; an order that can never
+   * be valid is refused now.
    */
-  submit(order: OrderEvent): SubmitResult {
+  submit(order: OrderEvent | PendingOrderEvent): SubmitResult {
     if (this.seen.has(order.clientOrderId)) {
       this.counts.duplicates++;
       return DUPLICATE;
@@ -272,8 +329,11 @@ export class SimulatedBroker {
     this.seen.add(order.clientOrderId);
     this.counts.orders++;
     const refusal = this.refusalOnArrival(order);
-    if (refusal !== null) return this.reject(order, order.timeUs, refusal[0], refusal[1]);
-    this.pending.push({ order, dueUs: order.timeUs + this.settings.latencyUs });
+    if (refusal !== null) {
+      const event = this.reject(order, order.timeUs, refusal[0], refusal[1]);
+      return { status: "rejected", reason: refusal[0], detail: refusal[1], event };
+    }
+    this.queued.push({ order, dueUs: order.timeUs + this.settings.latencyUs });
     return QUEUED;
   }
 
@@ -283,7 +343,7 @@ export class SimulatedBroker {
       return out;
     }
     this.advance(bar.openUs, bar.closeUs);
-    quoteBar(bar, this.spreadModel, this.q);
+    quoteBar(bar, this.settings.spreadModel, this.q);
     this.step(out);
     return out;
   }
@@ -299,9 +359,9 @@ export class SimulatedBroker {
 
   /**
    * Closes every position at the latest close (longs at the bid, shorts at the ask, with
-   * slippage) and cancels the orders still pending: the end of a replay, or a kill switch.
-   * The events are stamped `timeUs`, by default the end of the latest price; a stream
-   * whose last event came later passes that event's time.
+   * slippage) and cancels the orders still queued or working: the end of a replay, or a
+   * kill switch. The events are stamped `timeUs`, by default the end of the latest price;
+   * a stream whose last event came later passes that event's time.
    */
   closeAll(reason: ExitReason, timeUs = this.endUs, out: MarketEvent[] = []): MarketEvent[] {
     if (timeUs < this.endUs) {
@@ -311,11 +371,18 @@ export class SimulatedBroker {
         }`,
       );
     }
-    for (const { order } of this.pending) {
+    const why = `cancelled by closeAll("${reason}") before it filled`;
+    for (const { order } of this.queued) {
       const at = Number.isFinite(timeUs) ? timeUs : order.timeUs;
-      this.reject(order, at, "cancelled", `cancelled by closeAll("${reason}") before it filled`);
+      out.push(this.reject(order, at, "cancelled", why));
     }
-    this.pending.length = 0;
+    this.queued.length = 0;
+    for (const order of this.working) {
+      out.push(
+        this.reject(order, Number.isFinite(timeUs) ? timeUs : order.timeUs, "cancelled", why),
+      );
+    }
+    this.working.length = 0;
     if (this.positions.length === 0) return out;
     const q = this.q;
     const slip = this.settings.slippage;
@@ -350,18 +417,23 @@ export class SimulatedBroker {
     const q = this.q;
     const tick = this.startUs === this.endUs;
     this.openStampUs = this.startUs;
+    const fills = this.counts.fills;
     let atOpen = this.bookRollovers();
     for (let i = 0; i < this.positions.length;) {
-      if (this.exitAtOpen(i, out)) atOpen = true;
-      else i++;
+      if (!this.exitAtOpen(i, out)) i++;
     }
-    if (this.pending.length > 0 && this.fillDue(out)) atOpen = true;
+    this.stopOutAtOpen(out);
+    if (this.working.length > 0) this.triggerAtOpen(out);
+    if (this.queued.length > 0) this.fillDue(out);
+    atOpen ||= this.counts.fills > fills;
     if (atOpen && !tick) this.pushAccount(this.openStampUs, q.bidOpen, q.askOpen, out);
-    let atClose = false;
+    const fillsAtOpen = this.counts.fills;
+    if (!tick && this.working.length > 0) this.triggerInside(out);
+    if (!tick && this.positions.length > 0) this.stopOutInside(out);
     for (let i = 0; i < this.positions.length;) {
-      if (this.exitInside(i, out)) atClose = true;
-      else i++;
+      if (!this.exitInside(i, out)) i++;
     }
+    const atClose = this.counts.fills > fillsAtOpen;
     if (atClose || (atOpen && tick) || (this.settings.markToMarket && this.positions.length > 0)) {
       this.pushAccount(this.endUs, q.bidClose, q.askClose, out);
     }
@@ -410,8 +482,8 @@ export class SimulatedBroker {
 
   /**
    * A stop or target the bar's range reached fills at its level; when both were reached
-   * the stop is taken (the bar does not say which came first). Otherwise the bar's range
-   * widens the position's excursions.
+   * the stop is taken (the bar does not say which came first), and a position filled
+   * inside this bar has only its stop tested. Otherwise the range widens its excursions.
    */
   private exitInside(i: number, out: MarketEvent[]): boolean {
     const p = this.positions[i];
@@ -431,6 +503,7 @@ export class SimulatedBroker {
     }
     // Not stopped, so the adverse extreme may have come before the target: it counts.
     if (adverseValue < p.mae) p.mae = adverseValue;
+    if (p.filledInsideUs === this.endUs) return false;
     if (p.takeProfit !== null && p.dir * (favourable - p.takeProfit) >= 0) {
       const exit = this.exit(p, p.takeProfit, favourableSpread, this.endUs, "take_profit", 0);
       this.close(i, exit, out);
@@ -441,61 +514,320 @@ export class SimulatedBroker {
     return false;
   }
 
-  /** Fills, in arrival order, every pending order this price is the first valid price for. */
-  private fillDue(out: MarketEvent[]): boolean {
-    let changed = false;
+  /** Stops out at the open while the margin level there is at or below the stop-out level. */
+  private stopOutAtOpen(out: MarketEvent[]): void {
+    const q = this.q;
+    const slip = this.settings.slippage;
+    while (this.positions.length > 0 && this.belowStopOut(q.bidOpen, q.askOpen)) {
+      const i = this.largestLoss(q.bidOpen, q.askOpen);
+      const p = this.positions[i];
+      const exit = p.dir === 1 ? q.bidOpen - slip : q.askOpen + slip;
+      this.stopOut(i, exit, q.askOpen - q.bidOpen, this.startUs, out);
+    }
+  }
+
+  /**
+   * Stops out inside the bar: where equity / margin crosses the stop-out level on the way
+   * to the bar's adverse extreme (the bid b* of `stopOutBid`, rounded to the price step
+   * away from the open), the largest loss first, then again for what remains. A position
+   * whose own stop lies before b* on that way is left to its stop.
+   */
+  private stopOutInside(out: MarketEvent[]): void {
+    const q = this.q;
+    const { contractSize, leverage, stopOutLevel, point, digits } = this.spec;
+    const slip = this.settings.slippage;
+    while (this.positions.length > 0) {
+      // The level's line in the price: which way it falls decides the extreme to test.
+      const low = stopOutBid(
+        this.positions,
+        this.balanceNow,
+        q.askLow - q.bidLow,
+        contractSize,
+        leverage,
+        stopOutLevel,
+      );
+      if (low === null) return;
+      const falling = low.falling;
+      const spread = falling ? q.askLow - q.bidLow : q.askHigh - q.bidHigh;
+      const crossing = falling ? low : stopOutBid(
+        this.positions,
+        this.balanceNow,
+        spread,
+        contractSize,
+        leverage,
+        stopOutLevel,
+      )!;
+      const at = crossing.bid;
+      if (!(falling ? q.bidLow <= at : q.bidHigh >= at)) return;
+      const bid = Number(
+        (falling
+          ? Math.max(q.bidLow, Math.floor(at / point + 1e-9) * point)
+          : Math.min(q.bidHigh, Math.ceil(at / point - 1e-9) * point)).toFixed(digits),
+      );
+      const ask = bid + spread;
+      const i = this.largestLoss(bid, ask);
+      const p = this.positions[i];
+      const exitQuote = p.dir === 1 ? bid : ask;
+      if (p.stopLoss !== null && (falling ? p.dir === 1 : p.dir === -1)) {
+        if (p.dir * (exitQuote - p.stopLoss) <= 0) return; // its stop comes first
+      }
+      this.stopOut(i, exitQuote - p.dir * slip, spread, this.endUs, out);
+    }
+  }
+
+  private stopOut(i: number, price: number, spread: number, timeUs: number, out: MarketEvent[]) {
+    const p = this.positions[i];
+    const slippage = this.settings.slippage;
+    const clientOrderId = `${p.id}:stop_out`;
+    this.close(i, { price, spread, timeUs, reason: "stop_out", clientOrderId, slippage }, out);
+    this.counts.stopOuts++;
+  }
+
+  /** Is the margin level at these quotes at or below the profile's stop-out level? */
+  private belowStopOut(bid: number, ask: number): boolean {
+    // A cheap look first, unrounded: most prices are nowhere near the stop-out.
+    const { contractSize, leverage, stopOutLevel } = this.spec;
+    let equity = this.balanceNow;
+    let margin = 0;
+    for (const p of this.positions) {
+      const units = contractSize * p.lots;
+      equity += p.dir * ((p.dir === 1 ? bid : ask) - p.entryPrice) * units - p.entryCommission;
+      margin += (p.dir === 1 ? ask : bid) * units / leverage;
+    }
+    if (!(margin > 0) || equity * 100 > stopOutLevel * margin * 1.001 + 1) return false;
+    const booked = this.remargin(bid, ask);
+    return booked > 0 && this.equityAt(bid, ask) * 100 <= stopOutLevel * booked;
+  }
+
+  /** The position with the largest floating loss at these quotes (MT5's stop-out order). */
+  private largestLoss(bid: number, ask: number): number {
+    let worst = 0;
+    let worstValue = Infinity;
+    this.positions.forEach((p, i) => {
+      const value = p.dir * ((p.dir === 1 ? bid : ask) - p.entryPrice) * p.lots;
+      if (value < worstValue) {
+        worstValue = value;
+        worst = i;
+      }
+    });
+    return worst;
+  }
+
+  /** Expires pending orders past their expiry, then fills those the open gapped through. */
+  private triggerAtOpen(out: MarketEvent[]): void {
+    const q = this.q;
+    const slip = this.settings.slippage;
+    for (let i = 0; i < this.working.length;) {
+      const order = this.working[i];
+      if (order.expiresUs !== null && this.startUs >= order.expiresUs) {
+        this.working.splice(i, 1);
+        this.refuse(
+          order,
+          this.startUs,
+          "expired",
+          `pending ${order.side} ${order.type} at ${formatPrice(order.price)} expired at ${
+            isoFromUs(order.expiresUs)
+          }`,
+          out,
+        );
+        continue;
+      }
+      const quote = order.side === "buy" ? q.askOpen : q.bidOpen;
+      const dir = order.side === "buy" ? 1 : -1;
+      // A limit is reached when the quote is at or better than its price, a stop at or worse.
+      const through = order.type === "limit"
+        ? dir * (quote - order.price) <= 0
+        : dir * (quote - order.price) >= 0;
+      if (!through) {
+        i++;
+        continue;
+      }
+      this.working.splice(i, 1);
+      const price = order.type === "limit" ? quote : quote + dir * slip;
+      this.fillPending(order, price, order.type === "limit" ? 0 : slip, this.startUs, out);
+    }
+  }
+
+  /**
+   * Fills pending orders the bar's range reached, at their price (a stop slips). Of a
+   * one-cancels-other group's legs reached in one bar, the one nearest the open fills (the
+   * shortest path reaches it first; the earlier placed on a tie) and the others are
+   * cancelled. Fills inside a bar are dated at its close.
+   */
+  private triggerInside(out: MarketEvent[]): void {
+    const q = this.q;
+    const reached: PendingOrderEvent[] = [];
+    for (const order of this.working) {
+      const dir = order.side === "buy" ? 1 : -1;
+      const extreme = order.type === "limit"
+        ? (dir === 1 ? q.askLow : q.bidHigh)
+        : (dir === 1 ? q.askHigh : q.bidLow);
+      const hit = order.type === "limit"
+        ? dir * (extreme - order.price) <= 0
+        : dir * (extreme - order.price) >= 0;
+      if (hit) reached.push(order);
+    }
+    if (reached.length === 0) return;
+    const distance = (o: PendingOrderEvent) =>
+      Math.abs(o.price - (o.side === "buy" ? q.askOpen : q.bidOpen));
+    for (const order of reached) {
+      if (!this.working.includes(order)) continue; // cancelled by a sibling that filled
+      let chosen = order;
+      if (order.ocoGroup !== null) {
+        for (const other of reached) {
+          if (other.ocoGroup === order.ocoGroup && distance(other) < distance(chosen)) {
+            chosen = other;
+          }
+        }
+      }
+      this.working.splice(this.working.indexOf(chosen), 1);
+      const slip = chosen.type === "limit" ? 0 : this.settings.slippage;
+      const dir = chosen.side === "buy" ? 1 : -1;
+      this.fillPending(chosen, chosen.price + dir * slip, slip, this.endUs, out);
+    }
+  }
+
+  /** Opens the position of a reached pending order (margin permitting), cancels its OCO siblings. */
+  private fillPending(
+    order: PendingOrderEvent,
+    price: number,
+    slippage: number,
+    timeUs: number,
+    out: MarketEvent[],
+  ): void {
+    if (order.ocoGroup !== null) {
+      for (let i = 0; i < this.working.length;) {
+        const sibling = this.working[i];
+        if (sibling.ocoGroup !== order.ocoGroup) {
+          i++;
+          continue;
+        }
+        this.working.splice(i, 1);
+        this.refuse(
+          sibling,
+          timeUs,
+          "cancelled",
+          `one-cancels-other: ${order.clientOrderId} of group "${order.ocoGroup}" filled`,
+          out,
+        );
+      }
+    }
+    this.openPosition(order, price, slippage, order.type, timeUs, timeUs === this.endUs, out);
+  }
+
+  /** Takes, in arrival order, every queued order this price is the first valid price for. */
+  private fillDue(out: MarketEvent[]): void {
     let n = 0;
-    for (; n < this.pending.length; n++) {
-      const { order, dueUs } = this.pending[n];
+    for (; n < this.queued.length; n++) {
+      const { order, dueUs } = this.queued[n];
       // The price must come after the decision, and be running at decision + latency.
       const due = this.startUs >= order.timeUs && (this.startUs >= dueUs || this.endUs > dueUs);
       if (!due) break;
       const timeUs = Math.max(this.startUs, dueUs);
-      if (order.action === "open") changed = this.open(order, timeUs, out) || changed;
-      else if (order.action === "close") changed = this.closeByOrder(order, timeUs, out) || changed;
-      else this.modify(order, timeUs);
+      const late = timeUs - order.timeUs;
+      if (late > this.settings.orderTimeoutUs) {
+        this.refuse(
+          order,
+          timeUs,
+          "expired",
+          `decided at ${isoFromUs(order.timeUs)}; the first price after it came ${
+            (late / 1e6).toFixed(0)
+          } s later, past the ${this.settings.orderTimeoutUs / 1e6} s time in force`,
+          out,
+        );
+        continue;
+      }
+      if (order.kind === "pending") this.place(order, timeUs, out);
+      else if (order.action === "open") this.openAtMarket(order, timeUs, out);
+      else if (order.action === "close") this.closeByOrder(order, timeUs, out);
+      else if (order.action === "modify") this.modify(order, timeUs, out);
+      else this.cancel(order, timeUs, out);
     }
-    if (n > 0) this.pending.splice(0, n);
-    return changed;
+    if (n > 0) this.queued.splice(0, n);
   }
 
-  private open(order: OrderEvent, timeUs: number, out: MarketEvent[]): boolean {
+  private openAtMarket(order: OrderEvent, timeUs: number, out: MarketEvent[]): void {
     const q = this.q;
     const dir = order.side === "buy" ? 1 : -1;
     const slip = this.settings.slippage;
     const fill = dir === 1 ? q.askOpen + slip : q.bidOpen - slip;
-    const stops = this.stopsProblem(dir, order.stopLoss, order.takeProfit);
-    if (stops !== null) return this.refuse(order, timeUs, "invalid_stops", stops);
-    const { contractSize, leverage, commissionPerLot } = this.spec;
-    const margin = roundCents(fill * contractSize * order.lots / leverage);
-    const free = this.equityAt(q.bidOpen, q.askOpen) - this.usedMargin;
+    const stops = this.stopsProblem(dir, dir === 1 ? q.bidOpen : q.askOpen, order);
+    if (stops !== null) {
+      this.refuse(order, timeUs, stops[0], stops[1], out);
+      return;
+    }
+    this.openPosition(order, fill, slip, "market", timeUs, false, out);
+  }
+
+  /**
+   * Opens a position at `fill` unless the margin call is on or the margin it takes (at
+   * the open-side quote: the ask for a long, the bid for a short) exceeds the free margin.
+   */
+  private openPosition(
+    order: OrderEvent | PendingOrderEvent,
+    fill: number,
+    slippage: number,
+    reason: EntryReason,
+    timeUs: number,
+    inside: boolean,
+    out: MarketEvent[],
+  ): void {
+    const q = this.q;
+    const dir = order.side === "buy" ? 1 : -1;
+    const { contractSize } = this.spec;
+    const equity = this.equityAt(q.bidOpen, q.askOpen);
+    const inUse = this.remargin(q.bidOpen, q.askOpen);
+    if (inUse > 0 && equity * 100 < this.spec.marginCallLevel * inUse) {
+      this.refuse(
+        order,
+        timeUs,
+        "margin_call",
+        `margin level ${
+          (equity / inUse * 100).toFixed(1)
+        }% is below the margin call level ${this.spec.marginCallLevel}%: no new position`,
+        out,
+      );
+      return;
+    }
+    const quote = dir === 1 ? fill - slippage : fill + slippage;
+    const margin = roundCents(marginFor(this.spec, quote, order.lots));
+    const free = equity - inUse;
     if (margin > free) {
-      return this.refuse(
+      this.refuse(
         order,
         timeUs,
         "insufficient_margin",
         `needs margin ${margin.toFixed(2)}, free margin is ${free.toFixed(2)}`,
+        out,
       );
+      return;
     }
-    const commission = roundCents(commissionPerLot * order.lots);
-    const atEntry = dir * ((dir === 1 ? q.bidOpen : q.askOpen) - fill) * contractSize * order.lots;
+    const commission = roundCents(commissionFor(this.spec, fill, order.lots));
+    const spread = inside ? q.askClose - q.bidClose : q.askOpen - q.bidOpen;
+    const atEntry = -(spread + slippage) * contractSize * order.lots;
     this.positions.push({
       id: order.clientOrderId,
       side: order.side,
       dir,
       lots: order.lots,
+      openedLots: order.lots,
       entryTimeUs: timeUs,
       entryPrice: fill,
       entryCommission: commission,
-      entrySpread: q.askOpen - q.bidOpen,
+      entrySpread: spread,
       margin,
       stopLoss: order.stopLoss,
       takeProfit: order.takeProfit,
       swap: 0,
       mae: atEntry,
       mfe: atEntry,
+      realizedGross: 0,
+      commissionBooked: 0,
+      exitNotional: 0,
+      exitSpreadCost: 0,
+      filledInsideUs: inside ? this.endUs : NaN,
     });
-    this.usedMargin = roundCents(this.usedMargin + margin);
+    this.usedMargin = roundCents(inUse + margin);
     this.record({
       v: EVENT_VERSION,
       kind: "fill",
@@ -508,59 +840,112 @@ export class SimulatedBroker {
       lots: order.lots,
       price: fill,
       commission,
-      slippage: slip,
-      reason: "market",
+      slippage,
+      reason,
     }, out);
-    return true;
   }
 
-  private closeByOrder(order: OrderEvent, timeUs: number, out: MarketEvent[]): boolean {
-    const i = this.positions.findIndex((p) => p.id === order.positionId);
-    if (i < 0) {
-      return this.refuse(
+  /**
+   * Places a pending order: a limit below the ask (buy) or above the bid (sell), a stop
+   * above the ask or below the bid, at least the stops level away, with its stop and
+   * target on the right side of its own price.
+   */
+  private place(order: PendingOrderEvent, timeUs: number, out: MarketEvent[]): void {
+    const q = this.q;
+    const dir = order.side === "buy" ? 1 : -1;
+    const quote = dir === 1 ? q.askOpen : q.bidOpen;
+    const side = order.type === "limit" ? -dir : dir;
+    const minDistance = this.spec.stopsLevelPoints * this.spec.point;
+    const at = `the ${dir === 1 ? "ask" : "bid"} ${formatPrice(quote)}`;
+    const where = side === 1 ? "above" : "below";
+    if (side * (order.price - quote) <= 0) {
+      this.refuse(
         order,
         timeUs,
-        "unknown_position",
-        `position "${order.positionId}" is not open`,
+        "invalid_price",
+        `a ${order.side} ${order.type} at ${formatPrice(order.price)} must be ${where} ${at}`,
+        out,
       );
+      return;
     }
+    if (Math.abs(order.price - quote) < minDistance - 1e-9) {
+      this.refuse(order, timeUs, "invalid_price", this.tooClose(order.price, quote, at), out);
+      return;
+    }
+    const stops = this.stopsProblem(dir, order.price, order, `the ${order.type} price`);
+    if (stops !== null) {
+      this.refuse(order, timeUs, stops[0], stops[1], out);
+      return;
+    }
+    this.working.push(order);
+  }
+
+  private cancel(order: OrderEvent, timeUs: number, out: MarketEvent[]): void {
+    const i = this.working.findIndex((o) => o.clientOrderId === order.positionId);
+    if (i < 0) {
+      this.refuse(
+        order,
+        timeUs,
+        "unknown_order",
+        `no pending order "${order.positionId}" is working (filled, expired or never placed)`,
+        out,
+      );
+      return;
+    }
+    const [cancelled] = this.working.splice(i, 1);
+    out.push(
+      this.reject(cancelled, timeUs, "cancelled", `cancelled by order ${order.clientOrderId}`),
+    );
+  }
+
+  private closeByOrder(order: OrderEvent, timeUs: number, out: MarketEvent[]): void {
+    const i = this.positionFor(order, timeUs, out);
+    if (i < 0) return;
     const p = this.positions[i];
     if (order.side === p.side) {
-      return this.refuse(
+      this.refuse(
         order,
         timeUs,
         "close_side_mismatch",
         `a ${p.side} position closes with a ${p.dir === 1 ? "sell" : "buy"}, got ${order.side}`,
+        out,
       );
+      return;
     }
-    if (Math.abs(order.lots - p.lots) > LOT_EPSILON) {
-      return this.refuse(
+    const rest = cleanLots(p.lots - order.lots);
+    if (rest < -LOT_EPSILON || (rest > LOT_EPSILON && rest < this.spec.minLot - LOT_EPSILON)) {
+      this.refuse(
         order,
         timeUs,
-        "partial_close",
-        `close of ${order.lots} lots on a ${p.lots}-lot position; only whole closes are supported`,
+        "invalid_lots",
+        `close of ${order.lots} lots on a ${p.lots}-lot position would leave ${rest}, ` +
+          `not 0 or at least the minimum ${this.spec.minLot}`,
+        out,
       );
+      return;
     }
     const q = this.q;
     const slip = this.settings.slippage;
     const exit = p.dir === 1 ? q.bidOpen - slip : q.askOpen + slip;
-    const reason = exitReasonOfOrder(order.reason);
-    // Closed at the open: the bar's range comes after it and is no part of this trade.
-    const spread = q.askOpen - q.bidOpen;
-    const clientOrderId = order.clientOrderId;
-    this.close(i, { price: exit, spread, timeUs, reason, clientOrderId, slippage: slip }, out);
-    return true;
+    // Closed at the open: the bar's range comes after it and is no part of this exit.
+    this.close(i, {
+      price: exit,
+      spread: q.askOpen - q.bidOpen,
+      timeUs,
+      reason: orderExitReason(order.reason),
+      clientOrderId: order.clientOrderId,
+      slippage: slip,
+      lots: rest > LOT_EPSILON ? order.lots : undefined,
+    }, out);
   }
 
-  private modify(order: OrderEvent, timeUs: number): void {
-    const p = this.positions.find((p) => p.id === order.positionId);
-    if (p === undefined) {
-      this.refuse(order, timeUs, "unknown_position", `position "${order.positionId}" is not open`);
-      return;
-    }
-    const stops = this.stopsProblem(p.dir, order.stopLoss, order.takeProfit);
+  private modify(order: OrderEvent, timeUs: number, out: MarketEvent[]): void {
+    const i = this.positionFor(order, timeUs, out);
+    if (i < 0) return;
+    const p = this.positions[i];
+    const stops = this.stopsProblem(p.dir, p.dir === 1 ? this.q.bidOpen : this.q.askOpen, order);
     if (stops !== null) {
-      this.refuse(order, timeUs, "invalid_stops", stops);
+      this.refuse(order, timeUs, stops[0], stops[1], out);
       return;
     }
     p.stopLoss = order.stopLoss;
@@ -568,27 +953,42 @@ export class SimulatedBroker {
     this.counts.modifies++;
   }
 
-  /** MT5's rule: a long's stop below the bid and target above it; a short's mirrored on the ask. */
+  /**
+   * MT5's rule: a long's stop below `from` (its bid, or a pending order's price) and its
+   * target above; a short's mirrored; each at least the stops level away.
+   */
   private stopsProblem(
     dir: 1 | -1,
-    stopLoss: number | null,
-    takeProfit: number | null,
-  ): string | null {
-    const quote = dir === 1 ? this.q.bidOpen : this.q.askOpen;
+    from: number,
+    levels: { readonly stopLoss: number | null; readonly takeProfit: number | null },
+    what = dir === 1 ? "the bid" : "the ask",
+  ): [RejectReason, string] | null {
     const [stopSide, takeSide] = dir === 1 ? ["below", "above"] : ["above", "below"];
-    const at = `the ${dir === 1 ? "bid" : "ask"} ${formatPrice(quote)}`;
-    if (stopLoss !== null && dir * (quote - stopLoss) <= 0) {
-      return `stop-loss ${formatPrice(stopLoss)} is not ${stopSide} ${at}`;
+    const at = `${what} ${formatPrice(from)}`;
+    const { stopLoss, takeProfit } = levels;
+    if (stopLoss !== null && dir * (from - stopLoss) <= 0) {
+      return ["invalid_stops", `stop-loss ${formatPrice(stopLoss)} is not ${stopSide} ${at}`];
     }
-    if (takeProfit !== null && dir * (takeProfit - quote) <= 0) {
-      return `take-profit ${formatPrice(takeProfit)} is not ${takeSide} ${at}`;
+    if (takeProfit !== null && dir * (takeProfit - from) <= 0) {
+      return ["invalid_stops", `take-profit ${formatPrice(takeProfit)} is not ${takeSide} ${at}`];
+    }
+    const minDistance = this.spec.stopsLevelPoints * this.spec.point;
+    for (const level of [stopLoss, takeProfit]) {
+      if (level !== null && Math.abs(from - level) < minDistance - 1e-9) {
+        return ["stops_too_close", this.tooClose(level, from, at)];
+      }
     }
     return null;
   }
 
-  /** Gross P&L of `p` if it closed at `exitPrice`, unrounded. */
+  private tooClose(level: number, from: number, at: string): string {
+    return `${formatPrice(level)} is ${formatPrice(Math.abs(from - level))} from ${at}, ` +
+      `inside the stops level of ${this.spec.stopsLevelPoints} points`;
+  }
+
+  /** Gross P&L of `p` if its open lots closed at `exitPrice`, plus what it booked, unrounded. */
   private value(p: Position, exitPrice: number): number {
-    return p.dir * (exitPrice - p.entryPrice) * this.spec.contractSize * p.lots;
+    return p.realizedGross + p.dir * (exitPrice - p.entryPrice) * this.spec.contractSize * p.lots;
   }
 
   /** A stop or target exit of `p`, named after its position. */
@@ -604,20 +1004,35 @@ export class SimulatedBroker {
     return { price, spread, timeUs, reason, clientOrderId, slippage };
   }
 
-  /** Closes position `i`: books its cash and emits the closing fill and the trade. */
+  /**
+   * Closes `exit.lots` of position `i` (all of it when absent): books the part's gross,
+   * its share of the entry commission and its exit commission, emits the closing fill, and
+   * the trade once nothing is left.
+   */
   private close(i: number, exit: Exit, out: MarketEvent[]): void {
     const p = this.positions[i];
     const { price: exitPrice, spread: exitSpread, timeUs, reason } = exit;
-    const { contractSize, commissionPerLot } = this.spec;
+    const { contractSize } = this.spec;
+    const lots = exit.lots ?? p.lots;
+    const whole = lots >= p.lots - LOT_EPSILON;
+    const partValue = p.dir * (exitPrice - p.entryPrice) * contractSize * lots;
+    const gross = roundCents(partValue);
+    const entryShare = whole ? p.entryCommission : roundCents(p.entryCommission * lots / p.lots);
+    const exitCommission = roundCents(commissionFor(this.spec, exitPrice, lots));
+    this.balanceNow = roundCents(this.balanceNow + gross - entryShare - exitCommission);
+    const marginShare = whole ? p.margin : roundCents(p.margin * lots / p.lots);
+    this.usedMargin = roundCents(this.usedMargin - marginShare);
+    // The whole position's value at this price: a sample of its excursions.
     const value = this.value(p, exitPrice);
-    const mae = Math.min(p.mae, value);
-    const mfe = Math.max(p.mfe, value);
-    const gross = roundCents(value);
-    const exitCommission = roundCents(commissionPerLot * p.lots);
-    const commission = roundCents(p.entryCommission + exitCommission);
-    this.balanceNow = roundCents(this.balanceNow + gross - commission);
-    this.usedMargin = roundCents(this.usedMargin - p.margin);
-    this.positions.splice(i, 1);
+    p.mae = Math.min(p.mae, value);
+    p.mfe = Math.max(p.mfe, value);
+    p.realizedGross = roundCents(p.realizedGross + gross);
+    p.commissionBooked = roundCents(p.commissionBooked + entryShare + exitCommission);
+    p.exitNotional += exitPrice * lots;
+    p.exitSpreadCost += exitSpread / 2 * contractSize * lots;
+    p.entryCommission = roundCents(p.entryCommission - entryShare);
+    p.margin = roundCents(p.margin - marginShare);
+    p.lots = cleanLots(p.lots - lots);
     const exitSide: Side = p.dir === 1 ? "sell" : "buy";
     this.record({
       v: EVENT_VERSION,
@@ -628,30 +1043,32 @@ export class SimulatedBroker {
       positionId: p.id,
       action: "close",
       side: exitSide,
-      lots: p.lots,
+      lots,
       price: exitPrice,
       commission: exitCommission,
       slippage: exit.slippage,
       reason,
     }, out);
+    if (!whole) return;
+    this.positions.splice(i, 1);
     const trade: TradeEvent = {
       v: EVENT_VERSION,
       kind: "trade",
       symbol: this.spec.symbol,
       positionId: p.id,
       side: p.side,
-      lots: p.lots,
+      lots: p.openedLots,
       entryTimeUs: p.entryTimeUs,
       entryPrice: p.entryPrice,
       exitTimeUs: timeUs,
-      exitPrice,
+      exitPrice: Number((p.exitNotional / p.openedLots).toFixed(8)),
       exitReason: reason,
-      pnl: roundCents(gross - commission + p.swap),
-      commission,
+      pnl: roundCents(p.realizedGross - p.commissionBooked + p.swap),
+      commission: p.commissionBooked,
       swap: p.swap,
-      spreadCost: roundCents((p.entrySpread + exitSpread) / 2 * contractSize * p.lots),
-      mae: roundCents(mae),
-      mfe: roundCents(mfe),
+      spreadCost: roundCents(p.entrySpread / 2 * contractSize * p.openedLots + p.exitSpreadCost),
+      mae: roundCents(p.mae),
+      mfe: roundCents(p.mfe),
     };
     out.push(trade);
     this.counts.trades++;
@@ -664,55 +1081,85 @@ export class SimulatedBroker {
     if (fill.timeUs < this.endUs) this.openStampUs = Math.max(this.openStampUs, fill.timeUs);
   }
 
-  /** Balance plus every open position's P&L at the exit side, less its entry commission. */
+  /** Balance plus every open position's P&L at the exit side, less its entry commission owed. */
   private equityAt(bid: number, ask: number): number {
     let open = 0;
     for (const p of this.positions) {
-      open += this.value(p, p.dir === 1 ? bid : ask) - p.entryCommission;
+      open += p.dir * ((p.dir === 1 ? bid : ask) - p.entryPrice) * this.spec.contractSize * p.lots -
+        p.entryCommission;
     }
     return roundCents(this.balanceNow + open);
   }
 
+  /** Margin of every open position at these quotes (a long at the ask, a short at the bid). */
+  private remargin(bid: number, ask: number): number {
+    let total = 0;
+    for (const p of this.positions) {
+      p.margin = roundCents(marginFor(this.spec, p.dir === 1 ? ask : bid, p.lots));
+      total += p.margin;
+    }
+    this.usedMargin = roundCents(total);
+    return this.usedMargin;
+  }
+
   private pushAccount(timeUs: number, bid: number, ask: number, out: MarketEvent[]): void {
+    const equity = this.equityAt(bid, ask);
+    const margin = this.remargin(bid, ask);
+    const below = margin > 0 && equity * 100 < this.spec.marginCallLevel * margin;
+    if (below && !this.inMarginCall) this.counts.marginCalls++;
+    this.inMarginCall = below;
+    this.minEquity = Math.min(this.minEquity, equity);
+    if (margin > 0) {
+      this.maxMarginUsePct = Math.max(
+        this.maxMarginUsePct,
+        equity > 0 ? margin / equity * 100 : Infinity,
+      );
+    }
     const account: AccountEvent = {
       v: EVENT_VERSION,
       kind: "account",
       timeUs,
       balance: this.balanceNow,
-      equity: this.equityAt(bid, ask),
-      margin: this.usedMargin,
+      equity,
+      margin,
       openPositions: this.positions.length,
     };
     out.push(account);
   }
 
   /** Why `order` can never fill, checked on arrival; null when it may. */
-  private refusalOnArrival(order: OrderEvent): [RejectReason, string] | null {
+  private refusalOnArrival(order: OrderEvent | PendingOrderEvent): [RejectReason, string] | null {
     const spec = this.spec;
     if (order.symbol !== spec.symbol) {
       return ["wrong_symbol", `this broker trades "${spec.symbol}", not "${order.symbol}"`];
     }
-    if (order.action !== "open") {
-      return order.positionId === null
-        ? ["missing_position_id", `a ${order.action} order needs the position id`]
-        : null;
+    const opens = order.kind === "pending" || order.action === "open";
+    if (!opens) {
+      if (order.positionId === null) {
+        return ["missing_position_id", `a ${order.action} order needs the position id`];
+      }
+      if (order.action !== "close") return null;
     }
-    const steps = order.lots / spec.lotStep;
     if (
       !(order.lots >= spec.minLot - LOT_EPSILON && order.lots <= spec.maxLot + LOT_EPSILON) ||
-      Math.abs(steps - Math.round(steps)) > 1e-6
+      !isMultipleOf(order.lots, spec.lotStep)
     ) {
       return [
         "invalid_lots",
         `${order.lots} lots is not a multiple of ${spec.lotStep} between ${spec.minLot} and ${spec.maxLot}`,
       ];
     }
-    if (!this.settings.requireRiskDecision) return null;
-    const decision = this.decisions.get(order.clientOrderId);
+    if (!opens || !this.settings.requireRiskDecision) return null;
+    const group = order.kind === "pending" ? order.ocoGroup : null;
+    const decision = this.decisions.get(order.clientOrderId) ??
+      (group === null ? undefined : this.decisions.get(group));
     if (decision === undefined) {
       return ["no_risk_decision", "no accepted risk decision names this client order id"];
     }
-    this.decisions.delete(order.clientOrderId);
+    // A group's decision covers each of its legs; an order's own is used once.
+    if (this.decisions.get(order.clientOrderId) === decision) {
+      this.decisions.delete(order.clientOrderId);
+    }
     if (
       decision.symbol !== order.symbol || decision.side !== order.side ||
       order.lots > decision.lots + LOT_EPSILON
@@ -726,25 +1173,51 @@ export class SimulatedBroker {
     return null;
   }
 
-  private reject(
-    order: OrderEvent,
+  /** Refuses an order at the price it would have been taken on: its event goes to `out`. */
+  private refuse(
+    order: OrderEvent | PendingOrderEvent,
     timeUs: number,
     reason: RejectReason,
     detail: string,
-  ): SubmitResult {
-    this.rejectionList.push({
-      clientOrderId: order.clientOrderId,
-      action: order.action,
-      timeUs,
-      reason,
-      detail,
-    });
-    return { status: "rejected", reason, detail };
+    out: MarketEvent[],
+  ): void {
+    out.push(this.reject(order, timeUs, reason, detail));
   }
 
-  /** Rejects at fill time; returns false (nothing booked) for the caller's change flag. */
-  private refuse(order: OrderEvent, timeUs: number, reason: RejectReason, detail: string): boolean {
-    this.reject(order, timeUs, reason, detail);
-    return false;
+  /** The index of the open position `order` names, or -1 after refusing it (`unknown_position`). */
+  private positionFor(order: OrderEvent, timeUs: number, out: MarketEvent[]): number {
+    const i = this.positions.findIndex((p) => p.id === order.positionId);
+    if (i < 0) {
+      this.refuse(
+        order,
+        timeUs,
+        "unknown_position",
+        `position "${order.positionId}" is not open`,
+        out,
+      );
+    }
+    return i;
+  }
+
+  /** Records an order the broker does not execute, and returns its event. */
+  private reject(
+    order: OrderEvent | PendingOrderEvent,
+    timeUs: number,
+    reason: RejectReason,
+    detail: string,
+  ): RejectionEvent {
+    const event: RejectionEvent = {
+      v: EVENT_VERSION,
+      kind: "rejection",
+      symbol: order.symbol,
+      timeUs,
+      clientOrderId: order.clientOrderId,
+      action: order.kind === "pending" ? "pending" : order.action,
+      positionId: order.kind === "pending" ? null : order.positionId,
+      reason,
+      detail,
+    };
+    this.rejectionList.push(event);
+    return event;
   }
 }

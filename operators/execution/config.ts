@@ -2,23 +2,27 @@
  * The simulated broker's configuration: one zod schema whose every field has a
  * description, bounds and a default, so `new SimulatedBroker()` with no settings runs the
  * documented default account (docs/execution.md), and a config file from outside is
- * checked before any bar is replayed. `resolveExecutionConfig` turns the validated input
- * into the units the broker works in (price units, microseconds, minutes of the day).
+ * checked before any bar is replayed. The trader's contract terms are the broker profile
+ * (`broker`, profile.ts); the rest are the simulator's own assumptions (latency, slippage,
+ * time in force). `resolveExecutionConfig` turns the validated input into the units the
+ * broker works in (price units, microseconds, minutes of the day).
  */
 
 import { z } from "zod";
 import { TIMEFRAMES } from "../../pipeline/events.ts";
-import { type SymbolSpec, symbolSpecSchema, XAUUSD } from "../../pipeline/symbols.ts";
+import type { SymbolSpec } from "../../pipeline/symbols.ts";
+import {
+  type BrokerProfile,
+  brokerProfileSchema,
+  DEFAULT_BROKER_PROFILE,
+  specOf,
+  spreadModelOf,
+  wallClock,
+} from "./profile.ts";
+import type { SpreadModel } from "./quotes.ts";
 
-/** "HH:MM", 24-hour, as minutes after midnight. */
-const wallClock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "expected HH:MM (24-hour)")
-  .transform((text) => Number(text.slice(0, 2)) * 60 + Number(text.slice(3)));
-
-const spreadSession = z.strictObject({
-  from: wallClock.describe("New York wall-clock start of the window, inclusive"),
-  to: wallClock.describe("New York wall-clock end of the window, exclusive; before `from` wraps"),
-  spread: z.number().nonnegative().max(100).describe("spread in price units inside the window"),
-});
+const MOVED =
+  "moved into the broker profile: give execution.broker (a whole profile, see profiles/) or --broker FILE";
 
 export const executionConfigSchema = z.strictObject({
   initialBalance: z.number().positive().finite().default(10_000)
@@ -26,24 +30,23 @@ export const executionConfigSchema = z.strictObject({
   accountCurrency: z.literal("USD").default("USD").describe(
     "XAUUSD is quoted in USD, so P&L needs no conversion; other currencies are not supported",
   ),
-  spread: z.strictObject({
-    fixed: z.number().nonnegative().max(100).default(0.30).describe(
-      "spread (price units) for bars with neither ask prices nor a spread column: 0.30, " +
-        "the typical gold spread (OANDA's 2014 median tick spread is 0.28)",
-    ),
-    sessions: z.array(spreadSession).default([]).describe(
-      "optional New York time-of-day windows with their own spread; the first that holds " +
-        "the bar's open wins, else `fixed`",
-    ),
-  }).prefault({}).describe("the spread model, used only when the data carries no ask"),
+  broker: brokerProfileSchema.optional().describe(
+    "the broker profile: contract, lots, leverage, margin levels, swaps, commission and the " +
+      "spread for bid-only data; the documented default profile when absent",
+  ),
   slippagePoints: z.number().nonnegative().max(10_000).default(2).describe(
-    "points (0.01 for XAUUSD) every market order, stop-loss and end-of-data exit fills " +
-      "beyond its quote, against the trader; take-profits are limits and never slip",
+    "points (0.01 for XAUUSD) every market order, stop-loss, stop entry and forced exit fills " +
+      "beyond its quote, against the trader; take-profits and limits never slip",
   ),
   latencyMs: z.number().nonnegative().max(3_600_000).default(250).describe(
     "decision to order arrival; an order fills at the first price at or after decision + " +
       "latency: the next tick, or the open of the first bar still running then (with M1 " +
       "bars and less than a minute, the next bar's open)",
+  ),
+  orderTimeoutSeconds: z.number().positive().max(86_400).default(30).describe(
+    "an order whose first tradeable price comes later than this after its decision is " +
+      "refused as expired (a data hole, a closed market): 30 s, as the EA's stale-command " +
+      "limit; pending limit and stop orders keep their own expiry",
   ),
   rolloverNy: wallClock.refine((minute) => minute < 19 * 60, {
     message: "rollover must be before 19:00 New York, so its UTC date is its New York date",
@@ -62,30 +65,27 @@ export const executionConfigSchema = z.strictObject({
     "refuse an opening order unless an accepted RiskDecisionEvent with its clientOrderId, " +
       "side and at least its lots came first",
   ),
-  symbol: z.strictObject(symbolSpecSchema.shape).partial().default({}).describe(
-    "fields that override the XAUUSD contract (pipeline/symbols.ts)",
-  ),
+  symbol: z.never({ error: `execution.symbol ${MOVED}` }).optional(),
+  spread: z.never({ error: `execution.spread ${MOVED}` }).optional(),
+}).refine((c) => c.orderTimeoutSeconds * 1000 > c.latencyMs, {
+  message: "orderTimeoutSeconds must exceed latencyMs, or every order would expire",
+  path: ["orderTimeoutSeconds"],
 });
 
 export type ExecutionConfigInput = z.input<typeof executionConfigSchema>;
-
-/** A spread for New York times of day in [fromMinute, toMinute), wrapping past midnight. */
-export interface SpreadWindow {
-  readonly fromMinute: number;
-  readonly toMinute: number;
-  readonly spread: number;
-}
 
 /** The validated configuration in the broker's working units. */
 export interface ExecutionSettings {
   readonly initialBalance: number;
   readonly accountCurrency: "USD";
+  readonly profile: BrokerProfile;
   readonly spec: SymbolSpec;
-  readonly fixedSpread: number;
-  readonly spreadWindows: readonly SpreadWindow[];
+  /** The profile's spread for bid-only data. */
+  readonly spreadModel: SpreadModel;
   /** Price units: `slippagePoints` x the symbol's point. */
   readonly slippage: number;
   readonly latencyUs: number;
+  readonly orderTimeoutUs: number;
   /** Minutes after New York midnight. */
   readonly rolloverMinuteNy: number;
   readonly detail: "finest" | "tick" | typeof TIMEFRAMES[number];
@@ -94,24 +94,29 @@ export interface ExecutionSettings {
 }
 
 /**
- * Validates `input` (throwing zod's error naming every bad field) and converts it to
+ * Validates `input` (throwing a TypeError naming every bad field) and converts it to
  * working units.
  */
 export function resolveExecutionConfig(input: ExecutionConfigInput = {}): ExecutionSettings {
-  const c = executionConfigSchema.parse(input);
-  const spec = symbolSpecSchema.parse({ ...XAUUSD, ...c.symbol });
+  const parsed = executionConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) =>
+      `execution.${issue.path.join(".")}: ${issue.message}`
+    );
+    throw new TypeError(`Execution config is invalid: ${problems.join("; ")}`);
+  }
+  const c = parsed.data;
+  const profile = c.broker ?? DEFAULT_BROKER_PROFILE;
+  const spec = specOf(profile);
   return {
     initialBalance: c.initialBalance,
     accountCurrency: c.accountCurrency,
+    profile,
     spec,
-    fixedSpread: c.spread.fixed,
-    spreadWindows: c.spread.sessions.map((s) => ({
-      fromMinute: s.from,
-      toMinute: s.to,
-      spread: s.spread,
-    })),
+    spreadModel: spreadModelOf(profile),
     slippage: c.slippagePoints * spec.point,
     latencyUs: Math.round(c.latencyMs * 1000),
+    orderTimeoutUs: Math.round(c.orderTimeoutSeconds * 1_000_000),
     rolloverMinuteNy: c.rolloverNy,
     detail: c.detail,
     markToMarket: c.markToMarket,

@@ -1,7 +1,9 @@
 /**
- * Execution: the simulated broker of the backtest (fills at bid and ask with latency,
- * slippage and commission; stops and targets inside the bar; swaps at the rollover; the
- * account) and its RxJS stage. Every assumption is written down in docs/execution.md.
+ * Execution: broker profiles (the trader's contract terms and spread), the cost of a trade
+ * before it is made, and the simulated broker of the backtest (fills at bid and ask with
+ * latency, slippage and commission; pending orders; stops and targets inside the bar;
+ * swaps at the rollover; margin, margin call and stop-out) with its RxJS stage. Every
+ * assumption is written down in docs/execution.md.
  */
 
 export {
@@ -9,14 +11,39 @@ export {
   executionConfigSchema,
   type ExecutionSettings,
   resolveExecutionConfig,
-  type SpreadWindow,
 } from "./config.ts";
-export { emptyQuotes, quoteBar, type Quotes, quoteTick, SpreadModel } from "./quotes.ts";
+export {
+  DEFAULT_NY_HOUR_SPREADS,
+  emptyQuotes,
+  quoteBar,
+  type Quotes,
+  quoteTick,
+  SpreadModel,
+  type SpreadWindow,
+} from "./quotes.ts";
+export {
+  type BrokerProfile,
+  type BrokerProfileInput,
+  brokerProfileSchema,
+  DEFAULT_BROKER_PROFILE,
+  parseBrokerProfile,
+  readBrokerProfile,
+  specOf,
+  type SpreadModelConfig,
+  spreadModelOf,
+} from "./profile.ts";
+export {
+  type CostModel,
+  costModelOf,
+  DEFAULT_COSTS,
+  expectedFill,
+  lossPerLotAtStop,
+  roundTripCost,
+} from "./costs.ts";
 export {
   type AccountSnapshot,
   type BrokerStats,
   type OpenPosition,
-  type Rejection,
   type RejectReason,
   roundCents,
   SimulatedBroker,

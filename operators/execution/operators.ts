@@ -3,13 +3,14 @@
  * backtest's stand-in for the MT5 execution client.
  *
  * 1. Every input event passes through unchanged and in order.
- * 2. Accepted risk decisions and orders go to the broker as they pass.
+ * 2. Accepted risk decisions and orders (market and pending) go to the broker as they
+ *    pass; an order refused on arrival is followed by its `RejectionEvent`.
  * 3. Each bar or tick goes to the broker. What it books at a bar's open (swaps, gap
  *    exits, order fills) is inserted just before the bar, which is only emitted at its
  *    close; what it books at the close goes just after. A tick's results follow the tick.
  * 4. When the input completes, every position is closed at the last execution price with
- *    reason "end_of_data", stamped with the last event's time, and pending orders are
- *    cancelled; the result follows as one batch.
+ *    reason "end_of_data", stamped with the last event's time, and queued and pending
+ *    orders are cancelled; the result follows as one batch.
  *
  * It maps batch to batch and must never schedule per event.
  */
@@ -94,7 +95,10 @@ export function accountReport(broker: SimulatedBroker, timeUs: number): AccountE
 /** What the events the broker only notes (or ignores) produce. Shared: no allocation. */
 const NONE: readonly MarketEvent[] = Object.freeze([]);
 
-/** The broker as a per-event processor: fills, trades and account reports each event causes. */
+/**
+ * The broker as a per-event processor: the fills, trades, refusals and account reports
+ * each event causes.
+ */
 export function brokerProcessor(broker: SimulatedBroker): EventProcessor {
   // The broker books into one reused array; most prices book nothing, and only what
   // they do book is copied out, so a quiet bar costs no allocation.
@@ -115,7 +119,11 @@ export function brokerProcessor(broker: SimulatedBroker): EventProcessor {
       return taken();
     }
     if (event.kind === "risk") broker.noteRiskDecision(event);
-    else if (event.kind === "order") broker.submit(event);
+    else if (event.kind === "order" || event.kind === "pending") {
+      const result = broker.submit(event);
+      // A refusal on arrival is an event of its own, right after the order.
+      if (result.status === "rejected") return [result.event];
+    }
     return NONE;
   };
 }

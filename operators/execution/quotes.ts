@@ -1,16 +1,21 @@
 /**
  * The ask side of a price: one rule, used by the broker, its tests and anyone checking a
  * fill. A bar's ask OHLC is its ask columns when the data has them (OANDA); else its bid
- * OHLC plus its `spread` column (MT5 export); else its bid OHLC plus the configured spread
- * model (HistData). A tick always has both sides.
+ * OHLC plus its `spread` column (MT5 export); else its bid OHLC plus the broker profile's
+ * spread model (HistData). A tick always has both sides.
  *
  * Quotes are written into a caller-owned `Quotes` object, so the per-bar path allocates
  * nothing.
  */
 
-import { type BarEvent, type TickEvent, US_PER_DAY, US_PER_MINUTE } from "../../pipeline/events.ts";
+import {
+  type BarEvent,
+  type TickEvent,
+  US_PER_DAY,
+  US_PER_HOUR,
+  US_PER_MINUTE,
+} from "../../pipeline/events.ts";
 import { utcToNyLocal } from "../../pipeline/tz.ts";
-import type { SpreadWindow } from "./config.ts";
 
 /** Bid and ask OHLC of one price event; a tick has open = high = low = close. */
 export interface Quotes {
@@ -37,30 +42,93 @@ export function emptyQuotes(): Quotes {
   };
 }
 
+/** A spread for New York times of day in [fromMinute, toMinute), wrapping past midnight. */
+export interface SpreadWindow {
+  readonly fromMinute: number;
+  readonly toMinute: number;
+  readonly spread: number;
+}
+
 /**
- * The spread assumed for bid-only data: `fixed`, or the first New York time-of-day
- * window holding the time asked about.
+ * The default spread for bid-only data, per hour of the New York day (index 0 is
+ * 00:00-01:00): the median ask - bid of every OANDA XAUUSD quote in that hour, 2014-05-01
+ * to 2014-05-15, rounded up to the cent. `deno task spread-profile` measures it from
+ * ../shared/data (docs/execution.md has the table with quote counts and 90th percentiles);
+ * a test checks these figures against that command. Hour 17 is the quarter hour before the
+ * daily break, when spreads widen fivefold.
+ */
+export const DEFAULT_NY_HOUR_SPREADS: readonly number[] = Object.freeze([
+  0.28,
+  0.29,
+  0.28,
+  0.28,
+  0.28,
+  0.28,
+  0.28,
+  0.27,
+  0.36,
+  0.27,
+  0.28,
+  0.28,
+  0.27,
+  0.26,
+  0.26,
+  0.27,
+  0.33,
+  1.55,
+  0.49,
+  0.35,
+  0.30,
+  0.30,
+  0.29,
+  0.29,
+]);
+
+/**
+ * The spread assumed for bid-only data: the first New York time-of-day window holding the
+ * time asked about, else the spread of its New York hour (one figure for every hour when
+ * the model is fixed).
  */
 export class SpreadModel {
+  readonly byHour: readonly number[];
+  /** The last hour asked about, in UTC [from, to), and its spread: bars come in order. */
+  #hourFromUs = NaN;
+  #hourToUs = NaN;
+  #hourSpread = NaN;
+
   constructor(
-    readonly fixed: number,
+    base: number | readonly number[],
     readonly windows: readonly SpreadWindow[] = [],
-  ) {}
+  ) {
+    const byHour = typeof base === "number" ? new Array<number>(24).fill(base) : [...base];
+    if (byHour.length !== 24 || !byHour.every((s) => Number.isFinite(s) && s >= 0)) {
+      throw new RangeError(
+        `Cannot build a spread model: expected 24 hourly spreads >= 0, got ${JSON.stringify(base)}`,
+      );
+    }
+    this.byHour = byHour;
+  }
 
   /** Spread in price units at this UTC instant. */
   spreadAt(utcUs: number): number {
-    if (this.windows.length === 0) return this.fixed;
+    if (this.windows.length === 0 && utcUs >= this.#hourFromUs && utcUs < this.#hourToUs) {
+      return this.#hourSpread;
+    }
     const local = utcToNyLocal(utcUs);
-    const minute = Math.floor(
-      (local - Math.floor(local / US_PER_DAY) * US_PER_DAY) / US_PER_MINUTE,
-    );
+    const ofDay = local - Math.floor(local / US_PER_DAY) * US_PER_DAY;
+    const minute = Math.floor(ofDay / US_PER_MINUTE);
     for (const w of this.windows) {
       const inside = w.fromMinute <= w.toMinute
         ? minute >= w.fromMinute && minute < w.toMinute
         : minute >= w.fromMinute || minute < w.toMinute;
       if (inside) return w.spread;
     }
-    return this.fixed;
+    const hour = Math.floor(ofDay / US_PER_HOUR);
+    // New York is a whole number of hours from UTC, so its hours start on UTC hours.
+    this.#hourFromUs = utcUs - (ofDay - hour * US_PER_HOUR);
+    this.#hourToUs = this.#hourFromUs + US_PER_HOUR;
+    this.#hourSpread = this.byHour[hour];
+    return this.#hourSpread;
   }
 }
 

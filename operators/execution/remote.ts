@@ -17,6 +17,7 @@ import {
   type EventBatch,
   type MarketEvent,
   type OrderEvent,
+  type PendingOrderEvent,
   type RiskDecisionEvent,
 } from "../../pipeline/events.ts";
 import { eventLoop, type EventProcessor } from "../../pipeline/event_loop.ts";
@@ -31,15 +32,15 @@ function barKey(bar: BarEvent): string {
 
 export class RemoteBroker {
   readonly #reports = new Map<string, readonly MarketEvent[]>();
-  #orders: OrderEvent[] = [];
+  #orders: (OrderEvent | PendingOrderEvent)[] = [];
 
   /** The terminal's reports to deliver right after `bar` passes the risk engine. */
   attach(bar: BarEvent, reports: readonly MarketEvent[]): void {
     if (reports.length > 0) this.#reports.set(barKey(bar), reports);
   }
 
-  /** Orders issued since the last call, oldest first. */
-  takeOrders(): OrderEvent[] {
+  /** Orders (market and pending) issued since the last call, oldest first. */
+  takeOrders(): (OrderEvent | PendingOrderEvent)[] {
     const orders = this.#orders;
     this.#orders = [];
     return orders;
@@ -48,7 +49,7 @@ export class RemoteBroker {
   /** Delivers attached reports after their bar and collects orders on their way out. */
   processor(): EventProcessor {
     return (event) => {
-      if (event.kind === "order") {
+      if (event.kind === "order" || event.kind === "pending") {
         this.#orders.push(event);
         return NONE;
       }
@@ -79,7 +80,7 @@ export function tradeRemotely(
  * apart from the risk engine (a terminal simulator, a paper-trading worker): the simulated
  * broker opens nothing without one, and an order only exists because risk accepted it.
  */
-export function orderAuthority(order: OrderEvent): RiskDecisionEvent {
+export function orderAuthority(order: OrderEvent | PendingOrderEvent): RiskDecisionEvent {
   return {
     v: EVENT_VERSION,
     kind: "risk",
@@ -93,5 +94,6 @@ export function orderAuthority(order: OrderEvent): RiskDecisionEvent {
     reasons: [],
     state: "active",
     clientOrderId: order.clientOrderId,
+    budget: null,
   };
 }

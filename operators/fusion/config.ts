@@ -91,8 +91,6 @@ const levelsSchema = z.strictObject({
     "the target is at least this many round-trip costs (spread + slippage + commission); " +
       "when the floor binds, stop and target widen together; 0 for no floor",
   ),
-  fallbackSpreadPoints: z.number().min(0).max(10_000).default(30)
-    .describe("spread assumed for a buy's entry when the data has neither asks nor spread"),
 }).prefault({});
 
 export const llmConfigSchema = z.strictObject({

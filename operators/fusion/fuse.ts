@@ -9,10 +9,11 @@
  *    that side (see regime.ts), capped at 1.
  * 4. Below the gate, or with no side, or with the levels still warming up: hold, with
  *    the confidence it had and no levels. Nothing is invented when no source votes.
- * 5. Otherwise the entry reference is the ask for a buy (bid + spread when the data has
- *    only a spread, bid + `fallbackSpreadPoints` when it has neither) and the bid for a
- *    sell; stop and target are the level model's distances (levels.ts), rounded to whole
- *    points (at least one), as distances in price units and points and as absolute prices.
+ * 5. Otherwise the entry reference is the ask for a buy (bid + the quote's spread when
+ *    the data has no ask: its spread column, else the broker profile's spread model) and
+ *    the bid for a sell; stop and target are the level model's distances (levels.ts),
+ *    rounded to whole points (at least one), as distances in price units and points and as
+ *    absolute prices.
  */
 
 import {
@@ -28,7 +29,7 @@ import { type RegimeEffect, regimeEffect } from "./regime.ts";
 
 /** Where a decision's stop and target distances come from: `LevelModel`, or a fixed rule. */
 export interface LevelSource {
-  distances(spread: number): LevelDistances | null;
+  distances(spread: number, price: number, timeUs: number): LevelDistances | null;
 }
 
 /** A source's vote before fusion gives it a weight. */
@@ -41,7 +42,11 @@ export interface DecisionQuote {
   readonly timeUs: number;
   readonly bid: number;
   readonly ask: number | null;
-  /** Spread in price units at the close, when the data has one. */
+  /**
+   * Spread in price units when `ask` is null: the data's spread column, else the broker
+   * profile's spread model at the bar (the simulated broker's rule). A buy without either
+   * cannot be priced and is an error.
+   */
   readonly spread: number | null;
 }
 
@@ -89,12 +94,14 @@ export function fuseVotes(votes: readonly SourceVote[], options: FuseVotesOption
   const confidence = Math.min(1, Math.abs(score) * factor);
 
   // Hold unless a side clears the gate with warm levels; then the levels are set.
-  const spread = quote.ask !== null
-    ? quote.ask - quote.bid
-    : quote.spread ?? config.levels.fallbackSpreadPoints * spec.point;
-  const distances = fused !== null && !(confidence < config.gate)
-    ? options.levels.distances(spread)
-    : null;
+  const asks = fused !== null && !(confidence < config.gate);
+  if (asks && quote.ask === null && quote.spread === null) {
+    throw new TypeError(
+      `Cannot fuse the decision at ${quote.timeUs}: the quote has neither an ask nor a spread`,
+    );
+  }
+  const spread = quote.ask !== null ? quote.ask - quote.bid : quote.spread!;
+  const distances = asks ? options.levels.distances(spread, quote.bid, quote.timeUs) : null;
   const trades = distances !== null;
   let entryPrice = quote.bid;
   let stopLoss: number | null = null;

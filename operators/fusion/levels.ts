@@ -6,12 +6,14 @@
  * a forming bar.
  *
  * stop = stopAtr x ATR, take = takeAtr x ATR; when take < minTakeCosts x cost (cost = the
- * spread at the decision + `roundTripExtra`), both scale up by the same factor, keeping
- * the reward-to-risk ratio. It never reads a clock and never allocates per bar.
+ * broker's round trip at the decision: its spread, slippage on both fills and both
+ * commissions, `roundTripCost`), both scale up by the same factor, keeping the
+ * reward-to-risk ratio. It never reads a clock and never allocates per bar.
  */
 
 import type { Timeframe } from "../../pipeline/events.ts";
 import { Resampler } from "../bars/resample.ts";
+import { type CostModel, roundTripCost } from "../execution/costs.ts";
 import type { BarSink } from "../bars/bar_sink.ts";
 import { Atr, type PriceBar } from "../indicators/mod.ts";
 import type { LevelsConfig } from "./config.ts";
@@ -26,7 +28,7 @@ export interface LevelDistances {
 
 export class LevelModel {
   readonly #config: LevelsConfig;
-  readonly #roundTripExtra: number;
+  readonly #costs: CostModel;
   readonly #atr: Atr;
   readonly #resampler: Resampler | null;
   readonly #bar = { open: NaN, high: NaN, low: NaN, close: NaN };
@@ -34,18 +36,10 @@ export class LevelModel {
   /** The one distances object, refilled per decision. */
   readonly #out = { stop: NaN, take: NaN, floored: false };
 
-  /**
-   * `roundTripExtra`: what a round trip costs beyond the spread, in price units (slippage
-   * on both fills plus commission on both sides per unit of the contract).
-   */
-  constructor(config: LevelsConfig, roundTripExtra: number) {
-    if (!(roundTripExtra >= 0) || !Number.isFinite(roundTripExtra)) {
-      throw new RangeError(
-        `Cannot build the level model: the round-trip cost beyond the spread "${roundTripExtra}" must be a finite amount >= 0`,
-      );
-    }
+  /** `costs`: the broker's terms, which price the cost floor. */
+  constructor(config: LevelsConfig, costs: CostModel) {
     this.#config = config;
-    this.#roundTripExtra = roundTripExtra;
+    this.#costs = costs;
     this.#atr = new Atr(config.atrPeriod);
     const sink: BarSink = {
       push: (_openUs, _closeUs, open, high, low, close) => this.#feed(open, high, low, close),
@@ -88,10 +82,11 @@ export class LevelModel {
   }
 
   /**
-   * The distances for a decision where the spread is `spread` (price units); null while
-   * the ATR warms up. The object returned is reused: read it before the next call.
+   * The distances for a decision at `timeUs` and `price` where the spread is `spread`
+   * (price units); null while the ATR warms up. The object returned is reused: read it
+   * before the next call.
    */
-  distances(spread: number): LevelDistances | null {
+  distances(spread: number, price: number, timeUs: number): LevelDistances | null {
     const atr = this.#atrValue;
     if (!(atr > 0)) return null;
     const { stopAtr, takeAtr, minTakeCosts } = this.#config;
@@ -99,7 +94,9 @@ export class LevelModel {
     out.stop = stopAtr * atr;
     out.take = takeAtr * atr;
     out.floored = false;
-    const floor = minTakeCosts * (spread + this.#roundTripExtra);
+    const floor = minTakeCosts === 0
+      ? 0
+      : minTakeCosts * roundTripCost(this.#costs, timeUs, price, spread);
     if (out.take < floor) {
       const factor = floor / out.take;
       out.stop *= factor;

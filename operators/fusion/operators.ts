@@ -27,6 +27,7 @@ import {
   type RegimeEvent,
 } from "../../pipeline/events.ts";
 import type { SymbolSpec } from "../../pipeline/symbols.ts";
+import { type CostModel, DEFAULT_COSTS } from "../execution/costs.ts";
 import { FUSION_DEFAULTS, type FusionConfig } from "./config.ts";
 import { type DecisionQuote, fuseVotes, type FuseVotesOptions, type SourceVote } from "./fuse.ts";
 import { LevelModel } from "./levels.ts";
@@ -39,6 +40,12 @@ export interface FuseSignalsOptions {
   readonly symbol: string;
   /** Its contract: the point and digits of the stop and target. */
   readonly spec: SymbolSpec;
+  /**
+   * The broker's terms: its spread model prices a buy's entry on bid-only data, and its
+   * `roundTripCost` is what the levels' cost floor measures. Default: the default broker
+   * profile's.
+   */
+  readonly costs?: CostModel;
   /** Hash of the feature spec the pipeline runs, written into every signal. */
   readonly specHash: string;
   /** Default `FUSION_DEFAULTS`; `TECHNICAL_ONLY` trades without model or LLM. */
@@ -47,11 +54,6 @@ export interface FuseSignalsOptions {
   readonly newsProximity?: NewsProximity;
   /** The LLM analyst, owned (and closed) by the caller; default none. */
   readonly llm?: LlmAnalyst;
-  /**
-   * What a round trip costs beyond the spread, in price units (slippage on both fills and
-   * commission on both sides): the level model's cost floor adds it to the spread. Default 0.
-   */
-  readonly roundTripExtra?: number;
 }
 
 /** A readonly shape the operator fills in place, so a decision allocates no options. */
@@ -71,10 +73,12 @@ type Writable<T> = { -readonly [K in keyof T]: T[K] };
 export function fuseSignals(options: FuseSignalsOptions): OperatorFunction<EventBatch, EventBatch> {
   const { symbol, spec, specHash, llm, newsProximity } = options;
   const config = options.config ?? FUSION_DEFAULTS;
+  const costs = options.costs ?? DEFAULT_COSTS;
+  const { spreadModel } = costs;
   return (source) =>
     defer(() => {
       const scorer = new TechnicalScorer(config.technical, newsProximity);
-      const levels = new LevelModel(config.levels, options.roundTripExtra ?? 0);
+      const levels = new LevelModel(config.levels, costs);
       let regime: RegimeEvent | null = null;
       // The open decision: its bar (null when none is open), technical vote and production
       // prediction. Plain variables, not an object: one per bar adds up.
@@ -119,7 +123,7 @@ export function fuseSignals(options: FuseSignalsOptions): OperatorFunction<Event
         quote.timeUs = timeUs;
         quote.bid = bar.bid.close;
         quote.ask = bar.ask?.close ?? null;
-        quote.spread = bar.spread;
+        quote.spread = bar.ask !== null ? null : bar.spread ?? spreadModel.spreadAt(bar.openUs);
         fuseOptions.regime = regime;
         fuseOptions.modelId = prediction?.modelId ?? null;
         const signal = fuseVotes(votes, fuseOptions);

@@ -147,8 +147,34 @@ export const riskConfigSchema = z.strictObject({
       "distance in R the stop trails behind the close",
     ),
   }).prefault({}).describe("trailing stop"),
+  scaleOut: z.strictObject({
+    enabled: z.boolean().default(false).describe(
+      "close part of a position at market once it is triggerR in profit (once per position)",
+    ),
+    triggerR: z.number().gt(0).max(20).default(1).describe("profit in R that triggers it"),
+    fraction: z.number().gt(0).max(0.99).default(0.5).describe(
+      "share of the open lots closed, rounded down to the lot step; skipped when the part " +
+        "or the rest would be below the minimum lot",
+    ),
+  }).prefault({}).describe("partial close (scale-out)"),
+  entry: z.strictObject({
+    type: z.enum(["market", "limit", "stop", "bracket"]).default("market").describe(
+      "market: at the signal; limit: a pending order offset better than the signal's price; " +
+        "stop: one offset worse (a breakout); bracket: both, one-cancels-other",
+    ),
+    offset: z.number().gt(0).max(100).default(0.5).describe(
+      "price units between the signal's entry price and a pending order's price",
+    ),
+    expiryMinutes: z.number().int().min(1).max(10_080).default(15).describe(
+      "a pending entry not filled after this many minutes is cancelled by the broker",
+    ),
+  }).prefault({}).describe(
+    "how an accepted signal enters; a pending order keeps the signal's stop and target " +
+      "distances from its own price",
+  ),
   flattenOnKill: z.boolean().default(true).describe(
-    "close every open position when the manual or the drawdown kill switch fires",
+    "close every open position and cancel every pending entry when the manual or the " +
+      "drawdown kill switch fires",
   ),
   onHalt: z.enum(["halt", "record"]).default("halt").describe(
     "halt: the drawdown and daily-loss limits stop trading (always, live); record: research " +

@@ -4,13 +4,20 @@
  * time comes from the events it is given, so a backtest decides exactly as live does.
  *
  * 1. `decide` observes the account, runs every gate rule (all of them, so a rejection
- *    lists every reason), sizes from the risk budget, runs the size rules in order, then
- *    the hard caps (max lot, margin, min lot), and returns the decision plus the order.
+ *    lists every reason), sizes from the risk budget on the broker's terms (the expected
+ *    fill, the stop's slippage and both commissions), runs the size rules in order, then
+ *    the hard caps (max lot, margin with pending entries, min lot), and returns the
+ *    decision plus its orders: one at market, or pending limit / stop orders (a
+ *    one-cancels-other bracket is two).
  * 2. The state is HALTED while the manual kill switch is on, after the drawdown kill switch
  *    (until `resetDrawdown`) and after the daily loss limit (until 17:00 New York);
  *    REDUCING during a losing streak or near the daily limit; otherwise ACTIVE.
- * 3. `manage` moves stops (BREAKEVEN, TRAILING_STOP) after each closed bar, and `flatten`
- *    closes every position once a kill switch fired, when `flattenOnKill` is set.
+ * 3. `manage` moves stops (BREAKEVEN, TRAILING_STOP) and scales out (SCALE_OUT) after each
+ *    closed bar, closes at market a position whose refused stop move the price has passed
+ *    (STOP_LOSS), and `flatten` closes every position and cancels every pending entry once
+ *    a kill switch fired, when `flattenOnKill` is set.
+ * 4. The broker's refusals (`onRejection`) keep its view the broker's: a refused entry
+ *    stops counting, a refused close is sent again, a refused stop move is undone.
  *
  * It must never throw to reject (a denial is a decision), never raise a size after sizing,
  * and never read `Date.now()`.
@@ -22,25 +29,26 @@ import {
   EVENT_VERSION,
   type FillEvent,
   type OrderEvent,
+  type PendingOrderEvent,
+  type RejectionEvent,
   type RiskDecisionEvent,
   type Side,
   type SignalEvent,
   type TradeEvent,
   type TradingState,
+  US_PER_MINUTE,
   US_PER_SECOND,
 } from "../../pipeline/events.ts";
-import {
-  roundLotsDown,
-  type SymbolSpec,
-  valuePerPriceUnit,
-  XAUUSD,
-} from "../../pipeline/symbols.ts";
+import { marginFor, roundLotsDown, type SymbolSpec, XAUUSD } from "../../pipeline/symbols.ts";
+import { type CostModel, type FillCosts, lossPerLotAtStop } from "../execution/costs.ts";
+import type { SpreadModel } from "../execution/quotes.ts";
 import { tradingDayOf, tradingDayStartUs } from "./_zones.ts";
 import { DEFAULT_RISK_CONFIG, type RiskConfig } from "./config.ts";
 import { dailyLossLimit, drawdownPercent, lossStreak } from "./measures.ts";
 import type { NewsCalendar } from "./news.ts";
 import {
   type AccountSnapshot,
+  direction,
   fmt,
   type OpenPosition,
   type PendingOrder,
@@ -53,13 +61,19 @@ import {
 } from "./rule.ts";
 import { DEFAULT_RULES, stopRule } from "./rules/mod.ts";
 import { capLots, riskLots } from "./sizing.ts";
-import { nextStop } from "./stops.ts";
+import { nextStop, profitR } from "./stops.ts";
 
 export interface RiskEngineOptions {
   /** A parsed config (`parseRiskConfig`); `DEFAULT_RISK_CONFIG` when absent. */
   readonly config?: RiskConfig;
-  /** The traded symbol's contract; XAUUSD when absent. */
+  /** The traded symbol's contract; XAUUSD when absent (ignored when `costs` is given). */
   readonly spec?: SymbolSpec;
+  /**
+   * The broker's terms (its profile's contract and spread model, the simulator's
+   * slippage): what sizing counts and what bid-only quotes are priced with. Absent: the
+   * spec's commission only, no slippage, and bid-only quotes need `spread.assumedSpread`.
+   */
+  readonly costs?: CostModel;
   /** Required while `config.news.enabled`. */
   readonly calendar?: NewsCalendar | null;
   /** The protections, in order; `DEFAULT_RULES` when absent. Must include `stopRule`. */
@@ -76,8 +90,20 @@ export interface RiskInputs {
 
 export interface RiskOutcome {
   readonly decision: RiskDecisionEvent;
-  /** The entry order, only when accepted. */
-  readonly order: OrderEvent | null;
+  /** The entry orders when accepted (one, or a bracket's two legs); none when rejected. */
+  readonly orders: readonly (OrderEvent | PendingOrderEvent)[];
+}
+
+/** One order of an entry: where it is placed, where it should fill, and its levels. */
+interface EntryLeg {
+  readonly clientOrderId: string;
+  readonly type: "market" | "limit" | "stop";
+  /** The quote it is decided on (market) or its trigger price (pending). */
+  readonly price: number;
+  /** Where it is expected to fill: a market or stop order slips, a limit does not. */
+  readonly fill: number;
+  readonly stopLoss: number;
+  readonly takeProfit: number | null;
 }
 
 /**
@@ -113,11 +139,11 @@ export function clientOrderId(symbol: string, timeUs: number, side: Side): strin
   return `${symbol}-${timeUs}-${side}`;
 }
 
-/** The id of a close or modify order for a position at an instant. */
+/** The id of a close, modify or cancel order for a position (or pending order) at an instant. */
 function positionOrderId(
   symbol: string,
   timeUs: number,
-  action: "close" | "modify",
+  action: "close" | "modify" | "cancel",
   positionId: string,
 ): string {
   return `${symbol}-${timeUs}-${action}-${positionId}`;
@@ -126,8 +152,11 @@ function positionOrderId(
 export class RiskEngine {
   readonly config: RiskConfig;
   readonly spec: SymbolSpec;
+  /** The broker's spread for bid-only data; null when the engine was given no costs. */
+  readonly spreadModel: SpreadModel | null;
   readonly calendar: NewsCalendar | null;
   readonly rules: readonly RiskRule[];
+  readonly #fillCosts: FillCosts;
 
   #killSwitch: RiskRuleReason | null = null;
   /** Outside conditions that halt new trades without flattening, by code. */
@@ -146,10 +175,18 @@ export class RiskEngine {
   #pending = new Map<string, PendingOrder>();
   #issued = new Set<string>();
   #closing = new Set<string>();
+  /** Pending orders a cancel was sent for. */
+  #cancelling = new Set<string>();
+  /** Positions partly closed by the scale-out already. */
+  #scaled = new Set<string>();
+  /** Positions whose last stop move the broker refused, with the stop asked for. */
+  #refusedStops = new Map<string, number>();
 
   constructor(options: RiskEngineOptions = {}) {
     this.config = options.config ?? DEFAULT_RISK_CONFIG;
-    this.spec = options.spec ?? XAUUSD;
+    this.spec = options.costs?.spec ?? options.spec ?? XAUUSD;
+    this.spreadModel = options.costs?.spreadModel ?? null;
+    this.#fillCosts = { spec: this.spec, slippage: options.costs?.slippage ?? 0 };
     this.calendar = options.calendar ?? null;
     this.rules = options.rules ?? DEFAULT_RULES;
     this.#peakEquity = options.peakEquity ?? 0;
@@ -213,6 +250,7 @@ export class RiskEngine {
       config: this.config,
       spec: this.spec,
       lots: 0,
+      lossPerLot: 0,
     };
 
     const reasons: RiskRuleReason[] = [];
@@ -224,40 +262,57 @@ export class RiskEngine {
     if (reasons.length > 0) return this.#reject(tradeSignal, reasons, state);
 
     // The stop rule passed, so the stop exists and lies on the losing side.
-    const stopDistance = Math.abs(signal.entryPrice - signal.stopLoss!);
+    const legs = this.#entryLegs(tradeSignal, id);
+    let lossPerLot = 0;
+    let price = 0;
+    for (const leg of legs) {
+      const loss = lossPerLotAtStop(this.#fillCosts, signal.side, leg.fill, leg.stopLoss);
+      lossPerLot = Math.max(lossPerLot, loss);
+      price = Math.max(price, leg.price);
+    }
     // A meta gate's share of the size: never above 1, and 0 for anything not a number.
     const factor = signal.sizeFactor === undefined ? 1 : Math.min(1, signal.sizeFactor) || 0;
     let lots = roundLotsDown(
       this.spec,
-      riskLots(account.equity, this.config.riskPercent, stopDistance, this.spec) *
-        Math.max(0, factor),
+      riskLots(account.equity, this.config.riskPercent, lossPerLot) * Math.max(0, factor),
     );
     for (const rule of this.rules) {
       if (rule.phase !== "size") continue;
-      const verdict = rule.check({ ...base, lots });
+      const verdict = rule.check({ ...base, lots, lossPerLot });
       if ("deny" in verdict) return this.#reject(tradeSignal, [...reasons, verdict.deny], state);
       if ("adjust" in verdict) {
         reasons.push(verdict.reason);
         lots = roundLotsDown(this.spec, Math.min(lots, verdict.adjust.lots));
       }
     }
+    let pendingMargin = 0;
+    for (const entry of this.#pending.values()) pendingMargin += entry.margin;
     const capped = capLots(lots, {
       spec: this.spec,
-      price: signal.entryPrice,
+      price,
       equity: account.equity,
-      marginInUse: account.margin,
+      marginInUse: account.margin + pendingMargin,
       maxMarginUsePercent: this.config.maxMarginUsePercent,
     });
     reasons.push(...capped.reasons);
     if (!capped.accepted) return this.#reject(tradeSignal, reasons, state);
 
+    const budget = Math.round(capped.lots * lossPerLot * 100) / 100;
+    const market = legs[0].type === "market";
+    const expiresUs = market
+      ? nowUs + this.config.positions.pendingOrderTtlSeconds * US_PER_SECOND
+      : nowUs + this.config.entry.expiryMinutes * US_PER_MINUTE;
     this.#issued.add(id);
     this.#pending.set(id, {
       clientOrderId: id,
       side: signal.side,
       lots: capped.lots,
-      risk: capped.lots * stopDistance * valuePerPriceUnit(this.spec, 1),
+      risk: budget,
+      margin: marginFor(this.spec, price, capped.lots),
       timeUs: nowUs,
+      expiresUs,
+      legs: legs.map((leg) => leg.clientOrderId),
+      resting: !market,
     });
     const decision: RiskDecisionEvent = {
       v: EVENT_VERSION,
@@ -267,75 +322,200 @@ export class RiskEngine {
       side: signal.side,
       decision: "accept",
       lots: capped.lots,
-      stopLoss: signal.stopLoss,
-      takeProfit: signal.takeProfit,
+      stopLoss: legs[0].stopLoss,
+      takeProfit: legs[0].takeProfit,
       reasons,
       state,
       clientOrderId: id,
+      budget,
     };
-    const order: OrderEvent = {
-      v: EVENT_VERSION,
-      kind: "order",
-      symbol: signal.symbol,
-      timeUs: nowUs,
-      clientOrderId: id,
-      action: "open",
-      side: signal.side,
-      lots: capped.lots,
-      stopLoss: signal.stopLoss,
-      takeProfit: signal.takeProfit,
-      positionId: null,
-      reason: "SIGNAL",
-    };
-    return { decision, order };
+    const ocoGroup = legs.length > 1 ? id : null;
+    const orders = legs.map((leg): OrderEvent | PendingOrderEvent =>
+      leg.type === "market"
+        ? {
+          v: EVENT_VERSION,
+          kind: "order",
+          symbol: signal.symbol,
+          timeUs: nowUs,
+          clientOrderId: leg.clientOrderId,
+          action: "open",
+          side: tradeSignal.side,
+          lots: capped.lots,
+          stopLoss: leg.stopLoss,
+          takeProfit: leg.takeProfit,
+          positionId: null,
+          reason: "SIGNAL",
+        }
+        : {
+          v: EVENT_VERSION,
+          kind: "pending",
+          symbol: signal.symbol,
+          timeUs: nowUs,
+          clientOrderId: leg.clientOrderId,
+          side: tradeSignal.side,
+          type: leg.type,
+          price: leg.price,
+          lots: capped.lots,
+          stopLoss: leg.stopLoss,
+          takeProfit: leg.takeProfit,
+          expiresUs,
+          ocoGroup,
+          reason: "SIGNAL",
+        }
+    );
+    return { decision, orders };
   }
 
   /**
-   * Stop management after a closed bar of the engine's symbol: close orders when a kill
-   * switch wants the book flat (see `flatten`), else a modify order per position whose
-   * stop should tighten (BREAKEVEN, TRAILING_STOP).
+   * The orders `config.entry` asks for: at market at the signal's price, or pending at
+   * `offset` better (limit) or worse (stop) than it, or both one-cancels-other (bracket),
+   * each keeping the signal's stop and target distances from its own price.
+   */
+  #entryLegs(signal: TradeSignal, id: string): EntryLeg[] {
+    const { type, offset } = this.config.entry;
+    const dir = signal.side === "buy" ? 1 : -1;
+    const slippage = this.#fillCosts.slippage;
+    const stopLoss = signal.stopLoss!;
+    if (type === "market") {
+      return [{
+        clientOrderId: id,
+        type: "market",
+        price: signal.entryPrice,
+        fill: signal.entryPrice + dir * slippage,
+        stopLoss,
+        takeProfit: signal.takeProfit,
+      }];
+    }
+    const { digits } = this.spec;
+    const onGrid = (x: number) => Number(x.toFixed(digits));
+    const stopDistance = signal.entryPrice - stopLoss;
+    const takeDistance = signal.takeProfit === null ? null : signal.takeProfit - signal.entryPrice;
+    const leg = (kind: "limit" | "stop", legId: string): EntryLeg => {
+      const price = onGrid(signal.entryPrice + (kind === "limit" ? -dir : dir) * offset);
+      return {
+        clientOrderId: legId,
+        type: kind,
+        price,
+        fill: kind === "limit" ? price : price + dir * slippage,
+        stopLoss: onGrid(price - stopDistance),
+        takeProfit: takeDistance === null ? null : onGrid(price + takeDistance),
+      };
+    };
+    if (type === "bracket") return [leg("limit", `${id}-limit`), leg("stop", `${id}-stop`)];
+    return [leg(type, id)];
+  }
+
+  /**
+   * The closing ask of a bar of the engine's symbol, as the simulated broker prices it: its
+   * ask, else bid + its spread column, else bid + the broker's spread model at the bar's
+   * open; null for bid-only data without a model.
+   */
+  closingAsk(bar: BarEvent): number | null {
+    if (bar.ask !== null) return bar.ask.close;
+    const spread = bar.spread ?? this.spreadModel?.spreadAt(bar.openUs) ?? null;
+    return spread === null ? null : bar.bid.close + spread;
+  }
+
+  /**
+   * Management after a closed bar of the engine's symbol: close and cancel orders when a
+   * kill switch wants the book flat (see `flatten`); else, per position, a close at market
+   * when the price has passed a stop move the broker refused (STOP_LOSS), a partial close
+   * at `scaleOut.triggerR` (SCALE_OUT), and a modify order when its stop should tighten
+   * (BREAKEVEN, TRAILING_STOP).
    */
   manage(positions: readonly OpenPosition[], bar: BarEvent): readonly OrderEvent[] {
     if (bar.symbol !== this.spec.symbol) return NO_ORDERS;
     const closes = this.flatten(positions, bar.closeUs);
-    // Most bars move no stop: build an array only for one that does.
+    // Most bars change no order: build an array only for one that does.
     let orders: OrderEvent[] | null = closes.length > 0 ? [...closes] : null;
     const bid = bar.bid.close;
     // Without an ask, assume the widest tradeable spread: a sell's stop then trails later
     // and further from the price, never too close to it.
-    const ask = bar.ask?.close ??
-      bid + (bar.spread ?? this.config.spread.assumedSpread ?? this.config.spread.maxSpread);
+    const ask = this.closingAsk(bar) ??
+      bid + (this.config.spread.assumedSpread ?? this.config.spread.maxSpread);
+    const timeUs = bar.closeUs;
     for (const position of positions) {
-      if (position.symbol !== this.spec.symbol || this.#closing.has(position.positionId)) continue;
-      const move = nextStop(position, position.side === "buy" ? bid : ask, this.config, this.spec);
+      const id = position.positionId;
+      if (position.symbol !== this.spec.symbol || this.#closing.has(id)) continue;
+      const exitPrice = position.side === "buy" ? bid : ask;
+      const refused = this.#refusedStops.get(id);
+      this.#refusedStops.delete(id);
+      if (refused !== undefined && direction(position.side) * (exitPrice - refused) <= 0) {
+        this.#closing.add(id);
+        (orders ??= []).push(this.#closeOrder(position, position.lots, timeUs, {
+          code: "STOP_LOSS",
+          detail: `the broker refused the stop move to ${fmt(refused)} and the price ${
+            fmt(exitPrice)
+          } has passed it`,
+        }));
+        continue;
+      }
+      const scaleOut = this.#scaleOut(position, exitPrice, timeUs);
+      if (scaleOut !== null) (orders ??= []).push(scaleOut);
+      const move = nextStop(position, exitPrice, this.config, this.spec);
       if (move === null) continue;
       (orders ??= []).push({
         v: EVENT_VERSION,
         kind: "order",
         symbol: this.spec.symbol,
-        timeUs: bar.closeUs,
-        clientOrderId: positionOrderId(
-          this.spec.symbol,
-          bar.closeUs,
-          "modify",
-          position.positionId,
-        ),
+        timeUs,
+        clientOrderId: positionOrderId(this.spec.symbol, timeUs, "modify", id),
         action: "modify",
         side: position.side,
         lots: position.lots,
         stopLoss: move.stopLoss,
         takeProfit: position.takeProfit,
-        positionId: position.positionId,
+        positionId: id,
         reason: move.reason.code,
       });
     }
     return orders ?? NO_ORDERS;
   }
 
+  /** A close of `scaleOut.fraction` of the lots at `scaleOut.triggerR`, once per position. */
+  #scaleOut(position: OpenPosition, exitPrice: number, timeUs: number): OrderEvent | null {
+    const { enabled, triggerR, fraction } = this.config.scaleOut;
+    if (!enabled || this.#scaled.has(position.positionId)) return null;
+    const inProfit = profitR(position, exitPrice);
+    if (inProfit === null || inProfit < triggerR - 1e-9) return null;
+    const part = roundLotsDown(this.spec, position.lots * fraction);
+    const rest = roundLotsDown(this.spec, position.lots - part);
+    if (part < this.spec.minLot || rest < this.spec.minLot) return null;
+    this.#scaled.add(position.positionId);
+    return this.#closeOrder(position, part, timeUs, {
+      code: "SCALE_OUT",
+      detail: `profit ${fmt(inProfit)}R >= ${triggerR}R: close ${part} of ${position.lots} lots`,
+    });
+  }
+
+  /** A market close of `lots` of `position`; its side is the deal that closes (a sell closes a buy). */
+  #closeOrder(
+    position: OpenPosition,
+    lots: number,
+    timeUs: number,
+    why: RiskRuleReason,
+  ): OrderEvent {
+    return {
+      v: EVENT_VERSION,
+      kind: "order",
+      symbol: this.spec.symbol,
+      timeUs,
+      clientOrderId: positionOrderId(this.spec.symbol, timeUs, "close", position.positionId),
+      action: "close",
+      side: position.side === "buy" ? "sell" : "buy",
+      lots,
+      stopLoss: null,
+      takeProfit: null,
+      positionId: position.positionId,
+      reason: why.code,
+    };
+  }
+
   /**
-   * Close orders for every open position of the symbol not already being closed, when the
-   * manual or the drawdown kill switch is on and `flattenOnKill` is set; else none. A close
-   * order's side is the deal that closes (a sell closes a buy), as in MT5 and the simulator.
+   * Close orders for every open position of the symbol not already being closed, and
+   * cancel orders for every pending entry resting at the broker, when the manual or the
+   * drawdown kill switch is on and `flattenOnKill` is set; else none. A close order's side
+   * is the deal that closes (a sell closes a buy), as in MT5 and the simulator.
    */
   flatten(positions: readonly OpenPosition[], timeUs: number): readonly OrderEvent[] {
     // Called on every account report and bar: with nothing to close, build nothing.
@@ -345,25 +525,34 @@ export class RiskEngine {
       }
     }
     const kill = this.#killSwitch ?? this.#drawdownHalt;
-    if (positions.length === 0 || kill === null || !this.config.flattenOnKill) return NO_ORDERS;
+    if (kill === null || !this.config.flattenOnKill) return NO_ORDERS;
+    if (positions.length === 0 && this.#pending.size === 0) return NO_ORDERS;
     const orders: OrderEvent[] = [];
     for (const position of positions) {
       if (position.symbol !== this.spec.symbol || this.#closing.has(position.positionId)) continue;
       this.#closing.add(position.positionId);
-      orders.push({
-        v: EVENT_VERSION,
-        kind: "order",
-        symbol: this.spec.symbol,
-        timeUs,
-        clientOrderId: positionOrderId(this.spec.symbol, timeUs, "close", position.positionId),
-        action: "close",
-        side: position.side === "buy" ? "sell" : "buy",
-        lots: position.lots,
-        stopLoss: null,
-        takeProfit: null,
-        positionId: position.positionId,
-        reason: kill.code,
-      });
+      orders.push(this.#closeOrder(position, position.lots, timeUs, kill));
+    }
+    for (const entry of this.#pending.values()) {
+      if (!entry.resting) continue;
+      for (const leg of entry.legs) {
+        if (this.#cancelling.has(leg)) continue;
+        this.#cancelling.add(leg);
+        orders.push({
+          v: EVENT_VERSION,
+          kind: "order",
+          symbol: this.spec.symbol,
+          timeUs,
+          clientOrderId: positionOrderId(this.spec.symbol, timeUs, "cancel", leg),
+          action: "cancel",
+          side: entry.side,
+          lots: entry.lots,
+          stopLoss: null,
+          takeProfit: null,
+          positionId: leg,
+          reason: kill.code,
+        });
+      }
     }
     return orders;
   }
@@ -375,15 +564,54 @@ export class RiskEngine {
 
   /** Records a closed trade for the losing-streak rules. */
   onTrade(trade: TradeEvent): void {
+    this.#scaled.delete(trade.positionId);
+    this.#refusedStops.delete(trade.positionId);
     this.#trades.push(trade);
     if (this.#trades.length > TRADES_KEPT) {
       this.#trades.splice(0, this.#trades.length - TRADES_KEPT);
     }
   }
 
-  /** An entry fill ends that order's pending status (its position now counts instead). */
+  /** An entry fill ends that entry's pending status (its position now counts instead). */
   onFill(fill: FillEvent): void {
-    if (fill.action === "open") this.#pending.delete(fill.clientOrderId);
+    if (fill.action !== "open") return;
+    const entry = this.#entryOf(fill.clientOrderId);
+    if (entry !== null) this.#pending.delete(entry);
+  }
+
+  /**
+   * An order the broker did not execute: a refused, expired or cancelled entry order stops
+   * counting (a bracket once both legs are gone), a refused close may be sent again, and
+   * a refused stop move is remembered (the `PositionBook` puts the broker's stop back;
+   * `manage` closes the position if the price has passed the stop it wanted).
+   */
+  onRejection(rejection: RejectionEvent, askedStop: number | null = null): void {
+    if (rejection.symbol !== this.spec.symbol) return;
+    const id = rejection.clientOrderId;
+    this.#cancelling.delete(id);
+    const entry = this.#entryOf(id);
+    if (entry !== null) {
+      const pending = this.#pending.get(entry)!;
+      const legs = pending.legs.filter((leg) => leg !== id);
+      if (legs.length === 0) this.#pending.delete(entry);
+      else this.#pending.set(entry, { ...pending, legs });
+      return;
+    }
+    const positionId = rejection.positionId;
+    if (positionId === null) return;
+    if (rejection.action === "close") this.#closing.delete(positionId);
+    if (rejection.action === "modify" && askedStop !== null) {
+      this.#refusedStops.set(positionId, askedStop);
+    }
+  }
+
+  /** The pending entry one of whose orders is `clientOrderId`, by the entry's id. */
+  #entryOf(clientOrderId: string): string | null {
+    if (this.#pending.has(clientOrderId)) return clientOrderId;
+    for (const [id, entry] of this.#pending) {
+      if (entry.legs.includes(clientOrderId)) return id;
+    }
+    return null;
   }
 
   /** The manual kill switch: on halts every new trade (and flattens, if configured) until off. */
@@ -541,11 +769,14 @@ export class RiskEngine {
     }
   }
 
-  /** Forgets entry orders that never filled within `pendingOrderTtlSeconds`. */
+  /**
+   * Forgets entries past their time: market orders never filled within
+   * `pendingOrderTtlSeconds`, pending orders past their expiry (the broker's refusal or
+   * expiry report usually comes first).
+   */
   #expirePending(nowUs: number): void {
-    const ttlUs = this.config.positions.pendingOrderTtlSeconds * US_PER_SECOND;
-    for (const [id, order] of this.#pending) {
-      if (nowUs - order.timeUs > ttlUs) this.#pending.delete(id);
+    for (const [id, entry] of this.#pending) {
+      if (nowUs > entry.expiresUs) this.#pending.delete(id);
     }
   }
 
@@ -568,8 +799,9 @@ export class RiskEngine {
         reasons,
         state,
         clientOrderId: null,
+        budget: null,
       },
-      order: null,
+      orders: [],
     };
   }
 }

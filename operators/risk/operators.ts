@@ -2,12 +2,14 @@
  * `applyRisk`: the risk engine as an RxJS operator over event batches.
  *
  * 1. Every input event passes through unchanged and in order.
- * 2. Ticks and the symbol's bars of `timeframe` update the quote; account, fill, trade and
- *    order reports update the engine and the `PositionBook`.
+ * 2. Ticks and the symbol's bars of `timeframe` update the quote (a bid-only bar's ask is
+ *    priced by the broker's spread model, as the simulator prices it); account, fill,
+ *    trade, order and rejection reports update the engine and the `PositionBook`.
  * 3. Right after each buy or sell signal of the engine's symbol come its
- *    `RiskDecisionEvent` and, when accepted, its entry `OrderEvent`.
- * 4. Right after each such bar come its stop-management orders (breakeven, trailing, or
- *    closes after a kill switch); right after an account report, any kill-switch closes.
+ *    `RiskDecisionEvent` and, when accepted, its entry orders (market or pending).
+ * 4. Right after each such bar come its management orders (breakeven, trailing, scale-out,
+ *    closes after a refused stop or a kill switch); right after an account report, any
+ *    kill-switch closes and cancels.
  *
  * Backtest and live differ only in where the reports come from (simulator or terminal);
  * the engine is the caller's, so a control plane can flip its kill switch. It maps batch
@@ -79,10 +81,9 @@ export function riskProcessor(engine: RiskEngine, options: ApplyRiskOptions = {}
         return NONE;
       case "bar": {
         if (event.symbol !== symbol || event.timeframe !== timeframe) return NONE;
-        const { bid, ask, spread } = event;
         quoteTimeUs = event.closeUs;
-        quoteBid = bid.close;
-        quoteAsk = ask?.close ?? (spread === null ? null : bid.close + spread);
+        quoteBid = event.bid.close;
+        quoteAsk = engine.closingAsk(event);
         return record(engine.manage(book.positions, event));
       }
       case "account":
@@ -105,18 +106,24 @@ export function riskProcessor(engine: RiskEngine, options: ApplyRiskOptions = {}
         engine.onTrade(event);
         return NONE;
       case "order":
+      case "pending":
         book.onOrder(event);
         return NONE;
+      case "rejection": {
+        const refusedModify = book.onRejection(event);
+        engine.onRejection(event, refusedModify?.askedStop ?? null);
+        return NONE;
+      }
       case "signal": {
         if (event.symbol !== symbol || event.side === "hold") return NONE;
         const snapshot = account === null ? null : { ...account, positions: book.positions };
         const quote: Quote | null = Number.isNaN(quoteTimeUs)
           ? null
           : { timeUs: quoteTimeUs, bid: quoteBid, ask: quoteAsk };
-        const { decision, order } = engine.decide(event, { account: snapshot, quote });
-        if (order === null) return [decision];
-        book.onOrder(order);
-        return [decision, order];
+        const { decision, orders } = engine.decide(event, { account: snapshot, quote });
+        if (orders.length === 0) return [decision];
+        for (const order of orders) book.onOrder(order);
+        return [decision, ...orders];
       }
       default:
         return NONE;

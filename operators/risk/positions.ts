@@ -1,12 +1,19 @@
 /**
  * `PositionBook`: the open positions of one symbol, rebuilt from the order and execution
- * reports that flow through the pipeline (entry orders give the stop and target, fills
- * open and close, trades confirm the close, modify orders move the stop). The same
- * reports arrive from the simulator in a backtest and from the terminal live. It must
- * never invent a position or a fill.
+ * reports that flow through the pipeline (entry and pending orders give the stop and
+ * target, fills open and close, whole or in part, trades confirm the close, modify orders
+ * move the stop, and the broker's refusal of a modify puts it back). The same reports
+ * arrive from the simulator in a backtest and from the terminal live. It must never
+ * invent a position or a fill, nor keep a stop the broker refused.
  */
 
-import type { FillEvent, OrderEvent, TradeEvent } from "../../pipeline/events.ts";
+import type {
+  FillEvent,
+  OrderEvent,
+  PendingOrderEvent,
+  RejectionEvent,
+  TradeEvent,
+} from "../../pipeline/events.ts";
 import type { OpenPosition } from "./rule.ts";
 
 /** Lots to 8 decimals, so partial fills leave no float dust (0.2 - 0.05 is 0.15, not 0.150...02). */
@@ -20,6 +27,17 @@ export class PositionBook {
     { readonly stopLoss: number | null; readonly takeProfit: number | null }
   >();
   #positions = new Map<string, OpenPosition>();
+  /** The levels each modify replaced, by the modify's client order id, until it is refused. */
+  #replaced = new Map<
+    string,
+    {
+      readonly positionId: string;
+      readonly stopLoss: number | null;
+      readonly takeProfit: number | null;
+      /** What the modify asked for: a later modify's levels are not undone. */
+      readonly asked: number | null;
+    }
+  >();
 
   constructor(readonly symbol: string) {}
 
@@ -28,10 +46,13 @@ export class PositionBook {
     return [...this.#positions.values()];
   }
 
-  /** Entry orders remember their levels for the fill; modify orders move a stop or target. */
-  onOrder(order: OrderEvent): void {
+  /**
+   * Entry and pending orders remember their levels for the fill; modify orders move a stop
+   * or target (at once: a stop moved now is the stop next bar, unless the broker refuses).
+   */
+  onOrder(order: OrderEvent | PendingOrderEvent): void {
     if (order.symbol !== this.symbol) return;
-    if (order.action === "open") {
+    if (order.kind === "pending" || order.action === "open") {
       this.#levels.set(order.clientOrderId, {
         stopLoss: order.stopLoss,
         takeProfit: order.takeProfit,
@@ -40,12 +61,42 @@ export class PositionBook {
     }
     const position = order.positionId === null ? undefined : this.#positions.get(order.positionId);
     if (order.action === "modify" && position !== undefined) {
+      this.#replaced.set(order.clientOrderId, {
+        positionId: position.positionId,
+        stopLoss: position.stopLoss,
+        takeProfit: position.takeProfit,
+        asked: order.stopLoss,
+      });
       this.#positions.set(position.positionId, {
         ...position,
         stopLoss: order.stopLoss,
         takeProfit: order.takeProfit,
       });
     }
+  }
+
+  /**
+   * A refused modify puts back the levels it replaced, so the book holds the broker's stop;
+   * a refused entry forgets its levels. Returns the position a modify was refused for, as
+   * restored, with the stop the modify asked for.
+   */
+  onRejection(
+    rejection: RejectionEvent,
+  ): { readonly position: OpenPosition; readonly askedStop: number | null } | null {
+    if (rejection.symbol !== this.symbol) return null;
+    this.#levels.delete(rejection.clientOrderId);
+    const replaced = this.#replaced.get(rejection.clientOrderId);
+    if (replaced === undefined) return null;
+    this.#replaced.delete(rejection.clientOrderId);
+    const position = this.#positions.get(replaced.positionId);
+    if (position === undefined || position.stopLoss !== replaced.asked) return null;
+    const restored = {
+      ...position,
+      stopLoss: replaced.stopLoss,
+      takeProfit: replaced.takeProfit,
+    };
+    this.#positions.set(position.positionId, restored);
+    return { position: restored, askedStop: replaced.asked };
   }
 
   /** An entry fill opens (or adds to) a position; an exit fill reduces or removes it. */
@@ -82,6 +133,10 @@ export class PositionBook {
 
   /** A closed trade removes its position, whatever fills were seen. */
   onTrade(trade: TradeEvent): void {
-    if (trade.symbol === this.symbol) this.#positions.delete(trade.positionId);
+    if (trade.symbol !== this.symbol) return;
+    this.#positions.delete(trade.positionId);
+    for (const [id, replaced] of this.#replaced) {
+      if (replaced.positionId === trade.positionId) this.#replaced.delete(id);
+    }
   }
 }

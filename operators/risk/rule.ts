@@ -47,6 +47,8 @@ export const RISK_CODES = [
   "BELOW_MIN_LOT",
   "BREAKEVEN",
   "TRAILING_STOP",
+  "SCALE_OUT",
+  "STOP_LOSS",
 ] as const;
 
 export type RiskCode = typeof RISK_CODES[number];
@@ -90,14 +92,27 @@ export interface AccountSnapshot {
   readonly positions: readonly OpenPosition[];
 }
 
-/** An entry order the engine sent that has not filled yet: it counts as a position. */
+/**
+ * An entry the engine sent that has not filled yet (a market order on its way, or pending
+ * limit and stop orders): it counts as a position, against exposure and margin. A
+ * one-cancels-other bracket is one entry: only one of its legs can fill.
+ */
 export interface PendingOrder {
+  /** The decision's client order id (a bracket's group). */
   readonly clientOrderId: string;
   readonly side: Side;
   readonly lots: number;
-  /** Account currency lost if it fills and its stop is hit. */
+  /** Account currency lost if it fills and its stop is hit (the decision's budget). */
   readonly risk: number;
+  /** Margin it will take when it fills, at its price. */
+  readonly margin: number;
   readonly timeUs: number;
+  /** When it stops counting: its expiry, or the decision + `pendingOrderTtlSeconds`. */
+  readonly expiresUs: number;
+  /** The client order ids of its orders: one, or a bracket's two legs. */
+  readonly legs: readonly string[];
+  /** Limit or stop orders resting at the broker (a kill switch cancels them); false at market. */
+  readonly resting: boolean;
 }
 
 /** A signal that asks to trade (the engine never sees "hold"). */
@@ -132,6 +147,11 @@ export interface RiskContext {
   readonly spec: SymbolSpec;
   /** Lots proposed so far: 0 for gate rules, the sized lots for size rules. */
   readonly lots: number;
+  /**
+   * What one lot of this order loses if it fills as expected and its stop is hit,
+   * slippage and commissions included (0 for gate rules): the unit sizes are cut in.
+   */
+  readonly lossPerLot: number;
 }
 
 /** A rule's answer: let it through, reject it, or reduce its size. */

@@ -4,12 +4,15 @@
  * the minimum lot is rejected (BELOW_MIN_LOT), never rounded up. Pure arithmetic on its
  * arguments: it must never round a size up or read anything but its inputs.
  *
- * lots = equity x riskPercent / 100 / (stopDistance x valuePerPriceUnit(spec, 1))
+ * lots = equity x riskPercent / 100 / loss per lot at the stop
+ *          (the loss per lot includes slippage and commissions: execution/costs.ts)
  * margin = price x contractSize x lots / leverage
  */
 
-import { roundLotsDown, type SymbolSpec, valuePerPriceUnit } from "../../pipeline/symbols.ts";
+import { marginFor, roundLotsDown, type SymbolSpec } from "../../pipeline/symbols.ts";
 import { fmt, type RiskRuleReason } from "./rule.ts";
+
+export { marginFor };
 
 /** The account figures and limits that bound a size. */
 export interface LotCaps {
@@ -17,17 +20,17 @@ export interface LotCaps {
   /** Entry price, for the margin. */
   readonly price: number;
   readonly equity: number;
-  /** Margin already in use. */
+  /** Margin already in use, pending entries' included. */
   readonly marginInUse: number;
   /** Margin in use after the order may be at most this percent of equity. */
   readonly maxMarginUsePercent: number;
 }
 
-/** What sizing needs: the caps plus the risk budget and the stop. */
+/** What sizing needs: the caps plus the risk budget and what one lot loses at the stop. */
 export interface SizingInput extends LotCaps {
   readonly riskPercent: number;
-  /** |entry - stop| in price units. */
-  readonly stopDistance: number;
+  /** Account currency one lot loses if its stop is hit, costs included (`lossPerLotAtStop`). */
+  readonly lossPerLot: number;
 }
 
 /** The size and every cap that changed it or rejected it, in order; lots is 0 when rejected. */
@@ -37,27 +40,17 @@ export interface SizingResult {
   readonly reasons: readonly RiskRuleReason[];
 }
 
-/** Lots whose stop-out loses exactly riskPercent of equity: unrounded, uncapped. */
-export function riskLots(
-  equity: number,
-  riskPercent: number,
-  stopDistance: number,
-  spec: SymbolSpec,
-): number {
-  if (!(stopDistance > 0) || !Number.isFinite(stopDistance)) {
-    throw new RangeError(`Cannot size a position: stop distance "${stopDistance}" must be > 0`);
+/** Lots whose stop loses exactly riskPercent of equity, costs included: unrounded, uncapped. */
+export function riskLots(equity: number, riskPercent: number, lossPerLot: number): number {
+  if (!(lossPerLot > 0) || !Number.isFinite(lossPerLot)) {
+    throw new RangeError(`Cannot size a position: loss per lot "${lossPerLot}" must be > 0`);
   }
   if (!(equity >= 0) || !(riskPercent >= 0)) {
     throw new RangeError(
       `Cannot size a position: equity "${equity}" and risk percent "${riskPercent}" must be >= 0`,
     );
   }
-  return (equity * riskPercent / 100) / (stopDistance * valuePerPriceUnit(spec, 1));
-}
-
-/** Margin `lots` take at `price`: price x contractSize x lots / leverage. */
-export function marginFor(spec: SymbolSpec, price: number, lots: number): number {
-  return price * spec.contractSize * lots / spec.leverage;
+  return (equity * riskPercent / 100) / lossPerLot;
 }
 
 /** Most lots (on the lot step) the margin budget still allows; 0 when it is spent. */
@@ -110,12 +103,13 @@ export function capLots(lots: number, caps: LotCaps): SizingResult {
  *
  * @example
  * ```ts
- * // equity 10,000, risk 0.5%, stop 3.00: 50 / (3.00 x 100) = 0.1666 -> 0.16 lots
- * sizePosition({ spec: XAUUSD, equity: 10_000, riskPercent: 0.5, stopDistance: 3, price: 2000,
+ * // equity 10,000, risk 0.5%, stop 3.00 away and 7.00 commission per lot round trip:
+ * // 50 / (3.00 x 100 + 7.00) = 0.1628 -> 0.16 lots
+ * sizePosition({ spec: XAUUSD, equity: 10_000, riskPercent: 0.5, lossPerLot: 307, price: 2000,
  *   marginInUse: 0, maxMarginUsePercent: 50 }).lots; // 0.16
  * ```
  */
 export function sizePosition(input: SizingInput): SizingResult {
-  const raw = riskLots(input.equity, input.riskPercent, input.stopDistance, input.spec);
+  const raw = riskLots(input.equity, input.riskPercent, input.lossPerLot);
   return capLots(roundLotsDown(input.spec, raw), input);
 }

@@ -2,7 +2,8 @@
  * Breakeven and trailing stops: where a position's stop should move after a closed bar.
  * R is the distance from the entry to the stop the position opened with. Levels are
  * measured on the exit side's closing price (bid for a buy, ask for a sell), so a new
- * stop always sits behind the current price, and rounded to the price step away from it.
+ * stop always sits behind the current price (by at least the broker's stops level), and
+ * rounded to the price step away from it.
  * Pure: it must never loosen a stop, move one past the price, or read a clock.
  */
 
@@ -28,6 +29,19 @@ function roundStop(price: number, dir: 1 | -1, spec: SymbolSpec): number {
 }
 
 /**
+ * How far `position` is in profit at `exitPrice` (bid for a buy, ask for a sell), in
+ * multiples of R: the distance from its entry to the stop it opened with. Null when it
+ * opened without a stop.
+ */
+export function profitR(position: OpenPosition, exitPrice: number): number | null {
+  const { initialStop, entryPrice } = position;
+  if (initialStop === null) return null;
+  const dir = direction(position.side);
+  const r = (entryPrice - initialStop) * dir;
+  return r > 0 ? (exitPrice - entryPrice) * dir / r : null;
+}
+
+/**
  * The tightest valid stop breakeven and trailing ask for, given the exit-side price
  * (`exitPrice`: bid for a buy, ask for a sell); null when the stop stays where it is.
  */
@@ -38,32 +52,31 @@ export function nextStop(
   spec: SymbolSpec,
 ): StopMove | null {
   const { initialStop, entryPrice, stopLoss } = position;
-  if (initialStop === null) return null;
+  const inProfitR = profitR(position, exitPrice);
+  if (inProfitR === null) return null;
   const dir = direction(position.side);
-  const r = (entryPrice - initialStop) * dir;
-  if (!(r > 0)) return null;
-  const profitR = (exitPrice - entryPrice) * dir / r;
+  const r = (entryPrice - initialStop!) * dir;
   const candidates: StopMove[] = [];
   const { breakeven, trailing } = config;
-  if (breakeven.enabled && profitR >= breakeven.triggerR - EPSILON) {
+  if (breakeven.enabled && inProfitR >= breakeven.triggerR - EPSILON) {
     const level = roundStop(entryPrice + dir * breakeven.offset, dir, spec);
     candidates.push({
       stopLoss: level,
       reason: {
         code: "BREAKEVEN",
-        detail: `profit ${fmt(profitR)}R >= ${breakeven.triggerR}R: stop to entry ${
+        detail: `profit ${fmt(inProfitR)}R >= ${breakeven.triggerR}R: stop to entry ${
           fmt(entryPrice)
         } + ${fmt(breakeven.offset)}`,
       },
     });
   }
-  if (trailing.enabled && profitR >= trailing.triggerR - EPSILON) {
+  if (trailing.enabled && inProfitR >= trailing.triggerR - EPSILON) {
     const level = roundStop(exitPrice - dir * trailing.distanceR * r, dir, spec);
     candidates.push({
       stopLoss: level,
       reason: {
         code: "TRAILING_STOP",
-        detail: `profit ${fmt(profitR)}R >= ${trailing.triggerR}R: stop ${trailing.distanceR}R (${
+        detail: `profit ${fmt(inProfitR)}R >= ${trailing.triggerR}R: stop ${trailing.distanceR}R (${
           fmt(trailing.distanceR * r)
         }) behind ${fmt(exitPrice)}`,
       },
@@ -71,7 +84,9 @@ export function nextStop(
   }
   let best: StopMove | null = null;
   for (const move of candidates) {
-    const behindPrice = (exitPrice - move.stopLoss) * dir > EPSILON;
+    // Behind the price by at least the broker's stops level, or the broker refuses it.
+    const behindPrice = (exitPrice - move.stopLoss) * dir >
+      Math.max(EPSILON, spec.stopsLevelPoints * spec.point - EPSILON);
     const tighter = stopLoss === null ||
       (move.stopLoss - stopLoss) * dir >= spec.point - EPSILON;
     const beatsBest = best === null || (move.stopLoss - best.stopLoss) * dir > 0;

@@ -40,10 +40,12 @@ export function subjectOf(event: MarketEvent, account = DEFAULT_ACCOUNT): string
     case "risk":
       return `sig.${subjectToken(event.symbol)}`;
     case "order":
+    case "pending":
       return `ord.${subjectToken(account)}`;
     case "fill":
     case "trade":
     case "account":
+    case "rejection":
       return `exec.${subjectToken(account)}`;
     case "watermark":
       // On the subject of what it marks, so one consumer sees it after all of that.
@@ -77,6 +79,10 @@ export function eventId(event: MarketEvent): string {
       return `${event.kind}|${event.symbol}|${event.timeUs}`;
     case "order":
       return `order|${event.clientOrderId}`;
+    case "pending":
+      return `pending|${event.clientOrderId}`;
+    case "rejection":
+      return `rejection|${event.clientOrderId}`;
     case "fill":
       return `fill|${event.clientOrderId}|${event.action}|${event.positionId}`;
     case "trade":

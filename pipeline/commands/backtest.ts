@@ -12,6 +12,7 @@ import {
   backtestHtml,
   type BacktestJson,
   backtestJson,
+  brokerSummary,
   type CandleSeries,
   computeMetrics,
   type CostedTrade,
@@ -29,11 +30,7 @@ import {
   type WarmUpReport,
 } from "../../operators/backtest/mod.ts";
 import { loadServingModel, type ServingModel } from "../../operators/ensemble/mod.ts";
-import {
-  resolveExecutionConfig,
-  SimulatedBroker,
-  tradeAndExecute,
-} from "../../operators/execution/mod.ts";
+import { SimulatedBroker, tradeAndExecute } from "../../operators/execution/mod.ts";
 import { DEFAULT_FEATURE_SPEC, specHash } from "../../operators/features/mod.ts";
 import { readNewsCalendar } from "../../operators/risk/mod.ts";
 import { historyStartUs, type WarmUpNeed } from "../../operators/warmup/mod.ts";
@@ -47,6 +44,7 @@ import {
   type EventBatch,
   isoFromUs,
   type RegimeEvent,
+  type RejectionEvent,
   type RiskDecisionEvent,
   type SignalEvent,
   usFromIso,
@@ -68,6 +66,7 @@ import {
   checkedTradingConfigSchema,
   type StrategyWarmUp,
   tradingConfigSchema,
+  withBrokerProfile,
 } from "./strategy.ts";
 import { openRegistry } from "./models.ts";
 import { basename } from "node:path";
@@ -91,6 +90,7 @@ const schema = sourceSchema.omit({ data: true, from: true, to: true }).extend({
   "no-ml": z.boolean().default(false),
   registry: z.string().min(1).default("data/models"),
   news: z.string().min(1).optional(),
+  broker: z.string().min(1).optional(),
   threads: z.coerce.number().int().min(1).max(8).default(1),
   "baseline-runs": z.coerce.number().int().min(0).max(1000).default(DEFAULT_BASELINE_RUNS),
   "no-warm-up": z.boolean().default(false),
@@ -99,17 +99,20 @@ const schema = sourceSchema.omit({ data: true, from: true, to: true }).extend({
 });
 
 /** Everything the report needs, gathered from the traded period's events. */
-function collector(contractSize: number, maxOpen: number) {
+function collector(maxOpen: number) {
   const trades: CostedTrade[] = [];
   const equity: EquityPoint[] = [];
   const decisions: RiskDecisionEvent[] = [];
+  const rejections: RejectionEvent[] = [];
   const regimes: RegimeEvent[] = [];
   const candles = new ReportCandles();
   const attribution = new SourceAttribution();
-  /** Per order, until its trade closes: its decision's stop and levels, its fills' prices. */
-  const stops = new Map<string, number | null>();
+  /**
+   * Per order, until its trade closes: its decision's risk budget (the unit of R) and
+   * levels, and its fills' slippage.
+   */
+  const budgets = new Map<string, number | null>();
   const levels = new Map<string, { stop: number | null; take: number | null }>();
-  const entryPrices = new Map<string, number>();
   const slippage = new Map<string, number>();
   let lastSignal: SignalEvent | null = null;
   let firstBar: BarEvent | null = null;
@@ -140,30 +143,37 @@ function collector(contractSize: number, maxOpen: number) {
             attribution.onDecision(event);
             if (event.clientOrderId === null) break;
             const signal = lastSignal?.timeUs === event.timeUs ? lastSignal : null;
-            stops.set(event.clientOrderId, event.stopLoss);
+            budgets.set(event.clientOrderId, event.budget);
             levels.set(event.clientOrderId, {
               stop: signal?.stopDistance ?? null,
               take: signal?.takeDistance ?? null,
             });
             break;
           }
+          case "pending": {
+            // A bracket's legs trade on their group's decision.
+            const group = event.ocoGroup ?? event.clientOrderId;
+            budgets.set(event.clientOrderId, budgets.get(group) ?? null);
+            levels.set(event.clientOrderId, levels.get(group) ?? { stop: null, take: null });
+            break;
+          }
+          case "rejection":
+            rejections.push(event);
+            break;
           case "fill":
             slippage.set(event.positionId, (slippage.get(event.positionId) ?? 0) + event.slippage);
-            if (event.action === "open") entryPrices.set(event.positionId, event.price);
             break;
           case "trade": {
             const id = event.positionId;
-            const stop = stops.get(id);
-            const entry = entryPrices.get(id) ?? event.entryPrice;
             attribution.onTrade(event);
             trades.push({
               ...event,
-              initialRisk: stop == null ? null : Math.abs(entry - stop) * contractSize * event.lots,
+              initialRisk: budgets.get(id) ?? null,
               slippage: slippage.get(id) ?? 0,
               stopDistance: levels.get(id)?.stop ?? null,
               takeDistance: levels.get(id)?.take ?? null,
             });
-            for (const map of [stops, levels, entryPrices, slippage]) map.delete(id);
+            for (const map of [budgets, levels, slippage]) map.delete(id);
             break;
           }
           case "account":
@@ -185,6 +195,7 @@ function collector(contractSize: number, maxOpen: number) {
       trades,
       equity,
       decisions,
+      rejections,
       regimes,
       candles,
       firstBar,
@@ -215,6 +226,8 @@ export interface RunBacktestOptions {
   readonly noMl: boolean;
   readonly registry?: string;
   readonly news?: string;
+  /** A broker profile file (`--broker`), the config's `execution.broker` otherwise. */
+  readonly broker?: string;
   readonly threads?: number;
   /** How to read the files (`readOptions` of the source flags); the window is `from`/`to`. */
   readonly read?: OpenSourceOptions;
@@ -256,7 +269,10 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     news: options.news,
     threads: options.threads ?? 1,
   };
-  const config = tradingConfigSchema.parse(options.config ?? {});
+  const config = await withBrokerProfile(
+    tradingConfigSchema.parse(options.config ?? {}),
+    options.broker,
+  );
   const tradeFromUs = options.from === undefined ? null : usFromIso(options.from);
   const toUs = options.to === undefined ? undefined : usFromIso(options.to);
   // The files' heads name the symbol and the quote sides the strategy is built for; the
@@ -299,7 +315,7 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     fromUs: readFromUs,
     toUs,
   });
-  const execution = resolveExecutionConfig(config.execution ?? {});
+  const execution = strategy.execution;
   const broker = new SimulatedBroker(config.execution ?? {});
   const baselineRuns = options.baselineRuns ?? DEFAULT_BASELINE_RUNS;
   // Every M1 bar read, warm-up included, for the random-entry baseline.
@@ -310,10 +326,7 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     ...strategy.stages,
     { name: "risk-and-execution", operator: tradeAndExecute(strategy.engine, broker) },
   ];
-  const collected = collector(
-    execution.spec.contractSize,
-    strategy.engine.config.positions.maxOpen,
-  );
+  const collected = collector(strategy.engine.config.positions.maxOpen);
   const started = performance.now();
   let lastProgress = started;
   const progress: Sink = {
@@ -394,6 +407,7 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     equity,
     initialBalance,
     riskDecisions: run.decisions,
+    rejections: run.rejections,
     // The regime in force when trading began, then every change after.
     regimes: record.regimeAtStart === null ? run.regimes : [record.regimeAtStart, ...run.regimes],
     firstBar: run.firstBar,
@@ -407,11 +421,9 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
   while (tradingStart < bars.length && bars.openUs[tradingStart] < periodStartUs) tradingStart++;
   const baseline = baselineRuns === 0 ? null : await runRandomBaseline({
     symbol: source.symbol,
-    spec: execution.spec,
     bars,
     tradingStart,
     fusion: strategy.fusion,
-    roundTripExtra: strategy.roundTripExtra,
     risk: strategy.engine.config,
     calendar,
     execution: config.execution ?? {},
@@ -442,6 +454,16 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
       ...(options.params === undefined ? {} : { params: options.params }),
     })),
     dataFiles,
+    news: {
+      enabled: strategy.newsFilter,
+      calendar: flags.news === undefined ? null : basename(flags.news),
+      calendar_sha256: flags.news === undefined ? null : await sha256OfFile(flags.news),
+    },
+    broker: brokerSummary(
+      execution.profile,
+      options.broker === undefined ? null : basename(options.broker),
+      broker.stats,
+    ),
     monteCarlo: pnls.length < 2
       ? []
       : (["reshuffle", "bootstrap"] as const).map((method) =>
@@ -524,6 +546,7 @@ export async function backtest(argv: string[]): Promise<void> {
       "no-ml": { type: "boolean" },
       registry: { type: "string" },
       news: { type: "string" },
+      broker: { type: "string" },
       threads: { type: "string" },
       "baseline-runs": { type: "string" },
       "no-warm-up": { type: "boolean" },
@@ -548,6 +571,7 @@ export async function backtest(argv: string[]): Promise<void> {
     noMl: flags["no-ml"],
     registry: flags.registry,
     news: flags.news,
+    broker: flags.broker,
     threads: flags.threads,
     read: readOptions(flags),
     params: params === undefined ? undefined : { file: basename(flags.params!), id: params.id },
@@ -576,6 +600,19 @@ export async function backtest(argv: string[]): Promise<void> {
       }%, ` +
       `profit factor ${m.profit_factor === null ? "n/a" : m.profit_factor.toFixed(2)}, Sharpe ${
         m.sharpe === null ? "n/a" : m.sharpe.toFixed(2)
+      }`,
+  );
+  const b = document.broker;
+  console.log(
+    `broker ${b.name} (1:${b.leverage}, lot step ${b.lot_step}): ${m.broker_refusals} orders ` +
+      `not executed${
+        m.broker_refusals === 0
+          ? ""
+          : ` (${
+            Object.entries(m.broker_refusals_by_reason).map(([r, n]) => `${r} ${n}`).join(", ")
+          })`
+      }; news filter ${
+        document.news.enabled ? `on (${document.news.calendar})` : "OFF: no --news calendar"
       }`,
   );
   for (const line of decisionLines(document)) console.log(line);

@@ -19,13 +19,19 @@ import {
   UsageError,
   validate,
 } from "./args.ts";
-import { checkedTradingConfigSchema } from "./strategy.ts";
+import {
+  checkedTradingConfigSchema,
+  type TradingConfig,
+  tradingConfigSchema,
+  withBrokerProfile,
+} from "./strategy.ts";
 
 const schema = sourceSchema.extend({
   url: z.url().default("http://127.0.0.1:8787/"),
   tcp: z.string().regex(/^[^:]+:\d{1,5}$/, "expected HOST:PORT").optional(),
   "token-file": z.string().min(1).optional(),
   config: z.string().min(1).optional(),
+  broker: z.string().min(1).optional(),
 });
 
 export async function eaSim(argv: string[]): Promise<void> {
@@ -37,13 +43,14 @@ export async function eaSim(argv: string[]): Promise<void> {
       tcp: { type: "string" },
       "token-file": { type: "string" },
       config: { type: "string" },
+      broker: { type: "string" },
     }),
   );
   const token = await clientApiToken(flags["token-file"]);
   if (token === null) {
     throw new UsageError(`ea-sim needs --token-file FILE or ${SECRET_ENV.apiToken} set`);
   }
-  let execution = {};
+  let config: TradingConfig = tradingConfigSchema.parse({});
   if (flags.config !== undefined) {
     const parsed = checkedTradingConfigSchema.safeParse(
       await readJsonFlag("config", flags.config),
@@ -51,8 +58,10 @@ export async function eaSim(argv: string[]): Promise<void> {
     if (!parsed.success) {
       throw new UsageError(`--config "${flags.config}": ${parsed.error.issues[0].message}`);
     }
-    execution = parsed.data.execution ?? {};
+    config = parsed.data;
   }
+  // The terminal's own terms: its hello names them, and its broker books on them.
+  const execution = (await withBrokerProfile(config, flags.broker)).execution ?? {};
   const transport = flags.tcp === undefined
     ? httpTransport(flags.url, token)
     : tcpTransport(flags.tcp.split(":")[0], Number(flags.tcp.split(":")[1]), token);

@@ -7,6 +7,7 @@
  */
 
 import { loadServingModel, type ServingModel } from "../../operators/ensemble/mod.ts";
+import { resolveExecutionConfig } from "../../operators/execution/mod.ts";
 import { DEFAULT_FEATURE_SPEC, specHash } from "../../operators/features/mod.ts";
 import { readNewsCalendar } from "../../operators/risk/mod.ts";
 import { type Journal, journalSink } from "../../sinks/journal.ts";
@@ -19,12 +20,16 @@ import type { HealthRegistry } from "../health.ts";
 import { startLive } from "../live/live.ts";
 import { eaRoutes, serveEaTcp } from "../live/transport.ts";
 import { componentController, supervise, type SupervisedStage } from "../supervise.ts";
-import { XAUUSD } from "../symbols.ts";
 import { readJsonFlag, UsageError } from "./args.ts";
 import { openRegistry } from "./models.ts";
 import type { ServeFlags, ServeMode } from "./serve.ts";
 import { tcpLimitsOf } from "./serve_limits.ts";
-import { buildStrategy, checkedTradingConfigSchema, type TradingConfig } from "./strategy.ts";
+import {
+  buildStrategy,
+  checkedTradingConfigSchema,
+  type TradingConfig,
+  withBrokerProfile,
+} from "./strategy.ts";
 
 /** Live trading: the EA bridge, the strategy and the control plane's hooks into them. */
 export async function startLiveTrading(
@@ -35,16 +40,18 @@ export async function startLiveTrading(
   sinks: readonly Sink[],
   refusals: RefusalLog,
 ): Promise<ServeMode> {
-  const config = await tradingConfig(flags.config, journal);
+  const config = await withBrokerProfile(await tradingConfig(flags.config, journal), flags.broker);
   const calendar = flags.news ? await readNewsCalendar(flags.news) : null;
   const model = await productionModel(flags, health);
   const strategy = buildStrategy({
-    symbol: XAUUSD.symbol,
+    // Live, the symbol is the broker profile's: the terminal trades what it names.
+    symbol: resolveExecutionConfig(config.execution ?? {}).spec.symbol,
     sides: flags["feed-sides"],
     config,
     origin: flags.config,
     model,
     calendar,
+    requireNewsCalendar: true,
   });
   if (strategy.engine.config.onHalt !== "halt") {
     throw new UsageError(
@@ -52,6 +59,7 @@ export async function startLiveTrading(
         `live trading always halts at its limits, so remove it`,
     );
   }
+  const spec = strategy.execution.spec;
   // A failing strategy stage is restarted and bypassed meanwhile (fusion trades on its
   // other sources); risk and execution are not supervised: a failure there stops trading.
   const supervised: SupervisedStage[] = [];
@@ -70,6 +78,7 @@ export async function startLiveTrading(
     health,
     staleAfterSeconds: flags["stale-after"],
     wrapStage,
+    spec,
   });
   const recovered = await live.recover(journal, flags["warm-up-days"]);
   if (recovered.bars > 0) {
@@ -119,8 +128,8 @@ export async function startLiveTrading(
           app: aiSignalRoutes({
             latestSignal: (symbol) => board.latestSignal(symbol),
             account: () => board.account(),
-            spec: (symbol) => symbol === XAUUSD.symbol ? XAUUSD : null,
-            defaultSymbol: XAUUSD.symbol,
+            spec: (symbol) => symbol === spec.symbol ? spec : null,
+            defaultSymbol: spec.symbol,
             risk: engine.config,
           }),
           auth: true,

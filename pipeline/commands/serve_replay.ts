@@ -35,7 +35,7 @@ import { readJsonFlag, sourceOptions } from "./args.ts";
 import { openRegistry } from "./models.ts";
 import type { ServeFlags, ServeMode } from "./serve.ts";
 import { tradingConfig } from "./serve_live.ts";
-import { buildStrategy } from "./strategy.ts";
+import { buildStrategy, withBrokerProfile } from "./strategy.ts";
 import { historyStartUs, type WarmUpNeed } from "../../operators/warmup/mod.ts";
 
 interface ModelStages {
@@ -153,7 +153,10 @@ export async function startReplay(
   if (heads.resolution === "M1" || heads.resolution === "tick") {
     // Paper trading on the replayed prices: the backtest's strategy, risk engine and
     // simulated broker, so the journal and the dashboard show what a live run would.
-    const config = await tradingConfig(flags.config, journal);
+    const config = await withBrokerProfile(
+      await tradingConfig(flags.config, journal),
+      flags.broker,
+    );
     const strategy = buildStrategy({
       symbol: heads.symbol,
       sides: heads.sides,

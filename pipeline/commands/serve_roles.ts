@@ -21,7 +21,7 @@ import { openSource } from "../../sources/mod.ts";
 import { sourceOptions, UsageError } from "./args.ts";
 import { productionModel, tradingConfig } from "./serve_live.ts";
 import type { ServeFlags, ServeMode } from "./serve.ts";
-import { buildStrategy } from "./strategy.ts";
+import { buildStrategy, withBrokerProfile } from "./strategy.ts";
 
 export const ROLES = ["all", "ingest", "strategy", "execution", "journal", "dashboard"] as const;
 export type Role = typeof ROLES[number];
@@ -70,7 +70,7 @@ export async function startRole(
       const strategy = buildStrategy({
         symbol,
         sides: flags["feed-sides"],
-        config: await tradingConfig(flags.config, journal),
+        config: await withBrokerProfile(await tradingConfig(flags.config, journal), flags.broker),
         origin: flags.config,
         model,
         calendar: null,
@@ -95,7 +95,10 @@ export async function startRole(
       };
     }
     case "execution": {
-      const config = await tradingConfig(flags.config, journal);
+      const config = await withBrokerProfile(
+        await tradingConfig(flags.config, journal),
+        flags.broker,
+      );
       const run = await startExecutionRole({
         bus,
         symbol,

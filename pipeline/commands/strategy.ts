@@ -8,7 +8,13 @@
 
 import { z } from "zod";
 import { scoreModels, type ServingModel } from "../../operators/ensemble/mod.ts";
-import { resolveExecutionConfig } from "../../operators/execution/mod.ts";
+import {
+  costModelOf,
+  DEFAULT_COSTS,
+  type ExecutionSettings,
+  readBrokerProfile,
+  resolveExecutionConfig,
+} from "../../operators/execution/mod.ts";
 import { computeFeatures, DEFAULT_FEATURE_SPEC, specHash } from "../../operators/features/mod.ts";
 import {
   fuseSignals,
@@ -38,7 +44,7 @@ import {
 import { type NewsCalendar, parseRiskConfig, RiskEngine } from "../../operators/risk/mod.ts";
 import type { QuoteSides } from "../../sources/source.ts";
 import type { Stage } from "../build.ts";
-import { XAUUSD } from "../symbols.ts";
+import { UsageError } from "./args.ts";
 
 /** The trading config file (`--config`): each part is validated by its own module's schema. */
 export const tradingConfigSchema = z.strictObject({
@@ -64,9 +70,33 @@ export const checkedTradingConfigSchema = tradingConfigSchema.superRefine((confi
   }
 });
 
+/**
+ * The config with the broker profile read from `path` (`--broker FILE`) as its
+ * `execution.broker`. A profile given twice (the flag and the config) is an error: which
+ * one trades must never be a guess.
+ */
+export async function withBrokerProfile(
+  config: TradingConfig,
+  path: string | undefined,
+): Promise<TradingConfig> {
+  if (path === undefined) return config;
+  if (config.execution?.broker !== undefined) {
+    throw new UsageError(
+      `--broker "${path}" and the config's execution.broker both give a broker profile: keep one`,
+    );
+  }
+  let profile;
+  try {
+    profile = await readBrokerProfile(path);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return { ...config, execution: { ...config.execution, broker: profile } };
+}
+
 export interface StrategyOptions {
   readonly symbol: string;
-  /** What the feed quotes: bid-only data makes risk assume the simulated broker's spread. */
+  /** What the feed quotes: bid-only data is priced with the broker profile's spread model. */
   readonly sides: QuoteSides;
   readonly config: TradingConfig;
   /** How the config is named in error messages, e.g. its file name. */
@@ -78,6 +108,12 @@ export interface StrategyOptions {
    */
   readonly model: ServingModel | null;
   readonly calendar: NewsCalendar | null;
+  /**
+   * Live trading: without a calendar, refuse to build unless the config turns the news
+   * filter off explicitly (`risk.news.enabled: false`). Backtests leave it false: the
+   * filter is then on exactly when a calendar is given, and the report says which.
+   */
+  readonly requireNewsCalendar?: boolean;
   /**
    * Features and model scoring already run upstream (serve --replay scores with the shadow
    * and retrains); `model` then only chooses the fusion preset.
@@ -115,8 +151,10 @@ export interface Strategy {
   /** The fusion settings in force, resolved: what a report records. */
   readonly fusion: FusionConfig;
   readonly warmUp: StrategyWarmUp;
-  /** What a round trip costs beyond the spread, price units: the levels' cost floor reads it. */
-  readonly roundTripExtra: number;
+  /** The execution settings and broker profile every stage reads. */
+  readonly execution: ExecutionSettings;
+  /** Whether the news blackout is on. */
+  readonly newsFilter: boolean;
 }
 
 /** The fusion settings of `config`, or the preset for the model: the technical one without. */
@@ -161,26 +199,33 @@ export function buildStrategy(options: StrategyOptions): Strategy {
     ? metaPrimary(config, origin, meta)
     : resolveFusion(config, origin, model !== null);
   const execution = resolveExecutionConfig(config.execution ?? {});
+  if (execution.spec.symbol !== symbol) {
+    throw new UsageError(
+      `the broker profile "${execution.profile.name}" trades "${execution.spec.symbol}", ` +
+        `but the data is "${symbol}": use a profile for this symbol`,
+    );
+  }
   const riskInput = (config.risk ?? {}) as Record<string, unknown>;
+  const newsInput = (riskInput.news ?? {}) as { enabled?: unknown };
+  if (options.requireNewsCalendar === true && calendar === null && newsInput.enabled !== false) {
+    throw new UsageError(
+      "no news calendar: live trading refuses to trade through news it cannot see. Pass " +
+        '--news FILE (docs/risk.md, "News calendar"), or set "risk": { "news": { "enabled": ' +
+        "false } } in --config to trade without the blackout",
+    );
+  }
   const risk = parseRiskConfig(
     {
       ...riskInput,
-      // Bid-only data: risk sees the same spread the simulated broker charges.
-      spread: {
-        assumedSpread: options.sides === "bid" ? execution.fixedSpread : null,
-        ...(riskInput.spread as object ?? {}),
-      },
-      news: { enabled: calendar !== null, ...(riskInput.news as object ?? {}) },
+      news: { enabled: calendar !== null, ...newsInput },
     },
     `${origin} risk`,
   );
-  const engine = new RiskEngine({ config: risk, calendar });
+  // The broker's terms: its contract, its spread for bid-only data and the slippage.
+  const costs = costModelOf(execution);
+  const engine = new RiskEngine({ config: risk, calendar, costs });
   const spec = DEFAULT_FEATURE_SPEC;
   const hasSpread = options.sides !== "bid";
-  const symbolSpec = execution.spec;
-  // Beyond the spread, a round trip pays slippage on both fills and commission on both sides.
-  const roundTripExtra = 2 * execution.slippage +
-    2 * symbolSpec.commissionPerLot / symbolSpec.contractSize;
   const stages: Stage[] = [];
   if (model !== null && options.scored !== true) {
     stages.push(
@@ -202,10 +247,10 @@ export function buildStrategy(options: StrategyOptions): Strategy {
       name: "fusion",
       operator: fuseSignals({
         symbol,
-        spec: XAUUSD,
+        spec: execution.spec,
+        costs,
         specHash: specHash(spec),
         config: fusion,
-        roundTripExtra,
       }),
     },
   );
@@ -224,7 +269,7 @@ export function buildStrategy(options: StrategyOptions): Strategy {
       }, warmUp.record!),
     });
   }
-  return { stages, engine, fusion, warmUp, roundTripExtra };
+  return { stages, engine, fusion, warmUp, execution, newsFilter: risk.news.enabled };
 }
 
 /**
@@ -246,7 +291,7 @@ function strategyWarmUp(
       source: "technical" as const,
       ...n,
     })),
-    { source: "levels", ...new LevelModel(fusion.levels, 0).warmUp },
+    { source: "levels", ...new LevelModel(fusion.levels, DEFAULT_COSTS).warmUp },
     { source: "regime", timeframe: "H1", bars: new RegimeDetector().requiredBars },
     ...(withModel ? featureWarmUpNeeds(DEFAULT_FEATURE_SPEC, hasSpread) : []),
   ];

@@ -20,7 +20,9 @@ export const SERVE_USAGE =
   --webhooks FILE      JSON or Telegram notifications on trades, kill switch, failures (docs/dashboard.md)
 live flags:
   --config FILE       trading config, as for backtest (fusion, risk, execution); stored as a new version in the journal
-  --news FILE         news calendar CSV for the blackout rule
+  --news FILE         news calendar CSV for the blackout rule; live trading refuses to start without one
+                      unless the config sets risk.news.enabled to false
+  --broker FILE       broker profile (profiles/*.json) copied from the terminal's symbol specification
   --feed-sides S      bid-spread (default: MT5 bars carry a spread) | bid | bid-ask
   --ea-tcp-port P     also accept EAs over TCP (newline-delimited JSON) on this port
   --stale-after S     a bar older than S seconds when sent is a backlog: no orders from it (default 120)
@@ -47,9 +49,10 @@ scale-out (docs/scale-out.md):
   --account NAME      routes orders and execution reports (ord.NAME, exec.NAME; default "default")`;
 
 export const EA_SIM_USAGE =
-  `deno task ea-sim --data FILE [--from ISO] [--to ISO] [--url http://127.0.0.1:8787/ | --tcp HOST:PORT] [--token-file FILE] [--config FILE] [source flags]
+  `deno task ea-sim --data FILE [--from ISO] [--to ISO] [--url http://127.0.0.1:8787/ | --tcp HOST:PORT] [--token-file FILE] [--config FILE] [--broker FILE] [source flags]
   Replays FILE as an MT5 terminal would against a running serve, executing its orders on the
-  backtest's simulated broker (--config: the execution part), and prints what it traded.
+  backtest's simulated broker (--config: the execution part; --broker: the terminal's profile),
+  and prints what it traded.
   --token-file FILE  the server's secrets file or a file holding the token (else AIGS_API_TOKEN)`;
 
 export const BARS_USAGE =
@@ -101,10 +104,11 @@ export const TRAIN_USAGE =
   prints the new model id (registered as a candidate) and the walk-forward table`;
 
 export const BACKTEST_USAGE =
-  `deno task backtest --data FILE [--data FILE ...] [--from ISO] [--to ISO] [--config FILE.json] [--params FILE.json] [--model ID | --no-ml] [--registry data/models] [--news CALENDAR.csv] --json OUT.json --report OUT.html
+  `deno task backtest --data FILE [--data FILE ...] [--from ISO] [--to ISO] [--config FILE.json] [--params FILE.json] [--model ID | --no-ml] [--registry data/models] [--news CALENDAR.csv] [--broker PROFILE.json] --json OUT.json --report OUT.html
   the live pipeline fed from files against the simulated broker (docs/execution.md, docs/risk.md, docs/fusion.md)
   --no-ml    technical signals only; without it the registry's production model (or --model) is used
   --news     high-impact news calendar (docs/examples/news_calendar.csv); without it the news blackout is off
+  --broker   a broker profile (profiles/*.json): contract, lots, leverage, margin levels, costs, spread
   --params   a parameter set written by \`optimize\` (params/<sha256>.json); --config values win over it`;
 
 export const OPTIMIZE_USAGE =
@@ -128,3 +132,8 @@ deno task sweep --worker --nats URL [--workers N] [--queue NAME] [--ack-wait S]
   --queue NAME   work queue name on NATS (default sweep)
   --ack-wait S   seconds a silent worker keeps a job before it is handed to another (default 30)
   --worker       serve jobs from --nats until interrupted (start one per machine)`;
+
+export const SPREAD_PROFILE_USAGE =
+  `deno task spread-profile --data TICKS.csv.gz [--from ISO] [--to ISO] [--json OUT.json]
+  the spread of tick quotes by hour of the New York day: quotes, median, 90th percentile and the
+  median rounded up to the cent (a broker profile's "ny_hours" spread model; docs/execution.md)`;

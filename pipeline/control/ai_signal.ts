@@ -29,6 +29,7 @@ import { FUSION_DEFAULTS } from "@/operators/fusion/config.ts";
 import { fuseVotes, type FuseVotesOptions, type SourceVote } from "@/operators/fusion/fuse.ts";
 import { DEFAULT_RISK_CONFIG, type RiskConfig } from "@/operators/risk/config.ts";
 import { sizePosition } from "@/operators/risk/sizing.ts";
+import { lossPerLotAtStop } from "@/operators/execution/costs.ts";
 import type { Sink } from "@/sinks/sink.ts";
 
 /** The pipeline's latest decision for a symbol and the risk engine's verdict on it. */
@@ -132,9 +133,9 @@ export const aiSignalConfigSchema = z.strictObject({
   takeAtr: z.number().gt(0).max(40).default(3).describe(
     "target distance in the request's ATR (the original used 3 x atr_h1)",
   ),
-  fallbackSpreadPoints: z.number().min(0).max(10_000).default(
-    FUSION_DEFAULTS.levels.fallbackSpreadPoints,
-  ).describe("spread assumed for a buy's entry when the request has a bid and no ask"),
+  fallbackSpreadPoints: z.number().min(0).max(10_000).default(30).describe(
+    "spread in points assumed for a buy's entry when the request has a bid and no ask",
+  ),
 });
 
 export type AiSignalConfig = z.infer<typeof aiSignalConfigSchema>;
@@ -275,7 +276,6 @@ function aiSignalDecider(
       stopAtr: config.stopAtr,
       takeAtr: config.takeAtr,
       minTakeCosts: 0,
-      fallbackSpreadPoints: config.fallbackSpreadPoints,
     },
   };
 
@@ -429,7 +429,13 @@ function aiSignalDecider(
     const fused = fuseVotes([vote], {
       config: fuseConfig,
       spec,
-      quote: { symbol, timeUs: nowUs, bid: request.bid, ask: request.ask ?? null, spread: null },
+      quote: {
+        symbol,
+        timeUs: nowUs,
+        bid: request.bid,
+        ask: request.ask ?? null,
+        spread: request.ask === undefined ? config.fallbackSpreadPoints * spec.point : null,
+      },
       levels: {
         distances: () => ({
           stop: config.stopAtr * atr,
@@ -489,7 +495,13 @@ function aiSignalDecider(
       marginInUse: account.marginInUse,
       maxMarginUsePercent: risk.maxMarginUsePercent,
       riskPercent: risk.riskPercent,
-      stopDistance,
+      // A stop `stopDistance` away, plus both commissions (no slippage: nothing is executed).
+      lossPerLot: lossPerLotAtStop(
+        { spec, slippage: 0 },
+        "buy",
+        entryPrice,
+        entryPrice - stopDistance,
+      ),
     });
     const caps = sized.reasons.map((r) => `${r.code}: ${r.detail}`);
     return {

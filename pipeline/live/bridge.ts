@@ -12,9 +12,12 @@
  */
 
 import {
+  EVENT_VERSION,
   type FillEvent,
   isoFromUs,
   type OrderEvent,
+  type PendingOrderEvent,
+  type RejectionEvent,
   type Side,
   type TradeEvent,
 } from "../events.ts";
@@ -39,8 +42,12 @@ export interface BridgeJournal {
   /** Positions opened by a journalled fill and not yet closed by a journalled trade. */
   openPositions(symbol: string): readonly { positionId: string; side: Side; lots: number }[];
   /** Orders sent or to send that no fill, rejection or acknowledgement has settled. */
-  pendingOrders(): readonly OrderEvent[];
-  markOrderDone(clientOrderId: string, status: "rejected" | "acked", reason: string): void;
+  pendingOrders(): readonly (OrderEvent | PendingOrderEvent)[];
+  markOrderDone(
+    clientOrderId: string,
+    status: "rejected" | "acked" | "cancelled",
+    reason: string,
+  ): void;
   /** Every journalled fill and trade, read once at start to drop reports sent again. */
   fills(): readonly FillEvent[];
   trades(): readonly TradeEvent[];
@@ -48,6 +55,30 @@ export interface BridgeJournal {
 
 function fillKey(fill: FillEvent): string {
   return `${fill.clientOrderId}|${fill.action}|${fill.positionId}`;
+}
+
+/** MT5 trade-server retcodes with a simulator reason of the same meaning. */
+const RETCODE_REASONS: Readonly<Record<string, string>> = {
+  "10014": "invalid_lots", // TRADE_RETCODE_INVALID_VOLUME
+  "10038": "invalid_lots", // TRADE_RETCODE_INVALID_CLOSE_VOLUME
+  "10015": "invalid_price", // TRADE_RETCODE_INVALID_PRICE
+  "10021": "invalid_price", // TRADE_RETCODE_PRICE_OFF
+  "10016": "invalid_stops", // TRADE_RETCODE_INVALID_STOPS
+  "10019": "insufficient_margin", // TRADE_RETCODE_NO_MONEY
+  "10036": "unknown_position", // TRADE_RETCODE_POSITION_CLOSED
+  "10018": "market_closed", // TRADE_RETCODE_MARKET_CLOSED
+};
+
+/**
+ * The reason a terminal's rejection code is counted under: the simulator's own reason for
+ * an MT5 retcode that means the same, the EA's own codes in lower case (STALE_COMMAND is
+ * `expired`, as the simulator's time in force), else `mt5_<code>`.
+ */
+export function rejectReasonOf(code: string): string {
+  if (code in RETCODE_REASONS) return RETCODE_REASONS[code];
+  if (code === "STALE_COMMAND") return "expired";
+  if (/^[A-Za-z_]+$/.test(code)) return code.toLowerCase();
+  return `mt5_${code.toLowerCase()}`;
 }
 
 export interface BridgeOptions {
@@ -74,12 +105,16 @@ interface Session {
 
 /** How many sessions' retry state is kept; an older session must say hello again. */
 const SESSIONS_KEPT = 8;
+/** How many recent commands a late rejection can be matched to. */
+const SENT_KEPT = 10_000;
 
 export class EaBridge {
   readonly #options: BridgeOptions;
   readonly #sessions = new Map<string, Session>();
   /** Commands the terminal has not acknowledged, by client order id, in issue order. */
-  readonly #outbox = new Map<string, OrderEvent>();
+  readonly #outbox = new Map<string, OrderEvent | PendingOrderEvent>();
+  /** The latest commands sent, acknowledged or not: a late rejection names one of them. */
+  readonly #sent = new Map<string, OrderEvent | PendingOrderEvent>();
   readonly #fillsSeen: Set<string>;
   readonly #tradesSeen: Set<string>;
   #queue: Promise<unknown> = Promise.resolve();
@@ -92,7 +127,10 @@ export class EaBridge {
     this.#options = options;
     this.#staleUs = (options.staleAfterSeconds ?? 120) * 1_000_000;
     const { journal } = options;
-    for (const order of journal.pendingOrders()) this.#outbox.set(order.clientOrderId, order);
+    for (const order of journal.pendingOrders()) {
+      this.#outbox.set(order.clientOrderId, order);
+      this.#remember(order);
+    }
     this.#fillsSeen = new Set(journal.fills().map(fillKey));
     this.#tradesSeen = new Set(journal.trades().map((trade) => trade.positionId));
     options.health.report("idle", "waiting for an EA to say hello");
@@ -166,8 +204,34 @@ export class EaBridge {
           this.#reconcile(message, envelope);
           reports.push(message.state);
           break;
-        case "reject":
+        case "reject": {
+          // The risk engine hears of it (so its view stays the terminal's) and the journal keeps it.
+          const order = this.#sent.get(message.clientOrderId);
           this.#settle(message.clientOrderId, "rejected", `${message.code}: ${message.detail}`);
+          if (order === undefined) break;
+          reports.push(this.#rejection(
+            message.clientOrderId,
+            message.timeUs,
+            order.kind === "pending" ? "pending" : order.action,
+            order.kind === "pending" ? null : order.positionId,
+            rejectReasonOf(message.code),
+            `${message.code}: ${message.detail}`,
+          ));
+          break;
+        }
+        case "cancelled":
+          // A pending order acknowledged earlier and gone without a fill: expired or cancelled.
+          this.#settle(message.clientOrderId, "cancelled", `${message.reason}: ${message.detail}`);
+          reports.push(
+            this.#rejection(
+              message.clientOrderId,
+              message.timeUs,
+              "pending",
+              null,
+              message.reason,
+              message.detail,
+            ),
+          );
           break;
         case "fill":
           if (this.#fillsSeen.has(fillKey(message))) break;
@@ -213,7 +277,10 @@ export class EaBridge {
     await flush();
     // After the messages: a command both acknowledged and rejected in one envelope is rejected.
     for (const id of envelope.acks) this.#settle(id, "acked", "acknowledged by the terminal");
-    for (const order of broker.takeOrders()) this.#outbox.set(order.clientOrderId, order);
+    for (const order of broker.takeOrders()) {
+      this.#outbox.set(order.clientOrderId, order);
+      this.#remember(order);
+    }
 
     const reply: Reply = {
       v: PROTOCOL_VERSION,
@@ -227,6 +294,32 @@ export class EaBridge {
     session.lastReply = reply;
     if (this.#mismatch === null) health.report("ok", `session ${session.id}, seq ${envelope.seq}`);
     return reply;
+  }
+
+  #remember(order: OrderEvent | PendingOrderEvent): void {
+    this.#sent.set(order.clientOrderId, order);
+    if (this.#sent.size > SENT_KEPT) this.#sent.delete(this.#sent.keys().next().value!);
+  }
+
+  #rejection(
+    clientOrderId: string,
+    timeUs: number,
+    action: RejectionEvent["action"],
+    positionId: string | null,
+    reason: string,
+    detail: string,
+  ): RejectionEvent {
+    return {
+      v: EVENT_VERSION,
+      kind: "rejection",
+      symbol: this.#options.spec.symbol,
+      timeUs,
+      clientOrderId,
+      action,
+      positionId,
+      reason,
+      detail,
+    };
   }
 
   /** Bars up to `closeUs` are already in the pipeline's state (replayed from the journal). */
@@ -281,7 +374,11 @@ export class EaBridge {
   }
 
   /** Settles a pending command; one that is not pending (filled, settled) is left alone. */
-  #settle(clientOrderId: string, status: "acked" | "rejected", reason: string): void {
+  #settle(
+    clientOrderId: string,
+    status: "acked" | "rejected" | "cancelled",
+    reason: string,
+  ): void {
     if (this.#outbox.delete(clientOrderId)) {
       this.#options.journal.markOrderDone(clientOrderId, status, reason);
     } else if (status === "rejected") {
@@ -300,6 +397,14 @@ export class EaBridge {
     if (hello.symbol.name !== spec.symbol || hello.symbol.contractSize !== spec.contractSize) {
       throw new ProtocolError(
         `the terminal's ${hello.symbol.name} (contract ${hello.symbol.contractSize}) is not the server's ${spec.symbol} (contract ${spec.contractSize})`,
+        409,
+      );
+    }
+    const terms = termDifferences(hello, spec);
+    if (terms.length > 0) {
+      throw new ProtocolError(
+        `the terminal's terms differ from the server's broker profile: ${terms.join("; ")}. ` +
+          "Start serve with a profile copied from this terminal (--broker FILE)",
         409,
       );
     }
@@ -333,6 +438,26 @@ export class EaBridge {
   #say(line: string): void {
     (this.#options.log ?? console.error)(`ea-bridge: ${line}`);
   }
+}
+
+/**
+ * Where the terminal's lots and leverage differ from the server's profile: risk would size
+ * orders the terminal refuses, or margin it cannot hold.
+ */
+export function termDifferences(hello: Hello, spec: SymbolSpec): string[] {
+  const out: string[] = [];
+  const pairs: [string, number, number][] = [
+    ["volumeMin / minLot", hello.symbol.volumeMin, spec.minLot],
+    ["volumeStep / lotStep", hello.symbol.volumeStep, spec.lotStep],
+    ["volumeMax / maxLot", hello.symbol.volumeMax, spec.maxLot],
+    ["leverage", hello.account.leverage, spec.leverage],
+  ];
+  for (const [name, terminal, server] of pairs) {
+    if (Math.abs(terminal - server) > 1e-9 * Math.max(1, server)) {
+      out.push(`${name} is ${terminal} at the terminal, ${server} in the profile`);
+    }
+  }
+  return out;
 }
 
 /** Every way the two position lists differ, in words. */

@@ -11,7 +11,15 @@
  * the previous one, or report a fill its broker did not make.
  */
 
-import type { BarEvent, EventBatch, MarketEvent, OrderEvent, TradeEvent } from "../events.ts";
+import type {
+  BarEvent,
+  EventBatch,
+  MarketEvent,
+  OrderEvent,
+  PendingOrderEvent,
+  RejectionEvent,
+  TradeEvent,
+} from "../events.ts";
 import { eventsOf } from "../replay.ts";
 import type { Source } from "../../sources/source.ts";
 import {
@@ -20,8 +28,6 @@ import {
   SimulatedBroker,
 } from "../../operators/execution/mod.ts";
 import { orderAuthority } from "../../operators/execution/remote.ts";
-import type { SymbolSpec } from "../symbols.ts";
-import { XAUUSD } from "../symbols.ts";
 import { type EaMessage, type Envelope, PROTOCOL_VERSION, type Reply } from "./protocol.ts";
 
 /** One request and its answer: a reply, a refusal with a status, or nothing (no connection). */
@@ -116,9 +122,8 @@ function lineSplitter(): TransformStream<string, string> {
 export interface EaSimulatorOptions {
   readonly source: Source;
   readonly transport: EaTransport;
-  /** The simulated broker's settings: the backtest's `execution` config. */
+  /** The simulated broker's settings (its broker profile is the terminal's symbol and account). */
   readonly execution?: ExecutionConfigInput;
-  readonly spec?: SymbolSpec;
   /** Gives up after this long without reaching the server (default 30 s). */
   readonly patienceMs?: number;
   /** Called after each bar's envelope is answered (tests use it to kill the server mid-run). */
@@ -139,8 +144,8 @@ export interface EaSimulatorResult {
 
 /** Replays `source` as a terminal, trading on the server's commands; resolves at end of data. */
 export async function runEaSimulator(options: EaSimulatorOptions): Promise<EaSimulatorResult> {
-  const spec = options.spec ?? XAUUSD;
   const broker = new SimulatedBroker(options.execution ?? {});
+  const spec = broker.spec;
   const log = options.log ?? (() => {});
   const executed: string[] = [];
   const handled = new Set<string>();
@@ -229,7 +234,7 @@ export async function runEaSimulator(options: EaSimulatorOptions): Promise<EaSim
 
   /** Executes each new command once; repeats are acknowledged again without executing. */
   let repeatsIgnored = 0;
-  const execute = (commands: readonly OrderEvent[]): EaMessage[] => {
+  const execute = (commands: readonly (OrderEvent | PendingOrderEvent)[]): EaMessage[] => {
     const out: EaMessage[] = [];
     for (const command of commands) {
       acks.push(command.clientOrderId);
@@ -238,18 +243,12 @@ export async function runEaSimulator(options: EaSimulatorOptions): Promise<EaSim
         continue;
       }
       handled.add(command.clientOrderId);
-      if (command.action === "open") broker.noteRiskDecision(orderAuthority(command));
+      if (command.kind === "pending" || command.action === "open") {
+        broker.noteRiskDecision(orderAuthority(command));
+      }
       const result = broker.submit(command);
       executed.push(command.clientOrderId);
-      if (result.status === "rejected") {
-        out.push({
-          kind: "reject",
-          clientOrderId: command.clientOrderId,
-          timeUs: command.timeUs,
-          code: result.reason,
-          detail: result.detail,
-        });
-      }
+      if (result.status === "rejected") out.push(terminalReport(result.event));
     }
     return out;
   };
@@ -270,7 +269,7 @@ export async function runEaSimulator(options: EaSimulatorOptions): Promise<EaSim
       const made = broker.onBar(event, []);
       record(made);
       lastUs = event.closeUs;
-      const messages = [...carried, ...(made as EaMessage[]), event];
+      const messages = [...carried, ...made.map(toEaMessage), event];
       const reply = await exchange(messages, event.closeUs);
       carried = execute(reply.commands);
       await options.onBar?.(event, index++);
@@ -278,7 +277,33 @@ export async function runEaSimulator(options: EaSimulatorOptions): Promise<EaSim
   }
   const last = broker.closeAll("end_of_data", lastUs, []);
   record(last);
-  await exchange([...carried, ...(last as EaMessage[])], lastUs);
+  await exchange([...carried, ...last.map(toEaMessage)], lastUs);
   await options.transport.close();
   return { trades, fills, executed, repeatsIgnored, sessions, envelopes };
+}
+
+/** What the terminal says of an order its broker did not execute, as the EA says it. */
+function terminalReport(rejection: RejectionEvent): EaMessage {
+  const gone = rejection.action === "pending" &&
+    (rejection.reason === "expired" || rejection.reason === "cancelled");
+  return gone
+    ? {
+      kind: "cancelled",
+      clientOrderId: rejection.clientOrderId,
+      timeUs: rejection.timeUs,
+      reason: rejection.reason as "expired" | "cancelled",
+      detail: rejection.detail,
+    }
+    : {
+      kind: "reject",
+      clientOrderId: rejection.clientOrderId,
+      timeUs: rejection.timeUs,
+      code: rejection.reason,
+      detail: rejection.detail,
+    };
+}
+
+/** A broker event as a protocol message: reports go as they are, refusals as the EA words them. */
+function toEaMessage(event: MarketEvent): EaMessage {
+  return event.kind === "rejection" ? terminalReport(event) : event as EaMessage;
 }

@@ -4,8 +4,8 @@
  *
  * The EA sends envelopes (`POST /v1/ea/sync`, or one line each over TCP) holding the
  * pipeline's own events (closed bars, ticks, account reports, fills, closed trades) plus
- * a `hello` and order rejections; the server answers every envelope with the order
- * commands not yet acknowledged. Market and execution messages *are* `pipeline/events.ts`
+ * a `hello`, order rejections and pending-order cancellations; the server answers every
+ * envelope with the order commands (market and pending) not yet acknowledged. Market and execution messages *are* `pipeline/events.ts`
  * events, so nothing is translated twice and a NATS transport can carry them unchanged.
  * This module only describes and validates; it must never hold session state.
  */
@@ -14,10 +14,12 @@ import { z } from "zod";
 import {
   type AccountEvent,
   type BarEvent,
+  ENTRY_REASONS,
   EVENT_VERSION,
   EXIT_REASONS,
   type FillEvent,
   type OrderEvent,
+  type PendingOrderEvent,
   type TickEvent,
   TIMEFRAMES,
   type TradeEvent,
@@ -87,7 +89,7 @@ export const fillSchema: z.ZodType<FillEvent> = z.object({
   price,
   commission: money,
   slippage: z.number().finite(),
-  reason: z.union([z.literal("market"), exitReason]),
+  reason: z.union([z.enum(ENTRY_REASONS), exitReason]),
 });
 
 export const tradeSchema: z.ZodType<TradeEvent> = z.object({
@@ -173,8 +175,48 @@ export const rejectSchema = z.object({
 });
 export type Reject = z.infer<typeof rejectSchema>;
 
+// ---- Pending orders (limit and stop entries, one-cancels-other groups) ----
+
+/**
+ * A pending-order command (server -> EA), in the reply's `commands` beside the market
+ * orders and in issue order: place a buy or sell limit or stop at `price` with its stop,
+ * target, expiry and one-cancels-other group. The EA cancels the group's other orders when
+ * one fills, and deletes an order at its expiry.
+ */
+export const pendingCommandSchema: z.ZodType<PendingOrderEvent> = z.object({
+  v,
+  kind: z.literal("pending"),
+  symbol,
+  timeUs,
+  clientOrderId: id,
+  side,
+  type: z.enum(["limit", "stop"]),
+  price,
+  lots,
+  stopLoss: price.nullable(),
+  takeProfit: price.nullable(),
+  expiresUs: timeUs.nullable(),
+  ocoGroup: id.nullable(),
+  reason: z.string().max(64),
+});
+
+/**
+ * A pending order the terminal no longer holds without a fill (EA -> server): it expired,
+ * was cancelled by a cancel command, or was cancelled because another order of its
+ * one-cancels-other group filled.
+ */
+export const cancelledSchema = z.object({
+  kind: z.literal("cancelled"),
+  clientOrderId: id,
+  timeUs,
+  reason: z.enum(["expired", "cancelled"]),
+  detail: z.string().max(512),
+});
+export type Cancelled = z.infer<typeof cancelledSchema>;
+
 export const messageSchema = z.discriminatedUnion("kind", [
   helloSchema,
+  cancelledSchema,
   barSchema as unknown as z.ZodObject<{ kind: z.ZodLiteral<"bar"> }>,
   tickSchema as unknown as z.ZodObject<{ kind: z.ZodLiteral<"tick"> }>,
   accountSchema as unknown as z.ZodObject<{ kind: z.ZodLiteral<"account"> }>,
@@ -189,7 +231,8 @@ export type EaMessage =
   | AccountEvent
   | FillEvent
   | TradeEvent
-  | Reject;
+  | Reject
+  | Cancelled;
 
 /** At most this many messages in one envelope: a backlog is sent in several. */
 export const MAX_MESSAGES = 5000;
@@ -219,8 +262,11 @@ export interface Envelope {
 export interface Reply {
   readonly v: typeof PROTOCOL_VERSION;
   readonly seq: number;
-  /** Every command the EA has not acknowledged yet, oldest first; the EA dedupes by id. */
-  readonly commands: readonly OrderEvent[];
+  /**
+   * Every command the EA has not acknowledged yet, oldest first; the EA dedupes by id.
+   * Market orders (`kind: "order"`) and pending orders (`kind: "pending"`) in issue order.
+   */
+  readonly commands: readonly (OrderEvent | PendingOrderEvent)[];
   /** New orders are held for these reasons (stale feed, unreconciled positions...). */
   readonly holds: readonly { readonly code: string; readonly detail: string }[];
   /** Send the next envelope within this many ms even with nothing to say (heartbeat). */

@@ -1,8 +1,9 @@
 /**
  * Recovery after a restart: the journal is the event log, so the live pipeline's state
- * (indicators, regimes, the risk engine's positions, day-start equity, peak and losing
- * streak) is rebuilt by replaying what the journal holds through the same stages, each
- * bar with the execution reports that followed it, before the first EA is answered.
+ * (indicators, regimes, the risk engine's positions and stops, day-start equity, peak and
+ * losing streak) is rebuilt by replaying what the journal holds through the same stages,
+ * each bar with the execution reports (fills, trades, the broker's refusals, account
+ * states) that followed it, before the first EA is answered.
  *
  * It must never let the replay trade: new orders are held with `RECOVERY`, orders the
  * engine issues while replaying are discarded (they were journalled when first made),
@@ -14,6 +15,7 @@ import type {
   BarEvent,
   FillEvent,
   MarketEvent,
+  RejectionEvent,
   Timeframe,
   TradeEvent,
 } from "../events.ts";
@@ -25,6 +27,7 @@ export interface RecoveryJournal {
   bars(symbol: string, timeframe: Timeframe, fromUs?: number, toUs?: number): BarEvent[];
   fills(): readonly FillEvent[];
   trades(): readonly TradeEvent[];
+  rejections(): readonly RejectionEvent[];
   equity(fromUs?: number, toUs?: number): AccountEvent[];
 }
 
@@ -60,6 +63,8 @@ export function recoveryPlan(journal: RecoveryJournal, symbol: string, days: num
   const reports: MarketEvent[] = [
     ...fills.filter((fill) => fill.timeUs >= fromUs),
     ...trades.filter((trade) => trade.exitTimeUs >= fromUs),
+    // A stop move the broker refused must be undone in the rebuilt book, as it was live.
+    ...journal.rejections().filter((r) => r.symbol === symbol && r.timeUs >= fromUs),
     ...journal.equity(fromUs),
   ].sort((a, b) => eventTimeUs(a) - eventTimeUs(b));
 

@@ -44,10 +44,13 @@ export async function startExecutionRole(options: ExecutionRoleOptions): Promise
   let ingestFinal = false;
   let closed = false;
 
+  /** Refusals on arrival, published with the next bar's reports. */
+  const refused: MarketEvent[] = [];
   const pump = async () => {
     while (bars.length > 0 && (lastUs === null || strategyUs >= lastUs)) {
       const bar = bars.shift()!;
       const out: MarketEvent[] = lastUs === null ? [accountReport(broker, bar.closeUs)] : [];
+      out.push(...refused.splice(0));
       broker.onBar(bar, out);
       out.push(watermark("execution", symbol, bar.closeUs));
       await bus.publish(out);
@@ -81,9 +84,12 @@ export async function startExecutionRole(options: ExecutionRoleOptions): Promise
     await bus.subscribe({ subject: `ord.${account}` }, (batch) =>
       void serial.run(() => {
         for (const event of batch) {
-          if (event.kind === "order" && event.symbol === symbol) {
-            if (event.action === "open") broker.noteRiskDecision(orderAuthority(event));
-            broker.submit(event);
+          if ((event.kind === "order" || event.kind === "pending") && event.symbol === symbol) {
+            if (event.kind === "pending" || event.action === "open") {
+              broker.noteRiskDecision(orderAuthority(event));
+            }
+            const result = broker.submit(event);
+            if (result.status === "rejected") refused.push(result.event);
           }
           if (event.kind === "watermark" && event.component === "strategy") {
             strategyUs = Math.max(strategyUs, event.timeUs);

@@ -9,7 +9,11 @@
  */
 
 import assert from "node:assert";
-import { type Envelope, parseEnvelope } from "../../pipeline/live/protocol.ts";
+import {
+  type Envelope,
+  parseEnvelope,
+  pendingCommandSchema,
+} from "../../pipeline/live/protocol.ts";
 
 type Msg = Record<string, unknown>;
 
@@ -27,6 +31,7 @@ interface Ea {
   OnEntryDeal(deal: number): void;
   OnExitDeal(deal: number): void;
   UpdateExcursions(): void;
+  ExpireWorking(): void;
   state(): { flightBody: string; seq: number; queued: number };
 }
 
@@ -78,6 +83,8 @@ function translate(source: string): string {
       (_m, name: string, array) => array ? `let ${name} = []` : `let ${name}`,
     )
     .replace(/let tick;/g, "let tick = {};")
+    // MQL5 lowers a string in place; a JavaScript string is immutable.
+    .replace(/StringToLower\((\w+)\);/g, "$1 = $1.toLowerCase();")
     // MQL5 passes these by reference; JavaScript cannot, so the fake returns them.
     .replace(
       "if(!HttpExchange(g_flightBody, reply, status))",
@@ -139,15 +146,16 @@ interface Terminal {
 
 const EA_FUNCTIONS = `UsFromServerTime UsFromServerMs NowUs PushString Contains RemoveRange
   QueueMessage QueueBar Ack StartSession BuildFlight EnvelopeJson FlightAccepted DropRefusedMessage
-  SetStatus Sync HandleReply HandleCommand CommandPrice ExecuteOpen ExecuteClose ExecuteModify
-  FinishTrade Reject MarkHandled SelectPosition FindTracked CurrentSpread OpenValue Track
+  SetStatus Sync HandleReply HandleCommand ExitReasonOf RejectStale CommandPrice ExecuteOpen
+  ExecutePending FindWorking DeleteWorking ExecuteCancel ExpireWorking CancelSiblings ExecuteClose
+  ExecuteModify FinishTrade Reject MarkHandled SelectPosition FindTracked CurrentSpread OpenValue Track
   UpdateExcursions FindSent FillJson DealCost OnEntryDeal OnExitDeal TradeJson QueueClosedBars
   AccountJson QueueAccount HelloJson`.split(/\s+/);
 
 /** MT5 property identifiers the fake answers for, each standing for its own name. */
 const PROPERTIES = `ACCOUNT_BALANCE ACCOUNT_CURRENCY ACCOUNT_EQUITY ACCOUNT_LEVERAGE ACCOUNT_LOGIN
   ACCOUNT_MARGIN ACCOUNT_SERVER DEAL_COMMENT DEAL_COMMISSION DEAL_FEE DEAL_MAGIC DEAL_ORDER
-  DEAL_POSITION_ID DEAL_PRICE DEAL_PROFIT DEAL_REASON DEAL_SL DEAL_SWAP DEAL_TIME_MSC DEAL_TP
+  DEAL_POSITION_ID DEAL_PRICE DEAL_PROFIT DEAL_REASON DEAL_SL DEAL_SWAP DEAL_TIME_MSC DEAL_TP DEAL_ENTRY
   DEAL_TYPE DEAL_VOLUME POSITION_IDENTIFIER POSITION_PRICE_OPEN POSITION_SL POSITION_SYMBOL
   POSITION_TP POSITION_TYPE POSITION_VOLUME POSITION_COMMENT POSITION_MAGIC SYMBOL_DIGITS
   SYMBOL_POINT SYMBOL_TRADE_CONTRACT_SIZE SYMBOL_VOLUME_MAX SYMBOL_VOLUME_MIN SYMBOL_VOLUME_STEP`
@@ -155,7 +163,7 @@ const PROPERTIES = `ACCOUNT_BALANCE ACCOUNT_CURRENCY ACCOUNT_EQUITY ACCOUNT_LEVE
 
 const FAKE_TERMINAL = `
 ${PROPERTIES.map((name) => `const ${name} = "${name}";`).join("\n")}
-const DEAL_REASON_SL = 4, DEAL_REASON_TP = 5, DEAL_TYPE_BUY = 0, ORDER_TYPE_BUY = 0, ORDER_TYPE_SELL = 1, POSITION_TYPE_BUY = 0;
+const DEAL_REASON_SL = 4, DEAL_REASON_TP = 5, DEAL_REASON_SO = 6, DEAL_ENTRY_IN = 0, DEAL_TYPE_BUY = 0, ORDER_TYPE_BUY = 0, ORDER_TYPE_SELL = 1, POSITION_TYPE_BUY = 0, ORDER_TIME_GTC = 0;
 const TRADE_RETCODE_DONE = 10009, TRADE_RETCODE_DONE_PARTIAL = 10010, TRADE_RETCODE_PLACED = 10008, TRADE_RETCODE_NO_CHANGES = 10025;
 const FILE_READ = 1, FILE_WRITE = 2, FILE_TXT = 16, FILE_ANSI = 32, SEEK_END = 2, INVALID_HANDLE = -1, PERIOD_M1 = 1;
 const MAX_BATCH = 4000, MAX_BODY_CHARS = 800000, BAR_GRACE_SEC = 1, PRICE_DIGITS_EXTRA = 2, POLL_MS = 250, EA_BUILD = "AIGoldScalper/1.0";
@@ -163,7 +171,7 @@ const InpMagic = 770077, InpMaxCommandAgeSec = 30;
 let g_symbol = "XAUUSD.m", g_wireSymbol = "XAUUSD", g_session = "", g_sessions = 0, g_seq = 0, g_needHello = true;
 let g_queue = [], g_queueUs = [], g_acks = [], g_flightBody = "", g_flightSeq = 0, g_flightHello = false, g_inFlight = 0, g_acksInFlight = 0;
 let g_status = "starting", g_lastAttemptMs = 0, g_lastAcceptedMs = 0, g_heartbeatMs = 1000, g_holds = "";
-let g_lastBarOpen = 0, g_serverMinusUtc = 7200, g_lastAccount = "", g_handled = [], g_positions = [], g_sent = [];
+let g_lastBarOpen = 0, g_serverMinusUtc = 7200, g_lastAccount = "", g_handled = [], g_positions = [], g_sent = [], g_working = [];
 const Print = (...parts) => T.log.push(parts.join(""));
 const GetLastError = () => 0, GetTickCount64 = () => 0;
 const TimeGMT = () => T.nowSec, TimeTradeServer = () => T.nowSec + 7200;
@@ -189,7 +197,14 @@ const g_trade = {
   retcode: TRADE_RETCODE_DONE, order: 0,
   PositionOpen(symbol, type, lots, price, sl, tp, comment) { T.orders.push({ symbol, type, lots, price, sl, tp, comment }); this.order = 555; return true; },
   PositionClose() { this.order = 556; return true; },
+  PositionClosePartial(ticket, lots) { T.orders.push({ partial: ticket, lots }); this.order = 557; return true; },
   PositionModify() { this.order = 0; return true; },
+  pending(type, lots, price, symbol, sl, tp, _timeType, _expiration, comment) { T.orders.push({ type, lots, price, symbol, sl, tp, comment }); this.order = 600 + T.orders.length; return true; },
+  BuyLimit(...a) { return this.pending("buy_limit", ...a); },
+  SellLimit(...a) { return this.pending("sell_limit", ...a); },
+  BuyStop(...a) { return this.pending("buy_stop", ...a); },
+  SellStop(...a) { return this.pending("sell_stop", ...a); },
+  OrderDelete(ticket) { T.orders.push({ deleted: ticket }); return true; },
   ResultRetcode() { return this.retcode; }, ResultOrder() { return this.order; },
   ResultRetcodeDescription() { return "done"; }, ResultComment() { return ""; },
 };
@@ -198,7 +213,7 @@ const g_trade = {
 function loadEa(terminal: Terminal): Ea {
   const code = MQL_BUILTINS + jsonSource + FAKE_TERMINAL +
     translate(functions(eaSource, EA_FUNCTIONS)) +
-    "return { StartSession, BuildFlight, FlightAccepted, Sync, DropRefusedMessage, QueueClosedBars, QueueAccount, QueueMessage, HandleReply, OnEntryDeal, OnExitDeal, UpdateExcursions, state: () => ({ flightBody: g_flightBody, seq: g_seq, queued: g_queue.length }) };";
+    "return { StartSession, BuildFlight, FlightAccepted, Sync, DropRefusedMessage, QueueClosedBars, QueueAccount, QueueMessage, HandleReply, OnEntryDeal, OnExitDeal, UpdateExcursions, ExpireWorking, state: () => ({ flightBody: g_flightBody, seq: g_seq, queued: g_queue.length }) };";
   return new Function("T", code)(terminal);
 }
 
@@ -424,6 +439,146 @@ Deno.test("the EA's envelopes pass the server's parseEnvelope", async (t) => {
     ]);
     assert.deepEqual(envelope.acks, ["late", "other"]);
   });
+
+  /** A pending-order command as the server sends it: valid by the protocol's schema. */
+  const pending = (clientOrderId: string, over: Msg = {}): Msg =>
+    pendingCommandSchema.parse({
+      v: 1,
+      kind: "pending",
+      symbol: "XAUUSD",
+      timeUs: T.nowSec * 1e6,
+      clientOrderId,
+      side: "buy",
+      type: "limit",
+      price: 2599,
+      lots: 0.1,
+      stopLoss: 2596,
+      takeProfit: 2605,
+      expiresUs: (T.nowSec + 900) * 1e6,
+      ocoGroup: null,
+      reason: "SIGNAL",
+      ...over,
+    }) as unknown as Msg;
+
+  await t.step(
+    "a bracket's legs are placed; the limit's fill cancels the stop (one-cancels-other)",
+    () => {
+      const before = T.orders.length;
+      ea.HandleReply(reply([
+        pending("g-limit", { ocoGroup: "g" }),
+        pending("g-stop", {
+          type: "stop",
+          price: 2601,
+          stopLoss: 2598,
+          takeProfit: 2607,
+          ocoGroup: "g",
+        }),
+      ]));
+      assert.deepEqual(T.orders.slice(before).map((o) => [o.type, o.price, o.sl, o.comment]), [
+        ["buy_limit", 2599, 2596, "g-limit"],
+        ["buy_stop", 2601, 2598, "g-stop"],
+      ]);
+      // The fake's tickets: 600 + the orders sent so far, so the legs are 602 and 603.
+      T.deals[2001] = {
+        DEAL_MAGIC: 770077,
+        DEAL_ORDER: 602,
+        DEAL_POSITION_ID: 888,
+        DEAL_TYPE: 0,
+        DEAL_PRICE: 2598.9,
+        DEAL_VOLUME: 0.1,
+        DEAL_TIME_MSC: T.nowSec * 1000,
+        DEAL_COMMISSION: -0.35,
+      };
+      ea.OnEntryDeal(2001);
+      assert.deepEqual(T.orders.at(-1), { deleted: 603 });
+      const envelope = send();
+      assert.deepEqual(envelope.acks, ["g-limit", "g-stop"]);
+      const [fill, cancelled] = envelope.messages as unknown as Msg[];
+      // A limit filled 0.10 better than its price: no slippage against the trader.
+      assert.deepEqual([fill.kind, fill.clientOrderId, fill.reason, fill.slippage], [
+        "fill",
+        "g-limit",
+        "limit",
+        0,
+      ]);
+      assert.deepEqual([cancelled.kind, cancelled.clientOrderId, cancelled.reason], [
+        "cancelled",
+        "g-stop",
+        "cancelled",
+      ]);
+    },
+  );
+
+  await t.step("a working order past its expiry is deleted and reported expired", () => {
+    ea.HandleReply(reply([pending("late-limit", { expiresUs: (T.nowSec + 60) * 1e6 })]));
+    send();
+    T.nowSec += 61;
+    ea.ExpireWorking();
+    const [expired] = send().messages as unknown as Msg[];
+    assert.deepEqual([expired.kind, expired.clientOrderId, expired.reason], [
+      "cancelled",
+      "late-limit",
+      "expired",
+    ]);
+  });
+
+  await t.step(
+    "a cancel command deletes a working order; a partial close keeps the rest open",
+    () => {
+      ea.HandleReply(
+        reply([
+          pending("to-cancel", {
+            side: "sell",
+            type: "stop",
+            price: 2590,
+            stopLoss: 2593,
+            takeProfit: 2585,
+          }),
+        ]),
+      );
+      const ticket = 600 + T.orders.length;
+      send();
+      const command = (over: Msg): Msg => ({ ...open(), ...over });
+      T.positions = [{ POSITION_IDENTIFIER: 888, POSITION_TYPE: 0, POSITION_VOLUME: 0.1 }];
+      ea.HandleReply(reply([
+        command({ clientOrderId: "c-1", action: "cancel", positionId: "to-cancel" }),
+        command({
+          clientOrderId: "s-1",
+          action: "close",
+          side: "sell",
+          lots: 0.05,
+          positionId: "888",
+          reason: "SCALE_OUT",
+        }),
+      ]));
+      assert.deepEqual(T.orders.slice(-2), [{ deleted: ticket }, { partial: 888, lots: 0.05 }]);
+      T.deals[2002] = {
+        DEAL_MAGIC: 770077,
+        DEAL_ORDER: 557,
+        DEAL_POSITION_ID: 888,
+        DEAL_TYPE: 1,
+        DEAL_PRICE: 2601,
+        DEAL_VOLUME: 0.05,
+        DEAL_TIME_MSC: T.nowSec * 1000,
+        DEAL_COMMISSION: -0.18,
+        DEAL_ENTRY: 1,
+      };
+      ea.OnExitDeal(2002);
+      const envelope = send();
+      assert.deepEqual(envelope.acks, ["c-1", "s-1"]);
+      // The cancelled order, then the partial close's fill and no trade: 0.05 lots stay open.
+      assert.deepEqual(
+        envelope.messages.map((
+          m,
+        ) => [m.kind, (m as unknown as Msg).clientOrderId, (m as unknown as Msg).reason]),
+        [
+          ["cancelled", "to-cancel", "cancelled"],
+          ["fill", "s-1", "scale_out"],
+        ],
+      );
+      T.positions = [];
+    },
+  );
 
   await t.step("a late bar goes before what was queued at or after its close", () => {
     ea.QueueMessage(

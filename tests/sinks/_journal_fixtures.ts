@@ -44,6 +44,7 @@ export const EMPTY_STATS: JournalStats = {
   orders: 0,
   fills: 0,
   trades: 0,
+  rejections: 0,
   accountStates: 0,
   modelEvents: 0,
   configChanges: 0,
@@ -152,6 +153,7 @@ export function riskDecision(i: number, extra: Partial<RiskDecisionEvent> = {}):
     reasons: [{ code: "size_capped", detail: "0.2 lots capped to 0.12 by max risk" }],
     state: "active",
     clientOrderId: entryId(i),
+    budget: 36.84,
     ...extra,
   };
 }

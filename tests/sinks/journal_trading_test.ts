@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { EVENT_VERSION, type MarketEvent, US_PER_MINUTE } from "@/pipeline/events.ts";
+import {
+  EVENT_VERSION,
+  type MarketEvent,
+  type PendingOrderEvent,
+  type RejectionEvent,
+  US_PER_MINUTE,
+} from "@/pipeline/events.ts";
 import { JOURNAL_SCHEMA_VERSION, JournalConflictError, openJournal } from "@/sinks/journal.ts";
 import {
   account,
@@ -249,6 +255,67 @@ Deno.test("Journal.pendingOrders() lists orders with no fill that are not marked
   journal.markOrderDone("modify-1", "acked", "stops moved");
   journal.appendBatch([exitFill(0)]);
   assert.deepEqual(journal.pendingOrders(), []);
+  journal.close();
+});
+
+Deno.test("Journal keeps pending orders beside market orders and the broker's rejections", async () => {
+  await using tmp = await tempJournalPath();
+  const journal = openJournal(tmp.path);
+  const limit: PendingOrderEvent = {
+    v: EVENT_VERSION,
+    kind: "pending",
+    symbol: "XAUUSD",
+    timeUs: entryOrder(0).timeUs + 1,
+    clientOrderId: "bracket-1-limit",
+    side: "buy",
+    type: "limit",
+    price: 2049.5,
+    lots: 0.1,
+    stopLoss: 2046.5,
+    takeProfit: 2055.5,
+    expiresUs: T0 + 15 * US_PER_MINUTE,
+    ocoGroup: "bracket-1",
+    reason: "SIGNAL",
+  };
+  const stop: PendingOrderEvent = {
+    ...limit,
+    clientOrderId: "bracket-1-stop",
+    type: "stop",
+    price: 2051.5,
+    stopLoss: 2048.5,
+    takeProfit: 2057.5,
+  };
+  const cancelled: RejectionEvent = {
+    v: EVENT_VERSION,
+    kind: "rejection",
+    symbol: "XAUUSD",
+    timeUs: T0 + 2 * US_PER_MINUTE,
+    clientOrderId: "bracket-1-stop",
+    action: "pending",
+    positionId: null,
+    reason: "cancelled",
+    detail: 'one-cancels-other: bracket-1-limit of group "bracket-1" filled',
+  };
+  const refused: RejectionEvent = {
+    ...cancelled,
+    clientOrderId: exitOrder(0).clientOrderId,
+    action: "close",
+    positionId: entryOrder(0).clientOrderId,
+    reason: "unknown_position",
+    detail: "position is not open",
+  };
+  const batch = [entryOrder(0), limit, stop, cancelled, exitOrder(0), refused];
+  assert.deepEqual(journal.appendBatch(batch), { stored: 6, duplicates: 0, notStored: 0 });
+  assert.deepEqual(journal.orders(), [entryOrder(0), limit, stop, exitOrder(0)]);
+  assert.deepEqual(journal.rejections(), [cancelled, refused]);
+  assert.deepEqual(journal.pendingOrders(), [entryOrder(0), limit, stop, exitOrder(0)]);
+  assert.equal(journal.stats().rejections, 2);
+  // A rejection sent again is skipped; one with another reason under its id is a conflict.
+  assert.deepEqual(journal.appendBatch([cancelled]), { stored: 0, duplicates: 1, notStored: 0 });
+  assert.throws(
+    () => journal.appendBatch([{ ...cancelled, reason: "expired" }]),
+    JournalConflictError,
+  );
   journal.close();
 });
 

@@ -115,6 +115,7 @@ Deno.test("SseHub tallies every trade and rejection, also those past its limits"
     reasons: codes.map((code) => ({ code, detail: code })),
     state: "active",
     clientOrderId: null,
+    budget: null,
   });
   hub.write([trade(10, "2024-03-20T14:00:00Z"), trade(-5, "2024-03-20T14:01:00Z")]);
   hub.write([

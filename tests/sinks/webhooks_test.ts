@@ -55,6 +55,7 @@ function decision(codes: string[], timeUs = NOW_US): RiskDecisionEvent {
     reasons: codes.map((code) => ({ code, detail: `${code} detail` })),
     state: codes.length > 0 ? "halted" : "active",
     clientOrderId: null,
+    budget: null,
   };
 }
 

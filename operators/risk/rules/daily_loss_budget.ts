@@ -1,11 +1,12 @@
 /**
  * DAILY_LOSS_BUDGET: the order is cut so that, if it and every open position and pending
  * entry hit their stops, the day's loss stays within the daily limit. A position without a
- * stop has an unbounded worst case and blocks new risk. It must never raise a size; gaps
- * and slippage through a stop can still exceed the limit.
+ * stop has an unbounded worst case and blocks new risk. The order's loss per lot includes
+ * its slippage and commissions. It must never raise a size; gaps through a stop can still
+ * exceed the limit.
  */
 
-import { roundLotsDown, valuePerPriceUnit } from "../../../pipeline/symbols.ts";
+import { roundLotsDown } from "../../../pipeline/symbols.ts";
 import { dailyLossLimit, worstCaseEquity } from "../measures.ts";
 import { adjustLots, ALLOW, deny, fmt, type RiskRule } from "../rule.ts";
 
@@ -15,18 +16,15 @@ export const dailyLossBudgetRule: RiskRule = {
   check(ctx) {
     // Research runs record daily breaches (engine.halts) instead of budgeting against them.
     if (ctx.config.onHalt === "record") return ALLOW;
-    const { spec, signal } = ctx;
+    const { spec } = ctx;
     const worst = worstCaseEquity(ctx.account, ctx.pending, spec);
     if (worst === null) {
       return deny("DAILY_LOSS_BUDGET", "an open position has no stop: its worst case is unbounded");
     }
     const limit = dailyLossLimit(ctx.config, ctx.dayStartEquity);
     const budget = limit - (ctx.dayStartEquity - worst);
-    // The stop rule ran first, so the signal has a stop on the losing side.
-    const stopDistance = Math.abs(signal.entryPrice - signal.stopLoss!);
-    const allowed = budget > 0
-      ? roundLotsDown(spec, budget / (stopDistance * valuePerPriceUnit(spec, 1)))
-      : 0;
+    // The stop rule ran first, so the order has a stop and a loss per lot at it.
+    const allowed = budget > 0 ? roundLotsDown(spec, budget / ctx.lossPerLot) : 0;
     if (ctx.lots <= allowed) return ALLOW;
     const detail = `daily limit ${fmt(limit)} leaves ${
       fmt(Math.max(0, budget))

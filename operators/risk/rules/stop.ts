@@ -1,7 +1,9 @@
 /**
  * NO_STOP, INVALID_STOP, STOP_TOO_CLOSE and INVALID_TARGET: every order needs a stop on
  * the losing side of the entry, at least `minStopDistance` away (sizing divides by it),
- * and any target on the winning side. This rule must never invent a stop.
+ * and any target on the winning side; stop and target at least the broker's stops level
+ * from the price the broker checks them against (a buy's bid, a sell's ask), or the broker
+ * would refuse the order. This rule must never invent a stop.
  */
 
 import { ALLOW, deny, direction, fmt, type RiskRule } from "../rule.ts";
@@ -39,6 +41,23 @@ export const stopRule: RiskRule = {
           fmt(entryPrice)
         }, got ${fmt(takeProfit)}`,
       );
+    }
+    const { stopsLevelPoints, point } = ctx.spec;
+    if (stopsLevelPoints > 0) {
+      // The broker checks a long's levels against the bid, a short's against the ask.
+      const exitSide = side === "buy" ? ctx.quote?.bid : ctx.quote?.ask;
+      const from = exitSide ?? entryPrice;
+      const minDistance = stopsLevelPoints * point;
+      for (const [what, level] of [["stop", stopLoss], ["target", takeProfit]] as const) {
+        if (level !== null && Math.abs(from - level) < minDistance - 1e-9) {
+          return deny(
+            "STOP_TOO_CLOSE",
+            `${what} ${fmt(level)} is ${fmt(Math.abs(from - level))} from the ${
+              side === "buy" ? "bid" : "ask"
+            } ${fmt(from)}, inside the broker's stops level of ${stopsLevelPoints} points`,
+          );
+        }
+      }
     }
     return ALLOW;
   },

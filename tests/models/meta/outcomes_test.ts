@@ -1,6 +1,7 @@
 /**
  * `CandidateBook` on hand-made bid bars (unit-test inputs, not market data), with the
- * default simulated broker: spread 0.30 for bid-only bars, slippage 2 points (0.02) on
+ * default simulated broker on a fixed-spread profile: spread 0.30 for bid-only bars (not
+ * the default profile's spread by New York hour), slippage 2 points (0.02) on
  * market orders and stops, none on targets, commission 3.50 per lot per side, latency
  * 250 ms, one lot of 100 oz. Wednesday 2017-03-01 14:00 UTC is 09:00 in New York, hours
  * from the 17:00 swap rollover. Every figure below is worked out by hand.
@@ -15,7 +16,7 @@ import {
   META_WIN,
 } from "@/models/meta/outcomes.ts";
 import { type BarEvent, type SignalEvent, US_PER_MINUTE, usFromIso } from "@/pipeline/events.ts";
-import { bar as priceBar } from "../../operators/execution/_fixtures.ts";
+import { bar as priceBar, FIXED_SPREAD_PROFILE } from "../../operators/execution/_fixtures.ts";
 import { signal as tradeSignal } from "../../operators/risk/_fixtures.ts";
 
 const T0 = usFromIso("2017-03-01T14:00:00Z");
@@ -36,7 +37,7 @@ function settle(
   later: readonly BarEvent[],
   timeLimitMinutes = 60,
 ): { outcomes: CandidateOutcome[]; book: CandidateBook } {
-  const book = new CandidateBook({}, timeLimitMinutes);
+  const book = new CandidateBook({ broker: FIXED_SPREAD_PROFILE }, timeLimitMinutes);
   const outcomes: CandidateOutcome[] = [];
   book.onBar(bar(0, 1250, 1250.1, 1249.9, 1250), outcomes);
   book.open(7, candidate);

@@ -23,6 +23,7 @@ import {
   type BacktestJson,
   type BacktestJsonInput,
   type BacktestTrade,
+  brokerSummary,
   type Candle,
   type CandleSeries,
   costsReport,
@@ -30,6 +31,7 @@ import {
   type MetricsInput,
   type SourceReport,
 } from "@/operators/backtest/mod.ts";
+import { SimulatedBroker } from "@/operators/execution/mod.ts";
 
 export const us = usFromIso;
 
@@ -115,8 +117,18 @@ export function decision(
     reasons: codes.map((code) => ({ code, detail: `${code} detail` })),
     state: "active",
     clientOrderId: verdict === "accept" ? "o1" : null,
+    budget: verdict === "accept" ? 50 : null,
   };
 }
+
+/** The document's news and broker sections of a run without a calendar on the default profile. */
+export const RUN_CONTEXT = {
+  news: { enabled: false, calendar: null, calendar_sha256: null },
+  broker: (() => {
+    const broker = new SimulatedBroker();
+    return brokerSummary(broker.settings.profile, null, broker.stats);
+  })(),
+} as const;
 
 /** A run with nothing in it over one week: the base a test overrides. */
 export function emptyRun(fields: Partial<MetricsInput> = {}): MetricsInput {
@@ -125,6 +137,7 @@ export function emptyRun(fields: Partial<MetricsInput> = {}): MetricsInput {
     equity: [],
     initialBalance: 10_000,
     riskDecisions: [],
+    rejections: [],
     regimes: [],
     firstBar: null,
     lastBar: null,
@@ -254,10 +267,7 @@ function source(configured: boolean, weight: number, voted: number): SourceRepor
 }
 
 /** The news and broker parts other work adds to a document, in their planned shapes. */
-export interface SettingSections {
-  readonly news: { readonly enabled: boolean; readonly calendar: string | null };
-  readonly broker: Readonly<Record<string, unknown>>;
-}
+export type SettingSections = Pick<BacktestJson, "news" | "broker">;
 
 /**
  * A document's decision sections with values written by hand, to lay over a real or
@@ -327,19 +337,19 @@ export function reportSections():
         percentile: { net_profit: 62.5, profit_factor: 55, sharpe: null },
       },
     },
-    news: { enabled: true, calendar: "calendar_2024.csv" },
-    broker: { profile: "ecn-demo", commission_per_lot: 7 },
+    news: { enabled: true, calendar: "calendar_2024.csv", calendar_sha256: "c".repeat(64) },
+    broker: { ...RUN_CONTEXT.broker, name: "ecn-demo" },
   };
 }
 
 /**
  * The issue-12 sections of a document for a run that says nothing about them: no
- * warm-up, no source voted, no halt, no costs, no baseline. Tests of those sections
- * build their own.
+ * warm-up, no source voted, no halt, no costs, no baseline; no news filter, the default
+ * broker. Tests of those sections build their own.
  */
 export function decisionSections(): Pick<
   BacktestJsonInput,
-  "warmup" | "sources" | "halts" | "costs" | "baseline"
+  "warmup" | "sources" | "halts" | "costs" | "baseline" | "news" | "broker"
 > {
   const silent = {
     configured: false,
@@ -369,5 +379,6 @@ export function decisionSections(): Pick<
     halts: [],
     costs: costsReport([], 100),
     baseline: null,
+    ...RUN_CONTEXT,
   };
 }

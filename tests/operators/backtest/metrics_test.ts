@@ -12,12 +12,13 @@ import {
   computeMetrics,
   type EquityPoint,
   EXIT_REASONS,
+  lossOverBudget,
   metricsSchema,
   SESSIONS,
   tradingDayCloseUs,
   tradingDayOf,
 } from "@/operators/backtest/mod.ts";
-import { US_PER_DAY, US_PER_HOUR } from "@/pipeline/events.ts";
+import { EVENT_VERSION, type RejectionEvent, US_PER_DAY, US_PER_HOUR } from "@/pipeline/events.ts";
 import { daysFromCivil } from "@/pipeline/tz.ts";
 import { bar, decision, emptyRun, regime, trade, us } from "./_fixtures.ts";
 
@@ -334,6 +335,46 @@ Deno.test("computeMetrics() counts risk rejections per reason code, once per dec
     ["daily_loss", 1],
     ["unspecified", 1],
   ]);
+});
+
+Deno.test("computeMetrics() counts the broker's refusals per reason, most frequent first", () => {
+  const rejection = (id: string, reason: string): RejectionEvent => ({
+    v: EVENT_VERSION,
+    kind: "rejection",
+    symbol: "XAUUSD",
+    timeUs: us("2024-01-08T10:00:00Z"),
+    clientOrderId: id,
+    action: "open",
+    positionId: null,
+    reason,
+    detail: "",
+  });
+  const m = computeMetrics(emptyRun({
+    rejections: [
+      rejection("a", "invalid_lots"),
+      rejection("b", "expired"),
+      rejection("c", "invalid_lots"),
+    ],
+  }));
+  assert.equal(m.broker_refusals, 3);
+  assert.deepEqual(Object.entries(m.broker_refusals_by_reason), [
+    ["invalid_lots", 2],
+    ["expired", 1],
+  ]);
+});
+
+Deno.test("computeMetrics() reports the trades that lost more than their budget, and by how much", () => {
+  // Budgets of 50: a loss of 50.00 is 1R exactly, 50.01 within the cent; 63.00 (a gap) is
+  // 1.26 times the budget, 120.00 is 2.4 times it.
+  const m = computeMetrics(emptyRun({
+    trades: [-50, -50.01, -63, -120, 40].map((pnl, i) =>
+      trade({ positionId: `p${i}`, pnl, initialRisk: 50 })
+    ),
+    equity: [{ timeUs: us("2024-01-08T15:00:00Z"), equity: 9757, balance: 9757 }],
+  }));
+  assert.deepEqual(m.over_budget, { trades: 2, worst_factor: 2.4 });
+  assert.equal(lossOverBudget(trade({ pnl: -63, initialRisk: 50 })), 1.26);
+  assert.equal(lossOverBudget(trade({ pnl: -63, initialRisk: null })), null);
 });
 
 Deno.test("computeMetrics() buys and holds from the first ask to the last bid", () => {

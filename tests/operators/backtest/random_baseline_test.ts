@@ -14,7 +14,6 @@ import {
 } from "@/operators/backtest/mod.ts";
 import { TECHNICAL_ONLY } from "@/operators/fusion/mod.ts";
 import { parseRiskConfig } from "@/operators/risk/mod.ts";
-import { XAUUSD } from "@/pipeline/symbols.ts";
 import { usFromIso } from "@/pipeline/events.ts";
 import { recordBars } from "@/operators/bars/mod.ts";
 import { replay$ } from "@/pipeline/replay.ts";
@@ -54,12 +53,10 @@ async function marchSetup(): Promise<RandomRunSetup> {
   while (bars.openUs[tradingStart] < usFromIso("2017-03-01")) tradingStart++;
   return {
     symbol: "XAUUSD",
-    spec: XAUUSD,
     bars,
     tradingStart,
     entryRate: 0.01,
     fusion: TECHNICAL_ONLY,
-    roundTripExtra: 0.11,
     risk: parseRiskConfig({ news: { enabled: false }, spread: { assumedSpread: 0.3 } }, "test"),
     calendar: null,
     execution: {},

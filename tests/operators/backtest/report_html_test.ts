@@ -21,6 +21,7 @@ import {
   decisionSections,
   emptyRun,
   reportSections,
+  RUN_CONTEXT,
   syntheticRun,
   trade,
   us,
@@ -38,6 +39,7 @@ function sample(seed = 11) {
     symbol: "XAUUSD",
     run,
     config: { strategy: { name: "fusion v1" }, risk: { perTradePct: 0.5 }, sessions: ["london"] },
+    ...RUN_CONTEXT,
     dataFiles: [{ name: "DAT_ASCII_XAUUSD_M1_2024.csv.gz", sha256: SHA, rows: 86_400 }],
     monteCarlo: [
       monteCarlo(pnls, { ...options, method: "reshuffle" }),
@@ -85,6 +87,7 @@ Deno.test("backtestHtml() escapes markup in trade ids, config values and config 
     symbol: "XAUUSD",
     run: { ...run, trades: run.trades.map((t, i) => (i === 0 ? { ...t, positionId: ATTACK } : t)) },
     config: { comment: ATTACK, [ATTACK]: 1, nested: { list: [ATTACK] } },
+    ...RUN_CONTEXT,
     dataFiles: [{ name: `${ATTACK}.csv`, sha256: SHA, rows: 1 }],
     monteCarlo: [],
     ...decisionSections(),
@@ -210,14 +213,15 @@ Deno.test("backtestHtml() renders warm-up, sources, costs and the chance baselin
   ) assert.ok(page.includes(text), `missing: ${text}`);
 });
 
-Deno.test("backtestHtml() says when no baseline ran, and shows news and broker only when present", () => {
+Deno.test("backtestHtml() says when no baseline ran, and shows the news filter and the broker", () => {
   const { doc, candles } = sample();
   const plain = markup(backtestHtml(doc, { candles }));
   assert.ok(plain.includes("No random baseline was run (--baseline-runs 0)."));
-  assert.ok(!plain.includes("News blackout") && !plain.includes("<th>Broker "));
+  assert.ok(plain.includes('<th>News blackout</th><td class="mono">off'));
+  assert.ok(plain.includes(`<th>Broker name</th><td class="mono">${RUN_CONTEXT.broker.name}</td>`));
   const page = markup(backtestHtml({ ...doc, ...reportSections() } as BacktestJson, { candles }));
   assert.ok(page.includes('<th>News blackout</th><td class="mono">on, calendar calendar_2024.csv'));
-  assert.ok(page.includes('<th>Broker profile</th><td class="mono">ecn-demo</td>'));
+  assert.ok(page.includes('<th>Broker name</th><td class="mono">ecn-demo</td>'));
 });
 
 Deno.test("backtestHtml() shows a halt only recorded (research mode) apart from an enforced one", () => {
@@ -246,6 +250,7 @@ Deno.test("backtestHtml() renders a run without trades, candles or Monte Carlo",
     symbol: "XAUUSD",
     run: emptyRun(),
     config: {},
+    ...RUN_CONTEXT,
     dataFiles: [],
     monteCarlo: [],
     ...decisionSections(),
@@ -274,6 +279,7 @@ Deno.test("backtestHtml() draws a one-trade run without NaN or Infinity", () => 
       equity: [{ timeUs: us("2024-01-09T14:00:00Z"), equity: 10_010, balance: 10_010 }],
     }),
     config: {},
+    ...RUN_CONTEXT,
     dataFiles: [],
     monteCarlo: [],
     ...decisionSections(),

@@ -12,7 +12,7 @@ import {
   monteCarlo,
   parseBacktestJson,
 } from "@/operators/backtest/mod.ts";
-import { decisionSections, emptyRun, syntheticRun } from "./_fixtures.ts";
+import { decisionSections, emptyRun, RUN_CONTEXT, syntheticRun } from "./_fixtures.ts";
 
 const SHA = "a".repeat(64);
 
@@ -27,6 +27,7 @@ function input(seed = 5): BacktestJsonInput {
       symbol: "XAUUSD",
       sessions: ["london"],
     },
+    ...RUN_CONTEXT,
     dataFiles: [{ name: "DAT_ASCII_XAUUSD_M1_2024.csv", sha256: SHA, rows: 86_400 }],
     monteCarlo: [
       monteCarlo(pnls, {
@@ -88,6 +89,7 @@ Deno.test("backtestJson() writes trades in snake_case with ISO-8601 UTC times an
     "mfe",
     "initial_risk",
     "r_multiple",
+    "loss_over_budget",
     "session",
     "regime",
   ]);
@@ -111,6 +113,7 @@ Deno.test("backtestJson() of a run without trades is still a valid document", ()
     symbol: "XAUUSD",
     run: emptyRun(),
     config: {},
+    ...RUN_CONTEXT,
     dataFiles: [],
     monteCarlo: [],
     ...decisionSections(),

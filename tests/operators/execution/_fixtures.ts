@@ -11,15 +11,35 @@ import {
   EVENT_VERSION,
   type MarketEvent,
   type OrderEvent,
+  type PendingOrderEvent,
   type Side,
   type TickEvent,
   type Timeframe,
   TIMEFRAME_US,
   usFromIso,
 } from "@/pipeline/events.ts";
-import type { SimulatedBroker, SubmitResult } from "@/operators/execution/mod.ts";
+import type {
+  BrokerProfileInput,
+  SimulatedBroker,
+  SubmitResult,
+} from "@/operators/execution/mod.ts";
+import { XAUUSD } from "@/pipeline/symbols.ts";
 
 export const SYMBOL = "XAUUSD";
+
+/**
+ * The default XAUUSD contract (1:100, 3.50 commission per lot per side, margin call 100%,
+ * stop-out 50%) with one fixed 0.30 spread for bid-only bars, so hand cases need no
+ * hour-of-day table.
+ */
+export const FIXED_SPREAD_PROFILE: BrokerProfileInput = {
+  ...XAUUSD,
+  name: "test: XAUUSD at 1:100, fixed 0.30 spread",
+  spread: { model: "fixed", spread: 0.30 },
+};
+
+/** No slippage, 250 ms latency, the fixed 0.30 spread: the figures of the hand cases. */
+export const EXACT = { slippagePoints: 0, broker: FIXED_SPREAD_PROFILE } as const;
 
 /** A Tuesday in March 2017 (New York on EST): the 17:00 New York rollover is 22:00 UTC. */
 export const T0 = usFromIso("2017-03-07T15:00:00Z");
@@ -135,9 +155,40 @@ export function modifyOrder(
   };
 }
 
+export function pendingOrder(
+  id: string,
+  side: Side,
+  type: "limit" | "stop",
+  price: number,
+  lots: number,
+  timeUs: number,
+  levels: Levels = {},
+  extra: Partial<PendingOrderEvent> = {},
+): PendingOrderEvent {
+  return {
+    v: EVENT_VERSION,
+    kind: "pending",
+    symbol: SYMBOL,
+    timeUs,
+    clientOrderId: id,
+    side,
+    type,
+    price,
+    lots,
+    stopLoss: levels.sl ?? null,
+    takeProfit: levels.tp ?? null,
+    expiresUs: null,
+    ocoGroup: null,
+    reason: "signal",
+    ...extra,
+  };
+}
+
 /** Submits `order`, preceded by its risk decision when it opens a position. */
-export function send(broker: SimulatedBroker, order: OrderEvent): SubmitResult {
-  if (order.action === "open") broker.noteRiskDecision(orderAuthority(order));
+export function send(broker: SimulatedBroker, order: OrderEvent | PendingOrderEvent): SubmitResult {
+  if (order.kind === "pending" || order.action === "open") {
+    broker.noteRiskDecision(orderAuthority(order));
+  }
   return broker.submit(order);
 }
 

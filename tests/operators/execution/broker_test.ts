@@ -7,12 +7,14 @@
 
 import { orderAuthority } from "@/operators/execution/remote.ts";
 import assert from "node:assert/strict";
-import { roundLotsDown, valuePerPriceUnit, XAUUSD } from "@/pipeline/symbols.ts";
+import fc from "fast-check";
+import { roundLotsDown, XAUUSD } from "@/pipeline/symbols.ts";
 import { usFromIso } from "@/pipeline/events.ts";
-import { roundCents, SimulatedBroker } from "@/operators/execution/mod.ts";
+import { lossPerLotAtStop, roundCents, SimulatedBroker } from "@/operators/execution/mod.ts";
 import {
   bar,
   closeOrder,
+  EXACT,
   flat,
   HOUR,
   MINUTE,
@@ -23,9 +25,6 @@ import {
   T0,
   tick,
 } from "./_fixtures.ts";
-
-/** No slippage, 250 ms latency: the figures in the hand cases. */
-const EXACT = { slippagePoints: 0 } as const;
 
 Deno.test("SimulatedBroker books the worked example of docs/execution.md to the cent", () => {
   const broker = new SimulatedBroker(EXACT);
@@ -44,8 +43,9 @@ Deno.test("SimulatedBroker books the worked example of docs/execution.md to the 
     accounts.map((a) => [a.timeUs, a.balance, a.equity, a.margin, a.openPositions]),
     [
       [T0 + 250_000, 10_000, 9996.65, 130.03, 1],
-      // At the close (bid 1300.20): 10 000 + (1300.20 - 1300.30) x 10 - 0.35 = 9 998.65.
-      [T0 + MINUTE, 10_000, 9998.65, 130.03, 1],
+      // At the close (bid 1300.20): 10 000 + (1300.20 - 1300.30) x 10 - 0.35 = 9 998.65;
+      // margin moves with the ask: 1300.50 x 100 x 0.10 / 100 = 130.05.
+      [T0 + MINUTE, 10_000, 9998.65, 130.05, 1],
     ],
   );
   send(broker, closeOrder("c1", "b1", "sell", 0.10, T0 + MINUTE));
@@ -84,6 +84,7 @@ Deno.test("SimulatedBroker books the worked example of docs/execution.md to the 
     equity: 10_016.30,
     margin: 0,
     freeMargin: 10_016.30,
+    marginLevel: null,
     openPositions: 0,
   });
 });
@@ -318,25 +319,25 @@ Deno.test("SimulatedBroker books swap at each 17:00 New York rollover held throu
 });
 
 Deno.test("SimulatedBroker's loss at the stop equals the risk budget a position was sized for", () => {
-  // Risk 1% of 10 000 = 100.00 with the stop 5.00 below the 1300.30 fill:
-  // lots = 100 / (5.00 x 100 per lot) = 0.20. At the stop the gross loss is exactly -100.00;
-  // commission 2 x 3.50 x 0.20 = 1.40 comes on top.
+  // Risk 1% of 10 000 = 100.00 with the stop 5.00 below the 1300.30 fill, no slippage: a lot
+  // loses 5.00 x 100 + 3.50 + 3.50 = 507.00 there, so lots = 100 / 507 = 0.197 -> 0.19, a
+  // budget of 0.19 x 507 = 96.33. At the stop: gross -95.00, and each side's commission
+  // 3.50 x 0.19 = 0.665 is booked as 0.67: -96.34, the budget but for that rounding.
   const broker = new SimulatedBroker(EXACT);
   const equity = broker.account().equity;
   const entry = 1300.30;
   const stop = 1295.30;
-  const lots = roundLotsDown(
-    XAUUSD,
-    equity * 0.01 / ((entry - stop) * valuePerPriceUnit(XAUUSD, 1)),
-  );
-  assert.equal(lots, 0.20);
+  const lossPerLot = lossPerLotAtStop({ spec: XAUUSD, slippage: 0 }, "buy", entry, stop);
+  assert.equal(lossPerLot, 507);
+  const lots = roundLotsDown(XAUUSD, equity * 0.01 / lossPerLot);
+  assert.equal(lots, 0.19);
   broker.onBar(bar(T0 - MINUTE, [1300, 1300, 1300, 1300]));
   send(broker, openOrder("b", "buy", lots, T0, { sl: stop }));
   broker.onBar(bar(T0, [1300.0, 1300.1, 1299.9, 1300.0]));
   const [trade] = only(broker.onBar(bar(T0 + MINUTE, [1299, 1299, 1295, 1295.5])), "trade");
   assert.equal(trade.entryPrice, entry);
-  assert.equal(roundCents((trade.exitPrice - trade.entryPrice) * 100 * lots), -100);
-  assert.equal(trade.pnl, -101.40);
+  assert.equal(roundCents(lots * lossPerLot), 96.33);
+  assert.equal(trade.pnl, -96.34);
 });
 
 Deno.test("SimulatedBroker fills a decision at a bar's close at the next price after the latency", async (t) => {
@@ -351,7 +352,8 @@ Deno.test("SimulatedBroker fills a decision at a bar's close at the next price a
   });
 
   await t.step("M1, decided inside a bar (on a tick): that bar's earlier open is no fill", () => {
-    const broker = new SimulatedBroker(EXACT);
+    // The next bar opens 50 s after the decision: a time in force of 120 s lets it fill.
+    const broker = new SimulatedBroker({ ...EXACT, orderTimeoutSeconds: 120 });
     send(broker, openOrder("b", "buy", 0.10, T0 + 10_000_000));
     assert.deepEqual(broker.onBar(bar(T0, [1300.0, 1300.1, 1299.9, 1300.0])), []);
     const [fill] = only(broker.onBar(bar(T0 + MINUTE, [1301, 1301.1, 1300.9, 1301])), "fill");
@@ -360,7 +362,7 @@ Deno.test("SimulatedBroker fills a decision at a bar's close at the next price a
   });
 
   await t.step("M1, 90 s: the open of the bar running at decision + 90 s", () => {
-    const broker = new SimulatedBroker({ ...EXACT, latencyMs: 90_000 });
+    const broker = new SimulatedBroker({ ...EXACT, latencyMs: 90_000, orderTimeoutSeconds: 120 });
     send(broker, openOrder("b", "buy", 0.10, T0));
     assert.deepEqual(broker.onBar(bar(T0, [1300.0, 1300.1, 1299.9, 1300.0])), []);
     const [fill] = only(broker.onBar(bar(T0 + MINUTE, [1301, 1301.1, 1300.9, 1301])), "fill");
@@ -394,6 +396,11 @@ Deno.test("SimulatedBroker.submit() ignores a repeated clientOrderId and never f
     trades: 0,
     modifies: 0,
     rejected: 0,
+    stopOuts: 0,
+    marginCalls: 0,
+    // Equity 10 000 - 0.30 x 10 - 0.35 = 9 996.65 against margin 1300.30 x 10 / 100 = 130.03.
+    minEquity: 9996.65,
+    maxMarginUsePct: 130.03 / 9996.65 * 100,
   });
 });
 
@@ -425,16 +432,16 @@ Deno.test("SimulatedBroker applies a modify after the latency and closes only a 
   });
 
   await t.step(
-    "wrong side, partial and unknown closes are refused; the position stays open",
+    "wrong side, too many lots and unknown closes are refused; the position stays open",
     () => {
       const broker = opened();
       send(broker, closeOrder("c1", "b", "buy", 0.10, T0 + MINUTE));
-      send(broker, closeOrder("c2", "b", "sell", 0.05, T0 + MINUTE));
+      send(broker, closeOrder("c2", "b", "sell", 0.20, T0 + MINUTE));
       send(broker, closeOrder("c3", "nope", "sell", 0.10, T0 + MINUTE));
-      broker.onBar(bar(T0 + MINUTE, [1300.2, 1300.3, 1299.9, 1300.1]));
+      const out = broker.onBar(bar(T0 + MINUTE, [1300.2, 1300.3, 1299.9, 1300.1]));
       assert.deepEqual(
-        broker.rejections.map((r) => r.reason),
-        ["close_side_mismatch", "partial_close", "unknown_position"],
+        only(out, "rejection").map((r) => [r.clientOrderId, r.reason]),
+        [["c1", "close_side_mismatch"], ["c2", "invalid_lots"], ["c3", "unknown_position"]],
       );
       assert.equal(broker.openPositions().length, 1);
     },
@@ -491,9 +498,19 @@ Deno.test("SimulatedBroker refuses, at the fill, stops the price has already pas
     const broker = new SimulatedBroker(EXACT);
     send(broker, openOrder("b", "buy", 0.10, T0, { sl: 1298 }));
     const out = broker.onBar(bar(T0, [1297.5, 1298, 1297, 1297.8]));
-    assert.deepEqual(out, []);
-    assert.equal(broker.rejections[0].reason, "invalid_stops");
-    assert.equal(broker.rejections[0].detail, "stop-loss 1298.00 is not below the bid 1297.50");
+    // Only the refusal, an event of its own, dated when the order would have filled.
+    assert.deepEqual(out, [{
+      v: 1,
+      kind: "rejection",
+      symbol: "XAUUSD",
+      timeUs: T0 + 250_000,
+      clientOrderId: "b",
+      action: "open",
+      positionId: null,
+      reason: "invalid_stops",
+      detail: "stop-loss 1298.00 is not below the bid 1297.50",
+    }]);
+    assert.deepEqual(broker.rejections, out);
   });
 
   await t.step("1 lot at 1300.30 needs 1 300.30 margin at 1:100; the account has 1 000", () => {
@@ -515,7 +532,9 @@ Deno.test("SimulatedBroker values a long at the bid and a short at the ask when 
   const last = only(out, "account").at(-1)!;
   assert.equal(last.equity, 9993.30);
   assert.equal(last.openPositions, 2);
-  assert.equal(last.margin, 260.03); // 1300.30 x 10 / 100 + 1300.00 x 10 / 100
+  // Margin at the close's prices: the long at the ask 1300.80 x 10 / 100 = 130.08, the short
+  // at the bid 1300.50 x 10 / 100 = 130.05.
+  assert.equal(last.margin, 260.13);
 });
 
 Deno.test("SimulatedBroker counts a take-profit bar's low in the trade's worst excursion", () => {
@@ -564,4 +583,34 @@ Deno.test("SimulatedBroker refuses prices out of time order", () => {
   const broker = new SimulatedBroker(EXACT);
   broker.onBar(bar(T0, [1300, 1300, 1300, 1300]));
   assert.throws(() => broker.onBar(bar(T0 - MINUTE, [1300, 1300, 1300, 1300])), RangeError);
+});
+
+Deno.test("roundCents() rounds half a cent away from zero, float noise stripped", async (t) => {
+  await t.step("by hand", () => {
+    // 1.005 x 100 is 100.49999999999999 in binary: still half a cent, up to 1.01.
+    assert.equal(roundCents(1.005), 1.01);
+    assert.equal(roundCents(-1.005), -1.01);
+    assert.equal(roundCents(0.665), 0.67); // 3.50 x 0.19, a commission
+    assert.equal(roundCents(0.35000000000000003), 0.35);
+    assert.equal(roundCents(-0.004), 0);
+    assert.equal(roundCents(12_345_678.125), 12_345_678.13);
+  });
+  await t.step("as stripping every amount to 12 significant digits first would", () => {
+    const reference = (amount: number) => {
+      const cents = Math.round(Number((Math.abs(amount) * 100).toPrecision(12)));
+      return cents === 0 ? 0 : Math.sign(amount) * cents / 100;
+    };
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.double({ min: -1e7, max: 1e7, noNaN: true }),
+          // Amounts on the half cent, where the rounding is decided.
+          fc.integer({ min: -2e9, max: 2e9 }).map((n) => (n + 0.5) / 100),
+          fc.integer({ min: -1e6, max: 1e6 }).map((n) => n * 0.005),
+        ),
+        (amount) => assert.equal(roundCents(amount), reference(amount)),
+      ),
+      { numRuns: 20_000 },
+    );
+  });
 });

@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { US_PER_DAY, US_PER_HOUR, usFromIso } from "@/pipeline/events.ts";
 import { XAUUSD } from "@/pipeline/symbols.ts";
 import {
+  DEFAULT_BROKER_PROFILE,
+  DEFAULT_NY_HOUR_SPREADS,
   emptyQuotes,
   quoteBar,
   quoteTick,
@@ -63,34 +65,54 @@ Deno.test("SpreadModel.spreadAt() reads New York time of day, DST included, and 
 });
 
 Deno.test("resolveExecutionConfig() gives the documented defaults in working units", () => {
-  assert.deepEqual(resolveExecutionConfig(), {
+  const { spreadModel, profile, ...rest } = resolveExecutionConfig();
+  assert.deepEqual(rest, {
     initialBalance: 10_000,
     accountCurrency: "USD",
     spec: XAUUSD,
-    fixedSpread: 0.30,
-    spreadWindows: [],
     slippage: 0.02,
     latencyUs: 250_000,
+    orderTimeoutUs: 30_000_000,
     rolloverMinuteNy: 17 * 60,
     detail: "finest",
     markToMarket: true,
     requireRiskDecision: true,
   });
+  assert.equal(profile, DEFAULT_BROKER_PROFILE);
+  assert.deepEqual(spreadModel.byHour, DEFAULT_NY_HOUR_SPREADS);
 });
 
-Deno.test("resolveExecutionConfig() merges a symbol override and converts sessions and points", () => {
+Deno.test("resolveExecutionConfig() takes a broker profile and converts sessions and points", () => {
   const settings = resolveExecutionConfig({
-    symbol: { leverage: 30, commissionPerLot: 0 },
+    broker: {
+      ...XAUUSD,
+      name: "test",
+      leverage: 30,
+      commission: { model: "per_lot", perLotPerSide: 0 },
+      spread: {
+        model: "fixed",
+        spread: 0.3,
+        sessions: [{ from: "17:00", to: "18:30", spread: 0.8 }],
+      },
+    },
     slippagePoints: 5,
     latencyMs: 1.5,
     rolloverNy: "16:59",
-    spread: { sessions: [{ from: "17:00", to: "18:30", spread: 0.8 }] },
   });
-  assert.deepEqual(settings.spec, { ...XAUUSD, leverage: 30, commissionPerLot: 0 });
+  assert.deepEqual(settings.spec, {
+    ...XAUUSD,
+    leverage: 30,
+    commission: { model: "per_lot", perLotPerSide: 0 },
+  });
   assert.equal(settings.slippage, 0.05);
   assert.equal(settings.latencyUs, 1500);
   assert.equal(settings.rolloverMinuteNy, 16 * 60 + 59);
-  assert.deepEqual(settings.spreadWindows, [{ fromMinute: 1020, toMinute: 1110, spread: 0.8 }]);
+  assert.deepEqual(settings.spreadModel.windows, [{
+    fromMinute: 1020,
+    toMinute: 1110,
+    spread: 0.8,
+  }]);
+  assert.deepEqual(settings.spreadModel.byHour, new Array(24).fill(0.3));
 });
 
 Deno.test("resolveExecutionConfig() refuses unknown fields and impossible values", async (t) => {
@@ -104,8 +126,27 @@ Deno.test("resolveExecutionConfig() refuses unknown fields and impossible values
       /before 19:00/,
     ],
     ["a rollover that is not HH:MM", { rolloverNy: "5pm" }, /HH:MM/],
-    ["a min lot above the max lot", { symbol: { minLot: 100 } }, /minLot must not exceed maxLot/],
+    [
+      "a min lot above the max lot",
+      { broker: { ...DEFAULT_BROKER_PROFILE, minLot: 100 } },
+      /execution\.broker\.minLot: minLot must not exceed maxLot/,
+    ],
     ["an unknown detail", { detail: "M2" }, /detail/],
+    [
+      "the old symbol section",
+      { symbol: { leverage: 30 } },
+      /execution\.symbol moved into the broker profile/,
+    ],
+    [
+      "the old spread section",
+      { spread: { fixed: 0.3 } },
+      /execution\.spread moved into the broker profile/,
+    ],
+    [
+      "a time in force within the latency",
+      { latencyMs: 40_000 },
+      /orderTimeoutSeconds must exceed latencyMs/,
+    ],
   ];
   for (const [name, input, message] of bad) {
     await t.step(name, () => {

@@ -29,6 +29,7 @@ import {
   usFromIso,
 } from "@/pipeline/events.ts";
 import { eventsOf, eventTimeUs } from "@/pipeline/replay.ts";
+import { commissionFor, marginFor } from "@/pipeline/symbols.ts";
 import { openSource } from "@/sources/mod.ts";
 import type { SourceOptions } from "@/sources/source.ts";
 import {
@@ -171,7 +172,6 @@ interface LedgerPosition {
   readonly lots: number;
   readonly price: number;
   readonly commission: number;
-  readonly margin: number;
   swap: number;
 }
 
@@ -267,7 +267,8 @@ class Ledger {
         for (const p of this.positions.values()) {
           open += p.dir * ((p.dir === 1 ? bid : ask) - p.price) * this.contract * p.lots -
             p.commission;
-          margin += p.margin;
+          // Margin moves with the price: a long's at the ask, a short's at the bid.
+          margin += roundCents(marginFor(this.settings.spec, p.dir === 1 ? ask : bid, p.lots));
         }
         assert.ok(
           Math.abs(e.equity - (e.balance + open)) <= 0.005 + 1e-9,
@@ -292,7 +293,7 @@ class Ledger {
       `${f.side} at ${quote} outside [${low}, ${high}]`,
     );
     if (atOpen) assert.ok(Math.abs(quote - open) < 1e-9, `fill at the open ${quote} != ${open}`);
-    const commission = roundCents(this.settings.spec.commissionPerLot * f.lots);
+    const commission = roundCents(commissionFor(this.settings.spec, f.price, f.lots));
     assert.equal(f.commission, commission);
     if (f.action === "open") {
       assert.ok(
@@ -305,7 +306,6 @@ class Ledger {
         lots: f.lots,
         price: f.price,
         commission,
-        margin: roundCents(f.price * this.contract * f.lots / this.settings.spec.leverage),
         swap: 0,
       });
       return 0;
@@ -355,7 +355,7 @@ async function replay(
   const source = await openSource(dataPath(rel), options);
   const broker = new SimulatedBroker(config);
   const generator = new OrderGenerator(every);
-  const model = new SpreadModel(broker.settings.fixedSpread, broker.settings.spreadWindows);
+  const model = broker.settings.spreadModel;
   const q = emptyQuotes();
   const emitted: MarketEvent[] = [];
   let ledger: Ledger | null = null;
@@ -380,7 +380,11 @@ async function replay(
       lastUs = endUs;
       for (const input of generator.after(endUs, q)) {
         if (input.kind === "risk") broker.noteRiskDecision(input);
-        else if (input.kind === "order") broker.submit(input);
+        else if (input.kind === "order") {
+          // A refusal on arrival is an event of its own, as simulateExecution emits it.
+          const result = broker.submit(input);
+          if (result.status === "rejected") emitted.push(result.event);
+        }
       }
     }
   }
@@ -514,7 +518,9 @@ dataTest(
     for (let i = 1; i < out.length; i++) {
       assert.ok(eventTimeUs(out[i - 1]) <= eventTimeUs(out[i]), `event ${i} goes back in time`);
     }
-    const made = out.filter((e) => e.kind === "fill" || e.kind === "trade" || e.kind === "account");
+    const made = out.filter((e) =>
+      e.kind === "fill" || e.kind === "trade" || e.kind === "account" || e.kind === "rejection"
+    );
     assert.deepEqual(made, direct.emitted);
     assert.deepEqual(broker.stats, direct.broker.stats);
   },

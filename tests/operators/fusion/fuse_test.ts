@@ -22,12 +22,13 @@ import type { RegimeEvent } from "@/pipeline/events.ts";
 import { regimeEvent, START_US, SYMBOL } from "./_fixtures.ts";
 
 const CONFIG = parseFusionConfig({ weights: { technical: 0.5, ml: 0.3, llm: 0.2 }, gate: 0.3 });
+/** A bid-only quote as the fusion stage builds it: the broker's spread, 0.30 here. */
 const QUOTE: DecisionQuote = {
   symbol: SYMBOL,
   timeUs: START_US,
   bid: 1250.37,
   ask: null,
-  spread: null,
+  spread: 0.30,
 };
 
 /**
@@ -133,7 +134,7 @@ Deno.test("fuseVotes() sets stop and target from M1 ATR in whole points, by hand
   // ATR 0.4123: stop 1.5 x 0.4123 = 0.61845 -> 62 points = 0.62; take 2 x 0.4123 = 0.8246 -> 82.
   const cases: [string, "buy" | "sell", Partial<DecisionQuote>, number, number, number][] = [
     [
-      "a buy on bid-only data enters at bid + 30 fallback points",
+      "a buy on bid-only data enters at bid + the broker's spread (0.30)",
       "buy",
       {},
       1250.67,
@@ -160,6 +161,17 @@ Deno.test("fuseVotes() sets stop and target from M1 ATR in whole points, by hand
       assert.equal(signal.takePoints, 82);
     });
   }
+});
+
+Deno.test("fuseVotes() refuses to price a buy with neither an ask nor a spread", () => {
+  assert.throws(
+    () =>
+      fuseVotes(
+        [vote("technical", "buy", 0.9)],
+        options({ quote: { ...QUOTE, spread: null } }),
+      ),
+    /neither an ask nor a spread/,
+  );
 });
 
 Deno.test("fuseVotes() writes the regime labels, spec hash and model id into the signal", () => {

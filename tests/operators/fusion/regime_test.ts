@@ -44,7 +44,7 @@ Deno.test("regimeEffect() favours the trend's side and damps range and volatile 
 const options = (regime: RegimeEvent) => ({
   config: TECHNICAL_ONLY,
   spec: XAUUSD,
-  quote: { symbol: SYMBOL, timeUs: START_US, bid: 1250, ask: null, spread: null },
+  quote: { symbol: SYMBOL, timeUs: START_US, bid: 1250, ask: null, spread: 0.30 },
   // Fixed levels: only the side and confidence matter here.
   levels: { distances: () => ({ stop: 0.75, take: 1, floored: false }) },
   regime,

@@ -18,6 +18,7 @@ import {
   NewsCalendar,
   type OpenPosition,
   parseRiskConfig,
+  type PendingOrder,
   type Quote,
   type RiskConfig,
   type RiskConfigInput,
@@ -175,6 +176,22 @@ export function engine(
   return new RiskEngine({ calendar: calendar(), ...options, config: config(overrides) });
 }
 
+/** A market entry on its way to the broker: 0.16 lots bought at `NOW`, counting for 5 minutes. */
+export function pendingEntry(overrides: Partial<PendingOrder> = {}): PendingOrder {
+  return {
+    clientOrderId: "x",
+    side: "buy",
+    lots: 0.16,
+    risk: 49.12,
+    margin: 320.05,
+    timeUs: NOW_US,
+    expiresUs: NOW_US + 300_000_000,
+    legs: [overrides.clientOrderId ?? "x"],
+    resting: false,
+    ...overrides,
+  };
+}
+
 /** A rule context with everything healthy: accepted by every default rule. */
 export function context(overrides: Partial<RiskContext> = {}): RiskContext {
   return {
@@ -195,6 +212,8 @@ export function context(overrides: Partial<RiskContext> = {}): RiskContext {
     config: DEFAULT_RISK_CONFIG,
     spec: XAUUSD,
     lots: 0.16,
+    // The fixture signal's 3.00 stop x 100 oz + 3.50 commission each way, no slippage.
+    lossPerLot: 307,
     ...overrides,
   };
 }

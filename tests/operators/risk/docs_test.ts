@@ -13,6 +13,7 @@ import {
   sizePosition,
 } from "@/operators/risk/mod.ts";
 import { XAUUSD } from "@/pipeline/symbols.ts";
+import { lossPerLotAtStop } from "@/operators/execution/costs.ts";
 
 const DOC = await Deno.readTextFile(
   fileURLToPath(new URL("../../../docs/risk.md", import.meta.url)),
@@ -56,12 +57,12 @@ Deno.test("docs/risk.md names every consistency check", () => {
 });
 
 Deno.test("docs/risk.md's worked example matches sizePosition()", () => {
-  assert.ok(DOC.includes("lots = 50 / (3.00 x 100) = 0.1666 → 0.16"));
+  assert.ok(DOC.includes("lots = 50 / (3.00 x 100 + 3.50 + 3.50) = 50 / 307 = 0.1628 → 0.16"));
   const { lots } = sizePosition({
     spec: XAUUSD,
     equity: 10_000,
     riskPercent: DEFAULT_RISK_CONFIG.riskPercent,
-    stopDistance: 3,
+    lossPerLot: lossPerLotAtStop({ spec: XAUUSD, slippage: 0 }, "buy", 2000, 1997),
     price: 2000,
     marginInUse: 0,
     maxMarginUsePercent: DEFAULT_RISK_CONFIG.maxMarginUsePercent,

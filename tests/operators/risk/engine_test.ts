@@ -82,9 +82,12 @@ function openFill(id: string, positionId: string, iso: string): FillEvent {
 }
 
 Deno.test("RiskEngine.decide() accepts a healthy buy with 0.16 lots and an open order", () => {
-  const { decision, order } = engine().decide(signal(), inputs(NOW));
+  const { decision, orders: [order] } = engine().decide(signal(), inputs(NOW));
   assert.equal(decision.decision, "accept");
+  // One lot loses (2000.30 - 1997.30) x 100 + 3.50 + 3.50 = 307.00 at the stop (no slippage
+  // without costs given): 50 / 307 = 0.1628 -> 0.16 lots, a budget of 0.16 x 307 = 49.12.
   assert.equal(decision.lots, 0.16);
+  assert.equal(decision.budget, 49.12);
   assert.equal(decision.state, "active");
   assert.deepEqual(decision.reasons, []);
   assert.equal(decision.clientOrderId, `XAUUSD-${NOW_US}-buy`);
@@ -107,16 +110,17 @@ Deno.test("RiskEngine.decide() accepts a healthy buy with 0.16 lots and an open 
 Deno.test("RiskEngine.decide() multiplies a signal's sizeFactor into the lots, rounding down, never up", async (t) => {
   // Risk 0.5% of 10,000 = 50 over a 3.00 stop x 100 oz: 0.1666 lots.
   const cases = [
-    { sizeFactor: 0.5, lots: 0.08 }, // 0.1666 x 0.5 = 0.0833 -> 0.08
-    { sizeFactor: 0.75, lots: 0.12 }, // 0.1666 x 0.75 = 0.125 -> 0.12
+    // 50 / (3.00 x 100 + 2 x 3.50) = 0.1628 lots before the factor (docs/risk.md).
+    { sizeFactor: 0.5, lots: 0.08 }, // 0.1628 x 0.5 = 0.0814 -> 0.08
+    { sizeFactor: 0.75, lots: 0.12 }, // 0.1628 x 0.75 = 0.1221 -> 0.12
     { sizeFactor: 1.5, lots: 0.16 }, // above 1 counts as 1: the size is never raised
     { sizeFactor: undefined, lots: 0.16 },
   ];
   for (const { sizeFactor, lots } of cases) {
     await t.step(`sizeFactor ${sizeFactor}: ${lots} lots`, () => {
-      const { decision, order } = engine().decide(signal({ sizeFactor }), inputs(NOW));
+      const { decision, orders } = engine().decide(signal({ sizeFactor }), inputs(NOW));
       assert.equal(decision.lots, lots);
-      assert.equal(order?.lots, lots);
+      assert.equal(orders[0]?.lots, lots);
     });
   }
 });
@@ -134,11 +138,11 @@ Deno.test("RiskEngine.decide() rejects below the minimum lot when a sizeFactor i
 Deno.test("RiskEngine.decide() lists every gate that denied, in rule order, and sends no order", () => {
   // Friday 20:30 UTC = 16:30 EDT: after the New York session and in the weekday block.
   const iso = "2024-03-22T20:30:00Z";
-  const { decision, order } = engine({ spread: { maxSpread: 0.2 } }).decide(
+  const { decision, orders } = engine({ spread: { maxSpread: 0.2 } }).decide(
     signal({ timeUs: usFromIso(iso), stopLoss: null }),
     inputs(iso),
   );
-  assert.equal(order, null);
+  assert.deepEqual(orders, []);
   assert.equal(decision.decision, "reject");
   assert.equal(decision.lots, 0);
   assert.equal(decision.clientOrderId, null);

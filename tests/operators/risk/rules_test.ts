@@ -32,6 +32,7 @@ import {
   config,
   context,
   NOW_US,
+  pendingEntry,
   position,
   quote,
   sellSignal,
@@ -228,7 +229,7 @@ Deno.test("duplicateRule denies with DUPLICATE_ORDER an id already issued or hel
 });
 
 Deno.test("maxPositionsRule denies with MAX_POSITIONS counting positions, pending orders and the broker", async (t) => {
-  const pending = { clientOrderId: "x", side: "buy", lots: 0.1, risk: 30, timeUs: NOW_US } as const;
+  const pending = pendingEntry({ lots: 0.1, risk: 30 });
   await cases(t, maxPositionsRule, [
     ["flat: allow", {}, "allow"],
     ["one open: deny", {
@@ -322,7 +323,7 @@ Deno.test("directionExposureRule keeps each side within maxLotsPerDirection", as
     }, "allow"],
     [
       "0.90 long pending: 0.16 -> 0.10",
-      { pending: [{ clientOrderId: "x", side: "buy", lots: 0.9, risk: 0, timeUs: NOW_US }] },
+      { pending: [pendingEntry({ lots: 0.9, risk: 0 })] },
       "adjust DIRECTION_EXPOSURE 0.1",
     ],
   ]);

@@ -20,7 +20,8 @@ const BASE: SizingInput = {
   spec: XAUUSD,
   equity: 10_000,
   riskPercent: 0.5,
-  stopDistance: 3,
+  // A 3.00 stop x 100 oz, costs left out: the arithmetic of sizing alone.
+  lossPerLot: 300,
   price: 2000,
   marginInUse: 0,
   maxMarginUsePercent: 50,
@@ -31,16 +32,21 @@ const codes = (result: { reasons: readonly { code: string }[] }) =>
 
 Deno.test("sizePosition() gives 0.16 lots for equity 10,000, risk 0.5% and a 3.00 stop (docs/risk.md)", () => {
   // 10,000 x 0.5% = 50 at risk; 3.00 x 100 oz = 300 per lot; 50 / 300 = 0.1666... -> 0.16.
-  assert.equal(riskLots(10_000, 0.5, 3, XAUUSD), 50 / 300);
+  assert.equal(riskLots(10_000, 0.5, 300), 50 / 300);
   const result = sizePosition(BASE);
   assert.deepEqual(result, { lots: 0.16, accepted: true, reasons: [] });
+  // With 3.50 commission each way a lot loses 307: 50 / 307 = 0.1628 -> still 0.16.
+  assert.equal(sizePosition({ ...BASE, lossPerLot: 307 }).lots, 0.16);
 });
 
 Deno.test("sizePosition() rounds down to the lot step, never up", async (t) => {
   const cases: ReadonlyArray<readonly [string, Partial<SizingInput>, number]> = [
-    ["0.1672 -> 0.16 (stop 2.99)", { stopDistance: 2.99 }, 0.16],
-    ["exactly 0.20 stays 0.20 (stop 2.50)", { stopDistance: 2.5 }, 0.2],
-    ["0.1999 -> 0.19 (equity 11,994)", { equity: 11_994, stopDistance: 3 }, 0.19],
+    ["0.1672 -> 0.16 (stop 2.99: 299 a lot)", { lossPerLot: 299 }, 0.16],
+    ["exactly 0.20 stays 0.20 (stop 2.50: 250 a lot)", { lossPerLot: 250 }, 0.2],
+    ["0.1999 -> 0.19 (equity 11,994)", { equity: 11_994 }, 0.19],
+    ["0.1666 -> 0.1 with a 0.1 lot step at 1:20", {
+      spec: { ...XAUUSD, lotStep: 0.1, minLot: 0.1, leverage: 20 },
+    }, 0.1],
     ["0.16 -> 0.1 with a 0.1 lot step", {
       spec: { ...XAUUSD, lotStep: 0.1, minLot: 0.1 },
     }, 0.1],
@@ -85,9 +91,9 @@ Deno.test("capLots() lists the margin cap and then the minimum lot when margin l
   assert.equal(result.lots, 0);
 });
 
-Deno.test("riskLots() refuses a zero, negative or infinite stop distance", () => {
-  for (const stop of [0, -1, Infinity, NaN]) {
-    assert.throws(() => riskLots(10_000, 0.5, stop, XAUUSD), RangeError);
+Deno.test("riskLots() refuses a zero, negative or infinite loss per lot", () => {
+  for (const loss of [0, -1, Infinity, NaN]) {
+    assert.throws(() => riskLots(10_000, 0.5, loss), RangeError);
   }
 });
 
@@ -104,10 +110,11 @@ Deno.test("sizePosition() never exceeds the risk budget and always returns whole
       fc.double({ min: 0, max: 1e6, noNaN: true }),
       (equity, riskPercent, stopDistance, price, lotStep, leverage, marginInUse) => {
         const spec: SymbolSpec = { ...XAUUSD, lotStep, minLot: lotStep, leverage, maxLot: 100 };
-        const input = { ...BASE, spec, equity, riskPercent, stopDistance, price, marginInUse };
+        const lossPerLot = stopDistance * spec.contractSize + 7;
+        const input = { ...BASE, spec, equity, riskPercent, lossPerLot, price, marginInUse };
         const { lots, accepted } = sizePosition(input);
         const budget = equity * riskPercent / 100;
-        assert.ok(lots * stopDistance * spec.contractSize <= budget * (1 + 1e-9) + 1e-9);
+        assert.ok(lots * lossPerLot <= budget * (1 + 1e-9) + 1e-9);
         const steps = lots / lotStep;
         assert.ok(
           Math.abs(steps - Math.round(steps)) < 1e-6,

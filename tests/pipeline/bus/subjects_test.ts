@@ -5,7 +5,13 @@ import {
   subjectOf,
   subjectToken,
 } from "../../../pipeline/bus/subjects.ts";
-import type { AccountEvent, FillEvent, SignalEvent } from "../../../pipeline/events.ts";
+import type {
+  AccountEvent,
+  FillEvent,
+  PendingOrderEvent,
+  RejectionEvent,
+  SignalEvent,
+} from "../../../pipeline/events.ts";
 import { bar, order } from "./_events.ts";
 
 Deno.test("events are routed per kind and symbol, orders and execution per account", () => {
@@ -55,6 +61,41 @@ Deno.test("ids are the events' natural keys, the same for equal events and disti
   const signal = { v: 1, kind: "signal", symbol: "XAUUSD", timeUs: 7 } as SignalEvent;
   assert.equal(eventId(signal), "signal|XAUUSD|7");
   assert.equal(eventId({ ...signal, kind: "risk" } as never), "risk|XAUUSD|7");
+});
+
+Deno.test("pending orders travel with orders, the broker's rejections with execution reports", () => {
+  const pending: PendingOrderEvent = {
+    v: 1,
+    kind: "pending",
+    symbol: "XAUUSD",
+    timeUs: 5,
+    clientOrderId: "b-limit",
+    side: "buy",
+    type: "limit",
+    price: 1149.5,
+    lots: 0.1,
+    stopLoss: 1146.5,
+    takeProfit: null,
+    expiresUs: null,
+    ocoGroup: "b",
+    reason: "SIGNAL",
+  };
+  const rejection: RejectionEvent = {
+    v: 1,
+    kind: "rejection",
+    symbol: "XAUUSD",
+    timeUs: 6,
+    clientOrderId: "b-limit",
+    action: "pending",
+    positionId: null,
+    reason: "expired",
+    detail: "x",
+  };
+  assert.equal(subjectOf(pending, "ACC-7"), "ord.ACC-7");
+  assert.equal(subjectOf(rejection, "ACC-7"), "exec.ACC-7");
+  // One order's placement and its rejection share a client order id, never an event id.
+  assert.equal(eventId(pending), "pending|b-limit");
+  assert.equal(eventId(rejection), "rejection|b-limit");
 });
 
 Deno.test("subject filters follow NATS wildcards", () => {

@@ -51,3 +51,13 @@ export async function startServe(args: string[], port = 0) {
   })();
   return { child, url, output: () => rest, printed: () => printed };
 }
+
+/**
+ * Writes a trading config that turns the news blackout off, as live `serve` requires
+ * without `--news`, and returns its path.
+ */
+export async function noNewsConfig(dir: string): Promise<string> {
+  const path = `${dir}/no_news.json`;
+  await Deno.writeTextFile(path, JSON.stringify({ risk: { news: { enabled: false } } }));
+  return path;
+}

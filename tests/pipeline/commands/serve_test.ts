@@ -3,7 +3,7 @@ import { DatabaseSync } from "node:sqlite";
 import { dataPath, dataTest } from "../../_data.ts";
 import { parseFeatureSpec, specHash } from "@/operators/features/mod.ts";
 import { cardFor, onnxModel, uploadForm } from "../control/_models.ts";
-import { startServe } from "./_run.ts";
+import { noNewsConfig, runCli, startServe } from "./_run.ts";
 
 const MT5 = "xauusd_m1_mt5_export/XAUUSD_M1.csv";
 
@@ -17,9 +17,22 @@ const stateIn = (dir: string) => [
   `${dir}/models`,
 ];
 
+Deno.test("serve refuses to trade live without a news calendar unless the config turns the filter off", async () => {
+  const dir = await Deno.makeTempDir();
+  const result = await runCli(["serve", "--port", "0", ...stateIn(dir)]);
+  assert.notEqual(result.code, 0);
+  assert.match(result.stderr, /no news calendar: live trading refuses to trade through news/);
+  assert.match(result.stderr, /--news FILE/);
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("serve binds 127.0.0.1 by default and waits for an EA without --replay", async () => {
   const dir = await Deno.makeTempDir();
-  const { child, url, output } = await startServe(stateIn(dir));
+  const { child, url, output } = await startServe([
+    ...stateIn(dir),
+    "--config",
+    await noNewsConfig(dir),
+  ]);
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
   const health = await (await fetch(`${url}health`)).json();
   assert.equal(health.components["ea-bridge"].status, "idle");
@@ -132,6 +145,8 @@ Deno.test("serve counts a failed login on the EA's TCP port in /metrics and audi
   const dir = await Deno.makeTempDir();
   const { child, url, printed } = await startServe([
     ...stateIn(dir),
+    "--config",
+    await noNewsConfig(dir),
     "--ea-tcp-port",
     "0",
     "--ea-tcp-login-timeout",

@@ -260,6 +260,7 @@ function verdict(decision: "accept" | "reject"): RiskDecisionEvent {
       : [{ code: "SESSION", detail: "outside the london and new-york windows" }],
     state: "active",
     clientOrderId: decision === "accept" ? "XAUUSD-1" : null,
+    budget: decision === "accept" ? 50 : null,
   };
 }
 

@@ -124,6 +124,7 @@ function rejectionAt(bar: BarEvent, i: number): RiskDecisionEvent {
     reasons: [{ code, detail: `${code} detail` }],
     state: "active",
     clientOrderId: null,
+    budget: null,
   };
 }
 

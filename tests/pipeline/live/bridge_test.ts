@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { map } from "rxjs";
-import { EVENT_VERSION, type MarketEvent, US_PER_MINUTE } from "@/pipeline/events.ts";
+import {
+  EVENT_VERSION,
+  type MarketEvent,
+  type OrderEvent,
+  US_PER_MINUTE,
+} from "@/pipeline/events.ts";
 import { createHealthRegistry } from "@/pipeline/health.ts";
 import { startLive } from "@/pipeline/live/live.ts";
 import type { EaMessage, Hello, TerminalPosition } from "@/pipeline/live/protocol.ts";
@@ -75,7 +80,7 @@ Deno.test("a bar's signal becomes a command in the reply, journalled before the 
   const { bridge, journal, live } = setup();
   const reply = await bridge.handle(envelope(1, [hello(), BAR]));
   assert.equal(reply.commands.length, 1);
-  assert.equal(reply.commands[0].action, "open");
+  assert.equal((reply.commands[0] as OrderEvent).action, "open");
   assert.deepEqual(journal.orders.map((o) => o.clientOrderId), [reply.commands[0].clientOrderId]);
   await live.stop();
 });

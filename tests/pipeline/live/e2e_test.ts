@@ -16,7 +16,7 @@ import {
 } from "@/pipeline/live/ea_simulator.ts";
 import { openSources } from "@/sources/mod.ts";
 import { dataPath, dataTest } from "../../_data.ts";
-import { startServe } from "../commands/_run.ts";
+import { noNewsConfig, startServe } from "../commands/_run.ts";
 
 const HISTDATA_2017 = "xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2017.csv.gz";
 /** Monday is the warm-up; the strategy trades from Tuesday to Friday. */
@@ -35,6 +35,9 @@ async function liveServer(dir: string, extra: string[] = [], port = 0) {
     "bid",
     "--rate-limit",
     "0",
+    // The backtest it is compared with runs without a calendar, so without the blackout.
+    "--config",
+    await noNewsConfig(dir),
     ...extra,
   ], port);
   const token = JSON.parse(await Deno.readTextFile(`${dir}/secrets.json`)).apiToken as string;

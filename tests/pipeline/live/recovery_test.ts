@@ -4,6 +4,7 @@ import {
   type BarEvent,
   EVENT_VERSION,
   type FillEvent,
+  type RejectionEvent,
   type TradeEvent,
   US_PER_DAY,
   US_PER_MINUTE,
@@ -59,12 +60,14 @@ function journal(
   fills: FillEvent[],
   trades: TradeEvent[],
   equity: AccountEvent[],
+  rejections: RejectionEvent[] = [],
 ): RecoveryJournal {
   return {
     bars: (_symbol, _tf, fromUs = -Infinity, toUs = Infinity) =>
       bars.filter((b) => b.openUs >= fromUs && b.openUs < toUs),
     fills: () => fills,
     trades: () => trades,
+    rejections: () => rejections,
     equity: (fromUs = -Infinity, toUs = Infinity) =>
       equity.filter((a) => a.timeUs >= fromUs && a.timeUs < toUs),
   };
@@ -88,6 +91,30 @@ Deno.test("each report is replayed with the first bar that closes at or after it
     [],
   ]);
   assert.equal(plan.tail.length, 0);
+});
+
+Deno.test("a refusal of the broker is replayed with its bar, so a refused stop move stays undone", () => {
+  const refused: RejectionEvent = {
+    v: EVENT_VERSION,
+    kind: "rejection",
+    symbol: "XAUUSD",
+    timeUs: T0 + US_PER_MINUTE + 250_000,
+    clientOrderId: "m",
+    action: "modify",
+    positionId: "a",
+    reason: "invalid_stops",
+    detail: "stop-loss 1300.40 is not below the bid 1300.20",
+  };
+  const plan = recoveryPlan(journal([fill("a", T0 + 1)], [], [], [refused]), "XAUUSD", 1);
+  // The fill goes with the bar closing at T0 + 1 min; the refusal, at the open of the next
+  // bar, with that bar (closing at T0 + 2 min), as it reached the engine live.
+  assert.deepEqual(plan.steps.map((s) => s.reports.map((r) => r.kind)), [
+    [],
+    ["fill"],
+    ["rejection"],
+    [],
+    [],
+  ]);
 });
 
 Deno.test("a position still open from before the window is made known with the first bar", () => {
