@@ -9,7 +9,9 @@
  *
  * The algorithm, per round:
  * 1. Softmax of the current scores gives each row's p_k; the gradient of class k is
- *    `w (p_k - [y = k])`, the hessian `w K/(K-1) p_k (1 - p_k)` (LightGBM's factor).
+ *    `w (p_k - [y = k])`, the hessian `w 2 p_k (1 - p_k)`: xgboost's `multi:softprob`
+ *    factor, so `minChildWeight` and `l2` mean what xgboost's `min_child_weight` and
+ *    `lambda` mean (LightGBM uses K/(K-1) instead).
  * 2. Rows are subsampled for the round, features for each tree (both seeded).
  * 3. A tree grows from a histogram of gradient and hessian sums per feature bin: the
  *    leaf with the best split gain is split next; only the smaller child's histogram is
@@ -197,8 +199,13 @@ class Grower {
     return this.#pool.pop() ?? new Float64Array(this.histLength);
   }
 
-  #release(hist: Float64Array | null): void {
-    if (hist) this.#pool.push(hist);
+  /**
+   * Returns `leaf`'s histogram to the pool and forgets it there, so a buffer is never
+   * pooled twice (two leaves sharing one would corrupt each other's sums).
+   */
+  #release(leaf: Leaf): void {
+    if (leaf.hist) this.#pool.push(leaf.hist);
+    leaf.hist = null;
   }
 
   /** Sums of gradient and hessian per feature bin over `idx[start, end)`. */
@@ -338,18 +345,21 @@ class Grower {
         large.hist = parent.hist!;
         for (let k = 0; k < this.histLength; k++) large.hist[k] -= small.hist[k];
         if (leftGrows) this.#findSplit(left, features);
-        else this.#release(left.hist);
+        else this.#release(left);
         if (rightGrows) this.#findSplit(right, features);
-        else this.#release(right.hist);
+        else this.#release(right);
       } else {
-        this.#release(parent.hist);
+        this.#release(parent);
       }
       parent.hist = null;
     }
-    for (const l of leaves) this.#release(l.hist);
+    for (const l of leaves) this.#release(l);
     return { builder, leaves };
   }
 }
+
+/** xgboost's `multi:softprob` hessian factor (src/objective/multiclass_obj.cu: `2.0f * p * (1.0f - p)`). */
+const HESSIAN_FACTOR = 2;
 
 /**
  * Softmax of `scores` row by row: fills the interleaved gradient and hessian of each
@@ -363,7 +373,6 @@ function lossAndGradients(
   gh: Float32Array[],
 ): number {
   const c = gh.length;
-  const factor = c / (c - 1);
   const e = new Float64Array(c);
   let loss = 0;
   for (let r = 0; r < y.length; r++) {
@@ -379,7 +388,7 @@ function lossAndGradients(
     for (let k = 0; k < c; k++) {
       const p = e[k] / sum;
       gh[k][2 * r] = w * (y[r] === k ? p - 1 : p);
-      gh[k][2 * r + 1] = w * Math.max(factor * p * (1 - p), 1e-16);
+      gh[k][2 * r + 1] = w * Math.max(HESSIAN_FACTOR * p * (1 - p), 1e-16);
     }
   }
   return loss / totalWeight;

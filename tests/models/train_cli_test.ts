@@ -1,6 +1,6 @@
 /**
  * End to end on real data, through the command line as a user runs it: train a small
- * model on six weeks of 2017, see it refused by the gates or promoted through them, load
+ * model on six weeks of 2017, promote it through the gates it must pass, load
  * it by hash and score a file with it; a tampered ONNX file and a feature spec mismatch
  * are refused with messages that say so.
  */
@@ -59,15 +59,15 @@ dataTest(
       "candidate",
     ]]);
 
-    const gated = card.metrics.folds.every((f: { logLoss: number; baselineLogLoss: number }) =>
-      (f.baselineLogLoss - f.logLoss) / f.baselineLogLoss >= 0.002
-    );
+    // The gates ask each fold to beat the class prior's log loss by 0.2% (both of two folds
+    // for a 60% share). This seeded model does on both (measured: 0.919 against 0.927 and
+    // 0.853 against 0.913); a model that stops doing so is a regression to look at, not a
+    // path to skip. Refusals are shown in tests/models/registry_test.ts.
+    const improvements = card.metrics.folds.map((
+      f: { logLoss: number; baselineLogLoss: number },
+    ) => (f.baselineLogLoss - f.logLoss) / f.baselineLogLoss);
+    assert.ok(improvements.every((i: number) => i >= 0.002), `fold improvements ${improvements}`);
     const promoted = await runCli(["models", "promote", id!, "--registry", registry]);
-    if (!gated) {
-      assert.equal(promoted.code, 1);
-      assert.match(promoted.stderr, /gate failed/);
-      return;
-    }
     assert.equal(promoted.code, 0, promoted.stderr);
     assert.match(promoted.stdout, /now shadow/);
     assert.match(

@@ -94,18 +94,63 @@ Deno.test("fitPlatt() gives finite parameters for a class that never occurs", ()
   assert.ok(after < before, `before ${before}, after ${after}`);
 });
 
-Deno.test("fitPlatt() is deterministic and rejects probabilities that do not match the rows", () => {
+/**
+ * Sixteen rows in two groups of eight sharing one prediction each: group 1 predicts
+ * (0.6, 0.3, 0.1) and holds classes 4 down, 3 flat, 1 up; group 2 predicts (0.2, 0.2, 0.6)
+ * and holds 1 down, 2 flat, 5 up.
+ */
+function twoGroups() {
+  const p = new Float64Array(16 * N_CLASSES);
+  const y = new Uint8Array(16);
+  const classes = [[0, 0, 0, 0, 1, 1, 1, 2], [0, 1, 1, 2, 2, 2, 2, 2]];
+  const predicted = [[0.6, 0.3, 0.1], [0.2, 0.2, 0.6]];
+  for (let i = 0; i < 16; i++) {
+    const g = i < 8 ? 0 : 1;
+    p.set(predicted[g], i * N_CLASSES);
+    y[i] = classes[g][i % 8];
+  }
+  return { p, y };
+}
+
+// With only two distinct logits s1, s2 per class, two parameters fit both groups exactly:
+// the optimum has sigmoid(a s_g + b) = the mean smoothed target t_g of group g, so
+// a = (logit t_2 - logit t_1) / (s_2 - s_1) and b = logit t_1 - a s_1. Targets are
+// (N+ + 1) / (N+ + 2) for the class, 1 / (N- + 2) otherwise (Platt 1999). By hand:
+// down: N+ 5, N- 11: hi 6/7, lo 1/13; t_1 = (4 hi + 4 lo) / 8 = 0.467033, s_1 = ln(0.6/0.4) = 0.405465;
+//   t_2 = (1 hi + 7 lo) / 8 = 0.174451, s_2 = ln(0.2/0.8) = -1.386294;
+//   logit t: -0.132060, -1.554408; a = -1.422348 / -1.791759 = 0.793828; b = -0.453929.
+// flat: N+ 5, N- 11: t_1 = (3 hi + 5 lo) / 8 = 0.369505, s_1 = ln(0.3/0.7) = -0.847298;
+//   t_2 = (2 hi + 6 lo) / 8 = 0.271978, s_2 = -1.386294; logit t: -0.534339, -0.984610;
+//   a = -0.450271 / -0.538996 = 0.835388; b = 0.173484.
+// up: N+ 6, N- 10: hi 7/8, lo 1/12; t_1 = (1 hi + 7 lo) / 8 = 0.182292, s_1 = ln(0.1/0.9) = -2.197225;
+//   t_2 = (5 hi + 3 lo) / 8 = 0.578125, s_2 = 0.405465; logit t: -1.500898, 0.315081;
+//   a = 1.815979 / 2.602690 = 0.697732; b = 0.032175.
+Deno.test("fitPlatt() on two groups of rows fits each group's mean smoothed target exactly", () => {
+  const { p, y } = twoGroups();
+  const calibration = fitPlatt(p, y);
+  const expectedA = [0.793828, 0.835388, 0.697732];
+  const expectedB = [-0.453929, 0.173484, 0.032175];
+  for (let k = 0; k < N_CLASSES; k++) {
+    assert.ok(Math.abs(calibration.a[k] - expectedA[k]) < 1e-5, `a ${calibration.a}`);
+    assert.ok(Math.abs(calibration.b[k] - expectedB[k]) < 1e-5, `b ${calibration.b}`);
+  }
+});
+
+Deno.test("fitPlatt() rejects probabilities that do not match the rows", () => {
   const { p, y } = predictions(1_000, 5, 1, 2);
-  assert.deepEqual(fitPlatt(p, y), fitPlatt(p, y));
   assert.throws(
     () => fitPlatt(p.subarray(3), y),
     new RangeError("Cannot fit Platt scaling: 2997 probabilities for 1000 rows of 3 classes"),
   );
 });
 
-Deno.test("calibrationReport() reports no change for no calibration", () => {
-  const { p, y } = predictions(1_000, 6, 1, 2);
+// Group 1: 4 rows of class down at 0.6, 3 flat at 0.3, 1 up at 0.1; group 2: 1 down at 0.2,
+// 2 flat at 0.2, 5 up at 0.6. Mean -ln p = (4 ln(1/0.6) + 3 ln(1/0.3) + ln(1/0.1)
+// + 3 ln(1/0.2) + 5 ln(1/0.6)) / 16 = (9 x 0.510826 + 3 x 1.203973 + 2.302585
+// + 3 x 1.609438) / 16 = 15.340248 / 16 = 0.958765.
+Deno.test("calibrationReport() reports the mean -ln p of the true class, unchanged without calibration", () => {
+  const { p, y } = twoGroups();
   const { before, after } = calibrationReport(p, y, { type: "none" });
-  assert.equal(before, logLoss(p, y));
+  assert.ok(Math.abs(before - 0.958765) < 1e-6, `before ${before}`);
   assert.equal(after, before);
 });

@@ -1,7 +1,8 @@
 /**
  * `trainLogistic` on synthetic unit-test inputs (planted linear problems drawn from a
- * seeded `Random`, not market data): it recovers the planted weights, is deterministic,
- * shrinks with L2, and its model scores in predict.ts as its own network does.
+ * seeded `Random`, not market data): it recovers the planted weights, reproduces a
+ * saturated model's class frequencies exactly, shrinks with L2, and its model scores in
+ * predict.ts as its own network does.
  */
 
 import assert from "node:assert/strict";
@@ -79,12 +80,31 @@ Deno.test("trainLogistic() recovers planted weights and biases on a synthetic li
   }
 });
 
-Deno.test("trainLogistic() gives identical weights for the same samples", () => {
-  const samples = planted(3_000, 2);
-  const first = trainLogistic(samples);
-  const second = trainLogistic(samples);
-  assert.deepEqual(first.weights, second.weights);
-  assert.deepEqual(first.bias, second.bias);
+// One feature taking two values is a saturated model: unpenalised, the fit reproduces
+// each value's class frequencies. x = 0: 5 down, 3 flat, 2 up -> (0.5, 0.3, 0.2);
+// x = 1: 1 down, 3 flat, 6 up -> (0.1, 0.3, 0.6). On raw x the weight differences are the
+// log-odds changes from x = 0 to x = 1: up against down ln(0.6/0.1) - ln(0.2/0.5)
+// = 1.791759 + 0.916291 = 2.708050; flat against down ln(0.3/0.1) - ln(0.3/0.5)
+// = 1.098612 + 0.510826 = 1.609438. The bias differences are x = 0's log-odds:
+// ln(0.2/0.5) = -0.916291 and ln(0.3/0.5) = -0.510826.
+Deno.test("trainLogistic() without a penalty fits each value of a binary feature's class frequencies", () => {
+  const classes = [[0, 0, 0, 0, 0, 1, 1, 1, 2, 2], [0, 1, 1, 1, 2, 2, 2, 2, 2, 2]];
+  const samples: Samples = {
+    rows: 20,
+    nFeatures: 1,
+    x: Float32Array.from({ length: 20 }, (_, i) => (i < 10 ? 0 : 1)),
+    y: Uint8Array.from({ length: 20 }, (_, i) => classes[i < 10 ? 0 : 1][i % 10]),
+  };
+  const model = trainLogistic(samples, { l2: 0, tolerance: 1e-10, maxIter: 1_000 });
+  const near = (actual: number, expected: number, what: string) =>
+    assert.ok(Math.abs(actual - expected) < 1e-5, `${what}: ${actual} vs ${expected}`);
+  near(model.weights[2] - model.weights[0], 2.70805, "weight up - down");
+  near(model.weights[1] - model.weights[0], 1.609438, "weight flat - down");
+  near(model.bias[2] - model.bias[0], -0.916291, "bias up - down");
+  near(model.bias[1] - model.bias[0], -0.510826, "bias flat - down");
+  const p = new Float64Array(2 * N_CLASSES);
+  predictProba(model, Float32Array.of(0, 1), 2, p);
+  [0.5, 0.3, 0.2, 0.1, 0.3, 0.6].forEach((expected, i) => near(p[i], expected, `p[${i}]`));
 });
 
 Deno.test("trainLogistic() treats a row of weight 2 as that row twice", () => {

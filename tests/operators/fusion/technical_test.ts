@@ -1,7 +1,8 @@
 /**
  * `TechnicalScorer`: warm-up, higher timeframes seen only once their bucket has closed,
  * the sign of each component on a known trend, damping near news, and on real 2017 M1
- * data buy and sell votes above the technical-only gate (their counts are printed).
+ * data the first vote where the bar times put it and every vote's side and confidence
+ * as docs/fusion.md's table computes them from the bar's readings (counts are printed).
  */
 
 import assert from "node:assert/strict";
@@ -9,7 +10,9 @@ import {
   parseFusionConfig,
   type SourceVote,
   TECHNICAL_ONLY,
+  type TechnicalConfig,
   TechnicalScorer,
+  type TechnicalState,
 } from "@/operators/fusion/mod.ts";
 import { type BarEvent, US_PER_MINUTE } from "@/pipeline/events.ts";
 import { openSource } from "@/sources/mod.ts";
@@ -122,21 +125,86 @@ Deno.test("TechnicalScorer gives each component's score and weight as reasons", 
   assert.match(vote.reasons[1], /^rsi M1 \d+\.\d: [-+]\d\.\d\d x 0\.1$/);
 });
 
+/**
+ * The technical score recomputed from a bar's readings (`state()`) by the table of
+ * docs/fusion.md, written from the document, not from technical.ts. The two crossing
+ * components need the bar at which the M1 EMA gap and the M5 MACD histogram last changed
+ * sign, which `crosses` tracks from consecutive states.
+ */
+function documentedScore(
+  s: TechnicalState,
+  crosses: { ema: number; emaAge: number; macd: number; macdAge: number },
+  c: TechnicalConfig,
+): number {
+  const clip = (x: number) => Math.min(1, Math.max(-1, x));
+  const fading = (age: number) => Math.max(0, 1 - age / c.crossFadeBars);
+  const near = (d: number) => Math.max(0, 1 - d / c.levelsNearAtr);
+  const zone = clip((50 - s.stochasticD) / 30);
+  const turned = zone > 0 ? s.stochasticK > s.stochasticD : s.stochasticK < s.stochasticD;
+  const w = c.weights;
+  const parts: [number, number][] = [
+    [w.rsiM1, clip((50 - s.rsi.M1) / c.rsiBand)],
+    [w.rsiM15, clip((s.rsi.M15 - 50) / c.rsiBand)],
+    [w.rsiH1, clip((s.rsi.H1 - 50) / c.rsiBand)],
+    [w.macdCross, crosses.macd * fading(crosses.macdAge)],
+    [w.macdHistogram, Math.tanh(s.macdHistogramM5 / s.atr.M5 / c.histogramAtr)],
+    [w.emaCross, crosses.ema * fading(crosses.emaAge)],
+    [
+      w.emaAlignment,
+      (Math.tanh(s.emaGapAtr.M5 / c.alignmentAtr) + Math.tanh(s.emaGapAtr.M15 / c.alignmentAtr) +
+        Math.tanh(s.emaGapAtr.H1 / c.alignmentAtr)) / 3,
+    ],
+    [w.stochastic, zone * (zone !== 0 && turned ? 1 : 0.5)],
+    [
+      w.supportResistance,
+      near(Math.max(0, s.close - s.support) / s.atr.M1) -
+      near(Math.max(0, s.resistance - s.close) / s.atr.M1),
+    ],
+  ];
+  return parts.reduce((sum, [weight, x]) => sum + weight * x, 0) /
+    parts.reduce((sum, [weight]) => sum + weight, 0);
+}
+
+/**
+ * The index of the first bar by which `buckets` M15 buckets have closed, from the bar
+ * times alone: a bucket closes on the bar ending at its end, or on the first bar of a
+ * later bucket (after a hole).
+ */
+function firstBarClosingM15(
+  openUs: readonly number[],
+  closeUs: readonly number[],
+  buckets: number,
+) {
+  const M15 = 15 * US_PER_MINUTE;
+  let closed = 0;
+  let open = -1;
+  for (let i = 0; i < openUs.length; i++) {
+    const bucket = Math.floor(openUs[i] / M15);
+    if (open >= 0 && bucket > open) closed++;
+    open = bucket;
+    if (closeUs[i] === (bucket + 1) * M15) {
+      closed++;
+      open = -1;
+    }
+    if (closed >= buckets) return i;
+  }
+  return -1;
+}
+
 dataTest(
-  "TechnicalScorer votes buy and sell above the technical-only gate on 2017 M1",
+  "TechnicalScorer votes on 2017 M1 from the 96th closed M15 bucket, each as docs/fusion.md scores it",
   HISTDATA_2017,
   async () => {
+    const config = TECHNICAL_ONLY.technical;
     const gate = TECHNICAL_ONLY.gate;
-    const scorer = new TechnicalScorer(TECHNICAL_ONLY.technical);
-    const counts = {
-      bars: 0,
-      warmUp: 0,
-      buyAboveGate: 0,
-      sellAboveGate: 0,
-      buyBelow: 0,
-      sellBelow: 0,
-      flat: 0,
-    };
+    const scorer = new TechnicalScorer(config);
+    const openUs: number[] = [];
+    const closeUs: number[] = [];
+    const crosses = { ema: 0, emaAge: Infinity, macd: 0, macdAge: Infinity };
+    let previous: TechnicalState | null = null;
+    let firstVote = -1;
+    let compared = 0;
+    const counts = { buyAboveGate: 0, sellAboveGate: 0, flat: 0 };
     const bar = { open: NaN, high: NaN, low: NaN, close: NaN };
     for await (const batch of (await openSource(dataPath(HISTDATA_2017))).batches()) {
       if (batch.kind !== "bars") continue;
@@ -145,19 +213,40 @@ dataTest(
         bar.high = batch.bidHigh[i];
         bar.low = batch.bidLow[i];
         bar.close = batch.bidClose[i];
+        openUs.push(batch.openUs[i]);
+        closeUs.push(batch.closeUs[i]);
         const vote = scorer.update(batch.openUs[i], batch.closeUs[i], bar);
-        counts.bars++;
-        if (vote === null) counts.warmUp++;
-        else if (vote.side === "flat") counts.flat++;
-        else if (vote.side === "buy") {
-          vote.confidence >= gate ? counts.buyAboveGate++ : counts.buyBelow++;
-        } else vote.confidence >= gate ? counts.sellAboveGate++ : counts.sellBelow++;
-        assert.ok(vote === null || (vote.confidence >= 0 && vote.confidence <= 1));
+        const state = scorer.state();
+        assert.equal(vote === null, state === null);
+        if (vote === null || state === null) continue;
+        if (firstVote < 0) firstVote = openUs.length - 1;
+        crosses.emaAge++;
+        crosses.macdAge++;
+        const turn = (before: number, after: number) =>
+          before <= 0 && after > 0 ? 1 : before >= 0 && after < 0 ? -1 : 0;
+        if (previous !== null) {
+          const ema = turn(previous.emaGapAtr.M1, state.emaGapAtr.M1);
+          if (ema !== 0) [crosses.ema, crosses.emaAge] = [ema, 0];
+          const macd = turn(previous.macdHistogramM5, state.macdHistogramM5);
+          if (macd !== 0) [crosses.macd, crosses.macdAge] = [macd, 0];
+        }
+        previous = state;
+        if (vote.side === "flat") counts.flat++;
+        else if (vote.confidence >= gate) {
+          counts[vote.side === "buy" ? "buyAboveGate" : "sellAboveGate"]++;
+        }
+        // Crossings during the warm-up are unseen here; they fade out after crossFadeBars.
+        if (openUs.length - 1 - firstVote < config.crossFadeBars) continue;
+        const score = documentedScore(state, crosses, config);
+        const side = Math.abs(score) < config.flatBelow ? "flat" : score > 0 ? "buy" : "sell";
+        const confidence = side === "flat" ? 1 - Math.abs(score) : Math.abs(score);
+        assert.equal(vote.side, side, `bar ${openUs.length - 1}: score ${score}`);
+        assert.ok(Math.abs(vote.confidence - confidence) < 1e-9, `bar ${openUs.length - 1}`);
+        compared++;
       }
     }
     console.log(`technical votes on 2017 M1, gate ${gate}: ${JSON.stringify(counts)}`);
-    assert.ok(counts.buyAboveGate > 0 && counts.sellAboveGate > 0);
-    assert.ok(counts.flat > 0);
-    assert.ok(counts.warmUp < 1500);
+    assert.equal(firstVote, firstBarClosingM15(openUs, closeUs, config.levelsLookback));
+    assert.equal(compared, openUs.length - firstVote - config.crossFadeBars);
   },
 );

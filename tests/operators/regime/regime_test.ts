@@ -1,11 +1,12 @@
 /**
  * `RegimeDetector` without streams: labels for known causes (seeded synthetic bars),
- * hysteresis as properties over random series, and reproducibility, convergence and
- * absence of look-ahead on real 2017 H1 bars.
+ * hysteresis as properties over random series, and on real 2017 H1 bars a direct
+ * recomputation of every measure and label, convergence and absence of look-ahead.
  */
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { Adx } from "@/operators/indicators/mod.ts";
 import {
   REGIME_DEFAULTS,
   RegimeDetector,
@@ -20,6 +21,7 @@ interface Step {
   readonly volatility: VolatilityLabel | null;
   readonly trend: TrendLabel | null;
   readonly changed: boolean;
+  readonly realised: number;
   readonly percentile: number;
   readonly adx: number;
   readonly efficiency: number;
@@ -34,6 +36,7 @@ function labelsOf(bars: readonly TestBar[], detector = new RegimeDetector()): St
       volatility: detector.volatility,
       trend: detector.trend,
       changed,
+      realised: detector.realisedVolatility,
       percentile: detector.volatilityPercentile,
       adx: detector.adx,
       efficiency: detector.efficiencyRatio,
@@ -210,16 +213,113 @@ Deno.test("RegimeDetector.reset() gives the same labels as a new detector", () =
   );
 });
 
+/**
+ * The detector's measures and labels recomputed from the bars by the rules written in
+ * regime.ts's header, the slow direct way: every window summed afresh, no running sums, no
+ * sorted window. ADX comes from the `Adx` indicator, itself checked against
+ * trading-signals in tests/operators/indicators/trading_signals_test.ts.
+ */
+function directRegime(bars: readonly TestBar[]) {
+  const o = REGIME_DEFAULTS;
+  const n = bars.length;
+  const close = bars.map((b) => b.close);
+  const volatility = new Float64Array(n).fill(NaN);
+  for (let i = o.volatilityWindow; i < n; i++) {
+    const r = [];
+    for (let j = i - o.volatilityWindow + 1; j <= i; j++) r.push(Math.log(close[j] / close[j - 1]));
+    const m = r.reduce((a, b) => a + b, 0) / r.length;
+    volatility[i] = Math.sqrt(r.reduce((a, b) => a + (b - m) ** 2, 0) / r.length);
+  }
+  const percentile = new Float64Array(n).fill(NaN);
+  for (let i = o.volatilityWindow + o.percentileLookback - 1; i < n; i++) {
+    let below = 0;
+    let equal = 0;
+    for (let j = i - o.percentileLookback + 1; j <= i; j++) {
+      if (volatility[j] < volatility[i]) below++;
+      else if (volatility[j] === volatility[i]) equal++;
+    }
+    percentile[i] = (below + equal / 2) / o.percentileLookback;
+  }
+  const efficiency = new Float64Array(n).fill(NaN);
+  const move = new Float64Array(n).fill(NaN);
+  for (let i = o.efficiencyWindow; i < n; i++) {
+    let path = 0;
+    for (let j = i - o.efficiencyWindow + 1; j <= i; j++) path += Math.abs(close[j] - close[j - 1]);
+    const net = close[i] - close[i - o.efficiencyWindow];
+    efficiency[i] = path > 0 ? Math.abs(net) / path : 0;
+    move[i] = Math.log(close[i] / close[i - o.efficiencyWindow]);
+  }
+  const adxIndicator = new Adx(o.adxPeriod);
+  const adx = bars.map((b) => adxIndicator.update(b) ?? NaN);
+  // The labels: enter/leave bands, then a label holds minDurationBars bars at least.
+  const first = o.volatilityWindow + o.percentileLookback - 1;
+  const labels: string[] = [];
+  let vol: string | null = null;
+  let trend: string | null = null;
+  let volAge = 0;
+  let trendAge = 0;
+  for (let i = 0; i < n; i++) {
+    if (i < first) {
+      labels.push("null/null");
+      continue;
+    }
+    const p = percentile[i];
+    const wantVol: string = vol === "high"
+      ? (p < o.lowEnter ? "low" : p < o.highLeave ? "normal" : "high")
+      : vol === "low"
+      ? (p > o.highEnter ? "high" : p > o.lowLeave ? "normal" : "low")
+      : (p > o.highEnter ? "high" : p < o.lowEnter ? "low" : "normal");
+    const dir = Math.sign(move[i]);
+    const enters = adx[i] >= o.adxEnter && efficiency[i] >= o.efficiencyEnter;
+    const entering = enters && dir > 0 ? "bull" : enters && dir < 0 ? "bear" : null;
+    const fading = adx[i] < o.adxLeave || efficiency[i] < o.efficiencyLeave;
+    const wantTrend: string = trend === "bull"
+      ? (entering === "bear" ? "bear" : fading || dir < 0 ? "range" : "bull")
+      : trend === "bear"
+      ? (entering === "bull" ? "bull" : fading || dir > 0 ? "range" : "bear")
+      : entering ?? "range";
+    const isFirst = vol === null;
+    volAge++;
+    trendAge++;
+    if (wantVol !== vol && (isFirst || volAge >= o.minDurationBars)) [vol, volAge] = [wantVol, 0];
+    if (wantTrend !== trend && (isFirst || trendAge >= o.minDurationBars)) {
+      [trend, trendAge] = [wantTrend, 0];
+    }
+    labels.push(`${vol}/${trend}`);
+  }
+  return { volatility, percentile, efficiency, move, adx, labels };
+}
+
 dataTest(
-  "RegimeDetector gives identical labels and measures on two runs of 2017",
+  "RegimeDetector measures and labels on 2017 equal a direct recomputation from the bars",
   HISTDATA_2017,
-  async () => {
+  async (t) => {
     const bars = await realH1(HISTDATA_2017);
     assert.ok(bars.length > 5900, `${bars.length} H1 bars`);
-    const first = labelsOf(bars);
-    assert.deepEqual(labelsOf(bars), first);
-    const labels = new Set(first.map(key));
-    assert.equal(labels.size, 10, "all nine pairs occur, and the warm-up null/null");
+    const steps = labelsOf(bars);
+    const direct = directRegime(bars);
+    const close = (a: number, b: number, tolerance: number, what: string, i: number) =>
+      assert.ok(
+        Number.isNaN(a) && Number.isNaN(b) || Math.abs(a - b) <= tolerance,
+        `bar ${i} ${what}: ${a} vs ${b}`,
+      );
+    await t.step("realised volatility: population stdev of 24 log returns", () => {
+      steps.forEach((s, i) => close(s.realised, direct.volatility[i], 1e-12, "volatility", i));
+    });
+    await t.step("percentile: mid-rank among the last 720 volatilities", () => {
+      steps.forEach((s, i) => close(s.percentile, direct.percentile[i], 1e-12, "percentile", i));
+    });
+    await t.step("efficiency ratio and move over 24 bars", () => {
+      steps.forEach((s, i) => {
+        close(s.efficiency, direct.efficiency[i], 1e-12, "efficiency", i);
+        close(s.move, direct.move[i], 1e-12, "move", i);
+        close(s.adx, direct.adx[i], 0, "adx", i);
+      });
+    });
+    await t.step("labels follow the bands and the minimum duration", () => {
+      steps.forEach((s, i) => assert.equal(key(s), direct.labels[i], `bar ${i}`));
+      assert.equal(new Set(direct.labels).size, 10, "all nine pairs occur, and the warm-up");
+    });
   },
 );
 
