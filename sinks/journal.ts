@@ -72,7 +72,6 @@ import {
   encodeVotes,
   levelsText,
   reasonsText,
-  type SignalContext,
   SignalContexts,
 } from "@/sinks/_journal_codec.ts";
 import { JournalNames } from "@/sinks/_journal_names.ts";
