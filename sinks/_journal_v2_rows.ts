@@ -55,12 +55,23 @@ interface SignalRow {
 
 /**
  * Hands every row of `predictions_v2` and `signals_v2` to `store` as an event, one at a
- * time, then drops the two tables (their indexes go with them).
+ * time, then drops the two tables (their indexes go with them). Says how many first.
  */
 export function moveVersion2Rows(
   db: DatabaseSync,
+  notice: (line: string) => void,
   store: (event: PredictionEvent | SignalEvent) => void,
 ): void {
+  const count = (table: string) =>
+    (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+  const predictions = count("predictions_v2");
+  const signals = count("signals_v2");
+  if (predictions + signals > 0) {
+    notice(
+      `moving ${predictions} predictions and ${signals} signals to the compact tables, once ` +
+        `(about a minute for a year of replay with a model)`,
+    );
+  }
   const move = (
     row: Record<string, unknown>,
     what: string,

@@ -6,10 +6,14 @@
  * model events, config versions and audit log, so a restart, a replay, the live server or
  * the dashboard reads them back exactly. A batch is the unit of durability: `appendBatch`
  * commits the whole batch in one transaction, and its return is the acknowledgement the
- * live server waits for before it answers the terminal.
+ * live server waits for before it answers the terminal. The per-bar rows (predictions and
+ * signals) are compact (sinks/_journal_codec.ts), and a hold is kept summarised, its votes
+ * without their reasons, so a year of replay with the model takes under 100 MB.
  *
  * It must never:
  * - commit one transaction per row (about 30 k rows/s, against about 0.3 M bars/s batched);
+ * - grow by kilobytes a bar: text every row would repeat (a symbol, a model id, a spec hash,
+ *   the regime and the sources' weights) is stored once, in `names`;
  * - keep part of a batch: a batch that fails rolls back whole and the error is thrown;
  * - lose an acknowledged batch: WAL with `synchronous=NORMAL` survives a process crash
  *   (kill -9), and `synchronous: "FULL"` is there for when it must survive a power cut too;
@@ -77,8 +81,11 @@ import {
 import { JournalNames } from "@/sinks/_journal_names.ts";
 import { moveVersion2Rows } from "@/sinks/_journal_v2_rows.ts";
 
-/** A schema change: SQL, or a step that also moves rows from an old layout to a new one. */
-type Migration = string | ((db: DatabaseSync) => void);
+/**
+ * A schema change: SQL, or a step that also moves rows from an old layout to a new one and
+ * says so first through `notice` when that takes a while.
+ */
+type Migration = string | ((db: DatabaseSync, notice: (line: string) => void) => void);
 
 /**
  * Schema changes in order; version N is `MIGRATIONS[N - 1]`. Append only: an applied
@@ -268,7 +275,7 @@ const MIGRATIONS: readonly Migration[] = [
   // many rows share (symbols, model ids, a signal's context) is in `names`, referred to
   // by id; probabilities and votes are blobs; a hold's reasons are not kept (see
   // SIGNAL_TABLE). The version-2 rows move over whole, holds' reasons included.
-  (db) => {
+  (db, notice) => {
     db.exec(`ALTER TABLE predictions RENAME TO predictions_v2;
     ALTER TABLE signals RENAME TO signals_v2;
     CREATE TABLE names (
@@ -303,7 +310,7 @@ const MIGRATIONS: readonly Migration[] = [
     const refs = journalRefs(db);
     const predictions = keyedTable(db, PREDICTION_TABLE, refs);
     const signals = keyedTable(db, signalTable({ holdReasons: true }), refs);
-    moveVersion2Rows(db, (event) => {
+    moveVersion2Rows(db, notice, (event) => {
       if (event.kind === "prediction") predictions.store(event, 0);
       else signals.store(event, 0);
     });
@@ -330,6 +337,11 @@ export interface JournalOptions {
    * `checkpoint()` on a timer instead, off the path of the terminal's reply.
    */
   readonly autoCheckpoint?: boolean;
+  /**
+   * Told, once, before a migration that rewrites many rows (a version-2 journal of a year
+   * takes about a minute); default: nothing is said.
+   */
+  readonly notice?: (line: string) => void;
 }
 
 /** Rows per table (including those written before this open) and counters since open. */
@@ -502,7 +514,7 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
         options.autoCheckpoint === false ? " PRAGMA wal_autocheckpoint = 0;" : ""
       }`,
     );
-    migrate(db, path, now);
+    migrate(db, path, now, options.notice ?? (() => {}));
   } catch (error) {
     db.close();
     throw error;
@@ -601,7 +613,9 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
       let notStored = 0;
       if (batch.length === 0) return { stored, duplicates, notStored };
       let index = 0;
-      db.exec("BEGIN");
+      // IMMEDIATE: every batch writes, so take the write lock first; a read of `names` must
+      // not start a snapshot that another connection's commit could leave stale.
+      db.exec("BEGIN IMMEDIATE");
       try {
         for (; index < batch.length; index++) {
           const event = batch[index];
@@ -823,7 +837,12 @@ export function journalSink(journal: Journal): Sink {
 }
 
 /** Applies the missing migrations in one transaction, so a crash leaves the old schema whole. */
-function migrate(db: DatabaseSync, path: string, now: () => number): void {
+function migrate(
+  db: DatabaseSync,
+  path: string,
+  now: () => number,
+  notice: (line: string) => void,
+): void {
   db.exec("BEGIN IMMEDIATE");
   try {
     db.exec(
@@ -841,7 +860,7 @@ function migrate(db: DatabaseSync, path: string, now: () => number): void {
     for (let next = version + 1; next <= JOURNAL_SCHEMA_VERSION; next++) {
       const migration = MIGRATIONS[next - 1];
       if (typeof migration === "string") db.exec(migration);
-      else migration(db);
+      else migration(db, (line) => notice(`journal "${path}", schema version ${next}: ${line}`));
       record.run(next, new Date(now()).toISOString());
     }
     db.exec("COMMIT");

@@ -29,7 +29,12 @@ Deno.test("openJournal() moves a version-2 journal's predictions and signals ove
   await version2Journal(tmp.path);
   const events = version2Events();
 
-  const journal = openJournal(tmp.path);
+  const notices: string[] = [];
+  const journal = openJournal(tmp.path, { notice: (line) => notices.push(line) });
+  assert.deepEqual(notices, [
+    `journal "${tmp.path}", schema version 3: moving 3 predictions and 3 signals to the compact ` +
+    "tables, once (about a minute for a year of replay with a model)",
+  ]);
   assert.deepEqual(journal.predictions("XAUUSD"), ofKind(events, "prediction"));
   assert.deepEqual(journal.signals(), ofKind(events, "signal"));
   assert.deepEqual(journal.bars("XAUUSD", "M1"), ofKind(events, "bar"));
@@ -47,6 +52,13 @@ Deno.test("openJournal() moves a version-2 journal's predictions and signals ove
   assert.deepEqual(versions, [1, 2, 3]);
   assert.equal(JOURNAL_SCHEMA_VERSION, 3);
   assert.deepEqual(leftOver, [], "the version-2 tables are dropped");
+});
+
+Deno.test("openJournal() gives no notice when it creates a journal: there are no rows to move", async () => {
+  await using tmp = await tempJournalPath();
+  const notices: string[] = [];
+  openJournal(tmp.path, { notice: (line) => notices.push(line) }).close();
+  assert.deepEqual(notices, []);
 });
 
 Deno.test("Journal.appendBatch() takes a hold a version-2 journal kept with its reasons as a duplicate, not a conflict", async () => {
