@@ -317,6 +317,14 @@ const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
+/**
+ * WAL pages (4 KiB) past which a journal opened with `autoCheckpoint: false` checkpoints
+ * inside the commit after all: 32 MiB, which a live server's few rows a second never reach
+ * between two timer checkpoints, and which bounds a fast replay's WAL (it reached 1.4 GB
+ * for a year of `serve --replay` before).
+ */
+const TIMER_BEHIND_PAGES = 8192;
+
 /** The schema version this code writes; a file at a higher version is refused. */
 export const JOURNAL_SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -334,7 +342,9 @@ export interface JournalOptions {
   /**
    * SQLite checkpoints the WAL inside whichever commit crosses 1,000 pages (the default,
    * true), a stall of milliseconds on that commit. A live server sets false and calls
-   * `checkpoint()` on a timer instead, off the path of the terminal's reply.
+   * `checkpoint()` on a timer instead, off the path of the terminal's reply; a commit then
+   * checkpoints only past `TIMER_BEHIND_PAGES`, when the timer has not run for a while (a
+   * fast replay holds the event loop for seconds, and its WAL would grow past the file).
    */
   readonly autoCheckpoint?: boolean;
   /**
@@ -511,7 +521,9 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
       `PRAGMA journal_mode = WAL; PRAGMA synchronous = ${
         options.synchronous ?? "NORMAL"
       }; PRAGMA busy_timeout = 5000;${
-        options.autoCheckpoint === false ? " PRAGMA wal_autocheckpoint = 0;" : ""
+        options.autoCheckpoint === false
+          ? ` PRAGMA wal_autocheckpoint = ${TIMER_BEHIND_PAGES};`
+          : ""
       }`,
     );
     migrate(db, path, now, options.notice ?? (() => {}));
