@@ -12,10 +12,10 @@
  *    run each: the size is the same every run; the time is for orientation only.
  * 2. Write speed, in process: `appendBatch` of the first 100,000 real 2018 bars, each with
  *    a production prediction of a 4-member ensemble and a hold signal with three votes,
- *    in batches of 256 bars as replay sends them. The prediction and signal values are
- *    made up but shaped like serve's (float32 probabilities, the technical vote's ten
- *    reasons), since speed and size depend on the shape, not the values. Rows per second,
- *    the median of --runs runs, each into a fresh file.
+ *    in batches of 256 bars as replay sends them. The prediction and signal are the
+ *    journal tests' fixtures (made-up values shaped like serve's: float32 probabilities,
+ *    the technical vote's ten reasons), since speed depends on the shape, not the values.
+ *    Rows per second, the median of --runs runs, each into a fresh file.
  *
  * Heavy by design (minutes): never part of the test suite. It writes only to a temporary
  * directory and, when the bench model is missing, trains it into --registry.
@@ -27,19 +27,14 @@
 import { parseArgs } from "node:util";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
-import {
-  type BarEvent,
-  EVENT_VERSION,
-  type MarketEvent,
-  type PredictionEvent,
-  type SignalEvent,
-} from "../pipeline/events.ts";
+import type { BarEvent, MarketEvent } from "../pipeline/events.ts";
 import { eventsOf, REPLAY_SLICE } from "../pipeline/replay.ts";
 import { openJournal } from "../sinks/journal.ts";
 import { openSource } from "../sources/mod.ts";
 import { openRegistry } from "../pipeline/commands/models.ts";
 import { dataPath } from "../tests/_data.ts";
 import { freePort } from "../tests/_net.ts";
+import { ensemblePrediction, hold } from "../tests/sinks/_journal_fixtures.ts";
 import { benchModel } from "./_model.ts";
 
 const HISTDATA_2018 = dataPath("xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2018.csv.gz");
@@ -224,93 +219,34 @@ async function measureSize(dir: string): Promise<void> {
   }
 }
 
-const REASONS = [
-  "score -0.24",
-  "rsi M1 58.8: -0.44 x 0.1",
-  "rsi M15 44.3: -0.29 x 0.08",
-  "rsi H1 37.9: -0.60 x 0.07",
-  "macd M5 cross down 30m ago: +0.00 x 0.1",
-  "macd M5 histogram -0.02 atr: -0.19 x 0.15",
-  "ema M1 cross up 2m ago: +0.80 x 0.1",
-  "ema alignment M5 -0.41 M15 -0.38 H1 -0.48: -0.69 x 0.2",
-  "stochastic M1 K 100.0 D 95.2: -0.50 x 0.1",
-  "support/resistance M15 5.1 atr above support, 46.0 below resistance: +0.00 x 0.1",
-];
-const MODEL_ID = "5634e8d8e8f0f45567048f37d4da67192bca93689fa6a2dd021ade0bfb38baf9";
-const SPEC_HASH = "f6ffdd61f48fc689b8c48a54865bab69a99c68dbce16da000914431e821573b0";
-
-/** Three float32 probabilities summing to about 1, varying with `i`. */
-function triple(i: number, k: number): [number, number, number] {
-  const up = Math.fround(0.2 + 0.1 * Math.sin(i * 0.37 + k));
-  const down = Math.fround(0.25 + 0.1 * Math.cos(i * 0.11 + k));
-  return [down, Math.fround(1 - up - down), up];
-}
-
-/** What serve journals for one bar: the bar, its production prediction and a hold. */
+/**
+ * What serve journals for one bar: the bar, its production prediction and a hold, the last
+ * two from the journal tests' fixtures, moved to the bar and varied with `i`.
+ */
 function barRound(bar: BarEvent, i: number): MarketEvent[] {
-  const prediction: PredictionEvent = {
-    v: EVENT_VERSION,
-    kind: "prediction",
-    symbol: bar.symbol,
-    openUs: bar.openUs,
-    closeUs: bar.closeUs,
-    modelId: MODEL_ID,
-    role: "production",
-    probabilities: triple(i, 0),
-    agreement: 0.75,
-    members: [1, 2, 3, 4].map((k) => triple(i, k)),
-  };
-  const signal: SignalEvent = {
-    v: EVENT_VERSION,
-    kind: "signal",
-    symbol: bar.symbol,
-    timeUs: bar.closeUs,
-    side: "hold",
-    confidence: Math.abs(Math.sin(i)) / 7,
-    entryPrice: bar.bid.close,
-    stopLoss: null,
-    takeProfit: null,
-    stopDistance: null,
-    takeDistance: null,
-    stopPoints: null,
-    takePoints: null,
-    votes: [
-      {
-        source: "technical",
-        side: "flat",
-        confidence: 1 - Math.abs(Math.sin(i)) / 5,
-        weight: 0.45 / 0.85,
-        reasons: REASONS,
-      },
-      {
-        source: "ml",
-        side: "flat",
-        confidence: prediction.probabilities[1],
-        weight: 0.4 / 0.85,
-        reasons: [
-          `model ${MODEL_ID.slice(0, 12)}`,
-          "p(down/flat/up) 0.036/0.930/0.035",
-          "member agreement 1.00 of 4",
-          "down does not beat flat",
-        ],
-      },
-      {
-        source: "regime",
-        side: "flat",
-        confidence: 0.832260042931617,
-        weight: 0,
-        reasons: [
-          "H1 trend range (ADX 14.5, efficiency 0.17)",
-          "H1 volatility normal (percentile 0.57)",
-          "modifier: buy x 0.90, sell x 0.90",
-        ],
-      },
-    ],
-    regime: { volatility: "normal", trend: "range" },
-    specHash: SPEC_HASH,
-    modelId: MODEL_ID,
-  };
-  return [bar, prediction, signal];
+  const prediction = ensemblePrediction(0);
+  const signal = hold(0);
+  const vary = Math.abs(Math.sin(i));
+  return [
+    bar,
+    {
+      ...prediction,
+      openUs: bar.openUs,
+      closeUs: bar.closeUs,
+      probabilities: [
+        Math.fround(vary / 3),
+        prediction.probabilities[1],
+        prediction.probabilities[2],
+      ],
+    },
+    {
+      ...signal,
+      timeUs: bar.closeUs,
+      confidence: vary / 7,
+      entryPrice: bar.bid.close,
+      votes: [{ ...signal.votes[0], confidence: 1 - vary / 5 }, ...signal.votes.slice(1)],
+    },
+  ];
 }
 
 async function realBars(count: number): Promise<BarEvent[]> {
