@@ -274,7 +274,7 @@ const MIGRATIONS: readonly Migration[] = [
   // JSON text with two 64-character hashes on every row; sinks/_journal_codec.ts). Text
   // many rows share (symbols, model ids, a signal's context) is in `names`, referred to
   // by id; probabilities and votes are blobs; a hold's reasons are not kept (see
-  // SIGNAL_TABLE). The version-2 rows move over whole, holds' reasons included.
+  // signalTable). The version-2 rows move over whole, holds' reasons included.
   (db, notice) => {
     db.exec(`ALTER TABLE predictions RENAME TO predictions_v2;
     ALTER TABLE signals RENAME TO signals_v2;
@@ -914,9 +914,8 @@ type OnDuplicate =
 /** Where one event kind goes: its table, the columns it fills and the key that makes it unique. */
 interface TableSpec<E extends MarketEvent> {
   readonly table: string;
-  /** The columns `values` fills, in its order. */
+  /** The columns `values` fills, in its order; those ending in `_ref` hold a `names` id. */
   readonly columns: readonly string[];
-  /** Columns ending in `_ref` hold a `names` id. */
   readonly key: readonly string[];
   readonly onDuplicate: OnDuplicate;
   /**
@@ -1061,7 +1060,7 @@ const REGIME_TABLE: TableSpec<RegimeEvent> = {
 const ROLES = ["production", "shadow"] as const;
 
 /**
- * About 60 bytes a row for the default 4-member ensemble: the model id by reference and
+ * About 105 bytes a row for the default 4-member ensemble: the model id by reference and
  * the probabilities, members' too, as float32 (the models' own precision) in one blob.
  */
 const PREDICTION_TABLE: TableSpec<PredictionEvent> = {
@@ -1084,7 +1083,7 @@ const PREDICTION_TABLE: TableSpec<PredictionEvent> = {
 };
 
 /**
- * A decision on every bar: about 50 bytes for a hold. What runs of signals share (spec,
+ * A decision on every bar: about 75 bytes for a hold. What runs of signals share (spec,
  * model, regime labels, each source's weight) is one `names` row; each vote's side and
  * confidence are a blob; levels and the size factor are there for trades only.
  *
