@@ -1,3 +1,5 @@
+-- A version-2 journal as the build of commit 8f55b92 wrote it (sqlite3 .dump of the file
+-- `_journal_v2_write.ts` made there): the old journal the migration tests open.
 PRAGMA foreign_keys=OFF;
 BEGIN TRANSACTION;
 CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);
