@@ -7,10 +7,15 @@
  * the dashboard reads them back exactly. A batch is the unit of durability: `appendBatch`
  * commits the whole batch in one transaction, and its return is the acknowledgement the
  * live server waits for before it answers the terminal. The file (and its WAL) is created
- * readable by its owner only (0600), and an existing one is tightened to that.
+ * readable by its owner only (0600), and an existing one is tightened to that. The per-bar
+ * rows (predictions and signals) are compact (sinks/_journal_codec.ts), and a hold is kept
+ * summarised, its votes without their reasons, so a year of replay with the model takes
+ * under 100 MB.
  *
  * It must never:
  * - commit one transaction per row (about 30 k rows/s, against about 0.3 M bars/s batched);
+ * - grow by kilobytes a bar: text every row would repeat (a symbol, a model id, a spec hash,
+ *   the regime and the sources' weights) is stored once, in `names`;
  * - keep part of a batch: a batch that fails rolls back whole and the error is thrown;
  * - lose an acknowledged batch: WAL with `synchronous=NORMAL` survives a process crash
  *   (kill -9), and `synchronous: "FULL"` is there for when it must survive a power cut too;
@@ -66,10 +71,26 @@ import {
   type TradingState,
   type TrendLabel,
   type VolatilityLabel,
-  type Vote,
 } from "@/pipeline/events.ts";
 import type { Sink } from "@/sinks/sink.ts";
 import { preparePrivateDatabase } from "@/pipeline/private_files.ts";
+import {
+  decodeProbabilities,
+  decodeVotes,
+  encodeProbabilities,
+  encodeVotes,
+  levelsText,
+  reasonsText,
+  SignalContexts,
+} from "@/sinks/_journal_codec.ts";
+import { JournalNames } from "@/sinks/_journal_names.ts";
+import { moveVersion2Rows } from "@/sinks/_journal_v2_rows.ts";
+
+/**
+ * A schema change: SQL, or a step that also moves rows from an old layout to a new one and
+ * says so first through `notice` when that takes a while.
+ */
+type Migration = string | ((db: DatabaseSync, notice: (line: string) => void) => void);
 
 /**
  * Schema changes in order; version N is `MIGRATIONS[N - 1]`. Append only: an applied
@@ -80,7 +101,7 @@ import { preparePrivateDatabase } from "@/pipeline/private_files.ts";
  * none) are left to the typed events and the source's validation: they cost about 40%
  * of insert throughput.
  */
-const MIGRATIONS: readonly string[] = [
+const MIGRATIONS: readonly Migration[] = [
   `CREATE TABLE bars (
     symbol TEXT NOT NULL,
     timeframe TEXT NOT NULL,
@@ -271,7 +292,60 @@ const MIGRATIONS: readonly string[] = [
     detail TEXT NOT NULL
   ) STRICT;
   CREATE INDEX rejections_by_time ON rejections (time_us);`,
+  // 4: per-bar predictions and signals in compact rows (a year of replay took 1.7 GB as
+  // JSON text with two 64-character hashes on every row; sinks/_journal_codec.ts). Text
+  // many rows share (symbols, model ids, a signal's context) is in `names`, referred to
+  // by id; probabilities and votes are blobs; a hold's reasons are not kept (see
+  // signalTable). The version-2 rows move over whole, holds' reasons included.
+  (db, notice) => {
+    db.exec(`ALTER TABLE predictions RENAME TO predictions_v2;
+    ALTER TABLE signals RENAME TO signals_v2;
+    CREATE TABLE names (
+      id INTEGER PRIMARY KEY,
+      name TEXT NOT NULL UNIQUE
+    ) STRICT;
+    CREATE TABLE predictions (
+      symbol_ref INTEGER NOT NULL,
+      open_us INTEGER NOT NULL,
+      model_ref INTEGER NOT NULL,
+      role INTEGER NOT NULL,
+      close_us INTEGER NOT NULL,
+      v INTEGER NOT NULL,
+      agreement REAL NOT NULL,
+      probabilities BLOB NOT NULL,
+      PRIMARY KEY (symbol_ref, open_us, model_ref, role)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE signals (
+      time_us INTEGER NOT NULL,
+      symbol_ref INTEGER NOT NULL,
+      v INTEGER NOT NULL,
+      side TEXT NOT NULL,
+      confidence REAL NOT NULL,
+      entry_price REAL NOT NULL,
+      context_ref INTEGER NOT NULL,
+      votes BLOB NOT NULL,
+      levels TEXT,
+      size_factor REAL,
+      reasons TEXT,
+      PRIMARY KEY (time_us, symbol_ref)
+    ) STRICT, WITHOUT ROWID;`);
+    const refs = journalRefs(db);
+    const predictions = keyedTable(db, PREDICTION_TABLE, refs);
+    const signals = keyedTable(db, signalTable({ holdReasons: true }), refs);
+    moveVersion2Rows(db, notice, (event) => {
+      if (event.kind === "prediction") predictions.store(event, 0);
+      else signals.store(event, 0);
+    });
+  },
 ];
+
+/**
+ * WAL pages (4 KiB) past which a journal opened with `autoCheckpoint: false` checkpoints
+ * inside the commit after all: 32 MiB, which a live server's few rows a second never reach
+ * between two timer checkpoints, and which bounds a fast replay's WAL (file and WAL held
+ * 2.4 GB at the peak of a year of `serve --replay` with the model before, 124 MB after).
+ */
+const TIMER_BEHIND_PAGES = 8192;
 
 /** The schema version this code writes; a file at a higher version is refused. */
 export const JOURNAL_SCHEMA_VERSION = MIGRATIONS.length;
@@ -290,9 +364,16 @@ export interface JournalOptions {
   /**
    * SQLite checkpoints the WAL inside whichever commit crosses 1,000 pages (the default,
    * true), a stall of milliseconds on that commit. A live server sets false and calls
-   * `checkpoint()` on a timer instead, off the path of the terminal's reply.
+   * `checkpoint()` on a timer instead, off the path of the terminal's reply; a commit then
+   * checkpoints only past `TIMER_BEHIND_PAGES`, when the timer has not run for a while (a
+   * fast replay holds the event loop for seconds, and its WAL would grow past the file).
    */
   readonly autoCheckpoint?: boolean;
+  /**
+   * Told, once, before a migration that rewrites many rows (a version-2 journal of a year
+   * takes about a minute); default: nothing is said.
+   */
+  readonly notice?: (line: string) => void;
 }
 
 /** Rows per table (including those written before this open) and counters since open. */
@@ -469,27 +550,30 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
       `PRAGMA journal_mode = WAL; PRAGMA synchronous = ${
         options.synchronous ?? "NORMAL"
       }; PRAGMA busy_timeout = 5000;${
-        options.autoCheckpoint === false ? " PRAGMA wal_autocheckpoint = 0;" : ""
+        options.autoCheckpoint === false
+          ? ` PRAGMA wal_autocheckpoint = ${TIMER_BEHIND_PAGES};`
+          : ""
       }`,
     );
-    migrate(db, path, now);
+    migrate(db, path, now, options.notice ?? (() => {}));
   } catch (error) {
     db.close();
     throw error;
   }
 
+  const refs = journalRefs(db);
   const tables = {
-    bar: keyedTable(db, BAR_TABLE),
-    gap: keyedTable(db, GAP_TABLE),
-    regime: keyedTable(db, REGIME_TABLE),
-    prediction: keyedTable(db, PREDICTION_TABLE),
-    signal: keyedTable(db, SIGNAL_TABLE),
-    risk: keyedTable(db, RISK_TABLE),
-    order: keyedTable(db, ORDER_TABLE),
-    fill: keyedTable(db, FILL_TABLE),
-    trade: keyedTable(db, TRADE_TABLE),
-    rejection: keyedTable(db, REJECTION_TABLE),
-    account: keyedTable(db, ACCOUNT_TABLE),
+    bar: keyedTable(db, BAR_TABLE, refs),
+    gap: keyedTable(db, GAP_TABLE, refs),
+    regime: keyedTable(db, REGIME_TABLE, refs),
+    prediction: keyedTable(db, PREDICTION_TABLE, refs),
+    signal: keyedTable(db, signalTable({ holdReasons: false }), refs),
+    risk: keyedTable(db, RISK_TABLE, refs),
+    order: keyedTable(db, ORDER_TABLE, refs),
+    fill: keyedTable(db, FILL_TABLE, refs),
+    trade: keyedTable(db, TRADE_TABLE, refs),
+    rejection: keyedTable(db, REJECTION_TABLE, refs),
+    account: keyedTable(db, ACCOUNT_TABLE, refs),
   };
   const select = {
     bars: db.prepare(
@@ -505,10 +589,11 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
       "SELECT MAX(open_us) AS open_us FROM bars WHERE symbol = ? AND timeframe = ?",
     ),
     predictions: db.prepare(
-      `SELECT * FROM predictions WHERE symbol = ? AND open_us >= ? AND open_us < ?
+      `SELECT p.*, m.name AS model_id FROM predictions AS p JOIN names AS m ON m.id = p.model_ref
+       WHERE symbol_ref = ? AND open_us >= ? AND open_us < ?
        ORDER BY open_us, model_id, role`,
     ),
-    signals: db.prepare(latestFirst("signals", "time_us DESC, symbol DESC")),
+    signals: db.prepare(latestFirst("signals", "time_us DESC, symbol_ref DESC")),
     riskDecisions: db.prepare(latestFirst("risk_decisions", "time_us DESC, symbol DESC")),
     orders: db.prepare("SELECT * FROM orders ORDER BY time_us, rowid"),
     fills: db.prepare("SELECT * FROM fills ORDER BY time_us, rowid"),
@@ -574,7 +659,9 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
       let notStored = 0;
       if (batch.length === 0) return { stored, duplicates, notStored };
       let index = 0;
-      db.exec("BEGIN");
+      // IMMEDIATE: every batch writes, so take the write lock first; a read of `names` must
+      // not start a snapshot that another connection's commit could leave stale.
+      db.exec("BEGIN IMMEDIATE");
       try {
         for (; index < batch.length; index++) {
           const event = batch[index];
@@ -633,8 +720,10 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
           else duplicates++;
         }
         db.exec("COMMIT");
+        refs.names.commit();
       } catch (error) {
         if (db.isTransaction) db.exec("ROLLBACK");
+        refs.names.rollback();
         if (error instanceof JournalConflictError) throw error;
         const what = index < batch.length
           ? `${describeEvent(batch[index])} (event ${index} of the batch)`
@@ -661,10 +750,16 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
       return latest<RegimeRow>(select.regimes, limit, "regimes").map(regimeFromRow);
     },
     predictions(symbol, fromUs = Number.MIN_SAFE_INTEGER, toUs = Number.MAX_SAFE_INTEGER) {
-      return rows<PredictionRow>(select.predictions, symbol, fromUs, toUs).map(predictionFromRow);
+      const symbolRef = refs.names.find(symbol);
+      if (symbolRef === undefined) return [];
+      return rows<PredictionRow>(select.predictions, symbolRef, fromUs, toUs).map((row) =>
+        predictionFromRow(row, symbol)
+      );
     },
     signals(limit) {
-      return latest<SignalRow>(select.signals, limit, "signals").map(signalFromRow);
+      return latest<SignalRow>(select.signals, limit, "signals").map((row) =>
+        signalFromRow(row, refs)
+      );
     },
     riskDecisions(limit) {
       return latest<RiskRow>(select.riskDecisions, limit, "risk decisions").map(
@@ -799,7 +894,12 @@ export function journalSink(journal: Journal): Sink {
 }
 
 /** Applies the missing migrations in one transaction, so a crash leaves the old schema whole. */
-function migrate(db: DatabaseSync, path: string, now: () => number): void {
+function migrate(
+  db: DatabaseSync,
+  path: string,
+  now: () => number,
+  notice: (line: string) => void,
+): void {
   db.exec("BEGIN IMMEDIATE");
   try {
     db.exec(
@@ -815,7 +915,9 @@ function migrate(db: DatabaseSync, path: string, now: () => number): void {
     }
     const record = db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
     for (let next = version + 1; next <= JOURNAL_SCHEMA_VERSION; next++) {
-      db.exec(MIGRATIONS[next - 1]);
+      const migration = MIGRATIONS[next - 1];
+      if (typeof migration === "string") db.exec(migration);
+      else migration(db, (line) => notice(`journal "${path}", schema version ${next}: ${line}`));
       record.run(next, new Date(now()).toISOString());
     }
     db.exec("COMMIT");
@@ -858,11 +960,26 @@ type OnDuplicate =
 /** Where one event kind goes: its table, the columns it fills and the key that makes it unique. */
 interface TableSpec<E extends MarketEvent> {
   readonly table: string;
-  /** The columns `values` fills, in its order. */
+  /** The columns `values` fills, in its order; those ending in `_ref` hold a `names` id. */
   readonly columns: readonly string[];
   readonly key: readonly string[];
   readonly onDuplicate: OnDuplicate;
-  readonly values: (event: E) => SQLInputValue[];
+  /**
+   * Columns a copy may differ in and still be the same fact (a decision's reasons: they
+   * explain it; a hold, stored without them, repeats one a version-2 journal kept them for).
+   */
+  readonly explanatory?: readonly string[];
+  readonly values: (event: E, refs: JournalRefs) => SQLInputValue[];
+}
+
+/** What the compact columns are written with: the `names` ids and the signals' contexts. */
+interface JournalRefs {
+  readonly names: JournalNames;
+  readonly contexts: SignalContexts;
+}
+
+function journalRefs(db: DatabaseSync): JournalRefs {
+  return { names: new JournalNames(db), contexts: new SignalContexts() };
 }
 
 interface KeyedTable<E extends MarketEvent> {
@@ -874,24 +991,31 @@ interface KeyedTable<E extends MarketEvent> {
  * Prepares a table's insert, which skips key conflicts only, and the look-up that tells a
  * retried report from a contradicting one by comparing every column it wrote.
  */
-function keyedTable<E extends MarketEvent>(db: DatabaseSync, spec: TableSpec<E>): KeyedTable<E> {
+function keyedTable<E extends MarketEvent>(
+  db: DatabaseSync,
+  spec: TableSpec<E>,
+  refs: JournalRefs,
+): KeyedTable<E> {
   const { table, columns, key } = spec;
   const insert = db.prepare(
     `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})
      ON CONFLICT (${key.join(", ")}) DO NOTHING`,
   );
   const keyIndexes = key.map((column) => columns.indexOf(column));
+  const compared = columns.filter((column) => !spec.explanatory?.includes(column));
   const storedRow = db.prepare(
-    `SELECT ${columns.join(", ")} FROM ${table} WHERE ${key.map((c) => `${c} = ?`).join(" AND ")}`,
+    `SELECT ${compared.join(", ")} FROM ${table} WHERE ${key.map((c) => `${c} = ?`).join(" AND ")}`,
   );
   return {
     store(event, index) {
-      const values = spec.values(event);
+      const values = spec.values(event, refs);
       if (insert.run(...values).changes === 1) return true;
       if (spec.onDuplicate === "keep-first") return false;
       const keyValues = keyIndexes.map((i) => values[i]);
       const stored = storedRow.get(...keyValues) as Record<string, SQLOutputValue>;
-      const differing = columns.filter((column, i) => values[i] !== stored[column]);
+      const differing = compared.filter((column) =>
+        !sameValue(values[columns.indexOf(column)], stored[column])
+      );
       if (differing.length === 0) return false;
       throw new JournalConflictError(
         `Cannot journal ${
@@ -900,10 +1024,22 @@ function keyedTable<E extends MarketEvent>(db: DatabaseSync, spec: TableSpec<E>)
           differing.join(", ")
         } differ); a retried report must repeat the original exactly`,
         table,
-        Object.fromEntries(key.map((column, i) => [column, keyValues[i]])),
+        Object.fromEntries(
+          key.map((column, i) =>
+            column.endsWith("_ref")
+              ? [column.slice(0, -4), refs.names.name(keyValues[i] as number)]
+              : [column, keyValues[i]]
+          ),
+        ),
       );
     },
   };
+}
+
+/** A column's value as written and as read back: blobs are equal byte for byte. */
+function sameValue(written: SQLInputValue, stored: SQLOutputValue): boolean {
+  if (!(written instanceof Uint8Array && stored instanceof Uint8Array)) return written === stored;
+  return written.length === stored.length && written.every((byte, i) => byte === stored[i]);
 }
 
 const BAR_TABLE: TableSpec<BarEvent> = {
@@ -966,64 +1102,68 @@ const REGIME_TABLE: TableSpec<RegimeEvent> = {
   ],
 };
 
+/** Roles by their code in `predictions.role`. */
+const ROLES = ["production", "shadow"] as const;
+
+/**
+ * About 105 bytes a row for the default 4-member ensemble: the model id by reference and
+ * the probabilities, members' too, as float32 (the models' own precision) in one blob.
+ */
 const PREDICTION_TABLE: TableSpec<PredictionEvent> = {
   table: "predictions",
   columns: columnList(
-    "symbol, open_us, model_id, role, close_us, v, p_down, p_flat, p_up, agreement, members",
+    "symbol_ref, open_us, model_ref, role, close_us, v, agreement, probabilities",
   ),
-  key: ["symbol", "open_us", "model_id", "role"],
+  key: ["symbol_ref", "open_us", "model_ref", "role"],
   onDuplicate: "keep-first",
-  values: (e) => [
-    e.symbol,
+  values: (e, { names }) => [
+    names.id(e.symbol),
     e.openUs,
-    e.modelId,
-    e.role,
+    names.id(e.modelId),
+    ROLES.indexOf(e.role),
     e.closeUs,
     e.v,
-    e.probabilities[0],
-    e.probabilities[1],
-    e.probabilities[2],
     e.agreement,
-    JSON.stringify(e.members),
+    encodeProbabilities(e.probabilities, e.members),
   ],
 };
 
-const SIGNAL_TABLE: TableSpec<SignalEvent> = {
-  table: "signals",
-  columns: columnList(
-    "symbol, time_us, v, side, confidence, entry_price, stop_loss, take_profit, stop_distance, take_distance, stop_points, take_points, votes, regime_volatility, regime_trend, spec_hash, model_id",
-  ),
-  key: ["symbol", "time_us"],
-  onDuplicate: "refuse-different",
-  values: (e) => [
-    e.symbol,
-    e.timeUs,
-    e.v,
-    e.side,
-    e.confidence,
-    e.entryPrice,
-    e.stopLoss,
-    e.takeProfit,
-    e.stopDistance,
-    e.takeDistance,
-    e.stopPoints,
-    e.takePoints,
-    // Fields picked in a fixed order, so a retried copy serialises to the same text.
-    JSON.stringify(
-      e.votes.map(({ source, side, confidence, weight, reasons }) => ({
-        source,
-        side,
-        confidence,
-        weight,
-        reasons,
-      })),
+/**
+ * A decision on every bar: about 75 bytes for a hold. What runs of signals share (spec,
+ * model, regime labels, each source's weight) is one `names` row; each vote's side and
+ * confidence are a blob; levels and the size factor are there for trades only.
+ *
+ * A hold is stored summarised: its votes without their reasons. Formatting them cost more
+ * than scoring the bar and stored 0.7-4 KB on every minute; no reader of the journal (the
+ * dashboard and /ai_signal read the live stream, recovery and reconciliation read bars,
+ * fills, trades and account states) reads a hold's reasons. Buys and sells keep them.
+ * `holdReasons` keeps them for holds too: version 2 stored them, and migration 4 moves
+ * them over rather than lose them.
+ */
+function signalTable({ holdReasons }: { holdReasons: boolean }): TableSpec<SignalEvent> {
+  return {
+    table: "signals",
+    columns: columnList(
+      "time_us, symbol_ref, v, side, confidence, entry_price, context_ref, votes, levels, size_factor, reasons",
     ),
-    e.regime?.volatility ?? null,
-    e.regime?.trend ?? null,
-    e.specHash,
-    e.modelId,
-  ],
-};
+    key: ["time_us", "symbol_ref"],
+    onDuplicate: "refuse-different",
+    explanatory: ["reasons"],
+    values: (e, { names, contexts }) => [
+      e.timeUs,
+      names.id(e.symbol),
+      e.v,
+      e.side,
+      e.confidence,
+      e.entryPrice,
+      names.id(contexts.text(e)),
+      encodeVotes(e.votes),
+      levelsText(e),
+      e.sizeFactor ?? null,
+      e.side === "hold" && !holdReasons ? null : reasonsText(e.votes),
+    ],
+  };
+}
 
 const RISK_TABLE: TableSpec<RiskDecisionEvent> = {
   table: "risk_decisions",
@@ -1312,37 +1452,28 @@ interface RegimeRow {
 }
 
 interface PredictionRow {
-  readonly symbol: string;
   readonly open_us: number;
+  /** The model's id, joined from `names`. */
   readonly model_id: string;
-  readonly role: PredictionEvent["role"];
+  readonly role: number;
   readonly close_us: number;
   readonly v: number;
-  readonly p_down: number;
-  readonly p_flat: number;
-  readonly p_up: number;
   readonly agreement: number;
-  readonly members: string;
+  readonly probabilities: Uint8Array;
 }
 
 interface SignalRow {
-  readonly symbol: string;
   readonly time_us: number;
+  readonly symbol_ref: number;
   readonly v: number;
   readonly side: SignalEvent["side"];
   readonly confidence: number;
   readonly entry_price: number;
-  readonly stop_loss: number | null;
-  readonly take_profit: number | null;
-  readonly stop_distance: number | null;
-  readonly take_distance: number | null;
-  readonly stop_points: number | null;
-  readonly take_points: number | null;
-  readonly votes: string;
-  readonly regime_volatility: VolatilityLabel | null;
-  readonly regime_trend: TrendLabel | null;
-  readonly spec_hash: string;
-  readonly model_id: string | null;
+  readonly context_ref: number;
+  readonly votes: Uint8Array;
+  readonly levels: string | null;
+  readonly size_factor: number | null;
+  readonly reasons: string | null;
 }
 
 interface RiskRow {
@@ -1508,44 +1639,54 @@ function regimeFromRow(row: RegimeRow): RegimeEvent {
   };
 }
 
-function predictionFromRow(row: PredictionRow): PredictionEvent {
+function predictionFromRow(row: PredictionRow, symbol: string): PredictionEvent {
+  const { probabilities, members } = decodeProbabilities(row.probabilities);
   return {
     v: eventVersion(row.v, `prediction of model "${row.model_id}" at ${row.open_us}`),
     kind: "prediction",
-    symbol: row.symbol,
+    symbol,
     openUs: row.open_us,
     closeUs: row.close_us,
     modelId: row.model_id,
-    role: row.role,
-    probabilities: [row.p_down, row.p_flat, row.p_up],
+    role: ROLES[row.role],
+    probabilities,
     agreement: row.agreement,
-    members: JSON.parse(row.members),
+    members,
   };
 }
 
-function signalFromRow(row: SignalRow): SignalEvent {
-  return {
-    v: eventVersion(row.v, `signal ${row.symbol} at ${row.time_us}`),
+const NO_LEVELS: readonly null[] = Array(6).fill(null);
+
+function signalFromRow(row: SignalRow, refs: JournalRefs): SignalEvent {
+  const symbol = refs.names.name(row.symbol_ref);
+  const context = refs.contexts.parse(row.context_ref, refs.names);
+  const levels: readonly (number | null)[] = row.levels === null
+    ? NO_LEVELS
+    : JSON.parse(row.levels);
+  const signal: SignalEvent = {
+    v: eventVersion(row.v, `signal ${symbol} at ${row.time_us}`),
     kind: "signal",
-    symbol: row.symbol,
+    symbol,
     timeUs: row.time_us,
     side: row.side,
     confidence: row.confidence,
     entryPrice: row.entry_price,
-    stopLoss: row.stop_loss,
-    takeProfit: row.take_profit,
-    stopDistance: row.stop_distance,
-    takeDistance: row.take_distance,
-    stopPoints: row.stop_points,
-    takePoints: row.take_points,
-    votes: JSON.parse(row.votes) as Vote[],
-    // appendBatch writes both regime columns from one `regime`, so they are both null or both set.
-    regime: row.regime_volatility === null
-      ? null
-      : { volatility: row.regime_volatility, trend: row.regime_trend as TrendLabel },
-    specHash: row.spec_hash,
-    modelId: row.model_id,
+    stopLoss: levels[0],
+    takeProfit: levels[1],
+    stopDistance: levels[2],
+    takeDistance: levels[3],
+    stopPoints: levels[4],
+    takePoints: levels[5],
+    votes: decodeVotes(
+      row.votes,
+      context.sources,
+      row.reasons === null ? null : JSON.parse(row.reasons),
+    ),
+    regime: context.regime && { volatility: context.regime[0], trend: context.regime[1] },
+    specHash: context.spec,
+    modelId: context.model,
   };
+  return row.size_factor === null ? signal : { ...signal, sizeFactor: row.size_factor };
 }
 
 function riskFromRow(row: RiskRow): RiskDecisionEvent {

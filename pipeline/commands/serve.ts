@@ -176,7 +176,7 @@ export async function serve(argv: string[]): Promise<void> {
   const health = createHealthRegistry();
   const apiToken = await ensureApiToken({ file: flags.secrets });
   makePrivateDir(dirname(flags.db));
-  const journal = openJournal(flags.db, { autoCheckpoint: false });
+  const journal = openJournal(flags.db, { autoCheckpoint: false, notice: console.log });
   const checkpoints = setInterval(() => journal.checkpoint(), CHECKPOINT_EVERY_MS);
   let models = (): DashboardStatus => ({ production: null, shadow: null });
   let controls = (): Partial<DashboardStatus> => ({});

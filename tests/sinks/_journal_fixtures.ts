@@ -277,6 +277,101 @@ export function tradingRound(i: number): MarketEvent[] {
   ];
 }
 
+/** A hold as fusion makes one every minute: three votes, each with the reasons it gives. */
+export function hold(i: number, extra: Partial<SignalEvent> = {}): SignalEvent {
+  return {
+    ...signal(i),
+    side: "hold",
+    confidence: 0.11235055835928696,
+    entryPrice: 2050.77 + i,
+    stopLoss: null,
+    takeProfit: null,
+    stopDistance: null,
+    takeDistance: null,
+    stopPoints: null,
+    takePoints: null,
+    votes: [
+      {
+        source: "technical",
+        side: "buy",
+        confidence: 0.11235055835928696,
+        weight: 0.5294117647058824,
+        reasons: [
+          "score +0.11",
+          "rsi M1 38.1: +0.59 x 0.1",
+          "rsi M15 43.3: -0.34 x 0.08",
+          "rsi H1 52.1: +0.10 x 0.07",
+          "macd M5 cross up 4m ago: +0.60 x 0.1",
+          "macd M5 histogram +0.03 atr: +0.28 x 0.15",
+          "ema M1 cross down 3m ago: -0.70 x 0.1",
+          "ema alignment M5 -0.75 M15 -0.34 H1 +0.35: -0.30 x 0.2",
+          "stochastic M1 K 20.0 D 17.6: +1.00 x 0.1",
+          "support/resistance M15 34.1 atr above support, 30.1 below resistance: +0.00 x 0.1",
+        ],
+      },
+      {
+        source: "ml",
+        side: "flat",
+        confidence: Math.fround(0.9296383261680603),
+        weight: 0.47058823529411764,
+        reasons: [
+          "model 9f3c01",
+          "p(down/flat/up) 0.036/0.930/0.035",
+          "member agreement 1.00 of 4",
+          "down does not beat flat",
+        ],
+      },
+      {
+        source: "regime",
+        side: "flat",
+        confidence: 0.832260042931617,
+        weight: 0,
+        reasons: [
+          "H1 trend range (ADX 14.5, efficiency 0.17)",
+          "H1 volatility normal (percentile 0.57)",
+          "modifier: buy x 0.90, sell x 0.90",
+        ],
+      },
+    ],
+    regime: { volatility: "normal", trend: "range" },
+    ...extra,
+  };
+}
+
+/** The hold of `hold(i)` as the journal gives it back: its votes without their reasons. */
+export function summarised(signal: SignalEvent): SignalEvent {
+  return { ...signal, votes: signal.votes.map((vote) => ({ ...vote, reasons: [] })) };
+}
+
+/** A 4-member ensemble's prediction in float32, as onnxruntime gives it. */
+export function ensemblePrediction(i: number): PredictionEvent {
+  return {
+    ...prediction(i),
+    probabilities: [Math.fround(0.036), Math.fround(0.93), Math.fround(0.034)],
+    agreement: 0.75,
+    members: [
+      [Math.fround(0.33), Math.fround(0.3), Math.fround(0.37)],
+      [Math.fround(0.31), Math.fround(0.4), Math.fround(0.29)],
+      [Math.fround(0.28), Math.fround(0.46), Math.fround(0.26)],
+      [Math.fround(0.23), Math.fround(0.48), Math.fround(0.29)],
+    ],
+  };
+}
+
+/**
+ * What `_journal_v2.sql` holds, the journal a version-2 build wrote: a trading round (its
+ * predictions in float64), a prediction in float32, a hold with its reasons, and a hold
+ * with no votes, regime or model.
+ */
+export function version2Events(): MarketEvent[] {
+  return [
+    ...tradingRound(0),
+    ensemblePrediction(1),
+    hold(1),
+    hold(2, { votes: [], regime: null, modelId: null, confidence: 0 }),
+  ];
+}
+
 /** Trading rounds per batch of the crash test: enough that a kill most likely lands mid-batch. */
 export const ROUNDS_PER_CRASH_BATCH = 150;
 

@@ -74,6 +74,28 @@ Deno.test("openJournal() turns on WAL mode", async () => {
   assert.equal(row?.journal_mode, "wal");
 });
 
+Deno.test("openJournal({ autoCheckpoint: false }) checkpoints in a commit once the WAL passes 32 MiB", async () => {
+  await using tmp = await tempJournalPath();
+  const journal = openJournal(tmp.path, { autoCheckpoint: false });
+  // 48 commits of 1 MB each and no timer calling checkpoint(), as in a replay that holds
+  // the event loop: the WAL is checkpointed and starts over once past 8,192 pages (32 MiB),
+  // so it never holds the 48 MB (with no checkpoint at all it would).
+  const detail = "x".repeat(1_000_000);
+  for (let i = 0; i < 48; i++) {
+    journal.appendAudit({
+      timeUs: i,
+      actor: "test",
+      method: "GET",
+      path: "/",
+      status: 200,
+      detail,
+    });
+  }
+  const wal = (await Deno.stat(`${tmp.path}-wal`)).size;
+  journal.close();
+  assert.ok(wal < 36e6, `the WAL holds ${wal} bytes`);
+});
+
 Deno.test("Journal.appendBatch() round-trips every field of bars and gaps", async () => {
   await using tmp = await tempJournalPath();
   const { path } = tmp;
