@@ -43,11 +43,26 @@ export interface TrainingResult {
   };
 }
 
+/** A phase of `trainModel` and how far it is (`done` of `total` units: folds in walk-forward). */
+export interface TrainStep {
+  readonly phase: "dataset" | "walk-forward" | "final";
+  readonly done: number;
+  readonly total: number;
+}
+
+/**
+ * A time as progress lines show it, to the minute: a fold's exclusive end is its last
+ * row + 1 µs, which would print as "...:00.000001Z".
+ */
+const minuteIso = (us: number) => isoFromUs(Math.floor(us / US_PER_MINUTE) * US_PER_MINUTE);
+
 export interface TrainOptions {
   readonly from?: string;
   readonly to?: string;
   /** Progress lines for long jobs (stderr in the CLI). */
   readonly progress?: (line: string) => void;
+  /** Where the job is, for a progress bar: called as each phase starts and after each fold. */
+  readonly onStep?: (step: TrainStep) => void;
   readonly now?: () => Date;
 }
 
@@ -96,7 +111,9 @@ export async function trainModel(
   let started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
 
+  const step = options.onStep ?? (() => {});
   progress(`building the dataset from ${input.path} ...`);
+  step({ phase: "dataset", done: 0, total: 1 });
   const dataset = await buildDataset(input, {
     spec,
     from: options.from,
@@ -113,6 +130,7 @@ export async function trainModel(
 
   started = performance.now();
   const folds = foldsFor(config.walkForward, dataset.timeUs, dataset.labelEndUs);
+  step({ phase: "walk-forward", done: 0, total: folds.length });
   const predictions = folds.map((fold) => {
     const foldStarted = performance.now();
     const model = fitEnsemble(dataset, fold.train, config);
@@ -120,19 +138,20 @@ export async function trainModel(
     const p = new Float64Array(test.rows * N_CLASSES);
     predictProba(model, test.x, test.rows, p);
     const trainY = Uint8Array.from(fold.train, (r) => dataset.y[r]);
-    const report = foldReport(`fold ${fold.fold}`, { y: test.y, p, trainY });
+    const report = foldReport(`fold ${fold.fold + 1}`, { y: test.y, p, trainY });
     progress(
       `fold ${fold.fold + 1}/${folds.length}: train ${
         fold.train.length.toLocaleString("en-US")
       } rows to ` +
-        `${isoFromUs(fold.trainEndUs)}, test ${isoFromUs(fold.testStartUs)} .. ${
-          isoFromUs(fold.testEndUs)
+        `${minuteIso(fold.trainEndUs)}, test ${minuteIso(fold.testStartUs)} .. ${
+          minuteIso(fold.testEndUs)
         }: ` +
         `log loss ${report.model.logLoss.toFixed(4)} vs prior ${
           report.baseline.logLoss.toFixed(4)
         } ` +
         `(${((performance.now() - foldStarted) / 1000).toFixed(1)} s)`,
     );
+    step({ phase: "walk-forward", done: fold.fold + 1, total: folds.length });
     return { y: test.y, p, trainY };
   });
   const report = stitchedReport(predictions);
@@ -140,6 +159,7 @@ export async function trainModel(
 
   started = performance.now();
   progress("fitting the final ensemble on every row ...");
+  step({ phase: "final", done: 0, total: 1 });
   const all = Int32Array.from({ length: dataset.rows }, (_, i) => i);
   const model = fitEnsemble(dataset, all, config);
   const finalSeconds = elapsed();

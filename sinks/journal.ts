@@ -385,6 +385,8 @@ export interface Journal {
   appendBatch(batch: EventBatch): AppendResult;
   /** Bars with `fromUs <= openUs < toUs`, oldest first. */
   bars(symbol: string, timeframe: Timeframe, fromUs?: number, toUs?: number): BarEvent[];
+  /** The latest `symbol` bar of `timeframe` by open time, or null: where a replay resumes. */
+  lastBar(symbol: string, timeframe: Timeframe): BarEvent | null;
   /** Gaps with `fromUs <= gap.fromUs < toUs`, oldest first. */
   gaps(symbol: string, timeframe: Timeframe, fromUs?: number, toUs?: number): GapEvent[];
   regimes(limit?: number): RegimeEvent[];
@@ -466,6 +468,9 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
     bars: db.prepare(
       `SELECT * FROM bars WHERE symbol = ? AND timeframe = ? AND open_us >= ? AND open_us < ?
        ORDER BY open_us`,
+    ),
+    lastBar: db.prepare(
+      "SELECT * FROM bars WHERE symbol = ? AND timeframe = ? ORDER BY open_us DESC LIMIT 1",
     ),
     gaps: db.prepare(
       `SELECT * FROM gaps WHERE symbol = ? AND timeframe = ? AND from_us >= ? AND from_us < ?
@@ -612,6 +617,10 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
     },
     bars(symbol, timeframe, fromUs = Number.MIN_SAFE_INTEGER, toUs = Number.MAX_SAFE_INTEGER) {
       return rows<BarRow>(select.bars, symbol, timeframe, fromUs, toUs).map(barFromRow);
+    },
+    lastBar(symbol, timeframe) {
+      const row = select.lastBar.get(symbol, timeframe) as BarRow | undefined;
+      return row === undefined ? null : barFromRow(row);
     },
     gaps(symbol, timeframe, fromUs = Number.MIN_SAFE_INTEGER, toUs = Number.MAX_SAFE_INTEGER) {
       return rows<GapRow>(select.gaps, symbol, timeframe, fromUs, toUs).map(gapFromRow);

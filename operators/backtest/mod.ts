@@ -21,6 +21,7 @@ export {
 } from "./monte_carlo.ts";
 export { backtestJson, type BacktestJsonInput, parseBacktestJson } from "./report_json.ts";
 export { backtestHtml, type BacktestHtmlOptions, type PricePoint } from "./report_html.ts";
+export { backtestSummary } from "./summary_text.ts";
 export { regimeTagger, sessionOf, UNKNOWN_REGIME } from "./tags.ts";
 export { tradingDayCloseUs, tradingDayOf } from "./trading_days.ts";
 export {

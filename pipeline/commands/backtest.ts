@@ -11,6 +11,7 @@ import {
   backtestHtml,
   type BacktestJson,
   backtestJson,
+  backtestSummary,
   type BacktestTrade,
   type EquityPoint,
   mergeConfig,
@@ -34,7 +35,6 @@ import { runPipeline } from "../build.ts";
 import {
   type BarEvent,
   type EventBatch,
-  isoFromUs,
   type RegimeEvent,
   type RiskDecisionEvent,
   US_PER_HOUR,
@@ -44,35 +44,36 @@ import { createHealthRegistry } from "../health.ts";
 import { replay$ } from "../replay.ts";
 import { XAUUSD } from "../symbols.ts";
 import {
+  checkOutputFile,
+  inputFile,
+  multiSourceSchema,
+  outputFile,
   parseFlags,
   readJsonFlag,
   readOptions,
-  SOURCE_FLAGS,
-  sourceSchema,
   UsageError,
   validate,
 } from "./args.ts";
+import { BACKTEST } from "./usage.ts";
+import { roundedJson } from "../json_text.ts";
+import { linesRead, type Progress, progressSink, startProgress } from "../progress.ts";
+import { countAllLines } from "../../sources/line_count.ts";
 import { m1Stages } from "./stages.ts";
-import { buildStrategy, checkedTradingConfigSchema, tradingConfigSchema } from "./strategy.ts";
+import { buildStrategy, parseTradingConfig, tradingConfigSchema } from "./strategy.ts";
 import { openRegistry } from "./models.ts";
-import { basename } from "node:path";
+import { basename, join } from "node:path";
 
-const schema = sourceSchema.omit({ data: true, from: true, to: true }).extend({
-  data: z.array(z.string().min(1)).min(
-    1,
-    "is required: one or more market-data files, in time order",
-  ),
-  from: z.string().optional(),
-  to: z.string().optional(),
-  config: z.string().min(1).optional(),
-  params: z.string().min(1).optional(),
+const schema = multiSourceSchema.extend({
+  config: inputFile.optional(),
+  params: inputFile.optional(),
   model: z.string().min(8).optional(),
   "no-ml": z.boolean().default(false),
   registry: z.string().min(1).default("data/models"),
-  news: z.string().min(1).optional(),
+  news: inputFile.optional(),
   threads: z.coerce.number().int().min(1).max(8).default(1),
-  json: z.string({ error: "is required: where to write the JSON results" }).min(1),
-  report: z.string({ error: "is required: where to write the HTML report" }).min(1),
+  json: outputFile.optional(),
+  report: outputFile.optional(),
+  quiet: z.boolean().default(false),
 });
 
 /** Everything the report needs, gathered from the stream. */
@@ -163,8 +164,8 @@ export interface RunBacktestOptions {
   readonly read?: OpenSourceOptions;
   /** A `--params` file that supplied part of the config, recorded in the document's config. */
   readonly params?: { readonly file: string; readonly id: string };
-  /** Print a progress line every 2 s to stderr (default true). */
-  readonly progress?: boolean;
+  /** Where to report progress (lines read of `files`, and the data time reached); default none. */
+  readonly progress?: Progress | false;
 }
 
 export interface BacktestRun {
@@ -176,10 +177,9 @@ export interface BacktestRun {
   readonly modelId: string | null;
 }
 
-/** Validates a --config object with every module's parser; throws naming the bad part. */
+/** Validates a --config object with every module's schema; throws naming each bad value. */
 export function checkBacktestConfig(value: unknown, origin = "config"): void {
-  const parsed = checkedTradingConfigSchema.safeParse(value);
-  if (!parsed.success) throw new UsageError(`${origin}: ${parsed.error.issues[0].message}`);
+  parseTradingConfig(value, origin);
 }
 
 export async function runBacktest(options: RunBacktestOptions): Promise<BacktestRun> {
@@ -232,25 +232,14 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
   ];
   const collected = collector();
   const started = performance.now();
-  let lastProgress = started;
-  const progress: Sink = {
-    name: "progress",
-    write(batch) {
-      const now = performance.now();
-      if (options.progress === false || now - lastProgress < 2000 || batch.length === 0) return;
-      lastProgress = now;
-      const last = batch[batch.length - 1];
-      const at = "timeUs" in last ? last.timeUs : "closeUs" in last ? last.closeUs : null;
-      if (at !== null) console.error(`  ... ${isoFromUs(at)}`);
-    },
-    close() {},
-  };
   try {
     await runPipeline({
       sourceName: "file",
       source$: replay$(source),
       stages,
-      sinks: [collected.sink, progress],
+      sinks: options.progress
+        ? [collected.sink, progressSink(options.progress, () => linesRead(source))]
+        : [collected.sink],
       health: createHealthRegistry(),
     }).done;
   } finally {
@@ -317,49 +306,79 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
   };
 }
 
+/** `out/backtest-<data file names>[_<from>_<to>]`: where the results go without --json and --report. */
+export function defaultOutputStem(files: readonly string[], from?: string, to?: string): string {
+  const names = files.map((f) => basename(f).replace(/(\.(csv|txt|gz))+$/i, "")).join("+");
+  const window = [from, to].filter((t) => t !== undefined).map((t) => t!.replace(/[:]/g, ""));
+  return join("out", `backtest-${[names, ...window].join("_")}`);
+}
+
 export async function backtest(argv: string[]): Promise<void> {
-  const flags = validate(
-    schema,
-    parseFlags(argv, {
-      ...SOURCE_FLAGS,
-      data: { type: "string", multiple: true },
-      config: { type: "string" },
-      params: { type: "string" },
-      model: { type: "string" },
-      "no-ml": { type: "boolean" },
-      registry: { type: "string" },
-      news: { type: "string" },
-      threads: { type: "string" },
-      json: { type: "string" },
-      report: { type: "string" },
-    }),
-  );
+  const flags = validate(schema, parseFlags(argv, BACKTEST.flags));
   if (flags.model !== undefined && flags["no-ml"]) {
     throw new UsageError("give --model ID or --no-ml, not both");
   }
+  if (
+    flags.from !== undefined && flags.to !== undefined &&
+    usFromIso(flags.from) >= usFromIso(flags.to)
+  ) {
+    throw new UsageError(`--from "${flags.from}" must be before --to "${flags.to}"`);
+  }
+  // Everything is checked before the run: a bad config or an unwritable output never
+  // waits for a year of bars to be replayed.
   const fileConfig = flags.config === undefined ? {} : await readJsonFlag("config", flags.config);
   const params = flags.params === undefined ? undefined : await readParamsFile(flags.params);
-  const { document, seconds, bars, prices, sourcePath, modelId } = await runBacktest({
-    files: flags.data,
-    from: flags.from,
-    to: flags.to,
-    // The parameter set sits under --config: a value in --config wins.
-    config: params === undefined ? fileConfig : mergeConfig(params.document.config, fileConfig),
-    configOrigin: [flags.params, flags.config].filter((f) => f !== undefined).map((f) => `"${f}"`)
-      .join(" + ") || undefined,
-    model: flags.model,
-    noMl: flags["no-ml"],
-    registry: flags.registry,
-    news: flags.news,
-    threads: flags.threads,
-    read: readOptions(flags),
-    params: params === undefined ? undefined : { file: basename(flags.params!), id: params.id },
+  const config = params === undefined
+    ? fileConfig
+    : mergeConfig(params.document.config, fileConfig);
+  const configOrigin =
+    [flags.params, flags.config].filter((f) => f !== undefined).map((f) => `"${f}"`).join(" + ") ||
+    undefined;
+  checkBacktestConfig(config, configOrigin ?? "config");
+  let outputs = { json: flags.json, report: flags.report };
+  if (outputs.json === undefined && outputs.report === undefined) {
+    const stem = defaultOutputStem(flags.data, flags.from, flags.to);
+    await Deno.mkdir("out", { recursive: true });
+    checkOutputFile("json", `${stem}.json`);
+    checkOutputFile("report", `${stem}.html`);
+    outputs = { json: `${stem}.json`, report: `${stem}.html` };
+  }
+  const lines = flags.quiet || !Deno.stderr.isTerminal() ? null : await countAllLines(flags.data);
+  const progress = startProgress({
+    label: "backtest",
+    total: lines,
+    unit: "lines",
+    quiet: flags.quiet,
   });
-  await Deno.writeTextFile(flags.json, JSON.stringify(document, null, 2));
-  await Deno.writeTextFile(flags.report, backtestHtml(document, { prices }));
-  const m = document.metrics;
+  let run: BacktestRun;
+  try {
+    run = await runBacktest({
+      files: flags.data,
+      from: flags.from,
+      to: flags.to,
+      // The parameter set sits under --config: a value in --config wins.
+      config,
+      configOrigin,
+      model: flags.model,
+      noMl: flags["no-ml"],
+      registry: flags.registry,
+      news: flags.news,
+      threads: flags.threads,
+      read: readOptions(flags),
+      params: params === undefined ? undefined : { file: basename(flags.params!), id: params.id },
+      progress,
+    });
+  } finally {
+    progress.end();
+  }
+  const { document, seconds, bars, prices, sourcePath, modelId } = run;
+  if (outputs.json !== undefined) await Deno.writeTextFile(outputs.json, roundedJson(document));
+  if (outputs.report !== undefined) {
+    await Deno.writeTextFile(outputs.report, backtestHtml(document, { prices }));
+  }
+  console.log(backtestSummary(document));
   console.log(
-    `backtest ${sourcePath}: ${bars.toLocaleString("en-US")} M1 bars in ${seconds.toFixed(1)} s ` +
+    `\n${sourcePath}: ${bars.toLocaleString("en-US")} M1 bars in ${seconds.toFixed(1)} s ` +
       `(${Math.round(bars / seconds).toLocaleString("en-US")} bars/s); ${
         modelId === null ? "technical only (--no-ml)" : `model ${modelId.slice(0, 12)}…`
       }`,
@@ -368,15 +387,6 @@ export async function backtest(argv: string[]): Promise<void> {
     console.log(`parameter set ${params.id.slice(0, 12)}… (${flags.params})`);
   }
   console.log(
-    `trades ${m.trades}, net profit ${m.net_profit.toFixed(2)}, max drawdown ${
-      m.max_drawdown.amount.toFixed(2)
-    } ` +
-      `(${m.max_drawdown.pct.toFixed(2)}%), win rate ${
-        m.win_rate_pct === null ? "n/a" : m.win_rate_pct.toFixed(1)
-      }%, ` +
-      `profit factor ${m.profit_factor === null ? "n/a" : m.profit_factor.toFixed(2)}, Sharpe ${
-        m.sharpe === null ? "n/a" : m.sharpe.toFixed(2)
-      }`,
+    `wrote ${[outputs.json, outputs.report].filter((f) => f !== undefined).join(" and ")}`,
   );
-  console.log(`wrote ${flags.json} and ${flags.report}`);
 }

@@ -10,7 +10,8 @@ import { z } from "zod";
 import { readOnnxMetadata } from "../../models/onnx/metadata.ts";
 import { type RegisteredModel, Registry } from "../../models/registry.ts";
 import { clientApiToken, SECRET_ENV } from "../control/secrets.ts";
-import { parseFlags, UsageError, validate } from "./args.ts";
+import { inputFile, parseFlags, UsageError, validate } from "./args.ts";
+import { MODELS } from "./usage.ts";
 
 const schema = z.object({
   registry: z.string().min(1).default("data/models"),
@@ -18,7 +19,7 @@ const schema = z.object({
   reason: z.string().min(1).optional(),
   to: z.url({ protocol: /^https?$/, error: "expected the server's http(s):// URL" }).optional(),
   id: z.string().min(1).optional(),
-  "token-file": z.string().min(1).optional(),
+  "token-file": inputFile.optional(),
 });
 
 type Flags = z.infer<typeof schema>;
@@ -87,14 +88,7 @@ export async function models(argv: string[]): Promise<void> {
   const positional = rest[0] !== undefined && !rest[0].startsWith("--") ? rest.shift() : undefined;
   const flags = validate(
     schema,
-    parseFlags(rest, {
-      registry: { type: "string" },
-      json: { type: "boolean" },
-      reason: { type: "string" },
-      to: { type: "string" },
-      id: { type: "string" },
-      "token-file": { type: "string" },
-    }),
+    parseFlags(rest, MODELS.flags),
   );
   const registry = openRegistry(flags.registry);
   const print = (value: unknown, text: string) =>

@@ -19,10 +19,15 @@ import { startLive } from "../live/live.ts";
 import { eaRoutes, serveEaTcp } from "../live/transport.ts";
 import { componentController, supervise, type SupervisedStage } from "../supervise.ts";
 import { XAUUSD } from "../symbols.ts";
-import { readJsonFlag, UsageError } from "./args.ts";
+import { readJsonFlag } from "./args.ts";
 import { openRegistry } from "./models.ts";
 import type { ServeFlags, ServeMode } from "./serve.ts";
-import { buildStrategy, checkedTradingConfigSchema, type TradingConfig } from "./strategy.ts";
+import {
+  buildStrategy,
+  checkedTradingConfigSchema,
+  parseTradingConfig,
+  type TradingConfig,
+} from "./strategy.ts";
 
 /** Live trading: the EA bridge, the strategy and the control plane's hooks into them. */
 export async function startLiveTrading(
@@ -126,16 +131,15 @@ export async function tradingConfig(
   journal: Journal,
 ): Promise<TradingConfig> {
   const latest = journal.latestConfig();
-  if (path === undefined) return checkedTradingConfigSchema.parse(latest?.config ?? {});
-  const value = await readJsonFlag("config", path);
-  const parsed = checkedTradingConfigSchema.safeParse(value);
-  if (!parsed.success) {
-    throw new UsageError(`--config "${path}": ${parsed.error.issues[0].message}`);
+  if (path === undefined) {
+    return parseTradingConfig(latest?.config ?? {}, `the config stored in ${journal.path}`);
   }
+  const value = await readJsonFlag("config", path);
+  const config = parseTradingConfig(value, `--config "${path}"`);
   if (JSON.stringify(latest?.config) !== JSON.stringify(value)) {
     journal.appendConfigChange((latest?.version ?? 0) + 1, value, `serve --config ${path}`);
   }
-  return parsed.data;
+  return config;
 }
 
 /** The registry's production model, verified against the feature spec; null without one. */

@@ -8,44 +8,88 @@
 
 import { z } from "zod";
 import { scoreModels, type ServingModel } from "../../operators/ensemble/mod.ts";
-import { resolveExecutionConfig } from "../../operators/execution/mod.ts";
+import { executionConfigSchema, resolveExecutionConfig } from "../../operators/execution/mod.ts";
 import { computeFeatures, DEFAULT_FEATURE_SPEC, specHash } from "../../operators/features/mod.ts";
 import {
   fuseSignals,
   FUSION_DEFAULTS,
   type FusionConfig,
+  fusionConfigSchema,
   parseFusionConfig,
   TECHNICAL_ONLY,
 } from "../../operators/fusion/mod.ts";
 import { detectRegimes } from "../../operators/regime/mod.ts";
-import { type NewsCalendar, parseRiskConfig, RiskEngine } from "../../operators/risk/mod.ts";
+import {
+  type NewsCalendar,
+  parseRiskConfig,
+  riskConfigSchema,
+  RiskEngine,
+} from "../../operators/risk/mod.ts";
 import type { QuoteSides } from "../../sources/source.ts";
 import type { Stage } from "../build.ts";
+import { describeZodError } from "../issues.ts";
 import { XAUUSD } from "../symbols.ts";
+import { readJsonFlag, UsageError } from "./args.ts";
+
+const monteCarloSchema = z.strictObject({
+  runs: z.number().int().min(10).max(100_000).describe(
+    "Monte Carlo runs over the backtest's trades (default 1000)",
+  ),
+  seed: z.number().int().describe("Monte Carlo seed (default 42)"),
+}).partial().default({}).describe("the backtest's Monte Carlo bands of the trades' order");
 
 /** The trading config file (`--config`): each part is validated by its own module's schema. */
 export const tradingConfigSchema = z.strictObject({
   fusion: z.unknown().optional(),
   risk: z.unknown().optional(),
   execution: z.record(z.string(), z.unknown()).optional(),
-  monteCarlo: z.strictObject({
-    runs: z.number().int().min(10).max(100_000),
-    seed: z.number().int(),
-  })
-    .partial().default({}),
+  monteCarlo: monteCarloSchema,
 });
 export type TradingConfig = z.infer<typeof tradingConfigSchema>;
 
-/** The config checked all the way down: each part by its own module's parser. */
-export const checkedTradingConfigSchema = tradingConfigSchema.superRefine((config, ctx) => {
-  try {
-    if (config.fusion !== undefined) parseFusionConfig(config.fusion, "fusion");
-    if (config.risk !== undefined) parseRiskConfig(config.risk, "risk");
-    resolveExecutionConfig(config.execution ?? {});
-  } catch (error) {
-    ctx.addIssue({ code: "custom", message: (error as Error).message });
-  }
+/**
+ * Every part's own schema under its key: what the config reference documents
+ * (docs/config-reference.md) and what names a bad value by its whole path
+ * (`risk.riskPercent`). Its output is not used: each module parses its part itself.
+ */
+export const tradingConfigFileSchema = z.strictObject({
+  fusion: fusionConfigSchema.optional().describe(
+    "how the votes are combined into one signal (docs/fusion.md); without a model the default is technical only",
+  ),
+  risk: riskConfigSchema.optional().describe("the risk engine's rules and sizing (docs/risk.md)"),
+  execution: executionConfigSchema.optional().describe(
+    "the simulated broker: balance, spread, slippage, latency, the contract (docs/execution.md)",
+  ),
+  monteCarlo: monteCarloSchema,
 });
+
+/** The config checked all the way down, each bad value named by its path; the input kept as is. */
+export const checkedTradingConfigSchema = z.unknown().transform((value, ctx): TradingConfig => {
+  const checked = tradingConfigFileSchema.safeParse(value);
+  const parsed = checked.success ? tradingConfigSchema.safeParse(value) : checked;
+  if (parsed.success) return parsed.data as TradingConfig;
+  for (const issue of parsed.error.issues) {
+    ctx.addIssue({ ...issue, input: undefined } as Parameters<typeof ctx.addIssue>[0]);
+  }
+  return z.NEVER;
+});
+
+/**
+ * `value` as a trading config, or a usage error naming every bad value by its path inside
+ * `origin` (the file), with "did you mean" for a misspelt key.
+ */
+export function parseTradingConfig(value: unknown, origin: string): TradingConfig {
+  const parsed = checkedTradingConfigSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new UsageError(describeZodError(parsed.error, origin, tradingConfigFileSchema));
+  }
+  return parsed.data;
+}
+
+/** The `--config` file at `path` (JSON or JSONC), checked all the way down. */
+export async function readTradingConfig(path: string): Promise<TradingConfig> {
+  return parseTradingConfig(await readJsonFlag("config", path), `--config "${path}"`);
+}
 
 export interface StrategyOptions {
   readonly symbol: string;

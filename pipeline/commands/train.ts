@@ -8,28 +8,29 @@
 import { z } from "zod";
 import { parseTrainConfig, type TrainConfig } from "../../models/train/config.ts";
 import { formatReport } from "../../models/metrics.ts";
-import { trainModel } from "../../models/training.ts";
+import { trainModel, type TrainStep } from "../../models/training.ts";
 import { openSources } from "../../sources/mod.ts";
+import type { Source } from "../../sources/source.ts";
+import { countAllLines } from "../../sources/line_count.ts";
+import { roundedJson } from "../json_text.ts";
+import { type Progress, startProgress } from "../progress.ts";
 import {
+  inputFile,
+  multiSourceSchema,
+  outputFile,
   parseFlags,
   readJsonFlag,
   readOptions,
-  SOURCE_FLAGS,
-  sourceSchema,
   validate,
 } from "./args.ts";
+import { TRAIN } from "./usage.ts";
 import { openRegistry } from "./models.ts";
 
-const schema = sourceSchema.omit({ data: true, from: true, to: true }).extend({
-  data: z.array(z.string().min(1)).min(
-    1,
-    "is required: one or more market-data files, in time order",
-  ),
-  from: z.string().optional(),
-  to: z.string().optional(),
-  config: z.string().min(1).optional(),
+const schema = multiSourceSchema.extend({
+  config: inputFile.optional(),
   registry: z.string().min(1).default("data/models"),
-  json: z.string().min(1).optional(),
+  json: outputFile.optional(),
+  quiet: z.boolean().default(false),
 });
 
 async function loadConfig(path: string | undefined): Promise<TrainConfig> {
@@ -37,29 +38,63 @@ async function loadConfig(path: string | undefined): Promise<TrainConfig> {
   return parseTrainConfig(await readJsonFlag("config", path), `"${path}"`);
 }
 
+/**
+ * The progress of each phase: lines read while the dataset is built (polled: the reading
+ * is asynchronous), then folds done, then the final fit.
+ */
+function trainProgress(source: Source, lines: number | null, quiet: boolean) {
+  let progress: Progress | null = null;
+  let poller: ReturnType<typeof setInterval> | undefined;
+  const start = (label: string, total: number | null, unit: string) => {
+    progress?.end();
+    clearInterval(poller);
+    progress = startProgress({ label: `train: ${label}`, total, unit, quiet });
+    return progress;
+  };
+  return {
+    log: (line: string) => (progress ?? start("dataset", lines, "lines")).log(line),
+    step(step: TrainStep) {
+      if (step.phase === "dataset") {
+        const reporter = start("dataset", lines, "lines");
+        poller = setInterval(
+          () => reporter.update(source.fileReports.reduce((n, r) => n + r.linesRead, 0)),
+          250,
+        );
+      } else if (step.phase === "walk-forward") {
+        (step.done === 0 ? start("walk-forward", step.total, "folds") : progress!)
+          .update(
+            step.done,
+            `fold ${Math.min(step.done + 1, step.total)} of ${step.total} fitting`,
+          );
+      } else {
+        start("final fit on every row", null, "fits").update(0);
+      }
+    },
+    end() {
+      clearInterval(poller);
+      progress?.end();
+    },
+  };
+}
+
 export async function train(argv: string[]): Promise<void> {
-  const flags = validate(
-    schema,
-    parseFlags(argv, {
-      ...SOURCE_FLAGS,
-      data: { type: "string", multiple: true },
-      config: { type: "string" },
-      registry: { type: "string" },
-      json: { type: "string" },
-    }),
-  );
+  const flags = validate(schema, parseFlags(argv, TRAIN.flags));
   const config = await loadConfig(flags.config);
   const source = await openSources(flags.data, readOptions(flags));
+  const lines = flags.quiet || !Deno.stderr.isTerminal() ? null : await countAllLines(flags.data);
   const registry = openRegistry(flags.registry);
   const started = performance.now();
+  const progress = trainProgress(source, lines, flags.quiet);
   try {
     const result = await trainModel(source, config, registry, {
       from: flags.from,
       to: flags.to,
-      progress: (line) => console.error(line),
-    });
+      progress: (line) => progress.log(line),
+      onStep: (step) => progress.step(step),
+    }).finally(() => progress.end());
     const total = (performance.now() - started) / 1000;
-    console.log(`model ${result.model.id} registered as a candidate in ${flags.registry}`);
+    const id = result.model.id;
+    console.log(`model ${id} registered as a candidate in ${flags.registry}`);
     console.log(
       `data: ${result.dataset.provenance.files.map((f) => f.file).join(", ")}; ` +
         `${
@@ -85,14 +120,28 @@ export async function train(argv: string[]): Promise<void> {
     if (flags.json) {
       await Deno.writeTextFile(
         flags.json,
-        JSON.stringify(
-          { id: result.model.id, card: result.model.card, report: result.report },
-          null,
-          2,
-        ),
+        roundedJson({ id, card: result.model.card, report: result.report }),
       );
     }
+    console.log(nextSteps(id, flags.registry, flags.data));
   } finally {
     registry.close();
   }
+}
+
+/** What to do with a new candidate: the gated promotion, then the commands that use it. */
+export function nextSteps(id: string, registry: string, data: readonly string[]): string {
+  const short = id.slice(0, 12);
+  const reg = registry === "data/models" ? "" : ` --registry ${registry}`;
+  return [
+    "",
+    "next steps:",
+    `  1. deno task models show ${short}${reg}`,
+    "     the model card: data, folds, and each fold's log loss against the baseline",
+    `  2. deno task models promote ${short}${reg}`,
+    "     candidate -> shadow, run again for shadow -> production; it passes only if it beats",
+    "     the class-prior baseline out of sample (docs/models.md)",
+    `  3. deno task backtest --model ${short}${reg} --data ${data.at(-1)}`,
+    "     trade with it in a backtest (once in production, backtest and serve use it by default)",
+  ].join("\n");
 }
