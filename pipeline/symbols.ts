@@ -8,25 +8,30 @@
 import { z } from "zod";
 
 export const symbolSpecSchema = z.object({
-  symbol: z.string().min(1),
-  /** Decimal places of a price. */
-  digits: z.number().int().min(0).max(8),
-  /** Smallest price increment (MT5's point). */
-  point: z.number().positive(),
-  /** Units of the underlying per lot: 100 troy ounces for XAUUSD. */
-  contractSize: z.number().positive(),
-  minLot: z.number().positive(),
-  maxLot: z.number().positive(),
-  lotStep: z.number().positive(),
-  /** Account leverage for margin: margin = price x contractSize x lots / leverage. */
-  leverage: z.number().positive(),
-  /** Commission per lot per side (entry and exit each pay it), account currency. */
-  commissionPerLot: z.number().nonnegative(),
-  /** Swap per lot per night held, account currency (negative is a cost). */
-  swapLongPerLot: z.number(),
-  swapShortPerLot: z.number(),
-  /** Weekday (0 = Sunday, UTC at the daily rollover) that books three nights: Wednesday. */
-  tripleSwapWeekday: z.number().int().min(0).max(6),
+  symbol: z.string().min(1).describe("the broker's symbol name, e.g. XAUUSD or XAUUSD.pc"),
+  digits: z.number().int().min(0).max(8).describe("decimal places of a price"),
+  point: z.number().positive().describe("smallest price increment (MT5's point)"),
+  contractSize: z.number().positive().describe(
+    "units of the underlying per lot: 100 troy ounces for XAUUSD",
+  ),
+  minLot: z.number().positive().describe("smallest order size in lots"),
+  maxLot: z.number().positive().describe("largest order size in lots"),
+  lotStep: z.number().positive().describe("order sizes are multiples of this many lots"),
+  leverage: z.number().positive().describe(
+    "account leverage for margin: margin = price x contractSize x lots / leverage",
+  ),
+  commissionPerLot: z.number().nonnegative().describe(
+    "commission per lot per side (entry and exit each pay it), account currency",
+  ),
+  swapLongPerLot: z.number().describe(
+    "swap per lot per night a buy is held, account currency (negative is a cost)",
+  ),
+  swapShortPerLot: z.number().describe(
+    "swap per lot per night a sell is held, account currency (negative is a cost)",
+  ),
+  tripleSwapWeekday: z.number().int().min(0).max(6).describe(
+    "weekday (0 = Sunday, UTC at the daily rollover) that books three nights: 3, Wednesday",
+  ),
 }).refine((s) => s.minLot <= s.maxLot, { message: "minLot must not exceed maxLot" });
 
 export type SymbolSpec = z.infer<typeof symbolSpecSchema>;

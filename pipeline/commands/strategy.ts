@@ -32,11 +32,11 @@ import { XAUUSD } from "../symbols.ts";
 import { readJsonFlag, UsageError } from "./args.ts";
 
 const monteCarloSchema = z.strictObject({
-  runs: z.number().int().min(10).max(100_000).describe(
-    "Monte Carlo runs over the backtest's trades (default 1000)",
+  runs: z.number().int().min(10).max(100_000).default(1000).describe(
+    "reshuffles and bootstraps of the backtest's trades",
   ),
-  seed: z.number().int().describe("Monte Carlo seed (default 42)"),
-}).partial().default({}).describe("the backtest's Monte Carlo bands of the trades' order");
+  seed: z.number().int().default(42).describe("random seed, so the bands reproduce"),
+}).prefault({}).describe("the backtest's Monte Carlo bands of the trades' order");
 
 /** The trading config file (`--config`): each part is validated by its own module's schema. */
 export const tradingConfigSchema = z.strictObject({
@@ -54,7 +54,7 @@ export type TradingConfig = z.infer<typeof tradingConfigSchema>;
  */
 export const tradingConfigFileSchema = z.strictObject({
   fusion: fusionConfigSchema.optional().describe(
-    "how the votes are combined into one signal (docs/fusion.md); without a model the default is technical only",
+    "how the votes are combined into one signal (docs/fusion.md)",
   ),
   risk: riskConfigSchema.optional().describe("the risk engine's rules and sizing (docs/risk.md)"),
   execution: executionConfigSchema.optional().describe(

@@ -244,7 +244,8 @@ ${SOURCE_USAGE}`,
 } satisfies CommandHelp;
 
 export const BACKTEST = {
-  summary: "replay files through the strategy against the simulated broker; JSON and HTML report",
+  summary:
+    "replay files through the strategy against the simulated broker: a summary, JSON and an HTML report",
   usage:
     `deno task backtest --data FILE [--data FILE ...] [--from ISO] [--to ISO] [--config FILE] [--params FILE.json] [--model ID | --no-ml] [--json OUT.json] [--report OUT.html]
   the live pipeline fed from files against the simulated broker (docs/execution.md, docs/risk.md, docs/fusion.md);

@@ -16,6 +16,7 @@ import {
   monteCarlo,
 } from "@/operators/backtest/mod.ts";
 import { emptyRun, syntheticRun, trade, us } from "./_fixtures.ts";
+import { reportSkip } from "../../_skip.ts";
 
 const SHA = "0123456789abcdef".repeat(4);
 const ATTACK = `<script>alert("x")</script>`;
@@ -168,9 +169,9 @@ Deno.test("backtestHtml() writes a sample report to a temporary file", async (t)
   await Deno.writeTextFile(path, backtestHtml(doc, { prices }));
   assert.ok((await Deno.stat(path)).size > 10_000);
   if (!haveChromium) {
-    console.warn(
-      `Skipping the screenshot of ${path}: ${CHROMIUM} is absent or the test may not run it ` +
-        "(needs --allow-run).",
+    reportSkip(
+      "a headless Chromium screenshot of it is a PNG",
+      `${CHROMIUM} is absent or the test may not run it (needs --allow-run)`,
     );
   }
   await t.step({

@@ -18,6 +18,7 @@ import { openSource } from "@/sources/mod.ts";
 import { fileURLToPath } from "node:url";
 import { dataPath, dataTest } from "../../_data.ts";
 import { signal } from "../../operators/risk/_fixtures.ts";
+import { skippableTest } from "../../_skip.ts";
 
 /** Debian's Chromium; playwright-core never downloads a browser of its own. */
 const CHROMIUM = "/usr/bin/chromium";
@@ -43,8 +44,7 @@ function browserTest(name: string, fn: () => Promise<void>): void {
     // Absent: reported below.
   }
   if (!haveChromium) {
-    console.warn(`Skipping "${name}": ${CHROMIUM} is missing (apt-get install -y chromium)`);
-    Deno.test({ name, ignore: true, fn });
+    skippableTest(name, `${CHROMIUM} is missing (apt-get install -y chromium)`, fn);
     return;
   }
   dataTest(name, OANDA_M1, fn);
