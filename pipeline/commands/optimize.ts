@@ -228,9 +228,11 @@ export async function optimize(argv: string[]): Promise<void> {
       Object.entries(result.final.values).reduce((c, [p, v]) => setPath(c, p, v), base),
     )),
   };
-  const id = paramsId(document);
+  // The id hashes the document as written: without binary noise in its numbers.
+  const written = JSON.parse(roundedJson(document)) as ParamsFile;
+  const id = paramsId(written);
   await Deno.mkdir(flags.out, { recursive: true });
   const path = join(flags.out, `${id}.json`);
-  await Deno.writeTextFile(path, roundedJson(document));
+  await Deno.writeTextFile(path, roundedJson(written));
   console.log(`chosen on the latest in-sample window: #${result.final.index}; wrote ${path}`);
 }

@@ -48,7 +48,7 @@ Deno.test("backtest refuses --model together with --no-ml", async () => {
   const result = await runCli([
     "backtest",
     "--data",
-    "x.csv",
+    new URL(import.meta.url).pathname, // any file that exists: the flags are refused first
     "--no-ml",
     "--model",
     "0123456789abcdef",

@@ -1,13 +1,19 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { runBacktest } from "@/pipeline/commands/backtest.ts";
+import { isoFromUs } from "@/pipeline/events.ts";
 import { dataPath, dataTest } from "../../_data.ts";
-import { startServe } from "./_run.ts";
+import { freePort } from "../../_net.ts";
+import { openJournal } from "@/sinks/journal.ts";
+import { BOT_TOKEN, fakeBotApi } from "../control/_bot_api.ts";
+import { runCli, startServe } from "./_run.ts";
 
 const MT5 = "xauusd_m1_mt5_export/XAUUSD_M1.csv";
 
-Deno.test("serve binds 127.0.0.1 by default and waits for an EA without --replay", async () => {
+Deno.test("serve binds 127.0.0.1 by default, says where the dashboard and the token are, and waits for an EA", async () => {
   const dir = await Deno.makeTempDir();
-  const { child, url, output } = await startServe([
+  const { child, url, output, printed } = await startServe([
     "--db",
     `${dir}/j.sqlite`,
     "--secrets",
@@ -17,6 +23,14 @@ Deno.test("serve binds 127.0.0.1 by default and waits for an EA without --replay
   ]);
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
   const health = await (await fetch(`${url}health`)).json();
+  const text = await waitForOutput(printed, /journal: /);
+  assert.ok(text.includes(`dashboard: ${url}dashboard/ (it asks for the API token)`), text);
+  assert.ok(
+    text.includes(
+      `generated a new API token into ${dir}/secrets.json (mode 0600): its "apiToken" signs in to the dashboard`,
+    ),
+    text,
+  );
   assert.equal(health.components["ea-bridge"].status, "idle");
   child.kill("SIGTERM");
   const status = await child.status;
@@ -25,6 +39,15 @@ Deno.test("serve binds 127.0.0.1 by default and waits for an EA without --replay
   assert.match(await output(), /flushing the journal/);
   await Deno.remove(dir, { recursive: true });
 });
+
+/** Waits until `printed()` (what serve printed so far) matches `pattern`; returns it. */
+async function waitForOutput(printed: () => string, pattern: RegExp): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    if (pattern.test(printed())) return printed();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`serve never printed ${pattern}: ${printed()}`);
+}
 
 dataTest(
   "serve --replay paper-trades the file through the pipeline into the journal and /health",
@@ -66,3 +89,182 @@ dataTest(
     await Deno.remove(dir, { recursive: true });
   },
 );
+
+/** The journal's trades as the backtest's JSON names them, for a field-by-field comparison. */
+function journalTrades(db: string) {
+  const journal = new DatabaseSync(db, { readOnly: true });
+  try {
+    const rows = journal.prepare(
+      "SELECT entry_time_us, exit_time_us, exit_reason, pnl FROM trades ORDER BY exit_time_us",
+    ).all() as { entry_time_us: number; exit_time_us: number; exit_reason: string; pnl: number }[];
+    const count = (table: string) =>
+      (journal.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return {
+      bars: count("bars"),
+      fills: count("fills"),
+      trades: rows.map((r) => ({
+        entry: isoFromUs(r.entry_time_us),
+        exit: isoFromUs(r.exit_time_us),
+        reason: r.exit_reason,
+        pnl: r.pnl,
+      })),
+    };
+  } finally {
+    journal.close();
+  }
+}
+
+dataTest(
+  "serve --replay killed with -9 resumes from the journal's last bar and ends as an uninterrupted run",
+  MT5,
+  async () => {
+    const dir = await Deno.makeTempDir();
+    const db = `${dir}/j.sqlite`;
+    const args = ["--db", db, "--secrets", `${dir}/secrets.json`, "--registry", `${dir}/models`];
+    // 65 days of bars at 300,000x: about 19 s in all, the first ten trades within a few.
+    const first = await startServe([...args, "--replay", dataPath(MT5), "--speed", "300000"]);
+    for (let i = 0; i < 600; i++) {
+      if (journalTrades(db).trades.length >= 10) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    first.child.kill("SIGKILL");
+    await first.child.status;
+    await first.child.stderr.cancel();
+    const before = journalTrades(db);
+    assert.ok(
+      before.trades.length >= 10 && before.bars < 63_230,
+      `killed mid-run: ${before.bars} bars`,
+    );
+
+    const second = await startServe([...args, "--replay", dataPath(MT5), "--speed", "max"]);
+    const text = await waitForOutput(second.printed, /paper trading: /);
+    second.child.kill("SIGTERM");
+    await second.child.status;
+    await second.child.stderr.cancel();
+    assert.match(text, /resuming the replay after \S+, the last bar in /);
+    assert.match(text, /replay finished: 63230 rows from .* \(resumed\)/);
+
+    const after = journalTrades(db);
+    const run = await runBacktest({ files: [dataPath(MT5)], noMl: true });
+    const expected = run.document.trades.map((t) => ({
+      entry: t.entry_time_utc,
+      exit: t.exit_time_utc,
+      reason: t.exit_reason,
+      pnl: t.pnl,
+    }));
+    assert.equal(after.bars, 63_230, "every bar stored once");
+    assert.equal(
+      after.fills,
+      2 * after.trades.length,
+      "an entry and an exit fill per trade, none twice",
+    );
+    assert.deepEqual(after.trades, expected, "the same trades as the backtest of the whole file");
+    const net = expected.reduce((sum, t) => sum + t.pnl, 0);
+    assert.match(
+      text,
+      new RegExp(
+        `paper trading: ${expected.length} trades .* net P&L ${
+          net.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })
+            .replace(/[.]/g, "\\.")
+        } `,
+      ),
+    );
+    await Deno.remove(dir, { recursive: true });
+  },
+);
+
+dataTest(
+  "serve --replay refuses to resume into a journal of other data, before it serves",
+  MT5,
+  async () => {
+    const dir = await Deno.makeTempDir();
+    const db = join(dir, "j.sqlite");
+    const stored = openJournal(db);
+    stored.appendBatch([{
+      v: 1,
+      kind: "bar",
+      symbol: "XAUUSD",
+      timeframe: "M1",
+      openUs: Date.UTC(2017, 2, 6, 12) * 1000,
+      closeUs: Date.UTC(2017, 2, 6, 12, 1) * 1000,
+      bid: { open: 1230, high: 1231, low: 1229, close: 1230.5 },
+      ask: null,
+      spread: null,
+      volume: 0,
+    }]);
+    stored.close();
+    const result = await runCli([
+      "serve",
+      "--port",
+      String(freePort()),
+      "--db",
+      db,
+      "--secrets",
+      join(dir, "secrets.json"),
+      "--registry",
+      join(dir, "models"),
+      "--replay",
+      dataPath(MT5),
+    ]);
+    const stderr = result.stderr;
+    assert.equal(result.code, 2, stderr);
+    assert.match(
+      stderr,
+      /cannot resume: the journal .* ends with a XAUUSD bar at 2017-03-06T12:00:00Z that .* does not hold: it is another run's journal/,
+    );
+    await Deno.remove(dir, { recursive: true });
+  },
+);
+
+Deno.test("serve --telegram obeys /stop from an allowed chat through the risk engine, audited in the journal", async () => {
+  const dir = await Deno.makeTempDir();
+  const api = fakeBotApi();
+  await Deno.writeTextFile(
+    join(dir, "secrets.json"),
+    JSON.stringify({ telegramBotToken: BOT_TOKEN }),
+    {
+      mode: 0o600,
+    },
+  );
+  await Deno.writeTextFile(
+    join(dir, "telegram.jsonc"),
+    `{ "allowChatIds": [1001], "apiBase": "${api.url}", "pollTimeoutSeconds": 1 } // the fake`,
+  );
+  const { child, url } = await startServe([
+    "--db",
+    join(dir, "j.sqlite"),
+    "--secrets",
+    join(dir, "secrets.json"),
+    "--registry",
+    join(dir, "models"),
+    "--telegram",
+    join(dir, "telegram.jsonc"),
+  ]);
+  try {
+    api.say(1001, "/stop news");
+    api.say(42, "/start");
+    const sent = await api.replies(2);
+    assert.match(sent[0].text, /kill switch ON: news/);
+    assert.match(sent[1].text, /Not allowed: chat 42/);
+    const token = JSON.parse(await Deno.readTextFile(join(dir, "secrets.json"))).apiToken;
+    const status = await (await fetch(`${url}v1/status`, {
+      headers: { Authorization: `Bearer ${token}` },
+    })).json();
+    assert.equal(status.risk.state, "halted");
+    assert.match(JSON.stringify(status.risk.reasons), /manual kill switch: news/);
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+    await child.stderr.cancel();
+    await api.stop();
+  }
+  const journal = new DatabaseSync(join(dir, "j.sqlite"), { readOnly: true });
+  const audit = journal.prepare("SELECT actor, method, path, status FROM audit_log ORDER BY rowid")
+    .all();
+  journal.close();
+  assert.deepEqual(audit.map((row) => ({ ...row })), [
+    { actor: "telegram:chat:1001", method: "TELEGRAM", path: "/stop", status: 200 },
+    { actor: "telegram:chat:42", method: "TELEGRAM", path: "/start", status: 403 },
+  ]);
+  await Deno.remove(dir, { recursive: true });
+});
