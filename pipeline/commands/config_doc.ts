@@ -243,7 +243,7 @@ export function commentedConfig(): string {
       const at = [...path, key];
       const dotted = at.join(".");
       const field = fields.find((f) => f.path.join(".") === dotted);
-      if (path.length === 0) out.push("");
+      if (path.length === 0 && out.at(-1) !== "{") out.push("");
       if (field === undefined) {
         const on = commentAt === null && [...ACTIVE].some((p) => p.startsWith(`${dotted}.`));
         const about = [describe.get(dotted), notes[dotted]].filter((t) => t).join(". ");

@@ -15,6 +15,10 @@ import {
 } from "@/pipeline/commands/config_doc.ts";
 import { parseTradingConfig } from "@/pipeline/commands/strategy.ts";
 import { parseJsonc } from "@/pipeline/jsonc.ts";
+import { parseTelegramConfig } from "@/pipeline/control/telegram.ts";
+import { parseSearchSpace } from "@/operators/backtest/mod.ts";
+import { resolveExecutionConfig } from "@/operators/execution/mod.ts";
+import { parseWebhookConfig } from "@/sinks/webhooks.ts";
 import { runCli } from "./_run.ts";
 
 Deno.test("configOutline() describes every setting of the trading config, with a default", () => {
@@ -51,7 +55,7 @@ Deno.test("commentedConfig() loads as a trading config, and so does every settin
   });
 });
 
-Deno.test("init writes config.jsonc, refuses to overwrite it, and backtest accepts it", async () => {
+Deno.test("init writes config.jsonc and refuses to overwrite it without --force", async () => {
   const dir = await Deno.makeTempDir();
   const out = join(dir, "config.jsonc");
   const first = await runCli(["init", "--out", out]);
@@ -68,4 +72,31 @@ Deno.test("init writes config.jsonc, refuses to overwrite it, and backtest accep
 Deno.test("docs/config-reference.md is what the schemas say (deno task config-reference)", async () => {
   const committed = await Deno.readTextFile(CONFIG_REFERENCE);
   assert.equal(committed, await formatMarkdown(configReference()));
+});
+
+Deno.test("every example config in docs/examples loads with the reader of its flag", async (t) => {
+  const examples = new URL("../../../docs/examples/", import.meta.url);
+  const read = async (name: string) => parseJsonc(await Deno.readTextFile(new URL(name, examples)));
+  await t.step("config.jsonc is what init writes today", async () => {
+    assert.equal(await Deno.readTextFile(new URL("config.jsonc", examples)), commentedConfig());
+  });
+  await t.step("broker_small_account.jsonc (--config)", async () => {
+    const config = parseTradingConfig(await read("broker_small_account.jsonc"), "example");
+    assert.equal(resolveExecutionConfig(config.execution ?? {}).spec.leverage, 200);
+  });
+  await t.step("telegram.jsonc (serve --telegram)", async () => {
+    assert.deepEqual(parseTelegramConfig(await read("telegram.jsonc"), "example").allowChatIds, [
+      123456789,
+    ]);
+  });
+  await t.step("webhooks_telegram.jsonc (serve --webhooks)", async () => {
+    assert.equal(
+      parseWebhookConfig(await read("webhooks_telegram.jsonc"), "example").format,
+      "telegram",
+    );
+  });
+  await t.step("space.json (optimize --space)", async () => {
+    const space = parseSearchSpace(await read("space.json"), (c) => parseTradingConfig(c, "space"));
+    assert.deepEqual(space.map((p) => p.values.length), [3, 2]);
+  });
 });
