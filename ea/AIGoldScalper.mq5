@@ -419,7 +419,10 @@ void ExecuteClose(const string json, const int at, const string id) {
    }
    // The exit reason the simulator books: the command's, when it is one an order can have.
    string reason = JsonString(json, JsonFind(json, at, "reason"));
-   if(reason != "signal" && reason != "manual" && reason != "kill_switch") reason = "manual";
+   // The risk engine's halt codes name the halt that closed the position (exitReasonOfOrder).
+   if(reason == "KILL_SWITCH") reason = "kill_switch";
+   else if(reason == "MAX_DRAWDOWN") reason = "max_drawdown";
+   else if(reason != "signal" && reason != "manual" && reason != "kill_switch" && reason != "max_drawdown") reason = "manual";
    MqlTick tick;
    double requested = SymbolInfoTick(g_symbol, tick) ? (isLong ? tick.bid : tick.ask) : 0.0;
    bool sent = g_trade.PositionClose(ticket);

@@ -32,6 +32,50 @@ export function insertEvents(take: EventProcessor): (batch: EventBatch) => Event
 }
 
 /**
+ * Runs `processors` on one input at a time, outside any stream: the input and everything
+ * it causes, in the order `eventLoop` emits them, are appended to `out`. For a caller that
+ * drives the kernel itself (the random-entry baseline feeds only the bars that matter).
+ */
+export function eventStep(
+  processors: readonly EventProcessor[],
+): (input: MarketEvent, out: MarketEvent[]) => void {
+  // The queue of one input's instant: the events its processors made and the index of
+  // each one's producer, read by position and emptied once the instant is done.
+  const queue: MarketEvent[] = [];
+  const producers: number[] = [];
+  return (input, out) => {
+    out.push(input);
+    // Most inputs make nothing anywhere: try each processor before using the queue.
+    let first = 0;
+    let made: readonly MarketEvent[] = [];
+    while (first < processors.length && (made = processors[first](input)).length === 0) first++;
+    if (first === processors.length) return;
+    for (let i = first; i < processors.length; i++) {
+      if (i > first) made = processors[i](input);
+      for (let k = 0; k < made.length; k++) {
+        queue.push(made[k]);
+        producers.push(i);
+      }
+    }
+    for (let head = 0; head < queue.length; head++) {
+      const event = queue[head];
+      const from = producers[head];
+      out.push(event);
+      for (let i = 0; i < processors.length; i++) {
+        if (i === from) continue;
+        const more = processors[i](event);
+        for (let k = 0; k < more.length; k++) {
+          queue.push(more[k]);
+          producers.push(i);
+        }
+      }
+    }
+    queue.length = 0;
+    producers.length = 0;
+  };
+}
+
+/**
  * Every input event, and every event a processor produces, goes to every processor but
  * its producer, breadth first; the output holds them all in that order.
  */
@@ -40,44 +84,10 @@ export function eventLoop(
 ): OperatorFunction<EventBatch, EventBatch> {
   return (source) =>
     defer(() => {
-      const running = processors.map((make) => make());
-      // The queue of one input's instant: the events its processors made and the index of
-      // each one's producer, read by position and emptied once the instant is done.
-      const queue: MarketEvent[] = [];
-      const producers: number[] = [];
+      const step = eventStep(processors.map((make) => make()));
       return source.pipe(map((batch: EventBatch) => {
         const out: MarketEvent[] = [];
-        for (let b = 0; b < batch.length; b++) {
-          const input = batch[b];
-          out.push(input);
-          // Most inputs make nothing anywhere: try each processor before using the queue.
-          let first = 0;
-          let made: readonly MarketEvent[] = [];
-          while (first < running.length && (made = running[first](input)).length === 0) first++;
-          if (first === running.length) continue;
-          for (let i = first; i < running.length; i++) {
-            if (i > first) made = running[i](input);
-            for (let k = 0; k < made.length; k++) {
-              queue.push(made[k]);
-              producers.push(i);
-            }
-          }
-          for (let head = 0; head < queue.length; head++) {
-            const event = queue[head];
-            const from = producers[head];
-            out.push(event);
-            for (let i = 0; i < running.length; i++) {
-              if (i === from) continue;
-              const more = running[i](event);
-              for (let k = 0; k < more.length; k++) {
-                queue.push(more[k]);
-                producers.push(i);
-              }
-            }
-          }
-          queue.length = 0;
-          producers.length = 0;
-        }
+        for (let b = 0; b < batch.length; b++) step(batch[b], out);
         return out;
       }));
     });

@@ -239,6 +239,7 @@ export const EXIT_REASONS = [
   "signal",
   "manual",
   "kill_switch",
+  "max_drawdown",
   "end_of_data",
 ] as const;
 export type ExitReason = typeof EXIT_REASONS[number];

@@ -57,6 +57,23 @@ export interface MetricsInput {
   readonly periodEndUs: number;
 }
 
+/**
+ * A run's account reports as the curve the metrics read: the initial balance at the
+ * period start, then every report, and the last one held to the period end (an account
+ * that stopped changing, after a halt or the last trade, keeps its value).
+ */
+export function equityCurve(
+  reports: readonly EquityPoint[],
+  initialBalance: number,
+  startUs: number,
+  endUs: number,
+): EquityPoint[] {
+  const curve = [{ timeUs: startUs, equity: initialBalance, balance: initialBalance }, ...reports];
+  const last = curve[curve.length - 1];
+  if (last.timeUs < endUs) curve.push({ ...last, timeUs: endUs });
+  return curve;
+}
+
 /** Computes every metric of a run; throws a RangeError on inconsistent input. */
 export function computeMetrics(input: MetricsInput): BacktestMetrics {
   checkInput(input);

@@ -9,6 +9,7 @@ export {
   type BacktestTrade,
   computeMetrics,
   DAYS_PER_YEAR,
+  equityCurve,
   type EquityPoint,
   type MetricsInput,
   TRADING_DAYS_PER_YEAR,
@@ -18,7 +19,22 @@ export {
   monteCarlo,
   type MonteCarloMethod,
   type MonteCarloOptions,
+  percentileBands,
 } from "./monte_carlo.ts";
+export { type CostedTrade, costsReport } from "./costs.ts";
+export { SourceAttribution, type SourceSetup } from "./attribution.ts";
+export { haltsReport } from "./halts.ts";
+export {
+  baselineReport,
+  type BaselineTarget,
+  calibratedEntryRate,
+  percentileOf,
+  randomRun,
+  type RandomRunResult,
+  type RandomRunSetup,
+  type StrategyFigures,
+} from "./random_baseline.ts";
+export { type BaselineOptions, runRandomBaseline } from "./random_baseline_parallel.ts";
 export { backtestJson, type BacktestJsonInput, parseBacktestJson } from "./report_json.ts";
 export { backtestHtml, type BacktestHtmlOptions, type PricePoint } from "./report_html.ts";
 export { backtestSummary } from "./summary_text.ts";
@@ -29,15 +45,20 @@ export {
   backtestJsonSchema,
   type BacktestMetrics,
   type Bands,
+  type CostsReport,
   type DataFile,
   EXIT_REASONS,
+  type HaltReport,
   metricsSchema,
   type MonteCarloResult,
   monteCarloSchema,
+  type RandomBaseline,
   type SessionName,
   SESSIONS,
+  type SourceReport,
   type TradeRow,
   type TradeStats,
+  type WarmUpReport,
 } from "./schema.ts";
 export {
   applyCandidate,

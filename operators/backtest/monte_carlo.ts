@@ -59,16 +59,16 @@ export function monteCarlo(pnls: readonly number[], options: MonteCarloOptions):
     if (equity[n] < options.initialBalance) losses++;
     for (let k = 0; k < indices.length; k++) paths[k * runs + run] = equity[indices[k]];
   }
-  const columns = indices.map((_, k) => bands(paths.subarray(k * runs, (k + 1) * runs)));
+  const columns = indices.map((_, k) => percentileBands(paths.subarray(k * runs, (k + 1) * runs)));
   return {
     method: options.method,
     runs,
     seed: options.seed,
     trades: n,
     initial_balance: options.initialBalance,
-    final_equity: bands(finals),
-    max_drawdown: bands(drawdowns),
-    max_drawdown_pct: bands(drawdownPcts),
+    final_equity: percentileBands(finals),
+    max_drawdown: percentileBands(drawdowns),
+    max_drawdown_pct: percentileBands(drawdownPcts),
     loss_probability_pct: losses / runs * 100,
     path: {
       trade_index: indices,
@@ -111,7 +111,7 @@ function pathIndices(n: number, points: number): number[] {
 }
 
 /** Sorts `values` in place and reads the five percentiles. */
-function bands(values: Float64Array): Bands {
+export function percentileBands(values: Float64Array): Bands {
   values.sort();
   const [p5, p25, p50, p75, p95] = PERCENTILES.map((p) => percentile(values, p));
   return { p5, p25, p50, p75, p95 };

@@ -11,8 +11,13 @@ import { computeMetrics, type MetricsInput } from "./metrics.ts";
 import {
   type BacktestJson,
   backtestJsonSchema,
+  type BacktestMetrics,
+  type CostsReport,
   type DataFile,
+  type HaltReport,
   type MonteCarloResult,
+  type RandomBaseline,
+  type WarmUpReport,
 } from "./schema.ts";
 import { regimeTagger, sessionOf } from "./tags.ts";
 
@@ -27,6 +32,16 @@ export interface BacktestJsonInput {
   readonly dataFiles: readonly DataFile[];
   /** Zero or more results of `monteCarlo()` on the run's trade P&Ls. */
   readonly monteCarlo: readonly MonteCarloResult[];
+  /** Caveats beyond those the metrics find themselves (a model that sat out decisions). */
+  readonly notes?: readonly string[];
+  readonly warmup: WarmUpReport;
+  readonly sources: BacktestJson["sources"];
+  readonly halts: readonly HaltReport[];
+  readonly costs: CostsReport;
+  /** The random-entry baseline ranked against this run's metrics; null when off. */
+  readonly baseline: RandomBaseline | null;
+  /** `computeMetrics(run)`, when the caller needed it first (to rank against chance). */
+  readonly metrics?: BacktestMetrics;
 }
 
 /** Builds and validates the document; throws a TypeError naming every problem. */
@@ -34,13 +49,15 @@ export function backtestJson(input: BacktestJsonInput): BacktestJson {
   const { run } = input;
   checkJsonValues(input.config, "config");
   const regimeAt = regimeTagger(run.regimes);
+  const computed = input.metrics ?? computeMetrics(run);
+  const metrics = { ...computed, notes: [...computed.notes, ...(input.notes ?? [])] };
   const document = {
-    schema_version: 1,
+    schema_version: 2,
     symbol: input.symbol,
     period: { start_utc: isoFromUs(run.periodStartUs), end_utc: isoFromUs(run.periodEndUs) },
     data_files: input.dataFiles,
     config: input.config,
-    metrics: computeMetrics(run),
+    metrics,
     trades: run.trades.map((t) => {
       const risk = t.initialRisk ?? null;
       return {
@@ -71,6 +88,11 @@ export function backtestJson(input: BacktestJsonInput): BacktestJson {
       balance: p.balance,
     })),
     monte_carlo: input.monteCarlo,
+    warmup: input.warmup,
+    sources: input.sources,
+    halts: input.halts,
+    costs: input.costs,
+    baseline: { random: input.baseline },
   };
   return parseBacktestJson(document, `for ${input.symbol}`);
 }

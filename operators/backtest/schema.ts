@@ -173,9 +173,113 @@ export const dataFileSchema = z.strictObject({
 });
 export type DataFile = z.infer<typeof dataFileSchema>;
 
+/** A share of something, as a 0-1 fraction. */
+const fraction = z.number().min(0).max(1);
+const tradesAndNet = z.strictObject({ trades: count, net_profit: z.number() });
+
+/** The history read before trading, and when each source first voted. */
+export const warmUpSchema = z.strictObject({
+  /** `--from`, or null when trading started once every source was warm. */
+  requested_from_utc: isoTime.nullable(),
+  /** The first M1 bar read, warm-up included. */
+  history_start_utc: isoTime,
+  /** The first M1 bar traded: the period every figure covers. */
+  trading_start_utc: isoTime,
+  /** M1 bars read before the first traded bar. */
+  warm_bars: count,
+  /** Closed bars each source needs before its first vote, computed from its components. */
+  required: z.array(z.strictObject({ source: z.string(), timeframe: z.string(), bars: count })),
+  /** Had every required source voted by the first traded bar? */
+  complete: z.boolean(),
+  notes: z.array(z.string()),
+});
+export type WarmUpReport = z.infer<typeof warmUpSchema>;
+
+/** One signal source's part in the traded period's decisions. */
+export const sourceReportSchema = z.strictObject({
+  /** Part of this run's strategy (a model loaded, the LLM enabled...). */
+  configured: z.boolean(),
+  /** Its fusion weight (0 for the regime, which scales confidence instead). */
+  weight: z.number().min(0).max(1),
+  /** Decision bars of the traded period: the denominator of `coverage`. */
+  decision_bars: count,
+  voted_bars: count,
+  coverage: fraction,
+  first_vote_utc: isoTime.nullable(),
+  /** Buy or sell decisions where its vote had the same side. */
+  agreed: count,
+  /** Buy or sell decisions where its vote had the other side. */
+  opposed: count,
+  agreement_rate: fraction.nullable(),
+  /** Trades whose opening signal had its vote on the trade's side. */
+  trades_supported: tradesAndNet,
+  /** Trades whose opening signal had its vote on the other side. */
+  trades_opposed: tradesAndNet,
+  /** Trades where it voted flat or not at all. */
+  trades_neutral: tradesAndNet,
+});
+export type SourceReport = z.infer<typeof sourceReportSchema>;
+
+/** A limit that halted (or, recording only, would have halted) new trades. */
+export const haltSchema = z.strictObject({
+  time_utc: isoTime,
+  code: z.string(),
+  detail: z.string(),
+  /** When it lifted; null when it held to the end of the run. */
+  until_utc: isoTime.nullable(),
+  /** False when only recorded (`risk.onHalt: "record"`): trading went on. */
+  enforced: z.boolean(),
+  /** Share of the traded period it kept closed. */
+  untraded_share: fraction,
+});
+export type HaltReport = z.infer<typeof haltSchema>;
+
+/** What trading cost per trade against the distances it traded for. */
+export const costsSchema = z.strictObject({
+  trades: count,
+  /** Averages per trade in price units (currency / (contract size x lots)). */
+  per_trade: z.strictObject({
+    spread: z.number(),
+    slippage: z.number(),
+    commission: z.number(),
+    /** As a cost: positive when swaps cost, negative when they paid. */
+    swap: z.number(),
+    total: z.number(),
+  }),
+  average_stop_distance: z.number().nonnegative().nullable(),
+  average_take_distance: z.number().nonnegative().nullable(),
+  cost_share_of_stop: z.number().nonnegative().nullable(),
+  cost_share_of_take: z.number().nonnegative().nullable(),
+  /** (stop + cost) / (stop + take): the win rate at which these levels break even. */
+  breakeven_win_rate: fraction.nullable(),
+});
+export type CostsReport = z.infer<typeof costsSchema>;
+
+/** Seeded random entries through the same levels, risk engine and broker. */
+export const randomBaselineSchema = z.strictObject({
+  runs: z.number().int().positive(),
+  seed: z.number().int(),
+  /**
+   * Probability with which each decision bar with room for a trade asked for one,
+   * calibrated so the runs trade about as often as the strategy did.
+   */
+  entry_rate: fraction,
+  trades: bandsSchema,
+  net_profit: bandsSchema,
+  profit_factor: bandsSchema.nullable(),
+  sharpe: bandsSchema.nullable(),
+  /** The strategy's percentile among the random runs, 0-100 (ties count half). */
+  percentile: z.strictObject({
+    net_profit: share,
+    profit_factor: share.nullable(),
+    sharpe: share.nullable(),
+  }),
+});
+export type RandomBaseline = z.infer<typeof randomBaselineSchema>;
+
 /** The whole `--json` document. */
 export const backtestJsonSchema = z.strictObject({
-  schema_version: z.literal(1),
+  schema_version: z.literal(2),
   symbol: z.string().min(1),
   period: z.strictObject({ start_utc: isoTime, end_utc: isoTime }),
   data_files: z.array(dataFileSchema),
@@ -189,5 +293,16 @@ export const backtestJsonSchema = z.strictObject({
     balance: z.number(),
   })),
   monte_carlo: z.array(monteCarloSchema),
+  warmup: warmUpSchema,
+  sources: z.strictObject({
+    technical: sourceReportSchema,
+    ml: sourceReportSchema,
+    regime: sourceReportSchema,
+    llm: sourceReportSchema,
+  }),
+  halts: z.array(haltSchema),
+  costs: costsSchema,
+  /** Chance beside the strategy (buy-and-hold is `metrics.buy_and_hold`); null when turned off. */
+  baseline: z.strictObject({ random: randomBaselineSchema.nullable() }),
 });
 export type BacktestJson = z.infer<typeof backtestJsonSchema>;

@@ -1,14 +1,16 @@
 /**
- * The console summary of a backtest, as freqtrade prints one: the result, then tables per
- * exit reason, per month, per session and per regime, the risk engine's refusals and the
- * Monte Carlo bands. A pure function of the JSON document (`backtestJson`), so the same
- * text can be printed again from a saved file, and every figure in it can be found in
- * the document. It never computes a metric of its own but the per-month rows, which are
- * sums of the document's trades.
+ * The console summary of a backtest, as freqtrade prints one: the halts first (a run that
+ * stopped trading must say so before anything else), the result, the warm-up, each
+ * signal source's part, costs against the levels, chance (random entries), then tables
+ * per exit reason, per month, per session and per regime, the risk engine's refusals and
+ * the Monte Carlo bands. A pure function of the JSON document (`backtestJson`), so the
+ * same text can be printed again from a saved file, and every figure in it can be found
+ * in the document. It never computes a metric of its own but the per-month rows, which
+ * are sums of the document's trades.
  */
 
 import { fixed, money, textTable } from "../../pipeline/text_table.ts";
-import type { BacktestJson, TradeStats } from "./schema.ts";
+import type { BacktestJson, HaltReport, TradeStats } from "./schema.ts";
 import { SESSIONS } from "./schema.ts";
 
 const count = (n: number) => n.toLocaleString("en-US");
@@ -143,6 +145,118 @@ function result(document: BacktestJson): string {
   }`;
 }
 
+/** A 0-1 fraction as a percentage. */
+const share = (value: number | null, digits = 1) =>
+  pct(value === null ? null : value * 100, digits);
+
+/** The halts, first thing a user reads: when, why, and how much of the period went untraded. */
+function halts(list: readonly HaltReport[]): string {
+  const lines = list.map((h) =>
+    `${
+      h.enforced ? "HALTED" : "halt recorded (trading went on)"
+    } at ${h.time_utc}: ${h.code}, ${h.detail}` +
+    (h.enforced
+      ? ` (${share(h.untraded_share)} of the period untraded${
+        h.until_utc === null ? ", to the end" : ` until ${h.until_utc}`
+      })`
+      : "")
+  );
+  return `halts\n${lines.map((l) => `  ${l}`).join("\n")}`;
+}
+
+function warmUp(document: BacktestJson): string {
+  const w = document.warmup;
+  return [
+    `warm-up: history from ${w.history_start_utc}, trading from ${w.trading_start_utc} ` +
+    `(${count(w.warm_bars)} M1 bars before it${w.complete ? ", every source warm" : ""})`,
+    ...w.notes.map((note) => `  ${note}`),
+  ].join("\n");
+}
+
+/** Each signal source's coverage, agreement and the trades it backed or opposed. */
+function sources(document: BacktestJson): string {
+  const rows = Object.entries(document.sources)
+    .filter(([, s]) => s.configured || s.voted_bars > 0)
+    .map(([name, s]) => [
+      name,
+      fixed(s.weight),
+      share(s.coverage),
+      share(s.agreement_rate),
+      `${count(s.trades_supported.trades)} / ${money(s.trades_supported.net_profit)}`,
+      `${count(s.trades_opposed.trades)} / ${money(s.trades_opposed.net_profit)}`,
+      `${count(s.trades_neutral.trades)} / ${money(s.trades_neutral.net_profit)}`,
+    ]);
+  const model = document.metrics.notes.filter((n) => n.startsWith("The model voted"))
+    .map((n) => `WARNING: ${n}`);
+  return [
+    "signal sources (coverage of the decision bars; trades and net P&L by the source's vote)",
+    textTable(
+      [
+        { header: "source", align: "left" },
+        "weight",
+        "coverage",
+        "agreed",
+        { header: "supported", align: "right" },
+        { header: "opposed", align: "right" },
+        { header: "neutral", align: "right" },
+      ],
+      rows,
+    ),
+    ...model,
+  ].join("\n");
+}
+
+function costs(document: BacktestJson): string | null {
+  const c = document.costs;
+  if (c.trades === 0) return null;
+  const p = c.per_trade;
+  return `costs per trade: ${fixed(p.total, 3)} in price units (spread ${fixed(p.spread, 3)}, ` +
+    `slippage ${fixed(p.slippage, 3)}, commission ${fixed(p.commission, 3)}, swap ${
+      fixed(p.swap, 3)
+    }): ${share(c.cost_share_of_stop)} of the average stop ${fixed(c.average_stop_distance)}, ${
+      share(c.cost_share_of_take)
+    } of the average target ${fixed(c.average_take_distance)}; break-even win rate ${
+      share(c.breakeven_win_rate)
+    }`;
+}
+
+function chance(document: BacktestJson): string | null {
+  const r = document.baseline.random;
+  if (r === null) return null;
+  const band = (b: { p5: number; p50: number; p95: number } | null, f: (v: number) => string) =>
+    b === null ? ["n/a", "n/a", "n/a"] : [f(b.p5), f(b.p50), f(b.p95)];
+  const percentile = (v: number | null) => v === null ? "n/a" : fixed(v, 0);
+  const m = document.metrics;
+  return `chance: ${
+    count(r.runs)
+  } random-entry runs (seed ${r.seed}) through the same levels, risk and broker\n${
+    textTable(
+      [{ header: "", align: "left" }, "this run", "random p5", "p50", "p95", "percentile"],
+      [
+        [
+          "net profit",
+          money(m.net_profit),
+          ...band(r.net_profit, money),
+          percentile(r.percentile.net_profit),
+        ],
+        [
+          "profit factor",
+          fixed(m.profit_factor),
+          ...band(r.profit_factor, (v) => fixed(v)),
+          percentile(r.percentile.profit_factor),
+        ],
+        [
+          "Sharpe",
+          fixed(m.sharpe),
+          ...band(r.sharpe, (v) => fixed(v)),
+          percentile(r.percentile.sharpe),
+        ],
+        ["trades", count(m.trades), ...band(r.trades, (v) => fixed(v, 0)), "-"],
+      ],
+    )
+  }`;
+}
+
 function rejections(document: BacktestJson): string {
   const { risk_decisions: decisions, risk_rejections_by_reason: reasons } = document.metrics;
   const head = `risk decisions: ${count(decisions.accepted)} accepted, ${
@@ -190,7 +304,11 @@ function monteCarloLines(document: BacktestJson): string {
 export function backtestSummary(document: BacktestJson): string {
   const m = document.metrics;
   const sections = [
+    ...(document.halts.length > 0 ? [halts(document.halts)] : []),
     result(document),
+    warmUp(document),
+    sources(document),
+    ...[costs(document), chance(document)].filter((s) => s !== null),
     breakdown("by exit reason", "exit reason", Object.entries(m.by_exit_reason), m),
     byMonth(document),
     breakdown(

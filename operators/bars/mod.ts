@@ -21,6 +21,7 @@ export {
   detectGaps,
   type DetectGapsOptions,
   type FlushOptions,
+  recordBars,
   resampleBars,
   type ResampleBarsOptions,
   ticksToBars,

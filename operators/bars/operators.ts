@@ -287,3 +287,34 @@ export function detectGaps(
     return { step: (batch) => interleave(batch, made, take) };
   });
 }
+
+/**
+ * Copies every closed M1 bar of `symbol` into `sink` as it passes, changing nothing: the
+ * columns a later computation replays (the backtest's random-entry baseline).
+ */
+export function recordBars(
+  symbol: string,
+  sink: BarSink,
+): OperatorFunction<EventBatch, EventBatch> {
+  return map((batch: EventBatch) => {
+    for (const event of batch) {
+      if (event.kind !== "bar" || event.symbol !== symbol || event.timeframe !== "M1") continue;
+      const { bid, ask } = event;
+      sink.push(
+        event.openUs,
+        event.closeUs,
+        bid.open,
+        bid.high,
+        bid.low,
+        bid.close,
+        ask?.open ?? NaN,
+        ask?.high ?? NaN,
+        ask?.low ?? NaN,
+        ask?.close ?? NaN,
+        event.spread ?? NaN,
+        event.volume,
+      );
+    }
+    return batch;
+  });
+}

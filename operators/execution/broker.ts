@@ -136,13 +136,38 @@ interface Exit {
 
 const QUEUED: SubmitResult = { status: "queued" };
 const DUPLICATE: SubmitResult = { status: "duplicate" };
-const ORDER_EXIT_REASONS: ReadonlySet<string> = new Set(["signal", "manual", "kill_switch"]);
+/**
+ * The exit reason a close order books, from the order's reason: the risk engine's halt
+ * codes name the halt that closed the position; anything unknown is "manual".
+ */
+export function exitReasonOfOrder(reason: string): ExitReason {
+  switch (reason) {
+    case "signal":
+    case "manual":
+    case "kill_switch":
+    case "max_drawdown":
+      return reason;
+    case "KILL_SWITCH":
+      return "kill_switch";
+    case "MAX_DRAWDOWN":
+      return "max_drawdown";
+    default:
+      return "manual";
+  }
+}
 const LOT_EPSILON = 1e-9;
 
 /** Rounds an amount to the cent, half away from zero, as brokers book cash. */
 export function roundCents(amount: number): number {
-  // toPrecision strips float noise (0.35000000000000003 x 100) before rounding.
-  const cents = Math.round(Number((Math.abs(amount) * 100).toPrecision(12)));
+  const scaled = Math.abs(amount) * 100;
+  const whole = Math.floor(scaled);
+  const fraction = scaled - whole;
+  // Float noise (0.35000000000000003 x 100) matters only next to a half cent: there,
+  // toPrecision(12) strips it before rounding. Anywhere else the side is already clear,
+  // and this runs on every mark-to-market without building a string.
+  const cents = Math.abs(fraction - 0.5) > 1e-10 * (scaled + 1)
+    ? (fraction < 0.5 ? whole : whole + 1)
+    : Math.round(Number(scaled.toPrecision(12)));
   return cents === 0 ? 0 : Math.sign(amount) * cents / 100;
 }
 
@@ -519,7 +544,7 @@ export class SimulatedBroker {
     const q = this.q;
     const slip = this.settings.slippage;
     const exit = p.dir === 1 ? q.bidOpen - slip : q.askOpen + slip;
-    const reason = (ORDER_EXIT_REASONS.has(order.reason) ? order.reason : "manual") as ExitReason;
+    const reason = exitReasonOfOrder(order.reason);
     // Closed at the open: the bar's range comes after it and is no part of this trade.
     const spread = q.askOpen - q.bidOpen;
     const clientOrderId = order.clientOrderId;

@@ -84,9 +84,15 @@ const regimeSchema = z.strictObject({
 }).prefault({});
 
 const levelsSchema = z.strictObject({
-  atrPeriod: period(14, "M1 ATR period the stop and target are measured in"),
-  stopAtr: z.number().gt(0).max(20).default(1.5).describe("stop-loss distance in M1 ATR"),
-  takeAtr: z.number().gt(0).max(40).default(2).describe("take-profit distance in M1 ATR"),
+  atrTimeframe: z.enum(["M1", "M5", "M15", "M30", "H1", "H4"]).default("H4")
+    .describe("timeframe of the ATR the stop and target are measured in (closed bars only)"),
+  atrPeriod: period(14, "period of that ATR"),
+  stopAtr: z.number().gt(0).max(20).default(2).describe("stop-loss distance in ATRs"),
+  takeAtr: z.number().gt(0).max(40).default(3).describe("take-profit distance in ATRs"),
+  minTakeCosts: z.number().min(0).max(100).default(8).describe(
+    "the target is at least this many round-trip costs (spread + slippage + commission); " +
+      "when the floor binds, stop and target widen together; 0 for no floor",
+  ),
   fallbackSpreadPoints: z.number().min(0).max(10_000).default(30)
     .describe("spread assumed for a buy's entry when the data has neither asks nor spread"),
 }).prefault({});

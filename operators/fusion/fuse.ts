@@ -7,12 +7,12 @@
  * 2. Score = sum of weight x confidence, signed +1 buy, -1 sell, 0 flat: in [-1, 1].
  * 3. The side is the score's sign; the confidence is |score| times the regime factor for
  *    that side (see regime.ts), capped at 1.
- * 4. Below the gate, or with no side, or with the M1 ATR still warming up: hold, with
+ * 4. Below the gate, or with no side, or with the levels still warming up: hold, with
  *    the confidence it had and no levels. Nothing is invented when no source votes.
  * 5. Otherwise the entry reference is the ask for a buy (bid + spread when the data has
  *    only a spread, bid + `fallbackSpreadPoints` when it has neither) and the bid for a
- *    sell; stop and target are `stopAtr` / `takeAtr` M1 ATRs, rounded to whole points
- *    (at least one), as distances in price units and points and as absolute prices.
+ *    sell; stop and target are the level model's distances (levels.ts), rounded to whole
+ *    points (at least one), as distances in price units and points and as absolute prices.
  */
 
 import {
@@ -23,7 +23,13 @@ import {
 } from "../../pipeline/events.ts";
 import type { SymbolSpec } from "../../pipeline/symbols.ts";
 import type { FusionConfig } from "./config.ts";
+import type { LevelDistances } from "./levels.ts";
 import { type RegimeEffect, regimeEffect } from "./regime.ts";
+
+/** Where a decision's stop and target distances come from: `LevelModel`, or a fixed rule. */
+export interface LevelSource {
+  distances(spread: number): LevelDistances | null;
+}
 
 /** A source's vote before fusion gives it a weight. */
 export type SourceVote = Omit<Vote, "weight">;
@@ -43,8 +49,11 @@ export interface FuseVotesOptions {
   readonly config: Pick<FusionConfig, "weights" | "gate" | "regime" | "levels">;
   readonly spec: SymbolSpec;
   readonly quote: DecisionQuote;
-  /** M1 ATR at the decision; null while it warms up (the decision is then hold). */
-  readonly atr: number | null;
+  /**
+   * Stop and target distances for a decision at a given spread (a `LevelModel`); null
+   * while they warm up. Asked only when a side clears the gate.
+   */
+  readonly levels: LevelSource;
   /** The latest regime of the symbol, or null before the first. */
   readonly regime: RegimeEvent | null;
   /** Hash of the feature spec the pipeline runs. */
@@ -79,9 +88,14 @@ export function fuseVotes(votes: readonly SourceVote[], options: FuseVotesOption
   const factor = fused === null || effect === null ? 1 : effect[fused];
   const confidence = Math.min(1, Math.abs(score) * factor);
 
-  // Hold unless a side clears the gate with a warm ATR; then the levels are set.
-  const atr = options.atr;
-  const trades = fused !== null && !(confidence < config.gate) && atr !== null && atr > 0;
+  // Hold unless a side clears the gate with warm levels; then the levels are set.
+  const spread = quote.ask !== null
+    ? quote.ask - quote.bid
+    : quote.spread ?? config.levels.fallbackSpreadPoints * spec.point;
+  const distances = fused !== null && !(confidence < config.gate)
+    ? options.levels.distances(spread)
+    : null;
+  const trades = distances !== null;
   let entryPrice = quote.bid;
   let stopLoss: number | null = null;
   let takeProfit: number | null = null;
@@ -89,13 +103,11 @@ export function fuseVotes(votes: readonly SourceVote[], options: FuseVotesOption
   let takeDistance: number | null = null;
   let stopPoints: number | null = null;
   let takePoints: number | null = null;
-  if (trades) {
-    const { levels } = config;
-    const ask = quote.ask ??
-      tidy(quote.bid + (quote.spread ?? levels.fallbackSpreadPoints * spec.point));
+  if (distances !== null) {
+    const ask = quote.ask ?? tidy(quote.bid + spread);
     entryPrice = fused === "buy" ? ask : quote.bid;
-    stopPoints = Math.max(1, Math.round(levels.stopAtr * atr / spec.point));
-    takePoints = Math.max(1, Math.round(levels.takeAtr * atr / spec.point));
+    stopPoints = Math.max(1, Math.round(distances.stop / spec.point));
+    takePoints = Math.max(1, Math.round(distances.take / spec.point));
     stopDistance = tidy(stopPoints * spec.point);
     takeDistance = tidy(takePoints * spec.point);
     const direction = fused === "buy" ? 1 : -1;
@@ -112,7 +124,7 @@ export function fuseVotes(votes: readonly SourceVote[], options: FuseVotesOption
     regime: cached && cached.summary,
     specHash: options.specHash,
     modelId: options.modelId,
-    side: trades ? fused : "hold",
+    side: trades ? fused! : "hold",
     entryPrice,
     stopLoss,
     takeProfit,

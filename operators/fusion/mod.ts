@@ -18,7 +18,14 @@ export {
   TECHNICAL_ONLY,
   type TechnicalConfig,
 } from "./config.ts";
-export { type DecisionQuote, fuseVotes, type FuseVotesOptions, type SourceVote } from "./fuse.ts";
+export {
+  type DecisionQuote,
+  fuseVotes,
+  type FuseVotesOptions,
+  type LevelSource,
+  type SourceVote,
+} from "./fuse.ts";
+export { type LevelDistances, LevelModel } from "./levels.ts";
 export {
   LlmAnalyst,
   type LlmAnalystOptions,

@@ -3,8 +3,8 @@
  * hold included, so every decision is visible in the journal.
  *
  * 1. Every input event passes through unchanged and in order.
- * 2. An M1 bar of the symbol feeds the technical scorer and the M1 ATR, and opens a
- *    decision at its close.
+ * 2. An M1 bar of the symbol feeds the technical scorer and the level model (levels.ts),
+ *    and opens a decision at its close.
  * 3. The decision waits for the events of the same bar in the same batch: its feature
  *    row, its predictions (the production one is the ML vote; shadows are ignored) and
  *    a regime change at its close. The signal goes right after them, before the first
@@ -27,9 +27,9 @@ import {
   type RegimeEvent,
 } from "../../pipeline/events.ts";
 import type { SymbolSpec } from "../../pipeline/symbols.ts";
-import { Atr } from "../indicators/mod.ts";
 import { FUSION_DEFAULTS, type FusionConfig } from "./config.ts";
 import { type DecisionQuote, fuseVotes, type FuseVotesOptions, type SourceVote } from "./fuse.ts";
+import { LevelModel } from "./levels.ts";
 import type { LlmAnalyst } from "./llm.ts";
 import { mlVote } from "./ml.ts";
 import { type NewsProximity, TechnicalScorer } from "./technical.ts";
@@ -47,6 +47,11 @@ export interface FuseSignalsOptions {
   readonly newsProximity?: NewsProximity;
   /** The LLM analyst, owned (and closed) by the caller; default none. */
   readonly llm?: LlmAnalyst;
+  /**
+   * What a round trip costs beyond the spread, in price units (slippage on both fills and
+   * commission on both sides): the level model's cost floor adds it to the spread. Default 0.
+   */
+  readonly roundTripExtra?: number;
 }
 
 /** A readonly shape the operator fills in place, so a decision allocates no options. */
@@ -69,13 +74,12 @@ export function fuseSignals(options: FuseSignalsOptions): OperatorFunction<Event
   return (source) =>
     defer(() => {
       const scorer = new TechnicalScorer(config.technical, newsProximity);
-      const atr = new Atr(config.levels.atrPeriod);
+      const levels = new LevelModel(config.levels, options.roundTripExtra ?? 0);
       let regime: RegimeEvent | null = null;
-      // The open decision: its bar (null when none is open), technical vote, M1 ATR and
-      // production prediction. Plain variables, not an object: one per bar adds up.
+      // The open decision: its bar (null when none is open), technical vote and production
+      // prediction. Plain variables, not an object: one per bar adds up.
       let pendingBar: BarEvent | null = null;
       let pendingTechnical: SourceVote | null = null;
-      let pendingAtr: number | null = null;
       let pendingPrediction: PredictionEvent | null = null;
       // Reused for every decision: fuseVotes reads them and keeps neither.
       const votes: SourceVote[] = [];
@@ -90,7 +94,7 @@ export function fuseSignals(options: FuseSignalsOptions): OperatorFunction<Event
         config,
         spec,
         quote,
-        atr: null,
+        levels,
         regime,
         specHash,
         modelId: null,
@@ -116,7 +120,6 @@ export function fuseSignals(options: FuseSignalsOptions): OperatorFunction<Event
         quote.bid = bar.bid.close;
         quote.ask = bar.ask?.close ?? null;
         quote.spread = bar.spread;
-        fuseOptions.atr = pendingAtr;
         fuseOptions.regime = regime;
         fuseOptions.modelId = prediction?.modelId ?? null;
         const signal = fuseVotes(votes, fuseOptions);
@@ -146,7 +149,7 @@ export function fuseSignals(options: FuseSignalsOptions): OperatorFunction<Event
           if (event.kind === "bar" && event.timeframe === "M1") {
             pendingBar = event;
             pendingTechnical = scorer.update(event.openUs, event.closeUs, event.bid);
-            pendingAtr = atr.update(event.bid) ?? null;
+            levels.update(event.openUs, event.closeUs, event.bid);
             pendingPrediction = null;
           } else if (event.kind === "regime") {
             regime = event;

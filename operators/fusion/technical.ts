@@ -171,6 +171,22 @@ export class TechnicalScorer {
     this.weightSum = Object.values(config.weights).reduce((a, b) => a + b, 0);
   }
 
+  /**
+   * The closed bars of each timeframe the components need before the first vote: the
+   * history a run reads before it trades (operators/warmup/).
+   */
+  get warmUp(): readonly { readonly timeframe: ScoredFrame; readonly bars: number }[] {
+    const frame = (f: Frame) =>
+      Math.max(f.atr.requiredBars, f.rsi.requiredBars, f.slow.requiredBars);
+    const f = this.frames;
+    return [
+      { timeframe: "M1", bars: Math.max(frame(f.M1), this.stochastic.requiredBars) },
+      { timeframe: "M5", bars: Math.max(frame(f.M5), this.macd.requiredBars) },
+      { timeframe: "M15", bars: Math.max(frame(f.M15), this.levels.requiredBars) },
+      { timeframe: "H1", bars: frame(f.H1) },
+    ];
+  }
+
   /** Is every component warm, so that `update()` votes? */
   get isStable(): boolean {
     return this.frames.M1.isStable && this.frames.M5.isStable && this.frames.M15.isStable &&

@@ -150,6 +150,11 @@ export const riskConfigSchema = z.strictObject({
   flattenOnKill: z.boolean().default(true).describe(
     "close every open position when the manual or the drawdown kill switch fires",
   ),
+  onHalt: z.enum(["halt", "record"]).default("halt").describe(
+    "halt: the drawdown and daily-loss limits stop trading (always, live); record: research " +
+      "only, each breach is recorded in the run's halts and trading goes on (the drawdown " +
+      "peak restarts from the breach), so a strategy can be judged over a whole period",
+  ),
 }).superRefine((config, ctx) => {
   for (const check of RISK_CONFIG_CHECKS) {
     if (!check.holds(config)) {

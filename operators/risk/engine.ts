@@ -35,7 +35,7 @@ import {
   valuePerPriceUnit,
   XAUUSD,
 } from "../../pipeline/symbols.ts";
-import { tradingDayOf } from "./_zones.ts";
+import { tradingDayOf, tradingDayStartUs } from "./_zones.ts";
 import { DEFAULT_RISK_CONFIG, type RiskConfig } from "./config.ts";
 import { dailyLossLimit, drawdownPercent, lossStreak } from "./measures.ts";
 import type { NewsCalendar } from "./news.ts";
@@ -80,11 +80,27 @@ export interface RiskOutcome {
   readonly order: OrderEvent | null;
 }
 
+/**
+ * One halt: a limit that stopped new trades (or, with `onHalt: "record"`, would have).
+ * `untilUs` is when it lifted; null while it holds or when only a human can lift it.
+ */
+export interface HaltRecord {
+  readonly timeUs: number;
+  readonly code: "MAX_DRAWDOWN" | "DAILY_LOSS_LIMIT" | "KILL_SWITCH";
+  readonly detail: string;
+  readonly untilUs: number | null;
+  /** False when the limit was only recorded (`onHalt: "record"`) and trading went on. */
+  readonly enforced: boolean;
+}
+
 export interface RiskStatus {
   readonly state: TradingState;
   /** Why the state is not ACTIVE: every halt or reduction in force. */
   readonly reasons: readonly RiskRuleReason[];
 }
+
+/** What most bars and account reports produce: no order. Shared, so that costs nothing. */
+const NO_ORDERS: readonly OrderEvent[] = Object.freeze([]);
 
 /** Closed trades kept for streaks: more than any allowed `cooldownAfter` or `reduceAfter`. */
 const TRADES_KEPT = 50;
@@ -123,6 +139,10 @@ export class RiskEngine {
   #peakEquity: number;
   #lastEquity: number | null = null;
   #trades: TradeEvent[] = [];
+  #halts: HaltRecord[] = [];
+  /** The trading day whose daily-loss breach has been recorded (`onHalt: "record"`). */
+  #dailyRecordedDay: number | null = null;
+  #lastTimeUs = NaN;
   #pending = new Map<string, PendingOrder>();
   #issued = new Set<string>();
   #closing = new Set<string>();
@@ -272,9 +292,11 @@ export class RiskEngine {
    * switch wants the book flat (see `flatten`), else a modify order per position whose
    * stop should tighten (BREAKEVEN, TRAILING_STOP).
    */
-  manage(positions: readonly OpenPosition[], bar: BarEvent): OrderEvent[] {
-    if (bar.symbol !== this.spec.symbol) return [];
-    const orders = this.flatten(positions, bar.closeUs);
+  manage(positions: readonly OpenPosition[], bar: BarEvent): readonly OrderEvent[] {
+    if (bar.symbol !== this.spec.symbol) return NO_ORDERS;
+    const closes = this.flatten(positions, bar.closeUs);
+    // Most bars move no stop: build an array only for one that does.
+    let orders: OrderEvent[] | null = closes.length > 0 ? [...closes] : null;
     const bid = bar.bid.close;
     // Without an ask, assume the widest tradeable spread: a sell's stop then trails later
     // and further from the price, never too close to it.
@@ -284,7 +306,7 @@ export class RiskEngine {
       if (position.symbol !== this.spec.symbol || this.#closing.has(position.positionId)) continue;
       const move = nextStop(position, position.side === "buy" ? bid : ask, this.config, this.spec);
       if (move === null) continue;
-      orders.push({
+      (orders ??= []).push({
         v: EVENT_VERSION,
         kind: "order",
         symbol: this.spec.symbol,
@@ -304,7 +326,7 @@ export class RiskEngine {
         reason: move.reason.code,
       });
     }
-    return orders;
+    return orders ?? NO_ORDERS;
   }
 
   /**
@@ -312,19 +334,18 @@ export class RiskEngine {
    * manual or the drawdown kill switch is on and `flattenOnKill` is set; else none. A close
    * order's side is the deal that closes (a sell closes a buy), as in MT5 and the simulator.
    */
-  flatten(positions: readonly OpenPosition[], timeUs: number): OrderEvent[] {
-    // Called on every account report: with nothing open, nothing to build.
-    if (positions.length === 0) {
-      if (this.#closing.size > 0) this.#closing = new Set();
-      return [];
+  flatten(positions: readonly OpenPosition[], timeUs: number): readonly OrderEvent[] {
+    // Called on every account report and bar: with nothing to close, build nothing.
+    if (this.#closing.size > 0) {
+      for (const id of this.#closing) {
+        if (!positions.some((p) => p.positionId === id)) this.#closing.delete(id);
+      }
     }
-    const mine = positions.filter((p) => p.symbol === this.spec.symbol);
-    this.#closing = new Set(mine.map((p) => p.positionId).filter((id) => this.#closing.has(id)));
     const kill = this.#killSwitch ?? this.#drawdownHalt;
-    if (kill === null || !this.config.flattenOnKill) return [];
+    if (positions.length === 0 || kill === null || !this.config.flattenOnKill) return NO_ORDERS;
     const orders: OrderEvent[] = [];
-    for (const position of mine) {
-      if (this.#closing.has(position.positionId)) continue;
+    for (const position of positions) {
+      if (position.symbol !== this.spec.symbol || this.#closing.has(position.positionId)) continue;
       this.#closing.add(position.positionId);
       orders.push({
         v: EVENT_VERSION,
@@ -367,7 +388,28 @@ export class RiskEngine {
     if (on && reason.trim() === "") {
       throw new RangeError("Cannot turn the kill switch on without a reason");
     }
-    this.#killSwitch = on ? { code: "KILL_SWITCH", detail: `manual kill switch: ${reason}` } : null;
+    if (on && this.#killSwitch === null) {
+      const detail = `manual kill switch: ${reason}`;
+      this.#killSwitch = { code: "KILL_SWITCH", detail };
+      this.#halts.push({
+        timeUs: this.#lastTimeUs,
+        code: "KILL_SWITCH",
+        detail,
+        untilUs: null,
+        enforced: true,
+      });
+    } else if (!on && this.#killSwitch !== null) {
+      this.#killSwitch = null;
+      this.#lift("KILL_SWITCH");
+    }
+  }
+
+  /**
+   * Every halt so far, in order: when, why and until when. Kill-switch times are those of
+   * the last event the engine saw before the switch.
+   */
+  get halts(): readonly HaltRecord[] {
+    return this.#halts;
   }
 
   /**
@@ -386,8 +428,20 @@ export class RiskEngine {
    * latest equity, or else the next observation would halt again.
    */
   resetDrawdown(): void {
+    if (this.#drawdownHalt !== null) this.#lift("MAX_DRAWDOWN");
     this.#drawdownHalt = null;
     this.#peakEquity = this.#lastEquity ?? 0;
+  }
+
+  /** Closes the open record of a halt a human lifted, at the last time seen. */
+  #lift(code: HaltRecord["code"]): void {
+    for (let i = this.#halts.length - 1; i >= 0; i--) {
+      const halt = this.#halts[i];
+      if (halt.code === code && halt.enforced && halt.untilUs === null) {
+        this.#halts[i] = { ...halt, untilUs: this.#lastTimeUs };
+        return;
+      }
+    }
   }
 
   /** The trading state at `nowUs` from what the engine has observed, with its reasons. */
@@ -435,29 +489,52 @@ export class RiskEngine {
       this.#dayStartEquity = this.#lastEquity ?? equity;
       this.#day = day;
     }
+    this.#lastTimeUs = timeUs;
     this.#lastEquity = equity;
     this.#peakEquity = Math.max(this.#peakEquity, equity);
+    const enforced = this.config.onHalt === "halt";
     const drawdown = drawdownPercent(this.#peakEquity, equity);
     if (this.#drawdownHalt === null && drawdown >= this.config.maxDrawdownPercent) {
-      this.#drawdownHalt = {
+      const reason: RiskRuleReason = {
         code: "MAX_DRAWDOWN",
         detail: `equity ${fmt(equity)} fell ${fmt(drawdown)}% below its peak ${
           fmt(this.#peakEquity)
-        } (limit ${this.config.maxDrawdownPercent}%); halted until a manual reset`,
+        } (limit ${this.config.maxDrawdownPercent}%); ${
+          enforced ? "halted until a manual reset" : "recorded, trading went on"
+        }`,
       };
+      this.#halts.push({
+        timeUs,
+        code: "MAX_DRAWDOWN",
+        detail: reason.detail,
+        untilUs: enforced ? null : timeUs,
+        enforced,
+      });
+      // Recording only: the next breach is measured from here.
+      if (enforced) this.#drawdownHalt = reason;
+      else this.#peakEquity = equity;
     }
     const limit = dailyLossLimit(this.config, this.#dayStartEquity);
     const loss = this.#dayStartEquity - equity;
-    if (this.#dailyHit?.day !== day && loss >= limit) {
-      this.#dailyHit = {
-        day,
-        reason: {
-          code: "DAILY_LOSS_LIMIT",
-          detail: `lost ${fmt(loss)} since the day started at equity ${
-            fmt(this.#dayStartEquity)
-          } (limit ${fmt(limit)}); halted until 17:00 New York`,
-        },
+    const recorded = enforced ? this.#dailyHit?.day === day : this.#dailyRecordedDay === day;
+    if (!recorded && loss >= limit) {
+      const reason: RiskRuleReason = {
+        code: "DAILY_LOSS_LIMIT",
+        detail: `lost ${fmt(loss)} since the day started at equity ${
+          fmt(this.#dayStartEquity)
+        } (limit ${fmt(limit)}); ${
+          enforced ? "halted until 17:00 New York" : "recorded, trading went on"
+        }`,
       };
+      this.#halts.push({
+        timeUs,
+        code: "DAILY_LOSS_LIMIT",
+        detail: reason.detail,
+        untilUs: enforced ? tradingDayStartUs(day + 1) : timeUs,
+        enforced,
+      });
+      if (enforced) this.#dailyHit = { day, reason };
+      else this.#dailyRecordedDay = day;
     }
   }
 

@@ -17,6 +17,7 @@ export {
 } from "./config.ts";
 export {
   clientOrderId,
+  type HaltRecord,
   RiskEngine,
   type RiskEngineOptions,
   type RiskInputs,
@@ -34,7 +35,7 @@ export {
   parseNewsCalendar,
   readNewsCalendar,
 } from "./news.ts";
-export { applyRisk, type ApplyRiskOptions } from "./operators.ts";
+export { applyRisk, type ApplyRiskOptions, riskProcessor } from "./operators.ts";
 export { PositionBook } from "./positions.ts";
 export {
   type AccountSnapshot,

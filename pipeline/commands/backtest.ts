@@ -7,18 +7,26 @@
  */
 
 import { z } from "zod";
+import { recordBars } from "../../operators/bars/mod.ts";
 import {
   backtestHtml,
   type BacktestJson,
   backtestJson,
   backtestSummary,
-  type BacktestTrade,
+  computeMetrics,
+  type CostedTrade,
+  costsReport,
+  equityCurve,
   type EquityPoint,
+  haltsReport,
   mergeConfig,
   monteCarlo,
   type ParamsFile,
   parseParamsFile,
   type PricePoint,
+  runRandomBaseline,
+  SourceAttribution,
+  type WarmUpReport,
 } from "../../operators/backtest/mod.ts";
 import { loadServingModel, type ServingModel } from "../../operators/ensemble/mod.ts";
 import {
@@ -28,21 +36,24 @@ import {
 } from "../../operators/execution/mod.ts";
 import { DEFAULT_FEATURE_SPEC, specHash } from "../../operators/features/mod.ts";
 import { readNewsCalendar } from "../../operators/risk/mod.ts";
+import { historyStartUs, type WarmUpNeed } from "../../operators/warmup/mod.ts";
 import type { Sink } from "../../sinks/sink.ts";
 import { sha256OfFile } from "../../sources/file_hash.ts";
 import { type OpenSourceOptions, openSources } from "../../sources/mod.ts";
+import { BarColumnsBuilder } from "../../sources/source.ts";
 import { runPipeline } from "../build.ts";
 import {
   type BarEvent,
   type EventBatch,
+  isoFromUs,
   type RegimeEvent,
   type RiskDecisionEvent,
+  type SignalEvent,
   US_PER_HOUR,
   usFromIso,
 } from "../events.ts";
 import { createHealthRegistry } from "../health.ts";
 import { replay$ } from "../replay.ts";
-import { XAUUSD } from "../symbols.ts";
 import {
   checkOutputFile,
   inputFile,
@@ -59,9 +70,20 @@ import { roundedJson } from "../json_text.ts";
 import { linesRead, type Progress, progressSink, startProgress } from "../progress.ts";
 import { countAllLines } from "../../sources/line_count.ts";
 import { m1Stages } from "./stages.ts";
-import { buildStrategy, parseTradingConfig, tradingConfigSchema } from "./strategy.ts";
+import {
+  buildStrategy,
+  parseTradingConfig,
+  type StrategyWarmUp,
+  tradingConfigSchema,
+} from "./strategy.ts";
 import { openRegistry } from "./models.ts";
 import { basename, join } from "node:path";
+
+/** Coverage under which a run "with the model" is flagged: the model sat out decisions. */
+export const MIN_MODEL_COVERAGE = 0.99;
+
+/** Random-entry runs beside every backtest unless `--baseline-runs` says otherwise. */
+export const DEFAULT_BASELINE_RUNS = 30;
 
 const schema = multiSourceSchema.extend({
   config: inputFile.optional(),
@@ -71,23 +93,32 @@ const schema = multiSourceSchema.extend({
   registry: z.string().min(1).default("data/models"),
   news: inputFile.optional(),
   threads: z.coerce.number().int().min(1).max(8).default(1),
+  "baseline-runs": z.coerce.number().int().min(0).max(1000).default(DEFAULT_BASELINE_RUNS),
   json: outputFile.optional(),
   report: outputFile.optional(),
   quiet: z.boolean().default(false),
 });
 
-/** Everything the report needs, gathered from the stream. */
-function collector() {
-  const trades: BacktestTrade[] = [];
+/** Everything the report needs, gathered from the traded period's events. */
+function collector(contractSize: number, maxOpen: number) {
+  const trades: CostedTrade[] = [];
   const equity: EquityPoint[] = [];
   const decisions: RiskDecisionEvent[] = [];
   const regimes: RegimeEvent[] = [];
   const prices: { timeUs: number; close: number }[] = [];
+  const attribution = new SourceAttribution();
+  /** Per order, until its trade closes: its decision's stop and levels, its fills' prices. */
   const stops = new Map<string, number | null>();
-  const entries = new Map<string, number>();
+  const levels = new Map<string, { stop: number | null; take: number | null }>();
+  const entryPrices = new Map<string, number>();
+  const slippage = new Map<string, number>();
+  let lastSignal: SignalEvent | null = null;
   let firstBar: BarEvent | null = null;
   let lastBar: BarEvent | null = null;
   let bars = 0;
+  /** Decision bars with room for one more position: the random baseline's asking bars. */
+  let roomBars = 0;
+  let openPositions = 0;
   const sink: Sink = {
     name: "backtest",
     write(batch: EventBatch) {
@@ -104,26 +135,45 @@ function collector() {
               prices.push({ timeUs: event.closeUs, close: event.bid.close });
             }
             break;
-          case "risk":
-            decisions.push(event);
-            if (event.clientOrderId !== null) stops.set(event.clientOrderId, event.stopLoss);
+          case "signal":
+            attribution.onSignal(event);
+            if (openPositions < maxOpen) roomBars++;
+            lastSignal = event;
             break;
+          case "risk": {
+            decisions.push(event);
+            attribution.onDecision(event);
+            if (event.clientOrderId === null) break;
+            const signal = lastSignal?.timeUs === event.timeUs ? lastSignal : null;
+            stops.set(event.clientOrderId, event.stopLoss);
+            levels.set(event.clientOrderId, {
+              stop: signal?.stopDistance ?? null,
+              take: signal?.takeDistance ?? null,
+            });
+            break;
+          }
           case "fill":
-            if (event.action === "open") entries.set(event.positionId, event.price);
+            slippage.set(event.positionId, (slippage.get(event.positionId) ?? 0) + event.slippage);
+            if (event.action === "open") entryPrices.set(event.positionId, event.price);
             break;
           case "trade": {
-            const stop = stops.get(event.positionId);
-            const entry = entries.get(event.positionId) ?? event.entryPrice;
+            const id = event.positionId;
+            const stop = stops.get(id);
+            const entry = entryPrices.get(id) ?? event.entryPrice;
+            attribution.onTrade(event);
             trades.push({
               ...event,
-              initialRisk: stop == null
-                ? null
-                : Math.abs(entry - stop) * XAUUSD.contractSize * event.lots,
+              initialRisk: stop == null ? null : Math.abs(entry - stop) * contractSize * event.lots,
+              slippage: slippage.get(id) ?? 0,
+              stopDistance: levels.get(id)?.stop ?? null,
+              takeDistance: levels.get(id)?.take ?? null,
             });
+            for (const map of [stops, levels, entryPrices, slippage]) map.delete(id);
             break;
           }
           case "account":
             equity.push({ timeUs: event.timeUs, equity: event.equity, balance: event.balance });
+            openPositions = event.openPositions;
             break;
           case "regime":
             regimes.push(event);
@@ -135,7 +185,18 @@ function collector() {
   };
   return {
     sink,
-    result: () => ({ trades, equity, decisions, regimes, prices, firstBar, lastBar, bars }),
+    attribution,
+    result: () => ({
+      trades,
+      equity,
+      decisions,
+      regimes,
+      prices,
+      firstBar,
+      lastBar,
+      bars,
+      roomBars,
+    }),
   };
 }
 
@@ -166,6 +227,8 @@ export interface RunBacktestOptions {
   readonly params?: { readonly file: string; readonly id: string };
   /** Where to report progress (lines read of `files`, and the data time reached); default none. */
   readonly progress?: Progress | false;
+  /** Seeded random-entry runs to rank the strategy among; 0 for none (default 30). */
+  readonly baselineRuns?: number;
 }
 
 export interface BacktestRun {
@@ -192,11 +255,11 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     threads: options.threads ?? 1,
   };
   const config = tradingConfigSchema.parse(options.config ?? {});
-  const source = await openSources([...options.files], {
-    ...options.read,
-    fromUs: options.from === undefined ? undefined : usFromIso(options.from),
-    toUs: options.to === undefined ? undefined : usFromIso(options.to),
-  });
+  const tradeFromUs = options.from === undefined ? null : usFromIso(options.from);
+  const toUs = options.to === undefined ? undefined : usFromIso(options.to);
+  // The files' heads name the symbol and the quote sides the strategy is built for; the
+  // strategy then says how much history to read before --from.
+  const heads = await openSources([...options.files], options.read);
   const spec = DEFAULT_FEATURE_SPEC;
   const hash = specHash(spec);
   let model: ServingModel | null = null;
@@ -216,21 +279,37 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
   }
   const calendar = flags.news ? await readNewsCalendar(flags.news) : null;
   const strategy = buildStrategy({
-    symbol: source.symbol,
-    sides: source.sides,
+    symbol: heads.symbol,
+    sides: heads.sides,
     config,
     origin: flags.config,
     model,
     calendar,
+    window: { fromUs: tradeFromUs, dataName: heads.path },
+  });
+  const readFromUs = tradeFromUs === null
+    ? undefined
+    : historyStartUs(tradeFromUs, strategy.warmUp.needs, "new-york-17");
+  const source = await openSources([...options.files], {
+    ...options.read,
+    fromUs: readFromUs,
+    toUs,
   });
   const execution = resolveExecutionConfig(config.execution ?? {});
   const broker = new SimulatedBroker(config.execution ?? {});
+  const baselineRuns = options.baselineRuns ?? DEFAULT_BASELINE_RUNS;
+  // Every M1 bar read, warm-up included, for the random-entry baseline.
+  const tape = new BarColumnsBuilder("M1", source.sides, false);
   const stages = [
     ...m1Stages(source, "backtests"),
+    ...(baselineRuns > 0 ? [{ name: "bar-tape", operator: recordBars(source.symbol, tape) }] : []),
     ...strategy.stages,
     { name: "risk-and-execution", operator: tradeAndExecute(strategy.engine, broker) },
   ];
-  const collected = collector();
+  const collected = collector(
+    execution.spec.contractSize,
+    strategy.engine.config.positions.maxOpen,
+  );
   const started = performance.now();
   try {
     await runPipeline({
@@ -242,24 +321,31 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
         : [collected.sink],
       health: createHealthRegistry(),
     }).done;
+  } catch (error) {
+    // The window's "--from before the data" is the user's to fix, not a crash.
+    if (error instanceof RangeError && error.message.startsWith("--from")) {
+      throw new UsageError(error.message);
+    }
+    throw error;
   } finally {
     await model?.session.release();
   }
-  const seconds = (performance.now() - started) / 1000;
   const run = collected.result();
+  const record = strategy.warmUp.record!;
   if (run.firstBar === null || run.lastBar === null) {
-    throw new UsageError(`no M1 bars in ${source.path} for that range`);
+    throw new UsageError(
+      Number.isNaN(record.firstBarUs)
+        ? `no M1 bars in ${source.path} for that range`
+        : `${source.path} holds ${record.warmBars.toLocaleString("en-US")} M1 bars for that ` +
+          `range, and the strategy never got warm enough to trade on them (it needs ${
+            describeNeeds(strategy.warmUp.needs)
+          })`,
+    );
   }
   const periodStartUs = run.firstBar.openUs;
   const periodEndUs = run.lastBar.closeUs;
   const initialBalance = execution.initialBalance;
-  const equity = [
-    { timeUs: periodStartUs, equity: initialBalance, balance: initialBalance },
-    ...run.equity,
-  ];
-  // The account after its last change holds to the end of the data (a halted engine stops trading).
-  const lastPoint = equity[equity.length - 1];
-  if (lastPoint.timeUs < periodEndUs) equity.push({ ...lastPoint, timeUs: periodEndUs });
+  const equity = equityCurve(run.equity, initialBalance, periodStartUs, periodEndUs);
   const pnls = run.trades.map((t) => t.pnl);
   const mc = config.monteCarlo;
   const dataFiles = await Promise.all(source.files.map(async (file, i) => ({
@@ -267,26 +353,64 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     sha256: await sha256OfFile(file),
     rows: source.fileReports[i].rowsEmitted,
   })));
+  const sources = collected.attribution.report({
+    technical: {
+      configured: strategy.fusion.weights.technical > 0,
+      weight: strategy.fusion.weights.technical,
+    },
+    ml: { configured: model !== null, weight: model === null ? 0 : strategy.fusion.weights.ml },
+    regime: { configured: true, weight: 0 },
+    llm: { configured: strategy.fusion.llm.enabled, weight: strategy.fusion.weights.llm },
+  }, isoFromUs);
+  const warmup = warmUpReport(strategy.warmUp, tradeFromUs);
+  const notes = sources.ml.configured && sources.ml.coverage < MIN_MODEL_COVERAGE
+    ? [modelCoverageWarning(sources.ml.coverage, sources.ml.first_vote_utc)]
+    : [];
+  const runInput = {
+    trades: run.trades,
+    equity,
+    initialBalance,
+    riskDecisions: run.decisions,
+    regimes: run.regimes,
+    firstBar: run.firstBar,
+    lastBar: run.lastBar,
+    periodStartUs,
+    periodEndUs,
+  };
+  const metrics = computeMetrics(runInput);
+  const bars = tape.take();
+  let tradingStart = 0;
+  while (tradingStart < bars.length && bars.openUs[tradingStart] < periodStartUs) tradingStart++;
+  const baseline = baselineRuns === 0 ? null : await runRandomBaseline({
+    symbol: source.symbol,
+    spec: execution.spec,
+    bars,
+    tradingStart,
+    fusion: strategy.fusion,
+    roundTripExtra: strategy.roundTripExtra,
+    risk: strategy.engine.config,
+    calendar,
+    execution: config.execution ?? {},
+  }, {
+    netProfit: metrics.net_profit,
+    profitFactor: metrics.profit_factor,
+    sharpe: metrics.sharpe,
+    trades: metrics.trades,
+    entryRate: run.roomBars === 0 ? 0 : run.trades.length / run.roomBars,
+  }, { runs: baselineRuns, seed: mc.seed ?? 42 });
   const document = backtestJson({
     symbol: source.symbol,
-    run: {
-      trades: run.trades,
-      equity,
-      initialBalance,
-      riskDecisions: run.decisions,
-      regimes: run.regimes,
-      firstBar: run.firstBar,
-      lastBar: run.lastBar,
-      periodStartUs,
-      periodEndUs,
-    },
+    run: runInput,
+    metrics,
+    notes,
     config: JSON.parse(JSON.stringify({
-      ml: model === null ? null : { modelId: model.id, featureSpecHash: hash },
+      ml: model === null ? null : { modelId: model.id, featureSpecHash: hash, kind: "direction" },
       fusion: strategy.fusion,
       risk: strategy.engine.config,
       execution: config.execution ?? {},
       executionResolved: execution,
       newsCalendar: flags.news ?? null,
+      baselineRuns,
       ...(options.params === undefined ? {} : { params: options.params }),
     })),
     dataFiles,
@@ -295,7 +419,13 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
       : (["reshuffle", "bootstrap"] as const).map((method) =>
         monteCarlo(pnls, { method, initialBalance, seed: mc.seed ?? 42, runs: mc.runs ?? 1000 })
       ),
+    warmup,
+    sources,
+    halts: haltsReport(strategy.engine.halts, periodStartUs, periodEndUs),
+    costs: costsReport(run.trades, execution.spec.contractSize),
+    baseline,
   });
+  const seconds = (performance.now() - started) / 1000;
   return {
     document,
     seconds,
@@ -303,6 +433,54 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     prices: run.prices,
     sourcePath: source.path,
     modelId: model?.id ?? null,
+  };
+}
+
+function modelCoverageWarning(coverage: number, firstVote: string | null): string {
+  return `The model voted on ${(coverage * 100).toFixed(1)}% of the decision bars (under ${
+    MIN_MODEL_COVERAGE * 100
+  }%)${
+    firstVote === null ? ", never at all" : `, first at ${firstVote}`
+  }: this run is not a fair test of the model.`;
+}
+
+/** "M1 200, D1 15 (ml); H1 744 (regime)": what a strategy needs, for messages. */
+function describeNeeds(needs: readonly WarmUpNeed[]): string {
+  return needs.map((n) => `${n.bars} ${n.timeframe} bars (${n.source})`).join(", ");
+}
+
+/** The warm-up section: what was read, when trading began, and what was still cold. */
+function warmUpReport(warmUp: StrategyWarmUp, tradeFromUs: number | null): WarmUpReport {
+  const record = warmUp.record!;
+  const startUs = record.tradingStartUs;
+  const notes: string[] = [];
+  const cold = warmUp.required.filter((s) => {
+    const first = record.firstVoteUs[s];
+    return first === null || first > startUs;
+  });
+  if (tradeFromUs !== null && record.warmBars === 0) {
+    notes.push(
+      `the data starts at ${isoFromUs(record.firstBarUs)}: no history before --from to warm up on`,
+    );
+  }
+  for (const source of cold) {
+    const first = record.firstVoteUs[source];
+    notes.push(
+      first === null
+        ? `${source} never voted`
+        : `${source} was still warming up when trading began; it first voted at ${
+          isoFromUs(first)
+        }`,
+    );
+  }
+  return {
+    requested_from_utc: tradeFromUs === null ? null : isoFromUs(tradeFromUs),
+    history_start_utc: isoFromUs(record.firstBarUs),
+    trading_start_utc: isoFromUs(startUs),
+    warm_bars: record.warmBars,
+    required: warmUp.needs.map((n) => ({ source: n.source, timeframe: n.timeframe, bars: n.bars })),
+    complete: cold.length === 0,
+    notes,
   };
 }
 
@@ -328,6 +506,7 @@ export async function backtest(argv: string[]): Promise<void> {
   // waits for a year of bars to be replayed.
   const fileConfig = flags.config === undefined ? {} : await readJsonFlag("config", flags.config);
   const params = flags.params === undefined ? undefined : await readParamsFile(flags.params);
+  // The parameter set sits under --config: a value in --config wins.
   const config = params === undefined
     ? fileConfig
     : mergeConfig(params.document.config, fileConfig);
@@ -356,7 +535,6 @@ export async function backtest(argv: string[]): Promise<void> {
       files: flags.data,
       from: flags.from,
       to: flags.to,
-      // The parameter set sits under --config: a value in --config wins.
       config,
       configOrigin,
       model: flags.model,
@@ -366,6 +544,7 @@ export async function backtest(argv: string[]): Promise<void> {
       threads: flags.threads,
       read: readOptions(flags),
       params: params === undefined ? undefined : { file: basename(flags.params!), id: params.id },
+      baselineRuns: flags["baseline-runs"],
       progress,
     });
   } finally {

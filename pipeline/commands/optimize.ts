@@ -188,6 +188,8 @@ export async function optimize(argv: string[]): Promise<void> {
         news: flags.news,
         threads: flags.threads,
         read: readOptions(flags),
+        // Candidates are judged on their own metrics; chance is for the final report.
+        baselineRuns: 0,
       })).document.metrics;
       progress.update(++done);
       return metrics;

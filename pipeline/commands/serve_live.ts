@@ -19,7 +19,7 @@ import { startLive } from "../live/live.ts";
 import { eaRoutes, serveEaTcp } from "../live/transport.ts";
 import { componentController, supervise, type SupervisedStage } from "../supervise.ts";
 import { XAUUSD } from "../symbols.ts";
-import { readJsonFlag } from "./args.ts";
+import { readJsonFlag, UsageError } from "./args.ts";
 import { openRegistry } from "./models.ts";
 import type { ServeFlags, ServeMode } from "./serve.ts";
 import {
@@ -48,6 +48,12 @@ export async function startLiveTrading(
     model,
     calendar,
   });
+  if (strategy.engine.config.onHalt !== "halt") {
+    throw new UsageError(
+      `${flags.config ?? "the stored config"}: risk.onHalt "record" is for research runs; ` +
+        `live trading always halts at its limits, so remove it`,
+    );
+  }
   // A failing strategy stage is restarted and bypassed meanwhile (fusion trades on its
   // other sources); risk and execution are not supervised: a failure there stops trading.
   const supervised: SupervisedStage[] = [];

@@ -15,10 +15,20 @@ import {
   FUSION_DEFAULTS,
   type FusionConfig,
   fusionConfigSchema,
+  LevelModel,
   parseFusionConfig,
   TECHNICAL_ONLY,
+  TechnicalScorer,
 } from "../../operators/fusion/mod.ts";
-import { detectRegimes } from "../../operators/regime/mod.ts";
+import { detectRegimes, RegimeDetector } from "../../operators/regime/mod.ts";
+import {
+  emptyWarmUpRecord,
+  featureWarmUpNeeds,
+  type SourceName,
+  tradingWindow,
+  type WarmUpNeed,
+  type WarmUpRecord,
+} from "../../operators/warmup/mod.ts";
 import {
   type NewsCalendar,
   parseRiskConfig,
@@ -105,6 +115,21 @@ export interface StrategyOptions {
    * and retrains); `model` then only chooses the fusion preset.
    */
   readonly scored?: boolean;
+  /**
+   * A run over history: trade only from `fromUs` (null: once every required source has
+   * voted), with the bars before it as warm-up. Live trading has no window.
+   */
+  readonly window?: { readonly fromUs: number | null; readonly dataName: string };
+}
+
+/** What the strategy needs before it can trade, and what its window saw. */
+export interface StrategyWarmUp {
+  /** Closed bars per source and timeframe before the first vote. */
+  readonly needs: readonly WarmUpNeed[];
+  /** The sources that vote on every bar once warm: the window waits for them. */
+  readonly required: readonly SourceName[];
+  /** Filled in by the trading window as the run goes; null without a window. */
+  readonly record: WarmUpRecord | null;
 }
 
 export interface Strategy {
@@ -113,6 +138,9 @@ export interface Strategy {
   readonly engine: RiskEngine;
   /** The fusion settings in force, resolved: what a report records. */
   readonly fusion: FusionConfig;
+  readonly warmUp: StrategyWarmUp;
+  /** What a round trip costs beyond the spread, price units: the levels' cost floor reads it. */
+  readonly roundTripExtra: number;
 }
 
 /** Builds the stages and the risk engine; throws naming the bad part of the config. */
@@ -140,12 +168,17 @@ export function buildStrategy(options: StrategyOptions): Strategy {
   );
   const engine = new RiskEngine({ config: risk, calendar });
   const spec = DEFAULT_FEATURE_SPEC;
+  const hasSpread = options.sides !== "bid";
+  const symbolSpec = execution.spec;
+  // Beyond the spread, a round trip pays slippage on both fills and commission on both sides.
+  const roundTripExtra = 2 * execution.slippage +
+    2 * symbolSpec.commissionPerLot / symbolSpec.contractSize;
   const stages: Stage[] = [];
   if (model !== null && options.scored !== true) {
     stages.push(
       {
         name: "features",
-        operator: computeFeatures(spec, { symbol, hasSpread: options.sides !== "bid" }),
+        operator: computeFeatures(spec, { symbol, hasSpread }),
       },
       { name: "model", operator: scoreModels({ production: model, shadow: null }) },
     );
@@ -157,8 +190,49 @@ export function buildStrategy(options: StrategyOptions): Strategy {
     },
     {
       name: "fusion",
-      operator: fuseSignals({ symbol, spec: XAUUSD, specHash: specHash(spec), config: fusion }),
+      operator: fuseSignals({
+        symbol,
+        spec: XAUUSD,
+        specHash: specHash(spec),
+        config: fusion,
+        roundTripExtra,
+      }),
     },
   );
-  return { stages, engine, fusion };
+  const warmUp = strategyWarmUp(fusion, model !== null, hasSpread, options.window !== undefined);
+  if (options.window !== undefined) {
+    stages.push({
+      name: "trading-window",
+      operator: tradingWindow(
+        { symbol, required: warmUp.required, ...options.window },
+        warmUp.record!,
+      ),
+    });
+  }
+  return { stages, engine, fusion, warmUp, roundTripExtra };
+}
+
+/**
+ * Every source's needs, from the components themselves: the technical scorer's and the
+ * level model's indicators, the regime detector's bars, and the feature spec's measured
+ * needs when a model votes. The LLM needs no history, and answers only now and then, so
+ * the window never waits for it.
+ */
+function strategyWarmUp(
+  fusion: FusionConfig,
+  withModel: boolean,
+  hasSpread: boolean,
+  windowed: boolean,
+): StrategyWarmUp {
+  const needs: WarmUpNeed[] = [
+    ...new TechnicalScorer(fusion.technical).warmUp.map((n) => ({
+      source: "technical" as const,
+      ...n,
+    })),
+    { source: "levels", ...new LevelModel(fusion.levels, 0).warmUp },
+    { source: "regime", timeframe: "H1", bars: new RegimeDetector().requiredBars },
+    ...(withModel ? featureWarmUpNeeds(DEFAULT_FEATURE_SPEC, hasSpread) : []),
+  ];
+  const required: SourceName[] = ["technical", "regime", ...(withModel ? ["ml" as const] : [])];
+  return { needs, required, record: windowed ? emptyWarmUpRecord() : null };
 }

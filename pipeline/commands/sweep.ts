@@ -218,6 +218,8 @@ export async function runJob(input: unknown): Promise<BacktestOutcome | MonteCar
     news: payload.news,
     read: payload.read as OpenSourceOptions,
     progress: false,
+    // A job returns metrics for the coordinator's table; chance is a full report's part.
+    baselineRuns: 0,
   });
   return {
     metrics: run.document.metrics,

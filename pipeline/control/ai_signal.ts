@@ -269,10 +269,12 @@ function aiSignalDecider(
     weights: { technical: 1, ml: 0, llm: 0 },
     gate: config.gate,
     regime: FUSION_DEFAULTS.regime,
+    // The original's levels: multiples of the request's ATR, with no cost floor.
     levels: {
-      atrPeriod: FUSION_DEFAULTS.levels.atrPeriod,
+      ...FUSION_DEFAULTS.levels,
       stopAtr: config.stopAtr,
       takeAtr: config.takeAtr,
+      minTakeCosts: 0,
       fallbackSpreadPoints: config.fallbackSpreadPoints,
     },
   };
@@ -428,7 +430,13 @@ function aiSignalDecider(
       config: fuseConfig,
       spec,
       quote: { symbol, timeUs: nowUs, bid: request.bid, ask: request.ask ?? null, spread: null },
-      atr,
+      levels: {
+        distances: () => ({
+          stop: config.stopAtr * atr,
+          take: config.takeAtr * atr,
+          floored: false,
+        }),
+      },
       regime: null,
       specHash: "",
       modelId: null,

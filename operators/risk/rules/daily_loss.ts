@@ -1,7 +1,7 @@
 /**
  * DAILY_LOSS_LIMIT: once equity is the daily limit below the day's start (17:00 New York),
  * nothing opens until the next trading day. This rule must never reopen trading the same
- * day, even if equity recovers.
+ * day, even if equity recovers. Research runs (`onHalt: "record"`) only record the breach.
  */
 
 import { dailyLossLimit } from "../measures.ts";
@@ -11,6 +11,8 @@ export const dailyLossRule: RiskRule = {
   name: "daily_loss",
   phase: "gate",
   check(ctx) {
+    // Research runs record the breach (engine.halts) and trade on.
+    if (ctx.config.onHalt === "record") return ALLOW;
     if (ctx.dailyLimitHit !== null) return { deny: ctx.dailyLimitHit };
     const limit = dailyLossLimit(ctx.config, ctx.dayStartEquity);
     const loss = ctx.dayStartEquity - ctx.account.equity;

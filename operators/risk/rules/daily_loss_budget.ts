@@ -13,6 +13,8 @@ export const dailyLossBudgetRule: RiskRule = {
   name: "daily_loss_budget",
   phase: "size",
   check(ctx) {
+    // Research runs record daily breaches (engine.halts) instead of budgeting against them.
+    if (ctx.config.onHalt === "record") return ALLOW;
     const { spec, signal } = ctx;
     const worst = worstCaseEquity(ctx.account, ctx.pending, spec);
     if (worst === null) {

@@ -19,11 +19,13 @@ import {
   type VolatilityLabel,
 } from "@/pipeline/events.ts";
 import { Random } from "@/models/random.ts";
-import type {
-  BacktestTrade,
-  EquityPoint,
-  MetricsInput,
-  PricePoint,
+import {
+  type BacktestJsonInput,
+  type BacktestTrade,
+  costsReport,
+  type EquityPoint,
+  type MetricsInput,
+  type PricePoint,
 } from "@/operators/backtest/mod.ts";
 
 export const us = usFromIso;
@@ -217,5 +219,45 @@ export function syntheticRun(
       periodEndUs: endUs,
     }),
     prices,
+  };
+}
+
+/**
+ * The issue-12 sections of a document for a run that says nothing about them: no
+ * warm-up, no source voted, no halt, no costs, no baseline. Tests of those sections
+ * build their own.
+ */
+export function decisionSections(): Pick<
+  BacktestJsonInput,
+  "warmup" | "sources" | "halts" | "costs" | "baseline"
+> {
+  const silent = {
+    configured: false,
+    weight: 0,
+    decision_bars: 0,
+    voted_bars: 0,
+    coverage: 0,
+    first_vote_utc: null,
+    agreed: 0,
+    opposed: 0,
+    agreement_rate: null,
+    trades_supported: { trades: 0, net_profit: 0 },
+    trades_opposed: { trades: 0, net_profit: 0 },
+    trades_neutral: { trades: 0, net_profit: 0 },
+  };
+  return {
+    warmup: {
+      requested_from_utc: null,
+      history_start_utc: "2024-03-04T00:00:00Z",
+      trading_start_utc: "2024-03-04T00:00:00Z",
+      warm_bars: 0,
+      required: [],
+      complete: true,
+      notes: [],
+    },
+    sources: { technical: silent, ml: silent, regime: silent, llm: silent },
+    halts: [],
+    costs: costsReport([], 100),
+    baseline: null,
   };
 }

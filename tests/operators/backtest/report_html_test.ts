@@ -15,7 +15,7 @@ import {
   type BacktestJsonInput,
   monteCarlo,
 } from "@/operators/backtest/mod.ts";
-import { emptyRun, syntheticRun, trade, us } from "./_fixtures.ts";
+import { decisionSections, emptyRun, syntheticRun, trade, us } from "./_fixtures.ts";
 import { reportSkip } from "../../_skip.ts";
 
 const SHA = "0123456789abcdef".repeat(4);
@@ -34,6 +34,7 @@ function sample(seed = 11) {
       monteCarlo(pnls, { ...options, method: "reshuffle" }),
       monteCarlo(pnls, { ...options, method: "bootstrap" }),
     ],
+    ...decisionSections(),
   };
   return { doc: backtestJson(input), prices, input };
 }
@@ -66,6 +67,7 @@ Deno.test("backtestHtml() escapes markup in trade ids, config values and config 
     config: { comment: ATTACK, [ATTACK]: 1, nested: { list: [ATTACK] } },
     dataFiles: [{ name: `${ATTACK}.csv`, sha256: SHA, rows: 1 }],
     monteCarlo: [],
+    ...decisionSections(),
   };
   const page = backtestHtml(backtestJson(input), { prices: [], title: ATTACK });
   assert.ok(!page.includes("<script"), "an unescaped <script> reached the page");
@@ -123,6 +125,7 @@ Deno.test("backtestHtml() renders a run without trades, prices or Monte Carlo", 
     config: {},
     dataFiles: [],
     monteCarlo: [],
+    ...decisionSections(),
   });
   const page = backtestHtml(doc, { prices: [] });
   assert.ok(page.includes("No price series and no trades"));
@@ -147,6 +150,7 @@ Deno.test("backtestHtml() draws a one-trade run without a degenerate scale", () 
     config: {},
     dataFiles: [],
     monteCarlo: [],
+    ...decisionSections(),
   });
   const page = backtestHtml(doc, { prices: [] });
   assert.ok(!/NaN|Infinity/.test(page));

@@ -12,7 +12,7 @@ import {
   monteCarlo,
   parseBacktestJson,
 } from "@/operators/backtest/mod.ts";
-import { emptyRun, syntheticRun } from "./_fixtures.ts";
+import { decisionSections, emptyRun, syntheticRun } from "./_fixtures.ts";
 
 const SHA = "a".repeat(64);
 
@@ -42,13 +42,14 @@ function input(seed = 5): BacktestJsonInput {
         runs: 200,
       }),
     ],
+    ...decisionSections(),
   };
 }
 
 Deno.test("backtestJson() produces a document the exported schema accepts", () => {
   const doc = backtestJson(input());
   assert.ok(backtestJsonSchema.safeParse(doc).success);
-  assert.equal(doc.schema_version, 1);
+  assert.equal(doc.schema_version, 2);
   assert.equal(doc.trades.length, doc.metrics.trades);
   assert.deepEqual(doc.data_files, [{
     name: "DAT_ASCII_XAUUSD_M1_2024.csv",
@@ -112,6 +113,7 @@ Deno.test("backtestJson() of a run without trades is still a valid document", ()
     config: {},
     dataFiles: [],
     monteCarlo: [],
+    ...decisionSections(),
   });
   assert.deepEqual(doc.trades, []);
   assert.equal(doc.metrics.profit_factor, null);

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { backtestJson, backtestSummary } from "@/operators/backtest/mod.ts";
-import { emptyRun, trade, us } from "./_fixtures.ts";
+import { decisionSections, emptyRun, trade, us } from "./_fixtures.ts";
 
 /**
  * Three trades on a 10,000 account: +30 (take profit) and -10 (stop) closing in January,
  * +15 (take profit) closing in February. By hand: net 35; January +20 on 10,000 = 0.20 %;
  * February +15 on the 10,020 it started with = 0.1497 % (0.15 %).
  */
-function document() {
+function document(sections: Partial<ReturnType<typeof decisionSections>> = {}) {
   const trades = [
     trade({
       positionId: "a",
@@ -42,6 +42,8 @@ function document() {
     config: { ml: null },
     dataFiles: [],
     monteCarlo: [],
+    ...decisionSections(),
+    ...sections,
   });
 }
 
@@ -88,4 +90,41 @@ Deno.test("backtestSummary() lists only the sessions that traded", () => {
     "total",
     "3",
   ]]);
+});
+
+Deno.test("backtestSummary() puts the halts before anything else", () => {
+  const text = backtestSummary(document({
+    halts: [{
+      time_utc: "2024-01-09T10:00:00Z",
+      code: "DAILY_LOSS",
+      detail: "equity 2.1% below the day's start",
+      until_utc: "2024-01-09T22:00:00Z",
+      enforced: true,
+      untraded_share: 0.012,
+    }],
+  }));
+  assert.deepEqual(text.split("\n").slice(0, 2), [
+    "halts",
+    "  HALTED at 2024-01-09T10:00:00Z: DAILY_LOSS, equity 2.1% below the day's start (1.2% of the period untraded until 2024-01-09T22:00:00Z)",
+  ]);
+  assert.ok(!backtestSummary(document()).includes("halts"), "no halts, no section");
+});
+
+Deno.test("backtestSummary() ranks the run among the random-entry runs", () => {
+  const bands = (p5: number, p50: number, p95: number) => ({ p5, p25: p50, p50, p75: p50, p95 });
+  const text = backtestSummary(document({
+    baseline: {
+      runs: 30,
+      seed: 7,
+      entry_rate: 0.01,
+      trades: bands(2, 3, 4),
+      net_profit: bands(-40, -5, 25),
+      profit_factor: null,
+      sharpe: bands(-1, 0, 1),
+      percentile: { net_profit: 96.7, profit_factor: null, sharpe: 80 },
+    },
+  }));
+  const rows = section(text, "chance: 30 random-entry runs (seed 7)").slice(2).map(cells);
+  assert.deepEqual(rows[0], ["net profit", "35.00", "-40.00", "-5.00", "25.00", "97"]);
+  assert.deepEqual(rows[1], ["profit factor", "4.50", "n/a", "n/a", "n/a", "n/a"]);
 });

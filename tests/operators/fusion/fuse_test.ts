@@ -12,6 +12,7 @@ import {
   type FuseVotesOptions,
   FUSION_DEFAULTS,
   type FusionConfig,
+  type LevelSource,
   parseFusionConfig,
   type SourceVote,
   TECHNICAL_ONLY,
@@ -29,12 +30,22 @@ const QUOTE: DecisionQuote = {
   spread: null,
 };
 
+/**
+ * Levels at the defaults' old rule, 1.5 and 2 times a given ATR, so the arithmetic below
+ * stays checkable by hand (the level model itself is tested in levels_test.ts).
+ */
+function atrLevels(atr: number | null): LevelSource {
+  return {
+    distances: () => (atr === null ? null : { stop: 1.5 * atr, take: 2 * atr, floored: false }),
+  };
+}
+
 function options(overrides: Partial<FuseVotesOptions> = {}): FuseVotesOptions {
   return {
     config: CONFIG,
     spec: XAUUSD,
     quote: QUOTE,
-    atr: 0.4123,
+    levels: atrLevels(0.4123),
     regime: null,
     specHash: "f".repeat(64),
     modelId: null,
@@ -101,8 +112,8 @@ Deno.test("fuseVotes() holds below the gate, keeping the confidence it had and n
   assert.equal(atGate.side, "buy", "a confidence equal to the gate passes it");
 });
 
-Deno.test("fuseVotes() holds while the M1 ATR warms up", () => {
-  const signal = fuseVotes([vote("technical", "buy", 0.9)], options({ atr: null }));
+Deno.test("fuseVotes() holds while the levels warm up", () => {
+  const signal = fuseVotes([vote("technical", "buy", 0.9)], options({ levels: atrLevels(null) }));
   assert.equal(signal.side, "hold");
 });
 
@@ -240,7 +251,10 @@ Deno.test("fuseVotes() keeps confidence within 0-1 and levels on the right side,
       fc.double({ min: 0.001, max: 20, noNaN: true }),
       fc.integer({ min: 100_000, max: 300_000 }).map((cents) => cents / 100),
       (votes, config, regime, atr, bid) => {
-        const signal = fuseVotes(votes, options({ config, regime, atr, quote: { ...QUOTE, bid } }));
+        const signal = fuseVotes(
+          votes,
+          options({ config, regime, levels: atrLevels(atr), quote: { ...QUOTE, bid } }),
+        );
         assert.ok(signal.confidence >= 0 && signal.confidence <= 1, `${signal.confidence}`);
         const weights = signal.votes.filter((v) => v.source !== "regime").map((v) => v.weight);
         const total = weights.reduce((a, b) => a + b, 0);

@@ -131,7 +131,13 @@ Deno.test("fuseSignals() emits one signal per M1 bar, after the bar's own events
 });
 
 Deno.test("fuseSignals() votes with the production model of the same bar and ignores the shadow", async () => {
-  const out = await run(batchesOf(groups(walk(BARS, { seed: 9 })), 4));
+  // Levels in M1 ATRs: the default H4 ATR would not be warm within these bars, and the
+  // test wants some bars to trade.
+  const m1Levels = {
+    ...FUSION_DEFAULTS,
+    levels: { ...FUSION_DEFAULTS.levels, atrTimeframe: "M1" as const },
+  };
+  const out = await run(batchesOf(groups(walk(BARS, { seed: 9 })), 4), m1Levels);
   const signals = out.filter((e): e is SignalEvent => e.kind === "signal");
   for (const [i, signal] of signals.entries()) {
     const ml = signal.votes.find((v) => v.source === "ml");

@@ -45,7 +45,8 @@ const options = (regime: RegimeEvent) => ({
   config: TECHNICAL_ONLY,
   spec: XAUUSD,
   quote: { symbol: SYMBOL, timeUs: START_US, bid: 1250, ask: null, spread: null },
-  atr: 0.5,
+  // Fixed levels: only the side and confidence matter here.
+  levels: { distances: () => ({ stop: 0.75, take: 1, floored: false }) },
   regime,
   specHash: "f".repeat(64),
   modelId: null,

@@ -16,7 +16,13 @@ import {
   type RiskInputs,
   stopRule,
 } from "@/operators/risk/mod.ts";
-import { type AccountEvent, EVENT_VERSION, type FillEvent, usFromIso } from "@/pipeline/events.ts";
+import {
+  type AccountEvent,
+  EVENT_VERSION,
+  type FillEvent,
+  isoFromUs,
+  usFromIso,
+} from "@/pipeline/events.ts";
 import {
   account,
   calendar,
@@ -243,6 +249,57 @@ Deno.test("RiskEngine halts at 10% drawdown until resetDrawdown(), across days a
   assert.deepEqual(decideAt(risk, "2024-03-25T14:30:00Z", 10_050), ["reject", "MAX_DRAWDOWN"]);
   risk.resetDrawdown();
   assert.deepEqual(decideAt(risk, "2024-03-25T14:31:00Z", 10_050), ["accept"]);
+});
+
+Deno.test("RiskEngine.halts records each halt with its time, code and when it lifted", () => {
+  const risk = engine({ sessions: { enabled: false }, dailyLoss: { maxPercent: 2 } });
+  risk.onAccount(accountEvent("2024-03-20T14:00:00Z", 10_000));
+  // 2% of the day's 10,000 start is 200: 9,800 hits the daily limit, which lifts at the
+  // next 17:00 New York, 2024-03-20T21:00Z (EDT).
+  risk.onAccount(accountEvent("2024-03-20T15:00:00Z", 9_800));
+  // 10% below the peak 10,000 is 9,000: the drawdown halt, held until the reset (dated
+  // at the last event seen); the same reading is 800 below the new day's 9,800 start,
+  // over its 196 limit, so the daily halt fires again, after the drawdown's check.
+  risk.onAccount(accountEvent("2024-03-21T15:00:00Z", 9_000));
+  risk.resetDrawdown();
+  assert.deepEqual(
+    risk.halts.map((
+      h,
+    ) => [
+      h.code,
+      isoFromUs(h.timeUs),
+      h.untilUs === null ? null : isoFromUs(h.untilUs),
+      h.enforced,
+    ]),
+    [
+      ["DAILY_LOSS_LIMIT", "2024-03-20T15:00:00Z", "2024-03-20T21:00:00Z", true],
+      ["MAX_DRAWDOWN", "2024-03-21T15:00:00Z", "2024-03-21T15:00:00Z", true],
+      ["DAILY_LOSS_LIMIT", "2024-03-21T15:00:00Z", "2024-03-21T21:00:00Z", true],
+    ],
+  );
+});
+
+Deno.test("RiskEngine with onHalt record notes each breach and keeps trading, measuring the next from there", () => {
+  const risk = engine({
+    sessions: { enabled: false },
+    dailyLoss: { maxPercent: 10 },
+    onHalt: "record",
+  });
+  risk.onAccount(accountEvent("2024-03-18T14:00:00Z", 10_000));
+  risk.onAccount(accountEvent("2024-03-19T14:00:00Z", 9_000)); // 10% below 10,000
+  // Not halted (the day's 10% loss only makes it REDUCING): the next signal trades.
+  assert.notEqual(risk.status(usFromIso("2024-03-19T14:00:00Z")).state, "halted");
+  assert.equal(decideAt(risk, "2024-03-19T14:30:00Z", 9_000)[0], "accept");
+  // The peak restarted at 9,000: 8,200 is only 8.9% below it; 8,100 is 10%.
+  risk.onAccount(accountEvent("2024-03-25T14:00:00Z", 8_200));
+  risk.onAccount(accountEvent("2024-03-26T14:00:00Z", 8_100));
+  assert.deepEqual(
+    risk.halts.filter((h) => h.code === "MAX_DRAWDOWN").map((
+      h,
+    ) => [isoFromUs(h.timeUs), h.enforced]),
+    [["2024-03-19T14:00:00Z", false], ["2024-03-26T14:00:00Z", false]],
+  );
+  assert.deepEqual(risk.flatten([position()], NOW_US), [], "a recorded breach never flattens");
 });
 
 Deno.test("RiskEngine keeps the drawdown reference across a restart through peakEquity", () => {

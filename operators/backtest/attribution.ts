@@ -1,0 +1,125 @@
+/**
+ * Per-source coverage and attribution, tallied as a run streams: for each signal source
+ * (technical, model, regime, LLM), the decision bars it voted on, how often its side
+ * agreed with the fused side, and the trades it supported, opposed or sat out, with their
+ * P&L. It answers "did the model take part, and did it help?" from the signals
+ * themselves, so a run that never heard from a source cannot claim it.
+ *
+ * Fed only the traded period's events (after warm-up), in order. It must never hold the
+ * signals themselves: a year has hundreds of thousands of them.
+ */
+
+import type { RiskDecisionEvent, SignalEvent, TradeEvent, Vote } from "../../pipeline/events.ts";
+import { SOURCE_NAMES, type SourceName } from "../warmup/mod.ts";
+import type { SourceReport } from "./schema.ts";
+
+/** Per source, its side at the entry of a trade: the vote on the signal that opened it. */
+type EntrySides = Record<SourceName, Vote["side"] | null>;
+
+interface Tally {
+  voted: number;
+  firstVoteUs: number | null;
+  agreed: number;
+  opposed: number;
+  supported: { trades: number; net: number };
+  against: { trades: number; net: number };
+  neutral: { trades: number; net: number };
+}
+
+/** How each source was set up for the run: is it part of it, and with what weight. */
+export type SourceSetup = Record<
+  SourceName,
+  { readonly configured: boolean; readonly weight: number }
+>;
+
+export class SourceAttribution {
+  #decisionBars = 0;
+  readonly #tallies = Object.fromEntries(
+    SOURCE_NAMES.map((s): [SourceName, Tally] => [s, {
+      voted: 0,
+      firstVoteUs: null,
+      agreed: 0,
+      opposed: 0,
+      supported: { trades: 0, net: 0 },
+      against: { trades: 0, net: 0 },
+      neutral: { trades: 0, net: 0 },
+    }]),
+  ) as Record<SourceName, Tally>;
+  /** The last non-hold signal, until its risk decision names the order it made. */
+  #lastTrade: SignalEvent | null = null;
+  readonly #entries = new Map<string, EntrySides>();
+
+  /** Decision bars seen: one signal each. */
+  get decisionBars(): number {
+    return this.#decisionBars;
+  }
+
+  /** One decision bar's signal. */
+  onSignal(signal: SignalEvent): void {
+    this.#decisionBars++;
+    const side = signal.side;
+    for (const vote of signal.votes) {
+      const tally = this.#tallies[vote.source];
+      tally.voted++;
+      tally.firstVoteUs ??= signal.timeUs;
+      if (side === "hold" || vote.side === "flat") continue;
+      if (vote.side === side) tally.agreed++;
+      else tally.opposed++;
+    }
+    this.#lastTrade = side === "hold" ? null : signal;
+  }
+
+  /** An accepted decision ties the order it made to the votes of its signal. */
+  onDecision(decision: RiskDecisionEvent): void {
+    const signal = this.#lastTrade;
+    if (decision.clientOrderId === null || signal === null || signal.timeUs !== decision.timeUs) {
+      return;
+    }
+    const sides = Object.fromEntries(SOURCE_NAMES.map((s) => [s, null])) as EntrySides;
+    for (const vote of signal.votes) sides[vote.source] = vote.side;
+    this.#entries.set(decision.clientOrderId, sides);
+  }
+
+  /** A closed trade counts for each source as supported, opposed or neutral at its entry. */
+  onTrade(trade: TradeEvent): void {
+    const sides = this.#entries.get(trade.positionId);
+    if (sides === undefined) return;
+    this.#entries.delete(trade.positionId);
+    for (const source of SOURCE_NAMES) {
+      const side = sides[source];
+      const tally = this.#tallies[source];
+      const bucket = side === trade.side
+        ? tally.supported
+        : side === null || side === "flat"
+        ? tally.neutral
+        : tally.against;
+      bucket.trades++;
+      bucket.net += trade.pnl;
+    }
+  }
+
+  /** The report of every source. */
+  report(setup: SourceSetup, isoFromUs: (us: number) => string): Record<SourceName, SourceReport> {
+    const money = (x: number) => Math.round(x * 100) / 100;
+    const out = {} as Record<SourceName, SourceReport>;
+    for (const source of SOURCE_NAMES) {
+      const t = this.#tallies[source];
+      const sided = t.agreed + t.opposed;
+      out[source] = {
+        configured: setup[source].configured,
+        weight: setup[source].weight,
+        decision_bars: this.#decisionBars,
+        voted_bars: t.voted,
+        coverage: this.#decisionBars === 0 ? 0 : t.voted / this.#decisionBars,
+        first_vote_utc: t.firstVoteUs === null ? null : isoFromUs(t.firstVoteUs),
+        agreed: t.agreed,
+        opposed: t.opposed,
+        agreement_rate: sided === 0 ? null : t.agreed / sided,
+        trades_supported: { trades: t.supported.trades, net_profit: money(t.supported.net) },
+        trades_opposed: { trades: t.against.trades, net_profit: money(t.against.net) },
+        trades_neutral: { trades: t.neutral.trades, net_profit: money(t.neutral.net) },
+      };
+    }
+    return out;
+  }
+}

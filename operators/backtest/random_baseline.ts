@@ -1,0 +1,234 @@
+/**
+ * The chance baseline: seeded runs that enter at random, at the strategy's own entry
+ * rate, with the strategy's own levels, through a fresh risk engine and simulated broker
+ * built from the strategy's own settings. A strategy is worth something only where it
+ * beats these; the report gives its percentile among them.
+ *
+ * Each run walks the traded period's M1 bars: at each decision bar with room for a trade
+ * (fewer positions and entry orders than `risk.positions.maxOpen`) it asks for one with
+ * probability `entryRate`, on a fair coin's side, with the stop and target the
+ * `LevelModel` sets (fed the warm-up bars too, so levels are warm from the first traded
+ * bar), through the backtest's own kernel (risk then broker, `eventStep`). A bar is given
+ * to the kernel only when it can change anything (a position or order is open, or it
+ * carries a signal): on the others the engine and broker would only note the quote.
+ *
+ * The rate is calibrated so the runs trade about as often as the strategy: costs grow
+ * with every trade, so a baseline that traded more or less would flatter or punish the
+ * strategy for its count, not its choices. A pilot run at the strategy's own rate (its
+ * trades per decision bar with room) shows how many of those asks the risk engine let
+ * through; the runs then ask at that rate times the strategy's trades over the pilot's.
+ * It must never see the strategy's signals, and never share state between runs.
+ */
+
+import { eventStep } from "../../pipeline/event_loop.ts";
+import type {
+  BarEvent,
+  MarketEvent,
+  RiskDecisionEvent,
+  TradeEvent,
+} from "../../pipeline/events.ts";
+import { eventsOf } from "../../pipeline/replay.ts";
+import type { SymbolSpec } from "../../pipeline/symbols.ts";
+import type { BarBatch } from "../../sources/source.ts";
+import { accountReport, brokerProcessor, SimulatedBroker } from "../execution/mod.ts";
+import type { ExecutionConfigInput } from "../execution/config.ts";
+import { fuseVotes, type FusionConfig, LevelModel } from "../fusion/mod.ts";
+import { type NewsCalendar, type RiskConfig, RiskEngine, riskProcessor } from "../risk/mod.ts";
+import { Random } from "../../models/random.ts";
+import { computeMetrics, equityCurve, type EquityPoint } from "./metrics.ts";
+import { percentileBands } from "./monte_carlo.ts";
+import type { RandomBaseline } from "./schema.ts";
+
+/** Everything a random run shares with the strategy it is compared with. */
+export interface RandomRunSetup {
+  readonly symbol: string;
+  readonly spec: SymbolSpec;
+  /** Every M1 bar read, warm-up included, in time order. */
+  readonly bars: BarBatch;
+  /** Index of the first traded bar in `bars`. */
+  readonly tradingStart: number;
+  /** Each decision bar with room asks for a trade with this probability. */
+  readonly entryRate: number;
+  readonly fusion: FusionConfig;
+  readonly roundTripExtra: number;
+  readonly risk: RiskConfig;
+  readonly calendar: NewsCalendar | null;
+  readonly execution: ExecutionConfigInput;
+  /**
+   * Give the kernel every traded bar, idle or not: slower, and the same result, which is
+   * what a test of the idle-bar shortcut checks. Default false.
+   */
+  readonly feedEveryBar?: boolean;
+}
+
+/** What one random run produced, for the bands. */
+export interface RandomRunResult {
+  readonly trades: number;
+  readonly netProfit: number;
+  readonly profitFactor: number | null;
+  readonly sharpe: number | null;
+}
+
+/** The strategy's own figures, to rank among the runs. */
+export interface StrategyFigures {
+  readonly netProfit: number;
+  readonly profitFactor: number | null;
+  readonly sharpe: number | null;
+}
+
+/** One seeded run. */
+export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult {
+  const { bars, symbol, tradingStart } = setup;
+  const random = new Random(seed);
+  const levels = new LevelModel(setup.fusion.levels, setup.roundTripExtra);
+  const engine = new RiskEngine({ config: setup.risk, calendar: setup.calendar, spec: setup.spec });
+  const broker = new SimulatedBroker(setup.execution);
+  const step = eventStep([riskProcessor(engine), brokerProcessor(broker)]);
+  const config = { ...setup.fusion, weights: { technical: 1, ml: 0, llm: 0 }, gate: 0 };
+  const maxOpen = setup.risk.positions.maxOpen;
+  const trades: TradeEvent[] = [];
+  const decisions: RiskDecisionEvent[] = [];
+  const initialBalance = broker.settings.initialBalance;
+  const equity: EquityPoint[] = [];
+  const out: MarketEvent[] = [];
+  const take = () => {
+    for (const event of out) {
+      if (event.kind === "trade") trades.push(event);
+      else if (event.kind === "risk") decisions.push(event);
+      else if (event.kind === "account") {
+        equity.push({ timeUs: event.timeUs, equity: event.equity, balance: event.balance });
+      }
+    }
+    out.length = 0;
+  };
+  let pendingOrder = false;
+  let first: BarEvent | null = null;
+  let last: BarEvent | null = null;
+  const bid = { open: NaN, high: NaN, low: NaN, close: NaN };
+  for (let i = 0; i < bars.length; i++) {
+    bid.open = bars.bidOpen[i];
+    bid.high = bars.bidHigh[i];
+    bid.low = bars.bidLow[i];
+    bid.close = bars.bidClose[i];
+    levels.update(bars.openUs[i], bars.closeUs[i], bid);
+    if (i < tradingStart) continue;
+    const open = broker.openPositions().length;
+    const busy = pendingOrder || open > 0;
+    const wants = !pendingOrder && open < maxOpen && random.next() < setup.entryRate;
+    const idle = !wants && !busy && i !== tradingStart && i !== bars.length - 1;
+    if (idle && setup.feedEveryBar !== true) continue;
+    const bar = eventsOf(bars, symbol, i, i + 1)[0] as BarEvent;
+    if (first === null) {
+      first = bar;
+      step(accountReport(broker, bar.openUs), out);
+    }
+    last = bar;
+    step(bar, out);
+    pendingOrder = false;
+    if (wants) {
+      const side = random.next() < 0.5 ? "buy" : "sell";
+      const signal = fuseVotes([{ source: "technical", side, confidence: 1, reasons: [] }], {
+        config,
+        spec: setup.spec,
+        quote: {
+          symbol,
+          timeUs: bar.closeUs,
+          bid: bar.bid.close,
+          ask: bar.ask?.close ?? null,
+          spread: bar.spread,
+        },
+        levels,
+        regime: null,
+        specHash: "",
+        modelId: null,
+      });
+      if (signal.side !== "hold") {
+        step(signal, out);
+        pendingOrder = out.some((e) => e.kind === "order" && e.action === "open");
+      }
+    }
+    take();
+  }
+  if (first === null || last === null) {
+    return { trades: 0, netProfit: 0, profitFactor: null, sharpe: null };
+  }
+  broker.closeAll("end_of_data", last.closeUs, out);
+  take();
+  const metrics = computeMetrics({
+    trades,
+    equity: equityCurve(equity, initialBalance, first.openUs, last.closeUs),
+    initialBalance,
+    riskDecisions: decisions,
+    regimes: [],
+    firstBar: first,
+    lastBar: last,
+    periodStartUs: first.openUs,
+    periodEndUs: last.closeUs,
+  });
+  return {
+    trades: metrics.trades,
+    netProfit: metrics.net_profit,
+    profitFactor: metrics.profit_factor,
+    sharpe: metrics.sharpe,
+  };
+}
+
+/** The strategy's percentile among `values`, 0-100: the share below it, ties counting half. */
+export function percentileOf(value: number, values: readonly number[]): number {
+  let below = 0;
+  let ties = 0;
+  for (const v of values) {
+    if (v < value) below++;
+    else if (v === value) ties++;
+  }
+  return 100 * (below + ties / 2) / values.length;
+}
+
+/** The strategy a baseline is for: its figures, its trades and its entry rate. */
+export interface BaselineTarget extends StrategyFigures {
+  readonly trades: number;
+  /** Trades per decision bar with room for one. */
+  readonly entryRate: number;
+}
+
+/**
+ * The rate the runs ask at: the strategy's own, scaled by the strategy's trades over what
+ * a pilot run at that rate made (the risk engine refuses some asks), at most 1; 0 for a
+ * strategy that never traded.
+ */
+export function calibratedEntryRate(target: BaselineTarget, pilotTrades: number): number {
+  if (target.trades === 0) return 0;
+  return Math.min(1, target.entryRate * target.trades / Math.max(1, pilotTrades));
+}
+
+/** Bands of the runs' figures and the strategy's percentile on each. */
+export function baselineReport(
+  runs: readonly RandomRunResult[],
+  target: BaselineTarget,
+  options: { readonly seed: number; readonly entryRate: number },
+): RandomBaseline {
+  const figures = (pick: (r: RandomRunResult) => number | null) =>
+    runs.map(pick).filter((v): v is number => v !== null);
+  const bandsOf = (values: number[]) =>
+    values.length === 0 ? null : percentileBands(Float64Array.from(values));
+  const pf = figures((r) => r.profitFactor);
+  const sharpe = figures((r) => r.sharpe);
+  return {
+    runs: runs.length,
+    seed: options.seed,
+    entry_rate: options.entryRate,
+    trades: percentileBands(Float64Array.from(runs.map((r) => r.trades))),
+    net_profit: percentileBands(Float64Array.from(runs.map((r) => r.netProfit))),
+    profit_factor: bandsOf(pf),
+    sharpe: bandsOf(sharpe),
+    percentile: {
+      net_profit: percentileOf(target.netProfit, runs.map((r) => r.netProfit)),
+      profit_factor: target.profitFactor === null || pf.length === 0
+        ? null
+        : percentileOf(target.profitFactor, pf),
+      sharpe: target.sharpe === null || sharpe.length === 0
+        ? null
+        : percentileOf(target.sharpe, sharpe),
+    },
+  };
+}

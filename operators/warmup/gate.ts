@@ -1,0 +1,138 @@
+/**
+ * `tradingWindow`: the stage that separates warm-up from trading. Everything before the
+ * window opens feeds the strategy's indicators, features, model and regimes upstream and
+ * is then dropped, so risk, execution and every report downstream see only the traded
+ * period; while it is closed, the stage notes when each signal source first voted.
+ *
+ * The window opens at the first M1 bar opening at or after `fromUs`, or, without one, at
+ * the first M1 bar after a signal on which every required source voted. The regime in
+ * force then is passed on just before that bar, so reports know the regime of the first
+ * trades. It must never reorder events, never pass any other event from before the
+ * window, and never schedule per event.
+ */
+
+import { defer, map, type OperatorFunction } from "rxjs";
+import {
+  type EventBatch,
+  isoFromUs,
+  type MarketEvent,
+  type RegimeEvent,
+  type SignalEvent,
+  US_PER_DAY,
+} from "../../pipeline/events.ts";
+import { SOURCE_NAMES, type SourceName } from "./needs.ts";
+
+export interface TradingWindowOptions {
+  readonly symbol: string;
+  /** Trading starts at the first M1 bar opening here or later; null: once warm. */
+  readonly fromUs: number | null;
+  /** The sources that must have voted before trading starts when `fromUs` is null. */
+  readonly required: readonly SourceName[];
+  /** How the data is named in an error: the file(s) read. */
+  readonly dataName: string;
+}
+
+/** What the window saw: filled in as the stream runs, read once it completes. */
+export interface WarmUpRecord {
+  /** Open of the first M1 bar read; NaN when none came. */
+  firstBarUs: number;
+  /** Open of the first M1 bar traded; NaN while the window is closed. */
+  tradingStartUs: number;
+  /** M1 bars read before the window opened. */
+  warmBars: number;
+  /** Close of the first bar each source voted on, warm-up included; null when it never did. */
+  readonly firstVoteUs: Record<SourceName, number | null>;
+}
+
+/** A fresh record, nothing seen. */
+export function emptyWarmUpRecord(): WarmUpRecord {
+  return {
+    firstBarUs: NaN,
+    tradingStartUs: NaN,
+    warmBars: 0,
+    firstVoteUs: Object.fromEntries(SOURCE_NAMES.map((s) => [s, null])) as Record<
+      SourceName,
+      number | null
+    >,
+  };
+}
+
+/** Data that starts more than this after `--from` did not reach it (a weekend and a holiday fit). */
+const FROM_SLACK_US = 4 * US_PER_DAY;
+
+/**
+ * Drops every event before the trading window and records the warm-up into `record`.
+ *
+ * @example
+ * ```ts
+ * const record = emptyWarmUpRecord();
+ * const stage = {
+ *   name: "trading-window",
+ *   operator: tradingWindow({ symbol: "XAUUSD", fromUs: null, required: ["technical"], dataName: "2018.csv" }, record),
+ * };
+ * ```
+ */
+export function tradingWindow(
+  options: TradingWindowOptions,
+  record: WarmUpRecord,
+): OperatorFunction<EventBatch, EventBatch> {
+  const { symbol, fromUs, required } = options;
+  return (source) =>
+    defer(() => {
+      let open = false;
+      let regime: RegimeEvent | null = null;
+      /** Without `fromUs`: every required source has voted, so the next bar trades. */
+      let warm = required.length === 0;
+      const noteVotes = (signal: SignalEvent) => {
+        for (const vote of signal.votes) {
+          const name = vote.source as SourceName;
+          record.firstVoteUs[name] ??= signal.timeUs;
+        }
+        if (!warm && required.every((s) => record.firstVoteUs[s] !== null)) warm = true;
+      };
+      return source.pipe(map((batch: EventBatch): EventBatch => {
+        if (open) {
+          // Votes after the window opened only matter for sources that never voted before.
+          if (SOURCE_NAMES.every((s) => record.firstVoteUs[s] !== null)) return batch;
+          for (const event of batch) {
+            if (event.kind === "signal" && event.symbol === symbol) noteVotes(event);
+          }
+          return batch;
+        }
+        let kept: MarketEvent[] | null = null;
+        for (const event of batch) {
+          if (open) {
+            kept!.push(event);
+            if (event.kind === "signal" && event.symbol === symbol) noteVotes(event);
+            continue;
+          }
+          if (event.kind === "signal" && event.symbol === symbol) {
+            noteVotes(event);
+            continue;
+          }
+          if (event.kind === "regime" && event.symbol === symbol) {
+            regime = event;
+            continue;
+          }
+          if (event.kind !== "bar" || event.symbol !== symbol || event.timeframe !== "M1") continue;
+          if (Number.isNaN(record.firstBarUs)) {
+            record.firstBarUs = event.openUs;
+            if (fromUs !== null && event.openUs > fromUs + FROM_SLACK_US) {
+              throw new RangeError(
+                `--from ${isoFromUs(fromUs)} is before the data starts: the first bar of ` +
+                  `${options.dataName} opens ${isoFromUs(event.openUs)}`,
+              );
+            }
+          }
+          if (fromUs !== null ? event.openUs >= fromUs : warm) {
+            open = true;
+            record.tradingStartUs = event.openUs;
+            kept = regime === null ? [event] : [regime, event];
+          } else {
+            record.warmBars++;
+          }
+        }
+        return kept ?? [];
+      }));
+    });
+}
