@@ -249,7 +249,7 @@ export const BACKTEST = {
   usage:
     `deno task backtest --data FILE [--data FILE ...] [--from ISO] [--to ISO] [--config FILE] [--params FILE.json] [--model ID | --no-ml] [--json OUT.json] [--report OUT.html]
   the live pipeline fed from files against the simulated broker (docs/execution.md, docs/risk.md, docs/fusion.md);
-  prints a summary (per exit reason, month and session) when done
+  prints a summary when done: halts, result, sources, costs, chance, per exit reason, month and session
   --data FILE    market-data files, in time order
   --config FILE  trading config (fusion, risk, execution; JSON or JSONC; \`deno task init\` writes one)
   --params FILE  a parameter set written by \`optimize\` (params/<sha256>.json); --config values win over it
@@ -258,6 +258,7 @@ export const BACKTEST = {
   --registry DIR the registry (default data/models)
   --news FILE    high-impact news calendar (docs/examples/news_calendar.csv); without it the news blackout is off
   --threads N    onnxruntime-web threads (default 1)
+  --baseline-runs N  random-entry runs to rank the strategy among (default 30; 0 for none)
   --json FILE    the results as JSON (docs/backtest-metrics.md)
   --report FILE  the HTML report
                  either is enough; with neither, both go to out/backtest-<data file>.json and .html
@@ -273,6 +274,7 @@ ${SOURCE_USAGE}`,
     registry: { type: "string" },
     news: { type: "string" },
     threads: { type: "string" },
+    "baseline-runs": { type: "string" },
     json: { type: "string" },
     report: { type: "string" },
     quiet: { type: "boolean" },
