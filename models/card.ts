@@ -20,10 +20,37 @@ export const foldMetricsSchema = z.object({
   baselineLogLoss: z.number().nonnegative(),
 }).passthrough();
 
+/**
+ * What a meta-labeling model needs at serving time and what it was trained on: it gates
+ * the candidate trades of one primary (the technical-only fusion whose config hash it
+ * names), passing a trade when p(win) is at least `threshold`. models/meta/ writes it.
+ */
+export const metaCardSchema = z.object({
+  /** p(win) at or above which a candidate trade passes; chosen inside the walk-forward. */
+  threshold: z.number().gt(0).lt(1),
+  /** How the threshold was set: "auto" (chosen on out-of-fold rows) or "fixed" (the config's). */
+  thresholdChoice: z.enum(["auto", "fixed"]),
+  /** A candidate trade still open this long after its decision is closed: a timeout. */
+  timeLimitMinutes: z.number().int().positive(),
+  /** "fixed": a passed trade keeps its size; "linear": `floor` at the threshold to 1 at p(win) 1. */
+  sizing: z.object({ mode: z.enum(["fixed", "linear"]), floor: z.number().min(0).max(1) }),
+  /** The primary whose candidates were labelled: its config hash and resolved fusion config. */
+  primary: z.object({ configHash: sha256, fusion: z.record(z.string(), z.unknown()) }),
+  /** The simulated broker's resolved settings the candidate trades were settled with. */
+  execution: z.record(z.string(), z.unknown()),
+}).passthrough();
+
 export const modelCardSchema = z.object({
   /** SHA-256 of the ONNX bytes. */
   id: sha256,
   kind: z.enum(["trees", "linear", "mlp", "ensemble"]),
+  /**
+   * What the classes mean: "direction" (down / flat / up of the triple-barrier label; the
+   * default, and what a card without `task` is) or "meta" (loss / timeout / win of the
+   * primary's candidate trades, with `meta` set).
+   */
+  task: z.enum(["direction", "meta"]).optional(),
+  meta: metaCardSchema.optional(),
   description: z.string().default(""),
   createdAt: isoTime,
   featureSpec: z.object({
@@ -31,7 +58,10 @@ export const modelCardSchema = z.object({
     name: z.string(),
     names: z.array(z.string()).min(1),
   }),
-  classes: z.tuple([z.literal("down"), z.literal("flat"), z.literal("up")]),
+  classes: z.union([
+    z.tuple([z.literal("down"), z.literal("flat"), z.literal("up")]),
+    z.tuple([z.literal("loss"), z.literal("timeout"), z.literal("win")]),
+  ]),
   /** The label definition, as the labeler reports it (type and every parameter). */
   label: z.record(z.string(), z.unknown()),
   ranges: z.object({ train: range, validation: range.optional(), test: range.optional() }),
@@ -45,10 +75,27 @@ export const modelCardSchema = z.object({
     stitched: z.record(z.string(), z.unknown()),
   }),
   parent: sha256.nullable(),
+}).superRefine((card, ctx) => {
+  const meta = card.task === "meta";
+  if (meta !== (card.meta !== undefined)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["meta"],
+      message: meta ? "a meta model's card needs its meta section" : "only a meta model has one",
+    });
+  }
+  if (meta !== (card.classes[0] === "loss")) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["classes"],
+      message: meta ? "a meta model's classes are loss, timeout, win" : "expected down, flat, up",
+    });
+  }
 });
 
 export type ModelCard = z.infer<typeof modelCardSchema>;
 export type FoldMetrics = z.infer<typeof foldMetricsSchema>;
+export type MetaCard = z.infer<typeof metaCardSchema>;
 
 /** Validates a card from outside, naming every problem. */
 export function parseModelCard(value: unknown, origin: string): ModelCard {

@@ -92,6 +92,31 @@ const toUs = (time: number | string | undefined, fallback: number) =>
   time === undefined ? fallback : typeof time === "number" ? time : usFromIso(time);
 
 /**
+ * The rows a dataset keeps, in µs and as a checked `sampleEvery` (default 1); `what` names
+ * the dataset in errors.
+ */
+export function datasetWindow(
+  options: Pick<BuildDatasetOptions, "from" | "to" | "sampleEvery">,
+  what: string,
+): { readonly fromUs: number; readonly toUs: number; readonly sampleEvery: number } {
+  const sampleEvery = options.sampleEvery ?? 1;
+  if (!(Number.isInteger(sampleEvery) && sampleEvery >= 1)) {
+    throw new RangeError(`Cannot build ${what}: sampleEvery must be 1 or more, got ${sampleEvery}`);
+  }
+  return { fromUs: toUs(options.from, -Infinity), toUs: toUs(options.to, Infinity), sampleEvery };
+}
+
+/** Refuses a source that is not M1 bars: datasets are built from M1. */
+export function checkM1(source: Source, what: string): void {
+  if (source.resolution !== "M1") {
+    throw new TypeError(
+      `Cannot build ${what} from ${source.path}: it holds ${source.resolution} data; ` +
+        `datasets are built from M1 bars (aggregate ticks to M1 first)`,
+    );
+  }
+}
+
+/**
  * Reads `input` (a path or an opened M1 `Source`) once and returns the rows decided in
  * [`from`, `to`] that have every feature and a label, every `sampleEvery`-th of them.
  * Features warm up on all bars before `from`; bars closing after `to` are not read, so a
@@ -102,23 +127,11 @@ export async function buildDataset(
   options: BuildDatasetOptions = {},
 ): Promise<Dataset> {
   const spec = options.spec ?? DEFAULT_FEATURE_SPEC;
-  const fromUs = toUs(options.from, -Infinity);
-  const toUsLimit = toUs(options.to, Infinity);
-  const sampleEvery = options.sampleEvery ?? 1;
-  if (!(Number.isInteger(sampleEvery) && sampleEvery >= 1)) {
-    throw new RangeError(
-      `Cannot build a dataset: sampleEvery must be 1 or more, got ${sampleEvery}`,
-    );
-  }
+  const { fromUs, toUs: toUsLimit, sampleEvery } = datasetWindow(options, "a dataset");
   const source = typeof input === "string"
     ? await openSource(input, Number.isFinite(toUsLimit) ? { toUs: toUsLimit } : {})
     : input;
-  if (source.resolution !== "M1") {
-    throw new TypeError(
-      `Cannot build a dataset from ${source.path}: it holds ${source.resolution} data; ` +
-        `datasets are built from M1 bars (aggregate ticks to M1 first)`,
-    );
-  }
+  checkM1(source, "a dataset");
   const engine = new FeatureEngine(spec, { hasSpread: source.sides !== "bid" });
   const nFeatures = engine.names.length;
   const row = new Float64Array(nFeatures);
@@ -244,20 +257,30 @@ export async function buildDataset(
     specHash: engine.hash,
     labelOptions: labels.options,
     sampleEvery,
-    provenance: {
-      files: await Promise.all(
-        source.files.map(async (file, i) => ({
-          file: basename(file),
-          sha256: await sha256OfFile(file),
-          rows: source.fileReports[i].rowsEmitted,
-        })),
-      ),
-      format: source.format,
-      symbol: source.symbol,
-      sides: source.sides,
-      barsRead: n,
-      firstUs: bars.openUs[0],
-      lastUs: bars.closeUs[n - 1],
-    },
+    provenance: await provenanceOf(source, n, bars.openUs[0], bars.closeUs[n - 1]),
+  };
+}
+
+/** Where `source`'s bars came from: every file hashed, and the bars read between two times. */
+export async function provenanceOf(
+  source: Source,
+  barsRead: number,
+  firstUs: number,
+  lastUs: number,
+): Promise<DataProvenance> {
+  return {
+    files: await Promise.all(
+      source.files.map(async (file, i) => ({
+        file: basename(file),
+        sha256: await sha256OfFile(file),
+        rows: source.fileReports[i].rowsEmitted,
+      })),
+    ),
+    format: source.format,
+    symbol: source.symbol,
+    sides: source.sides,
+    barsRead,
+    firstUs,
+    lastUs,
   };
 }

@@ -338,11 +338,15 @@ const pair = (model: number, baseline: number) =>
 
 /**
  * The report as a plain-text table: one line per fold and one stitched, each score as
- * `model (baseline)`, then the stitched calibration table.
+ * `model (baseline)`, then the stitched calibration table. `classes` names the columns
+ * (a meta model's are loss, timeout, win).
  */
-export function formatReport(report: WalkForwardReport): string {
+export function formatReport(
+  report: WalkForwardReport,
+  classes: readonly string[] = CLASSES,
+): string {
   const k = report.stitched.classCounts.length;
-  const names = CLASSES.length === k ? [...CLASSES] : [...Array(k).keys()].map(String);
+  const names = classes.length === k ? [...classes] : [...Array(k).keys()].map(String);
   const header = [
     "".padEnd(9),
     "rows".padStart(8),
@@ -377,7 +381,9 @@ export function formatReport(report: WalkForwardReport): string {
   );
   return [
     "Out of sample: model (class-prior baseline); class shares are of the test rows;",
-    "AUC dir. = up against down among rows that moved (0.5 = no sense of direction)",
+    classes === CLASSES
+      ? "AUC dir. = up against down among rows that moved (0.5 = no sense of direction)"
+      : `AUC dir. = ${names[2]} against ${names[0]} among rows not ${names[1]} (0.5 = no skill)`,
     header,
     ...report.folds.map(line),
     line(report.stitched),

@@ -311,6 +311,12 @@ export class RetrainScheduler {
   /** Refuses a model labelled otherwise: its log loss would measure a different target. */
   #checkLabels(id: string): void {
     const label = this.#options.registry.get(id).card.label;
+    if (label.type === "meta_outcome") {
+      throw new RangeError(
+        `Cannot schedule retraining: model ${short(id)} is a meta-labeling model, and ` +
+          `retraining trains direction models; retrain it with train and a meta config`,
+      );
+    }
     const wanted = this.outcomes.labelOptions;
     const differing = Object.entries(wanted).filter(([key, value]) => label[key] !== value);
     if (differing.length > 0) {

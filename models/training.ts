@@ -17,13 +17,19 @@ import { isoFromUs, US_PER_DAY, US_PER_MINUTE } from "../pipeline/events.ts";
 import type { Source } from "../sources/source.ts";
 import type { ModelCard } from "./card.ts";
 import { buildDataset, type Dataset } from "./dataset.ts";
-import { foldReport, stitchedReport, type WalkForwardReport } from "./metrics.ts";
+import {
+  type FoldPredictions,
+  type FoldReport,
+  foldReport,
+  stitchedReport,
+  type WalkForwardReport,
+} from "./metrics.ts";
 import { CLASSES, type EnsembleModel, N_CLASSES } from "./model.ts";
 import { exportOnnx } from "./onnx/export.ts";
 import { predictProba } from "./predict.ts";
 import type { RegisteredModel, Registry } from "./registry.ts";
 import { sha256Hex } from "./registry.ts";
-import { takeRows } from "./samples.ts";
+import { type Samples, takeRows } from "./samples.ts";
 import { memberTrainer, type TrainConfig } from "./train/config.ts";
 import { trainEnsemble } from "./train/ensemble.ts";
 import { type Fold, walkForwardFolds } from "./validation.ts";
@@ -67,7 +73,7 @@ export interface TrainOptions {
 }
 
 /** The walk-forward folds a config asks for, over a dataset's rows. */
-function foldsFor(
+export function foldsFor(
   config: TrainConfig["walkForward"],
   timeUs: Float64Array,
   labelEndUs: Float64Array,
@@ -82,102 +88,117 @@ function foldsFor(
   });
 }
 
-/** The ensemble of `config` fit on `rows` of the dataset, its combiner and calibration out of fold. */
-function fitEnsemble(dataset: Dataset, rows: Int32Array, config: TrainConfig): EnsembleModel {
-  const samples = takeRows(dataset, rows);
-  const timeUs = Float64Array.from(rows, (r) => dataset.timeUs[r]);
-  const labelEndUs = Float64Array.from(rows, (r) => dataset.labelEndUs[r]);
-  const inner = foldsFor(
+/**
+ * The `innerFolds` walk-forward folds over `rows` of the dataset (indices into `rows`), as
+ * the outer folds are cut but in equal row blocks: what stacking, calibration and a meta
+ * model's threshold learn from inside one training window.
+ */
+export function innerFolds(dataset: TimedSamples, rows: Int32Array, config: TrainConfig): Fold[] {
+  return foldsFor(
     { ...config.walkForward, folds: config.innerFolds, testDays: undefined, trainDays: undefined },
-    timeUs,
-    labelEndUs,
+    Float64Array.from(rows, (r) => dataset.timeUs[r]),
+    Float64Array.from(rows, (r) => dataset.labelEndUs[r]),
   );
+}
+
+/** Rows in time order with their label windows: what the walk-forward splits. */
+export type TimedSamples = Samples & Pick<Dataset, "timeUs" | "labelEndUs">;
+
+/** The ensemble of `config` fit on `rows` of the dataset, its combiner and calibration out of fold. */
+export function fitEnsemble(
+  dataset: TimedSamples,
+  rows: Int32Array,
+  config: TrainConfig,
+): EnsembleModel {
+  const samples = takeRows(dataset, rows);
+  // Soft voting without calibration learns nothing out of fold: it needs no inner folds.
+  const inner = config.method === "soft_voting" && !config.calibrate
+    ? undefined
+    : innerFolds(dataset, rows, config);
   return trainEnsemble(samples, config.members.map(memberTrainer), {
     method: config.method,
-    folds: inner.map((f) => ({ train: f.train, test: f.test })),
+    folds: inner?.map((f) => ({ train: f.train, test: f.test })),
     calibrate: config.calibrate,
     seed: config.seed,
   });
 }
 
-export async function trainModel(
-  input: Source,
+/** The ensemble of `config` fit on `train` rows, and its probabilities for the `test` rows. */
+export function fitAndPredict(
+  dataset: TimedSamples,
+  train: Int32Array,
+  test: Int32Array,
   config: TrainConfig,
-  registry: Registry,
-  options: TrainOptions = {},
-): Promise<TrainingResult> {
-  const progress = options.progress ?? (() => {});
-  const spec: FeatureSpec = config.spec ? await loadFeatureSpec(config.spec) : DEFAULT_FEATURE_SPEC;
-  let started = performance.now();
-  const elapsed = () => (performance.now() - started) / 1000;
+): { readonly model: EnsembleModel; readonly test: Samples; readonly p: Float64Array } {
+  const model = fitEnsemble(dataset, train, config);
+  const rows = takeRows(dataset, test);
+  const p = new Float64Array(rows.rows * N_CLASSES);
+  predictProba(model, rows.x, rows.rows, p);
+  return { model, test: rows, p };
+}
 
-  const step = options.onStep ?? (() => {});
-  progress(`building the dataset from ${input.path} ...`);
-  step({ phase: "dataset", done: 0, total: 1 });
-  const dataset = await buildDataset(input, {
-    spec,
-    from: options.from,
-    to: options.to,
-    labels: config.labels,
-    sampleEvery: config.sampleEvery,
-  });
-  const datasetSeconds = elapsed();
-  progress(
-    `dataset: ${dataset.rows.toLocaleString("en-US")} rows x ${dataset.nFeatures} features in ${
-      datasetSeconds.toFixed(1)
-    } s`,
-  );
-
-  started = performance.now();
-  const folds = foldsFor(config.walkForward, dataset.timeUs, dataset.labelEndUs);
-  step({ phase: "walk-forward", done: 0, total: folds.length });
-  const predictions = folds.map((fold) => {
+/**
+ * Each fold's ensemble fit on its training rows and scored once on its test rows, with a
+ * progress line per fold; `onFold` may add to the line what a task makes of the fold.
+ */
+export function evaluateFolds(
+  dataset: TimedSamples,
+  folds: readonly Fold[],
+  config: TrainConfig,
+  progress: (line: string) => void,
+  onFold?: (fold: Fold, test: Samples, p: Float64Array) => string,
+): FoldPredictions[] {
+  return folds.map((fold) => {
     const foldStarted = performance.now();
-    const model = fitEnsemble(dataset, fold.train, config);
-    const test = takeRows(dataset, fold.test);
-    const p = new Float64Array(test.rows * N_CLASSES);
-    predictProba(model, test.x, test.rows, p);
+    const { test, p } = fitAndPredict(dataset, fold.train, fold.test, config);
+    const extra = onFold?.(fold, test, p) ?? "";
     const trainY = Uint8Array.from(fold.train, (r) => dataset.y[r]);
     const report = foldReport(`fold ${fold.fold + 1}`, { y: test.y, p, trainY });
-    progress(
-      `fold ${fold.fold + 1}/${folds.length}: train ${
-        fold.train.length.toLocaleString("en-US")
-      } rows to ` +
-        `${minuteIso(fold.trainEndUs)}, test ${minuteIso(fold.testStartUs)} .. ${
-          minuteIso(fold.testEndUs)
-        }: ` +
-        `log loss ${report.model.logLoss.toFixed(4)} vs prior ${
-          report.baseline.logLoss.toFixed(4)
-        } ` +
-        `(${((performance.now() - foldStarted) / 1000).toFixed(1)} s)`,
-    );
-    step({ phase: "walk-forward", done: fold.fold + 1, total: folds.length });
+    progress(`${foldProgress(fold, folds.length, report, foldStarted)}${extra}`);
     return { y: test.y, p, trainY };
   });
-  const report = stitchedReport(predictions);
-  const walkForwardSeconds = elapsed();
+}
 
-  started = performance.now();
-  progress("fitting the final ensemble on every row ...");
-  step({ phase: "final", done: 0, total: 1 });
-  const all = Int32Array.from({ length: dataset.rows }, (_, i) => i);
-  const model = fitEnsemble(dataset, all, config);
-  const finalSeconds = elapsed();
+/** The progress line of a finished fold, started at `startedMs` (performance.now()). */
+function foldProgress(
+  fold: Fold,
+  folds: number,
+  report: FoldReport,
+  startedMs: number,
+): string {
+  return `fold ${fold.fold + 1}/${folds}: train ${
+    fold.train.length.toLocaleString("en-US")
+  } rows to ` +
+    `${minuteIso(fold.trainEndUs)}, test ${minuteIso(fold.testStartUs)} .. ${
+      minuteIso(fold.testEndUs)
+    }: ` +
+    `log loss ${report.model.logLoss.toFixed(4)} vs prior ${report.baseline.logLoss.toFixed(4)} ` +
+    `(${((performance.now() - startedMs) / 1000).toFixed(1)} s)`;
+}
 
-  const bytes = exportOnnx(model, {
-    feature_spec_hash: dataset.specHash,
-    feature_spec_name: spec.name,
-    classes: CLASSES.join(","),
-    model_kind: "ensemble",
-  });
-  const card: ModelCard = {
-    id: sha256Hex(bytes),
+/** What the card of a model trained by walk-forward here says, whatever its task. */
+export interface CardBaseInput {
+  readonly bytes: Uint8Array;
+  readonly config: TrainConfig;
+  readonly specName: string;
+  readonly dataset: Pick<Dataset, "timeUs" | "rows" | "specHash" | "featureNames" | "provenance">;
+  readonly folds: readonly Fold[];
+  readonly report: WalkForwardReport;
+  readonly model: EnsembleModel;
+  readonly options: Pick<TrainOptions, "now">;
+  /** Figures a task adds to each fold's metrics. */
+  readonly foldExtras?: (fold: number) => Record<string, unknown>;
+}
+
+/** The card without its classes and label: id, data, ranges, settings, out-of-sample metrics. */
+export function cardBase(input: CardBaseInput): Omit<ModelCard, "classes" | "label"> {
+  const { config, dataset, folds, report, model } = input;
+  return {
+    id: sha256Hex(input.bytes),
     kind: "ensemble",
     description: config.description,
-    createdAt: (options.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z"),
-    featureSpec: { hash: dataset.specHash, name: spec.name, names: [...dataset.featureNames] },
-    classes: [...CLASSES],
-    label: { type: "triple_barrier", ...dataset.labelOptions, sampleEvery: dataset.sampleEvery },
+    createdAt: (input.options.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+    featureSpec: { hash: dataset.specHash, name: input.specName, names: [...dataset.featureNames] },
     ranges: {
       train: {
         from: isoFromUs(dataset.timeUs[0]),
@@ -217,10 +238,70 @@ export async function trainModel(
         trainRows: fold.train.length,
         purged: fold.purged,
         embargoed: fold.embargoed,
+        ...input.foldExtras?.(i),
       })),
       stitched: JSON.parse(JSON.stringify(report.stitched)),
     },
     parent: null,
+  };
+}
+
+export async function trainModel(
+  input: Source,
+  config: TrainConfig,
+  registry: Registry,
+  options: TrainOptions = {},
+): Promise<TrainingResult> {
+  const progress = options.progress ?? (() => {});
+  const step = options.onStep ?? (() => {});
+  const spec: FeatureSpec = config.spec ? await loadFeatureSpec(config.spec) : DEFAULT_FEATURE_SPEC;
+  let started = performance.now();
+  const elapsed = () => (performance.now() - started) / 1000;
+
+  progress(`building the dataset from ${input.path} ...`);
+  step({ phase: "dataset", done: 0, total: 1 });
+  const dataset = await buildDataset(input, {
+    spec,
+    from: options.from,
+    to: options.to,
+    labels: config.labels,
+    sampleEvery: config.sampleEvery,
+  });
+  const datasetSeconds = elapsed();
+  progress(
+    `dataset: ${dataset.rows.toLocaleString("en-US")} rows x ${dataset.nFeatures} features in ${
+      datasetSeconds.toFixed(1)
+    } s`,
+  );
+
+  started = performance.now();
+  const folds = foldsFor(config.walkForward, dataset.timeUs, dataset.labelEndUs);
+  step({ phase: "walk-forward", done: 0, total: folds.length });
+  let foldsDone = 0;
+  // evaluateFolds writes one progress line per finished fold.
+  const report = stitchedReport(evaluateFolds(dataset, folds, config, (line) => {
+    progress(line);
+    step({ phase: "walk-forward", done: ++foldsDone, total: folds.length });
+  }));
+  const walkForwardSeconds = elapsed();
+
+  started = performance.now();
+  progress("fitting the final ensemble on every row ...");
+  step({ phase: "final", done: 0, total: 1 });
+  const all = Int32Array.from({ length: dataset.rows }, (_, i) => i);
+  const model = fitEnsemble(dataset, all, config);
+  const finalSeconds = elapsed();
+
+  const bytes = exportOnnx(model, {
+    feature_spec_hash: dataset.specHash,
+    feature_spec_name: spec.name,
+    classes: CLASSES.join(","),
+    model_kind: "ensemble",
+  });
+  const card: ModelCard = {
+    ...cardBase({ bytes, config, specName: spec.name, dataset, folds, report, model, options }),
+    classes: [...CLASSES],
+    label: { type: "triple_barrier", ...dataset.labelOptions, sampleEvery: dataset.sampleEvery },
   };
   const registered = registry.register(bytes, card);
   return {

@@ -187,6 +187,12 @@ export interface SignalEvent {
   readonly regime: { readonly volatility: VolatilityLabel; readonly trend: TrendLabel } | null;
   readonly specHash: string;
   readonly modelId: string | null;
+  /**
+   * A share (0-1) of the risk engine's size to trade, set by a meta-labeling gate that
+   * scales its passed trades (operators/meta/); the engine multiplies it into the lots and
+   * rounds down, so it never raises a size. Absent means 1.
+   */
+  readonly sizeFactor?: number;
 }
 
 /** Why a risk rule rejected or adjusted an order: a stable code and a human detail. */

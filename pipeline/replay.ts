@@ -17,6 +17,11 @@ export interface ReplayOptions {
   readonly speed?: number;
   /** Smallest wall-clock wait in paced mode; events due within it are emitted together. */
   readonly tickMs?: number;
+  /**
+   * Pacing starts at the first event due at or after this time; the ones before (a warm-up
+   * read before `--from`) go as fast as possible. Default: pace from the first event.
+   */
+  readonly paceFromUs?: number;
 }
 
 /**
@@ -103,6 +108,7 @@ export function replay$(source: Source, options: ReplayOptions = {}): Observable
   const speed = options.speed ?? Infinity;
   if (!(speed > 0)) throw new RangeError(`Replay speed must be positive, got ${speed}`);
   const tickMs = options.tickMs ?? 20;
+  const paceFromUs = options.paceFromUs ?? -Infinity;
   return new Observable<EventBatch>((subscriber) => {
     let stopped = false;
     (async () => {
@@ -121,6 +127,15 @@ export function replay$(source: Source, options: ReplayOptions = {}): Observable
         let from = 0;
         while (from < events.length && !stopped) {
           const due = eventTimeUs(events[from]);
+          if (due < paceFromUs) {
+            let to = from + 1;
+            while (
+              to < events.length && to - from < REPLAY_SLICE && eventTimeUs(events[to]) < paceFromUs
+            ) to++;
+            subscriber.next(events.slice(from, to));
+            from = to;
+            continue;
+          }
           if (Number.isNaN(startWallMs)) {
             startWallMs = performance.now();
             startEventUs = due;

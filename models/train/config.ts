@@ -100,6 +100,41 @@ export const DEFAULT_MEMBERS: readonly MemberConfig[] = [
   },
 ];
 
+const probability = z.number().gt(0).lt(1);
+
+/** Meta-labeling (models/meta/): the labels are the outcomes of the primary's own trades. */
+const metaSchema = z.strictObject({
+  trading: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional().describe(
+    "trading config (a file, or the object itself) whose fusion section, made technical-only, " +
+      "is the primary and whose execution section settles its trades; absent: the " +
+      "technical-only preset and the default simulated broker",
+  ),
+  timeLimitMinutes: z.number().int().min(1).max(10_080).default(1_440).describe(
+    "a candidate trade neither stopped nor at its target this long after its decision is " +
+      "closed at the next price: a timeout",
+  ),
+  threshold: z.union([z.literal("auto"), probability]).default("auto").describe(
+    "p(win) at or above which a trade is taken: 'auto' chooses it on out-of-fold rows " +
+      "inside each training window, or a fixed number",
+  ),
+  thresholdGrid: z.strictObject({
+    from: probability.default(0.05),
+    to: probability.default(0.95),
+    step: z.number().gt(0).max(0.5).default(0.01),
+  }).prefault({}).describe("the thresholds 'auto' tries"),
+  minTrades: z.number().int().min(1).max(100_000).default(30).describe(
+    "a threshold must admit at least this many out-of-fold trades where it is chosen",
+  ),
+  sizing: z.strictObject({
+    mode: z.enum(["fixed", "linear"]).default("fixed").describe(
+      "fixed: a passed trade keeps the risk engine's size; linear: floor x the size at the " +
+        "threshold, rising to the full size at p(win) 1",
+    ),
+    floor: z.number().min(0).max(1).default(0.5).describe("share of the size at the threshold"),
+  }).prefault({}),
+});
+export type MetaConfig = z.infer<typeof metaSchema>;
+
 export const trainConfigSchema = z.object({
   description: z.string().default("").describe("free text for the model card"),
   spec: z.string().optional().describe(
@@ -138,6 +173,18 @@ export const trainConfigSchema = z.object({
     "Platt scaling fit out of fold, kept only if it helps",
   ),
   seed: z.number().int().min(0).default(42),
+  meta: metaSchema.optional().describe(
+    "train a meta-labeling model on the primary's candidate trades instead of a direction model",
+  ),
+}).superRefine((config, ctx) => {
+  if (config.meta !== undefined && Object.keys(config.labels).length > 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["labels"],
+      message: "triple-barrier options do not apply to a meta model: its labels are the " +
+        "outcomes of the primary's trades (set meta.timeLimitMinutes instead)",
+    });
+  }
 });
 
 export type TrainConfig = z.infer<typeof trainConfigSchema>;

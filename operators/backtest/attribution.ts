@@ -9,7 +9,13 @@
  * signals themselves: a year has hundreds of thousands of them.
  */
 
-import type { RiskDecisionEvent, SignalEvent, TradeEvent, Vote } from "../../pipeline/events.ts";
+import {
+  isoFromUs,
+  type RiskDecisionEvent,
+  type SignalEvent,
+  type TradeEvent,
+  type Vote,
+} from "../../pipeline/events.ts";
 import { SOURCE_NAMES, type SourceName } from "../warmup/mod.ts";
 import type { SourceReport } from "./schema.ts";
 
@@ -18,7 +24,6 @@ type EntrySides = Record<SourceName, Vote["side"] | null>;
 
 interface Tally {
   voted: number;
-  firstVoteUs: number | null;
   agreed: number;
   opposed: number;
   supported: { trades: number; net: number };
@@ -34,10 +39,11 @@ export type SourceSetup = Record<
 
 export class SourceAttribution {
   #decisionBars = 0;
+  /** Decision bars a model was asked about (the signal names it): a meta model's candidates. */
+  #candidateBars = 0;
   readonly #tallies = Object.fromEntries(
     SOURCE_NAMES.map((s): [SourceName, Tally] => [s, {
       voted: 0,
-      firstVoteUs: null,
       agreed: 0,
       opposed: 0,
       supported: { trades: 0, net: 0 },
@@ -57,11 +63,11 @@ export class SourceAttribution {
   /** One decision bar's signal. */
   onSignal(signal: SignalEvent): void {
     this.#decisionBars++;
+    if (signal.modelId !== null) this.#candidateBars++;
     const side = signal.side;
     for (const vote of signal.votes) {
       const tally = this.#tallies[vote.source];
       tally.voted++;
-      tally.firstVoteUs ??= signal.timeUs;
       if (side === "hold" || vote.side === "flat") continue;
       if (vote.side === side) tally.agreed++;
       else tally.opposed++;
@@ -98,20 +104,30 @@ export class SourceAttribution {
     }
   }
 
-  /** The report of every source. */
-  report(setup: SourceSetup, isoFromUs: (us: number) => string): Record<SourceName, SourceReport> {
+  /**
+   * The report of every source; `firstVoteUs` is when each first voted, warm-up included
+   * (the trading window's record), which a tally of the traded period cannot know. A meta
+   * model (`metaModel`) is asked only where the primary wants to trade, so its coverage is
+   * over those bars (the signals naming it), not over every decision bar.
+   */
+  report(
+    setup: SourceSetup,
+    firstVoteUs: Readonly<Record<SourceName, number | null>>,
+    metaModel = false,
+  ): Record<SourceName, SourceReport> {
     const money = (x: number) => Math.round(x * 100) / 100;
     const out = {} as Record<SourceName, SourceReport>;
     for (const source of SOURCE_NAMES) {
       const t = this.#tallies[source];
       const sided = t.agreed + t.opposed;
+      const bars = source === "ml" && metaModel ? this.#candidateBars : this.#decisionBars;
       out[source] = {
         configured: setup[source].configured,
         weight: setup[source].weight,
-        decision_bars: this.#decisionBars,
+        decision_bars: bars,
         voted_bars: t.voted,
-        coverage: this.#decisionBars === 0 ? 0 : t.voted / this.#decisionBars,
-        first_vote_utc: t.firstVoteUs === null ? null : isoFromUs(t.firstVoteUs),
+        coverage: bars === 0 ? 0 : t.voted / bars,
+        first_vote_utc: firstVoteUs[source] === null ? null : isoFromUs(firstVoteUs[source]!),
         agreed: t.agreed,
         opposed: t.opposed,
         agreement_rate: sided === 0 ? null : t.agreed / sided,

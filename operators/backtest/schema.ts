@@ -201,7 +201,10 @@ export const sourceReportSchema = z.strictObject({
   configured: z.boolean(),
   /** Its fusion weight (0 for the regime, which scales confidence instead). */
   weight: z.number().min(0).max(1),
-  /** Decision bars of the traded period: the denominator of `coverage`. */
+  /**
+   * Decision bars of the traded period: the denominator of `coverage`. For a meta model,
+   * the bars where the primary asked to trade (the only ones it is asked about).
+   */
   decision_bars: count,
   voted_bars: count,
   coverage: fraction,
@@ -248,8 +251,9 @@ export const costsSchema = z.strictObject({
   }),
   average_stop_distance: z.number().nonnegative().nullable(),
   average_take_distance: z.number().nonnegative().nullable(),
-  cost_share_of_stop: z.number().nonnegative().nullable(),
-  cost_share_of_take: z.number().nonnegative().nullable(),
+  /** Negative when swaps paid more than the trades cost otherwise. */
+  cost_share_of_stop: z.number().nullable(),
+  cost_share_of_take: z.number().nullable(),
   /** (stop + cost) / (stop + take): the win rate at which these levels break even. */
   breakeven_win_rate: fraction.nullable(),
 });

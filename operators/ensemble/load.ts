@@ -24,7 +24,7 @@ export async function loadServingModel(
       }… reads ${session.nFeatures} features but its card lists ${card.featureSpec.names.length}`,
     );
   }
-  return { id: card.id, specHash: card.featureSpec.hash, session };
+  return { id: card.id, specHash: card.featureSpec.hash, session, meta: card.meta };
 }
 
 /** The registry's production and shadow models, each loaded and verified, or null. */

@@ -18,12 +18,18 @@ import {
 } from "../../pipeline/events.ts";
 import { N_CLASSES } from "../../models/model.ts";
 import type { OrtOutputs, OrtSession } from "../../models/onnx/session.ts";
+import type { MetaCard } from "../../models/card.ts";
 
 /** A model ready to score: its registry id, the spec hash it was trained on, its session. */
 export interface ServingModel {
   readonly id: string;
   readonly specHash: string;
   readonly session: OrtSession;
+  /**
+   * Set for a meta-labeling model (its card's `meta`): it is scored only on the primary's
+   * candidate trades, by the gate after fusion (operators/meta/), never by this stage.
+   */
+  readonly meta?: MetaCard;
 }
 
 /** The models in use; the scorer reads it on every batch. */
@@ -90,7 +96,10 @@ async function score(model: ServingModel, rows: readonly FeatureEvent[]): Promis
   return await model.session.run(x, rows.length);
 }
 
-/** Inserts production and shadow predictions after each feature row, in order. */
+/**
+ * Inserts production and shadow predictions after each feature row, in order. A meta
+ * model in the slot is skipped: its loss / timeout / win are no direction vote.
+ */
 export function scoreModels(slot: ModelSlot): OperatorFunction<EventBatch, EventBatch> {
   return concatMap(async (batch: EventBatch): Promise<EventBatch> => {
     const rows = batch.filter((event): event is FeatureEvent => event.kind === "features");
@@ -98,7 +107,7 @@ export function scoreModels(slot: ModelSlot): OperatorFunction<EventBatch, Event
     if (rows.length === 0 || (production === null && shadow === null)) return batch;
     const made = new Map<FeatureEvent, PredictionEvent[]>();
     for (const [model, role] of [[production, "production"], [shadow, "shadow"]] as const) {
-      if (model === null) continue;
+      if (model === null || model.meta !== undefined) continue;
       const out = await score(model, rows);
       predictions(rows, model, role, out).forEach((prediction, i) => {
         const list = made.get(rows[i]) ?? [];

@@ -84,7 +84,7 @@ const regimeSchema = z.strictObject({
 }).prefault({});
 
 const levelsSchema = z.strictObject({
-  atrTimeframe: z.enum(["M1", "M5", "M15", "M30", "H1", "H4"]).default("H4")
+  atrTimeframe: z.enum(["M1", "M5", "M15", "M30", "H1", "H4"]).default("H1")
     .describe("timeframe of the ATR the stop and target are measured in (closed bars only)"),
   atrPeriod: period(14, "period of that ATR"),
   stopAtr: z.number().gt(0).max(20).default(2).describe("stop-loss distance in ATRs"),

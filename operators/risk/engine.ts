@@ -225,9 +225,12 @@ export class RiskEngine {
 
     // The stop rule passed, so the stop exists and lies on the losing side.
     const stopDistance = Math.abs(signal.entryPrice - signal.stopLoss!);
+    // A meta gate's share of the size: never above 1, and 0 for anything not a number.
+    const factor = signal.sizeFactor === undefined ? 1 : Math.min(1, signal.sizeFactor) || 0;
     let lots = roundLotsDown(
       this.spec,
-      riskLots(account.equity, this.config.riskPercent, stopDistance, this.spec),
+      riskLots(account.equity, this.config.riskPercent, stopDistance, this.spec) *
+        Math.max(0, factor),
     );
     for (const rule of this.rules) {
       if (rule.phase !== "size") continue;

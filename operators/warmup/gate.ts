@@ -6,9 +6,9 @@
  *
  * The window opens at the first M1 bar opening at or after `fromUs`, or, without one, at
  * the first M1 bar after a signal on which every required source voted. The regime in
- * force then is passed on just before that bar, so reports know the regime of the first
- * trades. It must never reorder events, never pass any other event from before the
- * window, and never schedule per event.
+ * force then goes into the record, so reports know the regime of the first trades. It
+ * must never reorder events, never pass an event from before the window, and never
+ * schedule per event.
  */
 
 import { defer, map, type OperatorFunction } from "rxjs";
@@ -42,6 +42,8 @@ export interface WarmUpRecord {
   warmBars: number;
   /** Close of the first bar each source voted on, warm-up included; null when it never did. */
   readonly firstVoteUs: Record<SourceName, number | null>;
+  /** The last regime change before the window opened: the regime the first trades ran in. */
+  regimeAtStart: RegimeEvent | null;
 }
 
 /** A fresh record, nothing seen. */
@@ -50,6 +52,7 @@ export function emptyWarmUpRecord(): WarmUpRecord {
     firstBarUs: NaN,
     tradingStartUs: NaN,
     warmBars: 0,
+    regimeAtStart: null,
     firstVoteUs: Object.fromEntries(SOURCE_NAMES.map((s) => [s, null])) as Record<
       SourceName,
       number | null
@@ -80,7 +83,6 @@ export function tradingWindow(
   return (source) =>
     defer(() => {
       let open = false;
-      let regime: RegimeEvent | null = null;
       /** Without `fromUs`: every required source has voted, so the next bar trades. */
       let warm = required.length === 0;
       const noteVotes = (signal: SignalEvent) => {
@@ -111,7 +113,7 @@ export function tradingWindow(
             continue;
           }
           if (event.kind === "regime" && event.symbol === symbol) {
-            regime = event;
+            record.regimeAtStart = event;
             continue;
           }
           if (event.kind !== "bar" || event.symbol !== symbol || event.timeframe !== "M1") continue;
@@ -127,7 +129,7 @@ export function tradingWindow(
           if (fromUs !== null ? event.openUs >= fromUs : warm) {
             open = true;
             record.tradingStartUs = event.openUs;
-            kept = regime === null ? [event] : [regime, event];
+            kept = [event];
           } else {
             record.warmBars++;
           }

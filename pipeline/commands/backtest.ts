@@ -353,15 +353,19 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     sha256: await sha256OfFile(file),
     rows: source.fileReports[i].rowsEmitted,
   })));
-  const sources = collected.attribution.report({
-    technical: {
-      configured: strategy.fusion.weights.technical > 0,
-      weight: strategy.fusion.weights.technical,
+  const sources = collected.attribution.report(
+    {
+      technical: {
+        configured: strategy.fusion.weights.technical > 0,
+        weight: strategy.fusion.weights.technical,
+      },
+      ml: { configured: model !== null, weight: model === null ? 0 : strategy.fusion.weights.ml },
+      regime: { configured: true, weight: 0 },
+      llm: { configured: strategy.fusion.llm.enabled, weight: strategy.fusion.weights.llm },
     },
-    ml: { configured: model !== null, weight: model === null ? 0 : strategy.fusion.weights.ml },
-    regime: { configured: true, weight: 0 },
-    llm: { configured: strategy.fusion.llm.enabled, weight: strategy.fusion.weights.llm },
-  }, isoFromUs);
+    record.firstVoteUs,
+    model?.meta !== undefined,
+  );
   const warmup = warmUpReport(strategy.warmUp, tradeFromUs);
   const notes = sources.ml.configured && sources.ml.coverage < MIN_MODEL_COVERAGE
     ? [modelCoverageWarning(sources.ml.coverage, sources.ml.first_vote_utc)]
@@ -371,7 +375,8 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     equity,
     initialBalance,
     riskDecisions: run.decisions,
-    regimes: run.regimes,
+    // The regime in force when trading began, then every change after.
+    regimes: record.regimeAtStart === null ? run.regimes : [record.regimeAtStart, ...run.regimes],
     firstBar: run.firstBar,
     lastBar: run.lastBar,
     periodStartUs,
@@ -404,7 +409,11 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     metrics,
     notes,
     config: JSON.parse(JSON.stringify({
-      ml: model === null ? null : { modelId: model.id, featureSpecHash: hash, kind: "direction" },
+      ml: model === null ? null : {
+        modelId: model.id,
+        featureSpecHash: hash,
+        kind: model.meta === undefined ? "direction" : "meta",
+      },
       fusion: strategy.fusion,
       risk: strategy.engine.config,
       execution: config.execution ?? {},

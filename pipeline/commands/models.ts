@@ -50,7 +50,7 @@ export function modelsTable(models: readonly RegisteredModel[]): string {
       return [
         m.id.slice(0, 12),
         m.stage,
-        m.card.kind,
+        m.card.task === "meta" ? "meta" : m.card.kind,
         minute(m.card.createdAt),
         `${gate.pass ? "pass" : "fail"} ${folds}/${gate.folds.length}`,
         `${minute(m.card.ranges.train.from).slice(0, 10)} .. ${

@@ -25,6 +25,7 @@ import {
   parseFlags,
   sourceOptions,
   sourceSchema,
+  UsageError,
   validate,
 } from "./args.ts";
 import { PREDICT } from "./usage.ts";
@@ -54,6 +55,13 @@ export async function predict(argv: string[]): Promise<void> {
       registry.close();
     }
   })();
+  if (model.meta !== undefined) {
+    await model.session.release();
+    throw new UsageError(
+      `model ${model.id.slice(0, 12)}… is a meta-labeling model: it scores only the primary's ` +
+        `candidate trades, so it has no prediction for every bar; run it with backtest --model`,
+    );
+  }
   const source = await openSource(flags.data, sourceOptions(flags));
   const stages = m1Stages(source, "predictions");
   stages.push(

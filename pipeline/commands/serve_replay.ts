@@ -32,8 +32,7 @@ import type { HealthRegistry } from "../health.ts";
 import { replay$ } from "../replay.ts";
 import { isoFromUs } from "../events.ts";
 import { readJsonFlag, sourceOptions, UsageError } from "./args.ts";
-import { concat } from "rxjs";
-import { type AccountEvent, type BarEvent } from "../events.ts";
+import type { AccountEvent, BarEvent } from "../events.ts";
 import { eventTimeUs } from "../replay.ts";
 import { countLines } from "../../sources/line_count.ts";
 import type { OpenSourceOptions } from "../../sources/mod.ts";
@@ -45,6 +44,7 @@ import { openRegistry } from "./models.ts";
 import type { ServeFlags, ServeMode } from "./serve.ts";
 import { tradingConfig } from "./serve_live.ts";
 import { buildStrategy } from "./strategy.ts";
+import { historyStartUs, type WarmUpNeed } from "../../operators/warmup/mod.ts";
 
 interface ModelStages {
   readonly stages: Stage[];
@@ -243,45 +243,49 @@ export async function startReplay(
   health: HealthRegistry,
   sinks: readonly Sink[],
 ): Promise<ServeMode> {
-  const options = sourceOptions({ ...flags, data });
-  const source = await openSource(data, options);
-  const resumeAfter = await resumePoint(journal, data, options, source.symbol);
-  const stages: Stage[] = source.resolution === "tick"
-    ? [{ name: "ticks-to-m1", operator: ticksToBars(source.symbol, { flushOnComplete: true }) }]
-    : [];
-  const models = await modelStages(source, flags, health);
-  stages.push(...models.stages);
+  // With --from, the history the strategy needs is read before it, fast, as warm-up: the
+  // journal, the dashboard and paper trading start at --from.
+  const window = sourceOptions({ ...flags, data });
+  const tradeFromUs = window.fromUs ?? null;
+  const heads = await openSource(data, { ...window, fromUs: undefined });
+  const resumeAfter = await resumePoint(journal, data, window, heads.symbol);
+  const models = await modelStages(heads, flags, health);
   const { slot } = models;
+  const stages: Stage[] = heads.resolution === "tick"
+    ? [{ name: "ticks-to-m1", operator: ticksToBars(heads.symbol, { flushOnComplete: true }) }]
+    : [];
+  stages.push(...models.stages);
   const config = await tradingConfig(flags.config, journal);
+  let needs: readonly WarmUpNeed[] = [];
   let engine: RiskEngine | null = null;
-  if (source.resolution === "M1" || source.resolution === "tick") {
+  if (heads.resolution === "M1" || heads.resolution === "tick") {
     // Paper trading on the replayed prices: the backtest's strategy, risk engine and
     // simulated broker, so the journal and the dashboard show what a live run would.
     const strategy = buildStrategy({
-      symbol: source.symbol,
-      sides: source.sides,
+      symbol: heads.symbol,
+      sides: heads.sides,
       config,
       origin: flags.config,
       model: slot?.production ?? null,
       calendar: flags.news ? await readNewsCalendar(flags.news) : null,
       scored: true,
+      window: tradeFromUs === null ? undefined : { fromUs: tradeFromUs, dataName: heads.path },
     });
+    needs = strategy.warmUp.needs;
     engine = strategy.engine;
     stages.push(...strategy.stages, {
       name: "paper-trading",
       operator: tradeAndExecute(strategy.engine, new SimulatedBroker(config.execution ?? {})),
     });
   }
+  const source = tradeFromUs === null ? heads : await openSource(data, {
+    ...window,
+    fromUs: historyStartUs(tradeFromUs, needs, "new-york-17"),
+  });
   // A resumed replay runs the file up to the journal's last bar at full speed with the
   // journal, the dashboard and the notifications held back, so indicators, positions and
   // balance are rebuilt by the very code that made them, then goes on at --speed.
-  const readers = resumeAfter === null ? [source] : [
-    await openSource(data, { ...options, toUs: resumeAfter.closeUs }),
-    await openSource(data, { ...options, fromUs: resumeAfter.closeUs }),
-  ];
-  const source$ = resumeAfter === null
-    ? replay$(source, { speed: flags.speed })
-    : concat(replay$(readers[0]), replay$(readers[1], { speed: flags.speed }));
+  const resumeUs = resumeAfter?.closeUs ?? null;
   if (resumeAfter !== null) {
     console.log(
       `resuming the replay after ${
@@ -290,7 +294,7 @@ export async function startReplay(
         "the file up to there is replayed at full speed to rebuild the state, and not stored again",
     );
   }
-  const fromUs = resumeAfter?.closeUs ?? -Infinity;
+  const paceFromUs = Math.max(tradeFromUs ?? -Infinity, resumeUs ?? -Infinity);
   const tally = replayTally(resolveExecutionConfig(config.execution ?? {}).initialBalance);
   const lines = flags.quiet || !Deno.stderr.isTerminal() ? null : await countLines(data);
   const progress = startProgress({
@@ -302,13 +306,17 @@ export async function startReplay(
   const started = performance.now();
   const run = runPipeline({
     sourceName: "feed",
-    source$,
+    source$: replay$(source, {
+      speed: flags.speed,
+      paceFromUs: Number.isFinite(paceFromUs) ? paceFromUs : undefined,
+    }),
     stages,
     sinks: [
-      ...[journalSink(journal), ...sinks].map((sink) => resumedSink(sink, fromUs)),
+      ...[journalSink(journal), ...sinks].map((sink) =>
+        resumeUs === null ? sink : resumedSink(sink, resumeUs)
+      ),
       tally.sink,
-      // Each reader counts the lines it passed, skipped ones too: the furthest is how far it is.
-      progressSink(progress, () => Math.max(...readers.map((r) => linesRead(r)))),
+      progressSink(progress, () => linesRead(source)),
     ],
     health,
   });
@@ -316,11 +324,9 @@ export async function startReplay(
     () => {
       progress.end();
       console.log(
-        `replay finished: ${
-          readers.reduce((n, r) => n + r.report.rowsEmitted, 0)
-        } rows from ${source.path} in ${formatDuration((performance.now() - started) / 1000)}${
-          resumeAfter === null ? "" : " (resumed)"
-        }`,
+        `replay finished: ${source.report.rowsEmitted} rows from ${source.path} in ${
+          formatDuration((performance.now() - started) / 1000)
+        }${resumeAfter === null ? "" : " (resumed)"}`,
       );
       console.log(tally.text());
     },

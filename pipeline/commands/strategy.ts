@@ -20,6 +20,13 @@ import {
   TECHNICAL_ONLY,
   TechnicalScorer,
 } from "../../operators/fusion/mod.ts";
+import {
+  gateSignals,
+  type MetaServingModel,
+  primaryConfigHash,
+  primaryDifferences,
+  primaryFusion,
+} from "../../operators/meta/mod.ts";
 import { detectRegimes, RegimeDetector } from "../../operators/regime/mod.ts";
 import {
   emptyWarmUpRecord,
@@ -41,19 +48,17 @@ import { describeZodError } from "../issues.ts";
 import { XAUUSD } from "../symbols.ts";
 import { readJsonFlag, UsageError } from "./args.ts";
 
-const monteCarloSchema = z.strictObject({
-  runs: z.number().int().min(10).max(100_000).default(1000).describe(
-    "reshuffles and bootstraps of the backtest's trades",
-  ),
-  seed: z.number().int().default(42).describe("random seed, so the bands reproduce"),
-}).prefault({}).describe("the backtest's Monte Carlo bands of the trades' order");
-
+/** The backtest's Monte Carlo settings; runBacktest runs 1000 with seed 42 when they are left out. */
+const monteCarloFields = {
+  runs: z.number().int().min(10).max(100_000),
+  seed: z.number().int(),
+};
 /** The trading config file (`--config`): each part is validated by its own module's schema. */
 export const tradingConfigSchema = z.strictObject({
   fusion: z.unknown().optional(),
   risk: z.unknown().optional(),
   execution: z.record(z.string(), z.unknown()).optional(),
-  monteCarlo: monteCarloSchema,
+  monteCarlo: z.strictObject(monteCarloFields).partial().default({}),
 });
 export type TradingConfig = z.infer<typeof tradingConfigSchema>;
 
@@ -70,7 +75,12 @@ export const tradingConfigFileSchema = z.strictObject({
   execution: executionConfigSchema.optional().describe(
     "the simulated broker: balance, spread, slippage, latency, the contract (docs/execution.md)",
   ),
-  monteCarlo: monteCarloSchema,
+  monteCarlo: z.strictObject({
+    runs: monteCarloFields.runs.default(1000).describe(
+      "reshuffles and bootstraps of the backtest's trades",
+    ),
+    seed: monteCarloFields.seed.default(42).describe("random seed, so the bands reproduce"),
+  }).prefault({}).describe("the backtest's Monte Carlo bands of the trades' order"),
 });
 
 /** The config checked all the way down, each bad value named by its path; the input kept as is. */
@@ -108,6 +118,11 @@ export interface StrategyOptions {
   readonly config: TradingConfig;
   /** How the config is named in error messages, e.g. its file name. */
   readonly origin?: string;
+  /**
+   * A direction model (scored on every feature row, voting in fusion), a meta-labeling
+   * model (`meta` set: fusion runs its technical-only primary and a gate after it scores
+   * only the candidate trades), or null for technical signals only.
+   */
   readonly model: ServingModel | null;
   readonly calendar: NewsCalendar | null;
   /**
@@ -143,15 +158,47 @@ export interface Strategy {
   readonly roundTripExtra: number;
 }
 
+/** The fusion settings of `config`, or the preset for the model: the technical one without. */
+function resolveFusion(config: TradingConfig, origin: string, direction: boolean): FusionConfig {
+  if (config.fusion !== undefined) return parseFusionConfig(config.fusion, `${origin} fusion`);
+  return direction ? FUSION_DEFAULTS : TECHNICAL_ONLY;
+}
+
+/** The technical-only primary of `config`, and how to name it; throws when technical is off. */
+function technicalPrimary(config: TradingConfig, origin: string) {
+  const named = config.fusion === undefined ? "(the technical-only preset)" : `${origin} fusion`;
+  return { named, primary: primaryFusion(resolveFusion(config, origin, false), named) };
+}
+
+/**
+ * The technical-only primary of `config` that `model` was trained to gate; throws when
+ * the technical source is off or the primary is not the one on the model's card.
+ */
+function metaPrimary(config: TradingConfig, origin: string, model: MetaServingModel): FusionConfig {
+  const { named, primary } = technicalPrimary(config, origin);
+  const hash = primaryConfigHash(primary);
+  const trained = model.meta.primary.configHash;
+  if (hash !== trained) {
+    throw new RangeError(
+      `Cannot use meta model ${model.id.slice(0, 12)}…: it was trained on the candidate ` +
+        `trades of primary ${trained.slice(0, 12)}…, but ${named} gives primary ` +
+        `${hash.slice(0, 12)}… (${
+          primaryDifferences(primary, model.meta.primary.fusion).join("; ")
+        }); use the fusion settings on its card (meta.primary.fusion) or train a meta model ` +
+        `for these`,
+    );
+  }
+  return primary;
+}
+
 /** Builds the stages and the risk engine; throws naming the bad part of the config. */
 export function buildStrategy(options: StrategyOptions): Strategy {
   const { config, model, calendar, symbol } = options;
   const origin = options.origin ?? "(defaults)";
-  const fusion = config.fusion !== undefined
-    ? parseFusionConfig(config.fusion, `${origin} fusion`)
-    : model === null
-    ? TECHNICAL_ONLY
-    : FUSION_DEFAULTS;
+  const meta = model?.meta === undefined ? null : model as MetaServingModel;
+  const fusion = meta !== null
+    ? metaPrimary(config, origin, meta)
+    : resolveFusion(config, origin, model !== null);
   const execution = resolveExecutionConfig(config.execution ?? {});
   const riskInput = (config.risk ?? {}) as Record<string, unknown>;
   const risk = parseRiskConfig(
@@ -180,8 +227,10 @@ export function buildStrategy(options: StrategyOptions): Strategy {
         name: "features",
         operator: computeFeatures(spec, { symbol, hasSpread }),
       },
-      { name: "model", operator: scoreModels({ production: model, shadow: null }) },
     );
+    if (meta === null) {
+      stages.push({ name: "model", operator: scoreModels({ production: model, shadow: null }) });
+    }
   }
   stages.push(
     {
@@ -199,7 +248,10 @@ export function buildStrategy(options: StrategyOptions): Strategy {
       }),
     },
   );
-  const warmUp = strategyWarmUp(fusion, model !== null, hasSpread, options.window !== undefined);
+  if (meta !== null) {
+    stages.push({ name: "meta-gate", operator: gateSignals({ symbol, model: meta }) });
+  }
+  const warmUp = strategyWarmUp(fusion, model, hasSpread, options.window !== undefined);
   if (options.window !== undefined) {
     stages.push({
       name: "trading-window",
@@ -216,14 +268,16 @@ export function buildStrategy(options: StrategyOptions): Strategy {
  * Every source's needs, from the components themselves: the technical scorer's and the
  * level model's indicators, the regime detector's bars, and the feature spec's measured
  * needs when a model votes. The LLM needs no history, and answers only now and then, so
- * the window never waits for it.
+ * the window never waits for it; nor for a meta model, which votes only when the primary
+ * asks to trade.
  */
 function strategyWarmUp(
   fusion: FusionConfig,
-  withModel: boolean,
+  model: ServingModel | null,
   hasSpread: boolean,
   windowed: boolean,
 ): StrategyWarmUp {
+  const withModel = model !== null;
   const needs: WarmUpNeed[] = [
     ...new TechnicalScorer(fusion.technical).warmUp.map((n) => ({
       source: "technical" as const,
@@ -233,6 +287,25 @@ function strategyWarmUp(
     { source: "regime", timeframe: "H1", bars: new RegimeDetector().requiredBars },
     ...(withModel ? featureWarmUpNeeds(DEFAULT_FEATURE_SPEC, hasSpread) : []),
   ];
-  const required: SourceName[] = ["technical", "regime", ...(withModel ? ["ml" as const] : [])];
+  const votesEveryBar = withModel && model.meta === undefined;
+  const required: SourceName[] = ["technical", "regime", ...(votesEveryBar ? ["ml" as const] : [])];
   return { needs, required, record: windowed ? emptyWarmUpRecord() : null };
+}
+
+/**
+ * The primary a meta-labeling model is trained on: the strategy's stages up to fusion,
+ * with `config`'s fusion made technical-only (throws when its technical source is off),
+ * and the hash that names it on the model's card.
+ */
+export function buildPrimary(
+  options: Omit<StrategyOptions, "model" | "scored" | "calendar">,
+): Strategy & { readonly configHash: string } {
+  const { primary } = technicalPrimary(options.config, options.origin ?? "(defaults)");
+  const strategy = buildStrategy({
+    ...options,
+    config: { ...options.config, fusion: primary },
+    model: null,
+    calendar: null,
+  });
+  return { ...strategy, configHash: primaryConfigHash(strategy.fusion) };
 }

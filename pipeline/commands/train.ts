@@ -2,14 +2,23 @@
  * `train`: builds a dataset from real files, evaluates the configured ensemble by purged
  * walk-forward, fits the final model, and registers it as a candidate. Prints the new
  * model id and the walk-forward table (model against the class-prior baseline); progress
- * goes to stderr. Promotion is a separate, gated step (`models promote`).
+ * goes to stderr. Promotion is a separate, gated step (`models promote`). A config with a
+ * `meta` section trains a meta-labeling model instead (train_meta.ts).
  */
 
 import { z } from "zod";
 import { parseTrainConfig, type TrainConfig } from "../../models/train/config.ts";
-import { formatReport } from "../../models/metrics.ts";
+import { formatReport, type WalkForwardReport } from "../../models/metrics.ts";
 import { trainModel, type TrainStep } from "../../models/training.ts";
 import { openSources } from "../../sources/mod.ts";
+import {
+  DEFAULT_FEATURE_SPEC,
+  type FeatureSpec,
+  loadFeatureSpec,
+} from "../../operators/features/mod.ts";
+import { featureWarmUpNeeds, historyStartUs } from "../../operators/warmup/mod.ts";
+import { isoFromUs, US_PER_DAY, usFromIso } from "../events.ts";
+import type { ModelCard } from "../../models/card.ts";
 import type { Source } from "../../sources/source.ts";
 import { countAllLines } from "../../sources/line_count.ts";
 import { roundedJson } from "../json_text.ts";
@@ -25,6 +34,7 @@ import {
 } from "./args.ts";
 import { TRAIN } from "./usage.ts";
 import { openRegistry } from "./models.ts";
+import { trainMeta } from "./train_meta.ts";
 
 const schema = multiSourceSchema.extend({
   config: inputFile.optional(),
@@ -36,6 +46,16 @@ const schema = multiSourceSchema.extend({
 async function loadConfig(path: string | undefined): Promise<TrainConfig> {
   if (path === undefined) return parseTrainConfig({}, "(defaults)");
   return parseTrainConfig(await readJsonFlag("config", path), `"${path}"`);
+}
+
+/** The `--json` document: the model's id, its card and the walk-forward report. */
+async function writeJson(
+  path: string,
+  id: string,
+  card: unknown,
+  result: { readonly report: WalkForwardReport },
+): Promise<void> {
+  await Deno.writeTextFile(path, roundedJson({ id, card, report: result.report }));
 }
 
 /**
@@ -80,11 +100,40 @@ function trainProgress(source: Source, lines: number | null, quiet: boolean) {
 export async function train(argv: string[]): Promise<void> {
   const flags = validate(schema, parseFlags(argv, TRAIN.flags));
   const config = await loadConfig(flags.config);
-  const source = await openSources(flags.data, readOptions(flags));
+  // With --from, only the history the features need before it is read: they warm up on
+  // it, and rows are labelled from --from on.
+  const heads = await openSources(flags.data, readOptions(flags));
+  const spec: FeatureSpec = config.spec ? await loadFeatureSpec(config.spec) : DEFAULT_FEATURE_SPEC;
+  const readFromUs = flags.from === undefined ? undefined : historyStartUs(
+    usFromIso(flags.from),
+    featureWarmUpNeeds(spec, heads.sides !== "bid"),
+    spec.dayStart,
+  );
+  if (readFromUs !== undefined) {
+    if (!flags.quiet) {
+      console.error(`warm-up: the features read the history from ${isoFromUs(readFromUs)} on`);
+    }
+  }
+  const source = await openSources(flags.data, { ...readOptions(flags), fromUs: readFromUs });
   const lines = flags.quiet || !Deno.stderr.isTerminal() ? null : await countAllLines(flags.data);
   const registry = openRegistry(flags.registry);
   const started = performance.now();
   const progress = trainProgress(source, lines, flags.quiet);
+  if (config.meta !== undefined) {
+    try {
+      const result = await trainMeta(source, config, registry, {
+        from: flags.from,
+        to: flags.to,
+        origin: flags.config === undefined ? "(defaults)" : `"${flags.config}"`,
+        progress: (line) => progress.log(line),
+      }).finally(() => progress.end());
+      if (flags.json) await writeJson(flags.json, result.model.id, result.model.card, result);
+      console.log(nextSteps(result.model.id, flags.registry, flags.data, result.model.card));
+    } finally {
+      registry.close();
+    }
+    return;
+  }
   try {
     const result = await trainModel(source, config, registry, {
       from: flags.from,
@@ -93,8 +142,7 @@ export async function train(argv: string[]): Promise<void> {
       onStep: (step) => progress.step(step),
     }).finally(() => progress.end());
     const total = (performance.now() - started) / 1000;
-    const id = result.model.id;
-    console.log(`model ${id} registered as a candidate in ${flags.registry}`);
+    console.log(`model ${result.model.id} registered as a candidate in ${flags.registry}`);
     console.log(
       `data: ${result.dataset.provenance.files.map((f) => f.file).join(", ")}; ` +
         `${
@@ -115,24 +163,29 @@ export async function train(argv: string[]): Promise<void> {
       } s, ` +
         `final fit ${result.seconds.final.toFixed(1)} s, total ${total.toFixed(1)} s`,
     );
-    console.log("\nwalk-forward, out of sample: model (class-prior baseline)");
-    console.log(formatReport(result.report));
-    if (flags.json) {
-      await Deno.writeTextFile(
-        flags.json,
-        roundedJson({ id, card: result.model.card, report: result.report }),
-      );
-    }
-    console.log(nextSteps(id, flags.registry, flags.data));
+    console.log(`\n${formatReport(result.report)}`);
+    if (flags.json) await writeJson(flags.json, result.model.id, result.model.card, result);
+    console.log(nextSteps(result.model.id, flags.registry, flags.data, result.model.card));
   } finally {
     registry.close();
   }
 }
 
-/** What to do with a new candidate: the gated promotion, then the commands that use it. */
-export function nextSteps(id: string, registry: string, data: readonly string[]): string {
+/**
+ * What to do with a new candidate: the gated promotion, then a backtest on the data after
+ * the model's training range (out of sample).
+ */
+export function nextSteps(
+  id: string,
+  registry: string,
+  data: readonly string[],
+  card: ModelCard,
+): string {
   const short = id.slice(0, 12);
   const reg = registry === "data/models" ? "" : ` --registry ${registry}`;
+  // The next UTC day after the last training row: nothing the model learned from.
+  const after = new Date(Date.parse(card.ranges.train.to) + US_PER_DAY / 1000).toISOString()
+    .slice(0, 10);
   return [
     "",
     "next steps:",
@@ -141,7 +194,8 @@ export function nextSteps(id: string, registry: string, data: readonly string[])
     `  2. deno task models promote ${short}${reg}`,
     "     candidate -> shadow, run again for shadow -> production; it passes only if it beats",
     "     the class-prior baseline out of sample (docs/models.md)",
-    `  3. deno task backtest --model ${short}${reg} --data ${data.at(-1)}`,
-    "     trade with it in a backtest (once in production, backtest and serve use it by default)",
+    `  3. deno task backtest --model ${short}${reg} --data ${data.at(-1)} --from ${after}`,
+    "     trade with it after its training data (once in production, backtest and serve use it",
+    "     by default)",
   ].join("\n");
 }

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { costsReport, haltsReport, SourceAttribution } from "@/operators/backtest/mod.ts";
-import { EVENT_VERSION, isoFromUs, type SignalEvent, type Vote } from "@/pipeline/events.ts";
+import { EVENT_VERSION, type SignalEvent, type Vote } from "@/pipeline/events.ts";
 import { decision, trade, us } from "./_fixtures.ts";
 
 function signal(
@@ -79,11 +79,17 @@ Deno.test("SourceAttribution counts coverage, agreement and the trades each sour
   // o1 (a buy the model opposed) lost 30; o2 (a sell the model backed) won 50.
   a.onTrade(trade({ positionId: "o1", side: "buy", pnl: -30 }));
   a.onTrade(trade({ positionId: "o2", side: "sell", pnl: 50 }));
-  const r = a.report(SETUP, isoFromUs);
+  const r = a.report(SETUP, {
+    technical: us("2024-01-08T10:00:00Z"),
+    ml: us("2024-01-08T14:02:00Z"),
+    regime: null,
+    llm: null,
+  });
   assert.equal(a.decisionBars, 4);
+  // The first vote comes from the warm-up record, passed in.
   assert.deepEqual(
-    [r.ml.voted_bars, r.ml.coverage, r.ml.first_vote_utc],
-    [3, 0.75, "2024-01-08T14:01:00Z"],
+    [r.ml.voted_bars, r.ml.coverage, r.ml.first_vote_utc, r.regime.first_vote_utc],
+    [3, 0.75, "2024-01-08T14:02:00Z", null],
   );
   // Sided decisions: the buy at 14:01 and the sell at 14:02. The model opposed the
   // first and agreed with the second: 1 of 2. The technical scorer agreed with both.

@@ -104,6 +104,33 @@ Deno.test("RiskEngine.decide() accepts a healthy buy with 0.16 lots and an open 
   });
 });
 
+Deno.test("RiskEngine.decide() multiplies a signal's sizeFactor into the lots, rounding down, never up", async (t) => {
+  // Risk 0.5% of 10,000 = 50 over a 3.00 stop x 100 oz: 0.1666 lots.
+  const cases = [
+    { sizeFactor: 0.5, lots: 0.08 }, // 0.1666 x 0.5 = 0.0833 -> 0.08
+    { sizeFactor: 0.75, lots: 0.12 }, // 0.1666 x 0.75 = 0.125 -> 0.12
+    { sizeFactor: 1.5, lots: 0.16 }, // above 1 counts as 1: the size is never raised
+    { sizeFactor: undefined, lots: 0.16 },
+  ];
+  for (const { sizeFactor, lots } of cases) {
+    await t.step(`sizeFactor ${sizeFactor}: ${lots} lots`, () => {
+      const { decision, order } = engine().decide(signal({ sizeFactor }), inputs(NOW));
+      assert.equal(decision.lots, lots);
+      assert.equal(order?.lots, lots);
+    });
+  }
+});
+
+Deno.test("RiskEngine.decide() rejects below the minimum lot when a sizeFactor is 0 or not a number", () => {
+  for (const sizeFactor of [0, NaN, -1]) {
+    const { decision } = engine().decide(signal({ sizeFactor }), inputs(NOW));
+    assert.deepEqual([decision.decision, ...decision.reasons.map((r) => r.code)], [
+      "reject",
+      "BELOW_MIN_LOT",
+    ]);
+  }
+});
+
 Deno.test("RiskEngine.decide() lists every gate that denied, in rule order, and sends no order", () => {
   // Friday 20:30 UTC = 16:30 EDT: after the New York session and in the weekday block.
   const iso = "2024-03-22T20:30:00Z";

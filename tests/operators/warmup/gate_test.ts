@@ -111,13 +111,14 @@ Deno.test("tradingWindow() without --from opens at the bar after every required 
   });
 });
 
-Deno.test("tradingWindow() hands on the regime in force just before the first traded bar", async () => {
+Deno.test("tradingWindow() records the regime in force at the first traded bar, passing none from before", async () => {
   const regime = regimeEvent(START_US + 2 * US_PER_MINUTE, "bull", "normal");
   const events = minutes(5, () => ["technical"]);
   events.splice(5, 0, regime);
-  const { out } = await run([events], START_US + 3 * US_PER_MINUTE, ["technical"]);
-  assert.equal(out[0], regime);
-  assert.equal(out[1].kind, "bar");
+  const { out, record } = await run([events], START_US + 3 * US_PER_MINUTE, ["technical"]);
+  assert.equal(record.regimeAtStart, regime);
+  assert.ok(!out.includes(regime));
+  assert.equal(out[0].kind, "bar");
 });
 
 Deno.test("tradingWindow() refuses a --from before the data starts, naming both times", async () => {
