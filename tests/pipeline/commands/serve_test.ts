@@ -39,9 +39,12 @@ Deno.test("serve binds 127.0.0.1 by default, says where the dashboard and the to
   await Deno.remove(dir, { recursive: true });
 });
 
-/** Waits until `printed()` (what serve printed so far) matches `pattern`; returns it. */
+/**
+ * Waits until `printed()` (what serve printed so far) matches `pattern`; returns it. A
+ * whole replay under a loaded machine takes a while: 90 s at most.
+ */
 async function waitForOutput(printed: () => string, pattern: RegExp): Promise<string> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 1800; i++) {
     if (pattern.test(printed())) return printed();
     await new Promise((r) => setTimeout(r, 50));
   }
