@@ -7,6 +7,7 @@
  */
 
 import type { Sink } from "../sinks/sink.ts";
+import { countAllLines } from "../sources/line_count.ts";
 import type { Source } from "../sources/source.ts";
 import { isoFromUs } from "./events.ts";
 import { eventTimeUs } from "./replay.ts";
@@ -171,4 +172,24 @@ export function progressSink(progress: Progress, done: () => number): Sink {
     },
     close() {},
   };
+}
+
+/**
+ * The lines of `files`, the total of a replay's progress, when a progress line will be
+ * drawn (stderr a terminal, no `--quiet`); else null, as counting costs a read of the files.
+ */
+export async function linesToRead(
+  files: readonly string[],
+  quiet: boolean,
+): Promise<number | null> {
+  return quiet || !Deno.stderr.isTerminal() ? null : await countAllLines(files);
+}
+
+/** A progress reporter for a replay of `files`, counted in lines read. */
+export async function fileProgress(
+  label: string,
+  files: readonly string[],
+  quiet: boolean,
+): Promise<Progress> {
+  return startProgress({ label, total: await linesToRead(files, quiet), unit: "lines", quiet });
 }

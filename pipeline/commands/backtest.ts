@@ -67,8 +67,7 @@ import {
 } from "./args.ts";
 import { BACKTEST } from "./usage.ts";
 import { roundedJson } from "../json_text.ts";
-import { linesRead, type Progress, progressSink, startProgress } from "../progress.ts";
-import { countAllLines } from "../../sources/line_count.ts";
+import { fileProgress, linesRead, type Progress, progressSink } from "../progress.ts";
 import { m1Stages } from "./stages.ts";
 import {
   buildStrategy,
@@ -531,13 +530,7 @@ export async function backtest(argv: string[]): Promise<void> {
     checkOutputFile("report", `${stem}.html`);
     outputs = { json: `${stem}.json`, report: `${stem}.html` };
   }
-  const lines = flags.quiet || !Deno.stderr.isTerminal() ? null : await countAllLines(flags.data);
-  const progress = startProgress({
-    label: "backtest",
-    total: lines,
-    unit: "lines",
-    quiet: flags.quiet,
-  });
+  const progress = await fileProgress("backtest", flags.data, flags.quiet);
   let run: BacktestRun;
   try {
     run = await runBacktest({

@@ -17,8 +17,7 @@ import { openSource } from "../../sources/mod.ts";
 import { runPipeline } from "../build.ts";
 import { createHealthRegistry } from "../health.ts";
 import { replay$ } from "../replay.ts";
-import { countLines } from "../../sources/line_count.ts";
-import { linesRead, progressSink, startProgress } from "../progress.ts";
+import { fileProgress, linesRead, progressSink } from "../progress.ts";
 import {
   inputFile,
   outputFile,
@@ -72,13 +71,7 @@ export async function predict(argv: string[]): Promise<void> {
     { name: "model", operator: scoreModels({ production: model, shadow: null }) },
   );
   const csv = predictionsCsvSink(flags.out, model.id, "production");
-  const lines = flags.quiet || !Deno.stderr.isTerminal() ? null : await countLines(flags.data);
-  const progress = startProgress({
-    label: "predict",
-    total: lines,
-    unit: "lines",
-    quiet: flags.quiet,
-  });
+  const progress = await fileProgress("predict", [flags.data], flags.quiet);
   try {
     await runPipeline({
       sourceName: "file",

@@ -34,12 +34,11 @@ import { isoFromUs } from "../events.ts";
 import { readJsonFlag, sourceOptions, UsageError } from "./args.ts";
 import type { AccountEvent, BarEvent } from "../events.ts";
 import { eventTimeUs } from "../replay.ts";
-import { countLines } from "../../sources/line_count.ts";
 import type { OpenSourceOptions } from "../../sources/mod.ts";
 import type { RiskEngine } from "../../operators/risk/mod.ts";
 import { resolveExecutionConfig } from "../../operators/execution/mod.ts";
 import { fixed, money } from "../text_table.ts";
-import { formatDuration, linesRead, progressSink, startProgress } from "../progress.ts";
+import { fileProgress, formatDuration, linesRead, progressSink } from "../progress.ts";
 import { openRegistry } from "./models.ts";
 import type { ServeFlags, ServeMode } from "./serve.ts";
 import { tradingConfig } from "./serve_live.ts";
@@ -296,13 +295,7 @@ export async function startReplay(
   }
   const paceFromUs = Math.max(tradeFromUs ?? -Infinity, resumeUs ?? -Infinity);
   const tally = replayTally(resolveExecutionConfig(config.execution ?? {}).initialBalance);
-  const lines = flags.quiet || !Deno.stderr.isTerminal() ? null : await countLines(data);
-  const progress = startProgress({
-    label: "replay",
-    total: lines,
-    unit: "lines",
-    quiet: flags.quiet,
-  });
+  const progress = await fileProgress("replay", [data], flags.quiet);
   const started = performance.now();
   const run = runPipeline({
     sourceName: "feed",

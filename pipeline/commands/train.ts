@@ -20,9 +20,8 @@ import { featureWarmUpNeeds, historyStartUs } from "../../operators/warmup/mod.t
 import { isoFromUs, US_PER_DAY, usFromIso } from "../events.ts";
 import type { ModelCard } from "../../models/card.ts";
 import type { Source } from "../../sources/source.ts";
-import { countAllLines } from "../../sources/line_count.ts";
 import { roundedJson } from "../json_text.ts";
-import { type Progress, startProgress } from "../progress.ts";
+import { linesToRead, type Progress, startProgress } from "../progress.ts";
 import {
   inputFile,
   multiSourceSchema,
@@ -115,7 +114,7 @@ export async function train(argv: string[]): Promise<void> {
     }
   }
   const source = await openSources(flags.data, { ...readOptions(flags), fromUs: readFromUs });
-  const lines = flags.quiet || !Deno.stderr.isTerminal() ? null : await countAllLines(flags.data);
+  const lines = await linesToRead(flags.data, flags.quiet);
   const registry = openRegistry(flags.registry);
   const started = performance.now();
   const progress = trainProgress(source, lines, flags.quiet);

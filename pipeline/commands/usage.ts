@@ -31,6 +31,19 @@ export const SOURCE_FLAGS = {
   symbol: { type: "string" },
 } as const;
 
+/** Flags of the commands that run the strategy over several files: backtest and optimize. */
+const STRATEGY_FLAGS = {
+  ...SOURCE_FLAGS,
+  data: { type: "string", multiple: true },
+  config: { type: "string" },
+  model: { type: "string" },
+  "no-ml": { type: "boolean" },
+  registry: { type: "string" },
+  news: { type: "string" },
+  threads: { type: "string" },
+  quiet: { type: "boolean" },
+} as const;
+
 const SOURCE_USAGE = `source flags (how to read the market-data files; docs/data.md):
   --format F           histdata | mt5 | oanda-ticks | quote-bars (default: detected from the first line)
   --from ISO, --to ISO keep data in [from, to), UTC: 2017-03-01 or 2017-03-01T12:00:00Z
@@ -265,19 +278,11 @@ export const BACKTEST = {
 ${QUIET_USAGE}
 ${SOURCE_USAGE}`,
   flags: {
-    ...SOURCE_FLAGS,
-    data: { type: "string", multiple: true },
-    config: { type: "string" },
+    ...STRATEGY_FLAGS,
     params: { type: "string" },
-    model: { type: "string" },
-    "no-ml": { type: "boolean" },
-    registry: { type: "string" },
-    news: { type: "string" },
-    threads: { type: "string" },
     "baseline-runs": { type: "string" },
     json: { type: "string" },
     report: { type: "string" },
-    quiet: { type: "boolean" },
   },
 } satisfies CommandHelp;
 
@@ -301,8 +306,7 @@ export const OPTIMIZE = {
 ${QUIET_USAGE}
 ${SOURCE_USAGE}`,
   flags: {
-    ...SOURCE_FLAGS,
-    data: { type: "string", multiple: true },
+    ...STRATEGY_FLAGS,
     space: { type: "string" },
     folds: { type: "string" },
     objective: { type: "string" },
@@ -310,13 +314,6 @@ ${SOURCE_USAGE}`,
     samples: { type: "string" },
     seed: { type: "string" },
     out: { type: "string" },
-    config: { type: "string" },
-    model: { type: "string" },
-    "no-ml": { type: "boolean" },
-    registry: { type: "string" },
-    news: { type: "string" },
-    threads: { type: "string" },
-    quiet: { type: "boolean" },
   },
 } satisfies CommandHelp;
 
