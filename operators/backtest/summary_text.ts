@@ -149,7 +149,10 @@ function result(document: BacktestJson): string {
 const share = (value: number | null, digits = 1) =>
   pct(value === null ? null : value * 100, digits);
 
-/** The halts, first thing a user reads: when, why, and how much of the period went untraded. */
+/**
+ * The halts, the first lines a user reads (nothing above them): when, why, and how much of
+ * the period went untraded.
+ */
 function halts(list: readonly HaltReport[]): string {
   const lines = list.map((h) =>
     `${
@@ -161,7 +164,7 @@ function halts(list: readonly HaltReport[]): string {
       })`
       : "")
   );
-  return `halts\n${lines.map((l) => `  ${l}`).join("\n")}`;
+  return lines.join("\n");
 }
 
 function warmUp(document: BacktestJson): string {
