@@ -10,6 +10,7 @@
 import { BadInputError } from "../pipeline/errors.ts";
 import { type BarEvent, isoFromUs, type Timeframe, US_PER_DAY } from "../pipeline/events.ts";
 import type { Journal } from "../sinks/journal.ts";
+import { pushBarEvent } from "../operators/bars/bar_sink.ts";
 import {
   BarColumnsBuilder,
   type Batch,
@@ -94,21 +95,7 @@ export function journalSource(journal: Journal, options: JournalSourceOptions): 
               } but the bars before it are ${sides}`,
             );
           }
-          const { bid, ask } = bar;
-          columns.push(
-            bar.openUs,
-            bar.closeUs,
-            bid.open,
-            bid.high,
-            bid.low,
-            bid.close,
-            ask?.open ?? NaN,
-            ask?.high ?? NaN,
-            ask?.low ?? NaN,
-            ask?.close ?? NaN,
-            bar.spread ?? NaN,
-            bar.volume,
-          );
+          pushBarEvent(columns, bar);
           report.linesRead++;
           report.rowsEmitted++;
           report.firstUs ??= bar.openUs;

@@ -24,7 +24,7 @@ import {
   TIMEFRAME_US,
 } from "../../pipeline/events.ts";
 import type { QuoteSides } from "../../sources/source.ts";
-import type { BarSink } from "./bar_sink.ts";
+import { type BarSink, pushBarEvent } from "./bar_sink.ts";
 import { GapDetector } from "./gaps.ts";
 import { Resampler, type ResamplerOptions } from "./resample.ts";
 import { TickToBar } from "./tick_to_bar.ts";
@@ -299,21 +299,7 @@ export function recordBars(
   return map((batch: EventBatch) => {
     for (const event of batch) {
       if (event.kind !== "bar" || event.symbol !== symbol || event.timeframe !== "M1") continue;
-      const { bid, ask } = event;
-      sink.push(
-        event.openUs,
-        event.closeUs,
-        bid.open,
-        bid.high,
-        bid.low,
-        bid.close,
-        ask?.open ?? NaN,
-        ask?.high ?? NaN,
-        ask?.low ?? NaN,
-        ask?.close ?? NaN,
-        event.spread ?? NaN,
-        event.volume,
-      );
+      pushBarEvent(sink, event);
     }
     return batch;
   });

@@ -93,6 +93,7 @@ const schema = multiSourceSchema.extend({
   news: inputFile.optional(),
   threads: z.coerce.number().int().min(1).max(8).default(1),
   "baseline-runs": z.coerce.number().int().min(0).max(1000).default(DEFAULT_BASELINE_RUNS),
+  "no-warm-up": z.boolean().default(false),
   json: outputFile.optional(),
   report: outputFile.optional(),
   quiet: z.boolean().default(false),
@@ -228,6 +229,11 @@ export interface RunBacktestOptions {
   readonly progress?: Progress | false;
   /** Seeded random-entry runs to rank the strategy among; 0 for none (default 30). */
   readonly baselineRuns?: number;
+  /**
+   * False: read nothing before `from` and trade from its first bar (or the data's), the
+   * sources joining as they warm up, as a live server started fresh does. Default true.
+   */
+  readonly warmUp?: boolean;
 }
 
 export interface BacktestRun {
@@ -284,10 +290,12 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     origin: flags.config,
     model,
     calendar,
-    window: { fromUs: tradeFromUs, dataName: heads.path },
+    window: { fromUs: tradeFromUs, dataName: heads.path, warmUp: options.warmUp },
   });
   const readFromUs = tradeFromUs === null
     ? undefined
+    : options.warmUp === false
+    ? tradeFromUs
     : historyStartUs(tradeFromUs, strategy.warmUp.needs, "new-york-17");
   const source = await openSources([...options.files], {
     ...options.read,
@@ -335,6 +343,10 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     throw new UsageError(
       Number.isNaN(record.firstBarUs)
         ? `no M1 bars in ${source.path} for that range`
+        : tradeFromUs !== null
+        ? `no M1 bars in ${source.path} from ${isoFromUs(tradeFromUs)}${
+          toUs === undefined ? "" : ` to ${isoFromUs(toUs)}`
+        } (the ${record.warmBars.toLocaleString("en-US")} read before it were warm-up)`
         : `${source.path} holds ${record.warmBars.toLocaleString("en-US")} M1 bars for that ` +
           `range, and the strategy never got warm enough to trade on them (it needs ${
             describeNeeds(strategy.warmUp.needs)
@@ -547,6 +559,7 @@ export async function backtest(argv: string[]): Promise<void> {
       read: readOptions(flags),
       params: params === undefined ? undefined : { file: basename(flags.params!), id: params.id },
       baselineRuns: flags["baseline-runs"],
+      warmUp: !flags["no-warm-up"],
       progress,
     });
   } finally {

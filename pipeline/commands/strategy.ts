@@ -134,7 +134,15 @@ export interface StrategyOptions {
    * A run over history: trade only from `fromUs` (null: once every required source has
    * voted), with the bars before it as warm-up. Live trading has no window.
    */
-  readonly window?: { readonly fromUs: number | null; readonly dataName: string };
+  readonly window?: {
+    readonly fromUs: number | null;
+    readonly dataName: string;
+    /**
+     * False: no warm-up, trading starts at once (at `fromUs`, else the first bar) with the
+     * sources joining as they warm, as a live server started fresh would. Default true.
+     */
+    readonly warmUp?: boolean;
+  };
 }
 
 /** What the strategy needs before it can trade, and what its window saw. */
@@ -255,10 +263,12 @@ export function buildStrategy(options: StrategyOptions): Strategy {
   if (options.window !== undefined) {
     stages.push({
       name: "trading-window",
-      operator: tradingWindow(
-        { symbol, required: warmUp.required, ...options.window },
-        warmUp.record!,
-      ),
+      operator: tradingWindow({
+        symbol,
+        fromUs: options.window.fromUs,
+        dataName: options.window.dataName,
+        required: options.window.warmUp === false ? [] : warmUp.required,
+      }, warmUp.record!),
     });
   }
   return { stages, engine, fusion, warmUp, roundTripExtra };

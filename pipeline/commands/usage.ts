@@ -272,6 +272,8 @@ export const BACKTEST = {
   --news FILE    high-impact news calendar (docs/examples/news_calendar.csv); without it the news blackout is off
   --threads N    onnxruntime-web threads (default 1)
   --baseline-runs N  random-entry runs to rank the strategy among (default 30; 0 for none)
+  --no-warm-up   read nothing before --from and trade from its first bar, the sources joining as they
+                 warm up, as a live server started fresh does (default: warm up on the history first)
   --json FILE    the results as JSON (docs/backtest-metrics.md)
   --report FILE  the HTML report
                  either is enough; with neither, both go to out/backtest-<data file>.json and .html
@@ -281,6 +283,7 @@ ${SOURCE_USAGE}`,
     ...STRATEGY_FLAGS,
     params: { type: "string" },
     "baseline-runs": { type: "string" },
+    "no-warm-up": { type: "boolean" },
     json: { type: "string" },
     report: { type: "string" },
   },

@@ -1,14 +1,24 @@
 /**
- * The random-entry baseline: ranks by hand, and on a real month of 2017, the idle-bar
- * shortcut gives exactly what feeding every bar to the kernel gives.
+ * The random-entry baseline: ranks and rates by hand, and on a real month of 2017, the
+ * idle-bar shortcut gives exactly what feeding every bar to the kernel gives, and Workers
+ * give exactly what one thread gives.
  */
 
 import assert from "node:assert/strict";
-import { percentileOf, randomRun, type RandomRunSetup } from "@/operators/backtest/mod.ts";
+import {
+  calibratedEntryRate,
+  percentileOf,
+  randomRun,
+  type RandomRunSetup,
+  runRandomBaseline,
+} from "@/operators/backtest/mod.ts";
 import { TECHNICAL_ONLY } from "@/operators/fusion/mod.ts";
 import { parseRiskConfig } from "@/operators/risk/mod.ts";
 import { XAUUSD } from "@/pipeline/symbols.ts";
 import { usFromIso } from "@/pipeline/events.ts";
+import { recordBars } from "@/operators/bars/mod.ts";
+import { replay$ } from "@/pipeline/replay.ts";
+import { lastValueFrom } from "rxjs";
 import { openSources } from "@/sources/mod.ts";
 import { BarColumnsBuilder } from "@/sources/source.ts";
 import { dataPath, dataTest } from "../../_data.ts";
@@ -20,56 +30,65 @@ Deno.test("percentileOf() is the share of runs below, ties counting half", () =>
   assert.equal(percentileOf(9, [1, 2]), 100);
 });
 
+Deno.test("calibratedEntryRate() scales the strategy's rate by its trades over the pilot's", () => {
+  // 40 trades at 0.002 per bar; a pilot at that rate made 25 (the engine refused some
+  // asks): 0.002 x 40 / 25 = 0.0032.
+  const target = { trades: 40, entryRate: 0.002, netProfit: 0, profitFactor: null, sharpe: null };
+  assert.ok(Math.abs(calibratedEntryRate(target, 25) - 0.0032) < 1e-15);
+  assert.equal(calibratedEntryRate({ ...target, trades: 0 }, 25), 0, "no trades, no asks");
+  assert.equal(calibratedEntryRate({ ...target, entryRate: 0.9 }, 1), 1, "never above 1");
+});
+
 const FILE = "xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2017.csv.gz";
+
+/** February to mid-March 2017 on the baseline's tape, trading from March 1. */
+async function marchSetup(): Promise<RandomRunSetup> {
+  const source = await openSources([dataPath(FILE)], {
+    fromUs: usFromIso("2017-02-01"),
+    toUs: usFromIso("2017-03-15"),
+  });
+  const tape = new BarColumnsBuilder("M1", source.sides, false);
+  await lastValueFrom(replay$(source).pipe(recordBars(source.symbol, tape)));
+  const bars = tape.take();
+  let tradingStart = 0;
+  while (bars.openUs[tradingStart] < usFromIso("2017-03-01")) tradingStart++;
+  return {
+    symbol: "XAUUSD",
+    spec: XAUUSD,
+    bars,
+    tradingStart,
+    entryRate: 0.01,
+    fusion: TECHNICAL_ONLY,
+    roundTripExtra: 0.11,
+    risk: parseRiskConfig({ news: { enabled: false }, spread: { assumedSpread: 0.3 } }, "test"),
+    calendar: null,
+    execution: {},
+  };
+}
 
 dataTest(
   "randomRun() skips idle bars without changing a single trade (real 2017 data)",
   FILE,
   async () => {
-    const source = await openSources([dataPath(FILE)], {
-      fromUs: usFromIso("2017-02-01"),
-      toUs: usFromIso("2017-03-15"),
-    });
-    const tape = new BarColumnsBuilder("M1", source.sides, false);
-    for await (const batch of source.batches()) {
-      if (batch.kind !== "bars") continue;
-      for (let i = 0; i < batch.length; i++) {
-        tape.push(
-          batch.openUs[i],
-          batch.closeUs[i],
-          batch.bidOpen[i],
-          batch.bidHigh[i],
-          batch.bidLow[i],
-          batch.bidClose[i],
-          NaN,
-          NaN,
-          NaN,
-          NaN,
-          NaN,
-          0,
-        );
-      }
-    }
-    const bars = tape.take();
-    let tradingStart = 0;
-    while (bars.openUs[tradingStart] < usFromIso("2017-03-01")) tradingStart++;
-    const setup: RandomRunSetup = {
-      symbol: "XAUUSD",
-      spec: XAUUSD,
-      bars,
-      tradingStart,
-      entryRate: 0.01,
-      fusion: TECHNICAL_ONLY,
-      roundTripExtra: 0.11,
-      risk: parseRiskConfig({ news: { enabled: false }, spread: { assumedSpread: 0.3 } }, "test"),
-      calendar: null,
-      execution: {},
-    };
+    const setup = await marchSetup();
     for (const seed of [1, 2]) {
       const fast = randomRun(setup, seed);
       const full = randomRun({ ...setup, feedEveryBar: true }, seed);
       assert.ok(fast.trades >= 5, `seed ${seed}: only ${fast.trades} trades, too few to compare`);
       assert.deepEqual(fast, full);
     }
+  },
+);
+
+dataTest(
+  "runRandomBaseline() gives the same report on two Workers as on this thread",
+  FILE,
+  async () => {
+    const { entryRate: _, ...setup } = await marchSetup();
+    const target = { trades: 8, entryRate: 0.004, netProfit: -50, profitFactor: 0.7, sharpe: -1 };
+    const here = await runRandomBaseline(setup, target, { runs: 6, seed: 7, workers: 1 });
+    const workers = await runRandomBaseline(setup, target, { runs: 6, seed: 7, workers: 2 });
+    assert.deepEqual(workers, here);
+    assert.equal(here.runs, 6);
   },
 );

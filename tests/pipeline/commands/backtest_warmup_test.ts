@@ -152,3 +152,59 @@ dataTest(
     await Deno.remove(dir, { recursive: true });
   },
 );
+
+dataTest(
+  "a halted backtest leads its summary and its JSON with when, why and how much went untraded",
+  Y2018,
+  async () => {
+    const dir = await Deno.makeTempDir();
+    // A drawdown limit of 1% with a matching daily limit: the first bad days halt it.
+    await Deno.writeTextFile(
+      `${dir}/tight.json`,
+      JSON.stringify({
+        risk: { maxDrawdownPercent: 1, dailyLoss: { maxPercent: 1 }, riskPercent: 0.5 },
+      }),
+    );
+    const result = await runCli([
+      "backtest",
+      "--data",
+      dataPath(Y2018),
+      "--to",
+      "2018-06-01",
+      "--no-ml",
+      "--config",
+      `${dir}/tight.json`,
+      "--baseline-runs",
+      "0",
+      "--json",
+      `${dir}/h.json`,
+      "--report",
+      `${dir}/h.html`,
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    const document: BacktestJson = JSON.parse(await Deno.readTextFile(`${dir}/h.json`));
+    const drawdown = document.halts.find((h) => h.code === "MAX_DRAWDOWN");
+    assert.ok(drawdown, JSON.stringify(document.halts));
+    assert.equal(drawdown.enforced, true);
+    assert.equal(drawdown.until_utc, null, "a drawdown halt holds to the end without a reset");
+    // Halted at t, the period's rest is untraded: (end - t) / (end - start).
+    const share = (Date.parse(document.period.end_utc) - Date.parse(drawdown.time_utc)) /
+      (Date.parse(document.period.end_utc) - Date.parse(document.period.start_utc));
+    assert.ok(
+      Math.abs(drawdown.untraded_share - share) < 1e-3,
+      `${drawdown.untraded_share} vs ${share}`,
+    );
+    assert.ok(document.trades.every((t) => t.entry_time_utc < drawdown.time_utc));
+    assert.ok(
+      !document.trades.some((t) => t.exit_reason === "manual"),
+      "no halt close is filed as manual",
+    );
+    assert.match(
+      result.stdout.split("\n")[0],
+      /^HALTED at \d{4}-\d\d-\d\dT[\d:]+Z: (DAILY_LOSS_LIMIT|MAX_DRAWDOWN)/,
+      "the summary's first line is a halt",
+    );
+    assert.match(result.stdout, /HALTED at .*MAX_DRAWDOWN.*% of the period untraded, to the end\)/);
+    await Deno.remove(dir, { recursive: true });
+  },
+);
