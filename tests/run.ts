@@ -40,9 +40,9 @@ export function collectSkips(output: string): Skip[] {
   return skips.map((skip) => ({ ...skip, reason: reasons.get(skip.name) ?? null }));
 }
 
-/** The summary printed after the run; empty when nothing was skipped. */
+/** The summary printed after the run. */
 export function skipSummary(skips: readonly Skip[]): string {
-  if (skips.length === 0) return "";
+  if (skips.length === 0) return "\nskipped: none";
   return [
     "",
     `skipped: ${skips.length} test${skips.length === 1 ? "" : "s"}`,
@@ -80,7 +80,6 @@ if (import.meta.main) {
     tee(child.stderr, Deno.stderr),
   ]);
   const { code } = await child.status;
-  const summary = skipSummary(collectSkips(`${stdout}\n${stderr}`));
-  if (summary !== "") console.log(summary);
+  console.log(skipSummary(collectSkips(`${stdout}\n${stderr}`)));
   Deno.exit(code);
 }

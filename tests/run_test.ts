@@ -32,5 +32,5 @@ Deno.test("skipSummary() lists each skip with its reason, and says when a test g
       '  - tests/b_test.ts: "screenshot": no reason printed (a test must say why it skips: tests/_skip.ts)',
     ].join("\n"),
   );
-  assert.equal(skipSummary([]), "");
+  assert.equal(skipSummary([]), "\nskipped: none");
 });

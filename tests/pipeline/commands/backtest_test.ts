@@ -72,7 +72,8 @@ dataTest(
   async () => {
     const dir = await Deno.makeTempDir();
     const data = dataPath("xauusd_m1_mt5_export/XAUUSD_M1.csv");
-    const only = await runCli(["backtest", "--data", data, "--no-ml", "--json", `${dir}/bt.json`]);
+    const fast = ["--no-ml", "--baseline-runs", "0"];
+    const only = await runCli(["backtest", "--data", data, ...fast, "--json", `${dir}/bt.json`]);
     assert.equal(only.code, 0, only.stderr);
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["bt.json"]);
     const text = await Deno.readTextFile(`${dir}/bt.json`);
@@ -90,7 +91,7 @@ dataTest(
         "backtest",
         "--data",
         data,
-        "--no-ml",
+        ...fast,
       ],
       cwd: dir,
       stdout: "piped",

@@ -116,7 +116,7 @@ function journalTrades(db: string) {
   }
 }
 
-/** A replay of the whole file at full speed into `db`; what serve printed. */
+/** A replay of the file to its end (`--to`) at full speed; what serve printed. */
 async function replayToEnd(args: string[]): Promise<string> {
   const server = await startServe([...args, "--replay", dataPath(MT5), "--speed", "max"]);
   const text = await waitForOutput(server.printed, /paper trading: .*\n/);
@@ -131,9 +131,12 @@ dataTest(
   MT5,
   async () => {
     const dir = await Deno.makeTempDir();
-    // A 100,000 account, so the default risk sizes every signal above the minimum lot.
+    // A 100,000 account, so the default risk sizes every signal above the minimum lot; the
+    // file's first four weeks (7 trades), to keep the test short.
     await Deno.writeTextFile(`${dir}/config.json`, '{ "execution": { "initialBalance": 100000 } }');
     const args = (db: string) => [
+      "--to",
+      "2026-04-20",
       "--db",
       db,
       "--secrets",
@@ -146,9 +149,10 @@ dataTest(
     const whole = await replayToEnd(args(`${dir}/whole.sqlite`));
     const expected = journalTrades(`${dir}/whole.sqlite`);
     assert.ok(expected.trades.length >= 5, `the replay trades: ${whole}`);
+    const rows = /replay finished: (\d+) rows/.exec(whole)![1];
 
     const db = `${dir}/j.sqlite`;
-    // 65 days of bars at 300,000x: about 19 s in all, killed after its third trade.
+    // 27 days of bars at 300,000x: about 8 s in all, killed after its third trade.
     const first = await startServe([...args(db), "--replay", dataPath(MT5), "--speed", "300000"]);
     for (let i = 0; i < 600; i++) {
       if (journalTrades(db).trades.length >= 3) break;
@@ -159,15 +163,15 @@ dataTest(
     await first.child.stderr.cancel();
     const before = journalTrades(db);
     assert.ok(
-      before.trades.length >= 3 && before.bars < 63_230,
+      before.trades.length >= 3 && before.bars < expected.bars,
       `killed mid-run: ${before.trades.length} trades, ${before.bars} bars`,
     );
 
     const text = await replayToEnd(args(db));
     assert.match(text, /resuming the replay after \S+, the last bar in /);
-    assert.match(text, /replay finished: 63230 rows from .* \(resumed\)/);
+    assert.match(text, new RegExp(`replay finished: ${rows} rows from .* \\(resumed\\)`));
     const after = journalTrades(db);
-    assert.equal(after.bars, 63_230, "every bar stored once");
+    assert.equal(after.bars, expected.bars, "every bar stored once");
     assert.equal(
       after.fills,
       2 * after.trades.length,
