@@ -24,20 +24,29 @@ export function issuePath(path: readonly PropertyKey[]): string {
 type JsonSchemaNode = {
   properties?: Record<string, JsonSchemaNode>;
   anyOf?: JsonSchemaNode[];
+  oneOf?: JsonSchemaNode[];
   items?: JsonSchemaNode;
 };
+
+/** A node and the alternatives of a union, flattened. */
+const alternatives = (node: JsonSchemaNode): JsonSchemaNode[] => [
+  node,
+  ...(node.anyOf ?? []).flatMap(alternatives),
+  ...(node.oneOf ?? []).flatMap(alternatives),
+];
 
 function keysAt(root: JsonSchemaNode | undefined, path: readonly PropertyKey[]): string[] {
   let nodes: JsonSchemaNode[] = root === undefined ? [] : [root];
   for (const key of path) {
-    nodes = nodes.flatMap((node) => [node, ...(node.anyOf ?? [])]).flatMap((node) =>
+    nodes = nodes.flatMap(alternatives).flatMap((node) =>
       typeof key === "number"
         ? (node.items ? [node.items] : [])
         : (node.properties?.[String(key)] ? [node.properties[String(key)]] : [])
     );
   }
-  return nodes.flatMap((node) => [node, ...(node.anyOf ?? [])])
-    .flatMap((node) => Object.keys(node.properties ?? {}));
+  return [
+    ...new Set(nodes.flatMap(alternatives).flatMap((node) => Object.keys(node.properties ?? {}))),
+  ];
 }
 
 /** The JSON schema of `schema`'s input, for the known keys at a path; undefined if it has none. */
@@ -91,6 +100,30 @@ export function issueText(issue: z.core.$ZodIssue, options: IssueTextOptions): s
       return `${subject} must be ${article} ${issue.expected}${
         received === undefined || received === "NaN" ? "" : `, not ${received}`
       }`;
+    }
+    case "invalid_union": {
+      // Every alternative wanted a value that is not there: the key is missing.
+      const missing = issue.errors.length > 0 &&
+        issue.errors.every((branch) =>
+          branch.some((inner) =>
+            inner.code === "invalid_type" && /received undefined$/.test(inner.message)
+          )
+        );
+      if (missing) return `${subject} is required`;
+      const options = (issue as { options?: unknown[] }).options;
+      if (options !== undefined) {
+        return `${subject} must be one of ${options.map((o) => JSON.stringify(o)).join(", ")}`;
+      }
+      // Each alternative's expected type: "a number or a string".
+      const expected = issue.errors.flatMap((branch) =>
+        branch.filter((inner) => inner.code === "invalid_type" && inner.path.length === 0)
+          .map((inner) => (inner as { expected: string }).expected)
+      );
+      return expected.length === issue.errors.length
+        ? `${subject} must be ${
+          expected.map((e) => `${/^[aeiou]/.test(e) ? "an" : "a"} ${e}`).join(" or ")
+        }`
+        : `${subject} matches none of its allowed forms`;
     }
     case "too_big":
       return `${subject} must be ${issue.inclusive === false ? "below" : "at most"} ${

@@ -55,3 +55,24 @@ Deno.test("describeZodError() joins several problems and never prints raw JSON",
   );
   assert.ok(!text.includes("{") && !text.includes('"code"'));
 });
+
+Deno.test("describeZodError() says what a union wants: a missing key, a type, a discriminator", () => {
+  const union = z.discriminatedUnion("format", [
+    z.strictObject({ format: z.literal("json"), url: z.string() }),
+    z.strictObject({ format: z.literal("telegram"), chatId: z.union([z.number(), z.string()]) }),
+  ]);
+  const text = (value: unknown) => {
+    const parsed = union.safeParse(value);
+    assert.ok(!parsed.success);
+    return describeZodError(parsed.error, "w.json", union);
+  };
+  assert.equal(
+    text({ format: "telegram", chatid: 1 }),
+    'w.json: chatId is required; unknown key "chatid": did you mean "chatId"?',
+  );
+  assert.equal(
+    text({ format: "telegram", chatId: true }),
+    "w.json: chatId must be a number or a string",
+  );
+  assert.equal(text({ format: "sms" }), 'w.json: format must be one of "json", "telegram"');
+});
