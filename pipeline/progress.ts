@@ -9,7 +9,7 @@
 import type { Sink } from "../sinks/sink.ts";
 import { countAllLines } from "../sources/line_count.ts";
 import type { Source } from "../sources/source.ts";
-import { isoFromUs } from "./events.ts";
+import { type EventBatch, isoFromUs, US_PER_DAY } from "./events.ts";
 import { eventTimeUs } from "./replay.ts";
 
 export interface ProgressOptions {
@@ -55,10 +55,11 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
 }
 
-/** 950, 12.3k, 4.56M. */
+/** 2.5, 950, 12.3k, 4.56M. */
 export function formatCount(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(n >= 1e7 ? 1 : 2)}M`;
   if (n >= 1e4) return `${(n / 1e3).toFixed(n >= 1e5 ? 0 : 1)}k`;
+  if (n < 10 && !Number.isInteger(n)) return n.toFixed(1);
   return String(Math.round(n));
 }
 
@@ -109,9 +110,9 @@ export function startProgress(options: ProgressOptions): Progress {
   const draw = () => {
     const columns = (() => {
       try {
-        return Deno.consoleSize().columns;
+        return Deno.consoleSize().columns || 120;
       } catch {
-        return 120;
+        return 120; // not a console after all: no width to fit
       }
     })();
     const text = progressText(
@@ -160,18 +161,13 @@ export function linesRead(source: Pick<Source, "fileReports">): number {
 }
 
 /**
- * A sink that reports a file replay's progress: `done()` units (lines read), with the day
- * the data has reached as the note. It only reads the batch.
+ * A progress line for a replay of files. Without an end time it counts lines against the
+ * files' line count (the reader reads to the end); with `--to` the reader stops early, so it
+ * counts days of data from the first event against the end.
  */
-export function progressSink(progress: Progress, done: () => number): Sink {
-  return {
-    name: "progress",
-    write(batch) {
-      const last = batch[batch.length - 1];
-      if (last !== undefined) progress.update(done(), isoFromUs(eventTimeUs(last)).slice(0, 10));
-    },
-    close() {},
-  };
+export interface ReplayProgress extends Progress {
+  /** Reports a batch the replay emitted; `lines` is how far the reader is in the files. */
+  track(batch: EventBatch, lines: number): void;
 }
 
 /**
@@ -185,11 +181,47 @@ export async function linesToRead(
   return quiet || !Deno.stderr.isTerminal() ? null : await countAllLines(files);
 }
 
-/** A progress reporter for a replay of `files`, counted in lines read. */
-export async function fileProgress(
+/** Starts the progress line of a replay of `files` up to `toUs` (or their end). */
+export async function replayProgress(
   label: string,
   files: readonly string[],
+  toUs: number | undefined,
   quiet: boolean,
-): Promise<Progress> {
-  return startProgress({ label, total: await linesToRead(files, quiet), unit: "lines", quiet });
+  display: Pick<ProgressOptions, "live" | "write" | "now"> = {},
+): Promise<ReplayProgress> {
+  const byTime = toUs !== undefined;
+  const progress = startProgress({
+    label,
+    total: byTime ? null : await linesToRead(files, quiet),
+    unit: byTime ? "days" : "lines",
+    quiet,
+    ...display,
+  });
+  let firstUs: number | null = null;
+  return {
+    ...progress,
+    track(batch, lines) {
+      const last = batch[batch.length - 1];
+      if (last === undefined) return;
+      const atUs = eventTimeUs(last);
+      const note = isoFromUs(atUs).slice(0, 10);
+      if (!byTime) return progress.update(lines, note);
+      if (firstUs === null) {
+        firstUs = eventTimeUs(batch[0]);
+        progress.setTotal(Math.max(0, (toUs - firstUs) / US_PER_DAY));
+      }
+      progress.update(Math.max(0, (atUs - firstUs) / US_PER_DAY), note);
+    },
+  };
+}
+
+/** A sink that reports a replay's batches to its progress line; it only reads them. */
+export function progressSink(progress: ReplayProgress, lines: () => number): Sink {
+  return {
+    name: "progress",
+    write(batch) {
+      progress.track(batch, lines());
+    },
+    close() {},
+  };
 }

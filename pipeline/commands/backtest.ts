@@ -67,7 +67,7 @@ import {
 } from "./args.ts";
 import { BACKTEST } from "./usage.ts";
 import { roundedJson } from "../json_text.ts";
-import { fileProgress, linesRead, type Progress, progressSink } from "../progress.ts";
+import { linesRead, progressSink, type ReplayProgress, replayProgress } from "../progress.ts";
 import { m1Stages } from "./stages.ts";
 import {
   buildStrategy,
@@ -226,7 +226,7 @@ export interface RunBacktestOptions {
   /** A `--params` file that supplied part of the config, recorded in the document's config. */
   readonly params?: { readonly file: string; readonly id: string };
   /** Where to report progress (lines read of `files`, and the data time reached); default none. */
-  readonly progress?: Progress | false;
+  readonly progress?: ReplayProgress | false;
   /** Seeded random-entry runs to rank the strategy among; 0 for none (default 30). */
   readonly baselineRuns?: number;
   /**
@@ -542,7 +542,8 @@ export async function backtest(argv: string[]): Promise<void> {
     checkOutputFile("report", `${stem}.html`);
     outputs = { json: `${stem}.json`, report: `${stem}.html` };
   }
-  const progress = await fileProgress("backtest", flags.data, flags.quiet);
+  const toUs = flags.to === undefined ? undefined : usFromIso(flags.to);
+  const progress = await replayProgress("backtest", flags.data, toUs, flags.quiet);
   let run: BacktestRun;
   try {
     run = await runBacktest({

@@ -17,7 +17,7 @@ import { openSource } from "../../sources/mod.ts";
 import { runPipeline } from "../build.ts";
 import { createHealthRegistry } from "../health.ts";
 import { replay$ } from "../replay.ts";
-import { fileProgress, linesRead, progressSink } from "../progress.ts";
+import { linesRead, progressSink, replayProgress } from "../progress.ts";
 import {
   inputFile,
   outputFile,
@@ -71,7 +71,7 @@ export async function predict(argv: string[]): Promise<void> {
     { name: "model", operator: scoreModels({ production: model, shadow: null }) },
   );
   const csv = predictionsCsvSink(flags.out, model.id, "production");
-  const progress = await fileProgress("predict", [flags.data], flags.quiet);
+  const progress = await replayProgress("predict", [flags.data], flags.to, flags.quiet);
   try {
     await runPipeline({
       sourceName: "file",

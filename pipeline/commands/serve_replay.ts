@@ -38,7 +38,7 @@ import type { OpenSourceOptions } from "../../sources/mod.ts";
 import type { RiskEngine } from "../../operators/risk/mod.ts";
 import { resolveExecutionConfig } from "../../operators/execution/mod.ts";
 import { fixed, money } from "../text_table.ts";
-import { fileProgress, formatDuration, linesRead, progressSink } from "../progress.ts";
+import { formatDuration, linesRead, progressSink, replayProgress } from "../progress.ts";
 import { openRegistry } from "./models.ts";
 import type { ServeFlags, ServeMode } from "./serve.ts";
 import { tradingConfig } from "./serve_live.ts";
@@ -295,7 +295,7 @@ export async function startReplay(
   }
   const paceFromUs = Math.max(tradeFromUs ?? -Infinity, resumeUs ?? -Infinity);
   const tally = replayTally(resolveExecutionConfig(config.execution ?? {}).initialBalance);
-  const progress = await fileProgress("replay", [data], flags.quiet);
+  const progress = await replayProgress("replay", [data], window.toUs, flags.quiet);
   const started = performance.now();
   const run = runPipeline({
     sourceName: "feed",

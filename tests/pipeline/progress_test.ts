@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { formatDuration, progressText, startProgress } from "@/pipeline/progress.ts";
+import {
+  formatDuration,
+  progressText,
+  replayProgress,
+  startProgress,
+} from "@/pipeline/progress.ts";
+import { EVENT_VERSION, usFromIso } from "@/pipeline/events.ts";
 
 Deno.test("progressText() shows share, counts, rate and time left", () => {
   // 100k of 400k lines in 2 s: 50k lines/s, so the other 300k take 6 s.
@@ -61,4 +67,32 @@ Deno.test("startProgress() draws nothing off a terminal or with --quiet; milesto
   quiet.progress.update(5);
   quiet.progress.log("fold 1/2 done");
   assert.equal(quiet.text(), "");
+});
+
+Deno.test("replayProgress() with an end time counts days of data from the first event", async () => {
+  let text = "";
+  let clock = 0;
+  const progress = await replayProgress("replay", [], usFromIso("2017-01-11"), false, {
+    live: true,
+    write: (t) => text += t,
+    now: () => clock,
+  });
+  const bar = (iso: string) => ({
+    v: EVENT_VERSION,
+    kind: "account" as const,
+    symbol: "XAUUSD",
+    timeUs: usFromIso(iso),
+    balance: 1,
+    equity: 1,
+    margin: 0,
+    openPositions: 0,
+  });
+  clock = 1000;
+  progress.track([bar("2017-01-01"), bar("2017-01-02")], 0); // 1 of the 10 days to --to
+  clock = 2000;
+  progress.track([bar("2017-01-06")], 0); // 5 of 10 days in 2 s: 2.5 days/s, 2 s to go
+  progress.end();
+  const draws = text.split("\r\x1b[2K").filter((s) => s !== "");
+  assert.equal(draws[0], "replay  10%  1/10 days  1 days/s  ETA 0:09  elapsed 0:01  2017-01-02");
+  assert.equal(draws[1], "replay  50%  5/10 days  2.5 days/s  ETA 0:02  elapsed 0:02  2017-01-06");
 });
