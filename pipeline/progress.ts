@@ -31,8 +31,11 @@ export interface ProgressOptions {
 }
 
 export interface Progress {
-  /** `done` units so far, with a short note such as the data time reached. */
-  update(done: number, note?: string): void;
+  /**
+   * `done` units so far, with a short note such as the data time reached (a function is
+   * called only when the line is drawn).
+   */
+  update(done: number, note?: string | (() => string)): void;
   /** A line that stays, printed to stderr above the progress line. */
   log(line: string): void;
   /** Changes the total, for a job that learns its size as it goes (a sweep's passes). */
@@ -102,7 +105,7 @@ export function startProgress(options: ProgressOptions): Progress {
   let drawnAt = -Infinity;
   let shown = false;
   let ended = false;
-  let last = { done: 0, note: "" };
+  let last: { done: number; note: string | (() => string) } = { done: 0, note: "" };
   const clear = () => {
     if (shown) write("\r\x1b[2K");
     shown = false;
@@ -119,7 +122,7 @@ export function startProgress(options: ProgressOptions): Progress {
       { ...options, total },
       last.done,
       (now() - started) / 1000,
-      last.note,
+      typeof last.note === "function" ? last.note() : last.note,
     );
     write(`\r\x1b[2K${text.slice(0, Math.max(20, columns - 1))}`);
     shown = true;
@@ -204,7 +207,7 @@ export async function replayProgress(
       const last = batch[batch.length - 1];
       if (last === undefined) return;
       const atUs = eventTimeUs(last);
-      const note = isoFromUs(atUs).slice(0, 10);
+      const note = () => isoFromUs(atUs).slice(0, 10);
       if (!byTime) return progress.update(lines, note);
       if (firstUs === null) {
         firstUs = eventTimeUs(batch[0]);

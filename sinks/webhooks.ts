@@ -63,7 +63,9 @@ export function parseWebhookConfig(input: unknown, where: string): WebhookConfig
   const parsed = webhookConfigSchema.safeParse(input);
   if (!parsed.success) {
     throw new RangeError(
-      `Invalid webhook config ${describeZodError(parsed.error, `in ${where}`, webhookConfigSchema)}`,
+      `Invalid webhook config ${
+        describeZodError(parsed.error, `in ${where}`, webhookConfigSchema)
+      }`,
     );
   }
   return parsed.data;
