@@ -167,6 +167,7 @@ export function componentController(stages: readonly SupervisedStage[]): Compone
   }
   return {
     has: (name) => byName.has(name),
+    list: () => stages.map((stage) => ({ name: stage.name, enabled: stage.enabled })),
     setEnabled: (name, enabled) => {
       const stage = byName.get(name);
       if (enabled) stage?.enable();

@@ -24,6 +24,9 @@ import type {
   TradeEvent,
 } from "@/pipeline/events.ts";
 import type { HealthSnapshot } from "@/pipeline/health.ts";
+import type { ComponentState } from "@/pipeline/control/components.ts";
+import { tradingDayOf } from "@/operators/backtest/trading_days.ts";
+import type { RiskStatus } from "@/operators/risk/engine.ts";
 import { PositionBook } from "@/operators/risk/positions.ts";
 import type { OpenPosition } from "@/operators/risk/rule.ts";
 import type { Sink } from "@/sinks/sink.ts";
@@ -34,10 +37,34 @@ export interface ModelRef {
   readonly detail?: string;
 }
 
-/** What the status provider tells besides the events: the models in production and shadow. */
+/**
+ * What the status provider tells besides the events: the models in production and shadow,
+ * and, when this process trades, what the page's buttons act on.
+ */
 export interface DashboardStatus {
   readonly production: ModelRef | null;
   readonly shadow: ModelRef | null;
+  /** The risk engine's state (the kill switch is one of its halts); absent: no engine here. */
+  readonly trading?: RiskStatus | null;
+  /** The stages an operator may switch on and off; absent or empty: none. */
+  readonly components?: readonly ComponentState[];
+}
+
+/**
+ * Running figures over every event the hub has seen since it started, not only the kept
+ * ones, so the summary does not shrink as old trades leave the recent lists.
+ */
+export interface DashboardTally {
+  readonly trades: number;
+  readonly wins: number;
+  readonly netProfit: number;
+  /** Rejected risk decisions per reason code (a decision with several counts under each). */
+  readonly rejectionsByReason: Readonly<Record<string, number>>;
+  /**
+   * Equity carried into the trading day (17:00 New York) of the latest account point: the
+   * last equity of an earlier day, or the day's first when none came before. Null before any.
+   */
+  readonly dayStartEquity: number | null;
 }
 
 /** How many of each kind the recent state keeps (and the most one frame carries). */
@@ -72,6 +99,8 @@ export interface DashboardDelta {
   readonly regimes: readonly RegimeEvent[];
   /** All open positions after the batch, when an order, fill or trade changed them; else null. */
   readonly positions: readonly OpenPosition[] | null;
+  /** The running figures after the batch. */
+  readonly tally: DashboardTally;
 }
 
 /** Everything the page needs to start: the recent state plus health and models. */
@@ -141,6 +170,16 @@ export class SseHub implements Sink {
   #seq = 0;
   #closed = false;
   #timer: ReturnType<typeof setInterval> | undefined;
+  #tally = {
+    trades: 0,
+    wins: 0,
+    netProfit: 0,
+    rejectionsByReason: {} as Record<string, number>,
+    dayStartEquity: null as number | null,
+  };
+  /** The trading day of the latest account point and the equity it ended on. */
+  #accountDay: number | null = null;
+  #lastEquity: number | null = null;
   readonly #recent = {
     bars: [] as BarEvent[],
     signals: [] as SignalEvent[],
@@ -186,6 +225,7 @@ export class SseHub implements Sink {
       account: [...recent.account],
       regimes: [...recent.regimes],
       positions: this.#positions(),
+      tally: this.#tallyCopy(),
       health: this.#options.health?.() ?? null,
       status: this.#options.status?.() ?? null,
     };
@@ -243,9 +283,11 @@ export class SseHub implements Sink {
           break;
         case "risk":
           risk.push(event);
+          this.#countRejection(event);
           break;
         case "account":
           account.push(event);
+          this.#countAccount(event);
           break;
         case "regime":
           regimes.push(event);
@@ -261,6 +303,9 @@ export class SseHub implements Sink {
         case "trade":
           this.#book(event.symbol).onTrade(event);
           trades.push(event);
+          this.#tally.trades++;
+          if (event.pnl > 0) this.#tally.wins++;
+          this.#tally.netProfit += event.pnl;
           positionsChanged = true;
           break;
       }
@@ -277,7 +322,29 @@ export class SseHub implements Sink {
       account: account.slice(-limit.account),
       regimes: regimes.slice(-limit.regimes),
       positions: positionsChanged ? this.#positions() : null,
+      tally: this.#tallyCopy(),
     };
+  }
+
+  #countRejection(event: RiskDecisionEvent): void {
+    if (event.decision !== "reject") return;
+    const counts = this.#tally.rejectionsByReason;
+    const codes = new Set(event.reasons.map((r) => r.code));
+    if (codes.size === 0) codes.add("unspecified");
+    for (const code of codes) counts[code] = (counts[code] ?? 0) + 1;
+  }
+
+  #countAccount(event: AccountEvent): void {
+    const day = tradingDayOf(event.timeUs);
+    if (day !== this.#accountDay) {
+      this.#tally.dayStartEquity = this.#lastEquity ?? event.equity;
+      this.#accountDay = day;
+    }
+    this.#lastEquity = event.equity;
+  }
+
+  #tallyCopy(): DashboardTally {
+    return { ...this.#tally, rejectionsByReason: { ...this.#tally.rejectionsByReason } };
   }
 
   #book(symbol: string): PositionBook {

@@ -56,6 +56,32 @@ export function raw(text: string): Raw {
   return new Raw(text);
 }
 
+/** A whole page: the doctype, a head with its title and inline styles, and the body. */
+export function htmlPage(title: string, style: Raw, body: Raw): string {
+  const page = html`
+    <!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width,initial-scale=1">
+        <title>${title}</title>
+        <style>${style}</style>
+      </head>
+      <body>${body}</body>
+    </html>
+  `;
+  return page.text.trim() + "\n";
+}
+
+/**
+ * A value as JSON for the body of a `<script type="application/json">`: every `<` is
+ * written `\u003c`, so no data can close the element or open a comment in it, and
+ * `JSON.parse` of the element's text gives the value back unchanged.
+ */
+export function jsonForScript(value: unknown): Raw {
+  return new Raw(JSON.stringify(value).replace(/</g, "\\u003c"));
+}
+
 const MONEY = new Intl.NumberFormat("en-US", {
   minimumFractionDigits: 2,
   maximumFractionDigits: 2,

@@ -36,9 +36,16 @@ export {
 } from "./random_baseline.ts";
 export { type BaselineOptions, runRandomBaseline } from "./random_baseline_parallel.ts";
 export { backtestJson, type BacktestJsonInput, parseBacktestJson } from "./report_json.ts";
-export { backtestHtml, type BacktestHtmlOptions, type PricePoint } from "./report_html.ts";
+export { backtestHtml, type BacktestHtmlOptions } from "./report_html.ts";
+export {
+  type Candle,
+  type CandleSeries,
+  MAX_REPORT_CANDLES,
+  REPORT_TIMEFRAMES,
+  ReportCandles,
+} from "./candles.ts";
+export { regimeTagger, sessionOf, WARMING_UP_REGIME } from "./tags.ts";
 export { backtestSummary } from "./summary_text.ts";
-export { regimeTagger, sessionOf, UNKNOWN_REGIME } from "./tags.ts";
 export { tradingDayCloseUs, tradingDayOf } from "./trading_days.ts";
 export {
   type BacktestJson,
@@ -87,3 +94,4 @@ export {
   type WalkForwardOptions,
   type WalkForwardResult,
 } from "./optimize.ts";
+export { heatColor, optimizeHtml, type OptimizeHtmlInput } from "./optimize_html.ts";

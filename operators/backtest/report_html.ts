@@ -1,108 +1,149 @@
 /**
- * The `--report` file: one self-contained HTML page rendered from the validated JSON
- * document, so the page and the JSON can never disagree. Charts are inline SVG (equity,
- * drawdown, price with trades, Monte Carlo bands); there is no script, no stylesheet
- * link and no external resource, so it opens offline and years later. Every string from
- * the data is escaped (`_html.ts`). The first screen answers: what ran, on which data
- * (file and SHA-256), over which period, and how it did.
+ * The `--report` file: one self-contained, interactive HTML page rendered from the
+ * validated JSON document (so the page and the JSON can never disagree) and the run's
+ * candles. The vendored TradingView Lightweight Charts build and the page's own script
+ * and styles are inlined, so it opens offline and years later; it loads nothing. The
+ * first screen answers what ran (model or technical only), on which data, over which
+ * period, how it did, and whether trading was halted. Every data string is escaped
+ * (`_html.ts`); the chart data goes in as JSON with `<` escaped, never as markup.
  */
 
-import { usFromIso } from "../../pipeline/events.ts";
-import { html, money, NOT_AVAILABLE, percent, price, ratio, type Raw, raw } from "./_html.ts";
-import { chart, type Marker, type Segment } from "./_svg.ts";
-import type { BacktestJson, MonteCarloResult, TradeStats } from "./schema.ts";
-
-/** One point of the price line: a (downsampled) close. */
-export interface PricePoint {
-  readonly timeUs: number;
-  readonly close: number;
-}
+import { ATTRIBUTION, LIGHTWEIGHT_CHARTS_JS } from "../../vendor/lightweight-charts/mod.ts";
+import {
+  html,
+  htmlPage,
+  jsonForScript,
+  money,
+  NOT_AVAILABLE,
+  percent,
+  price,
+  ratio,
+  type Raw,
+  raw,
+} from "./_html.ts";
+import { chartData, monthlyReturns, type MonthlyRow } from "./_report_data.ts";
+import {
+  banners,
+  baselineSection,
+  costsSection,
+  modelOf,
+  type ReportDocument,
+  settingRows,
+  sourcesSection,
+  warmupSection,
+} from "./_report_sections.ts";
+import type { CandleSeries } from "./candles.ts";
+import type { BacktestJson, MonteCarloResult, TradeRow, TradeStats } from "./schema.ts";
+import { WARMING_UP_REGIME } from "./tags.ts";
+import pageCss from "./_report_page.css" with { type: "text" };
+import pageJs from "./_report_page.js" with { type: "text" };
 
 /** Settings of `backtestHtml()`. */
 export interface BacktestHtmlOptions {
-  /** The close series under the trade markers, downsampled by the caller. */
-  readonly prices: readonly PricePoint[];
+  /** The price chart's candles (`ReportCandles.finish()`); none: equity and drawdown only. */
+  readonly candles: CandleSeries;
   /** Defaults to "<symbol> backtest". */
   readonly title?: string;
 }
 
-const COLORS = {
-  equity: "#1f77b4",
-  balance: "#9a9a9a",
-  drawdown: "#d62728",
-  price: "#444444",
-  buy: "#2ca02c",
-  sell: "#d62728",
-  exit: "#555555",
-  win: "#2ca02c",
-  loss: "#d62728",
-  outer: "#c6dbef",
-  inner: "#6baed6",
-  median: "#08519c",
-  actual: "#ff7f0e",
+/** The page's sections in order, with the ids the navigation links to. */
+const SECTIONS = {
+  charts: "Price, equity and drawdown",
+  monthly: "Monthly returns",
+  breakdowns: "Breakdowns",
+  decisions: "Decisions",
+  metrics: "Metrics",
+  "monte-carlo": "Monte Carlo",
+  trades: "Trades",
+  data: "Data and configuration",
 } as const;
 
-const STYLE = raw(`
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;margin:0 auto;max-width:1180px;padding:16px 24px}
-h1{font-size:22px;margin:8px 0 2px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
-h3{font-size:14px;margin:16px 0 6px}.sub{color:#555;margin:0 0 12px}
-table{border-collapse:collapse;margin:4px 0 12px;font-variant-numeric:tabular-nums}
-th,td{padding:3px 10px;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
-th{background:#f6f6f6;font-weight:600}td.n,th.n{text-align:right}
-.pos{color:#1a7f37}.neg{color:#c62828}.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;word-break:break-all}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(160px,1fr));gap:8px}
-.card{border:1px solid #ddd;border-radius:6px;padding:8px 10px}.card b{display:block;font-size:18px}.card span{color:#666;font-size:12px}
-svg.chart{width:100%;height:auto;display:block;margin:6px 0 14px}
-svg .grid{stroke:#eee}svg .frame{fill:none;stroke:#ccc}svg .tick{font-size:11px;fill:#666}svg .legend{font-size:12px;fill:#333}svg .muted{fill:#888;font-size:14px}
-.trades{font-size:12px}.notes li{margin:2px 0}
-`);
+type SectionId = keyof typeof SECTIONS;
 
 /** Renders the whole report page. */
-export function backtestHtml(doc: BacktestJson, options: BacktestHtmlOptions): string {
+export function backtestHtml(document: BacktestJson, options: BacktestHtmlOptions): string {
+  const doc = document as ReportDocument;
   const m = doc.metrics;
   const title = options.title ?? `${doc.symbol} backtest`;
   const files = doc.data_files.map((f) => `${f.name} (SHA-256 ${f.sha256.slice(0, 12)}…)`);
   const subtitle = `${doc.symbol} · ${m.period.start_utc} to ${m.period.end_utc} (UTC) · ` +
     `${ratio(m.period.calendar_days)} calendar days, ${m.period.trading_days} trading days · ` +
     `${m.trades} trades · data ${files.join(", ") || "not named"}`;
-  const page = html`
-    <!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width,initial-scale=1">
-        <title>${title}</title>
-        <style>${STYLE}</style>
-      </head>
-      <body>
-    <h1>${title}</h1>
-    <p class="sub">${subtitle}</p>
-    ${cards(doc)}
-    <h2>Data</h2>${dataTable(doc)}
-    <h2>Equity and drawdown</h2>${equityCharts(doc)}
-    <h2>Price and trades</h2>${priceChart(doc, options.prices)}
-    <h2>Metrics</h2>${metricsTable(doc)}
-    <h2>Breakdowns</h2>
-    <h3>By session at entry</h3>${statsTable("Session", m.by_session)}
-    <h3>By regime at entry</h3>${statsTable("Regime", m.by_regime)}
-    <h3>By exit reason</h3>${statsTable("Exit reason", m.by_exit_reason)}
-    <h3>Risk rejections by reason</h3>${rejectionsTable(doc)}
-    <h2>Monte Carlo</h2>${monteCarloSection(doc)}
-    <h2>Notes</h2>${notesList(doc)}
-    <h2>Trades</h2>${tradeTable(doc)}
-    <h2>Configuration</h2>${configTable(doc.config)}
-      </body>
-    </html>
-  `;
-  return page.text.trim() + "\n";
+  const sections: [SectionId, Raw][] = [
+    ["charts", chartSection(options.candles)],
+    ["monthly", monthlyTable(monthlyReturns(doc))],
+    ["breakdowns", breakdowns(doc)],
+    [
+      "decisions",
+      html`
+        <div class="grid">
+          <div class="full"><h3>Sources</h3>${sourcesSection(doc)}</div>
+          <div><h3>Warm-up</h3>${warmupSection(doc)}</div>
+          <div><h3>Costs against the levels</h3>${costsSection(doc)}</div>
+          <div class="full"><h3>Chance baseline</h3>${baselineSection(doc)}</div>
+        </div>
+      `,
+    ],
+    [
+      "metrics",
+      html`
+        <div class="grid">
+          <div>${metricsTable(doc)}</div>
+          <div><h3>Notes</h3>${notesList(doc)}</div>
+        </div>
+      `,
+    ],
+    ["monte-carlo", monteCarloSection(doc)],
+    ["trades", tradeTable(doc.trades)],
+    ["data", dataSection(doc)],
+  ];
+  return htmlPage(
+    title,
+    raw(pageCss),
+    html`
+      <header>
+        <h1>${title}</h1>
+        <p class="sub">${subtitle}</p>
+        ${modelLine(doc)}
+        <nav>${sections.map(([id]) => html`<a href="#${id}">${SECTIONS[id]}</a>`)}</nav>
+      </header>
+      ${banners(doc)}${cards(doc)}${sections.map(([id, body]) =>
+        html`<section id="${id}"><h2>${SECTIONS[id]}</h2>${body}</section>`
+      )}
+      <p
+        class="attribution">Charts drawn with ${ATTRIBUTION.text} <a href="${ATTRIBUTION
+          .href}">${ATTRIBUTION.href}</a> (Apache-2.0).</p>
+      <script type="application/json" id="report-data">${jsonForScript(
+        chartData(doc, options.candles),
+      )}</script>
+      <script>${raw(LIGHTWEIGHT_CHARTS_JS)}</script>
+      <script>${raw(pageJs)}</script>
+    `,
+  );
 }
 
 function signClass(value: number | null): string {
   return value === null || value === 0 ? "" : value > 0 ? "pos" : "neg";
 }
 
-function cards(doc: BacktestJson): Raw {
+/** Which model decided, with its feature spec, or that none did. */
+function modelLine(doc: BacktestJson): Raw {
+  const model = modelOf(doc);
+  if (model === null) {
+    return html`<p class="model">Signals: <b>technical only</b> (no model voted).</p>`;
+  }
+  return html`
+    <p
+      class="model">Signals: <b>model <span class="mono">${model.modelId}</span></b>${model.kind ===
+          undefined
+        ? ""
+        : ` (${model.kind})`} · feature spec <span class="mono">${model.featureSpecHash}</span></p>
+  `;
+}
+
+function cards(doc: ReportDocument): Raw {
   const m = doc.metrics;
+  const random = doc.baseline.random;
   const items: [string, string, number | null][] = [
     ["Net profit", money(m.net_profit), m.net_profit],
     ["Total return", percent(m.total_return_pct), m.total_return_pct],
@@ -116,135 +157,119 @@ function cards(doc: BacktestJson): Raw {
     ["Profit factor", ratio(m.profit_factor), null],
     ["Win rate", percent(m.win_rate_pct), null],
     ["Trades", String(m.trades), null],
+    [
+      "Net profit vs chance",
+      random === null ? NOT_AVAILABLE : `percentile ${ratio(random.percentile.net_profit)}`,
+      null,
+    ],
   ];
-  return html`<div class="cards">${
+  return html`<div class="cards" id="summary">${
     items.map(([label, value, sign]) =>
       html`<div class="card"><span>${label}</span><b class="${signClass(sign)}">${value}</b></div>`
     )
   }</div>`;
 }
 
-function dataTable(doc: BacktestJson): Raw {
-  if (doc.data_files.length === 0) return html`<p>No data file was named.</p>`;
-  return html`<table><tr><th>File</th><th class="n">Rows</th><th>SHA-256</th></tr>${
-    doc.data_files.map((f) =>
+function chartSection(candles: CandleSeries): Raw {
+  const what = candles.candles.length > 0
+    ? `${candles.timeframe} candles (bid, UTC) with entries (▲ buy, ▼ sell) and exits (● green win, red loss); equity (solid) and balance (dashed); drawdown from the running equity peak, % (deepest in each candle).`
+    : "Equity (solid) and balance (dashed); drawdown from the running equity peak, %.";
+  return html`
+    <p class="sub">${what} Scroll or pinch to zoom, drag to pan.</p>
+    <div class="toolbar">Zoom: <button type="button" data-zoom="7">1 week</button><button
+        type="button" data-zoom="30">1 month</button><button type="button" data-zoom="91">3 months</button><button
+        type="button" data-zoom="0">All</button></div>
+    <div id="chart"></div>
+    <div id="legend" data-hint="Move over the chart to read a candle, the equity and its trades."></div>
+  `;
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+function monthlyTable(rows: readonly MonthlyRow[]): Raw {
+  return html`
+    <table class="monthly"><tr><th>Year</th>${MONTHS.map((name) =>
+      html`<th>${name}</th>`
+    )}<th>Year</th></tr>${rows
+      .map((row) =>
+        html`<tr><th>${row.year}</th>${
+          row.months.map((value, i) =>
+            value === null ? html`<td></td>` : html`<td class="${signClass(value)}" title="${
+              row
+                .trades[i]
+            } trades closed, net ${money(row.pnl[i])}">${ratio(value)}</td>`
+          )
+        }<td class="${signClass(row.total)}"><b>${ratio(row.total)}</b></td></tr>`
+      )}</table>
+    <p
+      class="sub">Return of equity per UTC calendar month, in %; hover a month for its closed trades and their net P&amp;L.</p>
+  `;
+}
+
+function breakdowns(doc: ReportDocument): Raw {
+  const m = doc.metrics;
+  const warming = m.by_regime[WARMING_UP_REGIME];
+  return html`
+    <div class="grid">
+      <div><h3>By exit reason</h3>${statsTable("Exit reason", m.by_exit_reason)}</div>
+      <div><h3>By session at entry</h3>${statsTable("Session", m.by_session)}</div>
+      <div><h3>By regime at entry</h3>${statsTable("Regime", m.by_regime)}${warming === undefined
+        ? null
+        : html`
+          <p
+            class="sub">${WARMING_UP_REGIME}: ${warming
+              .trades} trades entered before the regime detector's first label (it warms up on H1 bars first).</p>
+        `}</div>
+      <div><h3>Refusals</h3>${refusalsTable(doc)}</div>
+    </div>
+  `;
+}
+
+function statsTable(label: string, groups: Readonly<Record<string, TradeStats>>): Raw {
+  const entries = Object.entries(groups);
+  if (entries.length === 0) return html`<p>No trades.</p>`;
+  return html`<table><tr><th>${label}</th><th class="n">Trades</th><th class="n">Win rate</th><th class="n">Net profit</th><th class="n">Profit factor</th><th class="n">Expectancy</th></tr>${
+    entries.map(([key, s]) =>
       html`
         <tr>
-          <td>${f.name}</td>
-          <td class="n">${f.rows}</td>
-          <td class="mono">${f.sha256}</td>
+          <td>${key}</td>
+          <td class="n">${s.trades}</td>
+          <td class="n">${percent(s.win_rate_pct)}</td>
+          <td class="n ${signClass(s.net_profit)}">${money(s.net_profit)}</td>
+          <td class="n">${ratio(s.profit_factor)}</td>
+          <td class="n">${money(s.expectancy)}</td>
         </tr>
       `
     )
   }</table>`;
 }
 
-/** The config flattened to dotted keys, one row each, values as JSON. */
-function configTable(config: Readonly<Record<string, unknown>>): Raw {
-  const rows: [string, string][] = [];
-  const walk = (value: unknown, path: string) => {
-    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
-      const entries = Object.entries(value);
-      if (entries.length === 0) rows.push([path, "{}"]);
-      for (const [key, item] of entries) walk(item, path ? `${path}.${key}` : key);
-    } else rows.push([path, typeof value === "string" ? value : JSON.stringify(value)]);
-  };
-  walk(config, "");
-  if (rows.length === 0) return html`<p>No configuration was recorded.</p>`;
+/** Risk rejections and, when recorded, broker refusals, side by side by reason. */
+function refusalsTable(doc: ReportDocument): Raw {
+  const risk = Object.entries(doc.metrics.risk_rejections_by_reason);
+  const broker = Object.entries(doc.metrics.broker_refusals_by_reason ?? {});
+  const decisions = doc.metrics.risk_decisions;
+  if (risk.length === 0 && broker.length === 0) return html`<p>No rejections.</p>`;
+  const rows = [
+    ...risk.map(([code, n]) => ["risk engine", code, n] as const),
+    ...broker.map(([code, n]) => ["broker", code, n] as const),
+  ];
   return html`
-    <details>
-      <summary>${rows.length} settings</summary>
-      <table><tr><th>Setting</th><th>Value</th></tr>${rows.map(([key, value]) =>
-        html`
-          <tr>
-            <td class="mono">${key}</td>
-            <td class="mono">${value}</td>
-          </tr>
-        `
-      )}</table>
-    </details>
+    <table><tr><th>By</th><th>Reason code</th><th class="n">Count</th></tr>${rows.map((
+      [by, code, n],
+    ) =>
+      html`
+        <tr>
+          <td>${by}</td>
+          <td class="mono">${code}</td>
+          <td class="n">${n}</td>
+        </tr>
+      `
+    )}</table>
+    <p
+      class="sub">${decisions.accepted} signals accepted, ${decisions
+        .rejected} rejected by the risk engine; a rejection with several reasons counts under each.</p>
   `;
-}
-
-function equityCharts(doc: BacktestJson): Raw {
-  const start = usFromIso(doc.period.start_utc);
-  const times = [start, ...doc.equity_curve.map((p) => usFromIso(p.time_utc))];
-  const equity = [doc.metrics.initial_balance, ...doc.equity_curve.map((p) => p.equity)];
-  const balance = [doc.metrics.initial_balance, ...doc.equity_curve.map((p) => p.balance)];
-  let peak = -Infinity;
-  const underwater = equity.map((e) => {
-    peak = Math.max(peak, e);
-    return (e - peak) / peak * 100;
-  });
-  return html`${
-    chart({
-      title: "Equity and balance",
-      xAxis: "time",
-      yFormat: (v) => money(v),
-      lines: [
-        { xs: times, ys: balance, color: COLORS.balance, label: "Balance" },
-        { xs: times, ys: equity, color: COLORS.equity, label: "Equity (marked to market)" },
-      ],
-    })
-  }${
-    chart({
-      title: "Drawdown from the running equity peak, %",
-      xAxis: "time",
-      yFormat: (v) => `${ratio(v)} %`,
-      lines: [{
-        xs: times,
-        ys: underwater,
-        color: COLORS.drawdown,
-        label: "Drawdown %",
-        area: true,
-      }],
-    })
-  }`;
-}
-
-function priceChart(doc: BacktestJson, prices: readonly PricePoint[]): Raw {
-  const markers: Marker[] = [];
-  const segments: Segment[] = [];
-  for (const t of doc.trades) {
-    const entryUs = usFromIso(t.entry_time_utc);
-    const exitUs = usFromIso(t.exit_time_utc);
-    const name = `#${t.id} ${t.side} ${t.lots} lots`;
-    markers.push({
-      x: entryUs,
-      y: t.entry_price,
-      shape: t.side === "buy" ? "up" : "down",
-      color: t.side === "buy" ? COLORS.buy : COLORS.sell,
-      title: `${name}: entry ${price(t.entry_price)} at ${t.entry_time_utc}`,
-    }, {
-      x: exitUs,
-      y: t.exit_price,
-      shape: "dot",
-      color: COLORS.exit,
-      title: `${name}: exit ${price(t.exit_price)} at ${t.exit_time_utc} (${t.exit_reason}), ` +
-        `P&L ${money(t.pnl)}`,
-    });
-    segments.push({
-      x1: entryUs,
-      y1: t.entry_price,
-      x2: exitUs,
-      y2: t.exit_price,
-      color: t.pnl >= 0 ? COLORS.win : COLORS.loss,
-    });
-  }
-  return chart({
-    title: "Price (close) with entries (▲ buy, ▼ sell) and exits (●)",
-    xAxis: "time",
-    yFormat: (v) => price(v),
-    lines: prices.length === 0 ? [] : [{
-      xs: prices.map((p) => p.timeUs),
-      ys: prices.map((p) => p.close),
-      color: COLORS.price,
-      label: "Close",
-    }],
-    markers,
-    segments,
-    empty: "No price series and no trades",
-  });
 }
 
 function metricsTable(doc: BacktestJson): Raw {
@@ -288,13 +313,7 @@ function metricsTable(doc: BacktestJson): Raw {
         ? ""
         : `ask ${price(bh.entry_price)} at ${bh.entry_time_utc} to bid ${
           price(bh.exit_price)
-        } at ` +
-          `${bh.exit_time_utc}, notional = initial balance, unlevered`,
-    ],
-    [
-      "Risk decisions",
-      `${m.risk_decisions.accepted} accepted, ${m.risk_decisions.rejected} rejected`,
-      "",
+        } at ${bh.exit_time_utc}, notional = initial balance, unlevered`,
     ],
   ];
   return html`<table><tr><th>Metric</th><th class="n">Value</th><th>Definition</th></tr>${
@@ -310,95 +329,37 @@ function metricsTable(doc: BacktestJson): Raw {
   }</table>`;
 }
 
-function statsTable(label: string, groups: Readonly<Record<string, TradeStats>>): Raw {
-  const entries = Object.entries(groups);
-  if (entries.length === 0) return html`<p>No trades.</p>`;
-  return html`<table><tr><th>${label}</th><th class="n">Trades</th><th class="n">Wins</th><th class="n">Losses</th><th class="n">Win rate</th><th class="n">Net profit</th><th class="n">Profit factor</th><th class="n">Expectancy</th></tr>${
-    entries.map(([key, s]) =>
-      html`
-        <tr>
-          <td>${key}</td>
-          <td class="n">${s.trades}</td>
-          <td class="n">${s.wins}</td>
-          <td class="n">${s.losses}</td>
-          <td class="n">${percent(s.win_rate_pct)}</td>
-          <td class="n ${signClass(s.net_profit)}">${money(s.net_profit)}</td>
-          <td class="n">${ratio(s.profit_factor)}</td>
-          <td class="n">${money(s.expectancy)}</td>
-        </tr>
-      `
-    )
-  }</table>`;
-}
-
-function rejectionsTable(doc: BacktestJson): Raw {
-  const entries = Object.entries(doc.metrics.risk_rejections_by_reason);
-  if (entries.length === 0) return html`<p>No rejections.</p>`;
-  return html`
-    <table><tr><th>Reason code</th><th class="n">Rejections</th></tr>${entries.map(([code, n]) =>
-      html`
-        <tr>
-          <td class="mono">${code}</td>
-          <td class="n">${n}</td>
-        </tr>
-      `
-    )}</table>
-    <p class="sub">A rejection with several reasons counts under each.</p>
-  `;
-}
-
 function monteCarloSection(doc: BacktestJson): Raw {
   if (doc.monte_carlo.length === 0) return html`<p>No Monte Carlo was run.</p>`;
   const bandRow = (label: string, b: MonteCarloResult["final_equity"], f: typeof money) =>
     html`<tr><td>${label}</td>${
       [b.p5, b.p25, b.p50, b.p75, b.p95].map((v) => html`<td class="n">${f(v)}</td>`)
     }</tr>`;
-  const actual = [doc.metrics.initial_balance];
-  for (const t of doc.trades) actual.push(actual[actual.length - 1] + t.pnl);
-  return html`${
-    doc.monte_carlo.map((mc) =>
+  return html`
+    <p
+      class="sub">Closed-trade equity by trade number: 5-95 % and 25-75 % bands (light and mid blue), the median (dark blue) and this run (orange).</p>
+    <div class="grid">${doc.monte_carlo.map((mc) =>
       html`
-        <h3>${mc.method === "reshuffle" ? "Trade reshuffling" : "Bootstrap"}: ${mc
-          .runs} runs, seed ${mc.seed}, ${mc.trades} trades</h3>
-        <table><tr><th></th><th class="n">5 %</th><th class="n">25 %</th><th class="n">50 %</th><th class="n">75 %</th><th class="n">95 %</th></tr>${bandRow(
-          "Final equity",
-          mc.final_equity,
-          money,
-        )}${bandRow("Max drawdown", mc.max_drawdown, money)}${bandRow(
-          "Max drawdown %",
-          mc.max_drawdown_pct,
-          percent,
-        )}</table><p
-          class="sub">Runs ending below the initial balance: ${percent(
+        <div>
+          <h3>${mc.method === "reshuffle" ? "Trade reshuffling" : "Bootstrap"}: ${mc
+            .runs} runs, seed ${mc.seed}, ${mc.trades} trades</h3>
+          <table><tr><th></th><th class="n">5 %</th><th class="n">25 %</th><th class="n">50 %</th><th class="n">75 %</th><th class="n">95 %</th></tr>${bandRow(
+            "Final equity",
+            mc.final_equity,
+            money,
+          )}${bandRow("Max drawdown", mc.max_drawdown, money)}${bandRow(
+            "Max drawdown %",
+            mc.max_drawdown_pct,
+            percent,
+          )}</table>
+          <p class="sub">Runs ending below the initial balance: ${percent(
             mc.loss_probability_pct,
-          )}. Equity here is closed-trade equity.</p>${chart({
-            title: `${mc.method} Monte Carlo: closed-trade equity by trade number`,
-            xAxis: "index",
-            yFormat: (v) => money(v),
-            bands: [
-              {
-                xs: mc.path.trade_index,
-                lo: mc.path.p5,
-                hi: mc.path.p95,
-                color: COLORS.outer,
-                label: "5-95 %",
-              },
-              {
-                xs: mc.path.trade_index,
-                lo: mc.path.p25,
-                hi: mc.path.p75,
-                color: COLORS.inner,
-                label: "25-75 %",
-              },
-            ],
-            lines: [
-              { xs: mc.path.trade_index, ys: mc.path.p50, color: COLORS.median, label: "Median" },
-              { xs: actual.map((_, i) => i), ys: actual, color: COLORS.actual, label: "This run" },
-            ],
-          })}
+          )}.</p>
+          <div class="mc-chart" id="mc-${mc.method}"></div>
+        </div>
       `
-    )
-  }`;
+    )}</div>
+  `;
 }
 
 function notesList(doc: BacktestJson): Raw {
@@ -406,52 +367,138 @@ function notesList(doc: BacktestJson): Raw {
   return html`<ul class="notes">${doc.metrics.notes.map((n) => html`<li>${n}</li>`)}</ul>`;
 }
 
-function tradeTable(doc: BacktestJson): Raw {
-  if (doc.trades.length === 0) return html`<p>No trades.</p>`;
-  const head = [
-    "#",
-    "Id",
-    "Side",
-    "Lots",
-    "Entry (UTC)",
-    "Entry",
-    "Exit (UTC)",
-    "Exit",
-    "Reason",
-    "P&L",
-    "Commission",
-    "Swap",
-    "Spread",
-    "MAE",
-    "MFE",
-    "R",
-    "Session",
-    "Regime",
-  ];
-  return html`<table class="trades"><tr>${head.map((h) => html`<th>${h}</th>`)}</tr>${
-    doc.trades.map((t, i) =>
-      html`
-        <tr>
-          <td class="n">${i + 1}</td>
-          <td class="mono">${t.id}</td>
-          <td>${t.side}</td>
-          <td class="n">${t.lots}</td>
-          <td>${t.entry_time_utc}</td>
-          <td class="n">${price(t.entry_price)}</td>
-          <td>${t.exit_time_utc}</td>
-          <td class="n">${price(t.exit_price)}</td>
-          <td>${t.exit_reason}</td>
-          <td class="n ${signClass(t.pnl)}">${money(t.pnl)}</td>
-          <td class="n">${money(t.commission)}</td>
-          <td class="n">${money(t.swap)}</td>
-          <td class="n">${money(t.spread_cost)}</td>
-          <td class="n">${money(t.mae)}</td>
-          <td class="n">${money(t.mfe)}</td>
-          <td class="n">${ratio(t.r_multiple)}</td>
-          <td>${t.session}</td>
-          <td>${t.regime}</td>
-        </tr>
-      `
-    )
-  }</table>`;
+/** "2018-03-05T14:34:00.250Z" as "2018-03-05 14:34:00": the table's time format. */
+const shortTime = (iso: string) => iso.slice(0, 19).replace("T", " ");
+
+const TRADE_COLUMNS: readonly [string, boolean][] = [
+  ["#", true],
+  ["Side", false],
+  ["Lots", true],
+  ["Entry (UTC)", false],
+  ["Entry", true],
+  ["Exit (UTC)", false],
+  ["Exit", true],
+  ["Reason", false],
+  ["P&L", true],
+  ["Costs", true],
+  ["MAE", true],
+  ["MFE", true],
+  ["R", true],
+  ["Session", false],
+  ["Regime", false],
+];
+
+/** Every trade, sortable by any column and filterable by text, side and outcome. */
+function tradeTable(trades: readonly TradeRow[]): Raw {
+  if (trades.length === 0) return html`<p>No trades.</p>`;
+  const reasons = [...new Set(trades.map((t) => t.exit_reason))].sort();
+  return html`
+    <div class="filters">
+      <input id="trade-filter" type="search" placeholder="Filter: text in any column"
+        aria-label="Filter trades">
+      <select id="trade-side"
+        aria-label="Side"><option value="">both sides</option><option>buy</option><option>sell</option></select>
+      <select id="trade-outcome"
+        aria-label="Outcome"><option value="">wins and losses</option><option value="win">wins</option><option value="loss">losses</option></select>
+      <span id="trade-count">${trades.length} trades</span>
+      <span
+        class="sub">Exit reasons: ${reasons.join(
+          ", ",
+        )}. Click a heading to sort. Costs: commission + spread - swap; hover a row for its id.</span>
+    </div>
+    <div class="scroll">
+      <table class="trades" id="trade-table">
+        <thead>
+          <tr>${TRADE_COLUMNS.map(([label, numeric]) =>
+            html`<th class="${numeric ? "n" : ""}">${label}</th>`
+          )}</tr>
+        </thead>
+        <tbody>${trades.map((t, i) => {
+          const costs = t.commission + t.spread_cost - t.swap;
+          return html`
+            <tr data-side="${t.side}" data-outcome="${t.pnl > 0
+              ? "win"
+              : t.pnl < 0
+              ? "loss"
+              : "flat"}" title="${t.id}">
+              <td class="n">${i + 1}</td>
+              <td>${t.side}</td>
+              <td class="n">${t.lots}</td>
+              <td>${shortTime(t.entry_time_utc)}</td>
+              <td class="n" data-v="${t.entry_price}">${price(t.entry_price)}</td>
+              <td>${shortTime(t.exit_time_utc)}</td>
+              <td class="n" data-v="${t.exit_price}">${price(t.exit_price)}</td>
+              <td>${t.exit_reason}</td>
+              <td class="n ${signClass(t.pnl)}" data-v="${t.pnl}">${money(t.pnl)}</td>
+              <td class="n" data-v="${costs}"
+                title="commission ${money(t.commission)}, spread ${money(
+                  t.spread_cost,
+                )}, swap ${money(t.swap)}">${money(costs)}</td>
+              <td class="n" data-v="${t.mae}">${money(t.mae)}</td>
+              <td class="n" data-v="${t.mfe}">${money(t.mfe)}</td>
+              <td class="n" data-v="${t.r_multiple ?? ""}">${ratio(t.r_multiple)}</td>
+              <td>${t.session}</td>
+              <td>${t.regime}</td>
+            </tr>
+          `;
+        })}</tbody>
+      </table>
+    </div>
+  `;
+}
+
+function dataSection(doc: ReportDocument): Raw {
+  const settings = settingRows(doc);
+  return html`
+    ${doc.data_files.length === 0
+      ? html`<p>No data file was named.</p>`
+      : html`<table><tr><th>File</th><th class="n">Rows</th><th>SHA-256</th></tr>${
+        doc.data_files
+          .map((f) =>
+            html`
+              <tr>
+                <td>${f.name}</td>
+                <td class="n">${f.rows}</td>
+                <td class="mono">${f.sha256}</td>
+              </tr>
+            `
+          )
+      }</table>`}${settings.length === 0 ? null : html`<table>${
+      settings.map(([key, value]) =>
+        html`
+          <tr>
+            <th>${key}</th>
+            <td class="mono">${value}</td>
+          </tr>
+        `
+      )
+    }</table>`}${configTable(doc.config)}
+  `;
+}
+
+/** The config flattened to dotted keys, one row each, values as JSON. */
+function configTable(config: Readonly<Record<string, unknown>>): Raw {
+  const rows: [string, string][] = [];
+  const walk = (value: unknown, path: string) => {
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+      const entries = Object.entries(value);
+      if (entries.length === 0) rows.push([path, "{}"]);
+      for (const [key, item] of entries) walk(item, path ? `${path}.${key}` : key);
+    } else rows.push([path, typeof value === "string" ? value : JSON.stringify(value)]);
+  };
+  walk(config, "");
+  if (rows.length === 0) return html`<p>No configuration was recorded.</p>`;
+  return html`
+    <details>
+      <summary>Configuration: ${rows.length} settings</summary>
+      <table><tr><th>Setting</th><th>Value</th></tr>${rows.map(([key, value]) =>
+        html`
+          <tr>
+            <td class="mono">${key}</td>
+            <td class="mono">${value}</td>
+          </tr>
+        `
+      )}</table>
+    </details>
+  `;
 }

@@ -23,13 +23,18 @@ export function sessionOf(timeUs: number): SessionName {
   return isAsiaSession(timeUs) ? "asia" : "off_hours";
 }
 
-/** The label of trades entered before the first regime event of their symbol. */
-export const UNKNOWN_REGIME = "unknown";
+/**
+ * The label of trades entered before the first regime event of their symbol: the
+ * detector labels nothing until it has seen its warm-up of H1 bars (`requiredBars`,
+ * 744 with the defaults: about six and a half weeks of gold), so a run that starts
+ * cold files its first weeks here.
+ */
+export const WARMING_UP_REGIME = "warming_up";
 
 /**
  * A lookup of the regime in force for a symbol at an instant: the labels of its latest
  * regime event at or before that instant (an event is known at its bar's close), as
- * `volatility_trend` such as `high_bull`, or `unknown`. The timeline must be in time
+ * `volatility_trend` such as `high_bull`, or `warming_up` before the first. The timeline must be in time
  * order and hold one timeframe per symbol.
  */
 export function regimeTagger(
@@ -57,6 +62,6 @@ export function regimeTagger(
       if (events[mid].timeUs <= timeUs) lo = mid + 1;
       else hi = mid;
     }
-    return lo === 0 ? UNKNOWN_REGIME : `${events[lo - 1].volatility}_${events[lo - 1].trend}`;
+    return lo === 0 ? WARMING_UP_REGIME : `${events[lo - 1].volatility}_${events[lo - 1].trend}`;
   };
 }

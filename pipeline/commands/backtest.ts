@@ -13,6 +13,7 @@ import {
   type BacktestJson,
   backtestJson,
   backtestSummary,
+  type CandleSeries,
   computeMetrics,
   type CostedTrade,
   costsReport,
@@ -23,7 +24,7 @@ import {
   monteCarlo,
   type ParamsFile,
   parseParamsFile,
-  type PricePoint,
+  ReportCandles,
   runRandomBaseline,
   SourceAttribution,
   type WarmUpReport,
@@ -49,7 +50,6 @@ import {
   type RegimeEvent,
   type RiskDecisionEvent,
   type SignalEvent,
-  US_PER_HOUR,
   usFromIso,
 } from "../events.ts";
 import { createHealthRegistry } from "../health.ts";
@@ -105,7 +105,7 @@ function collector(contractSize: number, maxOpen: number) {
   const equity: EquityPoint[] = [];
   const decisions: RiskDecisionEvent[] = [];
   const regimes: RegimeEvent[] = [];
-  const prices: { timeUs: number; close: number }[] = [];
+  const candles = new ReportCandles();
   const attribution = new SourceAttribution();
   /** Per order, until its trade closes: its decision's stop and levels, its fills' prices. */
   const stops = new Map<string, number | null>();
@@ -129,11 +129,7 @@ function collector(contractSize: number, maxOpen: number) {
             firstBar ??= event;
             lastBar = event;
             bars++;
-            if (
-              prices.length === 0 || event.closeUs - prices[prices.length - 1].timeUs >= US_PER_HOUR
-            ) {
-              prices.push({ timeUs: event.closeUs, close: event.bid.close });
-            }
+            candles.update(event);
             break;
           case "signal":
             attribution.onSignal(event);
@@ -191,7 +187,7 @@ function collector(contractSize: number, maxOpen: number) {
       equity,
       decisions,
       regimes,
-      prices,
+      candles,
       firstBar,
       lastBar,
       bars,
@@ -240,7 +236,8 @@ export interface BacktestRun {
   readonly document: BacktestJson;
   readonly seconds: number;
   readonly bars: number;
-  readonly prices: PricePoint[];
+  /** The price chart's candles, at the timeframe that fits the period. */
+  readonly candles: CandleSeries;
   readonly sourcePath: string;
   readonly modelId: string | null;
 }
@@ -450,7 +447,7 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     document,
     seconds,
     bars: run.bars,
-    prices: run.prices,
+    candles: run.candles.finish(),
     sourcePath: source.path,
     modelId: model?.id ?? null,
   };
@@ -566,10 +563,10 @@ export async function backtest(argv: string[]): Promise<void> {
   } finally {
     progress.end();
   }
-  const { document, seconds, bars, prices, sourcePath, modelId } = run;
+  const { document, seconds, bars, candles, sourcePath, modelId } = run;
   if (outputs.json !== undefined) await Deno.writeTextFile(outputs.json, roundedJson(document));
   if (outputs.report !== undefined) {
-    await Deno.writeTextFile(outputs.report, backtestHtml(document, { prices }));
+    await Deno.writeTextFile(outputs.report, backtestHtml(document, { candles }));
   }
   console.log(backtestSummary(document));
   console.log(

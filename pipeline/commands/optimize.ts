@@ -12,6 +12,7 @@ import {
   type FoldResult,
   gridCandidates,
   OBJECTIVES,
+  optimizeHtml,
   type ParamsFile,
   paramsId,
   parseSearchSpace,
@@ -235,6 +236,14 @@ export async function optimize(argv: string[]): Promise<void> {
   const id = paramsId(written);
   await Deno.mkdir(flags.out, { recursive: true });
   const path = join(flags.out, `${id}.json`);
+  const heatmap = join(flags.out, `${id}.html`);
   await Deno.writeTextFile(path, roundedJson(written));
-  console.log(`chosen on the latest in-sample window: #${result.final.index}; wrote ${path}`);
+  await Deno.writeTextFile(
+    heatmap,
+    optimizeHtml({ document: written, id, candidates, folds: result.folds }),
+  );
+  console.log(
+    `chosen on the latest in-sample window: #${result.final.index}; wrote ${path} and ` +
+      `${heatmap} (every candidate's in-sample score, each fold's out-of-sample result)`,
+  );
 }

@@ -127,7 +127,11 @@ export async function serve(argv: string[]): Promise<void> {
   const journal = openJournal(flags.db, { autoCheckpoint: false });
   const checkpoints = setInterval(() => journal.checkpoint(), CHECKPOINT_EVERY_MS);
   let models = (): DashboardStatus => ({ production: null, shadow: null });
-  const hub = new SseHub({ health: () => health.snapshot(), status: () => models() });
+  let controls = (): Partial<DashboardStatus> => ({});
+  const hub = new SseHub({
+    health: () => health.snapshot(),
+    status: () => ({ ...models(), ...controls() }),
+  });
   const activity = activitySink();
   const sinks: Sink[] = [hub, activity.sink];
   if (notifiers.webhooks !== null) {
@@ -145,6 +149,10 @@ export async function serve(argv: string[]): Promise<void> {
     ? await startLiveTrading(flags, apiToken.token, journal, health, sinks)
     : await startReplay(flags, flags.data, journal, health, sinks);
   models = mode.models;
+  controls = () => ({
+    trading: mode.control.risk?.status() ?? null,
+    components: mode.control.components?.list() ?? [],
+  });
   const registry = openRegistry(flags.registry);
   const mounts: ControlMount[] = [...dashboardMounts(hub), ...(mode.control.mounts ?? [])];
   const audit = (entry: AuditEntry) => journal.appendAudit(entry);

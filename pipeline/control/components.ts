@@ -7,9 +7,17 @@ import { Hono } from "hono";
 import type { ControlEnv } from "./auth.ts";
 import { httpError } from "./_http.ts";
 
+/** A component an operator may switch, and whether it is on. */
+export interface ComponentState {
+  readonly name: string;
+  readonly enabled: boolean;
+}
+
 export interface ComponentController {
   /** Whether `name` is a component this process can enable or disable. */
   has(name: string): boolean;
+  /** Every such component with its state, for the dashboard's switches. */
+  list(): readonly ComponentState[];
   setEnabled(name: string, enabled: boolean): void | Promise<void>;
 }
 

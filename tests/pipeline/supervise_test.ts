@@ -348,14 +348,16 @@ Deno.test("supervise() tears down the stage and its restart timer on unsubscribe
   assert.deepEqual(clock.delays(), []);
 });
 
-Deno.test("componentController() switches supervised stages by name for the components route", () => {
+Deno.test("componentController() lists and switches supervised stages by name", () => {
   const health = createHealthRegistry();
   const model = supervise("model", () => map(processed), { health });
   const controller = componentController([model]);
   assert.equal(controller.has("model"), true);
   assert.equal(controller.has("nope"), false);
+  assert.deepEqual(controller.list(), [{ name: "model", enabled: true }]);
   controller.setEnabled("model", false);
   assert.equal(model.enabled, false);
+  assert.deepEqual(controller.list(), [{ name: "model", enabled: false }]);
   controller.setEnabled("model", true);
   assert.equal(model.enabled, true);
   assert.throws(() => componentController([model, model]), /two components named "model"/);

@@ -5,6 +5,8 @@ import {
   type EventBatch,
   type FillEvent,
   type MarketEvent,
+  type RiskDecisionEvent,
+  usFromIso,
 } from "@/pipeline/events.ts";
 import { createHealthRegistry } from "@/pipeline/health.ts";
 import { type DashboardSnapshot, SseHub } from "@/sinks/sse.ts";
@@ -96,6 +98,50 @@ Deno.test("SseHub keeps only the newest events of each kind, up to its limits", 
   assert.deepEqual(snapshot.trades.map((t) => t.pnl), [-5, 7]);
   assert.equal(snapshot.limits.bars, 3);
   assert.equal(snapshot.seq, 2);
+});
+
+Deno.test("SseHub tallies every trade and rejection, also those past its limits", () => {
+  const hub = new SseHub({ limits: { trades: 1, risk: 1 } });
+  const reject = (codes: string[]): RiskDecisionEvent => ({
+    v: EVENT_VERSION,
+    kind: "risk",
+    symbol: "XAUUSD",
+    timeUs: NOW_US,
+    side: "buy",
+    decision: "reject",
+    lots: 0,
+    stopLoss: null,
+    takeProfit: null,
+    reasons: codes.map((code) => ({ code, detail: code })),
+    state: "active",
+    clientOrderId: null,
+  });
+  hub.write([trade(10, "2024-03-20T14:00:00Z"), trade(-5, "2024-03-20T14:01:00Z")]);
+  hub.write([
+    reject(["MAX_SPREAD", "MAX_SPREAD", "DAILY_LOSS"]),
+    reject(["MAX_SPREAD"]),
+    reject([]),
+    trade(0, "2024-03-20T14:02:00Z"),
+  ]);
+  const { tally, trades } = hub.snapshot();
+  assert.equal(trades.length, 1);
+  // Three trades, one win (10; the 0 is not a win), net 10 - 5 + 0 = 5.
+  assert.deepEqual([tally.trades, tally.wins, tally.netProfit], [3, 1, 5]);
+  // A code listed twice in one decision counts once; a decision without codes as "unspecified".
+  assert.deepEqual(tally.rejectionsByReason, { MAX_SPREAD: 2, DAILY_LOSS: 1, unspecified: 1 });
+});
+
+Deno.test("SseHub carries the equity into each trading day from the day before", () => {
+  const hub = new SseHub();
+  // 2024-03-20 is a Wednesday; the gold day turns at 17:00 New York = 21:00 UTC (EDT).
+  hub.write([accountAt(usFromIso("2024-03-20T12:00:00Z"), 10_050)]);
+  // The first point of all: the day starts from it.
+  assert.equal(hub.snapshot().tally.dayStartEquity, 10_050);
+  hub.write([accountAt(usFromIso("2024-03-20T20:59:00Z"), 10_120)]);
+  assert.equal(hub.snapshot().tally.dayStartEquity, 10_050);
+  // After 21:00 UTC: Thursday's day, which starts from Wednesday's last equity.
+  hub.write([accountAt(usFromIso("2024-03-20T21:01:00Z"), 10_100)]);
+  assert.equal(hub.snapshot().tally.dayStartEquity, 10_120);
 });
 
 Deno.test("SseHub derives open positions from orders, fills and trades", () => {

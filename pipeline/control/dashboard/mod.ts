@@ -13,21 +13,23 @@ import type { SseHub } from "@/sinks/sse.ts";
 import indexHtml from "./static/index.html" with { type: "text" };
 import appJs from "./static/app.js" with { type: "text" };
 import appCss from "./static/app.css" with { type: "text" };
-import uPlotJs from "./vendor/uPlot.iife.min.js" with { type: "text" };
-import uPlotCss from "./vendor/uPlot.min.css" with { type: "text" };
-
-/** A sub-app and where it goes; the control plane puts `auth: true` ones behind its token. */
+import { ATTRIBUTION, LIGHTWEIGHT_CHARTS_JS } from "@/vendor/lightweight-charts/mod.ts";
 
 const HTML = "text/html; charset=utf-8";
 const JS = "text/javascript; charset=utf-8";
 const CSS = "text/css; charset=utf-8";
 
+/** The page with the chart library's licence attribution (vendor/lightweight-charts) filled in. */
+const PAGE = indexHtml.replace(
+  "<!-- ATTRIBUTION -->",
+  `${ATTRIBUTION.text} <a href="${ATTRIBUTION.href}" rel="noreferrer">${ATTRIBUTION.href}</a>`,
+);
+
 /** The page's files, imported as text: part of the module graph, so `deno compile` carries them. */
 const STATIC_FILES: ReadonlyArray<readonly [string, string, string]> = [
   ["/app.js", appJs, JS],
   ["/app.css", appCss, CSS],
-  ["/vendor/uPlot.iife.min.js", uPlotJs, JS],
-  ["/vendor/uPlot.min.css", uPlotCss, CSS],
+  ["/vendor/lightweight-charts.js", LIGHTWEIGHT_CHARTS_JS, JS],
 ];
 
 /** The page loads only its own files and talks only to its own origin. */
@@ -39,7 +41,7 @@ const PAGE_HEADERS = {
   "cache-control": "no-cache",
 };
 
-/** The static shell: index.html, its script and styles, and the vendored uPlot. */
+/** The static shell: index.html, its script and styles, and the vendored Lightweight Charts. */
 export function createDashboardPageApp(): Hono {
   const app = new Hono();
   const file = (c: Context, body: string, type: string) =>
@@ -48,7 +50,7 @@ export function createDashboardPageApp(): Hono {
   app.get("", (c) => c.redirect(`${c.req.path}/`, 308));
   for (const [path, body, type] of STATIC_FILES) app.get(path, (c) => file(c, body, type));
   // A mounted "/" merges into the bare mount path, so the slashed one is matched here.
-  app.get("/*", (c) => c.req.path.endsWith("/") ? file(c, indexHtml, HTML) : c.notFound());
+  app.get("/*", (c) => c.req.path.endsWith("/") ? file(c, PAGE, HTML) : c.notFound());
   return app;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Builders for the events a backtest produces, with defaults a test overrides field by
  * field, and one seeded synthetic run (trades, equity curve, bars, regimes, risk
- * decisions, prices) that is internally consistent: the balance moves by each trade's
+ * decisions, H1 candles) that is internally consistent: the balance moves by each trade's
  * P&L at its exit. No real data and no other stage is involved.
  */
 
@@ -20,12 +20,15 @@ import {
 } from "@/pipeline/events.ts";
 import { Random } from "@/models/random.ts";
 import {
+  type BacktestJson,
   type BacktestJsonInput,
   type BacktestTrade,
+  type Candle,
+  type CandleSeries,
   costsReport,
   type EquityPoint,
   type MetricsInput,
-  type PricePoint,
+  type SourceReport,
 } from "@/operators/backtest/mod.ts";
 
 export const us = usFromIso;
@@ -131,19 +134,27 @@ export function emptyRun(fields: Partial<MetricsInput> = {}): MetricsInput {
   };
 }
 
-/** A seeded synthetic run of about `days` calendar days from Monday 2024-01-08, with its price line. */
+/** A seeded synthetic run of about `days` calendar days from Monday 2024-01-08, with H1 candles. */
 export function syntheticRun(
   seed: number,
   days = 60,
-): { readonly run: MetricsInput; readonly prices: readonly PricePoint[] } {
+): { readonly run: MetricsInput; readonly candles: CandleSeries } {
   const random = new Random(seed);
   const startUs = us("2024-01-08T00:00:00Z");
   const endUs = startUs + days * US_PER_DAY;
-  const prices: PricePoint[] = [];
+  const prices: Candle[] = [];
   let close = 2030;
   for (let t = startUs; t <= endUs; t += US_PER_HOUR) {
-    close += random.normal() * 3;
-    prices.push({ timeUs: t, close: Number(close.toFixed(2)) });
+    const open = close;
+    close = Number((close + random.normal() * 3).toFixed(2));
+    const wick = Number(random.next().toFixed(2));
+    prices.push({
+      openUs: t,
+      open,
+      high: Math.max(open, close) + wick,
+      low: Math.min(open, close) - wick,
+      close,
+    });
   }
   const priceAt = (timeUs: number) => prices[Math.floor((timeUs - startUs) / US_PER_HOUR)].close;
   const trades: BacktestTrade[] = [];
@@ -218,7 +229,106 @@ export function syntheticRun(
       periodStartUs: startUs,
       periodEndUs: endUs,
     }),
-    prices,
+    candles: { timeframe: "H1", candles: prices },
+  };
+}
+
+const group = (trades: number, net: number) => ({ trades, net_profit: net });
+
+/** A source's figures: `voted` of 1,000 decision bars, with hand-picked agreement counts. */
+function source(configured: boolean, weight: number, voted: number): SourceReport {
+  return {
+    configured,
+    weight,
+    decision_bars: 1000,
+    voted_bars: voted,
+    coverage: voted / 1000,
+    first_vote_utc: voted === 0 ? null : "2024-01-08T01:00:00Z",
+    agreed: Math.round(voted * 0.1),
+    opposed: Math.round(voted * 0.05),
+    agreement_rate: voted === 0 ? null : 2 / 3,
+    trades_supported: group(20, -150.5),
+    trades_opposed: group(5, 12.25),
+    trades_neutral: group(34, -80),
+  };
+}
+
+/** The news and broker parts other work adds to a document, in their planned shapes. */
+export interface SettingSections {
+  readonly news: { readonly enabled: boolean; readonly calendar: string | null };
+  readonly broker: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A document's decision sections with values written by hand, to lay over a real or
+ * synthetic document: a model that voted on 42 % of the bars, an enforced drawdown halt
+ * for the last 28 % of the period and a recorded daily-loss one, costs, the chance
+ * baseline, and the news and broker parts.
+ */
+export function reportSections():
+  & Pick<
+    BacktestJson,
+    "warmup" | "sources" | "halts" | "costs" | "baseline"
+  >
+  & SettingSections {
+  const bands = (p50: number) => ({ p5: p50 - 2, p25: p50 - 1, p50, p75: p50 + 1, p95: p50 + 2 });
+  return {
+    warmup: {
+      requested_from_utc: "2024-01-08T00:00:00Z",
+      history_start_utc: "2023-12-04T00:00:00Z",
+      trading_start_utc: "2024-01-08T00:00:00Z",
+      warm_bars: 34_560,
+      required: [
+        { source: "ml", timeframe: "M1", bars: 20_400 },
+        { source: "regime", timeframe: "H1", bars: 744 },
+      ],
+      complete: true,
+      notes: ["every configured source voted by the first trading bar"],
+    },
+    sources: {
+      technical: source(true, 0.5, 1000),
+      ml: source(true, 0.3, 420),
+      regime: source(true, 0.2, 1000),
+      llm: source(false, 0, 0),
+    },
+    halts: [{
+      time_utc: "2024-02-20T14:00:00Z",
+      code: "MAX_DRAWDOWN",
+      detail: "equity 10 % below its peak",
+      until_utc: null,
+      enforced: true,
+      untraded_share: 0.28,
+    }, {
+      time_utc: "2024-01-15T15:00:00Z",
+      code: "DAILY_LOSS",
+      detail: "the day lost 2 % of its starting equity",
+      until_utc: "2024-01-15T22:00:00Z",
+      enforced: false,
+      untraded_share: 0,
+    }],
+    costs: {
+      trades: 59,
+      per_trade: { spread: 0.3, slippage: 0.04, commission: 0.07, swap: 0.01, total: 0.42 },
+      average_stop_distance: 0.84,
+      average_take_distance: 1.26,
+      cost_share_of_stop: 0.5,
+      cost_share_of_take: 1 / 3,
+      breakeven_win_rate: 0.56,
+    },
+    baseline: {
+      random: {
+        runs: 30,
+        seed: 7,
+        entry_rate: 0.012,
+        trades: bands(60),
+        net_profit: bands(-300),
+        profit_factor: bands(0.4),
+        sharpe: bands(-3),
+        percentile: { net_profit: 62.5, profit_factor: 55, sharpe: null },
+      },
+    },
+    news: { enabled: true, calendar: "calendar_2024.csv" },
+    broker: { profile: "ecn-demo", commission_per_lot: 7 },
   };
 }
 

@@ -314,7 +314,7 @@ Deno.test("computeMetrics() files trades by the regime known at entry, per symbo
     equity: [point("2024-01-09T13:00:00Z", 10_007)],
   }));
   const net = Object.fromEntries(Object.entries(m.by_regime).map(([k, s]) => [k, s.net_profit]));
-  assert.deepEqual(net, { high_bull: 2, low_range: 4, unknown: 1 });
+  assert.deepEqual(net, { high_bull: 2, low_range: 4, warming_up: 1 });
 });
 
 Deno.test("computeMetrics() counts risk rejections per reason code, once per decision", () => {

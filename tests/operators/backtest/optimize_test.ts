@@ -167,10 +167,20 @@ dataTest(
     assert.equal(opt.code, 0, opt.stderr);
     assert.match(opt.stdout, /fold 1: chose #\d/);
     assert.match(opt.stdout, /stitched out of sample/);
-    const [entry] = [...Deno.readDirSync(`${dir}/params`)];
-    const file = `${dir}/params/${entry.name}`;
-    const { document, id } = parseParamsFile(JSON.parse(await Deno.readTextFile(file)), entry.name);
-    assert.equal(entry.name, `${id}.json`, "the file is named by the hash of its content");
+    const names = [...Deno.readDirSync(`${dir}/params`)].map((entry) => entry.name).sort();
+    const name = names.find((n) => n.endsWith(".json"))!;
+    const file = `${dir}/params/${name}`;
+    const { document, id } = parseParamsFile(JSON.parse(await Deno.readTextFile(file)), name);
+    assert.deepEqual(
+      names,
+      [`${id}.html`, `${id}.json`],
+      "the set and its heatmap page, named by the hash of the set's content",
+    );
+    const heatmap = await Deno.readTextFile(`${dir}/params/${id}.html`);
+    // Two candidates in two folds, drawn twice (the per-fold grid and the full table): eight
+    // score cells, each fold's choice starred in both.
+    assert.equal((heatmap.match(/<td class="s[^"]*" style="background:/g) ?? []).length, 8);
+    assert.equal((heatmap.match(/ ★<\/td>/g) ?? []).length, 4);
     assert.equal(document.folds.length, 2);
     assert.match(document.data[0].sha256, /^[0-9a-f]{64}$/);
     const chosen = document.chosen["fusion.levels.stopAtr"];

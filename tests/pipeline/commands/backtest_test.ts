@@ -39,12 +39,20 @@ dataTest(
       `trades sum to ${net}, metrics say ${doc.metrics.net_profit}`,
     );
     const html = await Deno.readTextFile(`${dir}/bt.html`);
-    // Config values (the LLM's base URL) appear as text; nothing is loaded.
-    assert.ok(
-      !/<script|<link|\ssrc=|url\(|@import/i.test(html),
-      "the report loads nothing from outside",
+    // Config values (the LLM's base URL) appear as text; nothing is loaded: the chart
+    // library and the page script are inline.
+    assert.ok(!/<script\s+src|<link|@import/i.test(html), "the report loads nothing from outside");
+    // The traded period (after the warm-up, to the end of March) fits at H1: one candle
+    // per traded hour, from the period's first hour to its last.
+    const data = JSON.parse(/id="report-data">([^<]*)<\/script>/.exec(html)![1]);
+    const [start, end] = [doc.period.start_utc, doc.period.end_utc].map((t) =>
+      Date.parse(t) / 1000
     );
-    assert.ok((html.match(/<svg/g) ?? []).length >= 3);
+    assert.equal(data.timeframe, "H1");
+    assert.ok(data.time[0] <= start && data.time[0] > start - 3600, "the first candle");
+    assert.ok(data.time.at(-1) < end && data.time.at(-1) >= end - 3600, "the last candle");
+    assert.ok(data.time.length < (end - start) / 3600 + 1, "more candles than hours");
+    assert.equal(data.markers.length, 2 * doc.metrics.trades);
     await Deno.remove(dir, { recursive: true });
   },
 );

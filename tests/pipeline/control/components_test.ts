@@ -6,6 +6,7 @@ function controller() {
   const calls: [string, boolean][] = [];
   const components: ComponentController = {
     has: (name) => name === "ml",
+    list: () => [{ name: "ml", enabled: true }],
     setEnabled: (name, enabled) => void calls.push([name, enabled]),
   };
   return { components, calls };
