@@ -1,17 +1,21 @@
 /**
  * The model registry: ONNX files named by the SHA-256 of their bytes, their cards beside
  * them and in SQLite, and a stage per model: candidate -> shadow -> production -> retired,
- * with rollback. Promotion passes the gates on out-of-sample metrics only. Loading
- * re-hashes the bytes and checks the feature spec hash against the card, the ONNX
- * metadata and the running spec, and refuses any mismatch by name.
- * It must never load anything but ONNX bytes (no pickles, no code) and never promote
- * on in-sample figures. Every stage change is recorded with its reason.
+ * with rollback. Promotion passes the gates on out-of-sample metrics only: for a model
+ * trained here, its card's; for an uploaded one, only a measurement the server made on
+ * its own data (models/verification.ts), which the caller passes in. Loading re-hashes
+ * the bytes and checks the feature spec hash against the card, the ONNX metadata and the
+ * running spec, and refuses any mismatch by name.
+ * It must never load anything but ONNX bytes (no pickles, no code), never promote on
+ * in-sample figures, and never promote an uploaded model on its card's figures. Every
+ * stage change and every measurement is recorded with its reason.
  */
 
 import { createHash } from "node:crypto";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { type ModelCard, parseModelCard } from "./card.ts";
+import { makePrivateDir, preparePrivateDatabase } from "../pipeline/private_files.ts";
 
 export const STAGES = ["candidate", "shadow", "production", "retired"] as const;
 export type Stage = typeof STAGES[number];
@@ -34,9 +38,21 @@ export interface GateResult {
   readonly reason: string;
 }
 
+/** Out-of-sample log losses of one fold: the model's and the class-prior baseline's. */
+export interface FoldLogLoss {
+  readonly fold: number;
+  readonly logLoss: number;
+  readonly baselineLogLoss: number;
+}
+
 /** Does the card's out-of-sample record beat the class-prior baseline as the gates demand? */
 export function checkGates(card: ModelCard, gates: GateOptions): GateResult {
-  const folds = card.metrics.folds.map((f) => {
+  return gateFromFolds(card.metrics.folds, gates);
+}
+
+/** The gates' verdict on per-fold log losses, wherever they were measured. */
+export function gateFromFolds(metrics: readonly FoldLogLoss[], gates: GateOptions): GateResult {
+  const folds = metrics.map((f) => {
     const improvement = (f.baselineLogLoss - f.logLoss) / f.baselineLogLoss;
     return {
       fold: f.fold,
@@ -65,7 +81,24 @@ export interface RegisteredModel {
   readonly onnxPath: string;
 }
 
-export type ModelAction = "register" | "promote" | "replace" | "rollback" | "restore" | "retire";
+export type ModelAction =
+  | "register"
+  | "verify"
+  | "promote"
+  | "replace"
+  | "rollback"
+  | "restore"
+  | "retire";
+
+/** Where a model came from: trained by this installation, or uploaded over the network. */
+export type ModelOrigin = "local" | "upload";
+
+export interface RegisterOptions {
+  /** "upload" makes the card's metrics count for nothing at promotion (default "local"). */
+  readonly origin?: ModelOrigin;
+  /** Recorded with the registration ("uploaded by token:…"). */
+  readonly reason?: string;
+}
 
 export interface ModelEvent {
   readonly seq: number;
@@ -105,6 +138,10 @@ CREATE TABLE IF NOT EXISTS models (
   parent TEXT,
   card TEXT NOT NULL
 ) STRICT;
+CREATE TABLE IF NOT EXISTS model_origins (
+  id TEXT PRIMARY KEY REFERENCES models(id),
+  origin TEXT NOT NULL
+) STRICT;
 CREATE TABLE IF NOT EXISTS model_events (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   id TEXT NOT NULL REFERENCES models(id),
@@ -123,7 +160,9 @@ export class Registry {
   private readonly readMetadata: (bytes: Uint8Array) => Record<string, string>;
 
   private constructor(readonly dir: string, options: RegistryOptions) {
-    this.db = new DatabaseSync(join(dir, "registry.sqlite"));
+    const file = join(dir, "registry.sqlite");
+    preparePrivateDatabase(file);
+    this.db = new DatabaseSync(file);
     // busy_timeout: several processes (serve's roles, a training machine's push) may open
     // one registry; a second writer waits for the first instead of failing "locked".
     this.db.exec("PRAGMA busy_timeout=5000; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
@@ -135,7 +174,7 @@ export class Registry {
 
   /** Opens (creating if needed) the registry in `dir`. */
   static open(dir: string, options: RegistryOptions): Registry {
-    Deno.mkdirSync(dir, { recursive: true });
+    makePrivateDir(dir);
     return new Registry(dir, options);
   }
 
@@ -148,7 +187,7 @@ export class Registry {
    * Registers ONNX bytes with their card as a candidate. The id is the bytes' SHA-256 and
    * must match the card's; the ONNX metadata must carry the card's feature spec hash.
    */
-  register(bytes: Uint8Array, cardInput: unknown): RegisteredModel {
+  register(bytes: Uint8Array, cardInput: unknown, options: RegisterOptions = {}): RegisteredModel {
     const card = parseModelCard(cardInput, "being registered");
     const id = sha256Hex(bytes);
     if (card.id !== id) {
@@ -160,13 +199,37 @@ export class Registry {
     }
     this.checkMetadata(id, bytes, card);
     if (this.find(id)) throw new RegistryError(`Model ${short(id)} is already registered`);
-    Deno.writeFileSync(join(this.dir, `${id}.onnx`), bytes);
-    Deno.writeTextFileSync(join(this.dir, `${id}.json`), JSON.stringify(card, null, 2));
+    Deno.writeFileSync(join(this.dir, `${id}.onnx`), bytes, { mode: 0o600 });
+    Deno.writeTextFileSync(join(this.dir, `${id}.json`), JSON.stringify(card, null, 2), {
+      mode: 0o600,
+    });
     this.db.prepare(
       "INSERT INTO models (id, kind, stage, created_at, spec_hash, parent, card) VALUES (?, ?, 'candidate', ?, ?, ?, ?)",
     ).run(id, card.kind, card.createdAt, card.featureSpec.hash, card.parent, JSON.stringify(card));
-    this.record(id, null, "candidate", "register", "registered");
+    const origin = options.origin ?? "local";
+    this.db.prepare("INSERT INTO model_origins (id, origin) VALUES (?, ?)").run(id, origin);
+    this.record(id, null, "candidate", "register", options.reason ?? "registered");
     return this.get(id);
+  }
+
+  /** Where the model came from; a model registered before origins were kept is "local". */
+  origin(idOrPrefix: string): ModelOrigin {
+    const { id } = this.get(idOrPrefix);
+    const row = this.db.prepare("SELECT origin FROM model_origins WHERE id = ?").get(id) as
+      | { origin: ModelOrigin }
+      | undefined;
+    return row?.origin ?? "local";
+  }
+
+  /** The registry's gates on per-fold log losses measured outside the card. */
+  judge(folds: readonly FoldLogLoss[]): GateResult {
+    return gateFromFolds(folds, this.gates);
+  }
+
+  /** Records a measurement (or why none could be made) in the model's history. */
+  recordVerification(idOrPrefix: string, reason: string): void {
+    const model = this.get(idOrPrefix);
+    this.record(model.id, model.stage, model.stage, "verify", reason);
   }
 
   list(): RegisteredModel[] {
@@ -224,9 +287,15 @@ export class Registry {
 
   /**
    * Moves a model one stage up: candidate -> shadow, or shadow -> production, each only
-   * through the gates. A previous shadow or production model is retired.
+   * through the gates. The gates judge `measured` when given (per-fold log losses the
+   * server measured on its own data); without it, a model trained here is judged on its
+   * card and an uploaded one is refused. A previous shadow or production model is retired.
    */
-  promote(idOrPrefix: string, reason = "promoted"): { model: RegisteredModel; gate: GateResult } {
+  promote(
+    idOrPrefix: string,
+    reason = "promoted",
+    measured?: readonly FoldLogLoss[],
+  ): { model: RegisteredModel; gate: GateResult } {
     const model = this.get(idOrPrefix);
     const to: Stage | undefined = model.stage === "candidate"
       ? "shadow"
@@ -240,7 +309,13 @@ export class Registry {
         }: it is ${model.stage}; only candidate and shadow models move up`,
       );
     }
-    const gate = checkGates(model.card, this.gates);
+    if (measured === undefined && this.origin(model.id) === "upload") {
+      throw new RegistryError(
+        `Cannot promote ${short(model.id)}: it was uploaded, and an uploaded model moves up ` +
+          `only on the server's own measurement (POST /v1/models/:id/promote), never on its card's figures`,
+      );
+    }
+    const gate = measured ? this.judge(measured) : checkGates(model.card, this.gates);
     if (!gate.pass) {
       throw new RegistryError(
         `Cannot promote ${short(model.id)} to ${to}: gate failed: ${gate.reason}`,

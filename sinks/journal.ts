@@ -6,7 +6,8 @@
  * model events, config versions and audit log, so a restart, a replay, the live server or
  * the dashboard reads them back exactly. A batch is the unit of durability: `appendBatch`
  * commits the whole batch in one transaction, and its return is the acknowledgement the
- * live server waits for before it answers the terminal.
+ * live server waits for before it answers the terminal. The file (and its WAL) is created
+ * readable by its owner only (0600), and an existing one is tightened to that.
  *
  * It must never:
  * - commit one transaction per row (about 30 k rows/s, against about 0.3 M bars/s batched);
@@ -66,6 +67,7 @@ import {
   type Vote,
 } from "@/pipeline/events.ts";
 import type { Sink } from "@/sinks/sink.ts";
+import { preparePrivateDatabase } from "@/pipeline/private_files.ts";
 
 /**
  * Schema changes in order; version N is `MIGRATIONS[N - 1]`. Append only: an applied
@@ -385,8 +387,8 @@ export interface Journal {
   appendBatch(batch: EventBatch): AppendResult;
   /** Bars with `fromUs <= openUs < toUs`, oldest first. */
   bars(symbol: string, timeframe: Timeframe, fromUs?: number, toUs?: number): BarEvent[];
-  /** The latest `symbol` bar of `timeframe` by open time, or null: where a replay resumes. */
-  lastBar(symbol: string, timeframe: Timeframe): BarEvent | null;
+  /** The open time of the latest bar stored, or null when there is none (one index lookup). */
+  lastBarOpenUs(symbol: string, timeframe: Timeframe): number | null;
   /** Gaps with `fromUs <= gap.fromUs < toUs`, oldest first. */
   gaps(symbol: string, timeframe: Timeframe, fromUs?: number, toUs?: number): GapEvent[];
   regimes(limit?: number): RegimeEvent[];
@@ -435,6 +437,8 @@ export interface Journal {
 
 /** Opens or creates the journal at `path` and brings its schema up to date. */
 export function openJournal(path: string, options: JournalOptions = {}): Journal {
+  // Trades and the audit trail: readable by the owner only (0600), created so.
+  preparePrivateDatabase(path);
   const db = new DatabaseSync(path);
   const now = options.now ?? Date.now;
   try {
@@ -469,14 +473,14 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
       `SELECT * FROM bars WHERE symbol = ? AND timeframe = ? AND open_us >= ? AND open_us < ?
        ORDER BY open_us`,
     ),
-    lastBar: db.prepare(
-      "SELECT * FROM bars WHERE symbol = ? AND timeframe = ? ORDER BY open_us DESC LIMIT 1",
-    ),
     gaps: db.prepare(
       `SELECT * FROM gaps WHERE symbol = ? AND timeframe = ? AND from_us >= ? AND from_us < ?
        ORDER BY from_us`,
     ),
     regimes: db.prepare(latestFirst("regimes", "time_us DESC, symbol DESC, timeframe DESC")),
+    lastBarOpenUs: db.prepare(
+      "SELECT MAX(open_us) AS open_us FROM bars WHERE symbol = ? AND timeframe = ?",
+    ),
     predictions: db.prepare(
       `SELECT * FROM predictions WHERE symbol = ? AND open_us >= ? AND open_us < ?
        ORDER BY open_us, model_id, role`,
@@ -618,9 +622,9 @@ export function openJournal(path: string, options: JournalOptions = {}): Journal
     bars(symbol, timeframe, fromUs = Number.MIN_SAFE_INTEGER, toUs = Number.MAX_SAFE_INTEGER) {
       return rows<BarRow>(select.bars, symbol, timeframe, fromUs, toUs).map(barFromRow);
     },
-    lastBar(symbol, timeframe) {
-      const row = select.lastBar.get(symbol, timeframe) as BarRow | undefined;
-      return row === undefined ? null : barFromRow(row);
+    lastBarOpenUs(symbol, timeframe) {
+      const row = select.lastBarOpenUs.get(symbol, timeframe) as { open_us: number | null };
+      return row.open_us;
     },
     gaps(symbol, timeframe, fromUs = Number.MIN_SAFE_INTEGER, toUs = Number.MAX_SAFE_INTEGER) {
       return rows<GapRow>(select.gaps, symbol, timeframe, fromUs, toUs).map(gapFromRow);

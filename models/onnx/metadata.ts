@@ -1,9 +1,11 @@
 /**
- * Reads the metadata_props of an ONNX file and nothing else, so the registry can check a
- * model's feature-spec hash before handing its bytes to onnxruntime. A minimal protobuf
- * reader: it walks ModelProto's top-level fields, skips every other field by its wire
- * type, and decodes StringStringEntryProto (key 1, value 2) from field 14. Malformed
- * bytes fail with an `OnnxFormatError` naming the offset; it must never guess.
+ * Reads the metadata_props of an ONNX file and the shapes of its graph inputs, and nothing
+ * else, so the registry and the upload route can check a model's feature-spec hash and
+ * input width before handing its bytes to onnxruntime. A minimal protobuf reader: it walks
+ * the fields it needs, skips every other field by its wire type, and decodes
+ * StringStringEntryProto (key 1, value 2) from field 14 and ValueInfoProto from the
+ * graph's field 11. Malformed bytes fail with an `OnnxFormatError` naming the offset; it
+ * must never guess.
  */
 
 /** The bytes are not a well-formed ONNX ModelProto (as far as this reader looks). */
@@ -17,10 +19,13 @@ export class OnnxFormatError extends Error {
   }
 }
 
-// ModelProto fields: ir_version 1, graph 7, metadata_props 14.
+// ModelProto fields: ir_version 1, graph 7, metadata_props 14. GraphProto: input 11.
+// ValueInfoProto: name 1, type 2. TypeProto: tensor_type 1. TypeProto.Tensor: shape 2.
+// TensorShapeProto: dim 1. Dimension: dim_value 1 (varint), dim_param 2 (string).
 const IR_VERSION = 1;
 const GRAPH = 7;
 const METADATA_PROPS = 14;
+const GRAPH_INPUT = 11;
 
 class Reader {
   pos: number;
@@ -160,4 +165,61 @@ export function readOnnxMetadata(bytes: Uint8Array): Record<string, string> {
     throw new OnnxFormatError(bytes.length, "not an ONNX model (no ir_version or no graph)");
   }
   return meta;
+}
+
+/** A graph input: its name and each dimension (a size, a symbolic name, or null if unset). */
+export interface OnnxInput {
+  readonly name: string;
+  readonly dims: readonly (number | string | null)[];
+}
+
+/** Every field `field` of wire type 2 in [start, end), as payload spans, in order. */
+function spans(bytes: Uint8Array, [start, end]: [number, number], field: number) {
+  const out: [number, number][] = [];
+  const r = new Reader(bytes, start, end);
+  while (!r.done) {
+    const tag = r.tag();
+    if (tag.field === field && tag.wire === 2) out.push(r.span());
+    else r.skip(tag.wire, tag.at);
+  }
+  return out;
+}
+
+function readDimension(bytes: Uint8Array, span: [number, number]): number | string | null {
+  const r = new Reader(bytes, span[0], span[1]);
+  let dim: number | string | null = null;
+  while (!r.done) {
+    const { field, wire, at } = r.tag();
+    if (field === 1 && wire === 0) dim = r.varint();
+    else if (field === 2 && wire === 2) dim = utf8(bytes, r.span());
+    else r.skip(wire, at);
+  }
+  return dim;
+}
+
+function readInput(bytes: Uint8Array, span: [number, number]): OnnxInput {
+  const [name] = spans(bytes, span, 1).map((s) => utf8(bytes, s));
+  if (name === undefined) throw new OnnxFormatError(span[0], "graph input without a name");
+  const dims = spans(bytes, span, 2) // type
+    .flatMap((type) => spans(bytes, type, 1)) // tensor_type
+    .flatMap((tensor) => spans(bytes, tensor, 2)) // shape
+    .flatMap((shape) => spans(bytes, shape, 1)) // dim
+    .map((dim) => readDimension(bytes, dim));
+  return { name, dims };
+}
+
+/**
+ * The graph inputs of an ONNX ModelProto with their shapes, in graph order; throws an
+ * `OnnxFormatError` on malformed bytes or a model without a graph.
+ *
+ * @example
+ * ```ts
+ * const [input] = readOnnxInputs(await Deno.readFile("model.onnx"));
+ * // { name: "features", dims: ["N", 57] }
+ * ```
+ */
+export function readOnnxInputs(bytes: Uint8Array): OnnxInput[] {
+  const [graph] = spans(bytes, [0, bytes.length], GRAPH);
+  if (graph === undefined) throw new OnnxFormatError(bytes.length, "not an ONNX model (no graph)");
+  return spans(bytes, graph, GRAPH_INPUT).map((input) => readInput(bytes, input));
 }

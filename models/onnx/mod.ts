@@ -14,7 +14,7 @@ export {
   OUTPUT_NAME,
   PRODUCER_NAME,
 } from "./export.ts";
-export { OnnxFormatError, readOnnxMetadata } from "./metadata.ts";
+export { OnnxFormatError, readOnnxInputs, readOnnxMetadata } from "./metadata.ts";
 export {
   createOrtSession,
   type OrtOutputs,

@@ -128,7 +128,14 @@ export function modelText(model: RegisteredModel, events: readonly ModelEvent[])
  * Uploads a registered model (verified as `load` verifies it: bytes against the id, spec
  * hash in the ONNX metadata) to a server's `POST /v1/models`, where it becomes a candidate.
  */
-async function push(registry: Registry, flags: Flags): Promise<{ id: string; stage: string }> {
+/** What the server answered an upload: the stage, and whether it could measure the model. */
+interface Pushed {
+  readonly id: string;
+  readonly stage: string;
+  readonly verification?: { readonly measured: boolean; readonly reason: string };
+}
+
+async function push(registry: Registry, flags: Flags): Promise<Pushed> {
   if (flags.to === undefined) throw new UsageError("push needs --to URL (the server)");
   if (flags.id === undefined) throw new UsageError("push needs --id ID (the model)");
   const token = await clientApiToken(flags["token-file"]);
@@ -165,7 +172,7 @@ async function push(registry: Registry, flags: Flags): Promise<{ id: string; sta
       }… to ${url}: the server answered ${response.status}: ${body.error ?? response.statusText}`,
     );
   }
-  return { id: body.id, stage: body.stage };
+  return { id: body.id, stage: body.stage, verification: body.verification };
 }
 
 export async function models(argv: string[]): Promise<void> {
@@ -216,7 +223,9 @@ export async function models(argv: string[]): Promise<void> {
         const pushed = await push(registry, flags);
         return print(
           { ...pushed, to: flags.to },
-          `${pushed.id} uploaded to ${flags.to}: registered there as ${pushed.stage}`,
+          `${pushed.id} uploaded to ${flags.to}: registered there as ${pushed.stage}${
+            pushed.verification ? `; ${pushed.verification.reason}` : ""
+          }`,
         );
       }
       default:

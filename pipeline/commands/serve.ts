@@ -13,7 +13,15 @@ import { z } from "zod";
 import type { ControlAppDeps, ControlMount } from "../control/app.ts";
 import { createControlApp } from "../control/app.ts";
 import { dashboardMounts } from "../control/dashboard/mod.ts";
-import { DEFAULT_RATE_LIMIT } from "../control/rate_limit.ts";
+import type { AuditEntry } from "../control/auth.ts";
+import { DEFAULT_LIMITS } from "../control/app.ts";
+import {
+  DEFAULT_AUTH_FAILURE_LIMIT,
+  DEFAULT_PUBLIC_RATE_LIMIT,
+  DEFAULT_RATE_LIMIT,
+} from "../control/rate_limit.ts";
+import { DEFAULT_AUDIT_REFUSALS_PER_MINUTE, RefusalLog } from "../control/refusals.ts";
+import { DEFAULT_TCP_LIMITS } from "../live/transport.ts";
 import {
   DEFAULT_SECRETS_FILE,
   ensureApiToken,
@@ -21,12 +29,13 @@ import {
   SECRET_ENV,
 } from "../control/secrets.ts";
 import { createHealthRegistry } from "../health.ts";
+import { makePrivateDir } from "../private_files.ts";
 import { VERSION } from "../version.ts";
 import { openJournal } from "../../sinks/journal.ts";
 import type { Sink } from "../../sinks/sink.ts";
 import { type DashboardStatus, SseHub } from "../../sinks/sse.ts";
 import { parseWebhookConfig, WebhookSink } from "../../sinks/webhooks.ts";
-import { DEFAULT_FEATURE_SPEC, specHash } from "../../operators/features/mod.ts";
+import { DEFAULT_FEATURE_SPEC, loadFeatureSpec, specHash } from "../../operators/features/mod.ts";
 import {
   inputFile,
   isDirectory,
@@ -39,12 +48,18 @@ import {
 import { readTradingConfig } from "./strategy.ts";
 import { parseTelegramConfig, startTelegramBot } from "../control/telegram.ts";
 import { activitySink, telegramControls } from "./serve_telegram.ts";
-import type { AuditEntry } from "../../sinks/journal.ts";
 import { SERVE } from "./usage.ts";
 import { openRegistry } from "./models.ts";
+import { controlLimits } from "./serve_limits.ts";
+import { journalMeasurer } from "./serve_measure.ts";
 import { startLiveTrading } from "./serve_live.ts";
 import { startReplay } from "./serve_replay.ts";
 import { ROLES, startRole } from "./serve_roles.ts";
+
+const MIB = 1024 * 1024;
+
+/** A duration flag in seconds: positive, at most a day. */
+const seconds = (fallback: number) => z.coerce.number().positive().max(86_400).default(fallback);
 
 const schema = sourceSchema.omit({ data: true }).extend({
   replay: inputFile.optional(),
@@ -74,8 +89,32 @@ const schema = sourceSchema.omit({ data: true }).extend({
   "ea-tcp-port": z.coerce.number().int().min(0).max(65535).optional(),
   "stale-after": z.coerce.number().positive().default(120),
   "warm-up-days": z.coerce.number().min(0).max(3650).default(30),
-  /** Requests per second per client; 0 turns the limit off (a replay-speed EA simulator). */
+  /** Requests per second per token holder and address; 0 turns the limit off (a replay-speed EA simulator). */
   "rate-limit": z.coerce.number().min(0).default(DEFAULT_RATE_LIMIT.perSecond),
+  "public-rate-limit": z.coerce.number().min(0).default(DEFAULT_PUBLIC_RATE_LIMIT.perSecond),
+  "auth-failure-limit": z.coerce.number().min(0).default(DEFAULT_AUTH_FAILURE_LIMIT.burst),
+  "audit-refusals": z.coerce.number().int().min(1).default(DEFAULT_AUDIT_REFUSALS_PER_MINUTE),
+  "trust-proxy": z.string().regex(/^[0-9A-Fa-f.:]+(,[0-9A-Fa-f.:]+)*$/, {
+    message: "expected IP addresses separated by commas, e.g. 127.0.0.1,::1",
+  }).optional(),
+  "request-timeout": seconds(DEFAULT_LIMITS.requestTimeoutMs / 1000),
+  "upload-timeout": seconds(DEFAULT_LIMITS.uploadTimeoutMs / 1000),
+  "max-uploads": z.coerce.number().int().min(1).max(16).default(DEFAULT_LIMITS.uploads),
+  "max-upload-mib": z.coerce.number().positive().max(1024).default(
+    DEFAULT_LIMITS.uploadBytes / MIB,
+  ),
+  "verify-days": z.coerce.number().positive().max(3650).default(30),
+  "ea-tcp-login-bytes": z.coerce.number().int().min(64).max(1 << 20).default(
+    DEFAULT_TCP_LIMITS.loginLineBytes,
+  ),
+  "ea-tcp-login-timeout": seconds(DEFAULT_TCP_LIMITS.loginTimeoutMs / 1000),
+  "ea-tcp-idle-timeout": seconds(DEFAULT_TCP_LIMITS.idleTimeoutMs / 1000),
+  "ea-tcp-max-connections": z.coerce.number().int().min(1).max(100_000).default(
+    DEFAULT_TCP_LIMITS.maxConnections,
+  ),
+  "ea-tcp-max-per-address": z.coerce.number().int().min(1).max(100_000).default(
+    DEFAULT_TCP_LIMITS.maxConnectionsPerAddress,
+  ),
   webhooks: inputFile.optional(),
   telegram: inputFile.optional(),
   role: z.enum(ROLES).default("all"),
@@ -123,7 +162,7 @@ export async function serve(argv: string[]): Promise<void> {
 
   const health = createHealthRegistry();
   const apiToken = await ensureApiToken({ file: flags.secrets });
-  await Deno.mkdir(dirname(flags.db), { recursive: true });
+  makePrivateDir(dirname(flags.db));
   const journal = openJournal(flags.db, { autoCheckpoint: false });
   const checkpoints = setInterval(() => journal.checkpoint(), CHECKPOINT_EVERY_MS);
   let models = (): DashboardStatus => ({ production: null, shadow: null });
@@ -143,10 +182,17 @@ export async function serve(argv: string[]): Promise<void> {
       }),
     );
   }
+  const audit = (entry: AuditEntry) => journal.appendAudit(entry);
+  const refusals = new RefusalLog({
+    audit,
+    auditPerMinute: flags["audit-refusals"],
+    now: Date.now,
+    logError: console.error,
+  });
   const mode = flags.role !== "all"
     ? await startRole({ ...flags, role: flags.role, nats: flags.nats! }, journal, health, hub)
     : flags.data === undefined
-    ? await startLiveTrading(flags, apiToken.token, journal, health, sinks)
+    ? await startLiveTrading(flags, apiToken.token, journal, health, sinks, refusals)
     : await startReplay(flags, flags.data, journal, health, sinks);
   models = mode.models;
   controls = () => ({
@@ -154,20 +200,29 @@ export async function serve(argv: string[]): Promise<void> {
     components: mode.control.components?.list() ?? [],
   });
   const registry = openRegistry(flags.registry);
+  const spec = flags.spec ? await loadFeatureSpec(flags.spec) : DEFAULT_FEATURE_SPEC;
   const mounts: ControlMount[] = [...dashboardMounts(hub), ...(mode.control.mounts ?? [])];
-  const audit = (entry: AuditEntry) => journal.appendAudit(entry);
   const app = createControlApp({
     health,
     version: VERSION,
     token: apiToken.token,
-    limits: {
-      rate: flags["rate-limit"] === 0 ? null : {
-        perSecond: flags["rate-limit"],
-        burst: Math.max(DEFAULT_RATE_LIMIT.burst, 4 * flags["rate-limit"]),
-      },
-    },
+    limits: controlLimits(flags),
     audit,
-    models: { registry, runningSpecHash: specHash(DEFAULT_FEATURE_SPEC) },
+    refusals,
+    models: {
+      registry,
+      runningSpec: { hash: specHash(spec), features: spec.features.length },
+      measure: journalMeasurer({
+        journalPath: flags.db,
+        registryDir: flags.registry,
+        spec,
+        symbol: flags.symbol,
+        days: flags["verify-days"],
+        warmUpDays: flags["warm-up-days"],
+        // What wrote the journal's bars: the EA's MT5 bars, or the replayed file.
+        format: flags.data === undefined ? "mt5" : flags.format ?? "histdata",
+      }),
+    },
     modelSlot: () => {
       const { production, shadow } = models();
       return { production: production?.id ?? null, shadow: shadow?.id ?? null };

@@ -14,6 +14,7 @@ import type { Sink } from "../../sinks/sink.ts";
 import type { Stage } from "../build.ts";
 import { aiSignalRoutes, SignalBoard } from "../control/ai_signal.ts";
 import { tokensEqual } from "../control/auth.ts";
+import type { RefusalLog } from "../control/refusals.ts";
 import type { HealthRegistry } from "../health.ts";
 import { startLive } from "../live/live.ts";
 import { eaRoutes, serveEaTcp } from "../live/transport.ts";
@@ -22,6 +23,7 @@ import { XAUUSD } from "../symbols.ts";
 import { readJsonFlag, UsageError } from "./args.ts";
 import { openRegistry } from "./models.ts";
 import type { ServeFlags, ServeMode } from "./serve.ts";
+import { tcpLimitsOf } from "./serve_limits.ts";
 import {
   buildStrategy,
   checkedTradingConfigSchema,
@@ -36,6 +38,7 @@ export async function startLiveTrading(
   journal: Journal,
   health: HealthRegistry,
   sinks: readonly Sink[],
+  refusals: RefusalLog,
 ): Promise<ServeMode> {
   const config = await tradingConfig(flags.config, journal);
   const calendar = flags.news ? await readNewsCalendar(flags.news) : null;
@@ -85,6 +88,18 @@ export async function startLiveTrading(
     hostname: flags.host,
     port: flags["ea-tcp-port"],
     authorize: (token) => tokensEqual(apiToken, token),
+    limits: tcpLimitsOf(flags),
+    health: health.register("ea-tcp"),
+    onUnauthorized: (address) => {
+      refusals.count(401);
+      void refusals.audit({
+        address,
+        method: "TCP",
+        path: "login",
+        status: 401,
+        reason: "invalid token on the EA's TCP port",
+      });
+    },
   });
   if (tcp !== null) console.log(`EA TCP transport on ${flags.host}:${tcp.port}`);
   const { engine } = strategy;
@@ -158,7 +173,7 @@ export async function productionModel(
   try {
     const production = registry.production();
     if (production === null) {
-      component.report("idle", `no production model in ${flags.registry}: technical signals only`);
+      component.report("idle", "no production model in the registry: technical signals only");
       return null;
     }
     const model = await loadServingModel(

@@ -88,7 +88,7 @@ async function modelStages(
   });
   if (slot.production === null && slot.shadow === null) {
     registry.close();
-    component.report("idle", `no production or shadow model in ${flags.registry}`);
+    component.report("idle", "no production or shadow model in the registry");
     return none;
   }
   component.report(
@@ -149,8 +149,9 @@ async function resumePoint(
   options: OpenSourceOptions,
   symbol: string,
 ): Promise<BarEvent | null> {
-  const last = journal.lastBar(symbol, "M1");
-  if (last === null) return null;
+  const openUs = journal.lastBarOpenUs(symbol, "M1");
+  if (openUs === null) return null;
+  const [last] = journal.bars(symbol, "M1", openUs, openUs + 1);
   const probe = await openSource(data, { ...options, fromUs: last.openUs, toUs: last.closeUs });
   let found: "same" | "different" | "none" = "none";
   for await (const batch of probe.batches()) {
@@ -304,8 +305,10 @@ export async function startReplay(
       paceFromUs: Number.isFinite(paceFromUs) ? paceFromUs : undefined,
     }),
     stages,
+    // The replay's end flushes the journal but leaves it open: the control plane still
+    // writes its audit trail and measures models on it; serve closes it on shutdown.
     sinks: [
-      ...[journalSink(journal), ...sinks].map((sink) =>
+      ...[{ ...journalSink(journal), close: () => journal.checkpoint() }, ...sinks].map((sink) =>
         resumeUs === null ? sink : resumedSink(sink, resumeUs)
       ),
       tally.sink,

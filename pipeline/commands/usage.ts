@@ -75,7 +75,7 @@ export const SERVE = {
   --threads N    onnxruntime-web threads (default 1)
   --retrain FILE adaptive retraining policy for --replay (docs/retraining.md)
   --train-config FILE  how each retrain trains (docs/models.md)
-  --rate-limit N requests per second per client (default 50; 0 turns it off)
+  --rate-limit N requests per second per token holder and address (default 50, burst 200; 0 turns it off)
   --webhooks FILE      JSON or Telegram notifications on trades, kill switch, failures (docs/dashboard.md)
   --telegram FILE      Telegram commands (/status /profit /trades /stop /start /killswitch) from the chats it allows (docs/control-plane.md)
   --config FILE        trading config (fusion, risk, execution; JSON or JSONC, \`deno task init\` writes one);
@@ -86,6 +86,36 @@ live flags:
   --ea-tcp-port P     also accept EAs over TCP (newline-delimited JSON) on this port
   --stale-after S     a bar older than S seconds when sent is a backlog: no orders from it (default 120)
   --warm-up-days N    on start, replay the journal's last N days to rebuild indicators and risk state (default 30)
+limits (docs/control-plane.md, docs/mt5-protocol.md "Limits"):
+  --public-rate-limit N      requests per second per address without the token (default 20, burst 60; 0: off)
+  --auth-failure-limit N     failed authentications per address: N at once, then N a minute (default 10; 0: off)
+  --audit-refusals N         refused logins written to the audit trail per minute; the rest counted (default 12)
+  --trust-proxy A,B          reverse proxies whose X-Forwarded-For names the client (default: none)
+  --request-timeout S        answer a request, body included, within S seconds or 408 (default 30)
+  --upload-timeout S         the same for a model upload or promotion, which measure the model (default 300)
+  --max-uploads N            model uploads at once; more answer 503 (default 1)
+  --max-upload-mib N         largest model upload (default 64)
+  --verify-days N            days of journal bars an uploaded model is measured on before promotion (default 30)
+  --ea-tcp-login-bytes N     longest login line on the TCP port (default 1024)
+  --ea-tcp-login-timeout S   log in within S seconds of connecting (default 10)
+  --ea-tcp-idle-timeout S    close a logged-in connection after S seconds without a line (default 60)
+  --ea-tcp-max-connections N TCP connections at once (default 32)
+  --ea-tcp-max-per-address N TCP connections at once from one address (IPv6: one /64) (default 8)
+limits (docs/control-plane.md, docs/mt5-protocol.md "Limits"):
+  --public-rate-limit N      requests per second per address without the token (default 20, burst 60; 0: off)
+  --auth-failure-limit N     failed authentications per address: N at once, then N a minute (default 10; 0: off)
+  --audit-refusals N         refused logins written to the audit trail per minute; the rest counted (default 12)
+  --trust-proxy A,B          reverse proxies whose X-Forwarded-For names the client (default: none)
+  --request-timeout S        answer a request, body included, within S seconds or 408 (default 30)
+  --upload-timeout S         the same for a model upload or promotion, which measure the model (default 300)
+  --max-uploads N            model uploads at once; more answer 503 (default 1)
+  --max-upload-mib N         largest model upload (default 64)
+  --verify-days N            days of journal bars an uploaded model is measured on before promotion (default 30)
+  --ea-tcp-login-bytes N     longest login line on the TCP port (default 1024)
+  --ea-tcp-login-timeout S   log in within S seconds of connecting (default 10)
+  --ea-tcp-idle-timeout S    close a logged-in connection after S seconds without a line (default 60)
+  --ea-tcp-max-connections N TCP connections at once (default 32)
+  --ea-tcp-max-per-address N TCP connections at once from one address (IPv6: one /64) (default 8)
 scale-out (docs/scale-out.md):
   --role R            all (default: one process) | ingest (--replay FILE to the bus) | strategy | execution (paper)
                       | journal (--db) | dashboard: one component per process, over NATS JetStream
@@ -113,6 +143,20 @@ ${SOURCE_USAGE.replace("source flags (", "source flags for --replay (")}`,
     "stale-after": { type: "string" },
     "warm-up-days": { type: "string" },
     "rate-limit": { type: "string" },
+    "public-rate-limit": { type: "string" },
+    "auth-failure-limit": { type: "string" },
+    "audit-refusals": { type: "string" },
+    "trust-proxy": { type: "string" },
+    "request-timeout": { type: "string" },
+    "upload-timeout": { type: "string" },
+    "max-uploads": { type: "string" },
+    "max-upload-mib": { type: "string" },
+    "verify-days": { type: "string" },
+    "ea-tcp-login-bytes": { type: "string" },
+    "ea-tcp-login-timeout": { type: "string" },
+    "ea-tcp-idle-timeout": { type: "string" },
+    "ea-tcp-max-connections": { type: "string" },
+    "ea-tcp-max-per-address": { type: "string" },
     webhooks: { type: "string" },
     telegram: { type: "string" },
     role: { type: "string" },
@@ -193,7 +237,8 @@ export const MODELS = {
     `deno task models list|show ID|promote ID|rollback|push [--json] [--registry data/models] [--reason TEXT]
   list          every model with its stage, kind, created time and out-of-sample gate result
   show ID       one model's card and stage history (ID: full hash or a unique prefix of 8+)
-  promote ID    candidate -> shadow -> production, only through the promotion gates
+  promote ID    candidate -> shadow -> production, only through the promotion gates (on the card
+                of a model trained here; an uploaded model moves only over the server's control plane, measured)
   rollback      restore the previous production model
   push --to URL --id ID [--token-file FILE]
                 upload a model to a running server (POST /v1/models), registered there as a candidate;

@@ -14,10 +14,33 @@ export function httpError(status: ContentfulStatusCode, message: string): HTTPEx
   return new HTTPException(status, { res: Response.json({ error: message }, { status }) });
 }
 
-/** "what: path: rule; ..." from a zod error, for a 400. */
+/** A key shaped like a field name, which an answer may repeat; other keys are not. */
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/** A path segment as an answer may show it: an index, a field-shaped key, else "(a key)". */
+function segment(key: PropertyKey): string {
+  return typeof key === "number" || FIELD_NAME.test(String(key)) ? String(key) : "(a key)";
+}
+
+/** Unknown keys, named when shaped like field names, else only counted. */
+function unknownKeys(keys: readonly string[]): string {
+  const named = keys.filter((key) => FIELD_NAME.test(key));
+  const hidden = keys.length - named.length;
+  const listed = hidden > 0 ? [...named, `${hidden} not shown`] : named;
+  return `unknown field(s) (${listed.join(", ")}): only the documented fields are allowed`;
+}
+
+/**
+ * "what: path: rule; ..." from a zod error, for a 400. A key the client sent is repeated
+ * only when it is shaped like a field name (never markup or a value).
+ */
 export function describeIssues(what: string, error: z.ZodError): string {
   return `${what} is invalid: ${
-    error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`).join("; ")
+    error.issues.map((issue) =>
+      `${issue.path.map(segment).join(".") || "body"}: ${
+        issue.code === "unrecognized_keys" ? unknownKeys(issue.keys) : issue.message
+      }`
+    ).join("; ")
   }`;
 }
 

@@ -282,7 +282,7 @@ function aiSignalDecider(
   return (request) => {
     const symbol = request.symbol ?? deps.defaultSymbol;
     const spec = deps.spec(symbol);
-    if (spec === null) return `symbol: this server does not trade "${symbol}"`;
+    if (spec === null) return `symbol: this server trades ${deps.defaultSymbol} only`;
     const nowUs = now() * 1000;
     const timestamp = isoFromUs(nowUs);
     if (request.test) {

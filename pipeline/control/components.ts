@@ -26,7 +26,7 @@ export function componentRoutes(controller: ComponentController): Hono<ControlEn
     "/v1/components/:name/:action{enable|disable}",
     async (c) => {
       const name = c.req.param("name");
-      if (!controller.has(name)) throw httpError(404, `no component named "${name}"`);
+      if (!controller.has(name)) throw httpError(404, "no component by that name");
       const enabled = c.req.param("action") === "enable";
       await controller.setEnabled(name, enabled);
       c.set("auditDetail", `${name} ${enabled ? "enabled" : "disabled"}`);

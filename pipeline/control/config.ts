@@ -62,7 +62,7 @@ export function configRoutes(deps: ConfigRoutesDeps): Hono<ControlEnv> {
         if (body.version !== current) {
           return c.json({
             error:
-              `config version ${body.version} is stale: version ${current} is in force; GET /v1/config and retry`,
+              `the config version given is stale: version ${current} is in force; GET /v1/config and retry`,
             version: current,
           }, 409);
         }

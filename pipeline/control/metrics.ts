@@ -2,12 +2,14 @@
  * `GET /metrics`: the health registry in the Prometheus text exposition format 0.0.4
  * (https://prometheus.io/docs/instrumenting/exposition_formats/): one HELP and TYPE line
  * per metric family, then its samples, label values escaped. Component statuses are a
- * state set (1 for the current status, 0 for the others). It only reads the registry.
+ * state set (1 for the current status, 0 for the others). Beside it, the refusals the
+ * control plane and the EA's TCP port counted. It only reads.
  */
 
 import { Hono } from "hono";
 import { HEALTH_STATUSES, type HealthRegistry, type HealthSnapshot } from "../health.ts";
 import type { ControlEnv } from "./auth.ts";
+import type { RefusalLog } from "./refusals.ts";
 
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -45,8 +47,32 @@ function family({ name, type, help, samples }: Family): string {
   ].join("\n");
 }
 
-/** The exposition text of a health snapshot and the running build's version. */
-export function prometheusText(snapshot: HealthSnapshot, version: string): string {
+/** The refusal counters, as metric families. */
+function refusalFamilies(refusals: RefusalLog): Family[] {
+  return [
+    {
+      name: "aigs_http_refusals_total",
+      type: "counter",
+      help: "Requests refused since start, by HTTP status (401, 403, 429).",
+      samples: [...refusals.counts()].map(([status, n]) =>
+        [{ status: String(status) }, n] as const
+      ),
+    },
+    {
+      name: "aigs_audit_refusals_not_written_total",
+      type: "counter",
+      help: "Refusals left out of the audit trail by its rate limit since start.",
+      samples: [[{}, refusals.notWrittenTotal]],
+    },
+  ];
+}
+
+/** The exposition text of a health snapshot, the running build's version and refusals. */
+export function prometheusText(
+  snapshot: HealthSnapshot,
+  version: string,
+  refusals?: RefusalLog,
+): string {
   const components = Object.entries(snapshot.components);
   const stateSet = (status: string, extra: Record<string, string> = {}) =>
     HEALTH_STATUSES.map((s) => [{ ...extra, status: s }, s === status ? 1 : 0] as const);
@@ -87,15 +113,20 @@ export function prometheusText(snapshot: HealthSnapshot, version: string): strin
         c.lastEventAgeSeconds === null ? [] : [[{ component }, c.lastEventAgeSeconds] as const]
       ),
     },
+    ...(refusals ? refusalFamilies(refusals) : []),
   ];
   return families.map(family).join("\n") + "\n";
 }
 
-export function metricsRoutes(health: HealthRegistry, version: string): Hono<ControlEnv> {
+export function metricsRoutes(
+  health: HealthRegistry,
+  version: string,
+  refusals?: RefusalLog,
+): Hono<ControlEnv> {
   return new Hono<ControlEnv>().get(
     "/metrics",
     (c) =>
-      c.body(prometheusText(health.snapshot(), version), 200, {
+      c.body(prometheusText(health.snapshot(), version, refusals), 200, {
         "Content-Type": PROMETHEUS_CONTENT_TYPE,
       }),
   );

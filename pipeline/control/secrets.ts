@@ -7,6 +7,7 @@
 
 import { dirname } from "node:path";
 import { z } from "zod";
+import { tokenFingerprint } from "./auth.ts";
 
 /** Where `serve` keeps its secrets unless told otherwise. */
 export const DEFAULT_SECRETS_FILE = "data/secrets.json";
@@ -134,7 +135,8 @@ export async function ensureApiToken(options: SecretsOptions = {}): Promise<ApiT
       : `${file} (key "apiToken"; cat ${file} to read it)`;
     return {
       token: secrets.apiToken,
-      message: `API token ${mask(secrets.apiToken)} from ${from}`,
+      // The fingerprint, never a part of the token: its last characters would shorten a guess.
+      message: `API token ${tokenFingerprint(secrets.apiToken)} from ${from}`,
     };
   }
   const token = crypto.getRandomValues(new Uint8Array(32)).toBase64({

@@ -134,7 +134,7 @@ export class EaBridge {
     if (session.lastReply !== null && envelope.seq === session.lastSeq) return session.lastReply;
     if (envelope.seq !== session.lastSeq + 1) {
       throw new ProtocolError(
-        `session ${envelope.session}: expected seq ${session.lastSeq + 1}, got ${envelope.seq}`,
+        `this session expected seq ${session.lastSeq + 1}, got ${envelope.seq}`,
         409,
       );
     }
@@ -264,11 +264,11 @@ export class EaBridge {
     const known = this.#sessions.get(envelope.session);
     if (known !== undefined) return known;
     if (envelope.messages[0]?.kind !== "hello") {
-      throw new ProtocolError(`hello required: session ${envelope.session} is not known`, 409);
+      throw new ProtocolError("hello required: the session is not known", 409);
     }
     if (envelope.seq !== 1) {
       throw new ProtocolError(
-        `session ${envelope.session}: expected seq 1, got ${envelope.seq}`,
+        `a new session expected seq 1, got ${envelope.seq}`,
         409,
       );
     }

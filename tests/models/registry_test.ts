@@ -127,6 +127,59 @@ Deno.test("Registry.promote() refuses a model whose out-of-sample folds fail the
   });
 });
 
+Deno.test("Registry.promote() refuses an uploaded model without the server's own measurement", async () => {
+  await withRegistry((registry) => {
+    const bytes = fakeOnnx("uploaded");
+    const { id } = registry.register(bytes, card(bytes, GOOD), {
+      origin: "upload",
+      reason: "uploaded by token:0123456789ab",
+    });
+    assert.equal(registry.origin(id), "upload");
+    assert.throws(() => registry.promote(id), /uploaded.*never on its card's figures/);
+    assert.equal(registry.get(id).stage, "candidate");
+  });
+});
+
+Deno.test("Registry.promote() judges a measurement it is given, never the card's folds", async () => {
+  await withRegistry((registry) => {
+    // The card claims every fold 1% better; the measurement says 1 of 3 (0.5% better,
+    // then 1% and 2% worse): 1/3 < 0.6 fails, whatever the card says.
+    const bytes = fakeOnnx("claims");
+    const { id } = registry.register(bytes, card(bytes, GOOD), { origin: "upload" });
+    const measured = [0.995, 1.01, 1.02].map((logLoss, fold) => ({
+      fold,
+      logLoss,
+      baselineLogLoss: 1,
+    }));
+    assert.throws(() => registry.promote(id, "try", measured), /gate failed: 1 of 3 folds/);
+    // And a card that claims failure moves up on a measurement that passes.
+    const modest = fakeOnnx("modest");
+    const other = registry.register(modest, card(modest, BAD), { origin: "upload" });
+    const passing = [0.99, 0.99, 0.99].map((logLoss, fold) => ({
+      fold,
+      logLoss,
+      baselineLogLoss: 1,
+    }));
+    assert.equal(registry.promote(other.id, "measured", passing).model.stage, "shadow");
+  });
+});
+
+Deno.test("Registry.recordVerification() writes a measurement into the model's history, stage unchanged", async () => {
+  await withRegistry((registry) => {
+    const bytes = fakeOnnx("m1");
+    const { id } = registry.register(bytes, card(bytes, GOOD));
+    assert.equal(registry.origin(id), "local");
+    registry.recordVerification(id, "not verified: no rows");
+    const last = registry.events(id).at(-1)!;
+    assert.deepEqual([last.action, last.from, last.to, last.reason], [
+      "verify",
+      "candidate",
+      "candidate",
+      "not verified: no rows",
+    ]);
+  });
+});
+
 Deno.test("Registry.rollback() restores the previous production model and retires the current one", async () => {
   await withRegistry((registry) => {
     const a = fakeOnnx("a");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { exportOnnx } from "@/models/onnx/export.ts";
-import { OnnxFormatError, readOnnxMetadata } from "@/models/onnx/metadata.ts";
+import { OnnxFormatError, readOnnxInputs, readOnnxMetadata } from "@/models/onnx/metadata.ts";
 import { gridRows, randomLinear } from "./_models.ts";
 
 const META = {
@@ -90,4 +90,35 @@ Deno.test("readOnnxMetadata() on any truncation throws or returns a prefix of th
     assert.deepEqual(read, expected.slice(0, read.length), `cut at ${cut}`);
     assert.ok(read.length < expected.length, `cut at ${cut} lost nothing yet read as whole`);
   }
+});
+
+Deno.test("readOnnxInputs() reads the width exportOnnx() gave the features input", () => {
+  assert.deepEqual(readOnnxInputs(exported()), [{ name: "features", dims: ["N", 8] }]);
+});
+
+Deno.test("readOnnxInputs() decodes a hand-encoded input with a symbolic and a fixed dimension", () => {
+  // Encoded by hand from onnx.proto3: Dimension {dim_param "N"} = 12 01 4e and
+  // {dim_value 57} = 08 39; TensorShapeProto {dim, dim} = 0a 03 (..) 0a 02 (..), 9 bytes;
+  // TypeProto.Tensor {elem_type 1, shape} = 08 01 12 09 (..), 13; TypeProto {tensor_type}
+  // = 0a 0d (..), 15; ValueInfoProto {name "x", type} = 0a 01 78 12 0f (..), 20;
+  // GraphProto {input} = 5a 14 (..), 22; ModelProto {ir_version 8, graph} = 08 08 3a 16 (..).
+  const shape = bytes(0x0a, 3, 0x12, 1, 0x4e, 0x0a, 2, 0x08, 0x39);
+  const tensor = concat(bytes(0x08, 1, 0x12, shape.length), shape);
+  const type = concat(bytes(0x0a, tensor.length), tensor);
+  const info = concat(bytes(0x0a, 1, 0x78, 0x12, type.length), type);
+  const graph = concat(bytes(0x5a, info.length), info);
+  const model = concat(bytes(0x08, 8, 0x3a, graph.length), graph);
+  assert.deepEqual([shape.length, tensor.length, type.length, info.length, graph.length], [
+    9,
+    13,
+    15,
+    20,
+    22,
+  ]);
+  assert.deepEqual(readOnnxInputs(model), [{ name: "x", dims: ["N", 57] }]);
+});
+
+Deno.test("readOnnxInputs() refuses bytes without a graph or with a truncated one", () => {
+  assert.throws(() => readOnnxInputs(bytes(0x08, 8)), OnnxFormatError);
+  assert.throws(() => readOnnxInputs(exported().subarray(0, 40)), OnnxFormatError);
 });

@@ -16,7 +16,7 @@ export function authed(init: RequestInit & { json?: unknown } = {}): RequestInit
   return { ...rest, headers, body: JSON.stringify(json) };
 }
 
-/** An app with a fixed clock, no rate limit unless asked, and every audit entry collected. */
+/** An app with a fixed clock, no rate limits unless asked, and every audit entry collected. */
 export function testApp(overrides: Partial<ControlAppDeps> = {}) {
   const audited: AuditEntry[] = [];
   const logged: unknown[] = [];
@@ -29,7 +29,7 @@ export function testApp(overrides: Partial<ControlAppDeps> = {}) {
     logError: (error) => void logged.push(error),
     now: () => Date.UTC(2026, 10, 25, 12),
     ...overrides,
-    limits: { rate: null, ...overrides.limits },
+    limits: { rate: null, publicRate: null, authFailures: null, ...overrides.limits },
   });
   return { app, audited, logged, health };
 }

@@ -177,7 +177,7 @@ Deno.test("POST /ai_signal refuses a body that is not JSON and a symbol it does 
   assert.deepEqual(await bad.json(), { error: "body is not valid JSON" });
   const other = await post(app(), { ...ORIGINAL, symbol: "EURUSD" });
   assert.equal(other.status, 400);
-  assert.match((await other.json()).error, /^symbol: this server does not trade "EURUSD"/);
+  assert.match((await other.json()).error, /^symbol: this server trades XAUUSD only/);
 });
 
 Deno.test("POST /ai_signal holds without an ATR, with zero size and levels, saying why", async () => {

@@ -118,7 +118,10 @@ Deno.test("createControlApp() lets a model upload past the default body limit, u
 
 Deno.test("createControlApp() answers 429 with Retry-After to a client over its rate", async () => {
   let nowMs = 0;
-  const { app } = testApp({ now: () => nowMs, limits: { rate: { burst: 2, perSecond: 0.5 } } });
+  const { app } = testApp({
+    now: () => nowMs,
+    limits: { publicRate: { burst: 2, perSecond: 0.5 } },
+  });
   const from = (hostname: string) =>
     app.request("/health", {}, { remoteAddr: { hostname, port: 1, transport: "tcp" } });
   assert.equal((await from("10.0.0.1")).status, 200);
@@ -136,7 +139,6 @@ Deno.test("createControlApp() audits authenticated calls but GET, by token finge
   const { app, audited } = testApp();
   await app.request("/v1/status", authed());
   await app.request("/v1/kill-switch", authed({ method: "POST", json: {} }));
-  await app.request("/v1/kill-switch", { method: "POST" });
   assert.deepEqual(audited, [{
     timeUs: Date.UTC(2026, 10, 25, 12) * 1000,
     actor: tokenFingerprint(TOKEN),
@@ -192,5 +194,23 @@ Deno.test("createControlApp() leaves out of the audit only the mounts that ask",
   );
   assert.equal((await app.request("/bridge", authed({ method: "POST" }))).status, 200);
   await app.request("/v1/kill-switch", authed({ method: "POST", json: { on: true, reason: "x" } }));
-  assert.deepEqual(audited.map((e) => e.path), ["/bridge", "/v1/kill-switch"]);
+  assert.deepEqual(
+    audited.filter((e) => e.actor !== "anonymous").map((e) => e.path),
+    ["/bridge", "/v1/kill-switch"],
+    "the refused /ai_signal is audited as a refusal, the authenticated one not at all",
+  );
+});
+
+Deno.test("createControlApp() shows no folder of a filesystem path in GET /health, only in /v1/status", async () => {
+  const health = createHealthRegistry({ now: () => 0 });
+  const detail = "/srv/aigs/data/DAT_ASCII_XAUUSD_M1_2017.csv:12: price is not finite";
+  health.register("feed").report("failed", detail);
+  const { app } = testApp({ health });
+  const open = await (await app.request("/health")).json();
+  assert.equal(
+    open.components.feed.detail,
+    "DAT_ASCII_XAUUSD_M1_2017.csv:12: price is not finite",
+  );
+  const status = await (await app.request("/v1/status", authed())).json();
+  assert.equal(status.health.components.feed.detail, detail);
 });

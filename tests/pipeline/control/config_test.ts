@@ -54,7 +54,7 @@ Deno.test("PUT /v1/config answers 409 to a stale version and stores nothing", as
   assert.equal(res.status, 409);
   const body = await res.json();
   assert.equal(body.version, 1);
-  assert.match(body.error, /version 0 is stale: version 1 is in force/);
+  assert.match(body.error, /the config version given is stale: version 1 is in force/);
   assert.equal(rows.length, 1);
 });
 
@@ -86,4 +86,13 @@ Deno.test("PUT /v1/config stores nothing when applying the config fails", async 
   assert.equal(res.status, 500);
   assert.deepEqual(await res.json(), { error: "internal error" });
   assert.equal(rows.length, 0);
+});
+
+Deno.test("PUT /v1/config counts unknown fields and never repeats one a client sent", async () => {
+  const { put } = withConfig();
+  const res = await put({ version: 0, config: { riskPercent: 0.5, "<script>x": 2 } });
+  assert.equal(res.status, 400);
+  const { error } = await res.json();
+  assert.match(error, /unknown field\(s\) \(1 not shown\): only the documented fields are allowed/);
+  assert.ok(!error.includes("script"), error);
 });

@@ -52,7 +52,16 @@ Deno.test("models push uploads a local model to a running server, registered the
       "--json",
     ]);
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(JSON.parse(result.stdout), { id, stage: "candidate", to: url });
+    assert.deepEqual(JSON.parse(result.stdout), {
+      id,
+      stage: "candidate",
+      verification: {
+        measured: false,
+        gate: null,
+        reason: "not verified: this server holds no data to measure models on",
+      },
+      to: url,
+    });
     const registry = openRegistry(server);
     try {
       assert.equal(registry.get(id).stage, "candidate");

@@ -18,3 +18,12 @@ Deno.test("createTokenBuckets() refuses a burst below 1 or a rate that is not po
   assert.throws(() => createTokenBuckets({ burst: 0, perSecond: 1 }, Date.now), RangeError);
   assert.throws(() => createTokenBuckets({ burst: 5, perSecond: 0 }, Date.now), RangeError);
 });
+
+Deno.test("createTokenBuckets() keeps at most 10,000 buckets, dropping the least recently used", () => {
+  const buckets = createTokenBuckets({ burst: 1, perSecond: 1 }, () => 0);
+  assert.equal(buckets.take("first"), 0);
+  for (let i = 0; i < 10_050; i++) buckets.take(`client-${i}`);
+  assert.equal(buckets.size, 10_000);
+  // "first" was dropped, so it starts again with a full bucket instead of an empty one.
+  assert.equal(buckets.take("first"), 0);
+});
