@@ -303,7 +303,7 @@ export function foldReport(name: string, fold: FoldPredictions, bins = 10): Fold
 /** Every fold's report, and the report of all their test rows stitched in fold order. */
 export function stitchedReport(folds: readonly FoldPredictions[], bins = 10): WalkForwardReport {
   if (folds.length === 0) throw new RangeError("Cannot stitch a report: there are no folds");
-  const reports = folds.map((fold, i) => foldReport(`fold ${i}`, fold, bins));
+  const reports = folds.map((fold, i) => foldReport(`fold ${i + 1}`, fold, bins));
   const k = classesOf(folds[0].y, folds[0].p);
   const rows = folds.reduce((sum, fold) => sum + fold.y.length, 0);
   const y = new Uint8Array(rows);

@@ -49,11 +49,26 @@ export interface TrainingResult {
   };
 }
 
+/** A phase of `trainModel` and how far it is (`done` of `total` units: folds in walk-forward). */
+export interface TrainStep {
+  readonly phase: "dataset" | "walk-forward" | "final";
+  readonly done: number;
+  readonly total: number;
+}
+
+/**
+ * A time as progress lines show it, to the minute: a fold's exclusive end is its last
+ * row + 1 µs, which would print as "...:00.000001Z".
+ */
+const minuteIso = (us: number) => isoFromUs(Math.floor(us / US_PER_MINUTE) * US_PER_MINUTE);
+
 export interface TrainOptions {
   readonly from?: string;
   readonly to?: string;
   /** Progress lines for long jobs (stderr in the CLI). */
   readonly progress?: (line: string) => void;
+  /** Where the job is, for a progress bar: called as each phase starts and after each fold. */
+  readonly onStep?: (step: TrainStep) => void;
   readonly now?: () => Date;
 }
 
@@ -138,7 +153,7 @@ export function evaluateFolds(
     const { test, p } = fitAndPredict(dataset, fold.train, fold.test, config);
     const extra = onFold?.(fold, test, p) ?? "";
     const trainY = Uint8Array.from(fold.train, (r) => dataset.y[r]);
-    const report = foldReport(`fold ${fold.fold}`, { y: test.y, p, trainY });
+    const report = foldReport(`fold ${fold.fold + 1}`, { y: test.y, p, trainY });
     progress(`${foldProgress(fold, folds.length, report, foldStarted)}${extra}`);
     return { y: test.y, p, trainY };
   });
@@ -154,8 +169,8 @@ function foldProgress(
   return `fold ${fold.fold + 1}/${folds}: train ${
     fold.train.length.toLocaleString("en-US")
   } rows to ` +
-    `${isoFromUs(fold.trainEndUs)}, test ${isoFromUs(fold.testStartUs)} .. ${
-      isoFromUs(fold.testEndUs)
+    `${minuteIso(fold.trainEndUs)}, test ${minuteIso(fold.testStartUs)} .. ${
+      minuteIso(fold.testEndUs)
     }: ` +
     `log loss ${report.model.logLoss.toFixed(4)} vs prior ${report.baseline.logLoss.toFixed(4)} ` +
     `(${((performance.now() - startedMs) / 1000).toFixed(1)} s)`;
@@ -238,11 +253,13 @@ export async function trainModel(
   options: TrainOptions = {},
 ): Promise<TrainingResult> {
   const progress = options.progress ?? (() => {});
+  const step = options.onStep ?? (() => {});
   const spec: FeatureSpec = config.spec ? await loadFeatureSpec(config.spec) : DEFAULT_FEATURE_SPEC;
   let started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
 
   progress(`building the dataset from ${input.path} ...`);
+  step({ phase: "dataset", done: 0, total: 1 });
   const dataset = await buildDataset(input, {
     spec,
     from: options.from,
@@ -259,11 +276,18 @@ export async function trainModel(
 
   started = performance.now();
   const folds = foldsFor(config.walkForward, dataset.timeUs, dataset.labelEndUs);
-  const report = stitchedReport(evaluateFolds(dataset, folds, config, progress));
+  step({ phase: "walk-forward", done: 0, total: folds.length });
+  let foldsDone = 0;
+  // evaluateFolds writes one progress line per finished fold.
+  const report = stitchedReport(evaluateFolds(dataset, folds, config, (line) => {
+    progress(line);
+    step({ phase: "walk-forward", done: ++foldsDone, total: folds.length });
+  }));
   const walkForwardSeconds = elapsed();
 
   started = performance.now();
   progress("fitting the final ensemble on every row ...");
+  step({ phase: "final", done: 0, total: 1 });
   const all = Int32Array.from({ length: dataset.rows }, (_, i) => i);
   const model = fitEnsemble(dataset, all, config);
   const finalSeconds = elapsed();

@@ -12,6 +12,7 @@ import { z } from "zod";
 import { type EventBatch, isoFromUs, type TradeEvent } from "@/pipeline/events.ts";
 import type { HealthSnapshot, HealthStatus } from "@/pipeline/health.ts";
 import { mask } from "@/pipeline/control/secrets.ts";
+import { describeZodError } from "@/pipeline/issues.ts";
 import type { Sink } from "@/sinks/sink.ts";
 
 /** Risk reason codes that mean a kill switch is on (manual, or the drawdown one). */
@@ -61,7 +62,11 @@ const botTokenSchema = z.string().regex(/^\d+:[A-Za-z0-9_-]{20,}$/, {
 export function parseWebhookConfig(input: unknown, where: string): WebhookConfig {
   const parsed = webhookConfigSchema.safeParse(input);
   if (!parsed.success) {
-    throw new RangeError(`Invalid webhook config in ${where}: ${z.prettifyError(parsed.error)}`);
+    throw new RangeError(
+      `Invalid webhook config ${
+        describeZodError(parsed.error, `in ${where}`, webhookConfigSchema)
+      }`,
+    );
   }
   return parsed.data;
 }

@@ -5,6 +5,7 @@
  * playwright-core never downloads a browser of its own.
  */
 
+import { skippableTest } from "./_skip.ts";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { dataTest } from "./_data.ts";
@@ -42,8 +43,7 @@ export function browserTest(name: string, data: string, scenarioFile: string): v
     // Absent: reported below.
   }
   if (!haveChromium) {
-    console.warn(`Skipping "${name}": ${CHROMIUM} is missing (apt-get install -y chromium)`);
-    Deno.test({ name, ignore: true, fn: () => {} });
+    skippableTest(name, `${CHROMIUM} is missing (apt-get install -y chromium)`, () => {});
     return;
   }
   dataTest(name, data, async () => {

@@ -6,6 +6,7 @@
  */
 
 import { fileURLToPath } from "node:url";
+import { skippableTest } from "./_skip.ts";
 
 /** The folder holding the real data files (see its README.md). */
 export const DATA_DIR: URL = new URL("../../shared/data/", import.meta.url);
@@ -35,12 +36,11 @@ export function dataTest(
   fn: (t: Deno.TestContext) => void | Promise<void>,
 ): void {
   const missing = (typeof rel === "string" ? [rel] : rel).filter((r) => !haveData(r));
-  if (missing.length > 0) {
-    console.warn(
-      `Skipping "${name}": data file(s) missing from ${fileURLToPath(DATA_DIR)}: ${
-        missing.join(", ")
-      }`,
-    );
-  }
-  Deno.test({ name, ignore: missing.length > 0, fn });
+  skippableTest(
+    name,
+    missing.length === 0
+      ? null
+      : `data file(s) missing from ${fileURLToPath(DATA_DIR)}: ${missing.join(", ")}`,
+    fn,
+  );
 }

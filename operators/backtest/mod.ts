@@ -51,6 +51,7 @@ export {
   ReportCandles,
 } from "./candles.ts";
 export { regimeTagger, sessionOf, WARMING_UP_REGIME } from "./tags.ts";
+export { backtestSummary } from "./summary_text.ts";
 export { tradingDayCloseUs, tradingDayOf } from "./trading_days.ts";
 export {
   type BacktestJson,

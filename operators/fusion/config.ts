@@ -36,7 +36,9 @@ const componentWeightsSchema = z.strictObject({
 });
 
 const technicalSchema = z.strictObject({
-  weights: componentWeightsSchema,
+  weights: componentWeightsSchema.describe(
+    "weight of each component inside the technical score (they need not sum to 1)",
+  ),
   rsiPeriod: period(14, "RSI period on every timeframe"),
   rsiBand: z.number().min(5).max(50).default(20)
     .describe("RSI distance from 50 that scores a full +-1 (M1: 30 oversold, 70 overbought)"),
@@ -118,14 +120,16 @@ export const llmConfigSchema = z.strictObject({
 }).prefault({});
 
 export const fusionConfigSchema = z.strictObject({
-  weights: weightsSchema,
+  weights: weightsSchema.describe(
+    "how much each source's vote counts; absent sources are renormalised away",
+  ),
   gate: unit.default(0.35)
     .describe("fused confidence below which the decision is hold"),
-  technical: technicalSchema,
-  ml: mlSchema,
-  regime: regimeSchema,
-  levels: levelsSchema,
-  llm: llmConfigSchema,
+  technical: technicalSchema.describe("the technical scorer: indicators on M1 to H1"),
+  ml: mlSchema.describe("how the production model's probabilities become a vote"),
+  regime: regimeSchema.describe("confidence factors by the H1 trend and volatility regime"),
+  levels: levelsSchema.describe("stop-loss and take-profit distances of a signal"),
+  llm: llmConfigSchema.describe("the optional LLM analyst (off by default)"),
 });
 
 export type FusionConfig = z.infer<typeof fusionConfigSchema>;

@@ -12,6 +12,7 @@ import {
   backtestHtml,
   type BacktestJson,
   backtestJson,
+  backtestSummary,
   brokerSummary,
   type CandleSeries,
   computeMetrics,
@@ -52,24 +53,29 @@ import {
 import { createHealthRegistry } from "../health.ts";
 import { replay$ } from "../replay.ts";
 import {
+  checkOutputFile,
+  inputFile,
+  multiSourceSchema,
+  outputFile,
   parseFlags,
   readJsonFlag,
   readOptions,
-  SOURCE_FLAGS,
-  sourceSchema,
   UsageError,
   validate,
 } from "./args.ts";
+import { BACKTEST } from "./usage.ts";
+import { roundedJson } from "../json_text.ts";
+import { linesRead, progressSink, type ReplayProgress, replayProgress } from "../progress.ts";
 import { m1Stages } from "./stages.ts";
 import {
   buildStrategy,
-  checkedTradingConfigSchema,
+  parseTradingConfig,
   type StrategyWarmUp,
   tradingConfigSchema,
   withBrokerProfile,
 } from "./strategy.ts";
 import { openRegistry } from "./models.ts";
-import { basename } from "node:path";
+import { basename, join } from "node:path";
 
 /** Coverage under which a run "with the model" is flagged: the model sat out decisions. */
 export const MIN_MODEL_COVERAGE = 0.99;
@@ -77,25 +83,20 @@ export const MIN_MODEL_COVERAGE = 0.99;
 /** Random-entry runs beside every backtest unless `--baseline-runs` says otherwise. */
 export const DEFAULT_BASELINE_RUNS = 30;
 
-const schema = sourceSchema.omit({ data: true, from: true, to: true }).extend({
-  data: z.array(z.string().min(1)).min(
-    1,
-    "is required: one or more market-data files, in time order",
-  ),
-  from: z.string().optional(),
-  to: z.string().optional(),
-  config: z.string().min(1).optional(),
-  params: z.string().min(1).optional(),
+const schema = multiSourceSchema.extend({
+  config: inputFile.optional(),
+  params: inputFile.optional(),
   model: z.string().min(8).optional(),
   "no-ml": z.boolean().default(false),
   registry: z.string().min(1).default("data/models"),
-  news: z.string().min(1).optional(),
-  broker: z.string().min(1).optional(),
+  news: inputFile.optional(),
+  broker: inputFile.optional(),
   threads: z.coerce.number().int().min(1).max(8).default(1),
   "baseline-runs": z.coerce.number().int().min(0).max(1000).default(DEFAULT_BASELINE_RUNS),
   "no-warm-up": z.boolean().default(false),
-  json: z.string({ error: "is required: where to write the JSON results" }).min(1),
-  report: z.string({ error: "is required: where to write the HTML report" }).min(1),
+  json: outputFile.optional(),
+  report: outputFile.optional(),
+  quiet: z.boolean().default(false),
 });
 
 /** Everything the report needs, gathered from the traded period's events. */
@@ -233,8 +234,8 @@ export interface RunBacktestOptions {
   readonly read?: OpenSourceOptions;
   /** A `--params` file that supplied part of the config, recorded in the document's config. */
   readonly params?: { readonly file: string; readonly id: string };
-  /** Print a progress line every 2 s to stderr (default true). */
-  readonly progress?: boolean;
+  /** Where to report progress (lines read of `files`, and the data time reached); default none. */
+  readonly progress?: ReplayProgress | false;
   /** Seeded random-entry runs to rank the strategy among; 0 for none (default 30). */
   readonly baselineRuns?: number;
   /**
@@ -254,10 +255,9 @@ export interface BacktestRun {
   readonly modelId: string | null;
 }
 
-/** Validates a --config object with every module's parser; throws naming the bad part. */
+/** Validates a --config object with every module's schema; throws naming each bad value. */
 export function checkBacktestConfig(value: unknown, origin = "config"): void {
-  const parsed = checkedTradingConfigSchema.safeParse(value);
-  if (!parsed.success) throw new UsageError(`${origin}: ${parsed.error.issues[0].message}`);
+  parseTradingConfig(value, origin);
 }
 
 export async function runBacktest(options: RunBacktestOptions): Promise<BacktestRun> {
@@ -328,25 +328,14 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
   ];
   const collected = collector(strategy.engine.config.positions.maxOpen);
   const started = performance.now();
-  let lastProgress = started;
-  const progress: Sink = {
-    name: "progress",
-    write(batch) {
-      const now = performance.now();
-      if (options.progress === false || now - lastProgress < 2000 || batch.length === 0) return;
-      lastProgress = now;
-      const last = batch[batch.length - 1];
-      const at = "timeUs" in last ? last.timeUs : "closeUs" in last ? last.closeUs : null;
-      if (at !== null) console.error(`  ... ${isoFromUs(at)}`);
-    },
-    close() {},
-  };
   try {
     await runPipeline({
       sourceName: "file",
       source$: replay$(source),
       stages,
-      sinks: [collected.sink, progress],
+      sinks: options.progress
+        ? [collected.sink, progressSink(options.progress, () => linesRead(source))]
+        : [collected.sink],
       health: createHealthRegistry(),
     }).done;
   } catch (error) {
@@ -534,56 +523,77 @@ function warmUpReport(warmUp: StrategyWarmUp, tradeFromUs: number | null): WarmU
   };
 }
 
+/** `out/backtest-<data file names>[_<from>_<to>]`: where the results go without --json and --report. */
+export function defaultOutputStem(files: readonly string[], from?: string, to?: string): string {
+  const names = files.map((f) => basename(f).replace(/(\.(csv|txt|gz))+$/i, "")).join("+");
+  const window = [from, to].filter((t) => t !== undefined).map((t) => t!.replace(/[:]/g, ""));
+  return join("out", `backtest-${[names, ...window].join("_")}`);
+}
+
 export async function backtest(argv: string[]): Promise<void> {
-  const flags = validate(
-    schema,
-    parseFlags(argv, {
-      ...SOURCE_FLAGS,
-      data: { type: "string", multiple: true },
-      config: { type: "string" },
-      params: { type: "string" },
-      model: { type: "string" },
-      "no-ml": { type: "boolean" },
-      registry: { type: "string" },
-      news: { type: "string" },
-      broker: { type: "string" },
-      threads: { type: "string" },
-      "baseline-runs": { type: "string" },
-      "no-warm-up": { type: "boolean" },
-      json: { type: "string" },
-      report: { type: "string" },
-    }),
-  );
+  const flags = validate(schema, parseFlags(argv, BACKTEST.flags));
   if (flags.model !== undefined && flags["no-ml"]) {
     throw new UsageError("give --model ID or --no-ml, not both");
   }
+  if (
+    flags.from !== undefined && flags.to !== undefined &&
+    usFromIso(flags.from) >= usFromIso(flags.to)
+  ) {
+    throw new UsageError(`--from "${flags.from}" must be before --to "${flags.to}"`);
+  }
+  // Everything is checked before the run: a bad config or an unwritable output never
+  // waits for a year of bars to be replayed.
   const fileConfig = flags.config === undefined ? {} : await readJsonFlag("config", flags.config);
   const params = flags.params === undefined ? undefined : await readParamsFile(flags.params);
-  const { document, seconds, bars, candles, sourcePath, modelId } = await runBacktest({
-    files: flags.data,
-    from: flags.from,
-    to: flags.to,
-    // The parameter set sits under --config: a value in --config wins.
-    config: params === undefined ? fileConfig : mergeConfig(params.document.config, fileConfig),
-    configOrigin: [flags.params, flags.config].filter((f) => f !== undefined).map((f) => `"${f}"`)
-      .join(" + ") || undefined,
-    model: flags.model,
-    noMl: flags["no-ml"],
-    registry: flags.registry,
-    news: flags.news,
-    broker: flags.broker,
-    threads: flags.threads,
-    read: readOptions(flags),
-    params: params === undefined ? undefined : { file: basename(flags.params!), id: params.id },
-    baselineRuns: flags["baseline-runs"],
-    warmUp: !flags["no-warm-up"],
-  });
-  await Deno.writeTextFile(flags.json, JSON.stringify(document, null, 2));
-  await Deno.writeTextFile(flags.report, backtestHtml(document, { candles }));
-  const m = document.metrics;
-  for (const line of haltLines(document)) console.log(line);
+  // The parameter set sits under --config: a value in --config wins.
+  const config = params === undefined
+    ? fileConfig
+    : mergeConfig(params.document.config, fileConfig);
+  const configOrigin =
+    [flags.params, flags.config].filter((f) => f !== undefined).map((f) => `"${f}"`).join(" + ") ||
+    undefined;
+  checkBacktestConfig(config, configOrigin ?? "config");
+  let outputs = { json: flags.json, report: flags.report };
+  if (outputs.json === undefined && outputs.report === undefined) {
+    const stem = defaultOutputStem(flags.data, flags.from, flags.to);
+    await Deno.mkdir("out", { recursive: true });
+    checkOutputFile("json", `${stem}.json`);
+    checkOutputFile("report", `${stem}.html`);
+    outputs = { json: `${stem}.json`, report: `${stem}.html` };
+  }
+  const toUs = flags.to === undefined ? undefined : usFromIso(flags.to);
+  const progress = await replayProgress("backtest", flags.data, toUs, flags.quiet);
+  let run: BacktestRun;
+  try {
+    run = await runBacktest({
+      files: flags.data,
+      from: flags.from,
+      to: flags.to,
+      config,
+      configOrigin,
+      model: flags.model,
+      noMl: flags["no-ml"],
+      registry: flags.registry,
+      news: flags.news,
+      broker: flags.broker,
+      threads: flags.threads,
+      read: readOptions(flags),
+      params: params === undefined ? undefined : { file: basename(flags.params!), id: params.id },
+      baselineRuns: flags["baseline-runs"],
+      warmUp: !flags["no-warm-up"],
+      progress,
+    });
+  } finally {
+    progress.end();
+  }
+  const { document, seconds, bars, candles, sourcePath, modelId } = run;
+  if (outputs.json !== undefined) await Deno.writeTextFile(outputs.json, roundedJson(document));
+  if (outputs.report !== undefined) {
+    await Deno.writeTextFile(outputs.report, backtestHtml(document, { candles }));
+  }
+  console.log(backtestSummary(document));
   console.log(
-    `backtest ${sourcePath}: ${bars.toLocaleString("en-US")} M1 bars in ${seconds.toFixed(1)} s ` +
+    `\n${sourcePath}: ${bars.toLocaleString("en-US")} M1 bars in ${seconds.toFixed(1)} s ` +
       `(${Math.round(bars / seconds).toLocaleString("en-US")} bars/s); ${
         modelId === null ? "technical only (--no-ml)" : `model ${modelId.slice(0, 12)}…`
       }`,
@@ -592,94 +602,6 @@ export async function backtest(argv: string[]): Promise<void> {
     console.log(`parameter set ${params.id.slice(0, 12)}… (${flags.params})`);
   }
   console.log(
-    `trades ${m.trades}, net profit ${m.net_profit.toFixed(2)}, max drawdown ${
-      m.max_drawdown.amount.toFixed(2)
-    } ` +
-      `(${m.max_drawdown.pct.toFixed(2)}%), win rate ${
-        m.win_rate_pct === null ? "n/a" : m.win_rate_pct.toFixed(1)
-      }%, ` +
-      `profit factor ${m.profit_factor === null ? "n/a" : m.profit_factor.toFixed(2)}, Sharpe ${
-        m.sharpe === null ? "n/a" : m.sharpe.toFixed(2)
-      }`,
+    `wrote ${[outputs.json, outputs.report].filter((f) => f !== undefined).join(" and ")}`,
   );
-  const b = document.broker;
-  console.log(
-    `broker ${b.name} (1:${b.leverage}, lot step ${b.lot_step}): ${m.broker_refusals} orders ` +
-      `not executed${
-        m.broker_refusals === 0
-          ? ""
-          : ` (${
-            Object.entries(m.broker_refusals_by_reason).map(([r, n]) => `${r} ${n}`).join(", ")
-          })`
-      }; news filter ${
-        document.news.enabled ? `on (${document.news.calendar})` : "OFF: no --news calendar"
-      }`,
-  );
-  for (const line of decisionLines(document)) console.log(line);
-  console.log(`wrote ${flags.json} and ${flags.report}`);
-}
-
-/** The halts, first thing a user reads: when, why, and how much of the period went untraded. */
-function haltLines(document: BacktestJson): string[] {
-  return document.halts.map((h) =>
-    `${
-      h.enforced ? "HALTED" : "halt recorded (trading went on)"
-    } at ${h.time_utc}: ${h.code}, ${h.detail}` +
-    (h.enforced
-      ? ` (${(h.untraded_share * 100).toFixed(1)}% of the period untraded${
-        h.until_utc === null ? ", to the end" : ` until ${h.until_utc}`
-      })`
-      : "")
-  );
-}
-
-/** Warm-up, each source's part, costs against the levels, and chance, one line each. */
-function decisionLines(document: BacktestJson): string[] {
-  const pct = (x: number | null) => (x === null ? "n/a" : `${(x * 100).toFixed(1)}%`);
-  const w = document.warmup;
-  const lines = [
-    `warm-up: history from ${w.history_start_utc}, trading from ${w.trading_start_utc} ` +
-    `(${w.warm_bars.toLocaleString("en-US")} M1 bars before it${
-      w.complete ? ", every source warm" : ""
-    })`,
-    ...w.notes.map((note) => `  warm-up: ${note}`),
-  ];
-  for (const [name, s] of Object.entries(document.sources)) {
-    if (!s.configured && s.voted_bars === 0) continue;
-    lines.push(
-      `source ${name}: voted on ${pct(s.coverage)} of ${s.decision_bars.toLocaleString("en-US")} ` +
-        `decision bars, agreed with the fused side ${pct(s.agreement_rate)}; trades it supported ` +
-        `${s.trades_supported.trades} (net ${s.trades_supported.net_profit.toFixed(2)}), opposed ` +
-        `${s.trades_opposed.trades} (net ${s.trades_opposed.net_profit.toFixed(2)})`,
-    );
-  }
-  const c = document.costs;
-  if (c.trades > 0) {
-    lines.push(
-      `costs per trade: ${c.per_trade.total.toFixed(3)} in price units (spread ${
-        c.per_trade.spread.toFixed(3)
-      }, slippage ${c.per_trade.slippage.toFixed(3)}, commission ${
-        c.per_trade.commission.toFixed(3)
-      }, swap ${c.per_trade.swap.toFixed(3)}): ${pct(c.cost_share_of_stop)} of the average stop ${
-        c.average_stop_distance ?? "n/a"
-      }, ${pct(c.cost_share_of_take)} of the average target ${
-        c.average_take_distance ?? "n/a"
-      }; break-even win rate ${pct(c.breakeven_win_rate)}`,
-    );
-  }
-  const r = document.baseline.random;
-  if (r !== null) {
-    lines.push(
-      `chance: ${r.runs} random-entry runs, median net ${
-        r.net_profit.p50.toFixed(2)
-      }; this run's ` +
-        `percentile: net profit ${r.percentile.net_profit.toFixed(0)}, profit factor ${
-          r.percentile.profit_factor?.toFixed(0) ?? "n/a"
-        }, Sharpe ${r.percentile.sharpe?.toFixed(0) ?? "n/a"}`,
-    );
-  }
-  for (const note of document.metrics.notes.filter((n) => n.startsWith("The model voted"))) {
-    lines.push(`WARNING: ${note}`);
-  }
-  return lines;
 }

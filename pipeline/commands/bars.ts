@@ -15,18 +15,19 @@ import { isoFromUs, type Timeframe, TIMEFRAME_US } from "../events.ts";
 import { createHealthRegistry } from "../health.ts";
 import { replay$ } from "../replay.ts";
 import {
+  outputFile,
   parseFlags,
-  SOURCE_FLAGS,
   sourceOptions,
   sourceSchema,
   timeframe,
   UsageError,
   validate,
 } from "./args.ts";
+import { BARS } from "./usage.ts";
 
 const schema = sourceSchema.extend({
   timeframe,
-  out: z.string({ error: "is required: the CSV file to write" }).min(1),
+  out: z.string({ error: "is required: the CSV file to write" }).pipe(outputFile),
   "day-start": z.enum(["utc", "new-york-17"]).default("utc"),
   json: z.boolean().default(false),
 });
@@ -75,13 +76,7 @@ export interface BarsSummary {
 export async function bars(argv: string[]): Promise<void> {
   const flags = validate(
     schema,
-    parseFlags(argv, {
-      ...SOURCE_FLAGS,
-      timeframe: { type: "string" },
-      out: { type: "string" },
-      "day-start": { type: "string" },
-      json: { type: "boolean" },
-    }),
+    parseFlags(argv, BARS.flags),
   );
   const source = await openSource(flags.data, sourceOptions(flags));
   const csv = csvBarsSink(flags.out, flags.timeframe, source.sides);

@@ -11,16 +11,16 @@ import { httpTransport, runEaSimulator, tcpTransport } from "../live/ea_simulato
 import { openSources } from "../../sources/mod.ts";
 import { clientApiToken, SECRET_ENV } from "../control/secrets.ts";
 import {
+  inputFile,
   parseFlags,
-  readJsonFlag,
-  SOURCE_FLAGS,
   sourceOptions,
   sourceSchema,
   UsageError,
   validate,
 } from "./args.ts";
+import { EA_SIM } from "./usage.ts";
 import {
-  checkedTradingConfigSchema,
+  readTradingConfig,
   type TradingConfig,
   tradingConfigSchema,
   withBrokerProfile,
@@ -29,37 +29,23 @@ import {
 const schema = sourceSchema.extend({
   url: z.url().default("http://127.0.0.1:8787/"),
   tcp: z.string().regex(/^[^:]+:\d{1,5}$/, "expected HOST:PORT").optional(),
-  "token-file": z.string().min(1).optional(),
-  config: z.string().min(1).optional(),
-  broker: z.string().min(1).optional(),
+  "token-file": inputFile.optional(),
+  config: inputFile.optional(),
+  broker: inputFile.optional(),
 });
 
 export async function eaSim(argv: string[]): Promise<void> {
   const flags = validate(
     schema,
-    parseFlags(argv, {
-      ...SOURCE_FLAGS,
-      url: { type: "string" },
-      tcp: { type: "string" },
-      "token-file": { type: "string" },
-      config: { type: "string" },
-      broker: { type: "string" },
-    }),
+    parseFlags(argv, EA_SIM.flags),
   );
   const token = await clientApiToken(flags["token-file"]);
   if (token === null) {
     throw new UsageError(`ea-sim needs --token-file FILE or ${SECRET_ENV.apiToken} set`);
   }
-  let config: TradingConfig = tradingConfigSchema.parse({});
-  if (flags.config !== undefined) {
-    const parsed = checkedTradingConfigSchema.safeParse(
-      await readJsonFlag("config", flags.config),
-    );
-    if (!parsed.success) {
-      throw new UsageError(`--config "${flags.config}": ${parsed.error.issues[0].message}`);
-    }
-    config = parsed.data;
-  }
+  const config: TradingConfig = flags.config === undefined
+    ? tradingConfigSchema.parse({})
+    : await readTradingConfig(flags.config);
   // The terminal's own terms: its hello names them, and its broker books on them.
   const execution = (await withBrokerProfile(config, flags.broker)).execution ?? {};
   const transport = flags.tcp === undefined

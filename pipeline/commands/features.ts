@@ -17,35 +17,32 @@ import { runPipeline } from "../build.ts";
 import { createHealthRegistry } from "../health.ts";
 import { replay$ } from "../replay.ts";
 import {
+  inputFile,
+  outputFile,
   parseFlags,
-  SOURCE_FLAGS,
   sourceOptions,
   sourceSchema,
   UsageError,
   validate,
 } from "./args.ts";
+import { FEATURES } from "./usage.ts";
 import { m1Stages } from "./stages.ts";
 
 const schema = sourceSchema.extend({
-  out: z.string().min(1).optional(),
-  spec: z.string().min(1).optional(),
+  out: outputFile.optional(),
+  spec: inputFile.optional(),
   "print-spec": z.boolean().default(false),
 });
 
 export async function features(argv: string[]): Promise<void> {
-  const raw = parseFlags(argv, {
-    ...SOURCE_FLAGS,
-    out: { type: "string" },
-    spec: { type: "string" },
-    "print-spec": { type: "boolean" },
-  });
+  const raw = parseFlags(argv, FEATURES.flags);
   if (raw["print-spec"]) {
     const spec = raw.spec ? await loadFeatureSpec(raw.spec) : DEFAULT_FEATURE_SPEC;
     console.log(JSON.stringify(spec, null, 2));
     return;
   }
   const flags = validate(schema, raw);
-  if (flags.out === undefined) throw new UsageError("--out: is required: the CSV file to write");
+  if (flags.out === undefined) throw new UsageError("--out is required: the CSV file to write");
   const spec: FeatureSpec = flags.spec ? await loadFeatureSpec(flags.spec) : DEFAULT_FEATURE_SPEC;
   const source = await openSource(flags.data, sourceOptions(flags));
   const stages = m1Stages(source, "features");

@@ -8,9 +8,18 @@
 
 import { z } from "zod";
 import { readOnnxMetadata } from "../../models/onnx/metadata.ts";
-import { type RegisteredModel, Registry } from "../../models/registry.ts";
+import {
+  checkGates,
+  DEFAULT_GATES,
+  type ModelEvent,
+  type RegisteredModel,
+  Registry,
+} from "../../models/registry.ts";
+import { roundedJson } from "../json_text.ts";
+import { textTable } from "../text_table.ts";
 import { clientApiToken, SECRET_ENV } from "../control/secrets.ts";
-import { parseFlags, UsageError, validate } from "./args.ts";
+import { inputFile, parseFlags, UsageError, validate } from "./args.ts";
+import { MODELS } from "./usage.ts";
 
 const schema = z.object({
   registry: z.string().min(1).default("data/models"),
@@ -18,7 +27,7 @@ const schema = z.object({
   reason: z.string().min(1).optional(),
   to: z.url({ protocol: /^https?$/, error: "expected the server's http(s):// URL" }).optional(),
   id: z.string().min(1).optional(),
-  "token-file": z.string().min(1).optional(),
+  "token-file": inputFile.optional(),
 });
 
 type Flags = z.infer<typeof schema>;
@@ -29,13 +38,90 @@ export function openRegistry(dir: string): Registry {
   return Registry.open(dir, { readMetadata: readOnnxMetadata });
 }
 
-function line(model: RegisteredModel): string {
-  const folds = model.card.metrics.folds;
-  const beat = folds.filter((f) => f.logLoss < f.baselineLogLoss).length;
-  return `${model.id.slice(0, 16)}  ${model.stage.padEnd(10)} ${
-    (model.card.task === "meta" ? "meta" : model.card.kind).padEnd(8)
-  } ${model.card.createdAt}  ` +
-    `beats prior on ${beat}/${folds.length} folds  ${model.card.description}`;
+const minute = (iso: string) => iso.slice(0, 16).replace("T", " ");
+
+/** The registry as a table: newest last, the gate result beside each model. */
+export function modelsTable(models: readonly RegisteredModel[]): string {
+  return textTable(
+    ["id", "stage", "kind", "created (UTC)", "gates", "trained on (UTC)", "description"],
+    models.map((m) => {
+      const gate = checkGates(m.card, DEFAULT_GATES);
+      const folds = gate.folds.filter((f) => f.pass).length;
+      return [
+        m.id.slice(0, 12),
+        m.stage,
+        m.card.task === "meta" ? "meta" : m.card.kind,
+        minute(m.card.createdAt),
+        `${gate.pass ? "pass" : "fail"} ${folds}/${gate.folds.length}`,
+        `${minute(m.card.ranges.train.from).slice(0, 10)} .. ${
+          minute(m.card.ranges.train.to).slice(0, 10)
+        }`,
+        m.card.description,
+      ];
+    }),
+  );
+}
+
+/** One model for a person: what it is, what it was trained on, each fold against the baseline. */
+export function modelText(model: RegisteredModel, events: readonly ModelEvent[]): string {
+  const { card } = model;
+  const gate = checkGates(card, DEFAULT_GATES);
+  const h = card.hyperparameters as {
+    members?: { type: string }[];
+    method?: string;
+    calibration?: string;
+  };
+  const facts: [string, string][] = [
+    ["id", card.id],
+    ["stage", model.stage],
+    [
+      "kind",
+      `${card.kind}${h.members ? ` of ${h.members.map((m) => m.type).join(", ")}` : ""}${
+        h.method ? `, ${h.method}` : ""
+      }${h.calibration ? `, calibration ${h.calibration}` : ""}`,
+    ],
+    ["description", card.description || "-"],
+    ["created", card.createdAt],
+    [
+      "feature spec",
+      `${card.featureSpec.name} (${card.featureSpec.names.length} features, hash ${
+        card.featureSpec.hash.slice(0, 12)
+      }…)`,
+    ],
+    ["trained on", `${card.ranges.train.from} .. ${card.ranges.train.to}`],
+    ["data", card.data.map((d) => `${d.file} (${d.rows.toLocaleString("en-US")} rows)`).join(", ")],
+    ["gates", `${gate.pass ? "pass" : "fail"}: ${gate.reason}`],
+    ["parent", card.parent ?? "-"],
+    ["file", model.onnxPath],
+  ];
+  const width = Math.max(...facts.map(([k]) => k.length));
+  const folds = textTable(
+    ["fold", "test from (UTC)", "test to", "rows", "log loss", "baseline", "improvement", "gate"],
+    card.metrics.folds.map((f, i) => [
+      String(f.fold + 1),
+      minute(f.test.from),
+      minute(f.test.to),
+      f.rows.toLocaleString("en-US"),
+      f.logLoss.toFixed(4),
+      f.baselineLogLoss.toFixed(4),
+      `${(gate.folds[i].improvement * 100).toFixed(2)}%`,
+      gate.folds[i].pass ? "pass" : "fail",
+    ]),
+  );
+  const history = events.length === 0 ? "  (none)" : textTable(
+    ["at (UTC)", "from", "to", "action", "reason"],
+    events.map((e) => [minute(e.at), e.from ?? "-", e.to, e.action, e.reason]),
+    "  ",
+  );
+  return [
+    ...facts.map(([k, v]) => `${k.padEnd(width)}  ${v}`),
+    "",
+    "walk-forward folds, out of sample (log loss against the class-prior baseline):",
+    folds,
+    "",
+    "stage history:",
+    history,
+  ].join("\n");
 }
 
 /**
@@ -94,18 +180,11 @@ export async function models(argv: string[]): Promise<void> {
   const positional = rest[0] !== undefined && !rest[0].startsWith("--") ? rest.shift() : undefined;
   const flags = validate(
     schema,
-    parseFlags(rest, {
-      registry: { type: "string" },
-      json: { type: "boolean" },
-      reason: { type: "string" },
-      to: { type: "string" },
-      id: { type: "string" },
-      "token-file": { type: "string" },
-    }),
+    parseFlags(rest, MODELS.flags),
   );
   const registry = openRegistry(flags.registry);
   const print = (value: unknown, text: string) =>
-    console.log(flags.json ? JSON.stringify(value, null, 2) : text);
+    console.log(flags.json ? roundedJson(value).trimEnd() : text);
   try {
     switch (action) {
       case "list": {
@@ -117,20 +196,16 @@ export async function models(argv: string[]): Promise<void> {
             kind: m.card.kind,
             createdAt: m.card.createdAt,
           })),
-          all.length === 0 ? `no models in ${flags.registry}` : all.map(line).join("\n"),
+          all.length === 0
+            ? `no models in ${flags.registry} (deno task train makes one)`
+            : modelsTable(all),
         );
       }
       case "show": {
         if (!positional) throw new UsageError("show needs a model ID");
         const model = registry.get(positional);
         const events = registry.events(model.id);
-        return print(
-          { ...model, events },
-          `${line(model)}\n${JSON.stringify(model.card, null, 2)}\nhistory:\n${
-            events.map((e) => `  ${e.at} ${e.from ?? "-"} -> ${e.to} (${e.action}): ${e.reason}`)
-              .join("\n")
-          }`,
-        );
+        return print({ ...model, events }, modelText(model, events));
       }
       case "promote": {
         if (!positional) throw new UsageError("promote needs a model ID");

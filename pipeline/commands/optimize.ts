@@ -26,35 +26,42 @@ import { TECHNICAL_ONLY } from "../../operators/fusion/mod.ts";
 import { sha256OfFile } from "../../sources/file_hash.ts";
 import { openSources } from "../../sources/mod.ts";
 import { isoFromUs } from "../events.ts";
+import { roundedJson } from "../json_text.ts";
+import { startProgress } from "../progress.ts";
 import {
+  inputFile,
+  isNonDirectory,
+  multiSourceSchema,
   parseFlags,
   readJsonFlag,
   readOptions,
-  SOURCE_FLAGS,
   sourceSchema,
   UsageError,
   validate,
 } from "./args.ts";
+import { OPTIMIZE } from "./usage.ts";
 import { checkBacktestConfig, runBacktest } from "./backtest.ts";
 
 const schema = sourceSchema.omit({ data: true }).extend({
-  data: z.array(z.string().min(1)).min(
-    1,
-    "is required: one or more market-data files, in time order",
-  ),
-  space: z.string({ error: "is required: the search space (JSON)" }).min(1),
+  data: multiSourceSchema.shape.data,
+  space: z.string({ error: "is required: the search space (JSON)" }).pipe(inputFile),
   folds: z.coerce.number().int().min(1).max(20).default(3),
   objective: z.enum(OBJECTIVES).default("sharpe"),
   search: z.enum(["grid", "random"]).default("grid"),
   samples: z.coerce.number().int().min(1).max(10_000).optional(),
   seed: z.coerce.number().int().default(42),
-  out: z.string().min(1).default("params"),
-  config: z.string().min(1).optional(),
+  // Created when the set is written; only a file in the folder's place is refused.
+  out: z.string().min(1).default("params").refine(
+    (dir) => !isNonDirectory(dir),
+    "is a file; give the folder to write the parameter set into",
+  ),
+  config: inputFile.optional(),
   model: z.string().min(8).optional(),
   "no-ml": z.boolean().default(false),
   registry: z.string().min(1).default("data/models"),
-  news: z.string().min(1).optional(),
+  news: inputFile.optional(),
   threads: z.coerce.number().int().min(1).max(8).default(1),
+  quiet: z.boolean().default(false),
 });
 
 type Flags = z.infer<typeof schema>;
@@ -102,23 +109,7 @@ function printFold(fold: FoldResult): void {
 export async function optimize(argv: string[]): Promise<void> {
   const flags = validate(
     schema,
-    parseFlags(argv, {
-      ...SOURCE_FLAGS,
-      data: { type: "string", multiple: true },
-      space: { type: "string" },
-      folds: { type: "string" },
-      objective: { type: "string" },
-      search: { type: "string" },
-      samples: { type: "string" },
-      seed: { type: "string" },
-      out: { type: "string" },
-      config: { type: "string" },
-      model: { type: "string" },
-      "no-ml": { type: "boolean" },
-      registry: { type: "string" },
-      news: { type: "string" },
-      threads: { type: "string" },
-    }),
+    parseFlags(argv, OPTIMIZE.flags),
   );
   if (flags.model !== undefined && flags["no-ml"]) {
     throw new UsageError("give --model ID or --no-ml, not both");
@@ -161,6 +152,15 @@ export async function optimize(argv: string[]): Promise<void> {
       `objective ${flags.objective}, ${day(range.fromUs)} .. ${day(range.toUs)}`,
   );
   console.log(`                                        trades  net profit  Sharpe  Calmar  max DD`);
+  // Every fold runs each candidate in sample, then its choice once out of sample.
+  const runs = flags.folds * (candidates.length + 1);
+  const progress = startProgress({
+    label: "optimize",
+    total: runs,
+    unit: "runs",
+    quiet: flags.quiet,
+  });
+  let done = 0;
   const result = await walkForward({
     startUs: range.fromUs,
     endUs: range.toUs,
@@ -168,9 +168,16 @@ export async function optimize(argv: string[]): Promise<void> {
     candidates,
     base,
     objective: flags.objective,
-    onFold: printFold,
-    run: async (request) =>
-      (await runBacktest({
+    onFold: (fold) => {
+      progress.clear();
+      printFold(fold);
+    },
+    run: async (request) => {
+      progress.update(
+        done,
+        `fold ${request.fold} ${request.sample} of sample, candidate #${request.candidate.index}`,
+      );
+      const metrics = (await runBacktest({
         files: flags.data,
         from: isoFromUs(request.fromUs),
         to: isoFromUs(request.toUs),
@@ -182,11 +189,13 @@ export async function optimize(argv: string[]): Promise<void> {
         news: flags.news,
         threads: flags.threads,
         read: readOptions(flags),
-        progress: false,
         // Candidates are judged on their own metrics; chance is for the final report.
         baselineRuns: 0,
-      })).document.metrics,
-  });
+      })).document.metrics;
+      progress.update(++done);
+      return metrics;
+    },
+  }).finally(() => progress.end());
   const s = result.stitched;
   console.log(
     `stitched out of sample: trades ${s.trades}, net profit ${fmt(s.net_profit)}, worst max DD ${
@@ -222,14 +231,16 @@ export async function optimize(argv: string[]): Promise<void> {
       Object.entries(result.final.values).reduce((c, [p, v]) => setPath(c, p, v), base),
     )),
   };
-  const id = paramsId(document);
+  // The id hashes the document as written: without binary noise in its numbers.
+  const written = JSON.parse(roundedJson(document)) as ParamsFile;
+  const id = paramsId(written);
   await Deno.mkdir(flags.out, { recursive: true });
   const path = join(flags.out, `${id}.json`);
   const heatmap = join(flags.out, `${id}.html`);
-  await Deno.writeTextFile(path, JSON.stringify(document, null, 2) + "\n");
+  await Deno.writeTextFile(path, roundedJson(written));
   await Deno.writeTextFile(
     heatmap,
-    optimizeHtml({ document, id, candidates, folds: result.folds }),
+    optimizeHtml({ document: written, id, candidates, folds: result.folds }),
   );
   console.log(
     `chosen on the latest in-sample window: #${result.final.index}; wrote ${path} and ` +

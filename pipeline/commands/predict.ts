@@ -17,36 +17,33 @@ import { openSource } from "../../sources/mod.ts";
 import { runPipeline } from "../build.ts";
 import { createHealthRegistry } from "../health.ts";
 import { replay$ } from "../replay.ts";
+import { linesRead, progressSink, replayProgress } from "../progress.ts";
 import {
+  inputFile,
+  outputFile,
   parseFlags,
-  SOURCE_FLAGS,
   sourceOptions,
   sourceSchema,
   UsageError,
   validate,
 } from "./args.ts";
+import { PREDICT } from "./usage.ts";
 import { m1Stages } from "./stages.ts";
 import { openRegistry } from "./models.ts";
 
 const schema = sourceSchema.extend({
   model: z.string({ error: "is required: a model id or unique prefix" }).min(8),
-  out: z.string({ error: "is required: the CSV file to write" }).min(1),
-  spec: z.string().min(1).optional(),
+  out: z.string({ error: "is required: the CSV file to write" }).pipe(outputFile),
+  spec: inputFile.optional(),
   registry: z.string().min(1).default("data/models"),
   threads: z.coerce.number().int().min(1).max(8).default(1),
+  quiet: z.boolean().default(false),
 });
 
 export async function predict(argv: string[]): Promise<void> {
   const flags = validate(
     schema,
-    parseFlags(argv, {
-      ...SOURCE_FLAGS,
-      model: { type: "string" },
-      out: { type: "string" },
-      spec: { type: "string" },
-      registry: { type: "string" },
-      threads: { type: "string" },
-    }),
+    parseFlags(argv, PREDICT.flags),
   );
   const spec = flags.spec ? await loadFeatureSpec(flags.spec) : DEFAULT_FEATURE_SPEC;
   const registry = openRegistry(flags.registry);
@@ -74,16 +71,18 @@ export async function predict(argv: string[]): Promise<void> {
     { name: "model", operator: scoreModels({ production: model, shadow: null }) },
   );
   const csv = predictionsCsvSink(flags.out, model.id, "production");
+  const progress = await replayProgress("predict", [flags.data], flags.to, flags.quiet);
   try {
     await runPipeline({
       sourceName: "file",
       source$: replay$(source),
       stages,
-      sinks: [csv],
+      sinks: [csv, progressSink(progress, () => linesRead(source))],
       health: createHealthRegistry(),
     })
       .done;
   } finally {
+    progress.end();
     await model.session.release();
   }
   console.log(

@@ -30,14 +30,8 @@ import {
 import { createHealthRegistry } from "../health.ts";
 import { replay$ } from "../replay.ts";
 import { utcToNyLocal } from "../tz.ts";
-import {
-  parseFlags,
-  SOURCE_FLAGS,
-  sourceOptions,
-  sourceSchema,
-  timeframe,
-  validate,
-} from "./args.ts";
+import { parseFlags, sourceOptions, sourceSchema, timeframe, validate } from "./args.ts";
+import { REGIMES } from "./usage.ts";
 import { m1Stages } from "./stages.ts";
 
 const schema = sourceSchema.extend({
@@ -217,7 +211,7 @@ function regimeStages(source: Source, target: Timeframe): Stage[] {
 export async function regimes(argv: string[]): Promise<void> {
   const flags = validate(
     schema,
-    parseFlags(argv, { ...SOURCE_FLAGS, timeframe: { type: "string" }, json: { type: "boolean" } }),
+    parseFlags(argv, REGIMES.flags),
   );
   const source = await openSource(flags.data, sourceOptions(flags));
   const log = regimeLog(source.symbol, flags.timeframe);

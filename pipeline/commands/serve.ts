@@ -22,27 +22,37 @@ import {
 } from "../control/rate_limit.ts";
 import { DEFAULT_AUDIT_REFUSALS_PER_MINUTE, RefusalLog } from "../control/refusals.ts";
 import { DEFAULT_TCP_LIMITS } from "../live/transport.ts";
-import { DEFAULT_SECRETS_FILE, ensureApiToken, loadSecrets } from "../control/secrets.ts";
-import { createHealthRegistry, type HealthRegistry } from "../health.ts";
-import { VERSION } from "../version.ts";
+import {
+  DEFAULT_SECRETS_FILE,
+  ensureApiToken,
+  loadSecrets,
+  SECRET_ENV,
+} from "../control/secrets.ts";
+import { createHealthRegistry } from "../health.ts";
 import { makePrivateDir } from "../private_files.ts";
+import { VERSION } from "../version.ts";
 import { openJournal } from "../../sinks/journal.ts";
 import type { Sink } from "../../sinks/sink.ts";
 import { type DashboardStatus, SseHub } from "../../sinks/sse.ts";
 import { parseWebhookConfig, WebhookSink } from "../../sinks/webhooks.ts";
 import { DEFAULT_FEATURE_SPEC, loadFeatureSpec, specHash } from "../../operators/features/mod.ts";
 import {
+  inputFile,
+  isDirectory,
   parseFlags,
   readJsonFlag,
-  SOURCE_FLAGS,
   sourceSchema,
   UsageError,
   validate,
 } from "./args.ts";
+import { readTradingConfig } from "./strategy.ts";
+import { parseTelegramConfig, startTelegramBot } from "../control/telegram.ts";
+import { activitySink, telegramControls } from "./serve_telegram.ts";
+import { SERVE } from "./usage.ts";
 import { openRegistry } from "./models.ts";
 import { controlLimits } from "./serve_limits.ts";
-import { startLiveTrading } from "./serve_live.ts";
 import { journalMeasurer } from "./serve_measure.ts";
+import { startLiveTrading } from "./serve_live.ts";
 import { startReplay } from "./serve_replay.ts";
 import { ROLES, startRole } from "./serve_roles.ts";
 
@@ -51,21 +61,31 @@ const MIB = 1024 * 1024;
 /** A duration flag in seconds: positive, at most a day. */
 const seconds = (fallback: number) => z.coerce.number().positive().max(86_400).default(fallback);
 
-const schema = sourceSchema.extend({
-  data: z.string().min(1).optional(),
-  speed: z.coerce.number().positive().optional(),
+const schema = sourceSchema.omit({ data: true }).extend({
+  replay: inputFile.optional(),
+  speed: z.union([
+    z.literal("max").transform(() => Infinity),
+    z.coerce.number().positive(),
+  ], { error: 'expected a positive number (times real time) or "max"' }).optional(),
+  quiet: z.boolean().default(false),
   host: z.string().min(1).default("127.0.0.1"),
   port: z.coerce.number().int().min(0).max(65535).default(8787),
-  db: z.string().min(1).default("data/journal.sqlite"),
+  db: z.string().min(1).default("data/journal.sqlite").refine(
+    (path) => !isDirectory(path),
+    "is a directory; give the journal's file name",
+  ),
   registry: z.string().min(1).default("data/models"),
-  spec: z.string().min(1).optional(),
+  spec: inputFile.optional(),
   threads: z.coerce.number().int().min(1).max(8).default(1),
-  retrain: z.string().min(1).optional(),
-  "train-config": z.string().min(1).optional(),
-  secrets: z.string().min(1).default(DEFAULT_SECRETS_FILE),
-  config: z.string().min(1).optional(),
-  news: z.string().min(1).optional(),
-  broker: z.string().min(1).optional(),
+  retrain: inputFile.optional(),
+  "train-config": inputFile.optional(),
+  secrets: z.string().min(1).default(DEFAULT_SECRETS_FILE).refine(
+    (path) => !isDirectory(path),
+    "is a directory; give the secrets file's name",
+  ),
+  config: inputFile.optional(),
+  news: inputFile.optional(),
+  broker: inputFile.optional(),
   "feed-sides": z.enum(["bid", "bid-spread", "bid-ask"]).default("bid-spread"),
   "ea-tcp-port": z.coerce.number().int().min(0).max(65535).optional(),
   "stale-after": z.coerce.number().positive().default(120),
@@ -96,12 +116,14 @@ const schema = sourceSchema.extend({
   "ea-tcp-max-per-address": z.coerce.number().int().min(1).max(100_000).default(
     DEFAULT_TCP_LIMITS.maxConnectionsPerAddress,
   ),
-  webhooks: z.string().min(1).optional(),
+  webhooks: inputFile.optional(),
+  telegram: inputFile.optional(),
   role: z.enum(ROLES).default("all"),
   nats: z.string().min(1).optional(),
   account: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
 });
-export type ServeFlags = z.infer<typeof schema>;
+/** The validated flags; `data` is the `--replay` file, the name the source flags use. */
+export type ServeFlags = z.infer<typeof schema> & { readonly data?: string };
 
 /** The journal's WAL is folded into its file on this timer, not inside a commit (journal.ts). */
 const CHECKPOINT_EVERY_MS = 5_000;
@@ -118,47 +140,8 @@ export interface ServeMode {
 }
 
 export async function serve(argv: string[]): Promise<void> {
-  const { replay, ...rest } = parseFlags(argv, {
-    ...SOURCE_FLAGS,
-    replay: { type: "string" },
-    speed: { type: "string" },
-    host: { type: "string" },
-    port: { type: "string" },
-    db: { type: "string" },
-    registry: { type: "string" },
-    spec: { type: "string" },
-    threads: { type: "string" },
-    retrain: { type: "string" },
-    "train-config": { type: "string" },
-    secrets: { type: "string" },
-    config: { type: "string" },
-    news: { type: "string" },
-    broker: { type: "string" },
-    "feed-sides": { type: "string" },
-    "ea-tcp-port": { type: "string" },
-    "stale-after": { type: "string" },
-    "warm-up-days": { type: "string" },
-    "rate-limit": { type: "string" },
-    "public-rate-limit": { type: "string" },
-    "auth-failure-limit": { type: "string" },
-    "audit-refusals": { type: "string" },
-    "trust-proxy": { type: "string" },
-    "request-timeout": { type: "string" },
-    "upload-timeout": { type: "string" },
-    "max-uploads": { type: "string" },
-    "max-upload-mib": { type: "string" },
-    "verify-days": { type: "string" },
-    "ea-tcp-login-bytes": { type: "string" },
-    "ea-tcp-login-timeout": { type: "string" },
-    "ea-tcp-idle-timeout": { type: "string" },
-    "ea-tcp-max-connections": { type: "string" },
-    "ea-tcp-max-per-address": { type: "string" },
-    webhooks: { type: "string" },
-    role: { type: "string" },
-    nats: { type: "string" },
-    account: { type: "string" },
-  });
-  const flags = validate(schema, { ...rest, data: replay });
+  const parsed = validate(schema, parseFlags(argv, SERVE.flags));
+  const flags: ServeFlags = { ...parsed, data: parsed.replay };
   if (flags.speed !== undefined && flags.data === undefined) {
     throw new UsageError("--speed needs --replay FILE");
   }
@@ -172,6 +155,11 @@ export async function serve(argv: string[]): Promise<void> {
         : `--role ${flags.role} needs --nats URL (the NATS JetStream server, e.g. nats://127.0.0.1:4222)`,
     );
   }
+  // Everything that can be refused is checked before anything is created: the files, the
+  // notification configs and the ports. Only then the token, the journal and the server.
+  if (flags.config !== undefined) await readTradingConfig(flags.config);
+  const notifiers = await notifierConfigs(flags);
+  assertPortsFree(flags);
 
   const health = createHealthRegistry();
   const apiToken = await ensureApiToken({ file: flags.secrets });
@@ -184,8 +172,17 @@ export async function serve(argv: string[]): Promise<void> {
     health: () => health.snapshot(),
     status: () => ({ ...models(), ...controls() }),
   });
-  const sinks: Sink[] = [hub];
-  if (flags.webhooks !== undefined) sinks.push(await webhookSink(flags, health));
+  const activity = activitySink();
+  const sinks: Sink[] = [hub, activity.sink];
+  if (notifiers.webhooks !== null) {
+    sinks.push(
+      new WebhookSink({
+        config: notifiers.webhooks,
+        botToken: notifiers.botToken,
+        health: () => health.snapshot(),
+      }),
+    );
+  }
   const audit = (entry: AuditEntry) => journal.appendAudit(entry);
   const refusals = new RefusalLog({
     audit,
@@ -234,24 +231,38 @@ export async function serve(argv: string[]): Promise<void> {
     ...mode.control,
     mounts,
   });
-  const server = Deno.serve({
-    hostname: flags.host,
-    port: flags.port,
-    onListen: ({ hostname, port }) => {
-      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-      console.log(
-        `ai-gold-scalper ${VERSION} listening on http://${host}:${port}/ (health: /health)`,
-      );
-      console.log(`journal: ${flags.db}`);
-      console.log(apiToken.message);
-    },
-  }, app.fetch);
+  let server: Deno.HttpServer;
+  try {
+    server = Deno.serve({
+      hostname: flags.host,
+      port: flags.port,
+      onListen: ({ hostname, port }) => {
+        const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+        const url = `http://${host}:${port}/`;
+        console.log(`ai-gold-scalper ${VERSION} listening on ${url} (health: ${url}health)`);
+        console.log(`dashboard: ${url}dashboard/ (it asks for the API token)`);
+        console.log(apiToken.message);
+        console.log(`journal: ${flags.db}`);
+      },
+    }, app.fetch);
+  } catch (error) {
+    await mode.close();
+    journal.close();
+    throw new Error(`Cannot listen on ${flags.host}:${flags.port}: ${(error as Error).message}`);
+  }
+  const telegram = notifiers.telegram === null ? null : startTelegramBot({
+    config: notifiers.telegram,
+    botToken: notifiers.botToken!,
+    audit,
+    ...telegramControls(mode, health, journal, activity),
+  });
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: stopping the pipeline and flushing the journal`);
+    await telegram?.stop();
     await mode.close();
     hub.close();
     registry.close();
@@ -273,14 +284,51 @@ export async function serve(argv: string[]): Promise<void> {
   await server.finished;
 }
 
-/** Webhook notifications from `--webhooks FILE` (docs/dashboard.md), bot token from secrets. */
-async function webhookSink(flags: ServeFlags, health: HealthRegistry): Promise<WebhookSink> {
-  const file = flags.webhooks!;
-  const value = await readJsonFlag("webhooks", file);
-  const secrets = await loadSecrets({ file: flags.secrets });
-  return new WebhookSink({
-    config: parseWebhookConfig(value, `"${file}"`),
-    botToken: secrets.telegramBotToken,
-    health: () => health.snapshot(),
-  });
+/** The `--webhooks` and `--telegram` configs and the bot token they need, checked up front. */
+async function notifierConfigs(flags: ServeFlags) {
+  const webhooks = flags.webhooks === undefined
+    ? null
+    : parseWebhookConfig(await readJsonFlag("webhooks", flags.webhooks), `"${flags.webhooks}"`);
+  const telegram = flags.telegram === undefined
+    ? null
+    : parseTelegramConfig(await readJsonFlag("telegram", flags.telegram), `"${flags.telegram}"`);
+  const needsBot = telegram !== null || webhooks?.format === "telegram";
+  const botToken = needsBot
+    ? (await loadSecrets({ file: flags.secrets })).telegramBotToken
+    : undefined;
+  if (needsBot && botToken === undefined) {
+    throw new UsageError(
+      `${flags.telegram !== undefined ? "--telegram" : "--webhooks"} needs a Telegram bot token: ` +
+        `set ${SECRET_ENV.telegramBotToken} or "telegramBotToken" in ${flags.secrets}`,
+    );
+  }
+  return { webhooks, telegram, botToken };
+}
+
+/**
+ * Refuses a port another process holds, naming the flag and the address, before the
+ * secrets and the journal are created (port 0 picks a free one and is never refused).
+ */
+function assertPortsFree(flags: ServeFlags): void {
+  const ports: [string, number | undefined][] = [
+    ["--port", flags.port],
+    [
+      "--ea-tcp-port",
+      flags.role === "all" && flags.data === undefined ? flags["ea-tcp-port"] : undefined,
+    ],
+  ];
+  for (const [flag, port] of ports) {
+    if (port === undefined || port === 0) continue;
+    try {
+      const listener = Deno.listen({ hostname: flags.host, port });
+      listener.close();
+    } catch (error) {
+      const address = `${flags.host}:${port}`;
+      throw new UsageError(
+        error instanceof Deno.errors.AddrInUse
+          ? `${flag} ${port}: ${address} is already in use (is another serve running?); stop it or pass ${flag} with another port`
+          : `${flag} ${port}: cannot listen on ${address}: ${(error as Error).message}`,
+      );
+    }
+  }
 }

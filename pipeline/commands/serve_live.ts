@@ -27,6 +27,7 @@ import { tcpLimitsOf } from "./serve_limits.ts";
 import {
   buildStrategy,
   checkedTradingConfigSchema,
+  parseTradingConfig,
   type TradingConfig,
   withBrokerProfile,
 } from "./strategy.ts";
@@ -156,16 +157,15 @@ export async function tradingConfig(
   journal: Journal,
 ): Promise<TradingConfig> {
   const latest = journal.latestConfig();
-  if (path === undefined) return checkedTradingConfigSchema.parse(latest?.config ?? {});
-  const value = await readJsonFlag("config", path);
-  const parsed = checkedTradingConfigSchema.safeParse(value);
-  if (!parsed.success) {
-    throw new UsageError(`--config "${path}": ${parsed.error.issues[0].message}`);
+  if (path === undefined) {
+    return parseTradingConfig(latest?.config ?? {}, `the config stored in ${journal.path}`);
   }
+  const value = await readJsonFlag("config", path);
+  const config = parseTradingConfig(value, `--config "${path}"`);
   if (JSON.stringify(latest?.config) !== JSON.stringify(value)) {
     journal.appendConfigChange((latest?.version ?? 0) + 1, value, `serve --config ${path}`);
   }
-  return parsed.data;
+  return config;
 }
 
 /** The registry's production model, verified against the feature spec; null without one. */

@@ -31,7 +31,14 @@ import { runPipeline, type Stage } from "../build.ts";
 import type { HealthRegistry } from "../health.ts";
 import { replay$ } from "../replay.ts";
 import { isoFromUs } from "../events.ts";
-import { readJsonFlag, sourceOptions } from "./args.ts";
+import { readJsonFlag, sourceOptions, UsageError } from "./args.ts";
+import type { AccountEvent, BarEvent } from "../events.ts";
+import { eventTimeUs } from "../replay.ts";
+import type { OpenSourceOptions } from "../../sources/mod.ts";
+import type { RiskEngine } from "../../operators/risk/mod.ts";
+import { resolveExecutionConfig } from "../../operators/execution/mod.ts";
+import { fixed, money } from "../text_table.ts";
+import { formatDuration, linesRead, progressSink, replayProgress } from "../progress.ts";
 import { openRegistry } from "./models.ts";
 import type { ServeFlags, ServeMode } from "./serve.ts";
 import { tradingConfig } from "./serve_live.ts";
@@ -131,6 +138,104 @@ async function modelStages(
   };
 }
 
+/**
+ * Where an interrupted replay of `data` picks up: the journal's last M1 bar, when the file
+ * holds that very bar (same open time and close). A journal that holds other data is
+ * refused rather than mixed with this replay; an empty journal starts from the file's start.
+ */
+async function resumePoint(
+  journal: Journal,
+  data: string,
+  options: OpenSourceOptions,
+  symbol: string,
+): Promise<BarEvent | null> {
+  const openUs = journal.lastBarOpenUs(symbol, "M1");
+  if (openUs === null) return null;
+  const [last] = journal.bars(symbol, "M1", openUs, openUs + 1);
+  const probe = await openSource(data, { ...options, fromUs: last.openUs, toUs: last.closeUs });
+  let found: "same" | "different" | "none" = "none";
+  for await (const batch of probe.batches()) {
+    if (batch.length === 0) continue;
+    found = batch.kind === "ticks" ||
+        (batch.openUs[0] === last.openUs && batch.bidClose[0] === last.bid.close)
+      ? "same"
+      : "different";
+    break;
+  }
+  if (found !== "same") {
+    throw new UsageError(
+      `cannot resume: the journal ${journal.path} ends with a ${symbol} bar at ${
+        isoFromUs(last.openUs)
+      } that ${data} ${
+        found === "none" ? "does not hold" : "holds with other prices"
+      }: it is another run's journal; pass --db with a new file to replay ${data} from its start`,
+    );
+  }
+  return last;
+}
+
+/**
+ * Trades, the last account state and the data time of a whole replay (a resumed one
+ * included): its summary, and the "now" of its risk engine's status.
+ */
+function replayTally(initialBalance: number) {
+  let trades = 0;
+  let wins = 0;
+  let net = 0;
+  let account: AccountEvent | null = null;
+  let lastUs = 0;
+  return {
+    lastUs: () => lastUs,
+    sink: {
+      name: "replay-tally",
+      write(batch) {
+        const last = batch[batch.length - 1];
+        if (last !== undefined) lastUs = Math.max(lastUs, eventTimeUs(last));
+        for (const event of batch) {
+          if (event.kind === "trade") {
+            trades++;
+            if (event.pnl > 0) wins++;
+            net += event.pnl;
+          } else if (event.kind === "account") {
+            account = event;
+          }
+        }
+      },
+      close() {},
+    } satisfies Sink,
+    text(): string {
+      const a = account as AccountEvent | null;
+      return `paper trading: ${trades} trades${
+        trades === 0 ? "" : ` (${wins} won, ${fixed((100 * wins) / trades, 1)}%)`
+      }, net P&L ${money(net)} (${fixed((100 * net) / initialBalance, 2)}% of ${
+        money(initialBalance)
+      }); balance ${money(a?.balance ?? initialBalance + net)}, equity ${
+        money(a?.equity ?? initialBalance + net)
+      }`;
+    },
+  };
+}
+
+/**
+ * Passes events at or after `fromUs` to `sink`: a resumed replay rebuilds its state from
+ * the file's start, and what came before the journal's last bar is already stored (the
+ * journal also skips an event it holds, so the bar at the boundary is stored once).
+ */
+function resumedSink(sink: Sink, fromUs: number): Sink {
+  return {
+    ...sink,
+    name: sink.name,
+    write(batch) {
+      const first = batch[0];
+      if (first === undefined || eventTimeUs(batch[batch.length - 1]) < fromUs) return;
+      sink.write(
+        eventTimeUs(first) >= fromUs ? batch : batch.filter((e) => eventTimeUs(e) >= fromUs),
+      );
+    },
+    close: () => sink.close(),
+  };
+}
+
 export async function startReplay(
   flags: ServeFlags,
   data: string,
@@ -143,20 +248,19 @@ export async function startReplay(
   const window = sourceOptions({ ...flags, data });
   const tradeFromUs = window.fromUs ?? null;
   const heads = await openSource(data, { ...window, fromUs: undefined });
+  const resumeAfter = await resumePoint(journal, data, window, heads.symbol);
   const models = await modelStages(heads, flags, health);
   const { slot } = models;
   const stages: Stage[] = heads.resolution === "tick"
     ? [{ name: "ticks-to-m1", operator: ticksToBars(heads.symbol, { flushOnComplete: true }) }]
     : [];
   stages.push(...models.stages);
+  const config = await withBrokerProfile(await tradingConfig(flags.config, journal), flags.broker);
   let needs: readonly WarmUpNeed[] = [];
+  let engine: RiskEngine | null = null;
   if (heads.resolution === "M1" || heads.resolution === "tick") {
     // Paper trading on the replayed prices: the backtest's strategy, risk engine and
     // simulated broker, so the journal and the dashboard show what a live run would.
-    const config = await withBrokerProfile(
-      await tradingConfig(flags.config, journal),
-      flags.broker,
-    );
     const strategy = buildStrategy({
       symbol: heads.symbol,
       sides: heads.sides,
@@ -168,6 +272,7 @@ export async function startReplay(
       window: tradeFromUs === null ? undefined : { fromUs: tradeFromUs, dataName: heads.path },
     });
     needs = strategy.warmUp.needs;
+    engine = strategy.engine;
     stages.push(...strategy.stages, {
       name: "paper-trading",
       operator: tradeAndExecute(strategy.engine, new SimulatedBroker(config.execution ?? {})),
@@ -177,26 +282,68 @@ export async function startReplay(
     ...window,
     fromUs: historyStartUs(tradeFromUs, needs, "new-york-17"),
   });
+  // A resumed replay runs the file up to the journal's last bar at full speed with the
+  // journal, the dashboard and the notifications held back, so indicators, positions and
+  // balance are rebuilt by the very code that made them, then goes on at --speed.
+  const resumeUs = resumeAfter?.closeUs ?? null;
+  if (resumeAfter !== null) {
+    console.log(
+      `resuming the replay after ${
+        isoFromUs(resumeAfter.openUs)
+      }, the last bar in ${journal.path}: ` +
+        "the file up to there is replayed at full speed to rebuild the state, and not stored again",
+    );
+  }
+  const paceFromUs = Math.max(tradeFromUs ?? -Infinity, resumeUs ?? -Infinity);
+  const tally = replayTally(resolveExecutionConfig(config.execution ?? {}).initialBalance);
+  const progress = await replayProgress("replay", [data], window.toUs, flags.quiet);
+  const started = performance.now();
   const run = runPipeline({
     sourceName: "feed",
-    source$: replay$(source, { speed: flags.speed, paceFromUs: tradeFromUs ?? undefined }),
+    source$: replay$(source, {
+      speed: flags.speed,
+      paceFromUs: Number.isFinite(paceFromUs) ? paceFromUs : undefined,
+    }),
     stages,
     // The replay's end flushes the journal but leaves it open: the control plane still
     // writes its audit trail and measures models on it; serve closes it on shutdown.
-    sinks: [{ ...journalSink(journal), close: () => journal.checkpoint() }, ...sinks],
+    sinks: [
+      ...[{ ...journalSink(journal), close: () => journal.checkpoint() }, ...sinks].map((sink) =>
+        resumeUs === null ? sink : resumedSink(sink, resumeUs)
+      ),
+      tally.sink,
+      progressSink(progress, () => linesRead(source)),
+    ],
     health,
   });
   run.done.then(
-    () => console.log(`replay finished: ${source.report.rowsEmitted} rows from ${source.path}`),
-    (error) => console.error(`replay failed: ${(error as Error).message}`),
+    () => {
+      progress.end();
+      console.log(
+        `replay finished: ${source.report.rowsEmitted} rows from ${source.path} in ${
+          formatDuration((performance.now() - started) / 1000)
+        }${resumeAfter === null ? "" : " (resumed)"}`,
+      );
+      console.log(tally.text());
+    },
+    (error) => {
+      progress.end();
+      console.error(`replay failed: ${(error as Error).message}`);
+    },
   );
   return {
-    control: {},
+    control: engine === null ? {} : {
+      risk: {
+        status: () => engine.status(tally.lastUs()),
+        killSwitch: (on, reason) => engine.killSwitch(on, reason),
+      },
+    },
     models: () => ({
       production: slot?.production ? { id: slot.production.id } : null,
       shadow: slot?.shadow ? { id: slot.shadow.id } : null,
     }),
     close: async () => {
+      progress.end();
       await run.stop();
       await models.close();
     },

@@ -10,7 +10,8 @@ import { z } from "zod";
 import { measureSpreadProfile } from "../../operators/execution/spread_profile.ts";
 import { openSource } from "../../sources/mod.ts";
 import { isoFromUs } from "../events.ts";
-import { parseFlags, SOURCE_FLAGS, sourceOptions, sourceSchema, validate } from "./args.ts";
+import { parseFlags, sourceOptions, sourceSchema, validate } from "./args.ts";
+import { SPREAD_PROFILE } from "./usage.ts";
 
 const schema = sourceSchema.extend({
   json: z.string().min(1).optional(),
@@ -19,7 +20,7 @@ const schema = sourceSchema.extend({
 const fixed = (value: number | null, digits = 3) => value === null ? "-" : value.toFixed(digits);
 
 export async function spreadProfile(argv: string[]): Promise<void> {
-  const flags = validate(schema, parseFlags(argv, { ...SOURCE_FLAGS, json: { type: "string" } }));
+  const flags = validate(schema, parseFlags(argv, SPREAD_PROFILE.flags));
   const source = await openSource(flags.data, sourceOptions(flags));
   const profile = await measureSpreadProfile(source);
   console.log(

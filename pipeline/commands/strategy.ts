@@ -11,6 +11,7 @@ import { scoreModels, type ServingModel } from "../../operators/ensemble/mod.ts"
 import {
   costModelOf,
   DEFAULT_COSTS,
+  executionConfigSchema,
   type ExecutionSettings,
   readBrokerProfile,
   resolveExecutionConfig,
@@ -20,6 +21,7 @@ import {
   fuseSignals,
   FUSION_DEFAULTS,
   type FusionConfig,
+  fusionConfigSchema,
   LevelModel,
   parseFusionConfig,
   TECHNICAL_ONLY,
@@ -41,33 +43,50 @@ import {
   type WarmUpNeed,
   type WarmUpRecord,
 } from "../../operators/warmup/mod.ts";
-import { type NewsCalendar, parseRiskConfig, RiskEngine } from "../../operators/risk/mod.ts";
+import {
+  type NewsCalendar,
+  parseRiskConfig,
+  riskConfigSchema,
+  RiskEngine,
+} from "../../operators/risk/mod.ts";
 import type { QuoteSides } from "../../sources/source.ts";
 import type { Stage } from "../build.ts";
-import { UsageError } from "./args.ts";
+import { describeZodError } from "../issues.ts";
+import { readJsonFlag, UsageError } from "./args.ts";
 
+/** The backtest's Monte Carlo settings; runBacktest runs 1000 with seed 42 when they are left out. */
+const monteCarloFields = {
+  runs: z.number().int().min(10).max(100_000),
+  seed: z.number().int(),
+};
 /** The trading config file (`--config`): each part is validated by its own module's schema. */
 export const tradingConfigSchema = z.strictObject({
   fusion: z.unknown().optional(),
   risk: z.unknown().optional(),
   execution: z.record(z.string(), z.unknown()).optional(),
-  monteCarlo: z.strictObject({
-    runs: z.number().int().min(10).max(100_000),
-    seed: z.number().int(),
-  })
-    .partial().default({}),
+  monteCarlo: z.strictObject(monteCarloFields).partial().default({}),
 });
 export type TradingConfig = z.infer<typeof tradingConfigSchema>;
 
-/** The config checked all the way down: each part by its own module's parser. */
-export const checkedTradingConfigSchema = tradingConfigSchema.superRefine((config, ctx) => {
-  try {
-    if (config.fusion !== undefined) parseFusionConfig(config.fusion, "fusion");
-    if (config.risk !== undefined) parseRiskConfig(config.risk, "risk");
-    resolveExecutionConfig(config.execution ?? {});
-  } catch (error) {
-    ctx.addIssue({ code: "custom", message: (error as Error).message });
-  }
+/**
+ * Every part's own schema under its key: what the config reference documents
+ * (docs/config-reference.md) and what names a bad value by its whole path
+ * (`risk.riskPercent`). Its output is not used: each module parses its part itself.
+ */
+export const tradingConfigFileSchema = z.strictObject({
+  fusion: fusionConfigSchema.optional().describe(
+    "how the votes are combined into one signal (docs/fusion.md)",
+  ),
+  risk: riskConfigSchema.optional().describe("the risk engine's rules and sizing (docs/risk.md)"),
+  execution: executionConfigSchema.optional().describe(
+    "the simulated broker: balance, spread, slippage, latency, the contract (docs/execution.md)",
+  ),
+  monteCarlo: z.strictObject({
+    runs: monteCarloFields.runs.default(1000).describe(
+      "reshuffles and bootstraps of the backtest's trades",
+    ),
+    seed: monteCarloFields.seed.default(42).describe("random seed, so the bands reproduce"),
+  }).prefault({}).describe("the backtest's Monte Carlo bands of the trades' order"),
 });
 
 /**
@@ -92,6 +111,34 @@ export async function withBrokerProfile(
     throw new UsageError((error as Error).message);
   }
   return { ...config, execution: { ...config.execution, broker: profile } };
+}
+
+/** The config checked all the way down, each bad value named by its path; the input kept as is. */
+export const checkedTradingConfigSchema = z.unknown().transform((value, ctx): TradingConfig => {
+  const checked = tradingConfigFileSchema.safeParse(value);
+  const parsed = checked.success ? tradingConfigSchema.safeParse(value) : checked;
+  if (parsed.success) return parsed.data as TradingConfig;
+  for (const issue of parsed.error.issues) {
+    ctx.addIssue({ ...issue, input: undefined } as Parameters<typeof ctx.addIssue>[0]);
+  }
+  return z.NEVER;
+});
+
+/**
+ * `value` as a trading config, or a usage error naming every bad value by its path inside
+ * `origin` (the file), with "did you mean" for a misspelt key.
+ */
+export function parseTradingConfig(value: unknown, origin: string): TradingConfig {
+  const parsed = checkedTradingConfigSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new UsageError(describeZodError(parsed.error, origin, tradingConfigFileSchema));
+  }
+  return parsed.data;
+}
+
+/** The `--config` file at `path` (JSON or JSONC), checked all the way down. */
+export async function readTradingConfig(path: string): Promise<TradingConfig> {
+  return parseTradingConfig(await readJsonFlag("config", path), `--config "${path}"`);
 }
 
 export interface StrategyOptions {

@@ -42,7 +42,10 @@ import {
   startNatsWorkers,
   type WorkQueue,
 } from "../bus/work_queue.ts";
+import { type Progress, startProgress } from "../progress.ts";
 import {
+  inputFile,
+  isDirectory,
   parseFlags,
   readJsonFlag,
   readOptions,
@@ -50,6 +53,7 @@ import {
   UsageError,
   validate,
 } from "./args.ts";
+import { SWEEP } from "./usage.ts";
 import { checkBacktestConfig, runBacktest } from "./backtest.ts";
 
 const sourceSettings = sourceSchema.omit({ data: true, from: true, to: true });
@@ -580,6 +584,7 @@ export async function runSweep(
   queue: WorkQueue,
   out: string,
   log: (line: string) => void = (line) => console.error(line),
+  progress?: Progress,
 ): Promise<SweepOutcome> {
   const store = new SweepStore(out);
   let finished = false;
@@ -593,6 +598,7 @@ export async function runSweep(
     const read = JSON.parse(JSON.stringify(readOptions(source.data)));
     let done = 0;
     let cached = 0;
+    let submitted = 0;
     const ctx: SweepContext = {
       sweep,
       files: sweep.data,
@@ -609,10 +615,14 @@ export async function runSweep(
         cached += jobs.length - toRun.length;
         log(`sweep: ${what} (${toRun.length} to run, ${jobs.length - toRun.length} stored)`);
         const byId = new Map(toRun.map((job) => [job.id, job]));
+        submitted += toRun.length;
+        progress?.setTotal(submitted);
+        progress?.update(done, what);
         const results = await queue.run(toRun, (result) => {
           // Another entry failed and the store is closed: this result is not wanted now.
           if (finished) return;
           done++;
+          progress?.update(done, what);
           if (result.ok) store.saveJob(byId.get(result.id)!, result);
           log(
             `sweep: ${done} done; job ${result.id.slice(0, 12)} ${
@@ -653,13 +663,18 @@ export async function runSweep(
 }
 
 const flagSchema = z.object({
-  config: z.string().min(1).optional(),
+  config: inputFile.optional(),
   nats: z.string().min(1).optional(),
   workers: z.coerce.number().int().min(0).max(64).default(2),
-  out: z.string().min(1).default("out/sweep.sqlite"),
+  // The store creates its folder; only a directory in the file's place is refused.
+  out: z.string().min(1).default("out/sweep.sqlite").refine(
+    (path) => !isDirectory(path),
+    "is a directory; give a file name inside it",
+  ),
   queue: z.string().regex(/^[A-Za-z0-9_-]+$/).default("sweep"),
   "ack-wait": z.coerce.number().min(1).max(3600).default(30),
   worker: z.boolean().default(false),
+  quiet: z.boolean().default(false),
 });
 
 const RUNNER = import.meta.url;
@@ -696,15 +711,7 @@ function summary(outcome: SweepOutcome): string[] {
 export async function sweep(argv: string[]): Promise<void> {
   const flags = validate(
     flagSchema,
-    parseFlags(argv, {
-      config: { type: "string" },
-      nats: { type: "string" },
-      workers: { type: "string" },
-      out: { type: "string" },
-      queue: { type: "string" },
-      "ack-wait": { type: "string" },
-      worker: { type: "boolean" },
-    }),
+    parseFlags(argv, SWEEP.flags),
   );
   const queueOptions: NatsQueueOptions | null = flags.nats === undefined ? null : {
     servers: flags.nats.split(","),
@@ -743,7 +750,14 @@ export async function sweep(argv: string[]): Promise<void> {
   }
   const started = performance.now();
   try {
-    const outcome = await runSweep(config, queue, flags.out);
+    const progress = startProgress({
+      label: "sweep",
+      total: null,
+      unit: "jobs",
+      quiet: flags.quiet,
+    });
+    const outcome = await runSweep(config, queue, flags.out, (line) => progress.log(line), progress)
+      .finally(() => progress.end());
     for (const line of summary(outcome)) console.log(line);
     console.log(
       `sweep ${

@@ -9,7 +9,7 @@
 import { z } from "zod";
 import { parseTrainConfig, type TrainConfig } from "../../models/train/config.ts";
 import { formatReport, type WalkForwardReport } from "../../models/metrics.ts";
-import { trainModel } from "../../models/training.ts";
+import { trainModel, type TrainStep } from "../../models/training.ts";
 import { openSources } from "../../sources/mod.ts";
 import {
   DEFAULT_FEATURE_SPEC,
@@ -17,28 +17,29 @@ import {
   loadFeatureSpec,
 } from "../../operators/features/mod.ts";
 import { featureWarmUpNeeds, historyStartUs } from "../../operators/warmup/mod.ts";
-import { isoFromUs, usFromIso } from "../events.ts";
+import { isoFromUs, US_PER_DAY, usFromIso } from "../events.ts";
+import type { ModelCard } from "../../models/card.ts";
+import type { Source } from "../../sources/source.ts";
+import { roundedJson } from "../json_text.ts";
+import { linesToRead, type Progress, startProgress } from "../progress.ts";
 import {
+  inputFile,
+  multiSourceSchema,
+  outputFile,
   parseFlags,
   readJsonFlag,
   readOptions,
-  SOURCE_FLAGS,
-  sourceSchema,
   validate,
 } from "./args.ts";
+import { TRAIN } from "./usage.ts";
 import { openRegistry } from "./models.ts";
 import { trainMeta } from "./train_meta.ts";
 
-const schema = sourceSchema.omit({ data: true, from: true, to: true }).extend({
-  data: z.array(z.string().min(1)).min(
-    1,
-    "is required: one or more market-data files, in time order",
-  ),
-  from: z.string().optional(),
-  to: z.string().optional(),
-  config: z.string().min(1).optional(),
+const schema = multiSourceSchema.extend({
+  config: inputFile.optional(),
   registry: z.string().min(1).default("data/models"),
-  json: z.string().min(1).optional(),
+  json: outputFile.optional(),
+  quiet: z.boolean().default(false),
 });
 
 async function loadConfig(path: string | undefined): Promise<TrainConfig> {
@@ -53,20 +54,50 @@ async function writeJson(
   card: unknown,
   result: { readonly report: WalkForwardReport },
 ): Promise<void> {
-  await Deno.writeTextFile(path, JSON.stringify({ id, card, report: result.report }, null, 2));
+  await Deno.writeTextFile(path, roundedJson({ id, card, report: result.report }));
+}
+
+/**
+ * The progress of each phase: lines read while the dataset is built (polled: the reading
+ * is asynchronous), then folds done, then the final fit.
+ */
+function trainProgress(source: Source, lines: number | null, quiet: boolean) {
+  let progress: Progress | null = null;
+  let poller: ReturnType<typeof setInterval> | undefined;
+  const start = (label: string, total: number | null, unit: string) => {
+    progress?.end();
+    clearInterval(poller);
+    progress = startProgress({ label: `train: ${label}`, total, unit, quiet });
+    return progress;
+  };
+  return {
+    log: (line: string) => (progress ?? start("dataset", lines, "lines")).log(line),
+    step(step: TrainStep) {
+      if (step.phase === "dataset") {
+        const reporter = start("dataset", lines, "lines");
+        poller = setInterval(
+          () => reporter.update(source.fileReports.reduce((n, r) => n + r.linesRead, 0)),
+          250,
+        );
+      } else if (step.phase === "walk-forward") {
+        (step.done === 0 ? start("walk-forward", step.total, "folds") : progress!)
+          .update(
+            step.done,
+            `fold ${Math.min(step.done + 1, step.total)} of ${step.total} fitting`,
+          );
+      } else {
+        start("final fit on every row", null, "fits").update(0);
+      }
+    },
+    end() {
+      clearInterval(poller);
+      progress?.end();
+    },
+  };
 }
 
 export async function train(argv: string[]): Promise<void> {
-  const flags = validate(
-    schema,
-    parseFlags(argv, {
-      ...SOURCE_FLAGS,
-      data: { type: "string", multiple: true },
-      config: { type: "string" },
-      registry: { type: "string" },
-      json: { type: "string" },
-    }),
-  );
+  const flags = validate(schema, parseFlags(argv, TRAIN.flags));
   const config = await loadConfig(flags.config);
   // With --from, only the history the features need before it is read: they warm up on
   // it, and rows are labelled from --from on.
@@ -78,20 +109,25 @@ export async function train(argv: string[]): Promise<void> {
     spec.dayStart,
   );
   if (readFromUs !== undefined) {
-    console.error(`warm-up: the features read the history from ${isoFromUs(readFromUs)} on`);
+    if (!flags.quiet) {
+      console.error(`warm-up: the features read the history from ${isoFromUs(readFromUs)} on`);
+    }
   }
   const source = await openSources(flags.data, { ...readOptions(flags), fromUs: readFromUs });
+  const lines = await linesToRead(flags.data, flags.quiet);
   const registry = openRegistry(flags.registry);
   const started = performance.now();
+  const progress = trainProgress(source, lines, flags.quiet);
   if (config.meta !== undefined) {
     try {
       const result = await trainMeta(source, config, registry, {
         from: flags.from,
         to: flags.to,
         origin: flags.config === undefined ? "(defaults)" : `"${flags.config}"`,
-        progress: (line) => console.error(line),
-      });
+        progress: (line) => progress.log(line),
+      }).finally(() => progress.end());
       if (flags.json) await writeJson(flags.json, result.model.id, result.model.card, result);
+      console.log(nextSteps(result.model.id, flags.registry, flags.data, result.model.card));
     } finally {
       registry.close();
     }
@@ -101,8 +137,9 @@ export async function train(argv: string[]): Promise<void> {
     const result = await trainModel(source, config, registry, {
       from: flags.from,
       to: flags.to,
-      progress: (line) => console.error(line),
-    });
+      progress: (line) => progress.log(line),
+      onStep: (step) => progress.step(step),
+    }).finally(() => progress.end());
     const total = (performance.now() - started) / 1000;
     console.log(`model ${result.model.id} registered as a candidate in ${flags.registry}`);
     console.log(
@@ -125,10 +162,39 @@ export async function train(argv: string[]): Promise<void> {
       } s, ` +
         `final fit ${result.seconds.final.toFixed(1)} s, total ${total.toFixed(1)} s`,
     );
-    console.log("\nwalk-forward, out of sample: model (class-prior baseline)");
-    console.log(formatReport(result.report));
+    console.log(`\n${formatReport(result.report)}`);
     if (flags.json) await writeJson(flags.json, result.model.id, result.model.card, result);
+    console.log(nextSteps(result.model.id, flags.registry, flags.data, result.model.card));
   } finally {
     registry.close();
   }
+}
+
+/**
+ * What to do with a new candidate: the gated promotion, then a backtest on the data after
+ * the model's training range (out of sample).
+ */
+export function nextSteps(
+  id: string,
+  registry: string,
+  data: readonly string[],
+  card: ModelCard,
+): string {
+  const short = id.slice(0, 12);
+  const reg = registry === "data/models" ? "" : ` --registry ${registry}`;
+  // The next UTC day after the last training row: nothing the model learned from.
+  const after = new Date(Date.parse(card.ranges.train.to) + US_PER_DAY / 1000).toISOString()
+    .slice(0, 10);
+  return [
+    "",
+    "next steps:",
+    `  1. deno task models show ${short}${reg}`,
+    "     the model card: data, folds, and each fold's log loss against the baseline",
+    `  2. deno task models promote ${short}${reg}`,
+    "     candidate -> shadow, run again for shadow -> production; it passes only if it beats",
+    "     the class-prior baseline out of sample (docs/models.md)",
+    `  3. deno task backtest --model ${short}${reg} --data ${data.at(-1)} --from ${after}`,
+    "     trade with it after its training data (once in production, backtest and serve use it",
+    "     by default)",
+  ].join("\n");
 }

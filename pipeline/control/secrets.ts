@@ -130,7 +130,9 @@ export async function ensureApiToken(options: SecretsOptions = {}): Promise<ApiT
   const env = options.env ?? ((name: string) => Deno.env.get(name));
   const secrets = await loadSecrets({ file, env });
   if (secrets.apiToken !== undefined) {
-    const from = env(SECRET_ENV.apiToken) !== undefined ? SECRET_ENV.apiToken : file;
+    const from = env(SECRET_ENV.apiToken) !== undefined
+      ? SECRET_ENV.apiToken
+      : `${file} (key "apiToken"; cat ${file} to read it)`;
     return {
       token: secrets.apiToken,
       // The fingerprint, never a part of the token: its last characters would shorten a guess.
@@ -145,7 +147,7 @@ export async function ensureApiToken(options: SecretsOptions = {}): Promise<ApiT
   return {
     token,
     message:
-      `generated a new API token into ${file} (mode 0600): read "apiToken" there to call the API`,
+      `generated a new API token into ${file} (mode 0600): its "apiToken" signs in to the dashboard and the API (cat ${file} to read it)`,
   };
 }
 

@@ -186,7 +186,7 @@ Deno.test("stitchedReport() pools the folds' test rows, each with its own fold's
   close(report.stitched.baseline.brier, (3 * f[0].baseline.brier + 2 * f[1].baseline.brier) / 5);
   close(report.stitched.model.accuracy, 4 / 5);
   const text = formatReport(report);
-  for (const expected of ["fold 0", "fold 1", "stitched", "AUC up", "Calibration"]) {
+  for (const expected of ["fold 1", "fold 2", "stitched", "AUC up", "Calibration"]) {
     ok(text.includes(expected), `the table lacks "${expected}":\n${text}`);
   }
   const json = JSON.parse(JSON.stringify(report));

@@ -44,7 +44,11 @@ dataTest(
     assert.equal(trained.code, 0, trained.stderr);
     const id = /model ([0-9a-f]{64}) registered as a candidate/.exec(trained.stdout)?.[1];
     assert.ok(id, trained.stdout);
-    assert.match(trained.stdout, /fold 0 .*\nfold 1 .*\nstitched/);
+    assert.match(
+      trained.stdout,
+      /fold 1 .*\nfold 2 .*\nstitched/,
+      "folds count from 1, as the progress does",
+    );
     assert.match(trained.stderr, /fold 2\/2: train/, "progress is reported");
     const card = JSON.parse(await Deno.readTextFile(`${dir}/train.json`)).card;
     assert.equal(card.id, id);

@@ -133,7 +133,7 @@ Deno.test("tallyRegimes() gives each bar the labels of the last change at or bef
 Deno.test("regimes refuses M1 as the regime timeframe and unknown flags before reading anything", async () => {
   await assert.rejects(printed(["--data", "missing.csv", "--timeframe", "M1"]), {
     name: "UsageError",
-    message: /--timeframe: must be longer than M1/,
+    message: /--timeframe "M1": must be longer than M1/,
   });
   await assert.rejects(printed(["--data", "x.csv", "--speed", "2"]), UsageError);
 });

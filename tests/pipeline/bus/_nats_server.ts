@@ -5,6 +5,7 @@
  */
 
 import { freePort } from "../../_net.ts";
+import { skippableTest } from "../../_skip.ts";
 
 /** The `nats-server` binary: on the PATH, or where Debian puts it (/usr/sbin may not be on it). */
 function findNatsServer(): string | null {
@@ -66,13 +67,10 @@ export async function startNatsServer(): Promise<NatsServer> {
 
 /** Registers a test that gets its own server; ignored, loudly, without the binary. */
 export function natsTest(name: string, fn: (server: NatsServer) => Promise<void>): void {
-  if (!HAVE_NATS_SERVER) {
-    console.warn(`Skipping "${name}": nats-server is not installed (apt-get install nats-server)`);
-  }
-  Deno.test({
+  skippableTest(
     name,
-    ignore: !HAVE_NATS_SERVER,
-    async fn() {
+    HAVE_NATS_SERVER ? null : "nats-server is not installed (apt-get install nats-server)",
+    async () => {
       const server = await startNatsServer();
       try {
         await fn(server);
@@ -80,5 +78,5 @@ export function natsTest(name: string, fn: (server: NatsServer) => Promise<void>
         await server.stop();
       }
     },
-  });
+  );
 }

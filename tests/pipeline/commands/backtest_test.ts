@@ -87,6 +87,11 @@ dataTest(
     ]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /technical only \(--no-ml\)/);
+    for (
+      const section of ["by exit reason", "by month", "by session", "by regime", "Monte Carlo"]
+    ) {
+      assert.ok(result.stdout.includes(section), `the console summary has "${section}"`);
+    }
     const doc = parseBacktestJson(JSON.parse(await Deno.readTextFile(`${dir}/bt.json`)), "bt.json");
     const html = await Deno.readTextFile(`${dir}/bt.html`);
     await Deno.remove(dir, { recursive: true });
@@ -199,7 +204,7 @@ Deno.test("backtest refuses --model together with --no-ml", async () => {
   const result = await runCli([
     "backtest",
     "--data",
-    "x.csv",
+    new URL(import.meta.url).pathname, // any file that exists: the flags are refused first
     "--no-ml",
     "--model",
     "0123456789abcdef",
@@ -211,3 +216,45 @@ Deno.test("backtest refuses --model together with --no-ml", async () => {
   assert.equal(result.code, 2);
   assert.match(result.stderr, /not both/);
 });
+
+dataTest(
+  "backtest writes only what is asked: --json alone, or both under out/ when neither is given",
+  "xauusd_m1_mt5_export/XAUUSD_M1.csv",
+  async () => {
+    const dir = await Deno.makeTempDir();
+    const data = dataPath("xauusd_m1_mt5_export/XAUUSD_M1.csv");
+    const fast = ["--no-ml", "--baseline-runs", "0"];
+    const only = await runCli(["backtest", "--data", data, ...fast, "--json", `${dir}/bt.json`]);
+    assert.equal(only.code, 0, only.stderr);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["bt.json"]);
+    const text = await Deno.readTextFile(`${dir}/bt.json`);
+    assert.doesNotMatch(
+      text,
+      /\d\.\d*(0{6,}|9{6,})\d\b/,
+      "no binary noise such as 1885.4699999999996",
+    );
+
+    const defaulted = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../../../main.ts", import.meta.url).pathname,
+        "backtest",
+        "--data",
+        data,
+        ...fast,
+      ],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(defaulted.stdout);
+    assert.equal(defaulted.code, 0, new TextDecoder().decode(defaulted.stderr));
+    assert.match(stdout, /wrote out\/backtest-XAUUSD_M1\.json and out\/backtest-XAUUSD_M1\.html/);
+    assert.deepEqual(
+      [...Deno.readDirSync(`${dir}/out`)].map((e) => e.name).sort(),
+      ["backtest-XAUUSD_M1.html", "backtest-XAUUSD_M1.json"],
+    );
+    await Deno.remove(dir, { recursive: true });
+  },
+);

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { isoFromUs } from "@/pipeline/events.ts";
+import { openJournal } from "@/sinks/journal.ts";
 import { dataPath, dataTest } from "../../_data.ts";
+import { freePort } from "../../_net.ts";
 import { parseFeatureSpec, specHash } from "@/operators/features/mod.ts";
+import { BOT_TOKEN, fakeBotApi } from "../control/_bot_api.ts";
 import { cardFor, onnxModel, uploadForm } from "../control/_models.ts";
 import { noNewsConfig, runCli, startServe } from "./_run.ts";
 
@@ -26,15 +31,23 @@ Deno.test("serve refuses to trade live without a news calendar unless the config
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("serve binds 127.0.0.1 by default and waits for an EA without --replay", async () => {
+Deno.test("serve binds 127.0.0.1 by default, says where the dashboard and the token are, and waits for an EA", async () => {
   const dir = await Deno.makeTempDir();
-  const { child, url, output } = await startServe([
+  const { child, url, output, printed } = await startServe([
     ...stateIn(dir),
     "--config",
     await noNewsConfig(dir),
   ]);
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
   const health = await (await fetch(`${url}health`)).json();
+  const text = await waitForOutput(printed, /journal: /);
+  assert.ok(text.includes(`dashboard: ${url}dashboard/ (it asks for the API token)`), text);
+  assert.ok(
+    text.includes(
+      `generated a new API token into ${dir}/secrets.json (mode 0600): its "apiToken" signs in to the dashboard`,
+    ),
+    text,
+  );
   assert.equal(health.components["ea-bridge"].status, "idle");
   child.kill("SIGTERM");
   const status = await child.status;
@@ -184,5 +197,207 @@ Deno.test("serve counts a failed login on the EA's TCP port in /metrics and audi
   if (Deno.build.os !== "windows") {
     assert.equal((Deno.statSync(`${dir}/j.sqlite`).mode! & 0o777).toString(8), "600");
   }
+  await Deno.remove(dir, { recursive: true });
+});
+
+/**
+ * Waits until `printed()` (what serve printed so far) matches `pattern`; returns it. A
+ * whole replay under a loaded machine takes a while: 90 s at most.
+ */
+async function waitForOutput(printed: () => string, pattern: RegExp): Promise<string> {
+  for (let i = 0; i < 1800; i++) {
+    if (pattern.test(printed())) return printed();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`serve never printed ${pattern}: ${printed()}`);
+}
+
+/** The journal's trades as the backtest's JSON names them, for a field-by-field comparison. */
+function journalTrades(db: string) {
+  const journal = new DatabaseSync(db, { readOnly: true });
+  try {
+    const rows = journal.prepare(
+      "SELECT entry_time_us, exit_time_us, exit_reason, pnl FROM trades ORDER BY exit_time_us",
+    ).all() as { entry_time_us: number; exit_time_us: number; exit_reason: string; pnl: number }[];
+    const count = (table: string) =>
+      (journal.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return {
+      bars: count("bars"),
+      fills: count("fills"),
+      trades: rows.map((r) => ({
+        entry: isoFromUs(r.entry_time_us),
+        exit: isoFromUs(r.exit_time_us),
+        reason: r.exit_reason,
+        pnl: r.pnl,
+      })),
+    };
+  } finally {
+    journal.close();
+  }
+}
+
+/** A replay of the file to its end (`--to`) at full speed; what serve printed. */
+async function replayToEnd(args: string[]): Promise<string> {
+  const server = await startServe([...args, "--replay", dataPath(MT5), "--speed", "max"]);
+  const text = await waitForOutput(server.printed, /paper trading: .*\n/);
+  server.child.kill("SIGTERM");
+  await server.child.status;
+  await server.child.stderr.cancel();
+  return text;
+}
+
+dataTest(
+  "serve --replay killed with -9 resumes from the journal's last bar and ends as an uninterrupted run",
+  MT5,
+  async () => {
+    const dir = await Deno.makeTempDir();
+    // A 100,000 account, so the default risk sizes every signal above the minimum lot; the
+    // file's first four weeks (7 trades), to keep the test short.
+    await Deno.writeTextFile(`${dir}/config.json`, '{ "execution": { "initialBalance": 100000 } }');
+    const args = (db: string) => [
+      "--to",
+      "2026-04-20",
+      "--db",
+      db,
+      "--secrets",
+      `${dir}/secrets.json`,
+      "--registry",
+      `${dir}/models`,
+      "--config",
+      `${dir}/config.json`,
+    ];
+    const whole = await replayToEnd(args(`${dir}/whole.sqlite`));
+    const expected = journalTrades(`${dir}/whole.sqlite`);
+    assert.ok(expected.trades.length >= 5, `the replay trades: ${whole}`);
+    const rows = /replay finished: (\d+) rows/.exec(whole)![1];
+
+    const db = `${dir}/j.sqlite`;
+    // 27 days of bars at 300,000x: about 8 s in all, killed after its third trade.
+    const first = await startServe([...args(db), "--replay", dataPath(MT5), "--speed", "300000"]);
+    for (let i = 0; i < 600; i++) {
+      if (journalTrades(db).trades.length >= 3) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    first.child.kill("SIGKILL");
+    await first.child.status;
+    await first.child.stderr.cancel();
+    const before = journalTrades(db);
+    assert.ok(
+      before.trades.length >= 3 && before.bars < expected.bars,
+      `killed mid-run: ${before.trades.length} trades, ${before.bars} bars`,
+    );
+
+    const text = await replayToEnd(args(db));
+    assert.match(text, /resuming the replay after \S+, the last bar in /);
+    assert.match(text, new RegExp(`replay finished: ${rows} rows from .* \\(resumed\\)`));
+    const after = journalTrades(db);
+    assert.equal(after.bars, expected.bars, "every bar stored once");
+    assert.equal(
+      after.fills,
+      2 * after.trades.length,
+      "an entry and an exit fill per trade, none twice",
+    );
+    assert.deepEqual(after.trades, expected.trades, "the same trades as the uninterrupted replay");
+    // The P&L summary covers the whole file, the part before the crash included.
+    assert.equal(/paper trading: .*/.exec(text)![0], /paper trading: .*/.exec(whole)![0]);
+    await Deno.remove(dir, { recursive: true });
+  },
+);
+
+dataTest(
+  "serve --replay refuses to resume into a journal of other data, before it serves",
+  MT5,
+  async () => {
+    const dir = await Deno.makeTempDir();
+    const db = join(dir, "j.sqlite");
+    const stored = openJournal(db);
+    stored.appendBatch([{
+      v: 1,
+      kind: "bar",
+      symbol: "XAUUSD",
+      timeframe: "M1",
+      openUs: Date.UTC(2017, 2, 6, 12) * 1000,
+      closeUs: Date.UTC(2017, 2, 6, 12, 1) * 1000,
+      bid: { open: 1230, high: 1231, low: 1229, close: 1230.5 },
+      ask: null,
+      spread: null,
+      volume: 0,
+    }]);
+    stored.close();
+    const result = await runCli([
+      "serve",
+      "--port",
+      String(freePort()),
+      "--db",
+      db,
+      "--secrets",
+      join(dir, "secrets.json"),
+      "--registry",
+      join(dir, "models"),
+      "--replay",
+      dataPath(MT5),
+    ]);
+    const stderr = result.stderr;
+    assert.equal(result.code, 2, stderr);
+    assert.match(
+      stderr,
+      /cannot resume: the journal .* ends with a XAUUSD bar at 2017-03-06T12:00:00Z that .* does not hold: it is another run's journal/,
+    );
+    await Deno.remove(dir, { recursive: true });
+  },
+);
+
+Deno.test("serve --telegram obeys /stop from an allowed chat through the risk engine, audited in the journal", async () => {
+  const dir = await Deno.makeTempDir();
+  const api = fakeBotApi();
+  await Deno.writeTextFile(
+    join(dir, "secrets.json"),
+    JSON.stringify({ telegramBotToken: BOT_TOKEN }),
+    {
+      mode: 0o600,
+    },
+  );
+  await Deno.writeTextFile(
+    join(dir, "telegram.jsonc"),
+    `{ "allowChatIds": [1001], "apiBase": "${api.url}", "pollTimeoutSeconds": 1 } // the fake`,
+  );
+  const { child, url } = await startServe([
+    "--db",
+    join(dir, "j.sqlite"),
+    "--secrets",
+    join(dir, "secrets.json"),
+    "--registry",
+    join(dir, "models"),
+    "--telegram",
+    join(dir, "telegram.jsonc"),
+    "--config",
+    await noNewsConfig(dir),
+  ]);
+  try {
+    api.say(1001, "/stop news");
+    api.say(42, "/start");
+    const sent = await api.replies(2);
+    assert.match(sent[0].text, /kill switch ON: news/);
+    assert.match(sent[1].text, /Not allowed: chat 42/);
+    const token = JSON.parse(await Deno.readTextFile(join(dir, "secrets.json"))).apiToken;
+    const status = await (await fetch(`${url}v1/status`, {
+      headers: { Authorization: `Bearer ${token}` },
+    })).json();
+    assert.equal(status.risk.state, "halted");
+    assert.match(JSON.stringify(status.risk.reasons), /manual kill switch: news/);
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+    await child.stderr.cancel();
+    await api.stop();
+  }
+  const journal = new DatabaseSync(join(dir, "j.sqlite"), { readOnly: true });
+  const audit = journal.prepare("SELECT actor, method, path, status FROM audit_log ORDER BY rowid")
+    .all();
+  journal.close();
+  assert.deepEqual(audit.map((row) => ({ ...row })), [
+    { actor: "telegram:chat:1001", method: "TELEGRAM", path: "/stop", status: 200 },
+    { actor: "telegram:chat:42", method: "TELEGRAM", path: "/start", status: 403 },
+  ]);
   await Deno.remove(dir, { recursive: true });
 });

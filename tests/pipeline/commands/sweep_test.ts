@@ -10,6 +10,7 @@ import { parseSweepConfig, runJob, runSweep } from "../../../pipeline/commands/s
 import { UsageError } from "../../../pipeline/commands/args.ts";
 import { dataPath, dataTest } from "../../_data.ts";
 import { HAVE_NATS_SERVER, startNatsServer } from "../bus/_nats_server.ts";
+import { skippableTest } from "../../_skip.ts";
 
 const HISTDATA_2017 = "xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2017.csv.gz";
 const RUNNER = new URL("../../../pipeline/commands/sweep.ts", import.meta.url);
@@ -83,11 +84,8 @@ function localRun(): Promise<LocalRun> {
 }
 
 function natsDataTest(name: string, fn: () => Promise<void>): void {
-  if (!HAVE_NATS_SERVER) {
-    console.warn(`Skipping "${name}": nats-server is not installed (apt-get install nats-server)`);
-  }
   if (HAVE_NATS_SERVER) dataTest(name, HISTDATA_2017, fn);
-  else Deno.test({ name, ignore: true, fn });
+  else skippableTest(name, "nats-server is not installed (apt-get install nats-server)", fn);
 }
 
 dataTest(

@@ -10,6 +10,7 @@ import { runBacktest } from "@/pipeline/commands/backtest.ts";
 import { dataPath, haveData } from "../../_data.ts";
 import { HAVE_NATS_SERVER, type NatsServer, startNatsServer } from "../bus/_nats_server.ts";
 import { MAIN, SERVE_PERMISSIONS, startServe } from "../commands/_run.ts";
+import { skippableTest } from "../../_skip.ts";
 
 const HISTDATA_2017 = "xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2017.csv.gz";
 const FROM = "2017-03-06";
@@ -21,7 +22,6 @@ const missing = !HAVE_NATS_SERVER
   : !haveData(HISTDATA_2017)
   ? `data file ${HISTDATA_2017} is missing`
   : null;
-if (missing !== null) console.warn(`Skipping the scale-out tests: ${missing}`);
 
 /** `serve --role name` against `nats`, its files in `dir`. */
 function roleArgs(dir: string, nats: NatsServer, name: string, extra: string[] = []): string[] {
@@ -180,15 +180,14 @@ async function splitRun(kill: boolean) {
   }
 }
 
-Deno.test({
-  name:
-    "ingest, strategy, execution and journal roles over NATS trade exactly as the single-process backtest; a dashboard role sees them all",
-  ignore: missing !== null,
-  fn: () => splitRun(false),
-});
+skippableTest(
+  "ingest, strategy, execution and journal roles over NATS trade exactly as the single-process backtest; a dashboard role sees them all",
+  missing,
+  () => splitRun(false),
+);
 
-Deno.test({
-  name: "a strategy worker killed mid-run and restarted loses and duplicates nothing",
-  ignore: missing !== null,
-  fn: () => splitRun(true),
-});
+skippableTest(
+  "a strategy worker killed mid-run and restarted loses and duplicates nothing",
+  missing,
+  () => splitRun(true),
+);

@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import { collectSkips, skipSummary } from "./run.ts";
+
+/** What `deno test --parallel` printed for a file with a skipped test and a skipped step. */
+const OUTPUT = [
+  "\x1b[0m\x1b[38;5;245m------- pre-test output -------\x1b[0m",
+  'Skipping "the dashboard in Chromium draws bars": /usr/bin/chromium is missing',
+  "\x1b[0m\x1b[38;5;245m./tests/a_test.ts => \x1b[0mplain ... \x1b[0m\x1b[32mok\x1b[0m (1ms)",
+  "\x1b[0m\x1b[38;5;245m./tests/a_test.ts => \x1b[0mthe dashboard in Chromium draws bars ... \x1b[0m\x1b[33mignored\x1b[0m (0ms)",
+  "\x1b[0m\x1b[38;5;245m./tests/b_test.ts =>\x1b[0m report ... screenshot ... \x1b[0m\x1b[33mignored\x1b[0m (0ms)",
+  "ok | 1 passed | 0 failed | 1 ignored (1 step) (5ms)",
+].join("\n");
+
+Deno.test("collectSkips() pairs every ignored test and step with the reason it printed", () => {
+  assert.deepEqual(collectSkips(OUTPUT), [
+    {
+      file: "./tests/a_test.ts",
+      name: "the dashboard in Chromium draws bars",
+      reason: "/usr/bin/chromium is missing",
+    },
+    { file: "./tests/b_test.ts", name: "screenshot", reason: null },
+  ]);
+});
+
+Deno.test("skipSummary() lists each skip with its reason, and says when a test gave none", () => {
+  assert.equal(
+    skipSummary(collectSkips(OUTPUT)),
+    [
+      "",
+      "skipped: 2 tests",
+      '  - tests/a_test.ts: "the dashboard in Chromium draws bars": /usr/bin/chromium is missing',
+      '  - tests/b_test.ts: "screenshot": no reason printed (a test must say why it skips: tests/_skip.ts)',
+    ].join("\n"),
+  );
+  assert.equal(skipSummary([]), "\nskipped: none");
+});
