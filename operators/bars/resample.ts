@@ -155,6 +155,16 @@ export class Resampler {
     if (closeUs === this.endUs) this.emit();
   }
 
+  /**
+   * Emits the forming bucket if `timeUs` is at or past its end, as the next bar of a later
+   * bucket would. A resampler fed the closed bars of a finer timeframe (M15 from M5) is
+   * told each finest bar's open this way, so a bucket whose last bars are missing closes
+   * exactly when it would fed every bar, not when the finer timeframe next closes a bar.
+   */
+  closeBefore(timeUs: number): void {
+    if (this.bars > 0 && timeUs >= this.endUs) this.emit();
+  }
+
   /** End of data: emits the forming bucket, if any. Later bars must start a later bucket. */
   flush(): void {
     if (this.bars === 0) return;

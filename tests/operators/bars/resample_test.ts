@@ -184,6 +184,27 @@ Deno.test("Resampler.update() emits a bucket whose last minutes are missing when
   assert.throws(() => feedMinute(resampler, t0 + 11 * US_PER_MINUTE), RangeError);
 });
 
+Deno.test("Resampler.closeBefore() emits the forming bucket only once the time reaches its end", () => {
+  const sink = new TimesSink();
+  const resampler = new Resampler("M15", sink);
+  const t0 = usFromIso("2017-03-06T10:00:00Z");
+  resampler.closeBefore(t0); // nothing forming: nothing to emit
+  feedMinute(resampler, t0, 1);
+  feedMinute(resampler, t0 + US_PER_MINUTE, 2);
+  resampler.closeBefore(t0 + 14 * US_PER_MINUTE); // 10:14 is still inside 10:00-10:15
+  assert.equal(sink.bars.length, 0);
+  resampler.closeBefore(t0 + 15 * US_PER_MINUTE); // 10:15 is the end: 10:00-10:15 is over
+  assert.deepEqual(sink.bars, [
+    { openUs: t0, closeUs: t0 + 15 * US_PER_MINUTE, bidClose: 2, volume: 2 },
+  ]);
+  assert.equal(resampler.forming, false);
+  resampler.closeBefore(t0 + 16 * US_PER_MINUTE); // emitted once only
+  assert.equal(sink.bars.length, 1);
+  feedMinute(resampler, t0 + 20 * US_PER_MINUTE, 3); // the next bucket starts as usual
+  resampler.flush();
+  assert.equal(sink.bars[1].openUs, t0 + 15 * US_PER_MINUTE);
+});
+
 Deno.test("Resampler.update() refuses a bar that crosses a bucket end or goes back in time", () => {
   const resampler = new Resampler("H1", new TimesSink());
   const t0 = usFromIso("2017-03-06T10:00:00Z");
