@@ -17,6 +17,12 @@ export interface ReplayOptions {
   readonly speed?: number;
   /** Smallest wall-clock wait in paced mode; events due within it are emitted together. */
   readonly tickMs?: number;
+  /**
+   * Awaited, when it returns a promise, before each source batch is emitted: an
+   * asynchronous stage's `Backlog.ready`, so an unpaced replay never runs more than one
+   * source batch ahead of what that stage has finished.
+   */
+  readonly ready?: () => Promise<void> | undefined;
 }
 
 /**
@@ -109,6 +115,8 @@ export function replay$(source: Source, options: ReplayOptions = {}): Observable
       let startWallMs = NaN;
       let startEventUs = NaN;
       for await (const batch of source.batches()) {
+        const ready = options.ready?.();
+        if (ready !== undefined) await ready;
         if (stopped) return;
         if (speed === Infinity) {
           for (let from = 0; from < batch.length && !stopped; from += REPLAY_SLICE) {

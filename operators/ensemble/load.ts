@@ -8,14 +8,19 @@ import { createOrtSession } from "../../models/onnx/session.ts";
 import type { Registry } from "../../models/registry.ts";
 import type { ModelSlot, ServingModel } from "./scorer.ts";
 
+/**
+ * One registered model with its session. `worker`: score on a Worker of its own, for a
+ * backtest that computes features while a batch is scored (`OrtSessionOptions.worker`).
+ */
 export async function loadServingModel(
   registry: Registry,
   idOrPrefix: string,
   runningSpecHash: string,
   numThreads: number,
+  options: { readonly worker?: boolean } = {},
 ): Promise<ServingModel> {
   const { bytes, card } = registry.load(idOrPrefix, runningSpecHash);
-  const session = await createOrtSession(bytes, { numThreads });
+  const session = await createOrtSession(bytes, { numThreads, worker: options.worker });
   if (session.nFeatures !== card.featureSpec.names.length) {
     await session.release();
     throw new TypeError(

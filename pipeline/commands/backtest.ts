@@ -42,6 +42,7 @@ import {
 } from "../events.ts";
 import { createHealthRegistry } from "../health.ts";
 import { replay$ } from "../replay.ts";
+import { Backlog } from "../backlog.ts";
 import { XAUUSD } from "../symbols.ts";
 import {
   parseFlags,
@@ -74,6 +75,13 @@ const schema = sourceSchema.omit({ data: true, from: true, to: true }).extend({
   json: z.string({ error: "is required: where to write the JSON results" }).min(1),
   report: z.string({ error: "is required: where to write the HTML report" }).min(1),
 });
+
+/**
+ * The model scores on its own Worker while this thread computes features further on;
+ * the replay waits while more rows than this are being scored (about 40 ms of the
+ * default ensemble on one WASM thread), so features never run far ahead of the model.
+ */
+const SCORING_BACKLOG_ROWS = 4096;
 
 /** Everything the report needs, gathered from the stream. */
 function collector() {
@@ -209,12 +217,13 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
           `no production model in ${flags.registry}: pass --model ID, or --no-ml for technical signals only`,
         );
       }
-      model = await loadServingModel(registry, id, hash, flags.threads);
+      model = await loadServingModel(registry, id, hash, flags.threads, { worker: true });
     } finally {
       registry.close();
     }
   }
   const calendar = flags.news ? await readNewsCalendar(flags.news) : null;
+  const backlog = new Backlog(SCORING_BACKLOG_ROWS);
   const strategy = buildStrategy({
     symbol: source.symbol,
     sides: source.sides,
@@ -222,6 +231,7 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     origin: flags.config,
     model,
     calendar,
+    backlog,
   });
   const execution = resolveExecutionConfig(config.execution ?? {});
   const broker = new SimulatedBroker(config.execution ?? {});
@@ -248,7 +258,7 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
   try {
     await runPipeline({
       sourceName: "file",
-      source$: replay$(source),
+      source$: replay$(source, { ready: () => backlog.ready() }),
       stages,
       sinks: [collected.sink, progress],
       health: createHealthRegistry(),

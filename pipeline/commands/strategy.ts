@@ -8,6 +8,7 @@
 
 import { z } from "zod";
 import { scoreModels, type ServingModel } from "../../operators/ensemble/mod.ts";
+import type { Backlog } from "../backlog.ts";
 import { resolveExecutionConfig } from "../../operators/execution/mod.ts";
 import { computeFeatures, DEFAULT_FEATURE_SPEC, specHash } from "../../operators/features/mod.ts";
 import {
@@ -61,6 +62,8 @@ export interface StrategyOptions {
    * and retrains); `model` then only chooses the fusion preset.
    */
   readonly scored?: boolean;
+  /** Counts the rows the model stage is scoring, for a replay to wait on (backtests). */
+  readonly backlog?: Backlog;
 }
 
 export interface Strategy {
@@ -103,7 +106,10 @@ export function buildStrategy(options: StrategyOptions): Strategy {
         name: "features",
         operator: computeFeatures(spec, { symbol, hasSpread: options.sides !== "bid" }),
       },
-      { name: "model", operator: scoreModels({ production: model, shadow: null }) },
+      {
+        name: "model",
+        operator: scoreModels({ production: model, shadow: null }, { backlog: options.backlog }),
+      },
     );
   }
   stages.push(
