@@ -11,14 +11,13 @@
  *    parameters, each writing all its outputs into the timeframe's `outputs` buffer.
  * 2. A feature is a slot of that buffer, a scale and its column in the row: the features
  *    are read from typed arrays, and the ATR(14) that scales them is a slot too.
- * 3. The timeframes are fed as a cascade: the finest resampler takes every M1 bar, and each
- *    coarser one takes the closed bars of the timeframe below (M5 -> M15 -> ... -> D1),
- *    which nest in it. A coarser bucket whose last finer bars are missing is closed by
- *    `Resampler.closeBefore` as soon as an M1 bar shows it is over, as if fed every M1 bar.
+ * 3. The coarser timeframes are fed as a `ResamplerCascade`: the finest takes every M1 bar,
+ *    each coarser one the closed bars of the timeframe below (M5 -> M15 -> ... -> D1), and
+ *    a bucket whose last bars are missing still closes at the first M1 bar after it.
  */
 
 import { type Timeframe, TIMEFRAMES } from "../../pipeline/events.ts";
-import { Resampler } from "../bars/resample.ts";
+import { ResamplerCascade } from "../bars/resample.ts";
 import type { BarSink } from "../bars/bar_sink.ts";
 import type { PriceBar } from "../indicators/mod.ts";
 import { FEATURE_KINDS, type FeatureComputer, type FeatureKind } from "./catalogue.ts";
@@ -95,12 +94,7 @@ class TimeframeState implements BarSink {
   readonly #atrSlot: number;
   readonly #bar = { open: NaN, high: NaN, low: NaN, close: NaN } satisfies PriceBar;
 
-  constructor(
-    plan: TimeframePlan,
-    private readonly values: Float64Array,
-    /** The next coarser timeframe's resampler, fed this timeframe's closed bars. */
-    private readonly next: Resampler | null,
-  ) {
+  constructor(plan: TimeframePlan, private readonly values: Float64Array) {
     const outputs = new Float64Array(plan.slots).fill(NaN);
     this.#outputs = outputs;
     this.#computers = [...plan.computers.values()].map((c) => c.kind.make(c.params, outputs, c.at));
@@ -123,7 +117,6 @@ class TimeframeState implements BarSink {
     _askLow: number,
     _askClose: number,
     spread: number,
-    volume: number,
   ): void {
     const bar = this.#bar;
     bar.open = open;
@@ -152,7 +145,6 @@ class TimeframeState implements BarSink {
         ? raw * 0
         : NaN;
     }
-    this.next?.update(openUs, closeUs, open, high, low, close, NaN, NaN, NaN, NaN, spread, volume);
   }
 }
 
@@ -161,8 +153,8 @@ export class FeatureEngine {
   readonly hash: string;
   private readonly values: Float64Array;
   private readonly m1: TimeframeState;
-  /** The resamplers of the spec's coarser timeframes, finest first; each feeds the next. */
-  private readonly resamplers: Resampler[] = [];
+  /** The spec's coarser timeframes, fed each M1 bar. */
+  private readonly higher: ResamplerCascade;
 
   constructor(readonly spec: FeatureSpec, options: FeatureEngineOptions) {
     this.names = spec.features.map((f) => f.name);
@@ -188,23 +180,14 @@ export class FeatureEngine {
         scale: SCALES[def.scale],
       });
     }
-    // Coarsest first, so each state is built with the resampler it feeds.
-    const timeframes = TIMEFRAMES.filter((tf) => plans.has(tf));
-    let next: Resampler | null = null;
-    let m1: TimeframeState | null = null;
-    for (let i = timeframes.length - 1; i >= 0; i--) {
-      const state: TimeframeState = new TimeframeState(
-        plans.get(timeframes[i])!,
-        this.values,
-        next,
-      );
-      if (i === 0) m1 = state;
-      else {
-        next = new Resampler(timeframes[i], state, { dayStart: spec.dayStart });
-        this.resamplers.unshift(next);
-      }
-    }
-    this.m1 = m1!;
+    this.m1 = new TimeframeState(plans.get("M1")!, this.values);
+    this.higher = new ResamplerCascade(
+      TIMEFRAMES.filter((tf) => tf !== "M1" && plans.has(tf)).map((tf) => [
+        tf,
+        new TimeframeState(plans.get(tf)!, this.values),
+      ]),
+      { dayStart: spec.dayStart },
+    );
   }
 
   /**
@@ -221,11 +204,8 @@ export class FeatureEngine {
     spread: number,
     out: Float64Array,
   ): boolean {
-    // The M1 state feeds the finest resampler, which feeds the next on each closed bar;
-    // then every coarser bucket this bar shows to be over is closed, finest first.
-    this.m1.push(openUs, closeUs, open, high, low, close, NaN, NaN, NaN, NaN, spread, 0);
-    const resamplers = this.resamplers;
-    for (let i = 1; i < resamplers.length; i++) resamplers[i].closeBefore(openUs);
+    this.higher.update(openUs, closeUs, open, high, low, close, NaN, NaN, NaN, NaN, spread, 0);
+    this.m1.push(openUs, closeUs, open, high, low, close, NaN, NaN, NaN, NaN, spread);
     const values = this.values;
     let ready = true;
     for (let i = 0; i < values.length; i++) {

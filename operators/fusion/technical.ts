@@ -20,7 +20,7 @@
  * every component is warm. It never reads a clock.
  */
 
-import { Resampler } from "../bars/resample.ts";
+import { ResamplerCascade } from "../bars/resample.ts";
 import type { BarSink } from "../bars/bar_sink.ts";
 import {
   Atr,
@@ -31,7 +31,6 @@ import {
   Rsi,
   Stochastic,
 } from "../indicators/mod.ts";
-import type { Timeframe } from "../../pipeline/events.ts";
 import type { TechnicalConfig } from "./config.ts";
 import { FUSION_DEFAULTS } from "./config.ts";
 import type { SourceVote } from "./fuse.ts";
@@ -123,7 +122,7 @@ class Frame implements BarSink {
  */
 export class TechnicalScorer {
   private readonly frames: Record<ScoredFrame, Frame>;
-  private readonly resamplers: Resampler[];
+  private readonly higher: ResamplerCascade;
   private readonly macd: Macd;
   private readonly stochastic: Stochastic;
   private readonly levels: HighLowDistance;
@@ -165,9 +164,7 @@ export class TechnicalScorer {
       }),
       H1: new Frame(config),
     };
-    this.resamplers = HIGHER.map((tf: Timeframe) =>
-      new Resampler(tf, this.frames[tf as ScoredFrame])
-    );
+    this.higher = new ResamplerCascade(HIGHER.map((tf) => [tf, this.frames[tf]]));
     this.weightSum = Object.values(config.weights).reduce((a, b) => a + b, 0);
   }
 
@@ -184,22 +181,20 @@ export class TechnicalScorer {
    */
   update(openUs: number, closeUs: number, bar: PriceBar): SourceVote | null {
     this.bars++;
-    for (const resampler of this.resamplers) {
-      resampler.update(
-        openUs,
-        closeUs,
-        bar.open,
-        bar.high,
-        bar.low,
-        bar.close,
-        NaN,
-        NaN,
-        NaN,
-        NaN,
-        NaN,
-        0,
-      );
-    }
+    this.higher.update(
+      openUs,
+      closeUs,
+      bar.open,
+      bar.high,
+      bar.low,
+      bar.close,
+      NaN,
+      NaN,
+      NaN,
+      NaN,
+      NaN,
+      0,
+    );
     const m1 = this.frames.M1;
     m1.push(openUs, closeUs, bar.open, bar.high, bar.low, bar.close);
     const dir = crossing(m1.previousGap, m1.gap);

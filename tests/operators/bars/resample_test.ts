@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { dataTest } from "../../_data.ts";
 import { type Timeframe, US_PER_HOUR, US_PER_MINUTE, usFromIso } from "@/pipeline/events.ts";
 import { type BarBatch, BarColumnsBuilder } from "@/sources/source.ts";
-import { type BarSink, type DayStart, resampleBatch, Resampler } from "@/operators/bars/mod.ts";
+import {
+  type BarSink,
+  type DayStart,
+  resampleBatch,
+  Resampler,
+  ResamplerCascade,
+} from "@/operators/bars/mod.ts";
 import {
   concatBars,
   firstBarDifference,
@@ -320,4 +326,51 @@ Deno.test("Resampler keeps the last bar's spread and sums volume", () => {
     [4400, 4405, 4396, 4397, 0.12, 33],
   );
   assert.deepEqual([bar.openUs[0], bar.closeUs[0]], [t0, t0 + 5 * US_PER_MINUTE]);
+});
+
+/** Keeps every bar it is given with the index of the input bar that was being fed. */
+class RecordingSink implements BarSink {
+  readonly bars: number[][] = [];
+  at = -1;
+  push(...bar: Parameters<BarSink["push"]>): void {
+    this.bars.push([this.at, ...bar.slice(0, 6)]);
+  }
+}
+
+dataTest(
+  "ResamplerCascade emits each level's bars at the same M1 bar as a Resampler fed every bar, on HistData 2017",
+  [HISTDATA_2017_PATH],
+  async () => {
+    const m1 = concatBars(await readBars(HISTDATA_2017_PATH));
+    const levels = ["M5", "M15", "M30", "H1", "H4", "D1"] as const;
+    const viaCascade = levels.map(() => new RecordingSink());
+    const direct = levels.map(() => new RecordingSink());
+    const options = { dayStart: "new-york-17" as const };
+    const cascade = new ResamplerCascade(levels.map((tf, k) => [tf, viaCascade[k]]), options);
+    const resamplers = levels.map((tf, k) => new Resampler(tf, direct[k], options));
+    for (let i = 0; i < m1.length; i++) {
+      for (const sink of [...viaCascade, ...direct]) sink.at = i;
+      const bar = [
+        m1.openUs[i],
+        m1.closeUs[i],
+        m1.bidOpen[i],
+        m1.bidHigh[i],
+        m1.bidLow[i],
+      ] as const;
+      cascade.update(...bar, m1.bidClose[i], NaN, NaN, NaN, NaN, NaN, 0);
+      for (const r of resamplers) r.update(...bar, m1.bidClose[i], NaN, NaN, NaN, NaN, NaN, 0);
+    }
+    for (const [k, tf] of levels.entries()) {
+      assert.ok(direct[k].bars.length > 250, `${tf}: ${direct[k].bars.length} bars`);
+      assert.deepEqual(viaCascade[k].bars, direct[k].bars, tf);
+    }
+  },
+);
+
+Deno.test("ResamplerCascade refuses a level that is not coarser than the one before", () => {
+  const sink = new TimesSink();
+  assert.throws(
+    () => new ResamplerCascade([["H1", sink], ["M15", sink]]),
+    /Cannot cascade H1 into M15: each level must be coarser/,
+  );
 });
