@@ -127,6 +127,10 @@ export class TechnicalScorer {
   private readonly stochastic: Stochastic;
   private readonly levels: HighLowDistance;
   private readonly weightSum: number;
+  /** Each component's weight, in `COMPONENTS` order: read by index on every vote. */
+  private readonly componentWeights: Float64Array;
+  /** Set once every component is warm: nothing here is ever reset, so it stays so. */
+  private stable = false;
   private bars = 0;
   private histogram = NaN;
   private macdCrossDir = 0;
@@ -166,13 +170,14 @@ export class TechnicalScorer {
     };
     this.higher = new ResamplerCascade(HIGHER.map((tf) => [tf, this.frames[tf]]));
     this.weightSum = Object.values(config.weights).reduce((a, b) => a + b, 0);
+    this.componentWeights = Float64Array.from(COMPONENTS, (c) => config.weights[c.weight]);
   }
 
   /** Is every component warm, so that `update()` votes? */
   get isStable(): boolean {
-    return this.frames.M1.isStable && this.frames.M5.isStable && this.frames.M15.isStable &&
-      this.frames.H1.isStable && this.macd.isStable && this.stochastic.isStable &&
-      this.levels.isStable;
+    return this.stable ||= this.frames.M1.isStable && this.frames.M5.isStable &&
+      this.frames.M15.isStable && this.frames.H1.isStable && this.macd.isStable &&
+      this.stochastic.isStable && this.levels.isStable;
   }
 
   /**
@@ -230,7 +235,6 @@ export class TechnicalScorer {
 
   private vote(closeUs: number): SourceVote {
     const c = this.config;
-    const w = c.weights;
     const f = this.frames;
     const readings: Readings = {
       rsiM1: f.M1.rsiValue,
@@ -256,8 +260,9 @@ export class TechnicalScorer {
       proximity: 0,
     };
     let sum = 0;
-    for (let i = 0; i < COMPONENTS.length; i++) {
-      const weight = w[COMPONENTS[i].weight];
+    const weights = this.componentWeights;
+    for (let i = 0; i < weights.length; i++) {
+      const weight = weights[i];
       if (weight !== 0) sum += weight * componentScore(i, readings, c);
     }
 

@@ -207,6 +207,8 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
   });
   const spec = DEFAULT_FEATURE_SPEC;
   const hash = specHash(spec);
+  const execution = resolveExecutionConfig(config.execution ?? {});
+  const calendar = flags.news ? await readNewsCalendar(flags.news) : null;
   let model: ServingModel | null = null;
   if (!flags["no-ml"]) {
     const registry = openRegistry(flags.registry);
@@ -222,40 +224,40 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
       registry.close();
     }
   }
-  const calendar = flags.news ? await readNewsCalendar(flags.news) : null;
-  const backlog = new Backlog(SCORING_BACKLOG_ROWS);
-  const strategy = buildStrategy({
-    symbol: source.symbol,
-    sides: source.sides,
-    config,
-    origin: flags.config,
-    model,
-    calendar,
-    backlog,
-  });
-  const execution = resolveExecutionConfig(config.execution ?? {});
-  const broker = new SimulatedBroker(config.execution ?? {});
-  const stages = [
-    ...m1Stages(source, "backtests"),
-    ...strategy.stages,
-    { name: "risk-and-execution", operator: tradeAndExecute(strategy.engine, broker) },
-  ];
+  // From here on the model's session (a Worker) is released whatever happens.
+  let strategy: ReturnType<typeof buildStrategy>;
   const collected = collector();
   const started = performance.now();
-  let lastProgress = started;
-  const progress: Sink = {
-    name: "progress",
-    write(batch) {
-      const now = performance.now();
-      if (options.progress === false || now - lastProgress < 2000 || batch.length === 0) return;
-      lastProgress = now;
-      const last = batch[batch.length - 1];
-      const at = "timeUs" in last ? last.timeUs : "closeUs" in last ? last.closeUs : null;
-      if (at !== null) console.error(`  ... ${isoFromUs(at)}`);
-    },
-    close() {},
-  };
   try {
+    const backlog = new Backlog(SCORING_BACKLOG_ROWS);
+    strategy = buildStrategy({
+      symbol: source.symbol,
+      sides: source.sides,
+      config,
+      origin: flags.config,
+      model,
+      calendar,
+      backlog,
+    });
+    const broker = new SimulatedBroker(config.execution ?? {});
+    const stages = [
+      ...m1Stages(source, "backtests"),
+      ...strategy.stages,
+      { name: "risk-and-execution", operator: tradeAndExecute(strategy.engine, broker) },
+    ];
+    let lastProgress = started;
+    const progress: Sink = {
+      name: "progress",
+      write(batch) {
+        const now = performance.now();
+        if (options.progress === false || now - lastProgress < 2000 || batch.length === 0) return;
+        lastProgress = now;
+        const last = batch[batch.length - 1];
+        const at = "timeUs" in last ? last.timeUs : "closeUs" in last ? last.closeUs : null;
+        if (at !== null) console.error(`  ... ${isoFromUs(at)}`);
+      },
+      close() {},
+    };
     await runPipeline({
       sourceName: "file",
       source$: replay$(source, { ready: () => backlog.ready() }),
