@@ -2,8 +2,8 @@
  * Runs an exported model (export.ts) in onnxruntime-web's WASM backend: one session per
  * model, created once, scoring batches of float32 feature rows into class probabilities
  * and, for an ensemble, each member's probabilities. On the calling thread by default,
- * or on a Worker of its own (`session_worker.ts`), which scores while the caller works on.
- * Runs are taken in the order they are asked for. It must never load a model whose
+ * or on Workers of its own (`session_worker.ts`), which score while the caller works on.
+ * It must never load a model whose
  * bytes were not checked first (the registry reads `readOnnxMetadata` before calling
  * `createOrtSession`), and never pick a thread count on its own.
  */
@@ -22,12 +22,13 @@ export interface OrtSessionOptions {
    */
   readonly numThreads: number;
   /**
-   * Score on a Worker of the session's own, so the caller keeps working while a batch is
-   * scored (a backtest computes the next bars' features meanwhile). The worker has its
-   * own onnxruntime, whose thread count is its own. Default false: on the calling thread,
-   * where a single row (live) is answered soonest.
+   * Score on this many Workers of the session's own, so the caller keeps working while
+   * batches are scored (a backtest computes the next bars' features meanwhile), the runs
+   * dealt to them in turn. Each worker has its own onnxruntime, whose thread count is
+   * `numThreads`. Default 0: on the calling thread, where a single row (live) is
+   * answered soonest.
    */
-  readonly worker?: boolean;
+  readonly workers?: number;
 }
 
 export interface OrtOutputs {
@@ -42,8 +43,8 @@ export interface OrtSession {
   readonly nMembers: number;
   /**
    * Scores `rows` rows of `x` (rows x nFeatures, row-major) in one call. Calls may
-   * overlap: they are scored in call order. `x` is read before the promise settles, so
-   * the caller must not change it until then.
+   * overlap, each answered with its own rows' outputs. `x` may be read until the promise
+   * settles, so the caller must not change it until then.
    */
   run(x: Float32Array, rows: number): Promise<OrtOutputs>;
   /** Frees the session's WASM memory; the session cannot run afterwards. */
@@ -248,6 +249,23 @@ function startWorkerSession(bytes: Uint8Array, numThreads: number): Promise<OrtS
   return started.promise;
 }
 
+/** One session over several identical ones, dealing the runs to them in turn. */
+function dealRuns(sessions: readonly OrtSession[]): OrtSession {
+  let next = 0;
+  return {
+    nFeatures: sessions[0].nFeatures,
+    nMembers: sessions[0].nMembers,
+    run(x, rows) {
+      const session = sessions[next];
+      next = (next + 1) % sessions.length;
+      return session.run(x, rows);
+    },
+    release: async () => {
+      await Promise.all(sessions.map((session) => session.release()));
+    },
+  };
+}
+
 /**
  * An onnxruntime-web session over ONNX bytes from `exportOnnx`: input "features"
  * [N, F], output "probabilities" [N, 3], plus "member_<i>_probabilities" for ensembles.
@@ -266,7 +284,22 @@ export async function createOrtSession(
   if (!Number.isInteger(numThreads) || numThreads < 1) {
     throw new RangeError(`numThreads must be a positive integer, got ${numThreads}`);
   }
-  if (options.worker === true) return await startWorkerSession(bytes, numThreads);
+  const workers = options.workers ?? 0;
+  if (!Number.isInteger(workers) || workers < 0) {
+    throw new RangeError(`workers must be a whole number >= 0, got ${workers}`);
+  }
+  if (workers > 0) {
+    const started = await Promise.allSettled(
+      Array.from({ length: workers }, () => startWorkerSession(bytes, numThreads)),
+    );
+    const sessions = started.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
+    const failed = started.find((s) => s.status === "rejected");
+    if (failed !== undefined) {
+      await Promise.all(sessions.map((session) => session.release()));
+      throw failed.reason;
+    }
+    return sessions.length === 1 ? sessions[0] : dealRuns(sessions);
+  }
   const created = creating.then(() => startSession(bytes, numThreads));
   creating = created.catch(() => undefined);
   return await created;

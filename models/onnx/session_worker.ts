@@ -1,5 +1,5 @@
 /**
- * The Worker behind `createOrtSession(bytes, { worker: true })`: it starts one session
+ * A Worker behind `createOrtSession(bytes, { workers })`: it starts one session
  * on this thread's own onnxruntime and scores the rows posted to it, one run after the
  * other in the order they came, posting each run's outputs back under its id. It never
  * scores for anyone but its client, and ends when released.

@@ -9,18 +9,19 @@ import type { Registry } from "../../models/registry.ts";
 import type { ModelSlot, ServingModel } from "./scorer.ts";
 
 /**
- * One registered model with its session. `worker`: score on a Worker of its own, for a
- * backtest that computes features while a batch is scored (`OrtSessionOptions.worker`).
+ * One registered model with its session. `workers`: score on that many Workers of its
+ * own, for a backtest that computes features while batches are scored
+ * (`OrtSessionOptions.workers`; default 0, on the calling thread).
  */
 export async function loadServingModel(
   registry: Registry,
   idOrPrefix: string,
   runningSpecHash: string,
   numThreads: number,
-  options: { readonly worker?: boolean } = {},
+  options: { readonly workers?: number } = {},
 ): Promise<ServingModel> {
   const { bytes, card } = registry.load(idOrPrefix, runningSpecHash);
-  const session = await createOrtSession(bytes, { numThreads, worker: options.worker });
+  const session = await createOrtSession(bytes, { numThreads, workers: options.workers });
   if (session.nFeatures !== card.featureSpec.names.length) {
     await session.release();
     throw new TypeError(

@@ -9,8 +9,8 @@
  * never traded.
  *
  * 1. A batch is handed to the models the moment it arrives, not when the batches before
- *    it are out: a session on a Worker (`createOrtSession(..., { worker: true })`) scores
- *    it while this thread computes the next batches' features. A `Backlog` counts the rows
+ *    it are out: a session on Workers (`createOrtSession(..., { workers: 2 })`) scores it
+ *    while this thread computes the next batches' features. A `Backlog` counts the rows
  *    in flight, so a replay can wait instead of running far ahead.
  * 2. The rows are packed into a float32 input taken from a pool of typed arrays, returned
  *    once the session has read them: no per-row or per-batch input allocation.

@@ -72,16 +72,20 @@ const schema = sourceSchema.omit({ data: true, from: true, to: true }).extend({
   registry: z.string().min(1).default("data/models"),
   news: z.string().min(1).optional(),
   threads: z.coerce.number().int().min(1).max(8).default(1),
+  "score-workers": z.coerce.number().int().min(0).max(8).optional(),
   json: z.string({ error: "is required: where to write the JSON results" }).min(1),
   report: z.string({ error: "is required: where to write the HTML report" }).min(1),
 });
 
 /**
- * The model scores on its own Worker while this thread computes features further on;
- * the replay waits while more rows than this are being scored (about 40 ms of the
+ * The model scores on Workers of its own while this thread computes features further
+ * on; the replay waits while more rows than this are being scored (about 40 ms of the
  * default ensemble on one WASM thread), so features never run far ahead of the model.
  */
 const SCORING_BACKLOG_ROWS = 4096;
+
+/** Scoring workers when `--score-workers` is not given: one per core, at most 4. */
+export const DEFAULT_SCORE_WORKERS = Math.max(1, Math.min(4, navigator.hardwareConcurrency));
 
 /** Everything the report needs, gathered from the stream. */
 function collector() {
@@ -167,6 +171,8 @@ export interface RunBacktestOptions {
   readonly registry?: string;
   readonly news?: string;
   readonly threads?: number;
+  /** Workers scoring the model, 0 for this thread (default `DEFAULT_SCORE_WORKERS`). */
+  readonly scoreWorkers?: number;
   /** How to read the files (`readOptions` of the source flags); the window is `from`/`to`. */
   readonly read?: OpenSourceOptions;
   /** A `--params` file that supplied part of the config, recorded in the document's config. */
@@ -219,7 +225,9 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
           `no production model in ${flags.registry}: pass --model ID, or --no-ml for technical signals only`,
         );
       }
-      model = await loadServingModel(registry, id, hash, flags.threads, { worker: true });
+      model = await loadServingModel(registry, id, hash, flags.threads, {
+        workers: options.scoreWorkers ?? DEFAULT_SCORE_WORKERS,
+      });
     } finally {
       registry.close();
     }
@@ -342,6 +350,7 @@ export async function backtest(argv: string[]): Promise<void> {
       registry: { type: "string" },
       news: { type: "string" },
       threads: { type: "string" },
+      "score-workers": { type: "string" },
       json: { type: "string" },
       report: { type: "string" },
     }),
@@ -364,6 +373,7 @@ export async function backtest(argv: string[]): Promise<void> {
     registry: flags.registry,
     news: flags.news,
     threads: flags.threads,
+    scoreWorkers: flags["score-workers"],
     read: readOptions(flags),
     params: params === undefined ? undefined : { file: basename(flags.params!), id: params.id },
   });

@@ -214,6 +214,8 @@ export async function runJob(input: unknown): Promise<BacktestOutcome | MonteCar
     news: payload.news,
     read: payload.read as OpenSourceOptions,
     progress: false,
+    // Jobs already run side by side, one per core: each scores on its own thread.
+    scoreWorkers: 0,
   });
   return {
     metrics: run.document.metrics,

@@ -86,7 +86,7 @@ Deno.test("createOrtSession() on a worker scores bit for bit as on the calling t
     {},
   );
   const here = await createOrtSession(model, { numThreads: 1 });
-  const worker = await createOrtSession(model, { numThreads: 1, worker: true });
+  const worker = await createOrtSession(model, { numThreads: 1, workers: 1 });
   try {
     assert.equal(worker.nFeatures, 57);
     assert.equal(worker.nMembers, 4);
@@ -100,7 +100,7 @@ Deno.test("createOrtSession() on a worker scores bit for bit as on the calling t
 Deno.test("OrtSession.run() on a worker answers runs asked for at once, each with its own rows", async () => {
   const model = exportOnnx(randomLinear(2, ROWS), {});
   const here = await createOrtSession(model, { numThreads: 1 });
-  const worker = await createOrtSession(model, { numThreads: 1, worker: true });
+  const worker = await createOrtSession(model, { numThreads: 1, workers: 1 });
   try {
     const f = ROWS.nFeatures;
     // Ten runs of 1..10 rows from different places, asked for before any is answered; the
@@ -123,7 +123,7 @@ Deno.test("OrtSession.run() on a worker answers runs asked for at once, each wit
 });
 
 Deno.test("OrtSession.run() on a worker refuses rows that do not match the model's width", async () => {
-  const session = await createOrtSession(LINEAR, { numThreads: 1, worker: true });
+  const session = await createOrtSession(LINEAR, { numThreads: 1, workers: 1 });
   try {
     await assert.rejects(() => session.run(new Float32Array(57 * 2 - 1), 2), /reads 57 features/);
   } finally {
@@ -134,6 +134,30 @@ Deno.test("OrtSession.run() on a worker refuses rows that do not match the model
 
 Deno.test("createOrtSession() on a worker rejects bytes that are not an ONNX model", async () => {
   await assert.rejects(
-    () => createOrtSession(Uint8Array.of(1, 2, 3), { numThreads: 1, worker: true }),
+    () => createOrtSession(Uint8Array.of(1, 2, 3), { numThreads: 1, workers: 1 }),
   );
+});
+
+Deno.test("createOrtSession() with two workers deals the runs to both and answers each with its own rows", async () => {
+  const model = exportOnnx(randomLinear(4, ROWS), {});
+  const here = await createOrtSession(model, { numThreads: 1 });
+  const two = await createOrtSession(model, { numThreads: 1, workers: 2 });
+  try {
+    const f = ROWS.nFeatures;
+    const runs = Array.from({ length: 6 }, (_, i) => {
+      const rows = ROWS.x.subarray(i * 90 * f, (i * 90 + 7) * f);
+      return { rows, scored: two.run(rows, 7) };
+    });
+    for (const [i, { rows, scored }] of runs.entries()) {
+      assert.deepEqual(await scored, await here.run(rows, 7), `run ${i}`);
+    }
+  } finally {
+    await here.release();
+    await two.release();
+  }
+});
+
+Deno.test("createOrtSession() refuses a worker count that is not a whole number >= 0", async () => {
+  await assert.rejects(() => createOrtSession(LINEAR, { numThreads: 1, workers: -1 }), RangeError);
+  await assert.rejects(() => createOrtSession(LINEAR, { numThreads: 1, workers: 1.5 }), RangeError);
 });
