@@ -14,8 +14,13 @@
  * issue's figure for backtesting.py 0.6.6 running a bare SMA(10/30) cross with SL/TP on
  * the same file on this machine, about 4 s (it cannot be installed here: no PyPI).
  *
+ * `--baseline DIR` also times another checkout's `main.ts` (for example the commit before a
+ * change, `git archive <commit> | tar -x -C DIR`) in the same alternation, so before and
+ * after are measured in the same sitting, under the same load.
+ *
  *   deno run --allow-read --allow-write --allow-env --allow-run --allow-sys=loadavg
  *     bench/process_bench.ts [--repeats 5] [--registry out/bench-registry] [--skip-ml]
+ *     [--baseline DIR]
  */
 
 import { parseArgs } from "node:util";
@@ -34,6 +39,7 @@ const { values } = parseArgs({
     repeats: { type: "string", default: "5" },
     registry: { type: "string", default: "out/bench-registry" },
     "skip-ml": { type: "boolean", default: false },
+    baseline: { type: "string" },
   },
   strict: true,
 });
@@ -50,11 +56,24 @@ try {
 }
 
 const main = fileURLToPath(new URL("../main.ts", import.meta.url));
+const baselineMain = values.baseline === undefined ? null : `${values.baseline}/main.ts`;
+if (baselineMain !== null) {
+  try {
+    await Deno.stat(baselineMain);
+  } catch {
+    console.error(
+      `process bench: --baseline ${values.baseline} has no main.ts. Nothing was measured.`,
+    );
+    Deno.exit(2);
+  }
+}
 const out = await Deno.makeTempDir({ prefix: "process-bench-" });
 
 /** One backtest command line, as `deno task backtest` runs it (the task's permissions). */
 interface Variant {
   readonly name: string;
+  /** The main.ts to run. */
+  readonly main: string;
   readonly args: readonly string[];
   readonly target: (median: number) => string;
 }
@@ -77,7 +96,10 @@ async function runOnce(variant: Variant, i: number): Promise<Run> {
     "--allow-write",
     "--allow-env",
     "--allow-net",
-    main,
+    // Each checkout's own import map: "@/" must not resolve into the other checkout.
+    "--config",
+    variant.main.replace(/main\.ts$/, "deno.json"),
+    variant.main,
     "backtest",
     "--data",
     HISTDATA_2018,
@@ -125,23 +147,32 @@ const median = (xs: readonly number[]) => {
 };
 const loadAverage = () => Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
 
-const variants: Variant[] = [{
-  name: "backtest --no-ml",
+const checkouts = baselineMain === null ? [{ label: "", main }] : [
+  { label: " (this checkout)", main },
+  { label: ` (baseline ${values.baseline})`, main: baselineMain },
+];
+const variants: Variant[] = checkouts.map(({ label, main }) => ({
+  name: `backtest --no-ml${label}`,
+  main,
   args: ["--no-ml"],
-  target: (m) => `<= ${TARGET_NO_ML_SECONDS} s: ${m <= TARGET_NO_ML_SECONDS ? "met" : "NOT met"}`,
-}];
+  target: (m: number) =>
+    `<= ${TARGET_NO_ML_SECONDS} s: ${m <= TARGET_NO_ML_SECONDS ? "met" : "NOT met"}`,
+}));
 if (values["skip-ml"]) {
   console.error("skipping the runs with the model (--skip-ml)");
 } else {
   const id = await benchModel(values.registry);
-  variants.push({
-    name: `backtest, default ensemble (model ${id.slice(0, 12)}…)`,
-    args: ["--model", id, "--registry", values.registry],
-    target: (m) =>
-      `<= ${TARGET_ML_SECONDS} s: ${
-        m <= TARGET_ML_SECONDS ? "met" : "NOT met"
-      }; goal ${GOAL_ML_SECONDS} s: ${m <= GOAL_ML_SECONDS ? "met" : "NOT met"}`,
-  });
+  for (const { label, main } of checkouts) {
+    variants.push({
+      name: `backtest, default ensemble (model ${id.slice(0, 12)}…)${label}`,
+      main,
+      args: ["--model", id, "--registry", values.registry],
+      target: (m) =>
+        `<= ${TARGET_ML_SECONDS} s: ${
+          m <= TARGET_ML_SECONDS ? "met" : "NOT met"
+        }; goal ${GOAL_ML_SECONDS} s: ${m <= GOAL_ML_SECONDS ? "met" : "NOT met"}`,
+    });
+  }
 }
 
 const loadBefore = loadAverage();
