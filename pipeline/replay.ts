@@ -18,9 +18,9 @@ export interface ReplayOptions {
   /** Smallest wall-clock wait in paced mode; events due within it are emitted together. */
   readonly tickMs?: number;
   /**
-   * Awaited, when it returns a promise, before each source batch is emitted: an
-   * asynchronous stage's `Backlog.ready`, so an unpaced replay never runs more than one
-   * source batch ahead of what that stage has finished.
+   * Awaited, when it returns a promise, before each batch an unpaced replay emits: an
+   * asynchronous stage's `Backlog.ready`, so the replay never runs more than one slice
+   * past that stage's limit.
    */
   readonly ready?: () => Promise<void> | undefined;
 }
@@ -115,11 +115,12 @@ export function replay$(source: Source, options: ReplayOptions = {}): Observable
       let startWallMs = NaN;
       let startEventUs = NaN;
       for await (const batch of source.batches()) {
-        const ready = options.ready?.();
-        if (ready !== undefined) await ready;
         if (stopped) return;
         if (speed === Infinity) {
           for (let from = 0; from < batch.length && !stopped; from += REPLAY_SLICE) {
+            const ready = options.ready?.();
+            if (ready !== undefined) await ready;
+            if (stopped) return;
             const to = Math.min(batch.length, from + REPLAY_SLICE);
             subscriber.next(eventsOf(batch, source.symbol, from, to));
           }

@@ -79,10 +79,12 @@ const schema = sourceSchema.omit({ data: true, from: true, to: true }).extend({
 
 /**
  * The model scores on Workers of its own while this thread computes features further
- * on; the replay waits while more rows than this are being scored (about 40 ms of the
- * default ensemble on one WASM thread), so features never run far ahead of the model.
+ * on; the replay waits while more rows than this are being scored (four slices: two per
+ * worker of a 2-core machine, about 10 ms of the default ensemble on one WASM thread), so
+ * the workers always have a batch queued while the bars and events in flight stay few
+ * and die young (a limit of 4,096 rows cost about 5% more CPU).
  */
-const SCORING_BACKLOG_ROWS = 4096;
+const SCORING_BACKLOG_ROWS = 1024;
 
 /** Scoring workers when `--score-workers` is not given: one per core, at most 4. */
 export const DEFAULT_SCORE_WORKERS = Math.max(1, Math.min(4, navigator.hardwareConcurrency));

@@ -133,7 +133,7 @@ function countingSource(batches: number): Source & { read: number } {
   return source as unknown as Source & { read: number };
 }
 
-Deno.test("replay$() waits for ready() before emitting each source batch", async () => {
+Deno.test("replay$() waits for ready() before each batch it emits", async () => {
   const source = countingSource(3);
   const gate = Promise.withResolvers<void>();
   let held = true;
