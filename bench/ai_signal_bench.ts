@@ -23,6 +23,7 @@ import { createControlApp } from "../pipeline/control/app.ts";
 import { EVENT_VERSION, type MarketEvent } from "../pipeline/events.ts";
 import { createHealthRegistry } from "../pipeline/health.ts";
 import { XAUUSD } from "../pipeline/symbols.ts";
+import { AI_SIGNAL_REQUEST } from "./_ai_signal.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -44,16 +45,6 @@ const IN_PROCESS_REQUESTS = 20_000;
 const TARGET_RPS = 10_000;
 const TARGET_P99_MS = 5;
 
-/** The original EA's request, as in docs/ai-signal.md (the live bench sends the same). */
-const REQUEST = JSON.stringify({
-  symbol: "XAUUSD",
-  bid: 2000,
-  ask: 2000.3,
-  rsi: { h1: [60, 40, 25] },
-  macd: { h1: { main: 1.5, signal: 0.3 } },
-  bollinger: { upper: 2010, lower: 1990 },
-  advanced_indicators: { atr_h1: 4 },
-});
 const token = crypto.randomUUID() + crypto.randomUUID();
 
 /** The events behind the live path: an account, and a buy signal the risk engine accepted. */
@@ -147,7 +138,11 @@ async function cpuPerRequest(fetch: (request: Request) => Response | Promise<Res
     const before = process.cpuUsage();
     for (let i = 0; i < IN_PROCESS_REQUESTS; i++) {
       const response = await fetch(
-        new Request("http://127.0.0.1/ai_signal", { method: "POST", headers, body: REQUEST }),
+        new Request("http://127.0.0.1/ai_signal", {
+          method: "POST",
+          headers,
+          body: AI_SIGNAL_REQUEST,
+        }),
       );
       if (response.status !== 200) throw new Error(`ai_signal answered ${response.status}`);
       await response.arrayBuffer();
@@ -181,7 +176,7 @@ async function underLoad(app: { fetch: (r: Request) => Response | Promise<Respon
   const script = await Deno.makeTempFile({ suffix: ".lua" });
   await Deno.writeTextFile(
     script,
-    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(REQUEST)}\n` +
+    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(AI_SIGNAL_REQUEST)}\n` +
       `wrk.headers["content-type"] = "application/json"\n` +
       `wrk.headers["authorization"] = "Bearer ${token}"\n`,
   );

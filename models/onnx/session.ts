@@ -58,14 +58,13 @@ export interface OrtSession {
  */
 const WebWorker = globalThis.Worker;
 
-/** Throws a RangeError unless `x` holds `rows` whole rows of `nFeatures` values. */
-export function checkRows(x: Float32Array, rows: number, nFeatures: number): void {
-  if (!Number.isInteger(rows) || rows < 1 || x.length !== rows * nFeatures) {
-    throw new RangeError(
-      `Cannot score ${rows} rows from ${x.length} values: the model reads ${nFeatures} ` +
-        `features per row`,
-    );
-  }
+/** A RangeError unless `x` holds `rows` whole rows of `nFeatures` values, else null. */
+function badRows(x: Float32Array, rows: number, nFeatures: number): RangeError | null {
+  if (Number.isInteger(rows) && rows >= 1 && x.length === rows * nFeatures) return null;
+  return new RangeError(
+    `Cannot score ${rows} rows from ${x.length} values: the model reads ${nFeatures} ` +
+      `features per row`,
+  );
 }
 
 /** The thread count the WASM backend started with, once a session has been created. */
@@ -141,11 +140,8 @@ async function startSession(bytes: Uint8Array, numThreads: number): Promise<OrtS
     nFeatures,
     nMembers,
     run(x, rows) {
-      try {
-        checkRows(x, rows, nFeatures);
-      } catch (error) {
-        return Promise.reject(error);
-      }
+      const bad = badRows(x, rows, nFeatures);
+      if (bad !== null) return Promise.reject(bad);
       const scored = last.then(() => score(x, rows));
       last = scored.catch(() => undefined);
       return scored;
@@ -202,11 +198,8 @@ function startWorkerSession(bytes: Uint8Array, numThreads: number): Promise<OrtS
           nFeatures,
           nMembers,
           run(x, rows) {
-            try {
-              checkRows(x, rows, nFeatures);
-            } catch (error) {
-              return Promise.reject(error);
-            }
+            const bad = badRows(x, rows, nFeatures);
+            if (bad !== null) return Promise.reject(bad);
             if (released !== null) {
               return Promise.reject(new Error("Cannot score: the ONNX session was released"));
             }
