@@ -86,8 +86,12 @@ const schema = sourceSchema.omit({ data: true, from: true, to: true }).extend({
  */
 const SCORING_BACKLOG_ROWS = 1024;
 
-/** Scoring workers when `--score-workers` is not given: one per core, at most 4. */
-export const DEFAULT_SCORE_WORKERS = Math.max(1, Math.min(4, navigator.hardwareConcurrency));
+/**
+ * Scoring workers when `--score-workers` is not given: one per core but the pipeline's
+ * own, at least 1 and at most 4. Each worker starts its own onnxruntime (about 0.4 s of
+ * CPU), so more workers than free cores only add work.
+ */
+export const DEFAULT_SCORE_WORKERS = Math.max(1, Math.min(4, navigator.hardwareConcurrency - 1));
 
 /** Everything the report needs, gathered from the stream. */
 function collector() {
