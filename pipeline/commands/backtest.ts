@@ -87,11 +87,11 @@ const schema = sourceSchema.omit({ data: true, from: true, to: true }).extend({
 const SCORING_BACKLOG_ROWS = 1024;
 
 /**
- * Scoring workers when `--score-workers` is not given: one per core but the pipeline's
- * own, at least 1 and at most 4. Each worker starts its own onnxruntime (about 0.4 s of
- * CPU), so more workers than free cores only add work.
+ * Scoring workers when `--score-workers` is not given: one per core, at most 4. On this
+ * 2-core machine, nearly idle, two workers ran a year with the model in a median 4.11 s
+ * against 4.90 s with one (docs/results/bench.md); on a busy machine one costs less CPU.
  */
-export const DEFAULT_SCORE_WORKERS = Math.max(1, Math.min(4, navigator.hardwareConcurrency - 1));
+export const DEFAULT_SCORE_WORKERS = Math.max(1, Math.min(4, navigator.hardwareConcurrency));
 
 /** Everything the report needs, gathered from the stream. */
 function collector() {
