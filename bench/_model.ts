@@ -11,8 +11,17 @@ import { DEFAULT_FEATURE_SPEC, specHash } from "../operators/features/mod.ts";
 import { openRegistry } from "../pipeline/commands/models.ts";
 import { openSources } from "../sources/mod.ts";
 import { dataPath } from "../tests/_data.ts";
+import { fileURLToPath } from "node:url";
 
 export const HISTDATA_2017 = dataPath("xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2017.csv.gz");
+/** The benches' year: out of sample for the bench model. */
+export const HISTDATA_2018 = dataPath("xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2018.csv.gz");
+/**
+ * The benches' trading config: the default with risk limits wide enough that no halt
+ * fires (drawdown kill switch 50%, daily loss 20%), so a run trades all year (223 trades
+ * on 2018 without the model) and no halt shortens the work being measured.
+ */
+export const TRADE_ALL_YEAR = fileURLToPath(new URL("./trade_all_year.json", import.meta.url));
 /** The training window of the bench model, [from, to) UTC. */
 export const TRAIN_FROM = "2017-01-01";
 export const TRAIN_TO = "2017-07-01";

@@ -32,6 +32,7 @@ import { DEFAULT_FEATURE_SPEC, specHash } from "../operators/features/mod.ts";
 import { openRegistry } from "../pipeline/commands/models.ts";
 import { buildStrategy, checkedTradingConfigSchema } from "../pipeline/commands/strategy.ts";
 import { benchModel, MODEL_DESCRIPTION } from "./_model.ts";
+import { AI_SIGNAL_REQUEST } from "./_ai_signal.ts";
 import { aiSignalRoutes, SignalBoard } from "../pipeline/control/ai_signal.ts";
 import { type ControlMount, createControlApp } from "../pipeline/control/app.ts";
 import { type AuditSink, tokensEqual } from "../pipeline/control/auth.ts";
@@ -95,16 +96,6 @@ const SSE_P99_MS = 50;
 /** The control measure: this many timings of the same fixed arithmetic (about 0.1 ms each). */
 const NOISE_SAMPLES = 20_000;
 const NOISE_WORK = 50_000;
-/** The original EA's request, as in docs/ai-signal.md: answered from its own indicators. */
-const AI_SIGNAL_REQUEST = JSON.stringify({
-  symbol: "XAUUSD",
-  bid: 2000,
-  ask: 2000.3,
-  rsi: { h1: [60, 40, 25] },
-  macd: { h1: { main: 1.5, signal: 0.3 } },
-  bollinger: { upper: 2010, lower: 1990 },
-  advanced_indicators: { atr_h1: 4 },
-});
 
 interface Latencies {
   readonly all: number[];

@@ -22,6 +22,12 @@ export interface ReplayOptions {
    * read before `--from`) go as fast as possible. Default: pace from the first event.
    */
   readonly paceFromUs?: number;
+  /**
+   * Awaited, when it returns a promise, before each batch an unpaced replay emits: an
+   * asynchronous stage's `Backlog.ready`, so the replay never runs more than one slice
+   * past that stage's limit.
+   */
+  readonly ready?: () => Promise<void> | undefined;
 }
 
 /**
@@ -120,6 +126,9 @@ export function replay$(source: Source, options: ReplayOptions = {}): Observable
         if (stopped) return;
         if (speed === Infinity) {
           for (let from = 0; from < batch.length && !stopped; from += REPLAY_SLICE) {
+            const ready = options.ready?.();
+            if (ready !== undefined) await ready;
+            if (stopped) return;
             const to = Math.min(batch.length, from + REPLAY_SLICE);
             subscriber.next(eventsOf(batch, source.symbol, from, to));
           }

@@ -6,7 +6,13 @@
 
 export type { BarSink } from "./bar_sink.ts";
 export { aggregateTicks, TickToBar } from "./tick_to_bar.ts";
-export { type DayStart, resampleBatch, Resampler, type ResamplerOptions } from "./resample.ts";
+export {
+  type DayStart,
+  resampleBatch,
+  Resampler,
+  ResamplerCascade,
+  type ResamplerOptions,
+} from "./resample.ts";
 export {
   detectGapsInBatch,
   type Gap,

@@ -11,6 +11,7 @@ import {
   isoFromUs,
   type Timeframe,
   TIMEFRAME_US,
+  TIMEFRAMES,
   US_PER_DAY,
   US_PER_HOUR,
 } from "../../pipeline/events.ts";
@@ -155,6 +156,16 @@ export class Resampler {
     if (closeUs === this.endUs) this.emit();
   }
 
+  /**
+   * Emits the forming bucket if `timeUs` is at or past its end, as the next bar of a later
+   * bucket would. A resampler fed the closed bars of a finer timeframe (M15 from M5) is
+   * told each finest bar's open this way, so a bucket whose last bars are missing closes
+   * exactly when it would fed every bar, not when the finer timeframe next closes a bar.
+   */
+  closeBefore(timeUs: number): void {
+    if (this.bars > 0 && timeUs >= this.endUs) this.emit();
+  }
+
   /** End of data: emits the forming bucket, if any. Later bars must start a later bucket. */
   flush(): void {
     if (this.bars === 0) return;
@@ -196,6 +207,126 @@ export class Resampler {
       this.volume,
     );
     this.bars = 0;
+  }
+}
+
+/** Hands each bar to `out`, then to the next coarser timeframe's resampler. */
+class Tee implements BarSink {
+  constructor(private readonly out: BarSink, private readonly next: Resampler) {}
+
+  push(
+    openUs: number,
+    closeUs: number,
+    bidOpen: number,
+    bidHigh: number,
+    bidLow: number,
+    bidClose: number,
+    askOpen: number,
+    askHigh: number,
+    askLow: number,
+    askClose: number,
+    spread: number,
+    volume: number,
+  ): void {
+    this.out.push(
+      openUs,
+      closeUs,
+      bidOpen,
+      bidHigh,
+      bidLow,
+      bidClose,
+      askOpen,
+      askHigh,
+      askLow,
+      askClose,
+      spread,
+      volume,
+    );
+    this.next.update(
+      openUs,
+      closeUs,
+      bidOpen,
+      bidHigh,
+      bidLow,
+      bidClose,
+      askOpen,
+      askHigh,
+      askLow,
+      askClose,
+      spread,
+      volume,
+    );
+  }
+}
+
+/**
+ * Bars to several coarser timeframes at once, each fed the closed bars of the one below
+ * (M1 -> M5 -> M15 -> H1) instead of every bar: the buckets nest, so open, high, low,
+ * close and spread are those of the bars inside, as if each were fed every bar (volume
+ * is summed in another order). Each bar's open is also handed to the coarser levels
+ * (`Resampler.closeBefore`), so a bucket whose last bars are missing closes at the
+ * first bar after it, exactly when a resampler fed every bar closes it.
+ *
+ * @example
+ * ```ts
+ * const cascade = new ResamplerCascade([["M5", m5Sink], ["M15", m15Sink], ["H1", h1Sink]]);
+ * cascade.update(openUs, closeUs, o, h, l, c, NaN, NaN, NaN, NaN, NaN, 0); // per M1 bar
+ * ```
+ */
+export class ResamplerCascade {
+  /** Finest first. */
+  readonly #levels: Resampler[] = [];
+
+  /** `levels`: each timeframe with the sink of its closed bars, finest first. */
+  constructor(levels: readonly (readonly [Timeframe, BarSink])[], options: ResamplerOptions = {}) {
+    for (let i = 1; i < levels.length; i++) {
+      if (TIMEFRAMES.indexOf(levels[i][0]) <= TIMEFRAMES.indexOf(levels[i - 1][0])) {
+        throw new RangeError(
+          `Cannot cascade ${levels[i - 1][0]} into ${levels[i][0]}: each level must be coarser ` +
+            `than the one before (${TIMEFRAMES.join(", ")})`,
+        );
+      }
+    }
+    let next: Resampler | null = null;
+    for (let i = levels.length - 1; i >= 0; i--) {
+      const [timeframe, out] = levels[i];
+      next = new Resampler(timeframe, next === null ? out : new Tee(out, next), options);
+      this.#levels.unshift(next);
+    }
+  }
+
+  /** Takes one bar of the input timeframe (NaN for absent columns), as `Resampler.update`. */
+  update(
+    openUs: number,
+    closeUs: number,
+    bidOpen: number,
+    bidHigh: number,
+    bidLow: number,
+    bidClose: number,
+    askOpen: number,
+    askHigh: number,
+    askLow: number,
+    askClose: number,
+    spread: number,
+    volume: number,
+  ): void {
+    const levels = this.#levels;
+    if (levels.length === 0) return;
+    levels[0].update(
+      openUs,
+      closeUs,
+      bidOpen,
+      bidHigh,
+      bidLow,
+      bidClose,
+      askOpen,
+      askHigh,
+      askLow,
+      askClose,
+      spread,
+      volume,
+    );
+    for (let i = 1; i < levels.length; i++) levels[i].closeBefore(openUs);
   }
 }
 

@@ -8,14 +8,20 @@ import { createOrtSession } from "../../models/onnx/session.ts";
 import type { Registry } from "../../models/registry.ts";
 import type { ModelSlot, ServingModel } from "./scorer.ts";
 
+/**
+ * One registered model with its session. `workers`: score on that many Workers of its
+ * own, for a backtest that computes features while batches are scored
+ * (`OrtSessionOptions.workers`; default 0, on the calling thread).
+ */
 export async function loadServingModel(
   registry: Registry,
   idOrPrefix: string,
   runningSpecHash: string,
   numThreads: number,
+  options: { readonly workers?: number } = {},
 ): Promise<ServingModel> {
   const { bytes, card } = registry.load(idOrPrefix, runningSpecHash);
-  const session = await createOrtSession(bytes, { numThreads });
+  const session = await createOrtSession(bytes, { numThreads, workers: options.workers });
   if (session.nFeatures !== card.featureSpec.names.length) {
     await session.release();
     throw new TypeError(

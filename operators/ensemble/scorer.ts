@@ -1,14 +1,23 @@
 /**
  * The model stage: scores feature rows with the production model (and the shadow model,
  * when there is one) on onnxruntime-web, inserting a `PredictionEvent` after each
- * `FeatureEvent`. Replay scores a whole batch of rows in one call; live, a batch is one
- * bar. Models are read from a slot on every batch, so a promotion or rollback swaps
+ * `FeatureEvent`. Each batch's rows are scored in one call per model; live, a batch is
+ * one bar. Models are read from a slot on every batch, so a promotion or rollback swaps
  * them between batches without restarting the pipeline.
- * It never scores rows of another feature spec than the model's, and a shadow
- * prediction is only ever logged, never traded.
+ * It never scores rows of another feature spec than the model's, never emits a batch
+ * before the ones that came in before it, and a shadow prediction is only ever logged,
+ * never traded.
+ *
+ * 1. A batch is handed to the models the moment it arrives, not when the batches before
+ *    it are out: a session on Workers (`createOrtSession(..., { workers: 2 })`) scores it
+ *    while this thread computes the next batches' features. A `Backlog` counts the rows
+ *    in flight, so a replay can wait instead of running far ahead.
+ * 2. The rows are packed into a float32 input taken from a pool of typed arrays, returned
+ *    once the session has read them: no per-row or per-batch input allocation.
+ * 3. The batches come out in order, each with its predictions after its feature rows.
  */
 
-import { concatMap, type OperatorFunction } from "rxjs";
+import { concatMap, map, type OperatorFunction } from "rxjs";
 import {
   EVENT_VERSION,
   type EventBatch,
@@ -16,6 +25,7 @@ import {
   type MarketEvent,
   type PredictionEvent,
 } from "../../pipeline/events.ts";
+import type { Backlog } from "../../pipeline/backlog.ts";
 import { N_CLASSES } from "../../models/model.ts";
 import type { OrtOutputs, OrtSession } from "../../models/onnx/session.ts";
 import type { MetaCard } from "../../models/card.ts";
@@ -38,88 +48,157 @@ export interface ModelSlot {
   shadow: ServingModel | null;
 }
 
-const top = (p: ArrayLike<number>, at: number) => {
+export interface ScoreModelsOptions {
+  /** Counts the feature rows handed to the models and not yet scored. */
+  readonly backlog?: Backlog;
+}
+
+/** The most likely class of the row at `at` (first of equals). */
+const top = (p: Float32Array, at: number) => {
   let best = 0;
   for (let k = 1; k < N_CLASSES; k++) if (p[at + k] > p[at + best]) best = k;
   return best;
 };
 
-const triple = (
-  p: Float32Array,
-  at: number,
-): [number, number, number] => [p[at], p[at + 1], p[at + 2]];
-
-function predictions(
-  rows: readonly FeatureEvent[],
+/** The prediction of row `i` of a scored batch. */
+function prediction(
+  row: FeatureEvent,
   model: ServingModel,
   role: PredictionEvent["role"],
   out: OrtOutputs,
-): PredictionEvent[] {
-  return rows.map((row, i) => {
-    const at = i * N_CLASSES;
-    const ensembleTop = top(out.probabilities, at);
-    const agreeing = out.members.filter((member) => top(member, at) === ensembleTop).length;
-    return {
-      v: EVENT_VERSION,
-      kind: "prediction",
-      symbol: row.symbol,
-      openUs: row.openUs,
-      closeUs: row.closeUs,
-      modelId: model.id,
-      role,
-      probabilities: triple(out.probabilities, at),
-      agreement: out.members.length === 0 ? 1 : agreeing / out.members.length,
-      members: out.members.map((member) => triple(member, at)),
-    };
-  });
+  i: number,
+): PredictionEvent {
+  const at = i * N_CLASSES;
+  const p = out.probabilities;
+  const ensembleTop = top(p, at);
+  const members = new Array<readonly [number, number, number]>(out.members.length);
+  let agreeing = 0;
+  for (let m = 0; m < members.length; m++) {
+    const q = out.members[m];
+    members[m] = [q[at], q[at + 1], q[at + 2]];
+    if (top(q, at) === ensembleTop) agreeing++;
+  }
+  return {
+    v: EVENT_VERSION,
+    kind: "prediction",
+    symbol: row.symbol,
+    openUs: row.openUs,
+    closeUs: row.closeUs,
+    modelId: model.id,
+    role,
+    probabilities: [p[at], p[at + 1], p[at + 2]],
+    agreement: members.length === 0 ? 1 : agreeing / members.length,
+    members,
+  };
 }
 
-async function score(model: ServingModel, rows: readonly FeatureEvent[]): Promise<OrtOutputs> {
-  const f = model.session.nFeatures;
-  const x = new Float32Array(rows.length * f);
-  for (const [i, row] of rows.entries()) {
-    if (row.specHash !== model.specHash) {
-      throw new TypeError(
-        `Cannot score features of spec ${row.specHash.slice(0, 12)}… with model ${
-          model.id.slice(0, 12)
-        }…, ` +
-          `trained on spec ${model.specHash.slice(0, 12)}…`,
-      );
+/** Float32 inputs for the sessions, reused once a session has read them. */
+class InputPool {
+  readonly #free: Float32Array[] = [];
+
+  /** An array of at least `length` values; give it back with `release`. */
+  take(length: number): Float32Array {
+    const free = this.#free;
+    for (let i = free.length - 1; i >= 0; i--) {
+      if (free[i].length >= length) {
+        const found = free[i];
+        free[i] = free[free.length - 1];
+        free.pop();
+        return found;
+      }
     }
-    if (row.values.length !== f) {
-      throw new RangeError(
-        `Feature row has ${row.values.length} values; model ${model.id.slice(0, 12)}… reads ${f}`,
-      );
-    }
-    x.set(row.values, i * f);
+    return new Float32Array(length);
   }
-  return await model.session.run(x, rows.length);
+
+  release(input: Float32Array): void {
+    this.#free.push(input);
+  }
+}
+
+/** Starts scoring `rows` with `model`; the input goes back to the pool when it is read. */
+function score(
+  model: ServingModel,
+  rows: readonly FeatureEvent[],
+  pool: InputPool,
+): Promise<OrtOutputs> {
+  const f = model.session.nFeatures;
+  const input = pool.take(rows.length * f);
+  try {
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      if (row.specHash !== model.specHash) {
+        throw new TypeError(
+          `Cannot score features of spec ${row.specHash.slice(0, 12)}… with model ${
+            model.id.slice(0, 12)
+          }…, trained on spec ${model.specHash.slice(0, 12)}…`,
+        );
+      }
+      const values = row.values;
+      if (values.length !== f) {
+        throw new RangeError(
+          `Feature row has ${values.length} values; model ${model.id.slice(0, 12)}… reads ${f}`,
+        );
+      }
+      const at = i * f;
+      for (let j = 0; j < f; j++) input[at + j] = values[j];
+    }
+  } catch (error) {
+    pool.release(input);
+    return Promise.reject(error);
+  }
+  const scored = model.session.run(input.subarray(0, rows.length * f), rows.length);
+  const done = () => pool.release(input);
+  scored.then(done, done);
+  return scored;
 }
 
 /**
  * Inserts production and shadow predictions after each feature row, in order. A meta
  * model in the slot is skipped: its loss / timeout / win are no direction vote.
  */
-export function scoreModels(slot: ModelSlot): OperatorFunction<EventBatch, EventBatch> {
-  return concatMap(async (batch: EventBatch): Promise<EventBatch> => {
-    const rows = batch.filter((event): event is FeatureEvent => event.kind === "features");
-    const { production, shadow } = slot;
-    if (rows.length === 0 || (production === null && shadow === null)) return batch;
-    const made = new Map<FeatureEvent, PredictionEvent[]>();
-    for (const [model, role] of [[production, "production"], [shadow, "shadow"]] as const) {
-      if (model === null || model.meta !== undefined) continue;
-      const out = await score(model, rows);
-      predictions(rows, model, role, out).forEach((prediction, i) => {
-        const list = made.get(rows[i]) ?? [];
-        list.push(prediction);
-        made.set(rows[i], list);
-      });
-    }
-    const result: MarketEvent[] = [];
-    for (const event of batch) {
-      result.push(event);
-      if (event.kind === "features") result.push(...(made.get(event) ?? []));
-    }
-    return result;
-  });
+export function scoreModels(
+  slot: ModelSlot,
+  options: ScoreModelsOptions = {},
+): OperatorFunction<EventBatch, EventBatch> {
+  const { backlog } = options;
+  const pool = new InputPool();
+
+  /** Hands the batch to the models now; resolves to the batch with its predictions. */
+  const start = (batch: EventBatch): Promise<EventBatch> => {
+    const production = slot.production?.meta === undefined ? slot.production : null;
+    const shadow = slot.shadow?.meta === undefined ? slot.shadow : null;
+    if (production === null && shadow === null) return Promise.resolve(batch);
+    const rows: FeatureEvent[] = [];
+    for (const event of batch) if (event.kind === "features") rows.push(event);
+    if (rows.length === 0) return Promise.resolve(batch);
+    const productionOut = production && score(production, rows, pool);
+    const shadowOut = shadow && score(shadow, rows, pool);
+    backlog?.add(rows.length);
+    const scored = Promise.all([productionOut, shadowOut]);
+    const settled = () => backlog?.remove(rows.length);
+    scored.then(settled, settled);
+    return scored.then(([p, s]) => {
+      const result: MarketEvent[] = [];
+      let i = 0;
+      for (const event of batch) {
+        result.push(event);
+        if (event.kind !== "features") continue;
+        if (p !== null) result.push(prediction(event, production!, "production", p, i));
+        if (s !== null) result.push(prediction(event, shadow!, "shadow", s, i));
+        i++;
+      }
+      return result;
+    });
+  };
+
+  return (batches) =>
+    batches.pipe(
+      map((batch) => {
+        const scored = start(batch);
+        // Settled later, in turn: marked handled now so a failure waits for its turn.
+        scored.catch(() => {});
+        return scored;
+      }),
+      concatMap((scored) => scored),
+    );
 }

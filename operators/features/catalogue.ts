@@ -2,7 +2,8 @@
  * The catalogue of feature kinds a spec may name: for each, its parameters, its outputs
  * and how to build the streaming computer behind it. One definition per kind, so the
  * spec, the engine and the docs can never disagree on what "rsi" means.
- * Computers are fed closed bars only and never allocate per update.
+ * Computers are fed closed bars only, never allocate per update and write their outputs
+ * straight into the engine's buffer.
  */
 
 import {
@@ -13,14 +14,12 @@ import {
   Cci,
   Ema,
   HighLowDistance,
-  type Indicator,
   LogReturn,
   Macd,
   type PriceBar,
   Roc,
   RollingVolatility,
   Rsi,
-  SESSION_FEATURE_COUNT,
   SESSION_FEATURE_NAMES,
   Sma,
   SpreadStats,
@@ -31,13 +30,19 @@ import {
 } from "../indicators/mod.ts";
 import { REGIME_DEFAULTS, RegimeDetector } from "../regime/mod.ts";
 
-/** A streaming computation behind one or more features of one timeframe. */
-export interface FeatureComputer {
-  /** One closed bar of the computer's timeframe; `spread` is NaN when the data has none. */
-  update(bar: PriceBar, spread: number, openUs: number, closeUs: number): void;
-  /** A function reading one output's current value (NaN until ready). */
-  reader(output: string): () => number;
-}
+/**
+ * One kind's streaming computation for one timeframe, made by `FeatureKind.make`: fed
+ * each closed bar of that timeframe (`spread` NaN when the data has none), it writes all
+ * of the kind's outputs, in `outputs` order, into the engine's buffer at its offset: NaN
+ * until ready. A plain function per kind, so the engine calls each with one indirect
+ * call and reads the outputs from a typed array, with no wrapper or reader in between.
+ */
+export type FeatureComputer = (
+  bar: PriceBar,
+  spread: number,
+  openUs: number,
+  closeUs: number,
+) => void;
 
 export interface FeatureKind {
   readonly params: readonly string[];
@@ -45,169 +50,212 @@ export interface FeatureKind {
   /** Whether it needs the bid-ask spread, which bid-only data (HistData) lacks. */
   readonly needsSpread?: boolean;
   readonly describe: string;
-  make(params: Readonly<Record<string, number>>): FeatureComputer;
+  /**
+   * Builds the computer (a bad parameter throws here, naming it); it writes its outputs
+   * to `out[at]`, `out[at + 1]`, ... on every bar.
+   */
+  make(params: Readonly<Record<string, number>>, out: Float64Array, at: number): FeatureComputer;
 }
-
-/** Adapts an indicator whose outputs are its primary value and named getters. */
-function indicator<T extends Indicator>(
-  made: T,
-  outputs: Record<string, (ind: T, primary: number, close: number) => number>,
-): FeatureComputer {
-  let primary = NaN;
-  let close = NaN;
-  return {
-    update(bar) {
-      primary = made.update(bar) ?? NaN;
-      close = bar.close;
-    },
-    reader(output) {
-      const read = outputs[output];
-      return () => read(made, primary, close);
-    },
-  };
-}
-
-const value = { value: (_: unknown, primary: number) => primary };
-const gap = { value: (_: unknown, primary: number, close: number) => close - primary };
 
 export const FEATURE_KINDS = {
   log_return: {
     params: ["period"],
     outputs: ["value"],
     describe: "log(close / close `period` bars ago)",
-    make: (p) => indicator(new LogReturn(p.period ?? 1), value),
+    make: (p, out, at) => {
+      const indicator = new LogReturn(p.period ?? 1);
+      return (bar) => {
+        out[at] = indicator.update(bar) ?? NaN;
+      };
+    },
   },
   rsi: {
     params: ["period"],
     outputs: ["value"],
     describe: "Wilder's RSI, 0-100",
-    make: (p) => indicator(new Rsi(p.period ?? 14), value),
+    make: (p, out, at) => {
+      const indicator = new Rsi(p.period ?? 14);
+      return (bar) => {
+        out[at] = indicator.update(bar) ?? NaN;
+      };
+    },
   },
   ema_gap: {
     params: ["period"],
     outputs: ["value"],
     describe: "close - EMA(period), price units",
-    make: (p) => indicator(new Ema(p.period ?? 20), gap),
+    make: (p, out, at) => {
+      const indicator = new Ema(p.period ?? 20);
+      return (bar) => {
+        out[at] = bar.close - (indicator.update(bar) ?? NaN);
+      };
+    },
   },
   sma_gap: {
     params: ["period"],
     outputs: ["value"],
     describe: "close - SMA(period), price units",
-    make: (p) => indicator(new Sma(p.period ?? 20), gap),
+    make: (p, out, at) => {
+      const indicator = new Sma(p.period ?? 20);
+      return (bar) => {
+        out[at] = bar.close - (indicator.update(bar) ?? NaN);
+      };
+    },
   },
   macd: {
     params: ["fast", "slow", "signal"],
     outputs: ["line", "signal", "histogram"],
     describe: "MACD line, signal and histogram, price units",
-    make: (p) =>
-      indicator(new Macd({ fast: p.fast ?? 12, slow: p.slow ?? 26, signal: p.signal ?? 9 }), {
-        line: (_, primary) => primary,
-        signal: (m) => m.signal,
-        histogram: (m) => m.histogram,
-      }),
+    make: (p, out, at) => {
+      const macd = new Macd({ fast: p.fast ?? 12, slow: p.slow ?? 26, signal: p.signal ?? 9 });
+      return (bar) => {
+        out[at] = macd.update(bar) ?? NaN;
+        out[at + 1] = macd.signal;
+        out[at + 2] = macd.histogram;
+      };
+    },
   },
   bollinger: {
     params: ["period", "multiplier"],
     outputs: ["percent_b", "width"],
     describe: "Bollinger %B and bandwidth (upper - lower) / middle",
-    make: (p) =>
-      indicator(new Bollinger({ period: p.period ?? 20, multiplier: p.multiplier ?? 2 }), {
-        percent_b: (b) => b.percentB,
-        width: (b) => b.width,
-      }),
+    make: (p, out, at) => {
+      const bands = new Bollinger({ period: p.period ?? 20, multiplier: p.multiplier ?? 2 });
+      return (bar) => {
+        bands.update(bar);
+        out[at] = bands.percentB;
+        out[at + 1] = bands.width;
+      };
+    },
   },
   atr: {
     params: ["period"],
     outputs: ["value"],
     describe: "Wilder's ATR, price units",
-    make: (p) => indicator(new Atr(p.period ?? 14), value),
+    make: (p, out, at) => {
+      const indicator = new Atr(p.period ?? 14);
+      return (bar) => {
+        out[at] = indicator.update(bar) ?? NaN;
+      };
+    },
   },
   adx: {
     params: ["period"],
     outputs: ["adx", "plus_di", "minus_di"],
     describe: "Wilder's ADX with +DI and -DI, 0-100",
-    make: (p) =>
-      indicator(new Adx(p.period ?? 14), {
-        adx: (_, primary) => primary,
-        plus_di: (a) => a.plusDi,
-        minus_di: (a) => a.minusDi,
-      }),
+    make: (p, out, at) => {
+      const adx = new Adx(p.period ?? 14);
+      return (bar) => {
+        out[at] = adx.update(bar) ?? NaN;
+        out[at + 1] = adx.plusDi;
+        out[at + 2] = adx.minusDi;
+      };
+    },
   },
   stochastic: {
     params: ["k_period", "d_period"],
     outputs: ["k", "d"],
     describe: "Stochastic %K and %D, 0-100",
-    make: (p) =>
-      indicator(new Stochastic({ kPeriod: p.k_period ?? 14, dPeriod: p.d_period ?? 3 }), {
-        k: (_, primary) => primary,
-        d: (s) => s.d,
-      }),
+    make: (p, out, at) => {
+      const stochastic = new Stochastic({ kPeriod: p.k_period ?? 14, dPeriod: p.d_period ?? 3 });
+      return (bar) => {
+        out[at] = stochastic.update(bar) ?? NaN;
+        out[at + 1] = stochastic.d;
+      };
+    },
   },
   williams_r: {
     params: ["period"],
     outputs: ["value"],
     describe: "Williams %R, -100-0",
-    make: (p) => indicator(new WilliamsR(p.period ?? 14), value),
+    make: (p, out, at) => {
+      const indicator = new WilliamsR(p.period ?? 14);
+      return (bar) => {
+        out[at] = indicator.update(bar) ?? NaN;
+      };
+    },
   },
   cci: {
     params: ["period"],
     outputs: ["value"],
     describe: "Commodity Channel Index",
-    make: (p) => indicator(new Cci(p.period ?? 20), value),
+    make: (p, out, at) => {
+      const indicator = new Cci(p.period ?? 20);
+      return (bar) => {
+        out[at] = indicator.update(bar) ?? NaN;
+      };
+    },
   },
   roc: {
     params: ["period"],
     outputs: ["value"],
     describe: "rate of change over `period` bars, percent",
-    make: (p) => indicator(new Roc(p.period ?? 10), value),
+    make: (p, out, at) => {
+      const indicator = new Roc(p.period ?? 10);
+      return (bar) => {
+        out[at] = indicator.update(bar) ?? NaN;
+      };
+    },
   },
   volatility: {
     params: ["period"],
     outputs: ["value"],
     describe: "standard deviation of 1-bar log returns over `period` bars",
-    make: (p) => indicator(new RollingVolatility(p.period ?? 30), value),
+    make: (p, out, at) => {
+      const indicator = new RollingVolatility(p.period ?? 30);
+      return (bar) => {
+        out[at] = indicator.update(bar) ?? NaN;
+      };
+    },
   },
   zscore: {
     params: ["period"],
     outputs: ["value"],
     describe: "z-score of the close over `period` bars",
-    make: (p) => indicator(new ZScore(p.period ?? 50), value),
+    make: (p, out, at) => {
+      const indicator = new ZScore(p.period ?? 50);
+      return (bar) => {
+        out[at] = indicator.update(bar) ?? NaN;
+      };
+    },
   },
   high_low: {
     params: ["period"],
     outputs: ["to_high", "to_low"],
     describe: "close - rolling high (<= 0) and close - rolling low (>= 0), price units",
-    make: (p) =>
-      indicator(new HighLowDistance(p.period ?? 60), {
-        to_high: (_, primary) => primary,
-        to_low: (h) => h.toLow,
-      }),
+    make: (p, out, at) => {
+      const distance = new HighLowDistance(p.period ?? 60);
+      return (bar) => {
+        out[at] = distance.update(bar) ?? NaN;
+        out[at + 1] = distance.toLow;
+      };
+    },
   },
   candle: {
     params: [],
     outputs: ["body", "upper_wick", "lower_wick", "range"],
     describe: "the bar's body (signed), wicks and range, price units",
-    make: () =>
-      indicator(new CandleShape(), {
-        body: (_, primary) => primary,
-        upper_wick: (c) => c.upperWick,
-        lower_wick: (c) => c.lowerWick,
-        range: (c) => c.range,
-      }),
+    make: (_, out, at) => {
+      const candle = new CandleShape();
+      return (bar) => {
+        out[at] = candle.update(bar);
+        out[at + 1] = candle.upperWick;
+        out[at + 2] = candle.lowerWick;
+        out[at + 3] = candle.range;
+      };
+    },
   },
   spread: {
     params: ["period"],
     outputs: ["current", "mean"],
     needsSpread: true,
     describe: "bid-ask spread at the close and its rolling mean, price units",
-    make: (p) => {
+    make: (p, out, at) => {
       const stats = new SpreadStats(p.period ?? 60);
-      let mean = NaN;
-      return {
-        update(_bar, spread) {
-          mean = stats.update(spread) ?? NaN;
-        },
-        reader: (output) => (output === "mean" ? () => mean : () => stats.current),
+      return (_bar, spread) => {
+        const mean = stats.update(spread) ?? NaN;
+        out[at] = stats.current;
+        out[at + 1] = mean;
       };
     },
   },
@@ -217,29 +265,25 @@ export const FEATURE_KINDS = {
     describe:
       "the regime detector's labels (-1/0/1: low/normal/high volatility, bear/range/bull) and measures; " +
       "warm-up is the percentile lookback plus the volatility window (744 bars by default)",
-    make: (p) => {
+    make: (p, out, at) => {
       const detector = new RegimeDetector({
         percentileLookback: p.percentile_lookback ?? REGIME_DEFAULTS.percentileLookback,
         minDurationBars: p.min_duration_bars ?? REGIME_DEFAULTS.minDurationBars,
       });
       const bar = { open: NaN, high: NaN, low: NaN, close: NaN, closeUs: NaN };
-      const read: Record<string, () => number> = {
-        volatility_code: () => detector.volatilityCode,
-        trend_code: () => detector.trendCode,
-        volatility_percentile: () => (detector.isStable ? detector.volatilityPercentile : NaN),
-        efficiency_ratio: () => (detector.isStable ? detector.efficiencyRatio : NaN),
-        adx: () => (detector.isStable ? detector.adx : NaN),
-      };
-      return {
-        update(b, _spread, _openUs, closeUs) {
-          bar.open = b.open;
-          bar.high = b.high;
-          bar.low = b.low;
-          bar.close = b.close;
-          bar.closeUs = closeUs;
-          detector.update(bar);
-        },
-        reader: (output) => read[output],
+      return (b, _spread, _openUs, closeUs) => {
+        bar.open = b.open;
+        bar.high = b.high;
+        bar.low = b.low;
+        bar.close = b.close;
+        bar.closeUs = closeUs;
+        detector.update(bar);
+        const stable = detector.isStable;
+        out[at] = detector.volatilityCode;
+        out[at + 1] = detector.trendCode;
+        out[at + 2] = stable ? detector.volatilityPercentile : NaN;
+        out[at + 3] = stable ? detector.efficiencyRatio : NaN;
+        out[at + 4] = stable ? detector.adx : NaN;
       };
     },
   },
@@ -248,18 +292,7 @@ export const FEATURE_KINDS = {
     outputs: SESSION_FEATURE_NAMES,
     describe:
       "time of day and week (cyclic, UTC) and session flags, DST-correct, at the bar's open",
-    make: () => {
-      const values = new Float64Array(SESSION_FEATURE_COUNT);
-      return {
-        update(_bar, _spread, openUs) {
-          writeSessionFeatures(openUs, values);
-        },
-        reader(output) {
-          const at = (SESSION_FEATURE_NAMES as readonly string[]).indexOf(output);
-          return () => values[at];
-        },
-      };
-    },
+    make: (_, out, at) => (_bar, _spread, openUs) => writeSessionFeatures(openUs, out, at),
   },
 } satisfies Record<string, FeatureKind>;
 

@@ -5,10 +5,19 @@
  * never from the forming one: the resampler emits a bucket only once its last minute has
  * arrived (or a later bucket has started), before the M1 row is read.
  * One engine serves `features`, training, backtest and live. It never allocates per bar.
+ *
+ * How a bar flows, with nothing generic in between:
+ * 1. Each timeframe of the spec holds its kinds' computers (catalogue.ts), one per kind and
+ *    parameters, each writing all its outputs into the timeframe's `outputs` buffer.
+ * 2. A feature is a slot of that buffer, a scale and its column in the row: the features
+ *    are read from typed arrays, and the ATR(14) that scales them is a slot too.
+ * 3. The coarser timeframes are fed as a `ResamplerCascade`: the finest takes every M1 bar,
+ *    each coarser one the closed bars of the timeframe below (M5 -> M15 -> ... -> D1), and
+ *    a bucket whose last bars are missing still closes at the first M1 bar after it.
  */
 
 import { type Timeframe, TIMEFRAMES } from "../../pipeline/events.ts";
-import { Resampler } from "../bars/resample.ts";
+import { ResamplerCascade } from "../bars/resample.ts";
 import type { BarSink } from "../bars/bar_sink.ts";
 import type { PriceBar } from "../indicators/mod.ts";
 import { FEATURE_KINDS, type FeatureComputer, type FeatureKind } from "./catalogue.ts";
@@ -19,34 +28,80 @@ export interface FeatureEngineOptions {
   readonly hasSpread: boolean;
 }
 
-interface Feature {
+/** How a feature is normalised (spec.ts `scale`), as a small integer for the hot loop. */
+const SCALE_NONE = 0;
+const SCALE_CLOSE = 1;
+const SCALE_ATR = 2;
+const SCALES = { none: SCALE_NONE, close: SCALE_CLOSE, atr: SCALE_ATR } as const;
+
+/** The ATR that `scale: "atr"` divides by: ATR(14) of the feature's own timeframe. */
+const SCALE_ATR_PARAMS = { period: 14 };
+
+/** A feature of one timeframe, as planned before its buffers exist. */
+interface PlannedFeature {
+  /** Its column in the row. */
   readonly index: number;
-  readonly read: () => number;
-  readonly scale: "none" | "close" | "atr";
+  /** Its computer's key in the timeframe, and which of the kind's outputs it reads. */
+  readonly key: string;
+  readonly output: number;
+  readonly scale: number;
 }
 
-/** The bars and computers of one timeframe. */
-class TimeframeState implements BarSink {
-  private readonly byKey = new Map<string, FeatureComputer>();
-  private readonly computers: FeatureComputer[] = [];
-  readonly features: Feature[] = [];
-  atr: (() => number) | null = null;
-  private readonly bar = { open: NaN, high: NaN, low: NaN, close: NaN } satisfies PriceBar;
+/** A computer of one timeframe, as planned: the first feature naming it decides its slots. */
+interface PlannedComputer {
+  readonly kind: FeatureKind;
+  readonly params: Readonly<Record<string, number>>;
+  /** Its first slot in the timeframe's outputs buffer. */
+  readonly at: number;
+}
 
-  constructor(private readonly values: Float64Array) {}
+const keyOf = (kind: string, params: Readonly<Record<string, number>>) =>
+  `${kind}:${JSON.stringify(Object.entries(params).sort())}`;
 
-  computer(
-    kind: FeatureKind,
-    key: string,
-    params: Readonly<Record<string, number>>,
-  ): FeatureComputer {
-    let made = this.byKey.get(key);
-    if (!made) {
-      made = kind.make(params);
-      this.byKey.set(key, made);
-      this.computers.push(made);
+/** What the spec asks of one timeframe: its computers (deduplicated) and features. */
+class TimeframePlan {
+  readonly computers = new Map<string, PlannedComputer>();
+  readonly features: PlannedFeature[] = [];
+  slots = 0;
+  atrKey: string | null = null;
+
+  /** The key of the computer for `kind` with `params`, planned once per timeframe. */
+  computer(kindName: string, params: Readonly<Record<string, number>>): string {
+    const key = keyOf(kindName, params);
+    if (!this.computers.has(key)) {
+      const kind: FeatureKind = FEATURE_KINDS[kindName as keyof typeof FEATURE_KINDS];
+      this.computers.set(key, { kind, params, at: this.slots });
+      this.slots += kind.outputs.length;
     }
-    return made;
+    return key;
+  }
+
+  slotOf(key: string, output: number): number {
+    return this.computers.get(key)!.at + output;
+  }
+}
+
+/** The computers and features of one timeframe, fed its closed bars. */
+class TimeframeState implements BarSink {
+  readonly #computers: FeatureComputer[];
+  /** Every computer's outputs, at the slots planned for them. */
+  readonly #outputs: Float64Array;
+  /** Per feature: its column in the row, its slot in `#outputs`, its scale. */
+  readonly #index: Int32Array;
+  readonly #slot: Int32Array;
+  readonly #scale: Uint8Array;
+  /** The slot of ATR(14), or -1 when no feature is scaled by it. */
+  readonly #atrSlot: number;
+  readonly #bar = { open: NaN, high: NaN, low: NaN, close: NaN } satisfies PriceBar;
+
+  constructor(plan: TimeframePlan, private readonly values: Float64Array) {
+    const outputs = new Float64Array(plan.slots).fill(NaN);
+    this.#outputs = outputs;
+    this.#computers = [...plan.computers.values()].map((c) => c.kind.make(c.params, outputs, c.at));
+    this.#index = Int32Array.from(plan.features, (f) => f.index);
+    this.#slot = Int32Array.from(plan.features, (f) => plan.slotOf(f.key, f.output));
+    this.#scale = Uint8Array.from(plan.features, (f) => f.scale);
+    this.#atrSlot = plan.atrKey === null ? -1 : plan.slotOf(plan.atrKey, 0);
   }
 
   /** One closed bar of this timeframe: update every computer, then this timeframe's features. */
@@ -63,21 +118,25 @@ class TimeframeState implements BarSink {
     _askClose: number,
     spread: number,
   ): void {
-    const bar = this.bar;
+    const bar = this.#bar;
     bar.open = open;
     bar.high = high;
     bar.low = low;
     bar.close = close;
-    for (let i = 0; i < this.computers.length; i++) {
-      this.computers[i].update(bar, spread, openUs, closeUs);
-    }
-    const atr = this.atr === null ? NaN : this.atr();
-    for (let i = 0; i < this.features.length; i++) {
-      const feature = this.features[i];
-      const raw = feature.read();
-      this.values[feature.index] = feature.scale === "none"
+    const computers = this.#computers;
+    for (let i = 0; i < computers.length; i++) computers[i](bar, spread, openUs, closeUs);
+    const outputs = this.#outputs;
+    const atr = this.#atrSlot < 0 ? NaN : outputs[this.#atrSlot];
+    const values = this.values;
+    const index = this.#index;
+    const slot = this.#slot;
+    const scale = this.#scale;
+    for (let i = 0; i < index.length; i++) {
+      const raw = outputs[slot[i]];
+      const s = scale[i];
+      values[index[i]] = s === SCALE_NONE
         ? raw
-        : feature.scale === "close"
+        : s === SCALE_CLOSE
         ? raw / close
         : atr > 0
         ? raw / atr
@@ -94,21 +153,14 @@ export class FeatureEngine {
   readonly hash: string;
   private readonly values: Float64Array;
   private readonly m1: TimeframeState;
-  private readonly resamplers: Resampler[] = [];
+  /** The spec's coarser timeframes, fed each M1 bar. */
+  private readonly higher: ResamplerCascade;
 
   constructor(readonly spec: FeatureSpec, options: FeatureEngineOptions) {
     this.names = spec.features.map((f) => f.name);
     this.hash = specHash(spec);
     this.values = new Float64Array(spec.features.length).fill(NaN);
-    const states = new Map<Timeframe, TimeframeState>();
-    const stateOf = (tf: Timeframe) => {
-      let state = states.get(tf);
-      if (!state) {
-        state = new TimeframeState(this.values);
-        states.set(tf, state);
-      }
-      return state;
-    };
+    const plans = new Map<Timeframe, TimeframePlan>([["M1", new TimeframePlan()]]);
     for (const [index, def] of spec.features.entries()) {
       const kind: FeatureKind = FEATURE_KINDS[def.kind];
       if (kind.needsSpread && !options.hasSpread) {
@@ -117,29 +169,25 @@ export class FeatureEngine {
             `use a spec without spread features for this data`,
         );
       }
-      const state = stateOf(def.timeframe);
-      const params = def.params;
-      const key = `${def.kind}:${JSON.stringify(Object.entries(params).sort())}`;
-      const computer = state.computer(kind, key, params);
-      if (def.scale === "atr" && state.atr === null) {
-        state.atr = state.computer(FEATURE_KINDS.atr, `atr:${JSON.stringify([["period", 14]])}`, {
-          period: 14,
-        })
-          .reader("value");
-      }
-      state.features.push({
+      let plan = plans.get(def.timeframe);
+      if (!plan) plans.set(def.timeframe, plan = new TimeframePlan());
+      const key = plan.computer(def.kind, def.params);
+      if (def.scale === "atr") plan.atrKey ??= plan.computer("atr", SCALE_ATR_PARAMS);
+      plan.features.push({
         index,
-        read: computer.reader(def.output ?? kind.outputs[0]),
-        scale: def.scale,
+        key,
+        output: kind.outputs.indexOf(def.output ?? kind.outputs[0]),
+        scale: SCALES[def.scale],
       });
     }
-    this.m1 = stateOf("M1");
-    for (const tf of TIMEFRAMES) {
-      const state = states.get(tf);
-      if (tf !== "M1" && state) {
-        this.resamplers.push(new Resampler(tf, state, { dayStart: spec.dayStart }));
-      }
-    }
+    this.m1 = new TimeframeState(plans.get("M1")!, this.values);
+    this.higher = new ResamplerCascade(
+      TIMEFRAMES.filter((tf) => tf !== "M1" && plans.has(tf)).map((tf) => [
+        tf,
+        new TimeframeState(plans.get(tf)!, this.values),
+      ]),
+      { dayStart: spec.dayStart },
+    );
   }
 
   /**
@@ -156,9 +204,7 @@ export class FeatureEngine {
     spread: number,
     out: Float64Array,
   ): boolean {
-    for (const resampler of this.resamplers) {
-      resampler.update(openUs, closeUs, open, high, low, close, NaN, NaN, NaN, NaN, spread, 0);
-    }
+    this.higher.update(openUs, closeUs, open, high, low, close, NaN, NaN, NaN, NaN, spread, 0);
     this.m1.push(openUs, closeUs, open, high, low, close, NaN, NaN, NaN, NaN, spread);
     const values = this.values;
     let ready = true;

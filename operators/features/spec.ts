@@ -76,7 +76,7 @@ export const featureSpecSchema = z.strictObject({
       // Building the computer checks the values (a period of 0, MACD fast >= slow) now,
       // naming the feature, rather than when the engine starts.
       try {
-        kind.make(feature.params);
+        kind.make(feature.params, new Float64Array(kind.outputs.length), 0);
       } catch (error) {
         ctx.addIssue({
           code: "custom",

@@ -20,7 +20,7 @@
  * every component is warm. It never reads a clock.
  */
 
-import { Resampler } from "../bars/resample.ts";
+import { ResamplerCascade } from "../bars/resample.ts";
 import type { BarSink } from "../bars/bar_sink.ts";
 import {
   Atr,
@@ -31,7 +31,6 @@ import {
   Rsi,
   Stochastic,
 } from "../indicators/mod.ts";
-import type { Timeframe } from "../../pipeline/events.ts";
 import type { TechnicalConfig } from "./config.ts";
 import { FUSION_DEFAULTS } from "./config.ts";
 import type { SourceVote } from "./fuse.ts";
@@ -123,11 +122,15 @@ class Frame implements BarSink {
  */
 export class TechnicalScorer {
   private readonly frames: Record<ScoredFrame, Frame>;
-  private readonly resamplers: Resampler[];
+  private readonly higher: ResamplerCascade;
   private readonly macd: Macd;
   private readonly stochastic: Stochastic;
   private readonly levels: HighLowDistance;
   private readonly weightSum: number;
+  /** Each component's weight, in `COMPONENTS` order: read by index on every vote. */
+  private readonly componentWeights: Float64Array;
+  /** Set once every component is warm: nothing here is ever reset, so it stays so. */
+  private stable = false;
   private bars = 0;
   private histogram = NaN;
   private macdCrossDir = 0;
@@ -165,10 +168,9 @@ export class TechnicalScorer {
       }),
       H1: new Frame(config),
     };
-    this.resamplers = HIGHER.map((tf: Timeframe) =>
-      new Resampler(tf, this.frames[tf as ScoredFrame])
-    );
+    this.higher = new ResamplerCascade(HIGHER.map((tf) => [tf, this.frames[tf]]));
     this.weightSum = Object.values(config.weights).reduce((a, b) => a + b, 0);
+    this.componentWeights = Float64Array.from(COMPONENTS, (c) => config.weights[c.weight]);
   }
 
   /**
@@ -189,9 +191,9 @@ export class TechnicalScorer {
 
   /** Is every component warm, so that `update()` votes? */
   get isStable(): boolean {
-    return this.frames.M1.isStable && this.frames.M5.isStable && this.frames.M15.isStable &&
-      this.frames.H1.isStable && this.macd.isStable && this.stochastic.isStable &&
-      this.levels.isStable;
+    return this.stable ||= this.frames.M1.isStable && this.frames.M5.isStable &&
+      this.frames.M15.isStable && this.frames.H1.isStable && this.macd.isStable &&
+      this.stochastic.isStable && this.levels.isStable;
   }
 
   /**
@@ -200,22 +202,20 @@ export class TechnicalScorer {
    */
   update(openUs: number, closeUs: number, bar: PriceBar): SourceVote | null {
     this.bars++;
-    for (const resampler of this.resamplers) {
-      resampler.update(
-        openUs,
-        closeUs,
-        bar.open,
-        bar.high,
-        bar.low,
-        bar.close,
-        NaN,
-        NaN,
-        NaN,
-        NaN,
-        NaN,
-        0,
-      );
-    }
+    this.higher.update(
+      openUs,
+      closeUs,
+      bar.open,
+      bar.high,
+      bar.low,
+      bar.close,
+      NaN,
+      NaN,
+      NaN,
+      NaN,
+      NaN,
+      0,
+    );
     const m1 = this.frames.M1;
     m1.push(openUs, closeUs, bar.open, bar.high, bar.low, bar.close);
     const dir = crossing(m1.previousGap, m1.gap);
@@ -251,7 +251,6 @@ export class TechnicalScorer {
 
   private vote(closeUs: number): SourceVote {
     const c = this.config;
-    const w = c.weights;
     const f = this.frames;
     const readings: Readings = {
       rsiM1: f.M1.rsiValue,
@@ -277,8 +276,9 @@ export class TechnicalScorer {
       proximity: 0,
     };
     let sum = 0;
-    for (let i = 0; i < COMPONENTS.length; i++) {
-      const weight = w[COMPONENTS[i].weight];
+    const weights = this.componentWeights;
+    for (let i = 0; i < weights.length; i++) {
+      const weight = weights[i];
       if (weight !== 0) sum += weight * componentScore(i, readings, c);
     }
 

@@ -6,17 +6,17 @@
 
 import type { Indicator, PriceBar } from "./indicator.ts";
 import { checkPeriod } from "./_period.ts";
-import { RollingWindow } from "./_rolling_window.ts";
+import { Lookback } from "./_lookback.ts";
 
 export class LogReturn implements Indicator {
   readonly period: number;
   readonly requiredBars: number;
-  readonly #closes: RollingWindow;
+  readonly #closes: Lookback;
 
   constructor(period: number) {
     this.period = checkPeriod("LogReturn", "period", period);
     this.requiredBars = period + 1;
-    this.#closes = new RollingWindow(period + 1);
+    this.#closes = new Lookback(period + 1);
   }
 
   get isStable(): boolean {

@@ -37,7 +37,7 @@ import { readNewsCalendar } from "../../operators/risk/mod.ts";
 import { historyStartUs, type WarmUpNeed } from "../../operators/warmup/mod.ts";
 import type { Sink } from "../../sinks/sink.ts";
 import { sha256OfFile } from "../../sources/file_hash.ts";
-import { type OpenSourceOptions, openSources } from "../../sources/mod.ts";
+import { type OpenSourceOptions, openSources, type Source } from "../../sources/mod.ts";
 import { BarColumnsBuilder } from "../../sources/source.ts";
 import { runPipeline } from "../build.ts";
 import {
@@ -52,6 +52,7 @@ import {
 } from "../events.ts";
 import { createHealthRegistry } from "../health.ts";
 import { replay$ } from "../replay.ts";
+import { Backlog } from "../backlog.ts";
 import {
   checkOutputFile,
   inputFile,
@@ -70,6 +71,7 @@ import { m1Stages } from "./stages.ts";
 import {
   buildStrategy,
   parseTradingConfig,
+  type Strategy,
   type StrategyWarmUp,
   tradingConfigSchema,
   withBrokerProfile,
@@ -94,10 +96,27 @@ const schema = multiSourceSchema.extend({
   threads: z.coerce.number().int().min(1).max(8).default(1),
   "baseline-runs": z.coerce.number().int().min(0).max(1000).default(DEFAULT_BASELINE_RUNS),
   "no-warm-up": z.boolean().default(false),
+  "score-workers": z.coerce.number().int().min(0).max(8).optional(),
   json: outputFile.optional(),
   report: outputFile.optional(),
   quiet: z.boolean().default(false),
 });
+
+/**
+ * The model scores on Workers of its own while this thread computes features further
+ * on; the replay waits while more rows than this are being scored (four slices: two per
+ * worker of a 2-core machine, about 10 ms of the default ensemble on one WASM thread), so
+ * the workers always have a batch queued while the bars and events in flight stay few
+ * and die young (a limit of 4,096 rows cost about 5% more CPU).
+ */
+const SCORING_BACKLOG_ROWS = 1024;
+
+/**
+ * Scoring workers when `--score-workers` is not given: one per core, at most 4. On this
+ * 2-core machine, nearly idle, two workers ran a year with the model in a median 4.11 s
+ * against 4.90 s with one (docs/results/bench.md); on a busy machine one costs less CPU.
+ */
+export const DEFAULT_SCORE_WORKERS = Math.max(1, Math.min(4, navigator.hardwareConcurrency));
 
 /** Everything the report needs, gathered from the traded period's events. */
 function collector(maxOpen: number) {
@@ -230,6 +249,8 @@ export interface RunBacktestOptions {
   /** A broker profile file (`--broker`), the config's `execution.broker` otherwise. */
   readonly broker?: string;
   readonly threads?: number;
+  /** Workers scoring the model, 0 for this thread (default `DEFAULT_SCORE_WORKERS`). */
+  readonly scoreWorkers?: number;
   /** How to read the files (`readOptions` of the source flags); the window is `from`/`to`. */
   readonly read?: OpenSourceOptions;
   /** A `--params` file that supplied part of the config, recorded in the document's config. */
@@ -280,6 +301,7 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
   const heads = await openSources([...options.files], options.read);
   const spec = DEFAULT_FEATURE_SPEC;
   const hash = specHash(spec);
+  const calendar = flags.news ? await readNewsCalendar(flags.news) : null;
   let model: ServingModel | null = null;
   if (!flags["no-ml"]) {
     const registry = openRegistry(flags.registry);
@@ -290,51 +312,62 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
           `no production model in ${flags.registry}: pass --model ID, or --no-ml for technical signals only`,
         );
       }
-      model = await loadServingModel(registry, id, hash, flags.threads);
+      model = await loadServingModel(registry, id, hash, flags.threads, {
+        workers: options.scoreWorkers ?? DEFAULT_SCORE_WORKERS,
+      });
     } finally {
       registry.close();
     }
   }
-  const calendar = flags.news ? await readNewsCalendar(flags.news) : null;
-  const strategy = buildStrategy({
-    symbol: heads.symbol,
-    sides: heads.sides,
-    config,
-    origin: flags.config,
-    model,
-    calendar,
-    window: { fromUs: tradeFromUs, dataName: heads.path, warmUp: options.warmUp },
-  });
-  const readFromUs = tradeFromUs === null
-    ? undefined
-    : options.warmUp === false
-    ? tradeFromUs
-    : historyStartUs(tradeFromUs, strategy.warmUp.needs, "new-york-17");
-  const source = await openSources([...options.files], {
-    ...options.read,
-    fromUs: readFromUs,
-    toUs,
-  });
-  const execution = strategy.execution;
-  const broker = new SimulatedBroker(config.execution ?? {});
+  // From here on the model's session (its scoring Workers) is released whatever happens.
+  const backlog = new Backlog(SCORING_BACKLOG_ROWS);
   const baselineRuns = options.baselineRuns ?? DEFAULT_BASELINE_RUNS;
-  // Every M1 bar read, warm-up included, for the random-entry baseline.
-  const tape = new BarColumnsBuilder("M1", source.sides, false);
-  const stages = [
-    ...m1Stages(source, "backtests"),
-    ...(baselineRuns > 0 ? [{ name: "bar-tape", operator: recordBars(source.symbol, tape) }] : []),
-    ...strategy.stages,
-    { name: "risk-and-execution", operator: tradeAndExecute(strategy.engine, broker) },
-  ];
-  const collected = collector(strategy.engine.config.positions.maxOpen);
+  let strategy: Strategy;
+  let source: Source;
+  let broker: SimulatedBroker;
+  let tape: BarColumnsBuilder;
+  let collected: ReturnType<typeof collector>;
   const started = performance.now();
   try {
+    strategy = buildStrategy({
+      symbol: heads.symbol,
+      sides: heads.sides,
+      config,
+      origin: flags.config,
+      model,
+      calendar,
+      backlog,
+      window: { fromUs: tradeFromUs, dataName: heads.path, warmUp: options.warmUp },
+    });
+    const readFromUs = tradeFromUs === null
+      ? undefined
+      : options.warmUp === false
+      ? tradeFromUs
+      : historyStartUs(tradeFromUs, strategy.warmUp.needs, "new-york-17");
+    source = await openSources([...options.files], {
+      ...options.read,
+      fromUs: readFromUs,
+      toUs,
+    });
+    broker = new SimulatedBroker(config.execution ?? {});
+    // Every M1 bar read, warm-up included, for the random-entry baseline.
+    tape = new BarColumnsBuilder("M1", source.sides, false);
+    const stages = [
+      ...m1Stages(source, "backtests"),
+      ...(baselineRuns > 0
+        ? [{ name: "bar-tape", operator: recordBars(source.symbol, tape) }]
+        : []),
+      ...strategy.stages,
+      { name: "risk-and-execution", operator: tradeAndExecute(strategy.engine, broker) },
+    ];
+    collected = collector(strategy.engine.config.positions.maxOpen);
+    const read = source;
     await runPipeline({
       sourceName: "file",
-      source$: replay$(source),
+      source$: replay$(source, { ready: () => backlog.ready() }),
       stages,
       sinks: options.progress
-        ? [collected.sink, progressSink(options.progress, () => linesRead(source))]
+        ? [collected.sink, progressSink(options.progress, () => linesRead(read))]
         : [collected.sink],
       health: createHealthRegistry(),
     }).done;
@@ -347,6 +380,7 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
   } finally {
     await model?.session.release();
   }
+  const execution = strategy.execution;
   const run = collected.result();
   const record = strategy.warmUp.record!;
   if (run.firstBar === null || run.lastBar === null) {
@@ -577,6 +611,7 @@ export async function backtest(argv: string[]): Promise<void> {
       news: flags.news,
       broker: flags.broker,
       threads: flags.threads,
+      scoreWorkers: flags["score-workers"],
       read: readOptions(flags),
       params: params === undefined ? undefined : { file: basename(flags.params!), id: params.id },
       baselineRuns: flags["baseline-runs"],

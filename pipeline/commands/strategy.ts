@@ -16,6 +16,7 @@ import {
   readBrokerProfile,
   resolveExecutionConfig,
 } from "../../operators/execution/mod.ts";
+import type { Backlog } from "../backlog.ts";
 import { computeFeatures, DEFAULT_FEATURE_SPEC, specHash } from "../../operators/features/mod.ts";
 import {
   fuseSignals,
@@ -166,6 +167,8 @@ export interface StrategyOptions {
    * and retrains); `model` then only chooses the fusion preset.
    */
   readonly scored?: boolean;
+  /** Counts the rows the model stage is scoring, for a replay to wait on (backtests). */
+  readonly backlog?: Backlog;
   /**
    * A run over history: trade only from `fromUs` (null: once every required source has
    * voted), with the bars before it as warm-up. Live trading has no window.
@@ -282,7 +285,10 @@ export function buildStrategy(options: StrategyOptions): Strategy {
       },
     );
     if (meta === null) {
-      stages.push({ name: "model", operator: scoreModels({ production: model, shadow: null }) });
+      stages.push({
+        name: "model",
+        operator: scoreModels({ production: model, shadow: null }, { backlog: options.backlog }),
+      });
     }
   }
   stages.push(

@@ -220,6 +220,8 @@ export async function runJob(input: unknown): Promise<BacktestOutcome | MonteCar
     progress: false,
     // A job returns metrics for the coordinator's table; chance is a full report's part.
     baselineRuns: 0,
+    // Jobs already run side by side, one per core: each scores on its own thread.
+    scoreWorkers: 0,
   });
   return {
     metrics: run.document.metrics,

@@ -14,6 +14,10 @@
  * It never invents data: no ATR means no stop, no equity means no size, and either
  * answers HOLD saying why. A wrong type is a 400 naming the field; nothing else leaks.
  * `SignalBoard` is the sink that keeps the latest signals and account it answers from.
+ *
+ * An EA asks many times per bar, and the live answer changes only with a new signal or
+ * account report (once per pipeline batch) or when its age in whole seconds ticks: its
+ * JSON is encoded once for those and reused, the request's time spliced in at the end.
  */
 
 import { Hono } from "hono";
@@ -238,6 +242,7 @@ export interface AiSignalAnswer {
 export function aiSignalRoutes(deps: AiSignalDeps): Hono {
   const decide = aiSignalDecider(deps);
   const app = new Hono();
+  const json = { "Content-Type": "application/json" };
   app.post("/ai_signal", async (c) => {
     let body: unknown;
     try {
@@ -253,15 +258,31 @@ export function aiSignalRoutes(deps: AiSignalDeps): Hono {
       );
     }
     const answer = decide(parsed.data);
-    return typeof answer === "string" ? c.json({ error: answer }, 400) : c.json(answer);
+    return "error" in answer ? c.json(answer, 400) : c.body(answer.json, 200, json);
   });
   return app;
 }
 
-/** The decision behind the route: an answer, or a client error message. */
-function aiSignalDecider(
-  deps: AiSignalDeps,
-): (request: AiSignalRequest) => AiSignalAnswer | string {
+/** The JSON of an answer, or a client error message. */
+type Decision = { readonly json: string } | { readonly error: string };
+
+/** The live answer last encoded, with everything it was made from. */
+interface EncodedLive {
+  readonly signal: SignalEvent;
+  readonly risk: RiskDecisionEvent | null;
+  readonly equity: number | null;
+  readonly marginInUse: number | null;
+  readonly ageSeconds: string;
+  /** `fromLive`'s answer without its closing brace, ready for `"timestamp"`. */
+  readonly head: string;
+}
+
+/** The answer's JSON with `"timestamp"` as its last field, as `{ ...answer, timestamp }` has it. */
+const withTimestamp = (head: string, timestamp: string) =>
+  `${head},"timestamp":${JSON.stringify(timestamp)}}`;
+
+/** The decision behind the route: the answer's JSON, or a client error message. */
+function aiSignalDecider(deps: AiSignalDeps): (request: AiSignalRequest) => Decision {
   const config = deps.config ?? parseAiSignalConfig({}, "defaults");
   const risk = deps.risk ?? DEFAULT_RISK_CONFIG;
   const now = deps.now ?? Date.now;
@@ -279,37 +300,71 @@ function aiSignalDecider(
     },
   };
 
+  let encoded: EncodedLive | null = null;
+  // The time of the last request, formatted once per millisecond.
+  let lastMs = NaN;
+  let lastTimestamp = "";
+
   return (request) => {
     const symbol = request.symbol ?? deps.defaultSymbol;
     const spec = deps.spec(symbol);
-    if (spec === null) return `symbol: this server trades ${deps.defaultSymbol} only`;
-    const nowUs = now() * 1000;
-    const timestamp = isoFromUs(nowUs);
+    // Not the request's symbol: error bodies never echo what the client sent.
+    if (spec === null) return { error: `symbol: this server trades ${deps.defaultSymbol} only` };
+    const ms = now();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastTimestamp = isoFromUs(ms * 1000);
+    }
+    const nowUs = ms * 1000;
+    const timestamp = lastTimestamp;
     if (request.test) {
-      return {
+      const answer: AiSignalAnswer = {
         ...hold(symbol, 0, "test request: the server is up; no decision was made", [], []),
         signal_time: timestamp,
         timestamp,
         test_mode: true,
       };
+      return { json: JSON.stringify(answer) };
     }
     const live = deps.latestSignal(symbol);
     const ageUs = live === null ? Infinity : nowUs - live.signal.timeUs;
     // Either sign: a feed whose clock runs a little ahead of ours is still fresh.
     if (live !== null && Math.abs(ageUs) <= maxAgeUs) {
-      return { ...fromLive(live, ageUs, spec), timestamp };
+      return { json: withTimestamp(liveHead(live, ageUs, spec), timestamp) };
     }
     const why = live === null
       ? `no live signal for ${symbol}`
       : `the live signal is ${
         (ageUs / 1e6).toFixed(0)
       } s old (max ${config.maxSignalAgeSeconds} s)`;
-    return { ...fromRequest(request, symbol, spec, nowUs, why), signal_time: timestamp, timestamp };
+    const answer: AiSignalAnswer = {
+      ...fromRequest(request, symbol, spec, nowUs, why),
+      signal_time: timestamp,
+      timestamp,
+    };
+    return { json: JSON.stringify(answer) };
   };
+
+  /** The live answer's JSON up to its timestamp: encoded again only when its inputs changed. */
+  function liveHead(live: LiveSignal, ageUs: number, spec: SymbolSpec): string {
+    const ageSeconds = (ageUs / 1e6).toFixed(0);
+    const account = deps.account();
+    const equity = account?.equity ?? null;
+    const marginInUse = account?.marginInUse ?? null;
+    if (
+      encoded === null || encoded.signal !== live.signal || encoded.risk !== live.risk ||
+      encoded.equity !== equity || encoded.marginInUse !== marginInUse ||
+      encoded.ageSeconds !== ageSeconds
+    ) {
+      const json = JSON.stringify(fromLive(live, ageSeconds, spec));
+      encoded = { ...live, equity, marginInUse, ageSeconds, head: json.slice(0, -1) };
+    }
+    return encoded.head;
+  }
 
   function fromLive(
     live: LiveSignal,
-    ageUs: number,
+    ageSeconds: string,
     spec: SymbolSpec,
   ): Omit<AiSignalAnswer, "timestamp"> {
     const { signal, risk: verdict } = live;
@@ -321,9 +376,9 @@ function aiSignalDecider(
       reasons: vote.reasons,
     }));
     const sources = signal.votes.map((vote) => `live:${vote.source}`);
-    const head = `live signal at ${isoFromUs(signal.timeUs)} (${
-      (ageUs / 1e6).toFixed(0)
-    } s old): ${signal.side.toUpperCase()} ${signal.confidence.toFixed(2)}`;
+    const head = `live signal at ${
+      isoFromUs(signal.timeUs)
+    } (${ageSeconds} s old): ${signal.side.toUpperCase()} ${signal.confidence.toFixed(2)}`;
     const votes = signal.votes.map((v) => `${v.source} ${v.side} ${v.confidence.toFixed(2)}`);
     const signalTime = isoFromUs(signal.timeUs);
     if (signal.side === "hold" || signal.stopLoss === null) {

@@ -3,6 +3,7 @@ import { firstValueFrom, toArray } from "rxjs";
 import type { BarEvent, EventBatch } from "../../pipeline/events.ts";
 import { eventsOf, eventTimeUs, replay$, REPLAY_SLICE } from "../../pipeline/replay.ts";
 import { openSource } from "../../sources/mod.ts";
+import { BarColumnsBuilder, type Source } from "../../sources/source.ts";
 
 async function tempCsv(text: string): Promise<string> {
   const path = await Deno.makeTempFile({ suffix: "_M1_.csv" });
@@ -105,4 +106,50 @@ Deno.test("replay$() fails the stream with the source's error, naming file and l
     (error: Error) => error.message.includes(`${path}:5`) && /out of order/.test(error.message),
   );
   await Deno.remove(path);
+});
+
+/** A source of `batches` batches of one bar each, counting the batches read. */
+function countingSource(batches: number): Source & { read: number } {
+  const source = {
+    read: 0,
+    path: "memory",
+    files: ["memory"],
+    fileReports: [],
+    format: "histdata",
+    symbol: "XAUUSD",
+    sides: "bid",
+    resolution: "M1",
+    report: { rowsEmitted: 0 },
+    async *batches() {
+      for (let i = 0; i < batches; i++) {
+        const builder = new BarColumnsBuilder("M1", "bid", false);
+        const openUs = Date.UTC(2014, 4, 1, 0, i) * 1000;
+        builder.push(openUs, openUs + 60e6, 1, 1, 1, 1, NaN, NaN, NaN, NaN, NaN, NaN);
+        source.read++;
+        yield builder.take();
+      }
+    },
+  };
+  return source as unknown as Source & { read: number };
+}
+
+Deno.test("replay$() waits for ready() before each batch it emits", async () => {
+  const source = countingSource(3);
+  const gate = Promise.withResolvers<void>();
+  let held = true;
+  const emitted: EventBatch[] = [];
+  const done = new Promise<void>((resolve, reject) =>
+    replay$(source, { ready: () => (held ? gate.promise : undefined) }).subscribe({
+      next: (batch) => emitted.push(batch),
+      complete: resolve,
+      error: reject,
+    })
+  );
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(emitted.length, 0, "nothing emitted while ready() is pending");
+  assert.equal(source.read, 1, "the first batch was read, not emitted");
+  held = false;
+  gate.resolve();
+  await done;
+  assert.equal(emitted.length, 3);
 });

@@ -79,3 +79,85 @@ Deno.test("OrtSession.run() scores a batch as it scores each row alone", async (
     await session.release();
   }
 });
+
+Deno.test("createOrtSession() on a worker scores bit for bit as on the calling thread", async () => {
+  const model = exportOnnx(
+    randomEnsemble(3, ROWS, { combiner: "stacking", platt: true, nTrees: 60 }),
+    {},
+  );
+  const here = await createOrtSession(model, { numThreads: 1 });
+  const worker = await createOrtSession(model, { numThreads: 1, workers: 1 });
+  try {
+    assert.equal(worker.nFeatures, 57);
+    assert.equal(worker.nMembers, 4);
+    assert.deepEqual(await worker.run(ROWS.x, ROWS.rows), await here.run(ROWS.x, ROWS.rows));
+  } finally {
+    await here.release();
+    await worker.release();
+  }
+});
+
+Deno.test("OrtSession.run() on a worker answers runs asked for at once, each with its own rows", async () => {
+  const model = exportOnnx(randomLinear(2, ROWS), {});
+  const here = await createOrtSession(model, { numThreads: 1 });
+  const worker = await createOrtSession(model, { numThreads: 1, workers: 1 });
+  try {
+    const f = ROWS.nFeatures;
+    // Ten runs of 1..10 rows from different places, asked for before any is answered; the
+    // caller's array is overwritten right after each call, which must not matter.
+    const x = new Float32Array(10 * f);
+    const runs = Array.from({ length: 10 }, (_, i) => {
+      x.set(ROWS.x.subarray(i * 50 * f, (i * 50 + i + 1) * f));
+      const run = worker.run(x.subarray(0, (i + 1) * f), i + 1);
+      x.fill(NaN);
+      return run;
+    });
+    for (const [i, run] of runs.entries()) {
+      const rows = ROWS.x.slice(i * 50 * f, (i * 50 + i + 1) * f);
+      assert.deepEqual(await run, await here.run(rows, i + 1), `run ${i}`);
+    }
+  } finally {
+    await here.release();
+    await worker.release();
+  }
+});
+
+Deno.test("OrtSession.run() on a worker refuses rows that do not match the model's width", async () => {
+  const session = await createOrtSession(LINEAR, { numThreads: 1, workers: 1 });
+  try {
+    await assert.rejects(() => session.run(new Float32Array(57 * 2 - 1), 2), /reads 57 features/);
+  } finally {
+    await session.release();
+  }
+  await assert.rejects(() => session.run(new Float32Array(57), 1), /was released/);
+});
+
+Deno.test("createOrtSession() on a worker rejects bytes that are not an ONNX model", async () => {
+  await assert.rejects(
+    () => createOrtSession(Uint8Array.of(1, 2, 3), { numThreads: 1, workers: 1 }),
+  );
+});
+
+Deno.test("createOrtSession() with two workers deals the runs to both and answers each with its own rows", async () => {
+  const model = exportOnnx(randomLinear(4, ROWS), {});
+  const here = await createOrtSession(model, { numThreads: 1 });
+  const two = await createOrtSession(model, { numThreads: 1, workers: 2 });
+  try {
+    const f = ROWS.nFeatures;
+    const runs = Array.from({ length: 6 }, (_, i) => {
+      const rows = ROWS.x.subarray(i * 90 * f, (i * 90 + 7) * f);
+      return { rows, scored: two.run(rows, 7) };
+    });
+    for (const [i, { rows, scored }] of runs.entries()) {
+      assert.deepEqual(await scored, await here.run(rows, 7), `run ${i}`);
+    }
+  } finally {
+    await here.release();
+    await two.release();
+  }
+});
+
+Deno.test("createOrtSession() refuses a worker count that is not a whole number >= 0", async () => {
+  await assert.rejects(() => createOrtSession(LINEAR, { numThreads: 1, workers: -1 }), RangeError);
+  await assert.rejects(() => createOrtSession(LINEAR, { numThreads: 1, workers: 1.5 }), RangeError);
+});

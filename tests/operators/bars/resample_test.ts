@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { dataTest } from "../../_data.ts";
 import { type Timeframe, US_PER_HOUR, US_PER_MINUTE, usFromIso } from "@/pipeline/events.ts";
 import { type BarBatch, BarColumnsBuilder } from "@/sources/source.ts";
-import { type BarSink, type DayStart, resampleBatch, Resampler } from "@/operators/bars/mod.ts";
+import {
+  type BarSink,
+  type DayStart,
+  resampleBatch,
+  Resampler,
+  ResamplerCascade,
+} from "@/operators/bars/mod.ts";
 import {
   concatBars,
   firstBarDifference,
@@ -184,6 +190,27 @@ Deno.test("Resampler.update() emits a bucket whose last minutes are missing when
   assert.throws(() => feedMinute(resampler, t0 + 11 * US_PER_MINUTE), RangeError);
 });
 
+Deno.test("Resampler.closeBefore() emits the forming bucket only once the time reaches its end", () => {
+  const sink = new TimesSink();
+  const resampler = new Resampler("M15", sink);
+  const t0 = usFromIso("2017-03-06T10:00:00Z");
+  resampler.closeBefore(t0); // nothing forming: nothing to emit
+  feedMinute(resampler, t0, 1);
+  feedMinute(resampler, t0 + US_PER_MINUTE, 2);
+  resampler.closeBefore(t0 + 14 * US_PER_MINUTE); // 10:14 is still inside 10:00-10:15
+  assert.equal(sink.bars.length, 0);
+  resampler.closeBefore(t0 + 15 * US_PER_MINUTE); // 10:15 is the end: 10:00-10:15 is over
+  assert.deepEqual(sink.bars, [
+    { openUs: t0, closeUs: t0 + 15 * US_PER_MINUTE, bidClose: 2, volume: 2 },
+  ]);
+  assert.equal(resampler.forming, false);
+  resampler.closeBefore(t0 + 16 * US_PER_MINUTE); // emitted once only
+  assert.equal(sink.bars.length, 1);
+  feedMinute(resampler, t0 + 20 * US_PER_MINUTE, 3); // the next bucket starts as usual
+  resampler.flush();
+  assert.equal(sink.bars[1].openUs, t0 + 15 * US_PER_MINUTE);
+});
+
 Deno.test("Resampler.update() refuses a bar that crosses a bucket end or goes back in time", () => {
   const resampler = new Resampler("H1", new TimesSink());
   const t0 = usFromIso("2017-03-06T10:00:00Z");
@@ -299,4 +326,51 @@ Deno.test("Resampler keeps the last bar's spread and sums volume", () => {
     [4400, 4405, 4396, 4397, 0.12, 33],
   );
   assert.deepEqual([bar.openUs[0], bar.closeUs[0]], [t0, t0 + 5 * US_PER_MINUTE]);
+});
+
+/** Keeps every bar it is given with the index of the input bar that was being fed. */
+class RecordingSink implements BarSink {
+  readonly bars: number[][] = [];
+  at = -1;
+  push(...bar: Parameters<BarSink["push"]>): void {
+    this.bars.push([this.at, ...bar.slice(0, 6)]);
+  }
+}
+
+dataTest(
+  "ResamplerCascade emits each level's bars at the same M1 bar as a Resampler fed every bar, on HistData 2017",
+  [HISTDATA_2017_PATH],
+  async () => {
+    const m1 = concatBars(await readBars(HISTDATA_2017_PATH));
+    const levels = ["M5", "M15", "M30", "H1", "H4", "D1"] as const;
+    const viaCascade = levels.map(() => new RecordingSink());
+    const direct = levels.map(() => new RecordingSink());
+    const options = { dayStart: "new-york-17" as const };
+    const cascade = new ResamplerCascade(levels.map((tf, k) => [tf, viaCascade[k]]), options);
+    const resamplers = levels.map((tf, k) => new Resampler(tf, direct[k], options));
+    for (let i = 0; i < m1.length; i++) {
+      for (const sink of [...viaCascade, ...direct]) sink.at = i;
+      const bar = [
+        m1.openUs[i],
+        m1.closeUs[i],
+        m1.bidOpen[i],
+        m1.bidHigh[i],
+        m1.bidLow[i],
+      ] as const;
+      cascade.update(...bar, m1.bidClose[i], NaN, NaN, NaN, NaN, NaN, 0);
+      for (const r of resamplers) r.update(...bar, m1.bidClose[i], NaN, NaN, NaN, NaN, NaN, 0);
+    }
+    for (const [k, tf] of levels.entries()) {
+      assert.ok(direct[k].bars.length > 250, `${tf}: ${direct[k].bars.length} bars`);
+      assert.deepEqual(viaCascade[k].bars, direct[k].bars, tf);
+    }
+  },
+);
+
+Deno.test("ResamplerCascade refuses a level that is not coarser than the one before", () => {
+  const sink = new TimesSink();
+  assert.throws(
+    () => new ResamplerCascade([["H1", sink], ["M15", sink]]),
+    /Cannot cascade H1 into M15: each level must be coarser/,
+  );
 });

@@ -1,13 +1,14 @@
 /**
  * The private rolling helpers against brute force on random series: the monotonic deque
  * behind every rolling high and low, and the anchored window behind every rolling mean
- * and variance, through many ring wraps and rebases.
+ * and variance, through many ring wraps and rebases, and the plain lookback ring.
  */
 
 import { strictEqual } from "node:assert";
 import fc from "fast-check";
 import { RollingExtreme } from "@/operators/indicators/_rolling_extreme.ts";
 import { RollingWindow } from "@/operators/indicators/_rolling_window.ts";
+import { Lookback } from "@/operators/indicators/_lookback.ts";
 
 /** Values on a coarse grid, so ties and flat stretches are common. */
 const series = fc.array(fc.integer({ min: -4, max: 4 }).map((v) => 1800 + v / 4), {
@@ -63,4 +64,27 @@ Deno.test("RollingWindow.reset() forgets every value", () => {
   window.push(10);
   strictEqual(window.mean, 10);
   strictEqual(window.variance, 0);
+});
+
+Deno.test("Lookback gives the values of the last size pushes", () => {
+  fc.assert(fc.property(series, period, (values, n) => {
+    const lookback = new Lookback(n);
+    values.forEach((v, i) => {
+      lookback.push(v);
+      const last = values.slice(Math.max(0, i - n + 1), i + 1);
+      strictEqual(lookback.isFull, last.length === n);
+      last.forEach((x, j) =>
+        strictEqual(lookback.at(last.length - 1 - j), x, `at(${j}) after ${i}`)
+      );
+    });
+  }));
+});
+
+Deno.test("Lookback.reset() forgets every value", () => {
+  const lookback = new Lookback(2);
+  [1, 2].forEach((v) => lookback.push(v));
+  lookback.reset();
+  strictEqual(lookback.isFull, false);
+  lookback.push(7);
+  strictEqual(lookback.at(0), 7);
 });

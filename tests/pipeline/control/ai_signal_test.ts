@@ -317,6 +317,40 @@ Deno.test("POST /ai_signal falls back to the request's indicators when the live 
   assert.equal(a.lot_size, 0.08);
 });
 
+Deno.test("POST /ai_signal answers a live signal with the bytes a fresh encoding gives, as its inputs change", async () => {
+  // One long-lived route reuses its encoding of the live answer; a new route per request
+  // encodes it from scratch. They must agree to the byte at every step below.
+  let nowMs = NOW_US / 1000;
+  let equity = 10_000;
+  const live: { signal: SignalEvent; risk: RiskDecisionEvent | null } = {
+    signal: liveSignal(10),
+    risk: null,
+  };
+  const deps: Partial<AiSignalDeps> = {
+    latestSignal: () => live,
+    account: () => ({ equity, marginInUse: 0 }),
+    now: () => nowMs,
+  };
+  const kept = app(deps);
+  const body = async (to: Hono) => await (await post(to, ORIGINAL)).text();
+  const steps: [string, () => void][] = [
+    ["first request", () => {}],
+    ["0.4 s later: same age in seconds, new timestamp", () => nowMs += 400],
+    ["the account changed: new size", () => equity = 20_000],
+    ["the risk verdict arrived for the same signal", () => live.risk = verdict("accept")],
+    ["a second later: one second older", () => nowMs += 1000],
+    ["a new signal", () => live.signal = liveSignal(5)],
+  ];
+  const seen = new Set<string>();
+  for (const [step, change] of steps) {
+    change();
+    const answer = await body(kept);
+    assert.equal(answer, await body(app(deps)), step);
+    seen.add(answer);
+  }
+  assert.equal(seen.size, steps.length, "every step changed the answer");
+});
+
 Deno.test("parseAiSignalConfig() names an invalid field", () => {
   assert.throws(() => parseAiSignalConfig({ stopAtr: -1 }), /stopAtr/);
   assert.throws(() => parseAiSignalConfig({ nope: 1 }), /nope|Unrecognized/);

@@ -1,0 +1,220 @@
+/**
+ * What a user waits for: the wall time of whole `deno task backtest` processes (start,
+ * module load, model load, the year, the JSON and HTML written, exit) on HistData 2018,
+ * technical only (`--no-ml`) and with the default ensemble, each the median of N runs.
+ * The runs alternate (no model, model, no model, ...) so both see the same load, after
+ * one unmeasured warm-up of each. The 1-minute load average is read before and after.
+ *
+ * The trading config is `bench/trade_all_year.json`: the default with risk limits wide
+ * enough that no halt fires (drawdown kill switch 50%, daily loss 20%), so every run
+ * trades the whole year and no halt shortens the work. The model is the backtest bench's
+ * (`bench/_model.ts`: the default training config on 2017-01-01 to 2017-07-01, trained
+ * once into the cache registry). It never writes outside a temporary folder and that
+ * registry. Heavy by design: never part of the test suite. The reference to beat is the
+ * issue's figure for backtesting.py 0.6.6 running a bare SMA(10/30) cross with SL/TP on
+ * the same file on this machine, about 4 s (it cannot be installed here: no PyPI).
+ *
+ * `--baseline DIR` also times another checkout's `main.ts` (for example the commit before a
+ * change, `git archive <commit> | tar -x -C DIR`) in the same alternation, so before and
+ * after are measured in the same sitting, under the same load.
+ *
+ *   deno run --allow-read --allow-write --allow-env --allow-run --allow-sys=loadavg
+ *     bench/process_bench.ts [--repeats 5] [--registry out/bench-registry] [--skip-ml]
+ *     [--baseline DIR]
+ */
+
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { benchModel, HISTDATA_2018, TRADE_ALL_YEAR } from "./_model.ts";
+
+/** The issue's reference: backtesting.py's bare SMA cross on the same year, this machine. */
+const REFERENCE_SECONDS = 4.05;
+const TARGET_NO_ML_SECONDS = 1.2;
+const TARGET_ML_SECONDS = 4;
+const GOAL_ML_SECONDS = 2;
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    repeats: { type: "string", default: "5" },
+    registry: { type: "string", default: "out/bench-registry" },
+    "skip-ml": { type: "boolean", default: false },
+    baseline: { type: "string" },
+  },
+  strict: true,
+});
+const repeats = Number(values.repeats);
+if (!Number.isInteger(repeats) || repeats < 1) {
+  console.error(`process bench: --repeats must be a whole number >= 1, got "${values.repeats}"`);
+  Deno.exit(2);
+}
+try {
+  await Deno.stat(HISTDATA_2018);
+} catch {
+  console.error(`process bench: ${HISTDATA_2018} is missing. Nothing was measured.`);
+  Deno.exit(1);
+}
+
+const main = fileURLToPath(new URL("../main.ts", import.meta.url));
+const baselineMain = values.baseline === undefined ? null : `${values.baseline}/main.ts`;
+if (baselineMain !== null) {
+  try {
+    await Deno.stat(baselineMain);
+  } catch {
+    console.error(
+      `process bench: --baseline ${values.baseline} has no main.ts. Nothing was measured.`,
+    );
+    Deno.exit(2);
+  }
+}
+const out = await Deno.makeTempDir({ prefix: "process-bench-" });
+
+/** One backtest command line, as `deno task backtest` runs it (the task's permissions). */
+interface Variant {
+  readonly name: string;
+  /** The main.ts to run. */
+  readonly main: string;
+  readonly args: readonly string[];
+  readonly target: (median: number) => string;
+}
+
+/** The run's wall time, its CPU time (from /usr/bin/time), and what it traded. */
+interface Run {
+  readonly seconds: number;
+  readonly cpuSeconds: number | null;
+  readonly trades: number;
+  readonly lastExit: string;
+}
+
+const haveTime = await Deno.stat("/usr/bin/time").then(() => true, () => false);
+
+async function runOnce(variant: Variant, i: number): Promise<Run> {
+  const json = `${out}/run-${i}.json`;
+  const args = [
+    "run",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-net",
+    // Each checkout's own import map: "@/" must not resolve into the other checkout.
+    "--config",
+    variant.main.replace(/main\.ts$/, "deno.json"),
+    variant.main,
+    "backtest",
+    "--data",
+    HISTDATA_2018,
+    "--config",
+    TRADE_ALL_YEAR,
+    ...variant.args,
+    "--json",
+    json,
+    "--report",
+    `${out}/run-${i}.html`,
+  ];
+  const timeFile = `${out}/time-${i}.txt`;
+  const command = haveTime
+    ? new Deno.Command("/usr/bin/time", {
+      args: ["-f", "%U %S", "-o", timeFile, Deno.execPath(), ...args],
+      stdout: "null",
+      stderr: "piped",
+    })
+    : new Deno.Command(Deno.execPath(), { args, stdout: "null", stderr: "piped" });
+  const started = performance.now();
+  const result = await command.output();
+  const seconds = (performance.now() - started) / 1000;
+  if (!result.success) {
+    console.error(new TextDecoder().decode(result.stderr));
+    throw new Error(`process bench: "${variant.name}" failed (exit code ${result.code})`);
+  }
+  let cpuSeconds: number | null = null;
+  if (haveTime) {
+    const [user, system] = (await Deno.readTextFile(timeFile)).trim().split(/\s+/).map(Number);
+    cpuSeconds = user + system;
+  }
+  const document = JSON.parse(await Deno.readTextFile(json));
+  const trades = document.trades as { exit_time_utc: string }[];
+  return {
+    seconds,
+    cpuSeconds,
+    trades: document.metrics.trades,
+    lastExit: trades.length === 0 ? "-" : trades[trades.length - 1].exit_time_utc.slice(0, 10),
+  };
+}
+
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const loadAverage = () => Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
+
+const checkouts = baselineMain === null ? [{ label: "", main }] : [
+  { label: " (this checkout)", main },
+  { label: ` (baseline ${values.baseline})`, main: baselineMain },
+];
+const variants: Variant[] = checkouts.map(({ label, main }) => ({
+  name: `backtest --no-ml${label}`,
+  main,
+  args: ["--no-ml"],
+  target: (m: number) =>
+    `<= ${TARGET_NO_ML_SECONDS} s: ${m <= TARGET_NO_ML_SECONDS ? "met" : "NOT met"}`,
+}));
+if (values["skip-ml"]) {
+  console.error("skipping the runs with the model (--skip-ml)");
+} else {
+  const id = await benchModel(values.registry);
+  for (const { label, main } of checkouts) {
+    variants.push({
+      name: `backtest, default ensemble (model ${id.slice(0, 12)}…)${label}`,
+      main,
+      args: ["--model", id, "--registry", values.registry],
+      target: (m) =>
+        `<= ${TARGET_ML_SECONDS} s: ${
+          m <= TARGET_ML_SECONDS ? "met" : "NOT met"
+        }; goal ${GOAL_ML_SECONDS} s: ${m <= GOAL_ML_SECONDS ? "met" : "NOT met"}`,
+    });
+  }
+}
+
+const loadBefore = loadAverage();
+let n = 0;
+for (const variant of variants) await runOnce(variant, n++); // warm-up: Deno's caches
+const runs: Run[][] = variants.map(() => []);
+for (let r = 1; r <= repeats; r++) {
+  for (const [v, variant] of variants.entries()) {
+    const run = await runOnce(variant, n++);
+    runs[v].push(run);
+    console.error(
+      `  ${variant.name}, run ${r}/${repeats}: ${run.seconds.toFixed(2)} s wall, ${
+        run.cpuSeconds?.toFixed(2) ?? "?"
+      } s CPU, ${run.trades} trades, last exit ${run.lastExit}; load ${loadAverage()}`,
+    );
+  }
+}
+await Deno.remove(out, { recursive: true });
+
+console.log(
+  `deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores; whole \`deno run main.ts ` +
+    `backtest\` processes on HistData M1 2018 with --config bench/trade_all_year.json; ` +
+    `median of ${repeats} runs each, alternating, after one warm-up each; ` +
+    `load average (1, 5, 15 min) ${loadBefore} before, ${loadAverage()} after`,
+);
+console.log(
+  "| process | median s | min s | max s | median CPU s | trades | last exit | target |",
+);
+console.log("|---|---:|---:|---:|---:|---:|---|---|");
+for (const [v, variant] of variants.entries()) {
+  const seconds = runs[v].map((r) => r.seconds);
+  const cpu = runs[v].map((r) => r.cpuSeconds).filter((c) => c !== null);
+  const m = median(seconds);
+  console.log(
+    `| ${variant.name} | ${m.toFixed(2)} | ${Math.min(...seconds).toFixed(2)} | ${
+      Math.max(...seconds).toFixed(2)
+    } | ${cpu.length === 0 ? "-" : median(cpu).toFixed(2)} | ${runs[v][0].trades} | ${
+      runs[v][0].lastExit
+    } | ${variant.target(m)} |`,
+  );
+}
+console.log(
+  `reference: backtesting.py 0.6.6, bare SMA(10/30) cross with SL/TP, same file, this ` +
+    `machine: ${REFERENCE_SECONDS} s median of 5 (issue 16's figure; not installable here)`,
+);
