@@ -37,8 +37,8 @@ import { eventsOf } from "../pipeline/replay.ts";
 import { openJournal } from "../sinks/journal.ts";
 import { openSources } from "../sources/mod.ts";
 import { benchModel, HISTDATA_2017 } from "./_model.ts";
+import { MAIN, SERVE_PERMISSIONS } from "../tests/pipeline/commands/_run.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const SELF = new URL(import.meta.url).pathname;
 const ATTACKERS = 60;
 const ATTACK_BYTES = 5 * 1024 * 1024;
@@ -222,11 +222,7 @@ async function startServe(extraFlags: string[]) {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-net",
-      "--allow-env",
-      "--allow-sys=hostname",
+      ...SERVE_PERMISSIONS,
       MAIN,
       "serve",
       "--port",

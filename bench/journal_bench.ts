@@ -26,7 +26,6 @@
 
 import { parseArgs } from "node:util";
 import { DatabaseSync } from "node:sqlite";
-import { fileURLToPath } from "node:url";
 import type { BarEvent, MarketEvent } from "../pipeline/events.ts";
 import { eventsOf, REPLAY_SLICE } from "../pipeline/replay.ts";
 import { openJournal } from "../sinks/journal.ts";
@@ -36,9 +35,9 @@ import { dataPath } from "../tests/_data.ts";
 import { freePort } from "../tests/_net.ts";
 import { ensemblePrediction, hold } from "../tests/sinks/_journal_fixtures.ts";
 import { benchModel } from "./_model.ts";
+import { MAIN, SERVE_PERMISSIONS } from "../tests/pipeline/commands/_run.ts";
 
 const HISTDATA_2018 = dataPath("xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2018.csv.gz");
-const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 const SIZE_TARGET_BYTES = 100e6;
 const SPEED_BARS = 100_000;
 
@@ -106,11 +105,7 @@ async function replayJournal(name: string, registry: string, dir: string): Promi
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-net",
-      "--allow-env",
-      "--allow-sys=hostname",
+      ...SERVE_PERMISSIONS,
       MAIN,
       "serve",
       "--replay",

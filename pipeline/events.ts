@@ -195,6 +195,16 @@ export interface SignalEvent {
   readonly sizeFactor?: number;
 }
 
+/** The level fields of a signal that opens nothing: a hold has no stop and no target. */
+export const NO_LEVELS = {
+  stopLoss: null,
+  takeProfit: null,
+  stopDistance: null,
+  takeDistance: null,
+  stopPoints: null,
+  takePoints: null,
+} as const satisfies Partial<SignalEvent>;
+
 /** Why a risk rule rejected or adjusted an order: a stable code and a human detail. */
 export interface RiskReason {
   readonly code: string;

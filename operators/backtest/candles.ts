@@ -8,7 +8,7 @@
  */
 
 import type { BarEvent, Timeframe } from "../../pipeline/events.ts";
-import { Resampler } from "../bars/mod.ts";
+import { resampleBid, Resampler } from "../bars/mod.ts";
 
 /** One candle: bid OHLC from the bucket's open time. */
 export interface Candle {
@@ -50,20 +50,7 @@ export class ReportCandles {
   update(bar: BarEvent): void {
     const { bid } = bar;
     for (const { resampler } of this.#series) {
-      resampler.update(
-        bar.openUs,
-        bar.closeUs,
-        bid.open,
-        bid.high,
-        bid.low,
-        bid.close,
-        NaN,
-        NaN,
-        NaN,
-        NaN,
-        NaN,
-        bar.volume,
-      );
+      resampleBid(resampler, bar.openUs, bar.closeUs, bid, bar.volume);
     }
   }
 

@@ -9,6 +9,7 @@ export { aggregateTicks, TickToBar } from "./tick_to_bar.ts";
 export {
   type DayStart,
   resampleBatch,
+  resampleBid,
   Resampler,
   ResamplerCascade,
   type ResamplerOptions,

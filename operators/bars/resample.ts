@@ -351,3 +351,38 @@ export function resampleBatch(batch: BarBatch, resampler: Resampler): void {
     );
   }
 }
+
+/** The bid side of one bar, as an indicator's `PriceBar` carries it. */
+interface BidPrices {
+  readonly open: number;
+  readonly high: number;
+  readonly low: number;
+  readonly close: number;
+}
+
+/**
+ * Feeds one bid-only bar (no ask, no spread) to a resampler or a cascade: what the
+ * technical vote, the levels, the regime and the report's candles resample.
+ */
+export function resampleBid(
+  target: Pick<Resampler, "update">,
+  openUs: number,
+  closeUs: number,
+  bid: BidPrices,
+  volume: number,
+): void {
+  target.update(
+    openUs,
+    closeUs,
+    bid.open,
+    bid.high,
+    bid.low,
+    bid.close,
+    NaN,
+    NaN,
+    NaN,
+    NaN,
+    NaN,
+    volume,
+  );
+}

@@ -12,7 +12,7 @@
  */
 
 import type { Timeframe } from "../../pipeline/events.ts";
-import { Resampler } from "../bars/resample.ts";
+import { resampleBid, Resampler } from "../bars/resample.ts";
 import { type CostModel, roundTripCost } from "../execution/costs.ts";
 import type { BarSink } from "../bars/bar_sink.ts";
 import { Atr, type PriceBar } from "../indicators/mod.ts";
@@ -65,20 +65,7 @@ export class LevelModel {
       this.#feed(bar.open, bar.high, bar.low, bar.close);
       return;
     }
-    this.#resampler.update(
-      openUs,
-      closeUs,
-      bar.open,
-      bar.high,
-      bar.low,
-      bar.close,
-      NaN,
-      NaN,
-      NaN,
-      NaN,
-      NaN,
-      0,
-    );
+    resampleBid(this.#resampler, openUs, closeUs, bar, 0);
   }
 
   /**

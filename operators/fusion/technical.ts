@@ -20,7 +20,7 @@
  * every component is warm. It never reads a clock.
  */
 
-import { ResamplerCascade } from "../bars/resample.ts";
+import { resampleBid, ResamplerCascade } from "../bars/resample.ts";
 import type { BarSink } from "../bars/bar_sink.ts";
 import {
   Atr,
@@ -202,20 +202,7 @@ export class TechnicalScorer {
    */
   update(openUs: number, closeUs: number, bar: PriceBar): SourceVote | null {
     this.bars++;
-    this.higher.update(
-      openUs,
-      closeUs,
-      bar.open,
-      bar.high,
-      bar.low,
-      bar.close,
-      NaN,
-      NaN,
-      NaN,
-      NaN,
-      NaN,
-      0,
-    );
+    resampleBid(this.higher, openUs, closeUs, bar, 0);
     const m1 = this.frames.M1;
     m1.push(openUs, closeUs, bar.open, bar.high, bar.low, bar.close);
     const dir = crossing(m1.previousGap, m1.gap);

@@ -28,6 +28,7 @@ import {
   type FeatureEvent,
   isoFromUs,
   type MarketEvent,
+  NO_LEVELS,
   type SignalEvent,
   type Vote,
 } from "../../pipeline/events.ts";
@@ -98,12 +99,7 @@ function held(signal: SignalEvent, bid: number): SignalEvent {
     ...signal,
     side: "hold",
     entryPrice: bid,
-    stopLoss: null,
-    takeProfit: null,
-    stopDistance: null,
-    takeDistance: null,
-    stopPoints: null,
-    takePoints: null,
+    ...NO_LEVELS,
   };
 }
 

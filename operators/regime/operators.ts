@@ -22,7 +22,7 @@ import {
   type RegimeEvent,
   type Timeframe,
 } from "../../pipeline/events.ts";
-import { Resampler, type ResamplerOptions } from "../bars/mod.ts";
+import { resampleBid, Resampler, type ResamplerOptions } from "../bars/mod.ts";
 import { type RegimeBar, RegimeDetector, type RegimeOptions } from "./regime.ts";
 
 export interface DetectRegimesOptions extends ResamplerOptions {
@@ -86,20 +86,7 @@ export function detectRegimes(
             continue;
           }
           const { bid } = event;
-          resampler.update(
-            event.openUs,
-            event.closeUs,
-            bid.open,
-            bid.high,
-            bid.low,
-            bid.close,
-            NaN,
-            NaN,
-            NaN,
-            NaN,
-            NaN,
-            event.volume,
-          );
+          resampleBid(resampler, event.openUs, event.closeUs, bid, event.volume);
           if (made.length === 0) {
             out?.push(event);
             continue;

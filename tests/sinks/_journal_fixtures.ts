@@ -10,6 +10,7 @@ import {
   EVENT_VERSION,
   type FillEvent,
   type MarketEvent,
+  NO_LEVELS,
   type OrderEvent,
   type PredictionEvent,
   type RegimeEvent,
@@ -284,12 +285,7 @@ export function hold(i: number, extra: Partial<SignalEvent> = {}): SignalEvent {
     side: "hold",
     confidence: 0.11235055835928696,
     entryPrice: 2050.77 + i,
-    stopLoss: null,
-    takeProfit: null,
-    stopDistance: null,
-    takeDistance: null,
-    stopPoints: null,
-    takePoints: null,
+    ...NO_LEVELS,
     votes: [
       {
         source: "technical",

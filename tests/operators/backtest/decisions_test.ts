@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { costsReport, haltsReport, SourceAttribution } from "@/operators/backtest/mod.ts";
-import { EVENT_VERSION, type SignalEvent, type Vote } from "@/pipeline/events.ts";
+import { EVENT_VERSION, NO_LEVELS, type SignalEvent, type Vote } from "@/pipeline/events.ts";
 import { decision, trade, us } from "./_fixtures.ts";
 
 function signal(
@@ -22,12 +22,7 @@ function signal(
     side,
     confidence: 0.6,
     entryPrice: 2030,
-    stopLoss: null,
-    takeProfit: null,
-    stopDistance: null,
-    takeDistance: null,
-    stopPoints: null,
-    takePoints: null,
+    ...NO_LEVELS,
     votes: votes.map(([source, s]) => ({
       source,
       side: s,
