@@ -1,9 +1,27 @@
 /**
- * The checks every row passes before it leaves a source: valid time, strictly increasing
- * time, sane prices, ask not below bid, and the --from/--to window. A failing row goes
- * to the bad-line policy; it is never repaired, reordered or dropped without a count.
+ * The checks every row passes before it leaves a source: a valid, plausible time that
+ * moves forward by less than the largest step, plausible prices (finite, inside the band,
+ * consistent OHLC, ask not below bid nor too far above it, no jump far beyond the recent
+ * move: `pipeline/plausibility.ts`), and the --from/--to window. A failing row goes to the
+ * bad-line policy, named by its own line; it is never repaired, reordered or dropped
+ * without a count.
+ *
+ * A row that moves forward by more than one step is held until the next row: if that one
+ * falls between the row before and the held row, the held row is the mistyped one (a
+ * stray 2017-01-19 between two 2017-01-03 rows) and is refused, so the good rows after it
+ * are not lost as "out of order". The first row of a file has no row before it and is
+ * judged by the window and the band alone.
  */
 
+import {
+  bandProblem,
+  inWindow,
+  type Plausibility,
+  plausibilityReasons,
+  RecentMove,
+  TICK_SPAN_US,
+} from "../pipeline/plausibility.ts";
+import { TIMEFRAME_US } from "../pipeline/events.ts";
 import { excerpt } from "./_bytes.ts";
 import {
   type BadLines,
@@ -13,36 +31,130 @@ import {
   type TickColumnsBuilder,
 } from "./source.ts";
 
-/** Tracks time order and the range window, shared by bar and tick acceptors. */
+/** Time order, plausibility, the held row and the range window, shared by bars and ticks. */
 abstract class Acceptor {
+  /** The last row committed (accepted and no longer held). */
   protected prevUs = -Infinity;
   protected prevLine = 0;
   done = false;
+  protected readonly reasons: ReturnType<typeof plausibilityReasons>;
+  protected readonly moves: RecentMove;
+  // The bounds as plain fields: read on every row.
+  protected readonly minPrice: number;
+  protected readonly maxPrice: number;
+  protected readonly maxAskBid: number;
+  private readonly maxJump: number;
+  private readonly earliestUs: number;
+  private readonly latestUs: number;
+  private readonly maxStepUs: number;
+  /** The held row's values (time first), its line and where its text is. */
+  protected readonly held: Float64Array;
+  private heldLine = 0;
+  private heldBuf: Uint8Array = new Uint8Array(0);
+  private heldStart = 0;
+  private heldEnd = 0;
 
   constructor(
     protected readonly bad: BadLines,
     protected readonly report: ReadReport,
+    protected readonly limits: Plausibility,
+    /** A row's own span; a row further than this after the previous one is held. */
+    private readonly spanUs: number,
+    width: number,
     private readonly fromUs: number,
     private readonly toUs: number,
-  ) {}
-
-  /** The time of the last row that passed every check. */
-  get lastAcceptedUs(): number {
-    return this.prevUs;
+  ) {
+    this.reasons = plausibilityReasons(limits);
+    this.moves = new RecentMove(spanUs);
+    this.held = new Float64Array(width);
+    this.minPrice = limits.minPrice;
+    this.maxPrice = limits.maxPrice;
+    this.maxAskBid = limits.maxAskBid;
+    this.maxJump = limits.maxJump;
+    this.earliestUs = limits.earliestUs;
+    this.latestUs = limits.latestUs;
+    this.maxStepUs = limits.maxTimeStepUs;
   }
 
-  /** Null when `timeUs` may follow the previous row, else the reason. */
-  protected orderProblem(timeUs: number): string | null {
-    if (Number.isNaN(timeUs)) return "malformed timestamp";
-    if (timeUs < this.prevUs) {
-      return `timestamp out of order (earlier than line ${this.prevLine})`;
+  /** The time of the last row that passed every check, held or not. */
+  get lastAcceptedUs(): number {
+    return this.heldLine !== 0 ? this.held[0] : this.prevUs;
+  }
+
+  /** The file has ended: a row still held is kept (nothing came to contradict it). */
+  finish(): void {
+    if (this.heldLine !== 0) this.commitHeld(this.heldLine);
+  }
+
+  /**
+   * Null when the row at `timeUs` (line `lineNo`) may follow the rows before it, else the
+   * reason. A held row is settled by it first.
+   */
+  protected timeProblem(timeUs: number, lineNo: number): string | null {
+    const step = timeUs - this.prevUs;
+    if (
+      this.heldLine === 0 && step > 0 && step <= this.maxStepUs && timeUs >= this.earliestUs &&
+      timeUs < this.latestUs
+    ) {
+      return null;
     }
+    if (this.heldLine !== 0) this.settle(timeUs, lineNo);
+    if (Number.isNaN(timeUs)) return "malformed timestamp";
+    if (!inWindow(this.limits, timeUs)) return this.reasons.window;
+    if (this.heldLine !== 0 && timeUs === this.held[0]) {
+      return `duplicate timestamp (same as line ${this.heldLine})`;
+    }
+    if (timeUs < this.prevUs) return `timestamp out of order (earlier than line ${this.prevLine})`;
     if (timeUs === this.prevUs) return `duplicate timestamp (same as line ${this.prevLine})`;
+    if (timeUs - this.prevUs > this.maxStepUs && this.prevLine !== 0) {
+      return this.reasons.step(this.prevLine);
+    }
     return null;
   }
 
-  /** Records a valid row's time; true when it falls inside the window. */
-  protected admit(timeUs: number, lineNo: number): boolean {
+  /**
+   * Judges the held row by the row at `timeUs` (line `lineNo`) that follows it: later, and
+   * the held row stands; between the last committed row and the held one, and the held row
+   * is refused. A row with no plausible time says nothing and leaves it held.
+   */
+  private settle(timeUs: number, lineNo: number): void {
+    if (!inWindow(this.limits, timeUs)) return;
+    if (timeUs > this.held[0]) return this.commitHeld(this.heldLine);
+    if (timeUs > this.prevUs) {
+      const line = this.heldLine;
+      this.heldLine = 0;
+      this.bad.record(
+        line,
+        `timestamp out of order (later than line ${lineNo}, which follows line ${this.prevLine})`,
+        excerpt(this.heldBuf, this.heldStart, this.heldEnd),
+      );
+    }
+  }
+
+  /** The jump reason when the row reaching [low, high] is too far from the last close. */
+  protected jumpProblem(timeUs: number, high: number, low: number): string | null {
+    return this.moves.multiple(timeUs, high, low) > this.maxJump ? this.reasons.jump : null;
+  }
+
+  /**
+   * Holds a row that passed every check when it steps forward by more than its span (the
+   * caller then fills `held`); false when it is to be committed at once.
+   */
+  protected hold(timeUs: number, lineNo: number, buf: Uint8Array, ls: number, le: number): boolean {
+    if (!(timeUs - this.prevUs > this.spanUs && this.prevLine !== 0)) return false;
+    this.heldLine = lineNo;
+    this.heldBuf = buf;
+    this.heldStart = ls;
+    this.heldEnd = le;
+    return true;
+  }
+
+  /**
+   * Commits a row that passed every check (its close and `RecentMove` move given); true
+   * when it falls inside --from/--to, so the caller appends it.
+   */
+  protected admit(timeUs: number, lineNo: number, close: number, move: number): boolean {
+    this.moves.commit(timeUs, close, move);
     this.prevUs = timeUs;
     this.prevLine = lineNo;
     if (timeUs < this.fromUs) {
@@ -60,20 +172,36 @@ abstract class Acceptor {
     return true;
   }
 
+  /** Commits the row in `held`, read from line `lineNo`. */
+  protected abstract commitHeld(lineNo: number): void;
+
+  protected clearHeld(): void {
+    this.heldLine = 0;
+  }
+
   protected reject(lineNo: number, reason: string, buf: Uint8Array, ls: number, le: number): void {
     this.bad.record(lineNo, reason, excerpt(buf, ls, le));
   }
 }
 
+/** `held` layout for a bar. */
+const OPEN_US = 0, CLOSE_US = 1, BID = 2, ASK = 6, SPREAD = 10, VOLUME = 11, BAR_MOVE = 12;
+
 export class BarAcceptor extends Acceptor {
+  private readonly hasVolume: boolean;
+  private readonly sides: BarColumnsBuilder["sides"];
+
   constructor(
     private readonly builder: BarColumnsBuilder,
     bad: BadLines,
     report: ReadReport,
+    limits: Plausibility,
     fromUs: number,
     toUs: number,
   ) {
-    super(bad, report, fromUs, toUs);
+    super(bad, report, limits, TIMEFRAME_US[builder.timeframe], 13, fromUs, toUs);
+    this.hasVolume = builder.hasVolume;
+    this.sides = builder.sides;
   }
 
   /** Checks and keeps one bar; pass NaN for columns the format lacks. False when refused. */
@@ -95,22 +223,59 @@ export class BarAcceptor extends Acceptor {
     spread: number,
     volume: number,
   ): boolean {
-    const problem = this.orderProblem(openUs) ??
-      this.priceProblem(bo, bh, bl, bc, ao, ah, al, ac) ??
-      (Number.isNaN(spread) && this.builder.sides === "bid-spread" || spread < 0
-        ? "missing or negative spread"
-        : null) ??
-      (Number.isNaN(volume) && this.builder.hasVolume || volume < 0
-        ? "missing or negative volume"
-        : null);
+    const problem = this.timeProblem(openUs, lineNo) ??
+      this.priceProblem(bo, bh, bl, bc, ao, ah, al, ac, spread) ??
+      ((this.hasVolume ? volume >= 0 && volume < Infinity : !(volume < 0))
+        ? null
+        : volume === Infinity
+        ? "non-finite volume"
+        : "missing or negative volume") ??
+      this.jumpProblem(openUs, bh, bl);
     if (problem !== null) {
       this.reject(lineNo, problem, buf, ls, le);
       return false;
     }
-    if (this.admit(openUs, lineNo)) {
+    const move = this.moves.lastMove;
+    if (this.hold(openUs, lineNo, buf, ls, le)) {
+      const v = this.held;
+      v[OPEN_US] = openUs;
+      v[CLOSE_US] = closeUs;
+      v[BID] = bo;
+      v[BID + 1] = bh;
+      v[BID + 2] = bl;
+      v[BID + 3] = bc;
+      v[ASK] = ao;
+      v[ASK + 1] = ah;
+      v[ASK + 2] = al;
+      v[ASK + 3] = ac;
+      v[SPREAD] = spread;
+      v[VOLUME] = volume;
+      v[BAR_MOVE] = move;
+    } else if (this.admit(openUs, lineNo, bc, move)) {
       this.builder.push(openUs, closeUs, bo, bh, bl, bc, ao, ah, al, ac, spread, volume);
     }
     return true;
+  }
+
+  protected commitHeld(lineNo: number): void {
+    this.clearHeld();
+    const v = this.held;
+    if (this.admit(v[OPEN_US], lineNo, v[BID + 3], v[BAR_MOVE])) {
+      this.builder.push(
+        v[OPEN_US],
+        v[CLOSE_US],
+        v[BID],
+        v[BID + 1],
+        v[BID + 2],
+        v[BID + 3],
+        v[ASK],
+        v[ASK + 1],
+        v[ASK + 2],
+        v[ASK + 3],
+        v[SPREAD],
+        v[VOLUME],
+      );
+    }
   }
 
   private priceProblem(
@@ -122,25 +287,52 @@ export class BarAcceptor extends Acceptor {
     ah: number,
     al: number,
     ac: number,
+    spread: number,
   ): string | null {
-    const bid = ohlcProblem(bo, bh, bl, bc);
-    if (bid !== null || this.builder.sides !== "bid-ask") return bid;
-    const ask = ohlcProblem(ao, ah, al, ac);
-    if (ask !== null) return `ask ${ask}`;
-    if (ao < bo || ah < bh || al < bl || ac < bc) return "ask below bid";
+    // The usual row passes these comparisons (false for NaN) and needs no more.
+    const bidOk = bl >= this.minPrice && bh <= this.maxPrice && bl <= bo && bl <= bc &&
+      bh >= bo && bh >= bc;
+    const sides = this.sides;
+    const r = this.maxAskBid;
+    if (sides === "bid") {
+      if (bidOk) return null;
+    } else if (sides === "bid-spread") {
+      if (bidOk && spread >= 0 && spread <= bl * (r - 1)) return null;
+    } else if (
+      bidOk && al <= ao && al <= ac && ah >= ao && ah >= ac && ao >= bo && ah >= bh &&
+      al >= bl && ac >= bc && ao <= bo * r && ah <= bh * r && al <= bl * r && ac <= bc * r
+    ) {
+      return null;
+    }
+    const bid = ohlcProblem(bo, bh, bl, bc) ??
+      bandProblem(this.limits, this.reasons, bo, bh, bl, bc);
+    if (bid !== null) return bid;
+    if (sides === "bid-spread") {
+      return spread >= 0 ? this.reasons.askBid : "missing or negative spread";
+    }
+    if (sides === "bid-ask") {
+      const ask = ohlcProblem(ao, ah, al, ac);
+      if (ask !== null) return `ask ${ask}`;
+      if (ao < bo || ah < bh || al < bl || ac < bc) return "ask below bid";
+      return bandProblem(this.limits, this.reasons, ao, ah, al, ac) ?? this.reasons.askBid;
+    }
     return null;
   }
 }
+
+/** `held` layout for a tick. */
+const TIME_US = 0, TICK_BID = 1, TICK_ASK = 2, TICK_MOVE = 3;
 
 export class TickAcceptor extends Acceptor {
   constructor(
     private readonly builder: TickColumnsBuilder,
     bad: BadLines,
     report: ReadReport,
+    limits: Plausibility,
     fromUs: number,
     toUs: number,
   ) {
-    super(bad, report, fromUs, toUs);
+    super(bad, report, limits, TICK_SPAN_US, 4, fromUs, toUs);
   }
 
   accept(
@@ -152,15 +344,36 @@ export class TickAcceptor extends Acceptor {
     bid: number,
     ask: number,
   ): void {
-    const problem = this.orderProblem(timeUs) ??
-      (Number.isNaN(bid + ask)
-        ? "non-numeric price"
-        : !(bid > 0 && ask > 0)
-        ? "non-positive price"
-        : ask < bid
-        ? "ask below bid"
-        : null);
+    const problem = this.timeProblem(timeUs, lineNo) ??
+      (bid >= this.minPrice && ask >= bid && ask <= this.maxPrice && ask <= bid * this.maxAskBid
+        ? null
+        : this.tickPriceProblem(bid, ask)) ??
+      this.jumpProblem(timeUs, bid, bid);
     if (problem !== null) return this.reject(lineNo, problem, buf, ls, le);
-    if (this.admit(timeUs, lineNo)) this.builder.push(timeUs, bid, ask);
+    const move = this.moves.lastMove;
+    if (this.hold(timeUs, lineNo, buf, ls, le)) {
+      const v = this.held;
+      v[TIME_US] = timeUs;
+      v[TICK_BID] = bid;
+      v[TICK_ASK] = ask;
+      v[TICK_MOVE] = move;
+    } else if (this.admit(timeUs, lineNo, bid, move)) {
+      this.builder.push(timeUs, bid, ask);
+    }
+  }
+
+  protected commitHeld(lineNo: number): void {
+    this.clearHeld();
+    const v = this.held;
+    if (this.admit(v[TIME_US], lineNo, v[TICK_BID], v[TICK_MOVE])) {
+      this.builder.push(v[TIME_US], v[TICK_BID], v[TICK_ASK]);
+    }
+  }
+
+  private tickPriceProblem(bid: number, ask: number): string {
+    if (Number.isNaN(bid + ask)) return "non-numeric price";
+    if (!(bid > 0 && ask > 0)) return "non-positive price";
+    return bandProblem(this.limits, this.reasons, bid, ask, bid, ask) ??
+      (ask < bid ? "ask below bid" : this.reasons.askBid);
   }
 }

@@ -10,57 +10,11 @@ import { daysFromCivil } from "../pipeline/tz.ts";
 const ZERO = 48;
 const DOT = 46;
 const MINUS = 45;
-const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+/** Powers of ten that are exact doubles (10^22 is the last). */
+const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+/** Integers below 2^53 are exact doubles, so are sums and products of them that stay below. */
+const EXACT_LIMIT = 2 ** 53;
 const decoder = new TextDecoder();
-
-/** Where the last `scanDecimal` stopped: the delimiter's index, or `end`. */
-let scanStop = 0;
-
-/**
- * A plain decimal ("1291.677", "-3", "0.5") from `start` up to `delimiter` or `end`,
- * NaN when malformed. With at most 15 significant digits the integer mantissa and the
- * power of ten are exact doubles, so one IEEE division is correctly rounded and equals
- * `parseFloat` of the same text (Clinger's fast path); longer numbers take `parseFloat`.
- */
-function scanDecimal(buf: Uint8Array, start: number, end: number, delimiter: number): number {
-  let i = start;
-  let negative = false;
-  if (i < end && buf[i] === MINUS) {
-    negative = true;
-    i++;
-  }
-  const digitsFrom = i;
-  let mantissa = 0;
-  let digits = 0;
-  let scale = -1;
-  let valid = true;
-  for (; i < end; i++) {
-    const byte = buf[i];
-    if (byte === delimiter) break;
-    const c = byte - ZERO;
-    if (c >= 0 && c <= 9) {
-      mantissa = mantissa * 10 + c;
-      if (mantissa !== 0) digits++;
-      if (scale >= 0) scale++;
-    } else if (byte === DOT && scale < 0) {
-      scale = 0;
-    } else {
-      valid = false;
-    }
-  }
-  scanStop = i;
-  if (!valid || i - digitsFrom - (scale >= 0 ? 1 : 0) <= 0) return NaN;
-  if (digits > 15 || scale > 15) {
-    return Number.parseFloat(decoder.decode(buf.subarray(start, i)));
-  }
-  const value = scale > 0 ? mantissa / POW10[scale] : mantissa;
-  return negative ? -value : value;
-}
-
-/** A whole field `buf[start, end)` as a plain decimal, or NaN. */
-export function parseDecimal(buf: Uint8Array, start: number, end: number): number {
-  return scanDecimal(buf, start, end, -1);
-}
 
 /**
  * Reads one line's fields left to right in a single pass, so a row costs one walk over
@@ -106,14 +60,54 @@ export class FieldCursor {
     return true;
   }
 
+  /**
+   * The next field as a plain decimal ("1291.677", "-3", "0.5", ".5", "5."), NaN when
+   * malformed or missing. The digits build one integer mantissa; while it stays below
+   * 2^53 and there are at most 22 decimals, mantissa and power of ten are exact doubles,
+   * so one IEEE division is correctly rounded and equals `parseFloat` of the same text
+   * (Clinger's fast path), with no string made. Longer numbers take `parseFloat`.
+   */
   decimal(): number {
-    if (this.pos > this.end) {
+    let i = this.pos;
+    const end = this.end;
+    if (i > end) {
       this.overrun = true;
       return NaN;
     }
-    const value = scanDecimal(this.buf, this.pos, this.end, this.delimiter);
-    this.pos = scanStop + 1;
-    return value;
+    const buf = this.buf;
+    const start = i;
+    const negative = i < end && buf[i] === MINUS;
+    if (negative) i++;
+    let mantissa = 0;
+    let digits = i;
+    let c = 0;
+    while (i < end && (c = buf[i] - ZERO) >= 0 && c <= 9) {
+      mantissa = mantissa * 10 + c;
+      i++;
+    }
+    digits = i - digits;
+    let scale = 0;
+    if (i < end && buf[i] === DOT) {
+      const from = ++i;
+      while (i < end && (c = buf[i] - ZERO) >= 0 && c <= 9) {
+        mantissa = mantissa * 10 + c;
+        i++;
+      }
+      scale = i - from;
+      digits += scale;
+    }
+    if (i < end && buf[i] !== this.delimiter) {
+      while (i < end && buf[i] !== this.delimiter) i++;
+      this.pos = i + 1;
+      return NaN;
+    }
+    this.pos = i + 1;
+    if (digits === 0) return NaN;
+    if (mantissa >= EXACT_LIMIT || scale > 22) {
+      return Number.parseFloat(decoder.decode(buf.subarray(start, i)));
+    }
+    const value = scale === 0 ? mantissa : mantissa / POW10[scale];
+    return negative ? -value : value;
   }
 
   /** How many fields the line has, for error messages. */
@@ -122,6 +116,14 @@ export class FieldCursor {
     for (let i = start; i < this.end; i++) if (this.buf[i] === this.delimiter) fields++;
     return fields;
   }
+}
+
+const wholeField = new FieldCursor(-1);
+
+/** A whole field `buf[start, end)` as a plain decimal (`FieldCursor.decimal`), or NaN. */
+export function parseDecimal(buf: Uint8Array, start: number, end: number): number {
+  wholeField.reset(buf, start, end);
+  return wholeField.decimal();
 }
 
 /** An unsigned integer of exactly `width` digits at `at`, or NaN. */

@@ -21,6 +21,8 @@ export interface RowHandler {
   header?(buf: Uint8Array, lineStart: number, lineEnd: number, lineNo: number): void;
   /** One non-blank line, `buf[lineStart, lineEnd)` without its line end. */
   row(buf: Uint8Array, lineStart: number, lineEnd: number, lineNo: number): void;
+  /** No more rows will come: settle any row still held back. */
+  finish(): void;
   /** The rows accepted since the last call, or null. */
   flush(): Batch | null;
   /** True once the handler wants no more rows (past --to). */
@@ -30,16 +32,28 @@ export interface RowHandler {
 const NEWLINE = 10;
 const CR = 13;
 
+/** Does the line at `pos` start with a UTF-8 byte order mark (EF BB BF)? */
+function hasBom(buf: Uint8Array, pos: number, end: number): boolean {
+  return end - pos >= 3 && buf[pos] === 0xef && buf[pos + 1] === 0xbb && buf[pos + 2] === 0xbf;
+}
+
+/**
+ * Reads every line of `path` into `handler`. A UTF-8 byte order mark before the first line
+ * is skipped in every format; a file with a header and no row is refused by name, like an
+ * empty one, rather than read as an empty history.
+ */
 export async function* readDelimited(
   path: string,
   handler: RowHandler,
   report: ReadReport,
 ): AsyncGenerator<Batch> {
   let lineNo = 0;
-  let headerPending = handler.header !== undefined;
+  let rows = 0;
+  const hasHeader = handler.header !== undefined;
+  let headerPending = hasHeader;
   try {
-    for await (const { buf, start, end } of lineBlocks(path)) {
-      let pos = start;
+    blocks: for await (const { buf, start, end } of lineBlocks(path)) {
+      let pos = lineNo === 0 && hasBom(buf, start, end) ? start + 3 : start;
       while (pos < end) {
         let lineEnd = buf.indexOf(NEWLINE, pos);
         if (lineEnd < 0 || lineEnd > end) lineEnd = end;
@@ -52,24 +66,41 @@ export async function* readDelimited(
           headerPending = false;
           handler.header!(buf, pos, lineEnd, lineNo);
         } else {
+          rows++;
           handler.row(buf, pos, lineEnd, lineNo);
           // Past --to: stop at this row, so no later line is read or judged.
-          if (handler.done) break;
+          if (handler.done) {
+            report.linesRead = lineNo;
+            break blocks;
+          }
         }
         pos = next;
       }
       report.linesRead = lineNo;
       const batch = handler.flush();
       if (batch !== null && batch.length > 0) yield batch;
-      if (handler.done) return;
     }
   } catch (error) {
     // A stream error (a truncated gzip) knows no line; the first line it cost is this one.
+    // Every complete line before it was read: a row still held back is kept too.
     if (error instanceof BadInputError && error.line === null && lineNo > 0) {
+      handler.finish();
+      const batch = handler.flush();
+      if (batch !== null && batch.length > 0) yield batch;
       throw new BadInputError(error.file, lineNo + 1, error.reason);
     }
     throw error;
   }
+  if (rows === 0) {
+    throw new BadInputError(
+      path,
+      null,
+      hasHeader && !headerPending ? "file has a header but no rows" : "file has only blank lines",
+    );
+  }
+  handler.finish();
+  const batch = handler.flush();
+  if (batch !== null && batch.length > 0) yield batch;
 }
 
 export interface DelimitedSourceSpec {

@@ -10,6 +10,7 @@ import { isEuDst, isUsDst, nyLocalToUtc, wallClockToUtc } from "../pipeline/tz.t
 import { BarAcceptor } from "./_accept.ts";
 import { civilToUs, excerpt, FieldCursor, parseDigits } from "./_bytes.ts";
 import { delimitedSource, type RowHandler } from "./_delimited.ts";
+import { type Plausibility, plausibility } from "../pipeline/plausibility.ts";
 import {
   type BadLines,
   BarColumnsBuilder,
@@ -65,10 +66,11 @@ class HistDataRows implements RowHandler {
     private readonly bad: BadLines,
     private readonly report: ReadReport,
     private readonly clock: HistDataClock,
+    limits: Plausibility,
     fromUs: number,
     toUs: number,
   ) {
-    this.acceptor = new BarAcceptor(this.builder, bad, report, fromUs, toUs);
+    this.acceptor = new BarAcceptor(this.builder, bad, report, limits, fromUs, toUs);
   }
 
   get done(): boolean {
@@ -162,6 +164,10 @@ class HistDataRows implements RowHandler {
     return false;
   }
 
+  finish(): void {
+    this.acceptor.finish();
+  }
+
   flush(): Batch | null {
     return this.builder.length > 0 ? this.builder.take() : null;
   }
@@ -169,6 +175,7 @@ class HistDataRows implements RowHandler {
 
 export function openHistData(path: string, options: HistDataOptions = {}): Source {
   const clock = options.histdataClock ?? "auto";
+  const limits = plausibility(options.plausibility);
   return delimitedSource({
     path,
     format: "histdata",
@@ -177,6 +184,13 @@ export function openHistData(path: string, options: HistDataOptions = {}): Sourc
     resolution: "M1",
     onBadLine: options.onBadLine ?? "fail",
     rows: (bad, report) =>
-      new HistDataRows(bad, report, clock, options.fromUs ?? -Infinity, options.toUs ?? Infinity),
+      new HistDataRows(
+        bad,
+        report,
+        clock,
+        limits,
+        options.fromUs ?? -Infinity,
+        options.toUs ?? Infinity,
+      ),
   });
 }

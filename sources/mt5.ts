@@ -9,6 +9,7 @@ import { isUsDst, wallClockToUtc } from "../pipeline/tz.ts";
 import { BarAcceptor } from "./_accept.ts";
 import { excerpt, FieldCursor, parseIsoUs } from "./_bytes.ts";
 import { delimitedSource, type RowHandler } from "./_delimited.ts";
+import { type Plausibility, plausibility } from "../pipeline/plausibility.ts";
 import { expectHeader, headerFields } from "./_header.ts";
 import {
   type BadLines,
@@ -67,10 +68,11 @@ class Mt5Rows implements RowHandler {
     report: ReadReport,
     private readonly rule: ServerTimeRule,
     private readonly point: number,
+    limits: Plausibility,
     fromUs: number,
     toUs: number,
   ) {
-    this.acceptor = new BarAcceptor(this.builder, bad, report, fromUs, toUs);
+    this.acceptor = new BarAcceptor(this.builder, bad, report, limits, fromUs, toUs);
   }
 
   get done(): boolean {
@@ -121,6 +123,10 @@ class Mt5Rows implements RowHandler {
     );
   }
 
+  finish(): void {
+    this.acceptor.finish();
+  }
+
   flush(): Batch | null {
     return this.builder.length > 0 ? this.builder.take() : null;
   }
@@ -129,6 +135,7 @@ class Mt5Rows implements RowHandler {
 export function openMt5(path: string, options: Mt5Options = {}): Source {
   const rule = options.serverTime ?? "us-dst";
   const point = options.point ?? 0.01;
+  const limits = plausibility(options.plausibility);
   return delimitedSource({
     path,
     format: "mt5",
@@ -143,6 +150,7 @@ export function openMt5(path: string, options: Mt5Options = {}): Source {
         report,
         rule,
         point,
+        limits,
         options.fromUs ?? -Infinity,
         options.toUs ?? Infinity,
       ),

@@ -6,6 +6,7 @@
 import { TickAcceptor } from "./_accept.ts";
 import { excerpt, FieldCursor, parseIsoUs } from "./_bytes.ts";
 import { delimitedSource, type RowHandler } from "./_delimited.ts";
+import { type Plausibility, plausibility } from "../pipeline/plausibility.ts";
 import { expectHeader, headerFields } from "./_header.ts";
 import {
   type BadLines,
@@ -32,10 +33,11 @@ class TickRows implements RowHandler {
     private readonly path: string,
     private readonly bad: BadLines,
     report: ReadReport,
+    limits: Plausibility,
     fromUs: number,
     toUs: number,
   ) {
-    this.acceptor = new TickAcceptor(this.builder, bad, report, fromUs, toUs);
+    this.acceptor = new TickAcceptor(this.builder, bad, report, limits, fromUs, toUs);
   }
 
   get done(): boolean {
@@ -64,12 +66,17 @@ class TickRows implements RowHandler {
     this.acceptor.accept(lineNo, buf, ls, le, timeUs, bid, ask);
   }
 
+  finish(): void {
+    this.acceptor.finish();
+  }
+
   flush(): Batch | null {
     return this.builder.length > 0 ? this.builder.take() : null;
   }
 }
 
 export function openOandaTicks(path: string, options: SourceOptions = {}): Source {
+  const limits = plausibility(options.plausibility);
   return delimitedSource({
     path,
     format: "oanda-ticks",
@@ -78,6 +85,13 @@ export function openOandaTicks(path: string, options: SourceOptions = {}): Sourc
     resolution: "tick",
     onBadLine: options.onBadLine ?? "fail",
     rows: (bad, report) =>
-      new TickRows(path, bad, report, options.fromUs ?? -Infinity, options.toUs ?? Infinity),
+      new TickRows(
+        path,
+        bad,
+        report,
+        limits,
+        options.fromUs ?? -Infinity,
+        options.toUs ?? Infinity,
+      ),
   });
 }

@@ -10,6 +10,7 @@ import { BadInputError } from "../pipeline/errors.ts";
 import { BarAcceptor } from "./_accept.ts";
 import { excerpt, FieldCursor, parseIsoUs } from "./_bytes.ts";
 import { delimitedSource, type RowHandler } from "./_delimited.ts";
+import { type Plausibility, plausibility } from "../pipeline/plausibility.ts";
 import { expectHeader, headerFields } from "./_header.ts";
 import {
   type BadLines,
@@ -102,11 +103,12 @@ class QuoteBarRows implements RowHandler {
     timeframe: Timeframe,
     private readonly bad: BadLines,
     report: ReadReport,
+    limits: Plausibility,
     fromUs: number,
     toUs: number,
   ) {
     this.builder = new BarColumnsBuilder(timeframe, layout.sides, layout.hasVolume);
-    this.acceptor = new BarAcceptor(this.builder, bad, report, fromUs, toUs);
+    this.acceptor = new BarAcceptor(this.builder, bad, report, limits, fromUs, toUs);
     this.stepUs = TIMEFRAME_US[timeframe];
     this.values = new Float64Array(layout.columns.length);
   }
@@ -156,6 +158,10 @@ class QuoteBarRows implements RowHandler {
     );
   }
 
+  finish(): void {
+    this.acceptor.finish();
+  }
+
   flush(): Batch | null {
     return this.builder.length > 0 ? this.builder.take() : null;
   }
@@ -168,6 +174,7 @@ export function openQuoteBars(
 ): Source {
   const layout = quoteBarsLayout(path, headLines[0] ?? "");
   const timeframe = quoteBarsTimeframe(path, headLines, options.timeframe);
+  const limits = plausibility(options.plausibility);
   return delimitedSource({
     path,
     format: "quote-bars",
@@ -182,6 +189,7 @@ export function openQuoteBars(
         timeframe,
         bad,
         report,
+        limits,
         options.fromUs ?? -Infinity,
         options.toUs ?? Infinity,
       ),

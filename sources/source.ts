@@ -8,6 +8,7 @@
 
 import type { Timeframe } from "../pipeline/events.ts";
 import { BadInputError } from "../pipeline/errors.ts";
+import type { Plausibility } from "../pipeline/plausibility.ts";
 
 export const FORMATS = ["histdata", "mt5", "oanda-ticks", "quote-bars"] as const;
 export type FormatName = typeof FORMATS[number];
@@ -85,6 +86,8 @@ export interface SourceOptions {
   /** Keep rows whose (open) time is before this UTC µs. */
   readonly toUs?: number;
   readonly symbol?: string;
+  /** Bounds on prices and times beyond the defaults (`DEFAULT_PLAUSIBILITY`). */
+  readonly plausibility?: Partial<Plausibility>;
 }
 
 export interface Source {

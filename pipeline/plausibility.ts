@@ -1,0 +1,184 @@
+/**
+ * What a market can produce: the bounds every reader (`sources/_accept.ts`) and the EA feed
+ * (`pipeline/live/feed_guard.ts`) hold prices and times to before they enter the pipeline,
+ * and the measure of recent moves a jump is judged against. A value outside them is a bad
+ * line (or a 400 on the EA protocol), named where it is; it must never be clamped, repaired
+ * or guessed at. Defaults and the measurement behind them: docs/data.md "Plausibility".
+ */
+
+import { isoFromUs, US_PER_DAY, US_PER_MINUTE, US_PER_SECOND } from "./events.ts";
+
+export interface Plausibility {
+  /** Lowest price accepted, bid or ask (`--min-price`). */
+  readonly minPrice: number;
+  /** Highest price accepted, bid or ask (`--max-price`). */
+  readonly maxPrice: number;
+  /**
+   * Largest move from the previous row's close, in multiples of the recent move
+   * (`--max-jump`; see `RecentMove` for how the recent move is measured).
+   */
+  readonly maxJump: number;
+  /** Largest ask / bid ratio; for spread-only data, (bid + spread) / bid (`--max-ask-bid`). */
+  readonly maxAskBid: number;
+  /** Times accepted are in [earliestUs, latestUs) (`--earliest`, `--latest`). */
+  readonly earliestUs: number;
+  readonly latestUs: number;
+  /** Largest step forward in time from one row to the next inside a file (`--max-time-step-days`). */
+  readonly maxTimeStepUs: number;
+}
+
+/**
+ * Generous for gold, measured on every file in ../shared/data (docs/data.md): the largest
+ * real jump is 71x the recent move (the 2017-06-26 flash crash), the largest ask/bid ratio
+ * 1.0118 (OANDA H1, 2008), the longest step 7 days (a missing week in OANDA's H1 and D1).
+ */
+export const DEFAULT_PLAUSIBILITY: Plausibility = {
+  minPrice: 10,
+  maxPrice: 100_000,
+  maxJump: 200,
+  maxAskBid: 1.05,
+  earliestUs: Date.UTC(1970, 0, 1) * 1000,
+  latestUs: Date.UTC(2100, 0, 1) * 1000,
+  maxTimeStepUs: 30 * US_PER_DAY,
+};
+
+/** The defaults with `overrides` applied; a RangeError names a bound that makes no sense. */
+export function plausibility(overrides: Partial<Plausibility> = {}): Plausibility {
+  const p: Plausibility = { ...DEFAULT_PLAUSIBILITY, ...withoutUndefined(overrides) };
+  const positive = (name: string, value: number) => {
+    if (!(value > 0 && Number.isFinite(value))) {
+      throw new RangeError(`Plausibility bound ${name} must be a positive number, got ${value}`);
+    }
+  };
+  positive("minPrice", p.minPrice);
+  positive("maxPrice", p.maxPrice);
+  positive("maxJump", p.maxJump);
+  positive("maxTimeStepUs", p.maxTimeStepUs);
+  if (!(p.maxPrice > p.minPrice)) {
+    throw new RangeError(
+      `Plausibility bound maxPrice ${p.maxPrice} must exceed minPrice ${p.minPrice}`,
+    );
+  }
+  if (!(p.maxAskBid >= 1 && Number.isFinite(p.maxAskBid))) {
+    throw new RangeError(`Plausibility bound maxAskBid must be at least 1, got ${p.maxAskBid}`);
+  }
+  if (!(p.latestUs > p.earliestUs)) {
+    throw new RangeError(
+      `Plausibility window is empty: latest ${isoFromUs(p.latestUs)} is not after earliest ${
+        isoFromUs(p.earliestUs)
+      }`,
+    );
+  }
+  return p;
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The reasons a bad value is refused with: fixed per bound, so skip mode counts them together. */
+export function plausibilityReasons(p: Plausibility) {
+  const days = p.maxTimeStepUs / US_PER_DAY;
+  return {
+    nonFinite: "non-finite price",
+    band: `price outside ${p.minPrice}-${p.maxPrice} (--min-price, --max-price)`,
+    jump: `price jump beyond ${p.maxJump}x the recent move (--max-jump)`,
+    askBid: `ask/bid ratio above ${p.maxAskBid} (--max-ask-bid)`,
+    window: `timestamp outside ${isoFromUs(p.earliestUs).slice(0, 10)} to ${
+      isoFromUs(p.latestUs).slice(0, 10)
+    } (--earliest, --latest)`,
+    step: (line: number) =>
+      `timestamp more than ${days} days after line ${line} (--max-time-step-days)`,
+  } as const;
+}
+
+/** Null when every price is finite and inside the band, else the reason. NaN is the caller's. */
+export function bandProblem(
+  p: Plausibility,
+  reasons: ReturnType<typeof plausibilityReasons>,
+  open: number,
+  high: number,
+  low: number,
+  close: number,
+): string | null {
+  if (!Number.isFinite(open + high + low + close)) return reasons.nonFinite;
+  const min = p.minPrice, max = p.maxPrice;
+  return open >= min && high >= min && low >= min && close >= min && open <= max &&
+      high <= max && low <= max && close <= max
+    ? null
+    : reasons.band;
+}
+
+/** Is `timeUs` inside the plausible window? False for NaN. */
+export function inWindow(p: Plausibility, timeUs: number): boolean {
+  return timeUs >= p.earliestUs && timeUs < p.latestUs;
+}
+
+/**
+ * A quiet market's move, per square root of a minute, as a fraction of the price: the floor
+ * under the recent move, so that a flat stretch (a holiday's identical bars) does not make
+ * the first real move look like a jump. About a quiet hour's typical M1 range of gold.
+ */
+const QUIET_MOVE = 2e-4;
+/** Weight of each new row in the recent move (an exponential average over ~32 rows). */
+const WEIGHT = 1 / 32;
+/** Time since the previous row widens the allowance, as its square root, up to an hour. */
+const MAX_ELAPSED_US = 60 * US_PER_MINUTE;
+
+/**
+ * The recent move of a price series, and how far outside it a new row lies.
+ *
+ * A row's move is its true range against the previous close (for a tick, the change of
+ * its bid), divided by the square root of the minutes since the previous row (at least the
+ * row's own span: the timeframe, or a second for ticks; at most an hour), as a random walk
+ * spreads. The recent move is an exponential average of accepted rows' moves, never below
+ * `QUIET_MOVE` of the price. A row is a jump when its move exceeds `maxJump` recent moves.
+ * Only accepted rows are committed, so one bad row does not move the yardstick; after an
+ * hour of refusals a real shift of up to about 30% (at the floor, 200 x 2e-4 x sqrt(60)) is
+ * accepted, so a genuine level change is never refused for long.
+ */
+export class RecentMove {
+  private prevUs = NaN;
+  private prevClose = NaN;
+  private average = NaN;
+  /** The normalised move of the row last passed to `multiple()`, to hand to `commit()`. */
+  lastMove = NaN;
+
+  /** `spanUs`: a row's own time span: the bars' timeframe, or a second for ticks. */
+  constructor(private readonly spanUs: number) {}
+
+  /** How many recent moves a row reaching [low, high] at `timeUs` lies from the last close; 0 for the first row. */
+  multiple(timeUs: number, high: number, low: number): number {
+    const prev = this.prevClose;
+    if (Number.isNaN(prev)) return (this.lastMove = 0);
+    const elapsed = Math.min(Math.max(timeUs - this.prevUs, this.spanUs), MAX_ELAPSED_US);
+    const move = (Math.max(high, prev) - Math.min(low, prev)) /
+      Math.sqrt(elapsed / US_PER_MINUTE);
+    this.lastMove = move;
+    const floor = QUIET_MOVE * prev;
+    return move / (this.average > floor ? this.average : floor);
+  }
+
+  /** Records an accepted row, with the `lastMove` its `multiple()` left. */
+  commit(timeUs: number, close: number, move: number): void {
+    if (!Number.isNaN(this.prevClose)) {
+      this.average = Number.isNaN(this.average)
+        ? move
+        : this.average + WEIGHT * (move - this.average);
+    }
+    this.prevUs = timeUs;
+    this.prevClose = close;
+  }
+
+  /** A copy, to judge a batch of rows before committing any (the EA feed). */
+  clone(): RecentMove {
+    const copy = new RecentMove(this.spanUs);
+    copy.prevUs = this.prevUs;
+    copy.prevClose = this.prevClose;
+    copy.average = this.average;
+    return copy;
+  }
+}
+
+/** A tick's own span for `RecentMove`. */
+export const TICK_SPAN_US = US_PER_SECOND;
