@@ -47,24 +47,26 @@ export function plausibility(overrides: Partial<Plausibility> = {}): Plausibilit
   const p: Plausibility = { ...DEFAULT_PLAUSIBILITY, ...withoutUndefined(overrides) };
   const positive = (name: string, value: number) => {
     if (!(value > 0 && Number.isFinite(value))) {
-      throw new RangeError(`Plausibility bound ${name} must be a positive number, got ${value}`);
+      throw new RangeError(`${name} must be a positive number, got ${value}`);
     }
   };
-  positive("minPrice", p.minPrice);
-  positive("maxPrice", p.maxPrice);
-  positive("maxJump", p.maxJump);
-  positive("maxTimeStepUs", p.maxTimeStepUs);
+  positive("the lowest price (--min-price)", p.minPrice);
+  positive("the highest price (--max-price)", p.maxPrice);
+  positive("the largest jump (--max-jump)", p.maxJump);
+  positive("the largest time step (--max-time-step-days)", p.maxTimeStepUs);
   if (!(p.maxPrice > p.minPrice)) {
     throw new RangeError(
-      `Plausibility bound maxPrice ${p.maxPrice} must exceed minPrice ${p.minPrice}`,
+      `the highest price (--max-price) ${p.maxPrice} must exceed the lowest (--min-price) ${p.minPrice}`,
     );
   }
   if (!(p.maxAskBid >= 1 && Number.isFinite(p.maxAskBid))) {
-    throw new RangeError(`Plausibility bound maxAskBid must be at least 1, got ${p.maxAskBid}`);
+    throw new RangeError(
+      `the largest ask/bid ratio (--max-ask-bid) must be at least 1, got ${p.maxAskBid}`,
+    );
   }
   if (!(p.latestUs > p.earliestUs)) {
     throw new RangeError(
-      `Plausibility window is empty: latest ${isoFromUs(p.latestUs)} is not after earliest ${
+      `the plausible window is empty: --latest ${isoFromUs(p.latestUs)} is not after --earliest ${
         isoFromUs(p.earliestUs)
       }`,
     );

@@ -6,8 +6,9 @@
 
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { isTimeframe, type Timeframe, usFromIso } from "../events.ts";
+import { isTimeframe, type Timeframe, US_PER_DAY, usFromIso } from "../events.ts";
 import type { OpenSourceOptions } from "../../sources/mod.ts";
+import { type Plausibility, plausibility } from "../plausibility.ts";
 import { FORMATS } from "../../sources/source.ts";
 
 /** A user error in the command line: printed as is, with the usage, and exit code 2. */
@@ -61,7 +62,16 @@ export const SOURCE_FLAGS = {
   "histdata-clock": { type: "string" },
   "input-timeframe": { type: "string" },
   symbol: { type: "string" },
+  "min-price": { type: "string" },
+  "max-price": { type: "string" },
+  "max-jump": { type: "string" },
+  "max-ask-bid": { type: "string" },
+  earliest: { type: "string" },
+  latest: { type: "string" },
+  "max-time-step-days": { type: "string" },
 } as const;
+
+const positive = z.coerce.number().positive().finite();
 
 export const sourceSchema = z.object({
   data: z.string({ error: "is required: the market-data file to read" }).min(1),
@@ -75,6 +85,14 @@ export const sourceSchema = z.object({
   "histdata-clock": z.enum(["auto", "new-york", "new-york-eu-windows"]).default("auto"),
   "input-timeframe": timeframe.optional(),
   symbol: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/).default("XAUUSD"),
+  // Plausibility bounds (pipeline/plausibility.ts); absent, the documented defaults apply.
+  "min-price": positive.optional(),
+  "max-price": positive.optional(),
+  "max-jump": positive.optional(),
+  "max-ask-bid": z.coerce.number().min(1).finite().optional(),
+  earliest: isoTime.optional(),
+  latest: isoTime.optional(),
+  "max-time-step-days": positive.optional(),
 });
 
 /** How to read the files, from the source flags: everything but the time window. */
@@ -82,6 +100,22 @@ export function readOptions(
   flags: Omit<z.infer<typeof sourceSchema>, "data" | "from" | "to">,
 ): OpenSourceOptions {
   const serverTime = flags["server-time"];
+  const days = flags["max-time-step-days"];
+  const bounds: Partial<Plausibility> = {
+    minPrice: flags["min-price"],
+    maxPrice: flags["max-price"],
+    maxJump: flags["max-jump"],
+    maxAskBid: flags["max-ask-bid"],
+    earliestUs: flags.earliest,
+    latestUs: flags.latest,
+    maxTimeStepUs: days === undefined ? undefined : days * US_PER_DAY,
+  };
+  try {
+    plausibility(bounds);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const given = Object.entries(bounds).filter(([, value]) => value !== undefined);
   return {
     format: flags.format,
     onBadLine: flags["on-bad-line"],
@@ -89,6 +123,7 @@ export function readOptions(
     histdataClock: flags["histdata-clock"],
     timeframe: flags["input-timeframe"],
     symbol: flags.symbol,
+    ...(given.length > 0 ? { plausibility: Object.fromEntries(given) } : {}),
   };
 }
 

@@ -128,10 +128,20 @@ export function formatSummary(s: BarsSummary, source: Source): string {
     `bars: first ${time(s.bars.firstOpenUs)}, last ${time(s.bars.lastOpenUs)} (open times, UTC)`,
     `gaps against the New York session calendar (Sun 18:00 - Fri 17:00, break 17:00-18:00):`,
     `  missing in-session minutes ${
-      n(g.missing.missingSessionMinutes + g.holiday.missingSessionMinutes)
+      n(
+        g.missing.missingSessionMinutes + g.holiday.missingSessionMinutes +
+          g.outage.missingSessionMinutes,
+      )
     }`,
-    `  short gaps ${n(g.missing.count)} (${n(g.missing.missingSessionMinutes)} min)`,
-    `  holiday or long gaps ${n(g.holiday.count)} (${n(g.holiday.missingSessionMinutes)} min)`,
+    `  short gaps (under 120 min) ${n(g.missing.count)} (${
+      n(g.missing.missingSessionMinutes)
+    } min)`,
+    `  holiday gaps (120 to 2,760 min) ${n(g.holiday.count)} (${
+      n(g.holiday.missingSessionMinutes)
+    } min)`,
+    `  outages (over 2,760 min: days or more) ${n(g.outage.count)} (${
+      n(g.outage.missingSessionMinutes)
+    } min)`,
     `  weekend gaps ${n(g.weekend.count)}`,
   ];
   const largest = s.bars.largestGap;

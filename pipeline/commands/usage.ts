@@ -37,6 +37,13 @@ export const EA_SIM_USAGE =
   backtest's simulated broker (--config: the execution part), and prints what it traded.
   --token-file FILE  the server's secrets file or a file holding the token (else AIGS_API_TOKEN)`;
 
+/** The plausibility flags every file-reading command takes (docs/data.md "Plausibility"). */
+const PLAUSIBILITY_USAGE = `  --min-price P, --max-price P  plausible prices (default 10 to 100000); outside is a bad line
+  --max-jump K         largest move from the previous row, in recent moves (default 200)
+  --max-ask-bid R      largest ask/bid ratio, or (bid + spread) / bid (default 1.05)
+  --earliest ISO, --latest ISO  plausible times (default 1970-01-01 to 2100-01-01)
+  --max-time-step-days D  largest step forward from one row to the next (default 30)`;
+
 export const BARS_USAGE =
   `deno task bars --data FILE --timeframe M1|M5|M15|M30|H1|H4|D1 --out FILE.csv [options]
   --format F           histdata | mt5 | oanda-ticks | quote-bars (default: detected)
@@ -46,6 +53,7 @@ export const BARS_USAGE =
   --server-time R      MT5 server clock: us-dst (UTC+2 winter/+3 summer, default) | fixed hours
   --histdata-clock C   auto (default) | new-york | new-york-eu-windows
   --input-timeframe TF timeframe of a quote-bars file whose name does not say it
+${PLAUSIBILITY_USAGE}
   --json               print the summary as JSON`;
 
 export const FEATURES_USAGE =
@@ -62,6 +70,7 @@ export const REGIMES_USAGE = `deno task regimes --data FILE [options]
   --histdata-clock C   auto (default) | new-york | new-york-eu-windows
   --input-timeframe TF timeframe of a quote-bars file whose name does not say it (must be M1)
   --symbol S           symbol to label the events with (default XAUUSD)
+${PLAUSIBILITY_USAGE}
   --json               print the tables as JSON`;
 
 export const MODELS_USAGE =

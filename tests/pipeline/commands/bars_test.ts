@@ -135,7 +135,7 @@ Deno.test("bars exits 1 naming the file and line of a bad row", async () => {
   const data = `${dir}/bad_M1_.csv`;
   await Deno.writeTextFile(
     data,
-    "time_utc,bid_open,bid_high,bid_low,bid_close\n2014-05-01T00:00:00Z,1,2,0.5,1.5\n2014-05-01T00:01:00Z,1,0.5,2,1\n",
+    "time_utc,bid_open,bid_high,bid_low,bid_close\n2014-05-01T00:00:00Z,1291,1292,1290.5,1291.5\n2014-05-01T00:01:00Z,1291,1290.5,1292,1291\n",
   );
   const result = await runCli([
     "bars",
