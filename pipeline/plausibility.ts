@@ -111,6 +111,28 @@ export function bandProblem(
     : reasons.band;
 }
 
+/**
+ * Null when an ask OHLC is plausible beside its bid OHLC: not below it, inside the band,
+ * and within the ask/bid ratio on each of the four prices; else the reason.
+ */
+export function askProblem(
+  p: Plausibility,
+  reasons: ReturnType<typeof plausibilityReasons>,
+  bo: number,
+  bh: number,
+  bl: number,
+  bc: number,
+  ao: number,
+  ah: number,
+  al: number,
+  ac: number,
+): string | null {
+  if (ao < bo || ah < bh || al < bl || ac < bc) return "ask below bid";
+  const r = p.maxAskBid;
+  return bandProblem(p, reasons, ao, ah, al, ac) ??
+    (ao > bo * r || ah > bh * r || al > bl * r || ac > bc * r ? reasons.askBid : null);
+}
+
 /** Is `timeUs` inside the plausible window? False for NaN. */
 export function inWindow(p: Plausibility, timeUs: number): boolean {
   return timeUs >= p.earliestUs && timeUs < p.latestUs;

@@ -6,14 +6,16 @@
  * bad-line policy, named by its own line; it is never repaired, reordered or dropped
  * without a count.
  *
- * A row that moves forward by more than one step is held until the next row: if that one
- * falls between the row before and the held row, the held row is the mistyped one (a
- * stray 2017-01-19 between two 2017-01-03 rows) and is refused, so the good rows after it
- * are not lost as "out of order". The first row of a file has no row before it and is
- * judged by the window and the band alone.
+ * A row that moves forward by more than an hour (or its own span, if longer) is held until
+ * the next row: if that one falls between the row before and the held row, the held row is
+ * the mistyped one (a stray 2017-01-19 between two 2017-01-03 rows) and is refused, so the
+ * good rows after it are not lost as "out of order". A shorter step is taken as it comes:
+ * a row a few minutes early is then the one refused, as out of order. The first row of a
+ * file has no row before it and is judged by the window and the band alone.
  */
 
 import {
+  askProblem,
   bandProblem,
   inWindow,
   type Plausibility,
@@ -21,7 +23,7 @@ import {
   RecentMove,
   TICK_SPAN_US,
 } from "../pipeline/plausibility.ts";
-import { TIMEFRAME_US } from "../pipeline/events.ts";
+import { TIMEFRAME_US, US_PER_HOUR } from "../pipeline/events.ts";
 import { excerpt } from "./_bytes.ts";
 import {
   type BadLines,
@@ -47,6 +49,8 @@ abstract class Acceptor {
   private readonly earliestUs: number;
   private readonly latestUs: number;
   private readonly maxStepUs: number;
+  /** A row further than this after the previous one is held until the next row. */
+  private readonly holdAfterUs: number;
   /** The held row's values (time first), its line and where its text is. */
   protected readonly held: Float64Array;
   private heldLine = 0;
@@ -58,14 +62,15 @@ abstract class Acceptor {
     protected readonly bad: BadLines,
     protected readonly report: ReadReport,
     protected readonly limits: Plausibility,
-    /** A row's own span; a row further than this after the previous one is held. */
-    private readonly spanUs: number,
+    /** A row's own span (timeframe, or a second for ticks). */
+    spanUs: number,
     width: number,
     private readonly fromUs: number,
     private readonly toUs: number,
   ) {
     this.reasons = plausibilityReasons(limits);
     this.moves = new RecentMove(spanUs);
+    this.holdAfterUs = Math.max(spanUs, US_PER_HOUR);
     this.held = new Float64Array(width);
     this.minPrice = limits.minPrice;
     this.maxPrice = limits.maxPrice;
@@ -137,11 +142,11 @@ abstract class Acceptor {
   }
 
   /**
-   * Holds a row that passed every check when it steps forward by more than its span (the
-   * caller then fills `held`); false when it is to be committed at once.
+   * Holds a row that passed every check when it steps forward by more than an hour or its
+   * span (the caller then fills `held`); false when it is to be committed at once.
    */
   protected hold(timeUs: number, lineNo: number, buf: Uint8Array, ls: number, le: number): boolean {
-    if (!(timeUs - this.prevUs > this.spanUs && this.prevLine !== 0)) return false;
+    if (!(timeUs - this.prevUs > this.holdAfterUs && this.prevLine !== 0)) return false;
     this.heldLine = lineNo;
     this.heldBuf = buf;
     this.heldStart = ls;
@@ -313,8 +318,7 @@ export class BarAcceptor extends Acceptor {
     if (sides === "bid-ask") {
       const ask = ohlcProblem(ao, ah, al, ac);
       if (ask !== null) return `ask ${ask}`;
-      if (ao < bo || ah < bh || al < bl || ac < bc) return "ask below bid";
-      return bandProblem(this.limits, this.reasons, ao, ah, al, ac) ?? this.reasons.askBid;
+      return askProblem(this.limits, this.reasons, bo, bh, bl, bc, ao, ah, al, ac);
     }
     return null;
   }

@@ -33,23 +33,38 @@ const HEAD_LINES = 64;
 
 /**
  * The first non-blank lines of a file (decompressed), for detection and timeframe
- * inference, and the line number of the first of them.
+ * inference, the line number of the first of them, and whether they are the whole file.
  */
-async function headLines(path: string): Promise<{ lines: string[]; firstLineNo: number }> {
+async function headLines(
+  path: string,
+): Promise<{ lines: string[]; firstLineNo: number; whole: boolean }> {
   const decoder = new TextDecoder();
   let text = "";
+  let whole = true;
   const blocks = lineBlocks(path);
   for await (const { buf, start, end } of blocks) {
     text += decoder.decode(buf.subarray(start, end));
-    if (text.split("\n").length > HEAD_LINES) break;
+    if (text.split("\n").length > HEAD_LINES) {
+      whole = false;
+      break;
+    }
   }
   await blocks.return(undefined);
   const all = text.split("\n").slice(0, HEAD_LINES).map((line) => line.replace(/\r$/, ""));
   return {
     lines: all.filter((line) => line !== ""),
     firstLineNo: all.findIndex((line) => line !== "") + 1,
+    whole,
   };
 }
+
+/** The formats whose first line is a header rather than a row. */
+const HAS_HEADER: Readonly<Record<FormatName, boolean>> = {
+  histdata: false,
+  mt5: true,
+  "oanda-ticks": true,
+  "quote-bars": true,
+};
 
 export function detectFormat(path: string, firstLine: string, lineNo = 1): FormatName {
   const found = SNIFFERS.find(([, sniff]) => sniff(firstLine));
@@ -73,9 +88,14 @@ export async function openSources(
 }
 
 export async function openSource(path: string, options: OpenSourceOptions = {}): Promise<Source> {
-  const { lines: head, firstLineNo } = await headLines(path);
+  const { lines: head, firstLineNo, whole } = await headLines(path);
   if (head.length === 0) throw new BadInputError(path, null, "file has only blank lines");
   const format = options.format ?? detectFormat(path, head[0], firstLineNo);
+  // Also refused while reading (a header then thousands of blank lines); here it is named
+  // before a format's own checks (a quote-bar timeframe) can say something less clear.
+  if (whole && head.length === 1 && HAS_HEADER[format]) {
+    throw new BadInputError(path, null, "file has a header but no rows");
+  }
   switch (format) {
     case "histdata":
       return openHistData(path, options);

@@ -19,7 +19,7 @@ import { startLive } from "../live/live.ts";
 import { eaRoutes, serveEaTcp } from "../live/transport.ts";
 import { componentController, supervise, type SupervisedStage } from "../supervise.ts";
 import { XAUUSD } from "../symbols.ts";
-import { readJsonFlag, UsageError } from "./args.ts";
+import { readJsonFlag, readOptions, UsageError } from "./args.ts";
 import { openRegistry } from "./models.ts";
 import type { ServeFlags, ServeMode } from "./serve.ts";
 import { buildStrategy, checkedTradingConfigSchema, type TradingConfig } from "./strategy.ts";
@@ -61,6 +61,7 @@ export async function startLiveTrading(
     health,
     staleAfterSeconds: flags["stale-after"],
     wrapStage,
+    plausibility: readOptions(flags).plausibility,
   });
   const recovered = await live.recover(journal, flags["warm-up-days"]);
   if (recovered.bars > 0) {

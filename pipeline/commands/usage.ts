@@ -38,7 +38,8 @@ export const EA_SIM_USAGE =
   --token-file FILE  the server's secrets file or a file holding the token (else AIGS_API_TOKEN)`;
 
 /** The plausibility flags every file-reading command takes (docs/data.md "Plausibility"). */
-const PLAUSIBILITY_USAGE = `  --min-price P, --max-price P  plausible prices (default 10 to 100000); outside is a bad line
+const PLAUSIBILITY_USAGE =
+  `  --min-price P, --max-price P  plausible prices (default 10 to 100000); outside is a bad line
   --max-jump K         largest move from the previous row, in recent moves (default 200)
   --max-ask-bid R      largest ask/bid ratio, or (bid + spread) / bid (default 1.05)
   --earliest ISO, --latest ISO  plausible times (default 1970-01-01 to 2100-01-01)

@@ -12,6 +12,7 @@
  */
 
 import {
+  type BarEvent,
   type FillEvent,
   isoFromUs,
   type OrderEvent,
@@ -24,6 +25,8 @@ import type { RiskEngine } from "../../operators/risk/engine.ts";
 import type { RemoteBroker } from "../../operators/execution/remote.ts";
 import type { SymbolSpec } from "../symbols.ts";
 import type { LiveFeed } from "./feed.ts";
+import { FeedGuard } from "./feed_guard.ts";
+import type { Plausibility } from "../plausibility.ts";
 import {
   type Envelope,
   type Hello,
@@ -64,6 +67,8 @@ export interface BridgeOptions {
   readonly now?: () => number;
   /** Where reconciliation outcomes and other notable events are said. */
   readonly log?: (line: string) => void;
+  /** Bounds on the feed's prices and times beyond the defaults (a bar outside: 400). */
+  readonly plausibility?: Partial<Plausibility>;
 }
 
 interface Session {
@@ -87,10 +92,12 @@ export class EaBridge {
   #mismatch: string | null = null;
   #lastBarUs = 0;
   readonly #staleUs: number;
+  readonly #guard: FeedGuard;
 
   constructor(options: BridgeOptions) {
     this.#options = options;
     this.#staleUs = (options.staleAfterSeconds ?? 120) * 1_000_000;
+    this.#guard = new FeedGuard(options.plausibility);
     const { journal } = options;
     for (const order of journal.pendingOrders()) this.#outbox.set(order.clientOrderId, order);
     this.#fillsSeen = new Set(journal.fills().map(fillKey));
@@ -139,6 +146,7 @@ export class EaBridge {
       );
     }
     this.#refuseHistory(envelope);
+    this.#guard.check(envelope, this.#lastBarUs);
     const { feed, broker, engine, health } = this.#options;
     this.#lastEnvelopeMs = (this.#options.now ?? Date.now)();
 
@@ -229,9 +237,13 @@ export class EaBridge {
     return reply;
   }
 
-  /** Bars up to `closeUs` are already in the pipeline's state (replayed from the journal). */
-  resumeAfter(closeUs: number): void {
-    this.#lastBarUs = Math.max(this.#lastBarUs, closeUs);
+  /**
+   * Bars up to `bar` are already in the pipeline's state (replayed from the journal): older
+   * ones are dropped, and the next is judged for plausibility against it.
+   */
+  resumeAfter(bar: BarEvent): void {
+    this.#lastBarUs = Math.max(this.#lastBarUs, bar.closeUs);
+    this.#guard.resumeAfter(bar);
   }
 
   /**

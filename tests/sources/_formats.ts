@@ -5,7 +5,7 @@
  */
 
 import fc from "fast-check";
-import { US_PER_HOUR, US_PER_MINUTE, US_PER_SECOND } from "@/pipeline/events.ts";
+import { US_PER_HOUR, US_PER_MINUTE } from "@/pipeline/events.ts";
 import type { FormatName } from "@/sources/mod.ts";
 import type { Columns } from "./_util.ts";
 
@@ -190,11 +190,10 @@ export function fileText(writer: FormatWriter, lines: readonly string[]): string
   );
 }
 
-/** Fixed, valid rows `count` steps (a minute, or a second for ticks) apart from the base time. */
+/** Fixed, valid rows `count` steps apart from the writer's base time. */
 export function sampleRows(writer: FormatWriter, count: number, stepMultiple = 1): GenRow[] {
-  const step = writer.stepUs === 1 ? US_PER_SECOND : writer.stepUs;
   return Array.from({ length: count }, (_, i) => ({
-    timeUs: writer.baseUs + i * stepMultiple * step,
+    timeUs: writer.baseUs + i * stepMultiple * Math.max(writer.stepUs, US_PER_MINUTE),
     bid: [182_684 + i, 182_734 + i, 182_662 + i, 182_664 + i] as const,
     spreadCents: 30,
     points: 12,
