@@ -6,7 +6,7 @@
  */
 
 import { BadInputError } from "../pipeline/errors.ts";
-import { lineBlocks } from "./_lines.ts";
+import { lineBlocks, STREAM_BROKE } from "./_lines.ts";
 import {
   type BadLinePolicy,
   BadLines,
@@ -83,7 +83,7 @@ export async function* readDelimited(
   } catch (error) {
     // A stream error (a truncated gzip) knows no line; the first line it cost is this one.
     // Every complete line before it was read: a row still held back is kept too.
-    if (error instanceof BadInputError && error.line === null && lineNo > 0) {
+    if (error instanceof BadInputError && error.line === null && STREAM_BROKE.test(error.reason)) {
       handler.finish();
       const batch = handler.flush();
       if (batch !== null && batch.length > 0) yield batch;

@@ -18,6 +18,12 @@ export interface LineBlock {
 const NEWLINE = 10;
 const CHUNK_BYTES = 1 << 18;
 
+/**
+ * The reasons of a stream that broke after it opened (a cut gzip, a failed read): its
+ * error knows no line, and a reader names the first line it cost (complete lines + 1).
+ */
+export const STREAM_BROKE = /^(gzip stream is truncated or corrupt|read failed)/;
+
 async function* rawChunks(path: string): AsyncGenerator<Uint8Array> {
   let file: Deno.FsFile;
   try {

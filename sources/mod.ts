@@ -6,7 +6,7 @@
 
 import { BadInputError } from "../pipeline/errors.ts";
 import { type HistDataOptions, openHistData, sniffHistData } from "./histdata.ts";
-import { lineBlocks } from "./_lines.ts";
+import { lineBlocks, STREAM_BROKE } from "./_lines.ts";
 import { type Mt5Options, openMt5, sniffMt5 } from "./mt5.ts";
 import { openOandaTicks, sniffOandaTicks } from "./oanda_ticks.ts";
 import { openQuoteBars, type QuoteBarsOptions, sniffQuoteBars } from "./quote_bars.ts";
@@ -42,12 +42,20 @@ async function headLines(
   let text = "";
   let whole = true;
   const blocks = lineBlocks(path);
-  for await (const { buf, start, end } of blocks) {
-    text += decoder.decode(buf.subarray(start, end));
-    if (text.split("\n").length > HEAD_LINES) {
-      whole = false;
-      break;
+  try {
+    for await (const { buf, start, end } of blocks) {
+      text += decoder.decode(buf.subarray(start, end));
+      if (text.split("\n").length > HEAD_LINES) {
+        whole = false;
+        break;
+      }
     }
+  } catch (error) {
+    // A cut gzip: the first line it cost is the one after the complete lines read.
+    if (error instanceof BadInputError && error.line === null && STREAM_BROKE.test(error.reason)) {
+      throw new BadInputError(path, text.split("\n").length, error.reason);
+    }
+    throw error;
   }
   await blocks.return(undefined);
   const all = text.split("\n").slice(0, HEAD_LINES).map((line) => line.replace(/\r$/, ""));
