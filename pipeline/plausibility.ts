@@ -167,17 +167,23 @@ export class RecentMove {
   private average = NaN;
   /** The normalised move of the row last passed to `multiple()`, to hand to `commit()`. */
   lastMove = NaN;
+  /** 1 / sqrt(the span in minutes): most rows follow the previous one by their span. */
+  private readonly perSpan: number;
 
   /** `spanUs`: a row's own time span: the bars' timeframe, or a second for ticks. */
-  constructor(private readonly spanUs: number) {}
+  constructor(private readonly spanUs: number) {
+    this.perSpan = 1 / Math.sqrt(spanUs / US_PER_MINUTE);
+  }
 
   /** How many recent moves a row reaching [low, high] at `timeUs` lies from the last close; 0 for the first row. */
   multiple(timeUs: number, high: number, low: number): number {
     const prev = this.prevClose;
     if (Number.isNaN(prev)) return (this.lastMove = 0);
-    const elapsed = Math.min(Math.max(timeUs - this.prevUs, this.spanUs), MAX_ELAPSED_US);
-    const move = (Math.max(high, prev) - Math.min(low, prev)) /
-      Math.sqrt(elapsed / US_PER_MINUTE);
+    const elapsed = timeUs - this.prevUs;
+    const range = (high > prev ? high : prev) - (low < prev ? low : prev);
+    const move = elapsed <= this.spanUs
+      ? range * this.perSpan
+      : range / Math.sqrt((elapsed < MAX_ELAPSED_US ? elapsed : MAX_ELAPSED_US) / US_PER_MINUTE);
     this.lastMove = move;
     const floor = QUIET_MOVE * prev;
     return move / (this.average > floor ? this.average : floor);

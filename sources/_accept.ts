@@ -28,6 +28,7 @@ import { excerpt } from "./_bytes.ts";
 import {
   type BadLines,
   type BarColumnsBuilder,
+  type Batch,
   ohlcProblem,
   type ReadReport,
   type TickColumnsBuilder,
@@ -39,6 +40,11 @@ abstract class Acceptor {
   protected prevUs = -Infinity;
   protected prevLine = 0;
   done = false;
+  // The report's counts, kept here and written by `sync()`.
+  private emitted = 0;
+  private outside = 0;
+  private firstUs = NaN;
+  private lastUs = NaN;
   protected readonly reasons: ReturnType<typeof plausibilityReasons>;
   protected readonly moves: RecentMove;
   // The bounds as plain fields: read on every row.
@@ -89,7 +95,16 @@ abstract class Acceptor {
   /** The file has ended: a row still held is kept (nothing came to contradict it). */
   finish(): void {
     if (this.heldLine !== 0) this.commitHeld(this.heldLine);
+    this.sync();
   }
+
+  /** The rows kept since the last call, as a batch, or null; the report is brought up to date. */
+  flush(): Batch | null {
+    this.sync();
+    return this.take();
+  }
+
+  protected abstract take(): Batch | null;
 
   /**
    * Null when the row at `timeUs` (line `lineNo`) may follow the rows before it, else the
@@ -163,18 +178,26 @@ abstract class Acceptor {
     this.prevUs = timeUs;
     this.prevLine = lineNo;
     if (timeUs < this.fromUs) {
-      this.report.rowsOutsideRange++;
+      this.outside++;
       return false;
     }
     if (timeUs >= this.toUs) {
-      this.report.rowsOutsideRange++;
+      this.outside++;
       this.done = true;
       return false;
     }
-    this.report.rowsEmitted++;
-    this.report.firstUs ??= timeUs;
-    this.report.lastUs = timeUs;
+    if (this.emitted++ === 0) this.firstUs = timeUs;
+    this.lastUs = timeUs;
     return true;
+  }
+
+  /** Writes the counts so far into the report (per block, not per row: no allocation). */
+  protected sync(): void {
+    const r = this.report;
+    r.rowsEmitted = this.emitted;
+    r.rowsOutsideRange = this.outside;
+    r.firstUs = this.emitted > 0 ? this.firstUs : null;
+    r.lastUs = this.emitted > 0 ? this.lastUs : null;
   }
 
   /** Commits the row in `held`, read from line `lineNo`. */
@@ -260,6 +283,10 @@ export class BarAcceptor extends Acceptor {
       this.builder.push(openUs, closeUs, bo, bh, bl, bc, ao, ah, al, ac, spread, volume);
     }
     return true;
+  }
+
+  protected take(): Batch | null {
+    return this.builder.length > 0 ? this.builder.take() : null;
   }
 
   protected commitHeld(lineNo: number): void {
@@ -364,6 +391,10 @@ export class TickAcceptor extends Acceptor {
     } else if (this.admit(timeUs, lineNo, bid, move)) {
       this.builder.push(timeUs, bid, ask);
     }
+  }
+
+  protected take(): Batch | null {
+    return this.builder.length > 0 ? this.builder.take() : null;
   }
 
   protected commitHeld(lineNo: number): void {

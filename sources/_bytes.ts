@@ -16,104 +16,188 @@ const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 const EXACT_LIMIT = 2 ** 53;
 const decoder = new TextDecoder();
 
+const NEWLINE = 10;
+const CR = 13;
+
 /**
  * Reads one line's fields left to right in a single pass, so a row costs one walk over
- * its bytes. A missing or malformed field reads as NaN; `atEnd` says whether the line
- * had exactly the fields read.
+ * its bytes, and finds the line's end on the way: the cursor is handed a whole block of
+ * lines and a line ends at its "\n" (a "\r" before it is not content) or at the limit. A
+ * missing or malformed field reads as NaN; `atEnd` says whether the line had exactly the
+ * fields read.
  */
 export class FieldCursor {
   private buf: Uint8Array = new Uint8Array(0);
   private pos = 0;
-  private end = 0;
+  private limit = 0;
+  /** Where the line's content ends (before "\r\n" or "\n"), once found; -1 before. */
+  private contentEnd = -1;
   /** Set when a read went past the last field: the line had fewer fields than read. */
   private overrun = false;
   /** Bounds of the field last passed by `skip()`. */
   fieldStart = 0;
   fieldEnd = 0;
+  /** Where the next line starts, once the line's end is found (`end()`). */
+  nextLine = 0;
 
   constructor(private readonly delimiter: number) {}
 
-  reset(buf: Uint8Array, start: number, end: number): void {
+  /** Starts a line at `start`; it ends at the first "\n" before `limit`, or at `limit`. */
+  reset(buf: Uint8Array, start: number, limit: number): void {
     this.buf = buf;
     this.pos = start;
-    this.end = end;
+    this.limit = limit;
+    this.contentEnd = -1;
     this.overrun = false;
   }
 
   /** True when the reads so far took exactly the line's fields: none left, none missing. */
   get atEnd(): boolean {
-    return this.pos > this.end && !this.overrun;
+    return this.contentEnd >= 0 && this.pos > this.contentEnd && !this.overrun;
+  }
+
+  /** The end of the line's content, found now if the reads have not reached it. */
+  end(): number {
+    if (this.contentEnd < 0) {
+      let i = this.pos;
+      while (i < this.limit && this.buf[i] !== NEWLINE) i++;
+      this.lineEndsAt(i);
+    }
+    return this.contentEnd;
+  }
+
+  /** The field that started at `pos` ended at `i`, a "\n" or the limit: so does the line. */
+  private lineEndsAt(i: number): void {
+    const content = i > this.pos && this.buf[i - 1] === CR ? i - 1 : i;
+    this.contentEnd = content;
+    this.nextLine = i < this.limit ? i + 1 : this.limit;
+    this.pos = content + 1;
+  }
+
+  /** True when the line's fields are used up (and marks a read past them). */
+  private usedUp(): boolean {
+    if (this.contentEnd >= 0 && this.pos > this.contentEnd) {
+      this.overrun = true;
+      return true;
+    }
+    return false;
   }
 
   /** Passes over the next field, recording its bounds; false when there is none. */
   skip(): boolean {
-    if (this.pos > this.end) {
-      this.overrun = true;
-      return false;
-    }
+    if (this.usedUp()) return false;
     const buf = this.buf;
+    const limit = this.limit;
+    const d = this.delimiter;
     let i = this.pos;
-    while (i < this.end && buf[i] !== this.delimiter) i++;
+    let b = 0;
+    while (i < limit && (b = buf[i]) !== d && b !== NEWLINE) i++;
     this.fieldStart = this.pos;
-    this.fieldEnd = i;
-    this.pos = i + 1;
+    if (i < limit && b === d) {
+      this.fieldEnd = i;
+      this.pos = i + 1;
+    } else {
+      this.lineEndsAt(i);
+      this.fieldEnd = this.contentEnd;
+    }
     return true;
   }
 
   /**
    * The next field as a plain decimal ("1291.677", "-3", "0.5", ".5", "5."), NaN when
-   * malformed or missing. The digits build one integer mantissa; while it stays below
-   * 2^53 and there are at most 22 decimals, mantissa and power of ten are exact doubles,
-   * so one IEEE division is correctly rounded and equals `parseFloat` of the same text
-   * (Clinger's fast path), with no string made. Longer numbers take `parseFloat`.
+   * malformed or missing, with no string made. Up to 9 digits before and 9 after the point
+   * are read as two small integers (fast, exact); the mantissa they make, while below 2^53,
+   * and the power of ten are exact doubles, so one IEEE division is correctly rounded and
+   * equals `parseFloat` of the same text (Clinger's fast path). Longer numbers take
+   * `parseFloat` (`longDecimal`).
    */
   decimal(): number {
-    let i = this.pos;
-    const end = this.end;
-    if (i > end) {
+    if (this.contentEnd >= 0 && this.pos > this.contentEnd) {
       this.overrun = true;
       return NaN;
     }
     const buf = this.buf;
-    const start = i;
-    const negative = i < end && buf[i] === MINUS;
+    const limit = this.limit;
+    const start = this.pos;
+    let i = start;
+    const negative = i < limit && buf[i] === MINUS;
     if (negative) i++;
-    let mantissa = 0;
-    let digits = i;
+    const intFrom = i;
+    let units = 0;
     let c = 0;
-    while (i < end && (c = buf[i] - ZERO) >= 0 && c <= 9) {
-      mantissa = mantissa * 10 + c;
+    let stop = Math.min(limit, i + 9);
+    while (i < stop && (c = buf[i] - ZERO) >= 0 && c <= 9) {
+      units = units * 10 + c;
       i++;
     }
-    digits = i - digits;
+    let digits = i - intFrom;
+    let fraction = 0;
     let scale = 0;
-    if (i < end && buf[i] === DOT) {
+    if (i < limit && buf[i] === DOT) {
       const from = ++i;
-      while (i < end && (c = buf[i] - ZERO) >= 0 && c <= 9) {
-        mantissa = mantissa * 10 + c;
+      stop = Math.min(limit, i + 9);
+      while (i < stop && (c = buf[i] - ZERO) >= 0 && c <= 9) {
+        fraction = fraction * 10 + c;
         i++;
       }
       scale = i - from;
       digits += scale;
     }
-    if (i < end && buf[i] !== this.delimiter) {
-      while (i < end && buf[i] !== this.delimiter) i++;
-      this.pos = i + 1;
-      return NaN;
-    }
-    this.pos = i + 1;
-    if (digits === 0) return NaN;
-    if (mantissa >= EXACT_LIMIT || scale > 22) {
-      return Number.parseFloat(decoder.decode(buf.subarray(start, i)));
-    }
+    if (i < limit && (c = buf[i] - ZERO) >= 0 && c <= 9) return this.longDecimal(start);
+    if (!this.endField(i) || digits === 0) return NaN;
+    const mantissa = scale === 0 ? units : units * POW10[scale] + fraction;
+    if (mantissa >= EXACT_LIMIT) return this.longDecimal(start);
     const value = scale === 0 ? mantissa : mantissa / POW10[scale];
     return negative ? -value : value;
   }
 
-  /** How many fields the line has, for error messages. */
+  /** A decimal with too many digits for the fast path: `parseFloat` of its text. */
+  private longDecimal(start: number): number {
+    const buf = this.buf;
+    const limit = this.limit;
+    let i = start;
+    if (i < limit && buf[i] === MINUS) i++;
+    let digits = 0;
+    let dots = 0;
+    for (; i < limit; i++) {
+      const b = buf[i];
+      if (b >= ZERO && b <= ZERO + 9) digits++;
+      else if (b === DOT && dots === 0) dots++;
+      else break;
+    }
+    if (!this.endField(i) || digits === 0) return NaN;
+    return Number.parseFloat(decoder.decode(buf.subarray(start, i)));
+  }
+
+  /**
+   * Ends the field at `i`: true at the delimiter or the line's end; false (the rest of the
+   * field passed over) when something else is there, which makes the field malformed.
+   */
+  private endField(i: number): boolean {
+    const buf = this.buf;
+    const limit = this.limit;
+    const stop = i < limit ? buf[i] : NEWLINE;
+    if (stop === this.delimiter) {
+      this.pos = i + 1;
+      return true;
+    }
+    if (stop === NEWLINE || (stop === CR && (i + 1 === limit || buf[i + 1] === NEWLINE))) {
+      this.lineEndsAt(stop === CR ? i + 1 : i);
+      return true;
+    }
+    const d = this.delimiter;
+    let b = 0;
+    while (i < limit && (b = buf[i]) !== d && b !== NEWLINE) i++;
+    if (i < limit && b === d) this.pos = i + 1;
+    else this.lineEndsAt(i);
+    return false;
+  }
+
+  /** How many fields the line from `start` has, for error messages. */
   countFields(start: number): number {
+    const end = this.end();
     let fields = 1;
-    for (let i = start; i < this.end; i++) if (this.buf[i] === this.delimiter) fields++;
+    for (let i = start; i < end; i++) if (this.buf[i] === this.delimiter) fields++;
     return fields;
   }
 }
@@ -123,7 +207,8 @@ const wholeField = new FieldCursor(-1);
 /** A whole field `buf[start, end)` as a plain decimal (`FieldCursor.decimal`), or NaN. */
 export function parseDecimal(buf: Uint8Array, start: number, end: number): number {
   wholeField.reset(buf, start, end);
-  return wholeField.decimal();
+  const value = wholeField.decimal();
+  return wholeField.atEnd && wholeField.nextLine === end ? value : NaN;
 }
 
 /** An unsigned integer of exactly `width` digits at `at`, or NaN. */

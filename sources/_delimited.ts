@@ -1,6 +1,6 @@
 /**
- * The CSV hot loop shared by every format: finds lines and hands each to a format's
- * handler, which reads its fields in one pass with a `FieldCursor`; yields the
+ * The CSV hot loop shared by every format: hands each line to a format's handler, which
+ * reads its fields and finds the line's end in one pass with a `FieldCursor`; yields the
  * handler's batch after each block.
  * It knows nothing of any format and must never decode a line to a string.
  */
@@ -19,8 +19,12 @@ import {
 export interface RowHandler {
   /** The first non-blank line, for formats that have a header; others get it as a row. */
   header?(buf: Uint8Array, lineStart: number, lineEnd: number, lineNo: number): void;
-  /** One non-blank line, `buf[lineStart, lineEnd)` without its line end. */
-  row(buf: Uint8Array, lineStart: number, lineEnd: number, lineNo: number): void;
+  /**
+   * One non-blank line starting at `lineStart`; it ends at the first "\n" before `limit`
+   * (the end of the block of whole lines), or at `limit`. The handler finds that end as it
+   * reads the fields (`FieldCursor`) and returns where the next line starts.
+   */
+  row(buf: Uint8Array, lineStart: number, limit: number, lineNo: number): number;
   /** No more rows will come: settle any row still held back. */
   finish(): void;
   /** The rows accepted since the last call, or null. */
@@ -55,26 +59,31 @@ export async function* readDelimited(
     blocks: for await (const { buf, start, end } of lineBlocks(path)) {
       let pos = lineNo === 0 && hasBom(buf, start, end) ? start + 3 : start;
       while (pos < end) {
-        let lineEnd = buf.indexOf(NEWLINE, pos);
-        if (lineEnd < 0 || lineEnd > end) lineEnd = end;
-        const next = lineEnd + 1;
-        if (lineEnd > pos && buf[lineEnd - 1] === CR) lineEnd--;
         lineNo++;
-        if (lineEnd === pos) {
+        const first = buf[pos];
+        if (first === NEWLINE) {
           report.blankLines++;
+          pos++;
+        } else if (first === CR && (pos + 1 === end || buf[pos + 1] === NEWLINE)) {
+          report.blankLines++;
+          pos += pos + 1 === end ? 1 : 2;
         } else if (headerPending) {
           headerPending = false;
+          let lineEnd = buf.indexOf(NEWLINE, pos);
+          if (lineEnd < 0 || lineEnd > end) lineEnd = end;
+          const next = lineEnd + 1;
+          if (buf[lineEnd - 1] === CR) lineEnd--;
           handler.header!(buf, pos, lineEnd, lineNo);
+          pos = next;
         } else {
           rows++;
-          handler.row(buf, pos, lineEnd, lineNo);
+          pos = handler.row(buf, pos, end, lineNo);
           // Past --to: stop at this row, so no later line is read or judged.
           if (handler.done) {
             report.linesRead = lineNo;
             break blocks;
           }
         }
-        pos = next;
       }
       report.linesRead = lineNo;
       const batch = handler.flush();

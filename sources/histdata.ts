@@ -77,9 +77,9 @@ class HistDataRows implements RowHandler {
     return this.acceptor.done;
   }
 
-  row(buf: Uint8Array, ls: number, le: number, lineNo: number): void {
+  row(buf: Uint8Array, ls: number, limit: number, lineNo: number): number {
     const f = this.fields;
-    f.reset(buf, ls, le);
+    f.reset(buf, ls, limit);
     f.skip();
     const openUs = f.fieldEnd - f.fieldStart === 15 && buf[f.fieldStart + 8] === 32
       ? this.openTime(buf, f.fieldStart)
@@ -88,37 +88,42 @@ class HistDataRows implements RowHandler {
     const h = f.decimal();
     const l = f.decimal();
     const c = f.decimal();
-    if (!(f.skip() && f.atEnd)) {
+    const complete = f.skip() && f.atEnd;
+    const le = f.end();
+    if (!complete) {
       const found = f.countFields(ls);
-      return this.bad.record(
+      this.bad.record(
         lineNo,
         `expected 6 ';'-separated fields, found ${found}`,
         excerpt(buf, ls, le),
       );
-    }
-    if (openUs <= this.acceptor.lastAcceptedUs && this.isRepeatedFallBackRow(openUs, o, h, l, c)) {
+    } else if (
+      openUs <= this.acceptor.lastAcceptedUs && this.isRepeatedFallBackRow(openUs, o, h, l, c)
+    ) {
       this.report.duplicatesDropped++;
-      return;
+    } else if (
+      this.acceptor.accept(
+        lineNo,
+        buf,
+        ls,
+        le,
+        openUs,
+        openUs + US_PER_MINUTE,
+        o,
+        h,
+        l,
+        c,
+        NaN,
+        NaN,
+        NaN,
+        NaN,
+        NaN,
+        NaN,
+      )
+    ) {
+      this.remember(openUs, o, h, l, c);
     }
-    const accepted = this.acceptor.accept(
-      lineNo,
-      buf,
-      ls,
-      le,
-      openUs,
-      openUs + US_PER_MINUTE,
-      o,
-      h,
-      l,
-      c,
-      NaN,
-      NaN,
-      NaN,
-      NaN,
-      NaN,
-      NaN,
-    );
-    if (accepted) this.remember(openUs, o, h, l, c);
+    return f.nextLine;
   }
 
   /** UTC open time of `YYYYMMDD HHMMSS` at `t`, caching the day and the hour's offset. */
@@ -169,7 +174,7 @@ class HistDataRows implements RowHandler {
   }
 
   flush(): Batch | null {
-    return this.builder.length > 0 ? this.builder.take() : null;
+    return this.acceptor.flush();
   }
 }
 

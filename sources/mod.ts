@@ -41,7 +41,7 @@ async function headLines(
   const decoder = new TextDecoder();
   let text = "";
   let whole = true;
-  const blocks = lineBlocks(path);
+  const blocks = lineBlocks(path, false);
   try {
     for await (const { buf, start, end } of blocks) {
       text += decoder.decode(buf.subarray(start, end));

@@ -83,9 +83,9 @@ class Mt5Rows implements RowHandler {
     expectHeader(this.path, headerFields(buf, ls, le), MT5_HEADER);
   }
 
-  row(buf: Uint8Array, ls: number, le: number, lineNo: number): void {
+  row(buf: Uint8Array, ls: number, limit: number, lineNo: number): number {
     const f = this.fields;
-    f.reset(buf, ls, le);
+    f.reset(buf, ls, limit);
     f.skip();
     const local = parseIsoUs(buf, f.fieldStart, f.fieldEnd, false);
     const openUs = Number.isNaN(local) ? NaN : serverTimeToUtc(local, this.rule);
@@ -95,32 +95,36 @@ class Mt5Rows implements RowHandler {
     const c = f.decimal();
     const volume = f.decimal();
     const spread = f.decimal() * this.point;
-    if (!(f.skip() && f.atEnd)) {
+    const complete = f.skip() && f.atEnd;
+    const le = f.end();
+    if (!complete) {
       const found = f.countFields(ls);
-      return this.bad.record(
+      this.bad.record(
         lineNo,
         `expected 8 ','-separated fields, found ${found}`,
         excerpt(buf, ls, le),
       );
+    } else {
+      this.acceptor.accept(
+        lineNo,
+        buf,
+        ls,
+        le,
+        openUs,
+        openUs + US_PER_MINUTE,
+        o,
+        h,
+        l,
+        c,
+        NaN,
+        NaN,
+        NaN,
+        NaN,
+        spread,
+        volume,
+      );
     }
-    this.acceptor.accept(
-      lineNo,
-      buf,
-      ls,
-      le,
-      openUs,
-      openUs + US_PER_MINUTE,
-      o,
-      h,
-      l,
-      c,
-      NaN,
-      NaN,
-      NaN,
-      NaN,
-      spread,
-      volume,
-    );
+    return f.nextLine;
   }
 
   finish(): void {
@@ -128,7 +132,7 @@ class Mt5Rows implements RowHandler {
   }
 
   flush(): Batch | null {
-    return this.builder.length > 0 ? this.builder.take() : null;
+    return this.acceptor.flush();
   }
 }
 

@@ -48,22 +48,26 @@ class TickRows implements RowHandler {
     expectHeader(this.path, headerFields(buf, ls, le), TICK_HEADER);
   }
 
-  row(buf: Uint8Array, ls: number, le: number, lineNo: number): void {
+  row(buf: Uint8Array, ls: number, limit: number, lineNo: number): number {
     const f = this.fields;
-    f.reset(buf, ls, le);
+    f.reset(buf, ls, limit);
     f.skip();
     const timeUs = parseIsoUs(buf, f.fieldStart, f.fieldEnd, true);
     const bid = f.decimal();
     const ask = f.decimal();
-    if (!f.atEnd) {
+    const complete = f.atEnd;
+    const le = f.end();
+    if (!complete) {
       const found = f.countFields(ls);
-      return this.bad.record(
+      this.bad.record(
         lineNo,
         `expected 3 ','-separated fields, found ${found}`,
         excerpt(buf, ls, le),
       );
+    } else {
+      this.acceptor.accept(lineNo, buf, ls, le, timeUs, bid, ask);
     }
-    this.acceptor.accept(lineNo, buf, ls, le, timeUs, bid, ask);
+    return f.nextLine;
   }
 
   finish(): void {
@@ -71,7 +75,7 @@ class TickRows implements RowHandler {
   }
 
   flush(): Batch | null {
-    return this.builder.length > 0 ? this.builder.take() : null;
+    return this.acceptor.flush();
   }
 }
 

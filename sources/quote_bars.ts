@@ -121,21 +121,24 @@ class QuoteBarRows implements RowHandler {
     expectHeader(this.path, headerFields(buf, ls, le), this.layout.columns);
   }
 
-  row(buf: Uint8Array, ls: number, le: number, lineNo: number): void {
+  row(buf: Uint8Array, ls: number, limit: number, lineNo: number): number {
     const n = this.layout.columns.length;
     const f = this.fields;
-    f.reset(buf, ls, le);
+    f.reset(buf, ls, limit);
     f.skip();
     const openUs = parseIsoUs(buf, f.fieldStart, f.fieldEnd, true);
     const v = this.values;
     for (let k = 1; k < n; k++) v[k] = f.decimal();
-    if (!f.atEnd) {
+    const complete = f.atEnd;
+    const le = f.end();
+    if (!complete) {
       const found = f.countFields(ls);
-      return this.bad.record(
+      this.bad.record(
         lineNo,
         `expected ${n} ','-separated fields, found ${found}`,
         excerpt(buf, ls, le),
       );
+      return f.nextLine;
     }
     const ask = this.layout.sides === "bid-ask";
     this.acceptor.accept(
@@ -156,6 +159,7 @@ class QuoteBarRows implements RowHandler {
       this.layout.sides === "bid-spread" ? v[5] : NaN,
       this.layout.hasVolume ? v[n - 1] : NaN,
     );
+    return f.nextLine;
   }
 
   finish(): void {
@@ -163,7 +167,7 @@ class QuoteBarRows implements RowHandler {
   }
 
   flush(): Batch | null {
-    return this.builder.length > 0 ? this.builder.take() : null;
+    return this.acceptor.flush();
   }
 }
 

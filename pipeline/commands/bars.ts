@@ -121,7 +121,9 @@ export function formatSummary(s: BarsSummary, source: Source): string {
     `  duplicates dropped ${n(r.duplicatesDropped)}${
       r.duplicatesDropped > 0 ? " (HistData's repeated hour on the EU fall-back Sunday)" : ""
     }`,
-    `  malformed lines skipped ${n(bad.reduce((sum, [, count]) => sum + count, 0))}`,
+    `  bad lines skipped (malformed or implausible) ${
+      n(bad.reduce((sum, [, count]) => sum + count, 0))
+    }`,
     ...bad.map(([reason, count]) =>
       `    ${n(count)} x ${reason}; first: ${r.badLineExamples[reason]}`
     ),
