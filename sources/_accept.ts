@@ -57,6 +57,8 @@ abstract class Acceptor {
   private readonly maxStepUs: number;
   /** A row further than this after the previous one is held until the next row. */
   private readonly holdAfterUs: number;
+  /** Steps up to this are neither held nor too long: the usual row's. */
+  private readonly usualStepUs: number;
   /** The held row's values (time first), its line and where its text is. */
   protected readonly held: Float64Array;
   private heldLine = 0;
@@ -85,6 +87,7 @@ abstract class Acceptor {
     this.earliestUs = limits.earliestUs;
     this.latestUs = limits.latestUs;
     this.maxStepUs = limits.maxTimeStepUs;
+    this.usualStepUs = Math.min(this.holdAfterUs, this.maxStepUs);
   }
 
   /** The time of the last row that passed every check, held or not. */
@@ -107,17 +110,24 @@ abstract class Acceptor {
   protected abstract take(): Batch | null;
 
   /**
+   * Is `timeUs` the usual step after the last row: later by at most an hour (nothing held,
+   * nothing to hold), inside the window? Its row then needs no more time checks.
+   */
+  protected usualStep(timeUs: number): boolean {
+    const step = timeUs - this.prevUs;
+    return this.heldLine === 0 && step > 0 && step <= this.usualStepUs && timeUs < this.latestUs;
+  }
+
+  /** Is the row reaching [low, high] at `timeUs` within the largest jump? */
+  protected noJump(timeUs: number, high: number, low: number): boolean {
+    return this.moves.multiple(timeUs, high, low) <= this.maxJump;
+  }
+
+  /**
    * Null when the row at `timeUs` (line `lineNo`) may follow the rows before it, else the
    * reason. A held row is settled by it first.
    */
   protected timeProblem(timeUs: number, lineNo: number): string | null {
-    const step = timeUs - this.prevUs;
-    if (
-      this.heldLine === 0 && step > 0 && step <= this.maxStepUs && timeUs >= this.earliestUs &&
-      timeUs < this.latestUs
-    ) {
-      return null;
-    }
     if (this.heldLine !== 0) this.settle(timeUs, lineNo);
     if (Number.isNaN(timeUs)) return "malformed timestamp";
     if (!inWindow(this.limits, timeUs)) return this.reasons.window;
@@ -218,6 +228,8 @@ const OPEN_US = 0, CLOSE_US = 1, BID = 2, ASK = 6, SPREAD = 10, VOLUME = 11, BAR
 export class BarAcceptor extends Acceptor {
   private readonly hasVolume: boolean;
   private readonly sides: BarColumnsBuilder["sides"];
+  private readonly hasAsk: boolean;
+  private readonly hasSpread: boolean;
 
   constructor(
     private readonly builder: BarColumnsBuilder,
@@ -230,10 +242,69 @@ export class BarAcceptor extends Acceptor {
     super(bad, report, limits, TIMEFRAME_US[builder.timeframe], 13, fromUs, toUs);
     this.hasVolume = builder.hasVolume;
     this.sides = builder.sides;
+    this.hasAsk = builder.sides === "bid-ask";
+    this.hasSpread = builder.sides === "bid-spread";
   }
 
   /** Checks and keeps one bar; pass NaN for columns the format lacks. False when refused. */
   accept(
+    lineNo: number,
+    buf: Uint8Array,
+    ls: number,
+    le: number,
+    openUs: number,
+    closeUs: number,
+    bo: number,
+    bh: number,
+    bl: number,
+    bc: number,
+    ao: number,
+    ah: number,
+    al: number,
+    ac: number,
+    spread: number,
+    volume: number,
+  ): boolean {
+    // The usual bar passes these plain comparisons (false for NaN) and is kept at once;
+    // any other goes through every check by name.
+    const r = this.maxAskBid;
+    if (
+      this.usualStep(openUs) && bl >= this.minPrice && bh <= this.maxPrice && bl <= bo &&
+      bl <= bc && bh >= bo && bh >= bc &&
+      (this.hasAsk
+        ? al <= ao && al <= ac && ah >= ao && ah >= ac && ao >= bo && ah >= bh && al >= bl &&
+          ac >= bc && ao <= bo * r && ah <= bh * r && al <= bl * r && ac <= bc * r
+        : !this.hasSpread || (spread >= 0 && spread <= bl * (r - 1))) &&
+      (this.hasVolume ? volume >= 0 && volume < Infinity : !(volume < 0)) &&
+      this.noJump(openUs, bh, bl)
+    ) {
+      if (this.admit(openUs, lineNo, bc, this.moves.lastMove)) {
+        this.builder.push(openUs, closeUs, bo, bh, bl, bc, ao, ah, al, ac, spread, volume);
+      }
+      return true;
+    }
+    return this.acceptChecked(
+      lineNo,
+      buf,
+      ls,
+      le,
+      openUs,
+      closeUs,
+      bo,
+      bh,
+      bl,
+      bc,
+      ao,
+      ah,
+      al,
+      ac,
+      spread,
+      volume,
+    );
+  }
+
+  /** `accept` for any bar but the usual: every check, named, and a held row settled. */
+  private acceptChecked(
     lineNo: number,
     buf: Uint8Array,
     ls: number,
@@ -321,26 +392,13 @@ export class BarAcceptor extends Acceptor {
     ac: number,
     spread: number,
   ): string | null {
-    // The usual row passes these comparisons (false for NaN) and needs no more.
-    const bidOk = bl >= this.minPrice && bh <= this.maxPrice && bl <= bo && bl <= bc &&
-      bh >= bo && bh >= bc;
     const sides = this.sides;
-    const r = this.maxAskBid;
-    if (sides === "bid") {
-      if (bidOk) return null;
-    } else if (sides === "bid-spread") {
-      if (bidOk && spread >= 0 && spread <= bl * (r - 1)) return null;
-    } else if (
-      bidOk && al <= ao && al <= ac && ah >= ao && ah >= ac && ao >= bo && ah >= bh &&
-      al >= bl && ac >= bc && ao <= bo * r && ah <= bh * r && al <= bl * r && ac <= bc * r
-    ) {
-      return null;
-    }
     const bid = ohlcProblem(bo, bh, bl, bc) ??
       bandProblem(this.limits, this.reasons, bo, bh, bl, bc);
     if (bid !== null) return bid;
     if (sides === "bid-spread") {
-      return spread >= 0 ? this.reasons.askBid : "missing or negative spread";
+      if (!(spread >= 0)) return "missing or negative spread";
+      return spread <= bl * (this.maxAskBid - 1) ? null : this.reasons.askBid;
     }
     if (sides === "bid-ask") {
       const ask = ohlcProblem(ao, ah, al, ac);
@@ -366,7 +424,29 @@ export class TickAcceptor extends Acceptor {
     super(bad, report, limits, TICK_SPAN_US, 4, fromUs, toUs);
   }
 
+  /** Checks and keeps one tick. */
   accept(
+    lineNo: number,
+    buf: Uint8Array,
+    ls: number,
+    le: number,
+    timeUs: number,
+    bid: number,
+    ask: number,
+  ): void {
+    // The usual tick passes these plain comparisons (false for NaN) and is kept at once.
+    if (
+      this.usualStep(timeUs) && bid >= this.minPrice && ask >= bid && ask <= this.maxPrice &&
+      ask <= bid * this.maxAskBid && this.noJump(timeUs, bid, bid)
+    ) {
+      if (this.admit(timeUs, lineNo, bid, this.moves.lastMove)) this.builder.push(timeUs, bid, ask);
+      return;
+    }
+    this.acceptChecked(lineNo, buf, ls, le, timeUs, bid, ask);
+  }
+
+  /** `accept` for any tick but the usual: every check, named, and a held row settled. */
+  private acceptChecked(
     lineNo: number,
     buf: Uint8Array,
     ls: number,

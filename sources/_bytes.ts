@@ -242,9 +242,21 @@ export function civilToUs(
     minute * US_PER_MINUTE + second * US_PER_SECOND;
 }
 
+/** Two digits at `at` as a number, or NaN. */
+function twoDigits(buf: Uint8Array, at: number): number {
+  const tens = buf[at] - ZERO;
+  const units = buf[at + 1] - ZERO;
+  return tens >= 0 && tens <= 9 && units >= 0 && units <= 9 ? tens * 10 + units : NaN;
+}
+
+/** The last calendar day converted (as yyyymmdd) and its midnight: rows come day by day. */
+let cachedDay = NaN;
+let cachedDayUs = NaN;
+
 /**
  * `YYYY-MM-DD?HH:MM:SS[.f{1,9}][Z]` where `?` is `T` or a space; fractions below a
  * microsecond are refused rather than rounded. The `Z`, when `requireZ`, must be there.
+ * The day's midnight is converted once per day, not once per row.
  */
 export function parseIsoUs(buf: Uint8Array, start: number, end: number, requireZ: boolean): number {
   if (end - start < 19) return NaN;
@@ -252,14 +264,19 @@ export function parseIsoUs(buf: Uint8Array, start: number, end: number, requireZ
   const sep = buf[start + 10];
   if (sep !== 84 && sep !== 32) return NaN;
   if (buf[start + 13] !== 58 || buf[start + 16] !== 58) return NaN;
-  const base = civilToUs(
-    parseDigits(buf, start, 4),
-    parseDigits(buf, start + 5, 2),
-    parseDigits(buf, start + 8, 2),
-    parseDigits(buf, start + 11, 2),
-    parseDigits(buf, start + 14, 2),
-    parseDigits(buf, start + 17, 2),
-  );
+  const year = twoDigits(buf, start) * 100 + twoDigits(buf, start + 2);
+  const month = twoDigits(buf, start + 5);
+  const day = twoDigits(buf, start + 8);
+  const hour = twoDigits(buf, start + 11);
+  const minute = twoDigits(buf, start + 14);
+  const second = twoDigits(buf, start + 17);
+  const key = year * 10_000 + month * 100 + day;
+  if (key !== cachedDay) {
+    cachedDay = key;
+    cachedDayUs = civilToUs(year, month, day, 0, 0, 0);
+  }
+  if (!(hour < 24 && minute < 60 && second < 60)) return NaN;
+  const base = cachedDayUs + hour * US_PER_HOUR + minute * US_PER_MINUTE + second * US_PER_SECOND;
   let i = start + 19;
   let fraction = 0;
   if (i < end && buf[i] === DOT) {
