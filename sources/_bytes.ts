@@ -243,7 +243,7 @@ export function civilToUs(
 }
 
 /** Two digits at `at` as a number, or NaN. */
-function twoDigits(buf: Uint8Array, at: number): number {
+export function twoDigits(buf: Uint8Array, at: number): number {
   const tens = buf[at] - ZERO;
   const units = buf[at + 1] - ZERO;
   return tens >= 0 && tens <= 9 && units >= 0 && units <= 9 ? tens * 10 + units : NaN;

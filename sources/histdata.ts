@@ -8,7 +8,7 @@
 import { US_PER_DAY, US_PER_HOUR, US_PER_MINUTE } from "../pipeline/events.ts";
 import { isEuDst, isUsDst, nyLocalToUtc, wallClockToUtc } from "../pipeline/tz.ts";
 import { BarAcceptor } from "./_accept.ts";
-import { civilToUs, excerpt, FieldCursor, parseDigits } from "./_bytes.ts";
+import { civilToUs, excerpt, FieldCursor, twoDigits } from "./_bytes.ts";
 import { delimitedSource, type RowHandler } from "./_delimited.ts";
 import { type Plausibility, plausibility } from "../pipeline/plausibility.ts";
 import {
@@ -128,15 +128,16 @@ class HistDataRows implements RowHandler {
 
   /** UTC open time of `YYYYMMDD HHMMSS` at `t`, caching the day and the hour's offset. */
   private openTime(buf: Uint8Array, t: number): number {
-    const date = parseDigits(buf, t, 8);
+    const date = twoDigits(buf, t) * 1_000_000 + twoDigits(buf, t + 2) * 10_000 +
+      twoDigits(buf, t + 4) * 100 + twoDigits(buf, t + 6);
     if (date !== this.dateKey) {
       this.dateKey = date;
       this.year = Math.floor(date / 10000);
       this.dateUs = civilToUs(this.year, Math.floor(date / 100) % 100, date % 100, 0, 0, 0);
     }
-    const hour = parseDigits(buf, t + 9, 2);
-    const minute = parseDigits(buf, t + 11, 2);
-    const second = parseDigits(buf, t + 13, 2);
+    const hour = twoDigits(buf, t + 9);
+    const minute = twoDigits(buf, t + 11);
+    const second = twoDigits(buf, t + 13);
     if (!(hour < 24 && minute < 60 && second < 60)) return NaN;
     const hourUs = this.dateUs + hour * US_PER_HOUR;
     if (hourUs !== this.hourKey) {
