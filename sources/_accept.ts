@@ -59,7 +59,9 @@ abstract class Acceptor {
   private readonly holdAfterUs: number;
   /** Steps up to this are neither held nor too long: the usual row's. */
   private readonly usualStepUs: number;
-  /** The held row's values (time first), its line and where its text is. */
+  /** The values of a row that takes the slow path (time first). */
+  protected readonly row: Float64Array;
+  /** The held row's values, its line and where its text is. */
   protected readonly held: Float64Array;
   private heldLine = 0;
   private heldBuf: Uint8Array = new Uint8Array(0);
@@ -79,6 +81,7 @@ abstract class Acceptor {
     this.reasons = plausibilityReasons(limits);
     this.moves = new RecentMove(spanUs);
     this.holdAfterUs = Math.max(spanUs, US_PER_HOUR);
+    this.row = new Float64Array(width);
     this.held = new Float64Array(width);
     this.minPrice = limits.minPrice;
     this.maxPrice = limits.maxPrice;
@@ -283,47 +286,41 @@ export class BarAcceptor extends Acceptor {
       }
       return true;
     }
-    return this.acceptChecked(
-      lineNo,
-      buf,
-      ls,
-      le,
-      openUs,
-      closeUs,
-      bo,
-      bh,
-      bl,
-      bc,
-      ao,
-      ah,
-      al,
-      ac,
-      spread,
-      volume,
-    );
+    const v = this.row;
+    v[OPEN_US] = openUs;
+    v[CLOSE_US] = closeUs;
+    v[BID] = bo;
+    v[BID + 1] = bh;
+    v[BID + 2] = bl;
+    v[BID + 3] = bc;
+    v[ASK] = ao;
+    v[ASK + 1] = ah;
+    v[ASK + 2] = al;
+    v[ASK + 3] = ac;
+    v[SPREAD] = spread;
+    v[VOLUME] = volume;
+    return this.acceptChecked(lineNo, buf, ls, le);
   }
 
-  /** `accept` for any bar but the usual: every check, named, and a held row settled. */
-  private acceptChecked(
-    lineNo: number,
-    buf: Uint8Array,
-    ls: number,
-    le: number,
-    openUs: number,
-    closeUs: number,
-    bo: number,
-    bh: number,
-    bl: number,
-    bc: number,
-    ao: number,
-    ah: number,
-    al: number,
-    ac: number,
-    spread: number,
-    volume: number,
-  ): boolean {
+  /**
+   * `accept` for any bar but the usual, its values in `row`: every check, named, and a held
+   * row settled.
+   */
+  private acceptChecked(lineNo: number, buf: Uint8Array, ls: number, le: number): boolean {
+    const v = this.row;
+    const [openUs, bh, bl, volume] = [v[OPEN_US], v[BID + 1], v[BID + 2], v[VOLUME]];
     const problem = this.timeProblem(openUs, lineNo) ??
-      this.priceProblem(bo, bh, bl, bc, ao, ah, al, ac, spread) ??
+      this.priceProblem(
+        v[BID],
+        bh,
+        bl,
+        v[BID + 3],
+        v[ASK],
+        v[ASK + 1],
+        v[ASK + 2],
+        v[ASK + 3],
+        v[SPREAD],
+      ) ??
       ((this.hasVolume ? volume >= 0 && volume < Infinity : !(volume < 0))
         ? null
         : volume === Infinity
@@ -334,35 +331,14 @@ export class BarAcceptor extends Acceptor {
       this.reject(lineNo, problem, buf, ls, le);
       return false;
     }
-    const move = this.moves.lastMove;
-    if (this.hold(openUs, lineNo, buf, ls, le)) {
-      const v = this.held;
-      v[OPEN_US] = openUs;
-      v[CLOSE_US] = closeUs;
-      v[BID] = bo;
-      v[BID + 1] = bh;
-      v[BID + 2] = bl;
-      v[BID + 3] = bc;
-      v[ASK] = ao;
-      v[ASK + 1] = ah;
-      v[ASK + 2] = al;
-      v[ASK + 3] = ac;
-      v[SPREAD] = spread;
-      v[VOLUME] = volume;
-      v[BAR_MOVE] = move;
-    } else if (this.admit(openUs, lineNo, bc, move)) {
-      this.builder.push(openUs, closeUs, bo, bh, bl, bc, ao, ah, al, ac, spread, volume);
-    }
+    v[BAR_MOVE] = this.moves.lastMove;
+    if (this.hold(openUs, lineNo, buf, ls, le)) this.held.set(v);
+    else this.commit(v, lineNo);
     return true;
   }
 
-  protected take(): Batch | null {
-    return this.builder.length > 0 ? this.builder.take() : null;
-  }
-
-  protected commitHeld(lineNo: number): void {
-    this.clearHeld();
-    const v = this.held;
+  /** Commits the bar in `v` (the row, or the held one), read from line `lineNo`. */
+  private commit(v: Float64Array, lineNo: number): void {
     if (this.admit(v[OPEN_US], lineNo, v[BID + 3], v[BAR_MOVE])) {
       this.builder.push(
         v[OPEN_US],
@@ -379,6 +355,15 @@ export class BarAcceptor extends Acceptor {
         v[VOLUME],
       );
     }
+  }
+
+  protected take(): Batch | null {
+    return this.builder.length > 0 ? this.builder.take() : null;
+  }
+
+  protected commitHeld(lineNo: number): void {
+    this.clearHeld();
+    this.commit(this.held, lineNo);
   }
 
   private priceProblem(
@@ -442,34 +427,35 @@ export class TickAcceptor extends Acceptor {
       if (this.admit(timeUs, lineNo, bid, this.moves.lastMove)) this.builder.push(timeUs, bid, ask);
       return;
     }
-    this.acceptChecked(lineNo, buf, ls, le, timeUs, bid, ask);
+    const v = this.row;
+    v[TIME_US] = timeUs;
+    v[TICK_BID] = bid;
+    v[TICK_ASK] = ask;
+    this.acceptChecked(lineNo, buf, ls, le);
   }
 
-  /** `accept` for any tick but the usual: every check, named, and a held row settled. */
-  private acceptChecked(
-    lineNo: number,
-    buf: Uint8Array,
-    ls: number,
-    le: number,
-    timeUs: number,
-    bid: number,
-    ask: number,
-  ): void {
+  /**
+   * `accept` for any tick but the usual, its values in `row`: every check, named, and a
+   * held row settled.
+   */
+  private acceptChecked(lineNo: number, buf: Uint8Array, ls: number, le: number): void {
+    const v = this.row;
+    const [timeUs, bid, ask] = [v[TIME_US], v[TICK_BID], v[TICK_ASK]];
     const problem = this.timeProblem(timeUs, lineNo) ??
       (bid >= this.minPrice && ask >= bid && ask <= this.maxPrice && ask <= bid * this.maxAskBid
         ? null
         : this.tickPriceProblem(bid, ask)) ??
       this.jumpProblem(timeUs, bid, bid);
     if (problem !== null) return this.reject(lineNo, problem, buf, ls, le);
-    const move = this.moves.lastMove;
-    if (this.hold(timeUs, lineNo, buf, ls, le)) {
-      const v = this.held;
-      v[TIME_US] = timeUs;
-      v[TICK_BID] = bid;
-      v[TICK_ASK] = ask;
-      v[TICK_MOVE] = move;
-    } else if (this.admit(timeUs, lineNo, bid, move)) {
-      this.builder.push(timeUs, bid, ask);
+    v[TICK_MOVE] = this.moves.lastMove;
+    if (this.hold(timeUs, lineNo, buf, ls, le)) this.held.set(v);
+    else this.commit(v, lineNo);
+  }
+
+  /** Commits the tick in `v` (the row, or the held one), read from line `lineNo`. */
+  private commit(v: Float64Array, lineNo: number): void {
+    if (this.admit(v[TIME_US], lineNo, v[TICK_BID], v[TICK_MOVE])) {
+      this.builder.push(v[TIME_US], v[TICK_BID], v[TICK_ASK]);
     }
   }
 
@@ -479,10 +465,7 @@ export class TickAcceptor extends Acceptor {
 
   protected commitHeld(lineNo: number): void {
     this.clearHeld();
-    const v = this.held;
-    if (this.admit(v[TIME_US], lineNo, v[TICK_BID], v[TICK_MOVE])) {
-      this.builder.push(v[TIME_US], v[TICK_BID], v[TICK_ASK]);
-    }
+    this.commit(this.held, lineNo);
   }
 
   private tickPriceProblem(bid: number, ask: number): string {

@@ -200,6 +200,12 @@ export class FieldCursor {
     for (let i = start; i < end; i++) if (this.buf[i] === this.delimiter) fields++;
     return fields;
   }
+
+  /** Why the line from `start` is bad when it should have had `expected` fields. */
+  fieldCountReason(start: number, expected: number): string {
+    const d = String.fromCharCode(this.delimiter);
+    return `expected ${expected} '${d}'-separated fields, found ${this.countFields(start)}`;
+  }
 }
 
 const wholeField = new FieldCursor(-1);

@@ -91,12 +91,7 @@ class HistDataRows implements RowHandler {
     const complete = f.skip() && f.atEnd;
     const le = f.end();
     if (!complete) {
-      const found = f.countFields(ls);
-      this.bad.record(
-        lineNo,
-        `expected 6 ';'-separated fields, found ${found}`,
-        excerpt(buf, ls, le),
-      );
+      this.bad.record(lineNo, f.fieldCountReason(ls, 6), excerpt(buf, ls, le));
     } else if (
       openUs <= this.acceptor.lastAcceptedUs && this.isRepeatedFallBackRow(openUs, o, h, l, c)
     ) {

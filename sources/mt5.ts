@@ -98,12 +98,7 @@ class Mt5Rows implements RowHandler {
     const complete = f.skip() && f.atEnd;
     const le = f.end();
     if (!complete) {
-      const found = f.countFields(ls);
-      this.bad.record(
-        lineNo,
-        `expected 8 ','-separated fields, found ${found}`,
-        excerpt(buf, ls, le),
-      );
+      this.bad.record(lineNo, f.fieldCountReason(ls, 8), excerpt(buf, ls, le));
     } else {
       this.acceptor.accept(
         lineNo,

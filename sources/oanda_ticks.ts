@@ -58,12 +58,7 @@ class TickRows implements RowHandler {
     const complete = f.atEnd;
     const le = f.end();
     if (!complete) {
-      const found = f.countFields(ls);
-      this.bad.record(
-        lineNo,
-        `expected 3 ','-separated fields, found ${found}`,
-        excerpt(buf, ls, le),
-      );
+      this.bad.record(lineNo, f.fieldCountReason(ls, 3), excerpt(buf, ls, le));
     } else {
       this.acceptor.accept(lineNo, buf, ls, le, timeUs, bid, ask);
     }

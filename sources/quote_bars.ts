@@ -132,12 +132,7 @@ class QuoteBarRows implements RowHandler {
     const complete = f.atEnd;
     const le = f.end();
     if (!complete) {
-      const found = f.countFields(ls);
-      this.bad.record(
-        lineNo,
-        `expected ${n} ','-separated fields, found ${found}`,
-        excerpt(buf, ls, le),
-      );
+      this.bad.record(lineNo, f.fieldCountReason(ls, n), excerpt(buf, ls, le));
       return f.nextLine;
     }
     const ask = this.layout.sides === "bid-ask";

@@ -23,7 +23,15 @@ import {
   sampleRows,
   WRITERS,
 } from "./_formats.ts";
-import { assertBadInput, type Columns, drain, gzip, readColumns, tempDir } from "./_util.ts";
+import {
+  assertBadInput,
+  type Columns,
+  drain,
+  fileHead,
+  gzip,
+  readColumns,
+  tempDir,
+} from "./_util.ts";
 
 const SKIP_HINT = "; pass --on-bad-line=skip to skip and count such lines";
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -373,15 +381,7 @@ dataTest(
   TICKS_GZ,
   async () => {
     await using dir = await tempDir();
-    const file = await Deno.open(dataPath(TICKS_GZ));
-    const head = new Uint8Array(100_000);
-    let filled = 0;
-    while (filled < head.length) {
-      const n = await file.read(head.subarray(filled));
-      if (n === null) break;
-      filled += n;
-    }
-    file.close();
+    const head = await fileHead(dataPath(TICKS_GZ), 100_000);
     const path = await dir.write("XAUUSD_OANDA_ticks_cut.csv.gz", head);
     const source = await openSource(path);
     assert.equal(source.format, "oanda-ticks");

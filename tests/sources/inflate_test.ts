@@ -9,7 +9,7 @@ import { streamsInFlight } from "@/sources/_inflate.ts";
 import { lineBlocks } from "@/sources/_lines.ts";
 import { openSource } from "@/sources/mod.ts";
 import { dataPath, dataTest } from "../_data.ts";
-import { assertBadInput, drain, tempDir } from "./_util.ts";
+import { assertBadInput, drain, fileHead, tempDir } from "./_util.ts";
 
 const HISTDATA_2017 = "xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2017.csv.gz";
 const TICKS_GZ = "xauusd_ticks_oanda/XAUUSD_OANDA_ticks_20140501-20140515.csv.gz";
@@ -50,15 +50,7 @@ dataTest(
   async () => {
     await using dir = await tempDir();
     // 2 MB of the 19 MB file: big enough for the worker thread, cut mid-stream.
-    const file = await Deno.open(dataPath(TICKS_GZ));
-    const head = new Uint8Array(2_000_000);
-    let filled = 0;
-    while (filled < head.length) {
-      const n = await file.read(head.subarray(filled));
-      if (n === null) break;
-      filled += n;
-    }
-    file.close();
+    const head = await fileHead(dataPath(TICKS_GZ), 2_000_000);
     const path = await dir.write("XAUUSD_OANDA_ticks_cut.csv.gz", head);
     const source = await openSource(path);
     await assertBadInput(() => drain(source), () => ({

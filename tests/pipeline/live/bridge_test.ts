@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { map } from "rxjs";
 import { EVENT_VERSION, type MarketEvent, US_PER_MINUTE } from "@/pipeline/events.ts";
 import { createHealthRegistry } from "@/pipeline/health.ts";
-import { startLive } from "@/pipeline/live/live.ts";
+import { type LiveOptions, startLive } from "@/pipeline/live/live.ts";
 import type { EaMessage, Hello, TerminalPosition } from "@/pipeline/live/protocol.ts";
 import { ProtocolError } from "@/pipeline/live/protocol.ts";
 import { bar, engine, NOW_US, signal } from "../../operators/risk/_fixtures.ts";
@@ -22,7 +22,7 @@ function signalsAt(at: ReadonlySet<number>) {
   };
 }
 
-function setup(signalTimes: number[] = [NOW_US]) {
+function setup(signalTimes: number[] = [NOW_US], plausibility?: LiveOptions["plausibility"]) {
   const journal = memoryJournal();
   const riskEngine = engine({ news: { enabled: false } }, { calendar: null });
   const seen: MarketEvent[] = [];
@@ -34,6 +34,7 @@ function setup(signalTimes: number[] = [NOW_US]) {
     sinks: [{ name: "seen", write: (batch) => void seen.push(...batch), close() {} }],
     health: createHealthRegistry(),
     log: () => {},
+    plausibility,
   });
   return { journal, live, bridge: live.bridge, seen, riskEngine };
 }
@@ -339,18 +340,9 @@ Deno.test("a bar after an accepted one is judged against it, across envelopes", 
 });
 
 Deno.test("the plausibility bounds of the EA feed come from the options", async () => {
-  const journal = memoryJournal();
-  const live = startLive({
-    stages: [],
-    engine: engine({ news: { enabled: false } }, { calendar: null }),
-    journalSink: journal.sink,
-    journal,
-    health: createHealthRegistry(),
-    log: () => {},
-    plausibility: { maxPrice: 1_500 },
-  });
+  const { bridge, live } = setup([], { maxPrice: 1_500 });
   await assert.rejects(
-    live.bridge.handle(envelope(1, [hello(), BAR])),
+    bridge.handle(envelope(1, [hello(), BAR])),
     refusedAt("messages.1.bid", /price outside 10-1500 \(--min-price, --max-price\)/),
   );
   await live.stop();
