@@ -37,6 +37,9 @@ const RING = 256;
 
 const bothDst = (utcUs: number) => isEuDst(utcUs) && isUsDst(utcUs);
 
+/** Is `utcUs` within a day after the EU fall-back change (when HistData repeats an hour)? */
+const isFallBackDay = (utcUs: number) => isEuDst(utcUs - US_PER_DAY) && !isEuDst(utcUs);
+
 /** HistData's wall clock to UTC for a row of `year`. */
 export function histDataToUtc(localUs: number, year: number, clock: HistDataClock): number {
   const euWindows = clock === "new-york-eu-windows" || (clock === "auto" && year >= 2019);
@@ -61,6 +64,8 @@ class HistDataRows implements RowHandler {
   private dateUs = NaN;
   private hourKey = NaN;
   private hourOffsetUs = 0;
+  /** Is the current hour in the day after the EU fall-back, whose rows may come again? */
+  private fallBackDay = false;
 
   constructor(
     private readonly bad: BadLines,
@@ -116,7 +121,8 @@ class HistDataRows implements RowHandler {
         NaN,
       )
     ) {
-      this.remember(openUs, o, h, l, c);
+      // Only rows that may come again are kept for comparison: a few dozen a year.
+      if (this.fallBackDay) this.remember(openUs, o, h, l, c);
     }
     return f.nextLine;
   }
@@ -139,12 +145,14 @@ class HistDataRows implements RowHandler {
       // Offsets change only on the hour, so one conversion serves the whole local hour.
       this.hourKey = hourUs;
       this.hourOffsetUs = histDataToUtc(hourUs, this.year, this.clock) - hourUs;
+      // The EU change is on a UTC hour, so a whole hour is in the day after it or not.
+      this.fallBackDay = isFallBackDay(hourUs + this.hourOffsetUs);
     }
     return hourUs + minute * US_PER_MINUTE + second * 1_000_000 + this.hourOffsetUs;
   }
 
   private remember(t: number, o: number, h: number, l: number, c: number): void {
-    const at = (this.recentCount++ % RING) * 5;
+    const at = (this.recentCount++ & (RING - 1)) * 5;
     this.recent[at] = t;
     this.recent[at + 1] = o;
     this.recent[at + 2] = h;
@@ -154,7 +162,7 @@ class HistDataRows implements RowHandler {
 
   /** HistData writes 19:00-19:59 twice on the EU fall-back Sunday: same times, same prices. */
   private isRepeatedFallBackRow(t: number, o: number, h: number, l: number, c: number): boolean {
-    if (!(isEuDst(t - US_PER_DAY) && !isEuDst(t))) return false;
+    if (!isFallBackDay(t)) return false;
     for (let i = 0; i < Math.min(this.recentCount, RING); i++) {
       const at = i * 5;
       if (this.recent[at] === t) {
