@@ -177,16 +177,30 @@ export class RecentMove {
 
   /** How many recent moves a row reaching [low, high] at `timeUs` lies from the last close; 0 for the first row. */
   multiple(timeUs: number, high: number, low: number): number {
+    const move = this.move(timeUs, high, low);
+    return move === 0 ? 0 : move / this.unit();
+  }
+
+  /** Is the row reaching [low, high] at `timeUs` within `limit` recent moves? (No division.) */
+  within(timeUs: number, high: number, low: number, limit: number): boolean {
+    return this.move(timeUs, high, low) <= limit * this.unit();
+  }
+
+  /** The row's move per square-root minute since the last close (0 for the first row), kept as `lastMove`. */
+  private move(timeUs: number, high: number, low: number): number {
     const prev = this.prevClose;
     if (Number.isNaN(prev)) return (this.lastMove = 0);
     const elapsed = timeUs - this.prevUs;
     const range = (high > prev ? high : prev) - (low < prev ? low : prev);
-    const move = elapsed <= this.spanUs
+    return (this.lastMove = elapsed <= this.spanUs
       ? range * this.perSpan
-      : range / Math.sqrt((elapsed < MAX_ELAPSED_US ? elapsed : MAX_ELAPSED_US) / US_PER_MINUTE);
-    this.lastMove = move;
-    const floor = QUIET_MOVE * prev;
-    return move / (this.average > floor ? this.average : floor);
+      : range / Math.sqrt((elapsed < MAX_ELAPSED_US ? elapsed : MAX_ELAPSED_US) / US_PER_MINUTE));
+  }
+
+  /** The recent move, never below the quiet floor. */
+  private unit(): number {
+    const floor = QUIET_MOVE * this.prevClose;
+    return this.average > floor ? this.average : floor;
   }
 
   /** Records an accepted row, with the `lastMove` its `multiple()` left. */

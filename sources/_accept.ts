@@ -123,7 +123,7 @@ abstract class Acceptor {
 
   /** Is the row reaching [low, high] at `timeUs` within the largest jump? */
   protected noJump(timeUs: number, high: number, low: number): boolean {
-    return this.moves.multiple(timeUs, high, low) <= this.maxJump;
+    return this.moves.within(timeUs, high, low, this.maxJump);
   }
 
   /**
