@@ -52,7 +52,6 @@ abstract class Acceptor {
   protected readonly maxPrice: number;
   protected readonly maxAskBid: number;
   private readonly maxJump: number;
-  private readonly earliestUs: number;
   private readonly latestUs: number;
   private readonly maxStepUs: number;
   /** A row further than this after the previous one is held until the next row. */
@@ -61,12 +60,10 @@ abstract class Acceptor {
   private readonly usualStepUs: number;
   /** The values of a row that takes the slow path (time first). */
   protected readonly row: Float64Array;
-  /** The held row's values, its line and where its text is. */
+  /** The held row's values, its line and a copy of its text (the block may be gone). */
   protected readonly held: Float64Array;
   private heldLine = 0;
-  private heldBuf: Uint8Array = new Uint8Array(0);
-  private heldStart = 0;
-  private heldEnd = 0;
+  private heldText: Uint8Array = new Uint8Array(0);
 
   constructor(
     protected readonly bad: BadLines,
@@ -87,7 +84,6 @@ abstract class Acceptor {
     this.maxPrice = limits.maxPrice;
     this.maxAskBid = limits.maxAskBid;
     this.maxJump = limits.maxJump;
-    this.earliestUs = limits.earliestUs;
     this.latestUs = limits.latestUs;
     this.maxStepUs = limits.maxTimeStepUs;
     this.usualStepUs = Math.min(this.holdAfterUs, this.maxStepUs);
@@ -159,7 +155,7 @@ abstract class Acceptor {
       this.bad.record(
         line,
         `timestamp out of order (later than line ${lineNo}, which follows line ${this.prevLine})`,
-        excerpt(this.heldBuf, this.heldStart, this.heldEnd),
+        excerpt(this.heldText, 0, this.heldText.length),
       );
     }
   }
@@ -176,9 +172,7 @@ abstract class Acceptor {
   protected hold(timeUs: number, lineNo: number, buf: Uint8Array, ls: number, le: number): boolean {
     if (!(timeUs - this.prevUs > this.holdAfterUs && this.prevLine !== 0)) return false;
     this.heldLine = lineNo;
-    this.heldBuf = buf;
-    this.heldStart = ls;
-    this.heldEnd = le;
+    this.heldText = buf.slice(ls, le);
     return true;
   }
 
