@@ -94,10 +94,12 @@ export function plausibilityReasons(p: Plausibility) {
   } as const;
 }
 
+export type PlausibilityReasons = ReturnType<typeof plausibilityReasons>;
+
 /** Null when every price is finite and inside the band, else the reason. NaN is the caller's. */
 export function bandProblem(
   p: Plausibility,
-  reasons: ReturnType<typeof plausibilityReasons>,
+  reasons: PlausibilityReasons,
   open: number,
   high: number,
   low: number,
@@ -117,7 +119,7 @@ export function bandProblem(
  */
 export function askProblem(
   p: Plausibility,
-  reasons: ReturnType<typeof plausibilityReasons>,
+  reasons: PlausibilityReasons,
   bo: number,
   bh: number,
   bl: number,

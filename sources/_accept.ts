@@ -19,6 +19,7 @@ import {
   bandProblem,
   inWindow,
   type Plausibility,
+  type PlausibilityReasons,
   plausibilityReasons,
   RecentMove,
   TICK_SPAN_US,
@@ -45,7 +46,7 @@ abstract class Acceptor {
   private outside = 0;
   private firstUs = NaN;
   private lastUs = NaN;
-  protected readonly reasons: ReturnType<typeof plausibilityReasons>;
+  protected readonly reasons: PlausibilityReasons;
   protected readonly moves: RecentMove;
   // The bounds as plain fields: read on every row.
   protected readonly minPrice: number;

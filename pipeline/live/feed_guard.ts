@@ -25,6 +25,7 @@ import {
   inWindow,
   type Plausibility,
   plausibility,
+  type PlausibilityReasons,
   plausibilityReasons,
   RecentMove,
   TICK_SPAN_US,
@@ -33,7 +34,7 @@ import { type Envelope, ProtocolError } from "./protocol.ts";
 
 export class FeedGuard {
   readonly #limits: Plausibility;
-  readonly #reasons: ReturnType<typeof plausibilityReasons>;
+  readonly #reasons: PlausibilityReasons;
   #bars = new Map<Timeframe, RecentMove>();
   #ticks = new RecentMove(TICK_SPAN_US);
 
@@ -136,7 +137,7 @@ export class FeedGuard {
 
 function band(
   limits: Plausibility,
-  reasons: ReturnType<typeof plausibilityReasons>,
+  reasons: PlausibilityReasons,
   side: Ohlc,
 ): string | null {
   return bandProblem(limits, reasons, side.open, side.high, side.low, side.close);
