@@ -46,10 +46,10 @@ async function best(
   return { seconds: times[0], median: times[Math.floor(times.length / 2)], rows };
 }
 
-/** The 1, 5 and 15 minute load averages, or "unknown" off Linux. */
-async function loadAverage(): Promise<string> {
+/** The 1, 5 and 15 minute load averages (needs --allow-sys=loadavg), or "unknown". */
+function loadAverage(): string {
   try {
-    return (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
+    return Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
   } catch {
     return "unknown";
   }
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
       Deno.exit(1);
     }
   }
-  const loadBefore = await loadAverage();
+  const loadBefore = loadAverage();
   const rows: Row[] = [];
   rows.push(await parseRow("HistData M1 2017: parse + UTC", HISTDATA_2017));
   rows.push(await parseRow("OANDA ticks: parse", TICKS));
@@ -193,7 +193,7 @@ async function main(): Promise<void> {
 
   console.log(
     `deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores, best of ${REPEATS} runs ` +
-      `(median in the notes); load average ${loadBefore} before, ${await loadAverage()} after`,
+      `(median in the notes); load average ${loadBefore} before, ${loadAverage()} after`,
   );
   console.log("| benchmark | rows | rows/s | vs byte scan | peak RSS | notes |");
   console.log("|---|---:|---:|---:|---:|---|");

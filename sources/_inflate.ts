@@ -10,8 +10,8 @@
 import { Worker } from "node:worker_threads";
 import type { InflateReply, InflateRequest } from "./_inflate_worker.ts";
 
-/** Chunks a stream may have inflated ahead of the parser: 32 x 256 KiB. */
-const WINDOW = 32;
+/** Chunks a stream may have inflated ahead of the parser: 16 x 256 KiB. */
+const WINDOW = 16;
 
 interface Stream {
   readonly chunks: Uint8Array[];
