@@ -20,6 +20,9 @@ interface Stream {
   wake: (() => void) | null;
 }
 
+/** How an error of the thread itself (not of the file) begins. */
+export const THREAD_FAILED = "the inflating thread failed";
+
 let worker: Worker | null = null;
 const streams = new Map<number, Stream>();
 let nextId = 1;
@@ -39,7 +42,7 @@ function inflater(): Worker {
     // The thread is gone: every stream fails, and the next read starts a new one.
     worker = null;
     for (const stream of streams.values()) {
-      stream.error = `the inflating thread failed: ${error.message}`;
+      stream.error = `${THREAD_FAILED}: ${error.message}`;
       stream.wake?.();
     }
   });

@@ -8,7 +8,7 @@
 import { createReadStream } from "node:fs";
 import { createGunzip } from "node:zlib";
 import { BadInputError } from "../pipeline/errors.ts";
-import { inflateOffThread } from "./_inflate.ts";
+import { inflateOffThread, THREAD_FAILED } from "./_inflate.ts";
 
 /** `buf[start, end)` holds whole lines, each ended by "\n" except perhaps the file's last. */
 export interface LineBlock {
@@ -49,16 +49,16 @@ async function* rawChunks(path: string, offThread: boolean): AsyncGenerator<Uint
   const gzip = headBytes === 2 && head[0] === 0x1f && head[1] === 0x8b;
   const size = (await file.stat()).size;
   file.close();
-  const broke = (error: unknown) =>
-    new BadInputError(
+  const broke = (error: unknown) => {
+    const message = (error as Error).message;
+    return new BadInputError(
       path,
       null,
-      gzip
-        ? `gzip stream is truncated or corrupt (${
-          (error as Error).message
-        }); no rows after the last complete line were read`
-        : `read failed: ${(error as Error).message}`,
+      gzip && !message.startsWith(THREAD_FAILED)
+        ? `gzip stream is truncated or corrupt (${message}); no rows after the last complete line were read`
+        : `read failed: ${message}`,
     );
+  };
   if (gzip && offThread && size >= OFF_THREAD_BYTES) {
     try {
       yield* inflateOffThread(path, CHUNK_BYTES);
