@@ -58,8 +58,10 @@ export function streamsInFlight(): number {
 
 /**
  * The inflated chunks of the gzip file `path`, in order, each a plain `Uint8Array` of at
- * most `chunkBytes`. A corrupt or cut stream throws a plain `Error` with zlib's reason
- * after the last good chunk; the caller names the file.
+ * most `chunkBytes`. A chunk is valid until the next is asked for: its buffer is then handed
+ * back to the thread and refilled, so the caller must copy what it keeps (`lineBlocks`
+ * copies a partial last line). A corrupt or cut stream throws a plain `Error` with zlib's
+ * reason after the last good chunk; the caller names the file.
  */
 export async function* inflateOffThread(
   path: string,
@@ -73,11 +75,19 @@ export async function* inflateOffThread(
   // Held open while a stream is read, so the process waits for it.
   if (streams.size === 1) thread.ref();
   send({ id, path, window: WINDOW, chunkBytes });
+  // The chunk yielded last: when the caller asks for the next one it is done with it, and
+  // its buffer goes back to the thread to be filled again.
+  let previous: Uint8Array | null = null;
   try {
     while (true) {
       const chunk = stream.chunks.shift();
       if (chunk !== undefined) {
-        send({ id, credit: 1 });
+        if (previous === null) send({ id, credit: 1 });
+        else {
+          const recycle = previous.buffer as ArrayBuffer;
+          thread.postMessage({ id, credit: 1, recycle } satisfies InflateRequest, [recycle]);
+        }
+        previous = chunk;
         yield chunk;
       } else if (stream.error !== null) {
         throw new Error(stream.error);

@@ -1,14 +1,18 @@
 /**
  * The inflating thread of `sources/_inflate.ts`: streams gzip files and posts their inflated
  * chunks (transferred, not copied) to the main thread, each stream at most its window of
- * chunks ahead of what the main thread has taken. It only inflates: it never parses.
+ * chunks ahead of what the main thread has taken, in buffers the main thread hands back
+ * when done with them. It only inflates: it never parses.
  */
 
 import { createReadStream } from "node:fs";
 import { parentPort } from "node:worker_threads";
 import { createGunzip } from "node:zlib";
 
-/** From the main thread: open a stream, grant more chunks, or stop one. */
+/**
+ * From the main thread: open a stream, grant one more chunk (handing back, for reuse, the
+ * buffer of a chunk it is done with), or stop one.
+ */
 export type InflateRequest =
   | {
     readonly id: number;
@@ -16,7 +20,7 @@ export type InflateRequest =
     readonly window: number;
     readonly chunkBytes: number;
   }
-  | { readonly id: number; readonly credit: number }
+  | { readonly id: number; readonly credit: number; readonly recycle?: ArrayBuffer }
   | { readonly id: number; readonly cancel: true };
 
 /** To the main thread: a chunk, the end, or what broke. */
@@ -33,6 +37,9 @@ interface Stream {
 
 const port = parentPort!;
 const streams = new Map<number, Stream>();
+/** Buffers the main thread handed back, to fill again: chunks cost no allocation. */
+const spare: ArrayBuffer[] = [];
+const MAX_SPARE = 32;
 const post = (reply: InflateReply, transfer: ArrayBuffer[] = []) =>
   port.postMessage(reply, transfer);
 
@@ -41,7 +48,10 @@ port.on("message", (request: InflateRequest) => {
   const stream = streams.get(request.id);
   if (stream === undefined) return;
   if ("cancel" in request) stream.cancelled = true;
-  else stream.credits += request.credit;
+  else {
+    stream.credits += request.credit;
+    if (request.recycle !== undefined && spare.length < MAX_SPARE) spare.push(request.recycle);
+  }
   stream.wake?.();
 });
 
@@ -64,8 +74,14 @@ async function inflate(
       }
       if (stream.cancelled) return;
       stream.credits--;
-      const copy = new Uint8Array(chunk as Uint8Array);
-      post({ id, chunk: copy }, [copy.buffer]);
+      const bytes = chunk as Uint8Array;
+      let buffer = spare.pop();
+      if (buffer === undefined || buffer.byteLength < bytes.length) {
+        buffer = new ArrayBuffer(Math.max(chunkBytes, bytes.length));
+      }
+      const copy = new Uint8Array(buffer, 0, bytes.length);
+      copy.set(bytes);
+      post({ id, chunk: copy }, [buffer]);
     }
     post({ id, done: true });
   } catch (error) {
