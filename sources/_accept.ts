@@ -35,6 +35,16 @@ import {
   type TickColumnsBuilder,
 } from "./source.ts";
 
+/**
+ * Why a volume column's value is bad, or null: NaN (missing or not a number) only when
+ * `required`, never negative or infinite. `name` is the column's.
+ */
+export function volumeProblem(volume: number, required: boolean, name = "volume"): string | null {
+  if (volume >= 0 && volume < Infinity) return null;
+  if (volume === Infinity) return `non-finite ${name}`;
+  return Number.isNaN(volume) && !required ? null : `missing or negative ${name}`;
+}
+
 /** Time order, plausibility, the held row and the range window, shared by bars and ticks. */
 abstract class Acceptor {
   /** The last row committed (accepted and no longer held). */
@@ -273,7 +283,7 @@ export class BarAcceptor extends Acceptor {
         ? al <= ao && al <= ac && ah >= ao && ah >= ac && ao >= bo && ah >= bh && al >= bl &&
           ac >= bc && ao <= bo * r && ah <= bh * r && al <= bl * r && ac <= bc * r
         : !this.hasSpread || (spread >= 0 && spread <= bl * (r - 1))) &&
-      (this.hasVolume ? volume >= 0 && volume < Infinity : !(volume < 0)) &&
+      (volume >= 0 ? volume < Infinity : !this.hasVolume && volume !== volume) &&
       this.noJump(openUs, bh, bl)
     ) {
       if (this.admit(openUs, lineNo, bc, this.moves.lastMove)) {
@@ -316,11 +326,7 @@ export class BarAcceptor extends Acceptor {
         v[ASK + 3],
         v[SPREAD],
       ) ??
-      ((this.hasVolume ? volume >= 0 && volume < Infinity : !(volume < 0))
-        ? null
-        : volume === Infinity
-        ? "non-finite volume"
-        : "missing or negative volume") ??
+      volumeProblem(volume, this.hasVolume) ??
       this.jumpProblem(openUs, bh, bl);
     if (problem !== null) {
       this.reject(lineNo, problem, buf, ls, le);

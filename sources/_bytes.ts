@@ -193,6 +193,13 @@ export class FieldCursor {
     return false;
   }
 
+  /** The field last passed by `skip()` as a decimal: a column checked but not kept. */
+  skippedDecimal(): number {
+    const start = this.fieldStart;
+    const end = this.fieldEnd;
+    return end - start === 1 && this.buf[start] === ZERO ? 0 : parseDecimal(this.buf, start, end);
+  }
+
   /** How many fields the line from `start` has, for error messages. */
   countFields(start: number): number {
     const end = this.end();

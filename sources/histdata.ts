@@ -7,7 +7,7 @@
 
 import { US_PER_DAY, US_PER_HOUR, US_PER_MINUTE } from "../pipeline/events.ts";
 import { isEuDst, isUsDst, nyLocalToUtc, wallClockToUtc } from "../pipeline/tz.ts";
-import { BarAcceptor } from "./_accept.ts";
+import { BarAcceptor, volumeProblem } from "./_accept.ts";
 import { civilToUs, excerpt, FieldCursor, twoDigits } from "./_bytes.ts";
 import { delimitedSource, type RowHandler } from "./_delimited.ts";
 import { type Plausibility, plausibility } from "../pipeline/plausibility.ts";
@@ -94,9 +94,13 @@ class HistDataRows implements RowHandler {
     const l = f.decimal();
     const c = f.decimal();
     const complete = f.skip() && f.atEnd;
+    // Volume is always "0" and not kept, but a line with anything else there is not clean.
+    const volume = volumeProblem(f.skippedDecimal(), true);
     const le = f.end();
     if (!complete) {
       this.bad.record(lineNo, f.fieldCountReason(ls, 6), excerpt(buf, ls, le));
+    } else if (volume !== null) {
+      this.bad.record(lineNo, volume, excerpt(buf, ls, le));
     } else if (
       openUs <= this.acceptor.lastAcceptedUs && this.isRepeatedFallBackRow(openUs, o, h, l, c)
     ) {

@@ -6,7 +6,7 @@
 
 import { US_PER_HOUR, US_PER_MINUTE } from "../pipeline/events.ts";
 import { isUsDst, wallClockToUtc } from "../pipeline/tz.ts";
-import { BarAcceptor } from "./_accept.ts";
+import { BarAcceptor, volumeProblem } from "./_accept.ts";
 import { excerpt, FieldCursor, parseIsoUs } from "./_bytes.ts";
 import { delimitedSource, type RowHandler } from "./_delimited.ts";
 import { type Plausibility, plausibility } from "../pipeline/plausibility.ts";
@@ -96,9 +96,13 @@ class Mt5Rows implements RowHandler {
     const volume = f.decimal();
     const spread = f.decimal() * this.point;
     const complete = f.skip() && f.atEnd;
+    // real_volume is always 0 and not kept, but a line with anything else there is not clean.
+    const realVolume = volumeProblem(f.skippedDecimal(), true, "real_volume");
     const le = f.end();
     if (!complete) {
       this.bad.record(lineNo, f.fieldCountReason(ls, 8), excerpt(buf, ls, le));
+    } else if (realVolume !== null) {
+      this.bad.record(lineNo, realVolume, excerpt(buf, ls, le));
     } else {
       this.acceptor.accept(
         lineNo,

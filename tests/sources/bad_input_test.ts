@@ -248,6 +248,16 @@ const BAD_LINES: readonly BadLineCase[] = [
     reason: () => "missing or negative spread",
   },
   {
+    name: "a HistData volume that is not a number",
+    mutate: (w, f) => w === HISTDATA ? f.map((v, i) => i === 5 ? "Infinity" : v) : null,
+    reason: () => "missing or negative volume",
+  },
+  {
+    name: "an MT5 real_volume that is not a number",
+    mutate: (w, f) => w === MT5 ? f.map((v, i) => i === 7 ? "n/a" : v) : null,
+    reason: () => "missing or negative real_volume",
+  },
+  {
     name: "a negative MT5 tick volume",
     mutate: (w, f) => w === MT5 ? f.map((v, i) => i === 5 ? "-1" : v) : null,
     reason: () => "missing or negative volume",
