@@ -148,7 +148,7 @@ export function inWindow(p: Plausibility, timeUs: number): boolean {
 const QUIET_MOVE = 2e-4;
 /** Weight of each new row in the recent move (an exponential average over ~32 rows). */
 const WEIGHT = 1 / 32;
-/** Time since the previous row widens the allowance, as its square root, up to an hour. */
+/** Time since the previous row widens the allowance, as its square root, up to an hour (or the span). */
 const MAX_ELAPSED_US = 60 * US_PER_MINUTE;
 
 /**
@@ -156,8 +156,8 @@ const MAX_ELAPSED_US = 60 * US_PER_MINUTE;
  *
  * A row's move is its true range against the previous close (for a tick, the change of
  * its bid), divided by the square root of the minutes since the previous row (at least the
- * row's own span: the timeframe, or a second for ticks; at most an hour), as a random walk
- * spreads. The recent move is an exponential average of accepted rows' moves, never below
+ * row's own span: the timeframe, or a second for ticks; at most an hour, or the span when
+ * longer), as a random walk spreads. The recent move is an exponential average of accepted rows' moves, never below
  * `QUIET_MOVE` of the price. A row is a jump when its move exceeds `maxJump` recent moves.
  * Only accepted rows are committed, so one bad row does not move the yardstick; after an
  * hour of refusals a real shift of up to about 30% (at the floor, 200 x 2e-4 x sqrt(60)) is
@@ -171,10 +171,13 @@ export class RecentMove {
   lastMove = NaN;
   /** 1 / sqrt(the span in minutes): most rows follow the previous one by their span. */
   private readonly perSpan: number;
+  /** Time counts up to an hour, or the span when it is longer (H4, D1 bars). */
+  private readonly maxElapsedUs: number;
 
   /** `spanUs`: a row's own time span: the bars' timeframe, or a second for ticks. */
   constructor(private readonly spanUs: number) {
     this.perSpan = 1 / Math.sqrt(spanUs / US_PER_MINUTE);
+    this.maxElapsedUs = Math.max(spanUs, MAX_ELAPSED_US);
   }
 
   /** How many recent moves a row reaching [low, high] at `timeUs` lies from the last close; 0 for the first row. */
@@ -194,9 +197,10 @@ export class RecentMove {
     if (Number.isNaN(prev)) return (this.lastMove = 0);
     const elapsed = timeUs - this.prevUs;
     const range = (high > prev ? high : prev) - (low < prev ? low : prev);
+    const counted = elapsed < this.maxElapsedUs ? elapsed : this.maxElapsedUs;
     return (this.lastMove = elapsed <= this.spanUs
       ? range * this.perSpan
-      : range / Math.sqrt((elapsed < MAX_ELAPSED_US ? elapsed : MAX_ELAPSED_US) / US_PER_MINUTE));
+      : range / Math.sqrt(counted / US_PER_MINUTE));
   }
 
   /** The recent move, never below the quiet floor. */

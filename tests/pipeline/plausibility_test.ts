@@ -91,3 +91,16 @@ Deno.test("RecentMove.clone() judges ahead without moving the original", () => {
   // 1000 -> 1001 is 1 / 0.2 = 5 recent moves for the original, far less for the copy.
   assert.equal(moves.multiple(US_PER_MINUTE, 1001, 1000), 5);
 });
+
+Deno.test("RecentMove.multiple() counts a daily bar's own day, even across a weekend", () => {
+  const day = 24 * 60 * US_PER_MINUTE;
+  const moves = new RecentMove(day);
+  moves.multiple(0, 1000, 1000);
+  moves.commit(0, 1000, moves.lastMove);
+  // 1000-1010 a day later: 10 / sqrt(1,440 minutes) = 0.2635 per sqrt(minute), against the
+  // quiet floor 2e-4 x 1000 = 0.2: 1.318 recent moves.
+  const next = moves.multiple(day, 1010, 1000);
+  assert.ok(Math.abs(next - 10 / Math.sqrt(1440) / 0.2) < 1e-12, `${next}`);
+  // Three days later (a weekend) the same move counts one day's time, not three (nor an hour).
+  assert.equal(moves.multiple(3 * day, 1010, 1000), next);
+});
