@@ -28,18 +28,31 @@ interface Row {
 
 const mib = (bytes: number) => Math.round(bytes / 1048576);
 
-/** Best of `REPEATS` wall-clock runs, in seconds (the least disturbed by the other core's load). */
+/**
+ * Best of `REPEATS` wall-clock runs, in seconds (the least disturbed by the other core's
+ * load), and their median.
+ */
 async function best(
   run: () => Promise<number> | number,
-): Promise<{ seconds: number; rows: number }> {
-  let seconds = Infinity;
+): Promise<{ seconds: number; median: number; rows: number }> {
+  const times: number[] = [];
   let rows = 0;
   for (let i = 0; i < REPEATS; i++) {
     const t0 = performance.now();
     rows = await run();
-    seconds = Math.min(seconds, (performance.now() - t0) / 1000);
+    times.push((performance.now() - t0) / 1000);
   }
-  return { seconds, rows };
+  times.sort((a, b) => a - b);
+  return { seconds: times[0], median: times[Math.floor(times.length / 2)], rows };
+}
+
+/** The 1, 5 and 15 minute load averages (needs --allow-sys=loadavg), or "unknown". */
+function loadAverage(): string {
+  try {
+    return Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
+  } catch {
+    return "unknown";
+  }
 }
 
 async function byteScan(path: string): Promise<number> {
@@ -86,7 +99,7 @@ async function parseRow(name: string, path: string): Promise<Row> {
     rowsPerSecond: parse.rows / parse.seconds,
     ratioToByteScan: scan.seconds / parse.seconds,
     peakRssMiB: mib(peak),
-    note: `byte scan ${
+    note: `median ${(parse.rows / parse.median / 1e6).toFixed(2)} M; byte scan ${
       (scan.rows / scan.seconds / 1e6).toFixed(2)
     } M lines/s; RSS growth over the last quarter ${growth} MiB`,
   };
@@ -108,6 +121,7 @@ async function main(): Promise<void> {
       Deno.exit(1);
     }
   }
+  const loadBefore = loadAverage();
   const rows: Row[] = [];
   rows.push(await parseRow("HistData M1 2017: parse + UTC", HISTDATA_2017));
   rows.push(await parseRow("OANDA ticks: parse", TICKS));
@@ -178,7 +192,8 @@ async function main(): Promise<void> {
   });
 
   console.log(
-    `deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores, best of ${REPEATS} runs`,
+    `deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores, best of ${REPEATS} runs ` +
+      `(median in the notes); load average ${loadBefore} before, ${loadAverage()} after`,
   );
   console.log("| benchmark | rows | rows/s | vs byte scan | peak RSS | notes |");
   console.log("|---|---:|---:|---:|---:|---|");

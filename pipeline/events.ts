@@ -83,7 +83,12 @@ export interface GapEvent {
   readonly category: GapCategory;
 }
 
-export type GapCategory = "weekend" | "holiday" | "missing";
+/**
+ * `missing`: a short hole inside the session (under 120 session minutes); `holiday`: 120 to
+ * 2,760; `outage`: more (days to years: a feed down, a mistyped date); `weekend`: the
+ * weekly close (operators/bars/gaps.ts).
+ */
+export type GapCategory = "weekend" | "holiday" | "missing" | "outage";
 
 /**
  * One feature row for a closed M1 bar, in the order of the spec whose hash it carries

@@ -33,6 +33,7 @@ export function qualitySink(timeframe: Timeframe): QualitySink {
       weekend: { count: 0, missingSessionMinutes: 0 },
       holiday: { count: 0, missingSessionMinutes: 0 },
       missing: { count: 0, missingSessionMinutes: 0 },
+      outage: { count: 0, missingSessionMinutes: 0 },
     },
     largestGap: null,
   };

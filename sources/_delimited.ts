@@ -1,12 +1,12 @@
 /**
- * The CSV hot loop shared by every format: finds lines and hands each to a format's
- * handler, which reads its fields in one pass with a `FieldCursor`; yields the
+ * The CSV hot loop shared by every format: hands each line to a format's handler, which
+ * reads its fields and finds the line's end in one pass with a `FieldCursor`; yields the
  * handler's batch after each block.
  * It knows nothing of any format and must never decode a line to a string.
  */
 
 import { BadInputError } from "../pipeline/errors.ts";
-import { lineBlocks } from "./_lines.ts";
+import { lineBlocks, STREAM_BROKE } from "./_lines.ts";
 import {
   type BadLinePolicy,
   BadLines,
@@ -19,8 +19,14 @@ import {
 export interface RowHandler {
   /** The first non-blank line, for formats that have a header; others get it as a row. */
   header?(buf: Uint8Array, lineStart: number, lineEnd: number, lineNo: number): void;
-  /** One non-blank line, `buf[lineStart, lineEnd)` without its line end. */
-  row(buf: Uint8Array, lineStart: number, lineEnd: number, lineNo: number): void;
+  /**
+   * One non-blank line starting at `lineStart`; it ends at the first "\n" before `limit`
+   * (the end of the block of whole lines), or at `limit`. The handler finds that end as it
+   * reads the fields (`FieldCursor`) and returns where the next line starts.
+   */
+  row(buf: Uint8Array, lineStart: number, limit: number, lineNo: number): number;
+  /** No more rows will come: settle any row still held back. */
+  finish(): void;
   /** The rows accepted since the last call, or null. */
   flush(): Batch | null;
   /** True once the handler wants no more rows (past --to). */
@@ -30,46 +36,80 @@ export interface RowHandler {
 const NEWLINE = 10;
 const CR = 13;
 
+/** Does the line at `pos` start with a UTF-8 byte order mark (EF BB BF)? */
+function hasBom(buf: Uint8Array, pos: number, end: number): boolean {
+  return end - pos >= 3 && buf[pos] === 0xef && buf[pos + 1] === 0xbb && buf[pos + 2] === 0xbf;
+}
+
+/**
+ * Reads every line of `path` into `handler`. A UTF-8 byte order mark before the first line
+ * is skipped in every format; a file with a header and no row is refused by name, like an
+ * empty one, rather than read as an empty history.
+ */
 export async function* readDelimited(
   path: string,
   handler: RowHandler,
   report: ReadReport,
 ): AsyncGenerator<Batch> {
   let lineNo = 0;
-  let headerPending = handler.header !== undefined;
+  let rows = 0;
+  const hasHeader = handler.header !== undefined;
+  let headerPending = hasHeader;
   try {
-    for await (const { buf, start, end } of lineBlocks(path)) {
-      let pos = start;
+    blocks: for await (const { buf, start, end } of lineBlocks(path)) {
+      let pos = lineNo === 0 && hasBom(buf, start, end) ? start + 3 : start;
       while (pos < end) {
-        let lineEnd = buf.indexOf(NEWLINE, pos);
-        if (lineEnd < 0 || lineEnd > end) lineEnd = end;
-        const next = lineEnd + 1;
-        if (lineEnd > pos && buf[lineEnd - 1] === CR) lineEnd--;
         lineNo++;
-        if (lineEnd === pos) {
+        const first = buf[pos];
+        if (first === NEWLINE) {
           report.blankLines++;
+          pos++;
+        } else if (first === CR && (pos + 1 === end || buf[pos + 1] === NEWLINE)) {
+          report.blankLines++;
+          pos += pos + 1 === end ? 1 : 2;
         } else if (headerPending) {
           headerPending = false;
+          let lineEnd = buf.indexOf(NEWLINE, pos);
+          if (lineEnd < 0 || lineEnd > end) lineEnd = end;
+          const next = lineEnd + 1;
+          if (buf[lineEnd - 1] === CR) lineEnd--;
           handler.header!(buf, pos, lineEnd, lineNo);
+          pos = next;
         } else {
-          handler.row(buf, pos, lineEnd, lineNo);
+          rows++;
+          pos = handler.row(buf, pos, end, lineNo);
           // Past --to: stop at this row, so no later line is read or judged.
-          if (handler.done) break;
+          if (handler.done) {
+            report.linesRead = lineNo;
+            break blocks;
+          }
         }
-        pos = next;
       }
       report.linesRead = lineNo;
       const batch = handler.flush();
       if (batch !== null && batch.length > 0) yield batch;
-      if (handler.done) return;
     }
   } catch (error) {
     // A stream error (a truncated gzip) knows no line; the first line it cost is this one.
-    if (error instanceof BadInputError && error.line === null && lineNo > 0) {
+    // Every complete line before it was read: a row still held back is kept too.
+    if (error instanceof BadInputError && error.line === null && STREAM_BROKE.test(error.reason)) {
+      handler.finish();
+      const batch = handler.flush();
+      if (batch !== null && batch.length > 0) yield batch;
       throw new BadInputError(error.file, lineNo + 1, error.reason);
     }
     throw error;
   }
+  if (rows === 0) {
+    throw new BadInputError(
+      path,
+      null,
+      hasHeader && !headerPending ? "file has a header but no rows" : "file has only blank lines",
+    );
+  }
+  handler.finish();
+  const batch = handler.flush();
+  if (batch !== null && batch.length > 0) yield batch;
 }
 
 export interface DelimitedSourceSpec {

@@ -1,12 +1,14 @@
 /**
  * Streams a file, plain or gzip (detected by its magic bytes), as blocks of whole lines
- * without ever holding the file: memory stays at a few chunks whatever the file's size.
+ * without ever holding the file: memory stays at a few chunks whatever the file's size. A
+ * big gzip is inflated on a worker thread (`_inflate.ts`) while the caller parses.
  * A truncated or corrupt gzip becomes a `BadInputError`, never a quietly shorter file.
  */
 
 import { createReadStream } from "node:fs";
 import { createGunzip } from "node:zlib";
 import { BadInputError } from "../pipeline/errors.ts";
+import { inflateOffThread, THREAD_FAILED } from "./_inflate.ts";
 
 /** `buf[start, end)` holds whole lines, each ended by "\n" except perhaps the file's last. */
 export interface LineBlock {
@@ -18,7 +20,17 @@ export interface LineBlock {
 const NEWLINE = 10;
 const CHUNK_BYTES = 1 << 18;
 
-async function* rawChunks(path: string): AsyncGenerator<Uint8Array> {
+/**
+ * The reasons of a stream that broke after it opened (a cut gzip, a failed read): its
+ * error knows no line, and a reader names the first line it cost (complete lines + 1).
+ */
+export const STREAM_BROKE = /^(gzip stream is truncated or corrupt|read failed)/;
+
+/** Gzip files from this size (compressed) inflate on the worker thread (`_inflate.ts`). */
+const OFF_THREAD_BYTES = 1 << 20;
+
+/** The file's chunks, inflated when it is a gzip; plain `Uint8Array`s, so the parser's loops see one kind. */
+async function* rawChunks(path: string, offThread: boolean): AsyncGenerator<Uint8Array> {
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -35,24 +47,37 @@ async function* rawChunks(path: string): AsyncGenerator<Uint8Array> {
     throw new BadInputError(path, null, "file is empty");
   }
   const gzip = headBytes === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  const size = (await file.stat()).size;
   file.close();
-  // node:zlib inflates off the main thread, so parsing overlaps it (measured ~2x faster
-  // than DecompressionStream on a year of HistData); big chunks mean fewer awaits.
+  const broke = (error: unknown) => {
+    const message = (error as Error).message;
+    return new BadInputError(
+      path,
+      null,
+      gzip && !message.startsWith(THREAD_FAILED)
+        ? `gzip stream is truncated or corrupt (${message}); no rows after the last complete line were read`
+        : `read failed: ${message}`,
+    );
+  };
+  if (gzip && offThread && size >= OFF_THREAD_BYTES) {
+    try {
+      yield* inflateOffThread(path, CHUNK_BYTES);
+    } catch (error) {
+      throw error instanceof BadInputError ? error : broke(error);
+    }
+    return;
+  }
+  // Small files inflate here: a thread is not worth starting for them. Big chunks mean
+  // fewer awaits.
   const raw = createReadStream(path, { highWaterMark: CHUNK_BYTES });
   const stream = gzip ? raw.pipe(createGunzip({ chunkSize: CHUNK_BYTES })) : raw;
   try {
-    for await (const chunk of stream) yield chunk;
+    for await (const chunk of stream) {
+      const bytes = chunk as Uint8Array;
+      yield new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
   } catch (error) {
-    if (error instanceof BadInputError) throw error;
-    throw new BadInputError(
-      path,
-      null,
-      gzip
-        ? `gzip stream is truncated or corrupt (${
-          (error as Error).message
-        }); no rows after the last complete line were read`
-        : `read failed: ${(error as Error).message}`,
-    );
+    throw error instanceof BadInputError ? error : broke(error);
   } finally {
     raw.destroy();
   }
@@ -65,11 +90,14 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Yields blocks of whole lines in file order. */
-export async function* lineBlocks(path: string): AsyncGenerator<LineBlock> {
+/**
+ * Yields blocks of whole lines in file order. A big gzip inflates on the worker thread
+ * unless `offThread` is false (reading only the first lines, to detect the format).
+ */
+export async function* lineBlocks(path: string, offThread = true): AsyncGenerator<LineBlock> {
   let carry: Uint8Array | null = null;
   let sawBytes = false;
-  for await (const chunk of rawChunks(path)) {
+  for await (const chunk of rawChunks(path, offThread)) {
     if (chunk.length === 0) continue;
     sawBytes = true;
     const last = chunk.lastIndexOf(NEWLINE);

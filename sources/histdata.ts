@@ -7,9 +7,10 @@
 
 import { US_PER_DAY, US_PER_HOUR, US_PER_MINUTE } from "../pipeline/events.ts";
 import { isEuDst, isUsDst, nyLocalToUtc, wallClockToUtc } from "../pipeline/tz.ts";
-import { BarAcceptor } from "./_accept.ts";
-import { civilToUs, excerpt, FieldCursor, parseDigits } from "./_bytes.ts";
+import { BarAcceptor, volumeProblem } from "./_accept.ts";
+import { civilToUs, excerpt, FieldCursor, twoDigits } from "./_bytes.ts";
 import { delimitedSource, type RowHandler } from "./_delimited.ts";
+import { type Plausibility, plausibility } from "../pipeline/plausibility.ts";
 import {
   type BadLines,
   BarColumnsBuilder,
@@ -36,6 +37,9 @@ const RING = 256;
 
 const bothDst = (utcUs: number) => isEuDst(utcUs) && isUsDst(utcUs);
 
+/** Is `utcUs` within a day after the EU fall-back change (when HistData repeats an hour)? */
+const isFallBackDay = (utcUs: number) => isEuDst(utcUs - US_PER_DAY) && !isEuDst(utcUs);
+
 /** HistData's wall clock to UTC for a row of `year`. */
 export function histDataToUtc(localUs: number, year: number, clock: HistDataClock): number {
   const euWindows = clock === "new-york-eu-windows" || (clock === "auto" && year >= 2019);
@@ -60,24 +64,27 @@ class HistDataRows implements RowHandler {
   private dateUs = NaN;
   private hourKey = NaN;
   private hourOffsetUs = 0;
+  /** Is the current hour in the day after the EU fall-back, whose rows may come again? */
+  private fallBackDay = false;
 
   constructor(
     private readonly bad: BadLines,
     private readonly report: ReadReport,
     private readonly clock: HistDataClock,
+    limits: Plausibility,
     fromUs: number,
     toUs: number,
   ) {
-    this.acceptor = new BarAcceptor(this.builder, bad, report, fromUs, toUs);
+    this.acceptor = new BarAcceptor(this.builder, bad, report, limits, fromUs, toUs);
   }
 
   get done(): boolean {
     return this.acceptor.done;
   }
 
-  row(buf: Uint8Array, ls: number, le: number, lineNo: number): void {
+  row(buf: Uint8Array, ls: number, limit: number, lineNo: number): number {
     const f = this.fields;
-    f.reset(buf, ls, le);
+    f.reset(buf, ls, limit);
     f.skip();
     const openUs = f.fieldEnd - f.fieldStart === 15 && buf[f.fieldStart + 8] === 32
       ? this.openTime(buf, f.fieldStart)
@@ -86,62 +93,70 @@ class HistDataRows implements RowHandler {
     const h = f.decimal();
     const l = f.decimal();
     const c = f.decimal();
-    if (!(f.skip() && f.atEnd)) {
-      const found = f.countFields(ls);
-      return this.bad.record(
-        lineNo,
-        `expected 6 ';'-separated fields, found ${found}`,
-        excerpt(buf, ls, le),
-      );
-    }
-    if (openUs <= this.acceptor.lastAcceptedUs && this.isRepeatedFallBackRow(openUs, o, h, l, c)) {
+    const complete = f.skip() && f.atEnd;
+    // Volume is always "0" and not kept, but a line with anything else there is not clean.
+    const volume = volumeProblem(f.skippedDecimal(), true);
+    const le = f.end();
+    if (!complete) {
+      this.bad.record(lineNo, f.fieldCountReason(ls, 6), excerpt(buf, ls, le));
+    } else if (volume !== null) {
+      this.bad.record(lineNo, volume, excerpt(buf, ls, le));
+    } else if (
+      openUs <= this.acceptor.lastAcceptedUs && this.isRepeatedFallBackRow(openUs, o, h, l, c)
+    ) {
       this.report.duplicatesDropped++;
-      return;
+    } else if (
+      this.acceptor.accept(
+        lineNo,
+        buf,
+        ls,
+        le,
+        openUs,
+        openUs + US_PER_MINUTE,
+        o,
+        h,
+        l,
+        c,
+        NaN,
+        NaN,
+        NaN,
+        NaN,
+        NaN,
+        NaN,
+      )
+    ) {
+      // Only rows that may come again are kept for comparison: a few dozen a year.
+      if (this.fallBackDay) this.remember(openUs, o, h, l, c);
     }
-    const accepted = this.acceptor.accept(
-      lineNo,
-      buf,
-      ls,
-      le,
-      openUs,
-      openUs + US_PER_MINUTE,
-      o,
-      h,
-      l,
-      c,
-      NaN,
-      NaN,
-      NaN,
-      NaN,
-      NaN,
-      NaN,
-    );
-    if (accepted) this.remember(openUs, o, h, l, c);
+    return f.nextLine;
   }
 
   /** UTC open time of `YYYYMMDD HHMMSS` at `t`, caching the day and the hour's offset. */
   private openTime(buf: Uint8Array, t: number): number {
-    const date = parseDigits(buf, t, 8);
+    const date = twoDigits(buf, t) * 1_000_000 + twoDigits(buf, t + 2) * 10_000 +
+      twoDigits(buf, t + 4) * 100 + twoDigits(buf, t + 6);
     if (date !== this.dateKey) {
       this.dateKey = date;
       this.year = Math.floor(date / 10000);
       this.dateUs = civilToUs(this.year, Math.floor(date / 100) % 100, date % 100, 0, 0, 0);
     }
-    const hour = parseDigits(buf, t + 9, 2);
-    const minute = parseDigits(buf, t + 11, 2);
-    const second = parseDigits(buf, t + 13, 2);
+    const hour = twoDigits(buf, t + 9);
+    const minute = twoDigits(buf, t + 11);
+    const second = twoDigits(buf, t + 13);
     if (!(hour < 24 && minute < 60 && second < 60)) return NaN;
     const hourUs = this.dateUs + hour * US_PER_HOUR;
     if (hourUs !== this.hourKey) {
       // Offsets change only on the hour, so one conversion serves the whole local hour.
       this.hourKey = hourUs;
       this.hourOffsetUs = histDataToUtc(hourUs, this.year, this.clock) - hourUs;
+      // The EU change is on a UTC hour, so a whole hour is in the day after it or not.
+      this.fallBackDay = isFallBackDay(hourUs + this.hourOffsetUs);
     }
     return hourUs + minute * US_PER_MINUTE + second * 1_000_000 + this.hourOffsetUs;
   }
 
   private remember(t: number, o: number, h: number, l: number, c: number): void {
-    const at = (this.recentCount++ % RING) * 5;
+    const at = (this.recentCount++ & (RING - 1)) * 5;
     this.recent[at] = t;
     this.recent[at + 1] = o;
     this.recent[at + 2] = h;
@@ -151,7 +166,7 @@ class HistDataRows implements RowHandler {
 
   /** HistData writes 19:00-19:59 twice on the EU fall-back Sunday: same times, same prices. */
   private isRepeatedFallBackRow(t: number, o: number, h: number, l: number, c: number): boolean {
-    if (!(isEuDst(t - US_PER_DAY) && !isEuDst(t))) return false;
+    if (!isFallBackDay(t)) return false;
     for (let i = 0; i < Math.min(this.recentCount, RING); i++) {
       const at = i * 5;
       if (this.recent[at] === t) {
@@ -162,13 +177,18 @@ class HistDataRows implements RowHandler {
     return false;
   }
 
+  finish(): void {
+    this.acceptor.finish();
+  }
+
   flush(): Batch | null {
-    return this.builder.length > 0 ? this.builder.take() : null;
+    return this.acceptor.flush();
   }
 }
 
 export function openHistData(path: string, options: HistDataOptions = {}): Source {
   const clock = options.histdataClock ?? "auto";
+  const limits = plausibility(options.plausibility);
   return delimitedSource({
     path,
     format: "histdata",
@@ -177,6 +197,13 @@ export function openHistData(path: string, options: HistDataOptions = {}): Sourc
     resolution: "M1",
     onBadLine: options.onBadLine ?? "fail",
     rows: (bad, report) =>
-      new HistDataRows(bad, report, clock, options.fromUs ?? -Infinity, options.toUs ?? Infinity),
+      new HistDataRows(
+        bad,
+        report,
+        clock,
+        limits,
+        options.fromUs ?? -Infinity,
+        options.toUs ?? Infinity,
+      ),
   });
 }

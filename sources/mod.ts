@@ -6,7 +6,7 @@
 
 import { BadInputError } from "../pipeline/errors.ts";
 import { type HistDataOptions, openHistData, sniffHistData } from "./histdata.ts";
-import { lineBlocks } from "./_lines.ts";
+import { lineBlocks, STREAM_BROKE } from "./_lines.ts";
 import { type Mt5Options, openMt5, sniffMt5 } from "./mt5.ts";
 import { openOandaTicks, sniffOandaTicks } from "./oanda_ticks.ts";
 import { openQuoteBars, type QuoteBarsOptions, sniffQuoteBars } from "./quote_bars.ts";
@@ -33,23 +33,46 @@ const HEAD_LINES = 64;
 
 /**
  * The first non-blank lines of a file (decompressed), for detection and timeframe
- * inference, and the line number of the first of them.
+ * inference, the line number of the first of them, and whether they are the whole file.
  */
-async function headLines(path: string): Promise<{ lines: string[]; firstLineNo: number }> {
+async function headLines(
+  path: string,
+): Promise<{ lines: string[]; firstLineNo: number; whole: boolean }> {
   const decoder = new TextDecoder();
   let text = "";
-  const blocks = lineBlocks(path);
-  for await (const { buf, start, end } of blocks) {
-    text += decoder.decode(buf.subarray(start, end));
-    if (text.split("\n").length > HEAD_LINES) break;
+  let whole = true;
+  const blocks = lineBlocks(path, false);
+  try {
+    for await (const { buf, start, end } of blocks) {
+      text += decoder.decode(buf.subarray(start, end));
+      if (text.split("\n").length > HEAD_LINES) {
+        whole = false;
+        break;
+      }
+    }
+  } catch (error) {
+    // A cut gzip: the first line it cost is the one after the complete lines read.
+    if (error instanceof BadInputError && error.line === null && STREAM_BROKE.test(error.reason)) {
+      throw new BadInputError(path, text.split("\n").length, error.reason);
+    }
+    throw error;
   }
   await blocks.return(undefined);
   const all = text.split("\n").slice(0, HEAD_LINES).map((line) => line.replace(/\r$/, ""));
   return {
     lines: all.filter((line) => line !== ""),
     firstLineNo: all.findIndex((line) => line !== "") + 1,
+    whole,
   };
 }
+
+/** The formats whose first line is a header rather than a row. */
+const HAS_HEADER: Readonly<Record<FormatName, boolean>> = {
+  histdata: false,
+  mt5: true,
+  "oanda-ticks": true,
+  "quote-bars": true,
+};
 
 export function detectFormat(path: string, firstLine: string, lineNo = 1): FormatName {
   const found = SNIFFERS.find(([, sniff]) => sniff(firstLine));
@@ -73,9 +96,14 @@ export async function openSources(
 }
 
 export async function openSource(path: string, options: OpenSourceOptions = {}): Promise<Source> {
-  const { lines: head, firstLineNo } = await headLines(path);
+  const { lines: head, firstLineNo, whole } = await headLines(path);
   if (head.length === 0) throw new BadInputError(path, null, "file has only blank lines");
   const format = options.format ?? detectFormat(path, head[0], firstLineNo);
+  // Also refused while reading (a header then thousands of blank lines); here it is named
+  // before a format's own checks (a quote-bar timeframe) can say something less clear.
+  if (whole && head.length === 1 && HAS_HEADER[format]) {
+    throw new BadInputError(path, null, "file has a header but no rows");
+  }
   switch (format) {
     case "histdata":
       return openHistData(path, options);

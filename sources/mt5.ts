@@ -6,9 +6,10 @@
 
 import { US_PER_HOUR, US_PER_MINUTE } from "../pipeline/events.ts";
 import { isUsDst, wallClockToUtc } from "../pipeline/tz.ts";
-import { BarAcceptor } from "./_accept.ts";
+import { BarAcceptor, volumeProblem } from "./_accept.ts";
 import { excerpt, FieldCursor, parseIsoUs } from "./_bytes.ts";
 import { delimitedSource, type RowHandler } from "./_delimited.ts";
+import { type Plausibility, plausibility } from "../pipeline/plausibility.ts";
 import { expectHeader, headerFields } from "./_header.ts";
 import {
   type BadLines,
@@ -67,10 +68,11 @@ class Mt5Rows implements RowHandler {
     report: ReadReport,
     private readonly rule: ServerTimeRule,
     private readonly point: number,
+    limits: Plausibility,
     fromUs: number,
     toUs: number,
   ) {
-    this.acceptor = new BarAcceptor(this.builder, bad, report, fromUs, toUs);
+    this.acceptor = new BarAcceptor(this.builder, bad, report, limits, fromUs, toUs);
   }
 
   get done(): boolean {
@@ -81,9 +83,9 @@ class Mt5Rows implements RowHandler {
     expectHeader(this.path, headerFields(buf, ls, le), MT5_HEADER);
   }
 
-  row(buf: Uint8Array, ls: number, le: number, lineNo: number): void {
+  row(buf: Uint8Array, ls: number, limit: number, lineNo: number): number {
     const f = this.fields;
-    f.reset(buf, ls, le);
+    f.reset(buf, ls, limit);
     f.skip();
     const local = parseIsoUs(buf, f.fieldStart, f.fieldEnd, false);
     const openUs = Number.isNaN(local) ? NaN : serverTimeToUtc(local, this.rule);
@@ -93,42 +95,50 @@ class Mt5Rows implements RowHandler {
     const c = f.decimal();
     const volume = f.decimal();
     const spread = f.decimal() * this.point;
-    if (!(f.skip() && f.atEnd)) {
-      const found = f.countFields(ls);
-      return this.bad.record(
+    const complete = f.skip() && f.atEnd;
+    // real_volume is always 0 and not kept, but a line with anything else there is not clean.
+    const realVolume = volumeProblem(f.skippedDecimal(), true, "real_volume");
+    const le = f.end();
+    if (!complete) {
+      this.bad.record(lineNo, f.fieldCountReason(ls, 8), excerpt(buf, ls, le));
+    } else if (realVolume !== null) {
+      this.bad.record(lineNo, realVolume, excerpt(buf, ls, le));
+    } else {
+      this.acceptor.accept(
         lineNo,
-        `expected 8 ','-separated fields, found ${found}`,
-        excerpt(buf, ls, le),
+        buf,
+        ls,
+        le,
+        openUs,
+        openUs + US_PER_MINUTE,
+        o,
+        h,
+        l,
+        c,
+        NaN,
+        NaN,
+        NaN,
+        NaN,
+        spread,
+        volume,
       );
     }
-    this.acceptor.accept(
-      lineNo,
-      buf,
-      ls,
-      le,
-      openUs,
-      openUs + US_PER_MINUTE,
-      o,
-      h,
-      l,
-      c,
-      NaN,
-      NaN,
-      NaN,
-      NaN,
-      spread,
-      volume,
-    );
+    return f.nextLine;
+  }
+
+  finish(): void {
+    this.acceptor.finish();
   }
 
   flush(): Batch | null {
-    return this.builder.length > 0 ? this.builder.take() : null;
+    return this.acceptor.flush();
   }
 }
 
 export function openMt5(path: string, options: Mt5Options = {}): Source {
   const rule = options.serverTime ?? "us-dst";
   const point = options.point ?? 0.01;
+  const limits = plausibility(options.plausibility);
   return delimitedSource({
     path,
     format: "mt5",
@@ -143,6 +153,7 @@ export function openMt5(path: string, options: Mt5Options = {}): Source {
         report,
         rule,
         point,
+        limits,
         options.fromUs ?? -Infinity,
         options.toUs ?? Infinity,
       ),

@@ -6,6 +6,7 @@
 import { TickAcceptor } from "./_accept.ts";
 import { excerpt, FieldCursor, parseIsoUs } from "./_bytes.ts";
 import { delimitedSource, type RowHandler } from "./_delimited.ts";
+import { type Plausibility, plausibility } from "../pipeline/plausibility.ts";
 import { expectHeader, headerFields } from "./_header.ts";
 import {
   type BadLines,
@@ -32,10 +33,11 @@ class TickRows implements RowHandler {
     private readonly path: string,
     private readonly bad: BadLines,
     report: ReadReport,
+    limits: Plausibility,
     fromUs: number,
     toUs: number,
   ) {
-    this.acceptor = new TickAcceptor(this.builder, bad, report, fromUs, toUs);
+    this.acceptor = new TickAcceptor(this.builder, bad, report, limits, fromUs, toUs);
   }
 
   get done(): boolean {
@@ -46,30 +48,34 @@ class TickRows implements RowHandler {
     expectHeader(this.path, headerFields(buf, ls, le), TICK_HEADER);
   }
 
-  row(buf: Uint8Array, ls: number, le: number, lineNo: number): void {
+  row(buf: Uint8Array, ls: number, limit: number, lineNo: number): number {
     const f = this.fields;
-    f.reset(buf, ls, le);
+    f.reset(buf, ls, limit);
     f.skip();
     const timeUs = parseIsoUs(buf, f.fieldStart, f.fieldEnd, true);
     const bid = f.decimal();
     const ask = f.decimal();
-    if (!f.atEnd) {
-      const found = f.countFields(ls);
-      return this.bad.record(
-        lineNo,
-        `expected 3 ','-separated fields, found ${found}`,
-        excerpt(buf, ls, le),
-      );
+    const complete = f.atEnd;
+    const le = f.end();
+    if (!complete) {
+      this.bad.record(lineNo, f.fieldCountReason(ls, 3), excerpt(buf, ls, le));
+    } else {
+      this.acceptor.accept(lineNo, buf, ls, le, timeUs, bid, ask);
     }
-    this.acceptor.accept(lineNo, buf, ls, le, timeUs, bid, ask);
+    return f.nextLine;
+  }
+
+  finish(): void {
+    this.acceptor.finish();
   }
 
   flush(): Batch | null {
-    return this.builder.length > 0 ? this.builder.take() : null;
+    return this.acceptor.flush();
   }
 }
 
 export function openOandaTicks(path: string, options: SourceOptions = {}): Source {
+  const limits = plausibility(options.plausibility);
   return delimitedSource({
     path,
     format: "oanda-ticks",
@@ -78,6 +84,13 @@ export function openOandaTicks(path: string, options: SourceOptions = {}): Sourc
     resolution: "tick",
     onBadLine: options.onBadLine ?? "fail",
     rows: (bad, report) =>
-      new TickRows(path, bad, report, options.fromUs ?? -Infinity, options.toUs ?? Infinity),
+      new TickRows(
+        path,
+        bad,
+        report,
+        limits,
+        options.fromUs ?? -Infinity,
+        options.toUs ?? Infinity,
+      ),
   });
 }

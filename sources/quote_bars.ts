@@ -10,6 +10,7 @@ import { BadInputError } from "../pipeline/errors.ts";
 import { BarAcceptor } from "./_accept.ts";
 import { excerpt, FieldCursor, parseIsoUs } from "./_bytes.ts";
 import { delimitedSource, type RowHandler } from "./_delimited.ts";
+import { type Plausibility, plausibility } from "../pipeline/plausibility.ts";
 import { expectHeader, headerFields } from "./_header.ts";
 import {
   type BadLines,
@@ -102,11 +103,12 @@ class QuoteBarRows implements RowHandler {
     timeframe: Timeframe,
     private readonly bad: BadLines,
     report: ReadReport,
+    limits: Plausibility,
     fromUs: number,
     toUs: number,
   ) {
     this.builder = new BarColumnsBuilder(timeframe, layout.sides, layout.hasVolume);
-    this.acceptor = new BarAcceptor(this.builder, bad, report, fromUs, toUs);
+    this.acceptor = new BarAcceptor(this.builder, bad, report, limits, fromUs, toUs);
     this.stepUs = TIMEFRAME_US[timeframe];
     this.values = new Float64Array(layout.columns.length);
   }
@@ -119,21 +121,19 @@ class QuoteBarRows implements RowHandler {
     expectHeader(this.path, headerFields(buf, ls, le), this.layout.columns);
   }
 
-  row(buf: Uint8Array, ls: number, le: number, lineNo: number): void {
+  row(buf: Uint8Array, ls: number, limit: number, lineNo: number): number {
     const n = this.layout.columns.length;
     const f = this.fields;
-    f.reset(buf, ls, le);
+    f.reset(buf, ls, limit);
     f.skip();
     const openUs = parseIsoUs(buf, f.fieldStart, f.fieldEnd, true);
     const v = this.values;
     for (let k = 1; k < n; k++) v[k] = f.decimal();
-    if (!f.atEnd) {
-      const found = f.countFields(ls);
-      return this.bad.record(
-        lineNo,
-        `expected ${n} ','-separated fields, found ${found}`,
-        excerpt(buf, ls, le),
-      );
+    const complete = f.atEnd;
+    const le = f.end();
+    if (!complete) {
+      this.bad.record(lineNo, f.fieldCountReason(ls, n), excerpt(buf, ls, le));
+      return f.nextLine;
     }
     const ask = this.layout.sides === "bid-ask";
     this.acceptor.accept(
@@ -154,10 +154,15 @@ class QuoteBarRows implements RowHandler {
       this.layout.sides === "bid-spread" ? v[5] : NaN,
       this.layout.hasVolume ? v[n - 1] : NaN,
     );
+    return f.nextLine;
+  }
+
+  finish(): void {
+    this.acceptor.finish();
   }
 
   flush(): Batch | null {
-    return this.builder.length > 0 ? this.builder.take() : null;
+    return this.acceptor.flush();
   }
 }
 
@@ -168,6 +173,7 @@ export function openQuoteBars(
 ): Source {
   const layout = quoteBarsLayout(path, headLines[0] ?? "");
   const timeframe = quoteBarsTimeframe(path, headLines, options.timeframe);
+  const limits = plausibility(options.plausibility);
   return delimitedSource({
     path,
     format: "quote-bars",
@@ -182,6 +188,7 @@ export function openQuoteBars(
         timeframe,
         bad,
         report,
+        limits,
         options.fromUs ?? -Infinity,
         options.toUs ?? Infinity,
       ),

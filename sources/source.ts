@@ -8,6 +8,7 @@
 
 import type { Timeframe } from "../pipeline/events.ts";
 import { BadInputError } from "../pipeline/errors.ts";
+import type { Plausibility } from "../pipeline/plausibility.ts";
 
 export const FORMATS = ["histdata", "mt5", "oanda-ticks", "quote-bars"] as const;
 export type FormatName = typeof FORMATS[number];
@@ -85,6 +86,8 @@ export interface SourceOptions {
   /** Keep rows whose (open) time is before this UTC µs. */
   readonly toUs?: number;
   readonly symbol?: string;
+  /** Bounds on prices and times beyond the defaults (`DEFAULT_PLAUSIBILITY`). */
+  readonly plausibility?: Partial<Plausibility>;
 }
 
 export interface Source {
@@ -138,16 +141,38 @@ export function ohlcProblem(open: number, high: number, low: number, close: numb
   return null;
 }
 
-/** Growable typed-array columns for bars; `take()` hands them over and starts afresh. */
+const NO_COLUMN = new Float64Array(0);
+
+/** `c` in a new array of `capacity`, its first `length` values kept. */
+function resized(c: Float64Array, capacity: number, length: number): Float64Array {
+  if (c === NO_COLUMN) return c;
+  const next = new Float64Array(capacity);
+  next.set(c.subarray(0, length));
+  return next;
+}
+
+/**
+ * Growable typed-array columns for bars, one field each (no per-row indirection). The
+ * columns are reused from batch to batch: `take()` hands a tight copy over and starts
+ * afresh in the same arrays.
+ */
 export class BarColumnsBuilder {
   length = 0;
   private capacity: number;
-  private openUs!: Float64Array;
-  private closeUs!: Float64Array;
-  private bid!: Float64Array[];
-  private ask!: Float64Array[] | null;
-  private spread!: Float64Array | null;
-  private volume!: Float64Array | null;
+  private readonly hasAsk: boolean;
+  private readonly hasSpread: boolean;
+  private openUs: Float64Array;
+  private closeUs: Float64Array;
+  private bidOpen: Float64Array;
+  private bidHigh: Float64Array;
+  private bidLow: Float64Array;
+  private bidClose: Float64Array;
+  private askOpen: Float64Array;
+  private askHigh: Float64Array;
+  private askLow: Float64Array;
+  private askClose: Float64Array;
+  private spread: Float64Array;
+  private volume: Float64Array;
 
   constructor(
     readonly timeframe: Timeframe,
@@ -155,35 +180,41 @@ export class BarColumnsBuilder {
     readonly hasVolume: boolean,
     initialCapacity = 4096,
   ) {
-    this.capacity = initialCapacity;
-    this.allocate();
-  }
-
-  private allocate(): void {
-    const n = this.capacity;
-    const col = () => new Float64Array(n);
-    this.openUs = col();
-    this.closeUs = col();
-    this.bid = [col(), col(), col(), col()];
-    this.ask = this.sides === "bid-ask" ? [col(), col(), col(), col()] : null;
-    this.spread = this.sides === "bid-spread" ? col() : null;
-    this.volume = this.hasVolume ? col() : null;
+    const n = initialCapacity;
+    this.capacity = n;
+    this.hasAsk = sides === "bid-ask";
+    this.hasSpread = sides === "bid-spread";
+    const col = (present: boolean) => present ? new Float64Array(n) : NO_COLUMN;
+    this.openUs = col(true);
+    this.closeUs = col(true);
+    this.bidOpen = col(true);
+    this.bidHigh = col(true);
+    this.bidLow = col(true);
+    this.bidClose = col(true);
+    this.askOpen = col(this.hasAsk);
+    this.askHigh = col(this.hasAsk);
+    this.askLow = col(this.hasAsk);
+    this.askClose = col(this.hasAsk);
+    this.spread = col(this.hasSpread);
+    this.volume = col(hasVolume);
   }
 
   private grow(): void {
-    const old = this.take();
-    this.capacity *= 2;
-    this.allocate();
-    const copy = (to: Float64Array, from: Float64Array | null) => from && to.set(from);
-    copy(this.openUs, old.openUs);
-    copy(this.closeUs, old.closeUs);
-    [old.bidOpen, old.bidHigh, old.bidLow, old.bidClose].forEach((c, i) => copy(this.bid[i], c));
-    if (this.ask) {
-      [old.askOpen, old.askHigh, old.askLow, old.askClose].forEach((c, i) => copy(this.ask![i], c));
-    }
-    if (this.spread) copy(this.spread, old.spread);
-    if (this.volume) copy(this.volume, old.volume);
-    this.length = old.length;
+    const n = this.capacity * 2;
+    const len = this.length;
+    this.openUs = resized(this.openUs, n, len);
+    this.closeUs = resized(this.closeUs, n, len);
+    this.bidOpen = resized(this.bidOpen, n, len);
+    this.bidHigh = resized(this.bidHigh, n, len);
+    this.bidLow = resized(this.bidLow, n, len);
+    this.bidClose = resized(this.bidClose, n, len);
+    this.askOpen = resized(this.askOpen, n, len);
+    this.askHigh = resized(this.askHigh, n, len);
+    this.askLow = resized(this.askLow, n, len);
+    this.askClose = resized(this.askClose, n, len);
+    this.spread = resized(this.spread, n, len);
+    this.volume = resized(this.volume, n, len);
+    this.capacity = n;
   }
 
   /** Appends one bar; pass NaN for the columns the data does not have. */
@@ -205,40 +236,41 @@ export class BarColumnsBuilder {
     const i = this.length++;
     this.openUs[i] = openUs;
     this.closeUs[i] = closeUs;
-    this.bid[0][i] = bidOpen;
-    this.bid[1][i] = bidHigh;
-    this.bid[2][i] = bidLow;
-    this.bid[3][i] = bidClose;
-    if (this.ask) {
-      this.ask[0][i] = askOpen;
-      this.ask[1][i] = askHigh;
-      this.ask[2][i] = askLow;
-      this.ask[3][i] = askClose;
+    this.bidOpen[i] = bidOpen;
+    this.bidHigh[i] = bidHigh;
+    this.bidLow[i] = bidLow;
+    this.bidClose[i] = bidClose;
+    if (this.hasAsk) {
+      this.askOpen[i] = askOpen;
+      this.askHigh[i] = askHigh;
+      this.askLow[i] = askLow;
+      this.askClose[i] = askClose;
     }
-    if (this.spread) this.spread[i] = spread;
-    if (this.volume) this.volume[i] = volume;
+    if (this.hasSpread) this.spread[i] = spread;
+    if (this.hasVolume) this.volume[i] = volume;
   }
 
   /** The bars so far as a batch of their own; the builder's arrays are reused. */
   take(): BarBatch {
     const n = this.length;
-    const view = (c: Float64Array) => c.slice(0, n);
+    const copy = (c: Float64Array) => c.slice(0, n);
+    const ask = this.hasAsk;
     const batch: BarBatch = {
       kind: "bars",
       timeframe: this.timeframe,
       length: n,
-      openUs: view(this.openUs),
-      closeUs: view(this.closeUs),
-      bidOpen: view(this.bid[0]),
-      bidHigh: view(this.bid[1]),
-      bidLow: view(this.bid[2]),
-      bidClose: view(this.bid[3]),
-      askOpen: this.ask && view(this.ask[0]),
-      askHigh: this.ask && view(this.ask[1]),
-      askLow: this.ask && view(this.ask[2]),
-      askClose: this.ask && view(this.ask[3]),
-      spread: this.spread && view(this.spread),
-      volume: this.volume && view(this.volume),
+      openUs: copy(this.openUs),
+      closeUs: copy(this.closeUs),
+      bidOpen: copy(this.bidOpen),
+      bidHigh: copy(this.bidHigh),
+      bidLow: copy(this.bidLow),
+      bidClose: copy(this.bidClose),
+      askOpen: ask ? copy(this.askOpen) : null,
+      askHigh: ask ? copy(this.askHigh) : null,
+      askLow: ask ? copy(this.askLow) : null,
+      askClose: ask ? copy(this.askClose) : null,
+      spread: this.hasSpread ? copy(this.spread) : null,
+      volume: this.hasVolume ? copy(this.volume) : null,
     };
     this.length = 0;
     return batch;

@@ -55,29 +55,24 @@ function coversWeekend(fromUs: number, toUs: number): boolean {
  *   a broker's exact Friday close and Sunday open) and misses under 120 session minutes.
  * - `holiday`: it misses 120 to 2,760 session minutes, weekend or not: an early close, a
  *   closed day, a long weekend (Good Friday, Christmas on a Monday).
- * - `missing`: anything else: a short hole inside the session, or an outage too long to be
- *   a holiday.
+ * - `outage`: it misses more than 2,760 session minutes, two whole sessions or more: too
+ *   long for any holiday (a feed down for days, a missing week, a mistyped year).
+ * - `missing`: a short hole inside the session, under 120 session minutes.
  */
 export function gapCategory(
   fromUs: number,
   toUs: number,
   missingSessionMinutes: number,
 ): GapCategory {
-  if (
-    missingSessionMinutes >= HOLIDAY_MIN_MISSING_MINUTES &&
-    missingSessionMinutes <= HOLIDAY_MAX_MISSING_MINUTES
-  ) {
-    return "holiday";
-  }
-  if (missingSessionMinutes < HOLIDAY_MIN_MISSING_MINUTES && coversWeekend(fromUs, toUs)) {
-    return "weekend";
-  }
-  return "missing";
+  if (missingSessionMinutes > HOLIDAY_MAX_MISSING_MINUTES) return "outage";
+  if (missingSessionMinutes >= HOLIDAY_MIN_MISSING_MINUTES) return "holiday";
+  return coversWeekend(fromUs, toUs) ? "weekend" : "missing";
 }
 
 /**
  * Watches consecutive bars for holes. Per bar it costs one comparison; the session count
- * and the `Gap` object are made only when there is a hole.
+ * (constant time whatever the hole's length) and the `Gap` object are made only when there
+ * is a hole.
  */
 export class GapDetector {
   private prevCloseUs = NaN;
@@ -87,6 +82,7 @@ export class GapDetector {
     weekend: { count: 0, missingSessionMinutes: 0 },
     holiday: { count: 0, missingSessionMinutes: 0 },
     missing: { count: 0, missingSessionMinutes: 0 },
+    outage: { count: 0, missingSessionMinutes: 0 },
   };
 
   /**
@@ -125,6 +121,7 @@ export class GapDetector {
         weekend: copy(this.totals.weekend),
         holiday: copy(this.totals.holiday),
         missing: copy(this.totals.missing),
+        outage: copy(this.totals.outage),
       },
       breaks: this.breaks,
       largest: this.largest,

@@ -9,11 +9,12 @@
 import { parseArgs } from "node:util";
 import { dirname } from "node:path";
 import { z } from "zod";
-import { isTimeframe, type Timeframe, usFromIso } from "../events.ts";
+import { isTimeframe, type Timeframe, US_PER_DAY, usFromIso } from "../events.ts";
 import { looksBinary } from "../errors.ts";
 import { issueText } from "../issues.ts";
 import { parseJsonc } from "../jsonc.ts";
 import type { OpenSourceOptions } from "../../sources/mod.ts";
+import { type Plausibility, plausibility } from "../plausibility.ts";
 import { FORMATS } from "../../sources/source.ts";
 import { closest } from "./_suggest.ts";
 import { type FlagSpec, SOURCE_FLAGS } from "./usage.ts";
@@ -177,6 +178,8 @@ export const timeframe = z.string().refine(isTimeframe, {
   message: "expected one of M1, M5, M15, M30, H1, H4, D1",
 }).transform((tf) => tf as Timeframe);
 
+const positive = z.coerce.number().positive().finite();
+
 export const sourceSchema = z.object({
   data: z.string({ error: "is required: the market-data file to read" }).pipe(inputFile),
   format: z.enum(FORMATS).optional(),
@@ -189,6 +192,14 @@ export const sourceSchema = z.object({
   "histdata-clock": z.enum(["auto", "new-york", "new-york-eu-windows"]).default("auto"),
   "input-timeframe": timeframe.optional(),
   symbol: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/).default("XAUUSD"),
+  // Plausibility bounds (pipeline/plausibility.ts); absent, the documented defaults apply.
+  "min-price": positive.optional(),
+  "max-price": positive.optional(),
+  "max-jump": positive.optional(),
+  "max-ask-bid": z.coerce.number().min(1).finite().optional(),
+  earliest: isoTime.optional(),
+  latest: isoTime.optional(),
+  "max-time-step-days": positive.optional(),
 });
 
 /** The source flags of commands that read several files (`--data` repeated) in time order. */
@@ -203,6 +214,22 @@ export function readOptions(
   flags: Omit<z.infer<typeof sourceSchema>, "data" | "from" | "to">,
 ): OpenSourceOptions {
   const serverTime = flags["server-time"];
+  const days = flags["max-time-step-days"];
+  const bounds: Partial<Plausibility> = {
+    minPrice: flags["min-price"],
+    maxPrice: flags["max-price"],
+    maxJump: flags["max-jump"],
+    maxAskBid: flags["max-ask-bid"],
+    earliestUs: flags.earliest,
+    latestUs: flags.latest,
+    maxTimeStepUs: days === undefined ? undefined : days * US_PER_DAY,
+  };
+  try {
+    plausibility(bounds);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const given = Object.entries(bounds).filter(([, value]) => value !== undefined);
   return {
     format: flags.format,
     onBadLine: flags["on-bad-line"],
@@ -210,6 +237,7 @@ export function readOptions(
     histdataClock: flags["histdata-clock"],
     timeframe: flags["input-timeframe"],
     symbol: flags.symbol,
+    ...(given.length > 0 ? { plausibility: Object.fromEntries(given) } : {}),
   };
 }
 

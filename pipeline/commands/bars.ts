@@ -116,17 +116,29 @@ export function formatSummary(s: BarsSummary, source: Source): string {
     `  duplicates dropped ${n(r.duplicatesDropped)}${
       r.duplicatesDropped > 0 ? " (HistData's repeated hour on the EU fall-back Sunday)" : ""
     }`,
-    `  malformed lines skipped ${n(bad.reduce((sum, [, count]) => sum + count, 0))}`,
+    `  bad lines skipped (malformed or implausible) ${
+      n(bad.reduce((sum, [, count]) => sum + count, 0))
+    }`,
     ...bad.map(([reason, count]) =>
       `    ${n(count)} x ${reason}; first: ${r.badLineExamples[reason]}`
     ),
     `bars: first ${time(s.bars.firstOpenUs)}, last ${time(s.bars.lastOpenUs)} (open times, UTC)`,
     `gaps against the New York session calendar (Sun 18:00 - Fri 17:00, break 17:00-18:00):`,
     `  missing in-session minutes ${
-      n(g.missing.missingSessionMinutes + g.holiday.missingSessionMinutes)
+      n(
+        g.missing.missingSessionMinutes + g.holiday.missingSessionMinutes +
+          g.outage.missingSessionMinutes,
+      )
     }`,
-    `  short gaps ${n(g.missing.count)} (${n(g.missing.missingSessionMinutes)} min)`,
-    `  holiday or long gaps ${n(g.holiday.count)} (${n(g.holiday.missingSessionMinutes)} min)`,
+    `  short gaps (under 120 min) ${n(g.missing.count)} (${
+      n(g.missing.missingSessionMinutes)
+    } min)`,
+    `  holiday gaps (120 to 2,760 min) ${n(g.holiday.count)} (${
+      n(g.holiday.missingSessionMinutes)
+    } min)`,
+    `  outages (over 2,760 min: days or more) ${n(g.outage.count)} (${
+      n(g.outage.missingSessionMinutes)
+    } min)`,
     `  weekend gaps ${n(g.weekend.count)}`,
   ];
   const largest = s.bars.largestGap;

@@ -20,7 +20,7 @@ import type { HealthRegistry } from "../health.ts";
 import { startLive } from "../live/live.ts";
 import { eaRoutes, serveEaTcp } from "../live/transport.ts";
 import { componentController, supervise, type SupervisedStage } from "../supervise.ts";
-import { readJsonFlag, UsageError } from "./args.ts";
+import { readJsonFlag, readOptions, UsageError } from "./args.ts";
 import { openRegistry } from "./models.ts";
 import type { ServeFlags, ServeMode } from "./serve.ts";
 import { tcpLimitsOf } from "./serve_limits.ts";
@@ -80,6 +80,7 @@ export async function startLiveTrading(
     staleAfterSeconds: flags["stale-after"],
     wrapStage,
     spec,
+    plausibility: readOptions(flags).plausibility,
   });
   const recovered = await live.recover(journal, flags["warm-up-days"]);
   if (recovered.bars > 0) {

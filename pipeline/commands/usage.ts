@@ -29,6 +29,13 @@ export const SOURCE_FLAGS = {
   "histdata-clock": { type: "string" },
   "input-timeframe": { type: "string" },
   symbol: { type: "string" },
+  "min-price": { type: "string" },
+  "max-price": { type: "string" },
+  "max-jump": { type: "string" },
+  "max-ask-bid": { type: "string" },
+  earliest: { type: "string" },
+  latest: { type: "string" },
+  "max-time-step-days": { type: "string" },
 } as const;
 
 /** Flags of the commands that run the strategy over several files: backtest and optimize. */
@@ -51,7 +58,13 @@ const SOURCE_USAGE = `source flags (how to read the market-data files; docs/data
   --server-time R      MT5 server clock: us-dst (UTC+2 winter / UTC+3 summer, default) | fixed hours, e.g. 3
   --histdata-clock C   auto (default) | new-york | new-york-eu-windows
   --input-timeframe TF timeframe of a quote-bars file whose name does not say it
-  --symbol S           symbol to label the events with (default XAUUSD)`;
+  --symbol S           symbol to label the events with (default XAUUSD)
+  plausibility (docs/data.md "Plausibility"; a row outside is a bad line, as --on-bad-line says):
+  --min-price P, --max-price P  plausible prices (default 10 to 100000)
+  --max-jump K         largest move from the previous row, in recent moves (default 200)
+  --max-ask-bid R      largest ask/bid ratio, or (bid + spread) / bid (default 1.05)
+  --earliest ISO, --latest ISO  plausible times (default 1970-01-01 to 2100-01-01)
+  --max-time-step-days D  largest step forward from one row to the next (default 30)`;
 
 const QUIET_USAGE =
   `  --quiet              no progress line (it is shown only when stderr is a terminal)`;
@@ -108,7 +121,12 @@ scale-out (docs/scale-out.md):
                       | journal (--db) | dashboard: one component per process, over NATS JetStream
   --nats URL          the NATS server for a role, e.g. nats://127.0.0.1:4222
   --account NAME      routes orders and execution reports (ord.NAME, exec.NAME; default "default")
-${SOURCE_USAGE.replace("source flags (", "source flags for --replay (")}`,
+${
+      SOURCE_USAGE.replace("source flags (", "source flags for --replay (").replace(
+        "plausibility (",
+        "plausibility, also of the EA feed but for --max-time-step-days (",
+      )
+    }`,
   flags: {
     ...Object.fromEntries(Object.entries(SOURCE_FLAGS).filter(([name]) => name !== "data")),
     replay: { type: "string" },

@@ -12,6 +12,7 @@
  */
 
 import {
+  type BarEvent,
   EVENT_VERSION,
   type FillEvent,
   isoFromUs,
@@ -27,6 +28,8 @@ import type { RiskEngine } from "../../operators/risk/engine.ts";
 import type { RemoteBroker } from "../../operators/execution/remote.ts";
 import type { SymbolSpec } from "../symbols.ts";
 import type { LiveFeed } from "./feed.ts";
+import { FeedGuard } from "./feed_guard.ts";
+import type { Plausibility } from "../plausibility.ts";
 import {
   type Envelope,
   type Hello,
@@ -95,6 +98,8 @@ export interface BridgeOptions {
   readonly now?: () => number;
   /** Where reconciliation outcomes and other notable events are said. */
   readonly log?: (line: string) => void;
+  /** Bounds on the feed's prices and times beyond the defaults (a bar outside: 400). */
+  readonly plausibility?: Partial<Plausibility>;
 }
 
 interface Session {
@@ -122,10 +127,12 @@ export class EaBridge {
   #mismatch: string | null = null;
   #lastBarUs = 0;
   readonly #staleUs: number;
+  readonly #guard: FeedGuard;
 
   constructor(options: BridgeOptions) {
     this.#options = options;
     this.#staleUs = (options.staleAfterSeconds ?? 120) * 1_000_000;
+    this.#guard = new FeedGuard(options.plausibility);
     const { journal } = options;
     for (const order of journal.pendingOrders()) {
       this.#outbox.set(order.clientOrderId, order);
@@ -177,6 +184,7 @@ export class EaBridge {
       );
     }
     this.#refuseHistory(envelope);
+    this.#guard.check(envelope, this.#lastBarUs);
     const { feed, broker, engine, health } = this.#options;
     this.#lastEnvelopeMs = (this.#options.now ?? Date.now)();
 
@@ -322,9 +330,13 @@ export class EaBridge {
     };
   }
 
-  /** Bars up to `closeUs` are already in the pipeline's state (replayed from the journal). */
-  resumeAfter(closeUs: number): void {
-    this.#lastBarUs = Math.max(this.#lastBarUs, closeUs);
+  /**
+   * Bars up to `bar` are already in the pipeline's state (replayed from the journal): older
+   * ones are dropped, and the next is judged for plausibility against it.
+   */
+  resumeAfter(bar: BarEvent): void {
+    this.#lastBarUs = Math.max(this.#lastBarUs, bar.closeUs);
+    this.#guard.resumeAfter(bar);
   }
 
   /**

@@ -15,6 +15,7 @@ import { RemoteBroker, tradeRemotely } from "../../operators/execution/remote.ts
 import type { RiskEngine } from "../../operators/risk/engine.ts";
 import type { SymbolSpec } from "../symbols.ts";
 import { XAUUSD } from "../symbols.ts";
+import type { Plausibility } from "../plausibility.ts";
 import { type BridgeJournal, EaBridge } from "./bridge.ts";
 import { LiveFeed } from "./feed.ts";
 import { type RecoveryJournal, recoveryPlan } from "./recovery.ts";
@@ -38,6 +39,8 @@ export interface LiveOptions {
   /** Wraps each stage (supervision); identity by default. */
   readonly wrapStage?: (stage: Stage) => Stage;
   readonly log?: (line: string) => void;
+  /** Bounds on the EA feed's prices and times beyond the defaults (`--max-price`...). */
+  readonly plausibility?: Partial<Plausibility>;
 }
 
 export interface Live {
@@ -86,6 +89,7 @@ export function startLive(options: LiveOptions): Live {
     staleAfterSeconds: options.staleAfterSeconds,
     heartbeatMs: options.heartbeatMs,
     log: options.log,
+    plausibility: options.plausibility,
   });
   return {
     bridge,
@@ -107,7 +111,7 @@ export function startLive(options: LiveOptions): Live {
         await feed.push(plan.tail);
         broker.takeOrders();
         const last = plan.steps.at(-1);
-        if (last !== undefined) bridge.resumeAfter(last.bar.closeUs);
+        if (last !== undefined) bridge.resumeAfter(last.bar);
       } finally {
         paused = false;
         options.engine.hold("RECOVERY", null);

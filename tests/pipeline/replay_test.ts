@@ -13,9 +13,9 @@ async function tempCsv(text: string): Promise<string> {
 
 const BARS = [
   "time_utc,bid_open,bid_high,bid_low,bid_close,ask_open,ask_high,ask_low,ask_close",
-  "2014-05-01T00:00:00Z,1,2,0.5,1.5,1.1,2.1,0.6,1.6",
-  "2014-05-01T00:01:00Z,1.5,2,1,1.8,1.6,2.1,1.1,1.9",
-  "2014-05-01T00:05:00Z,1.8,1.9,1.7,1.75,1.9,2,1.8,1.85",
+  "2014-05-01T00:00:00Z,1291,1292,1290.5,1291.5,1291.1,1292.1,1290.6,1291.6",
+  "2014-05-01T00:01:00Z,1291.5,1292,1291,1291.8,1291.6,1292.1,1291.1,1291.9",
+  "2014-05-01T00:05:00Z,1291.8,1291.9,1291.7,1291.75,1291.9,1292,1291.8,1291.85",
 ].join("\n");
 
 Deno.test("eventsOf() turns a bar batch into versioned bar events with open and close times", async () => {
@@ -31,8 +31,8 @@ Deno.test("eventsOf() turns a bar batch into versioned bar events with open and 
     timeframe: "M1",
     openUs: Date.UTC(2014, 4, 1, 0, 1) * 1000,
     closeUs: Date.UTC(2014, 4, 1, 0, 2) * 1000,
-    bid: { open: 1.5, high: 2, low: 1, close: 1.8 },
-    ask: { open: 1.6, high: 2.1, low: 1.1, close: 1.9 },
+    bid: { open: 1291.5, high: 1292, low: 1291, close: 1291.8 },
+    ask: { open: 1291.6, high: 1292.1, low: 1291.1, close: 1291.9 },
     spread: null,
     volume: 0,
   });
@@ -58,7 +58,9 @@ Deno.test("replay$() unpaced emits a large source batch in slices of at most REP
   ];
   for (let i = 0; i < rows; i++) {
     lines.push(
-      `${new Date(Date.UTC(2014, 4, 1) + i * 60_000).toISOString()},1,2,0.5,1.5,1.1,2.1,0.6,1.6`,
+      `${
+        new Date(Date.UTC(2014, 4, 1) + i * 60_000).toISOString()
+      },1291,1292,1290.5,1291.5,1291.1,1292.1,1290.6,1291.6`,
     );
   }
   const path = await tempCsv(lines.join("\n"));
@@ -100,7 +102,9 @@ Deno.test("replay$() refuses a speed that is not positive", async () => {
 });
 
 Deno.test("replay$() fails the stream with the source's error, naming file and line", async () => {
-  const path = await tempCsv(`${BARS}\n2014-05-01T00:04:00Z,1,2,0.5,1.5,1.1,2.1,0.6,1.6`);
+  const path = await tempCsv(
+    `${BARS}\n2014-05-01T00:04:00Z,1291,1292,1290.5,1291.5,1291.1,1292.1,1290.6,1291.6`,
+  );
   await assert.rejects(
     firstValueFrom(replay$(await openSource(path)).pipe(toArray())),
     (error: Error) => error.message.includes(`${path}:5`) && /out of order/.test(error.message),

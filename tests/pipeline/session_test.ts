@@ -198,3 +198,41 @@ Deno.test("sessionMinutesBetween() counts 52 weeks and one Sunday hour in UTC ye
   const minutes = sessionMinutesBetween(usFromIso("2023-01-01"), usFromIso("2024-01-01"));
   assert.equal(minutes, 52 * WEEK_MINUTES + 60);
 });
+
+/** The definition, minute by minute: the reference the constant-time count must equal. */
+function countMinuteByMinute(fromUs: number, toUs: number): number {
+  let count = 0;
+  for (let t = Math.ceil(fromUs / US_PER_MINUTE) * US_PER_MINUTE; t < toUs; t += US_PER_MINUTE) {
+    if (isInSession(t)) count++;
+  }
+  return count;
+}
+
+Deno.test("sessionMinutesBetween() equals the minute-by-minute count for any span up to 20 days", () => {
+  const from = usFromIso("2000-01-01");
+  const to = usFromIso("2035-01-01");
+  fc.assert(
+    fc.property(
+      fc.integer({ min: from, max: to }),
+      fc.integer({ min: -US_PER_DAY, max: 20 * US_PER_DAY }),
+      (start, span) => {
+        assert.equal(
+          sessionMinutesBetween(start, start + span),
+          countMinuteByMinute(start, start + span),
+          `${new Date(start / 1000).toISOString()} + ${span} µs`,
+        );
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+Deno.test("sessionMinutesBetween() counts a 900-year hole: 6,900 minutes a week", () => {
+  // From a Saturday noon UTC (07:00 EST) to the Saturday 46,959 weeks later (about 900
+  // years, the hole a row dated 2917 makes in a 2017 file), also in January (EST): whole
+  // weeks only. A minute-by-minute count would take minutes; this one is arithmetic.
+  const from = usFromIso("2017-01-07T12:00:00Z");
+  const to = from + 46_959 * 7 * US_PER_DAY;
+  assert.equal(new Date(to / 1000).toISOString(), "2917-01-02T12:00:00.000Z");
+  assert.equal(sessionMinutesBetween(from, to), 46_959 * WEEK_MINUTES);
+});

@@ -201,27 +201,39 @@ export function sampleRows(writer: FormatWriter, count: number, stepMultiple = 1
   }));
 }
 
-/** Valid rows in strictly increasing time, from the writer's base time. */
+/**
+ * Valid rows in strictly increasing time, from the writer's base time: a random walk from
+ * a random level, so every row is a move a market can make (`pipeline/plausibility.ts`):
+ * a bar moves at most $6 from the previous close, a tick at most $0.50.
+ */
 export function rowsArbitrary(writer: FormatWriter, maxLength = 60): fc.Arbitrary<GenRow[]> {
+  const ticks = writer.stepUs === 1;
+  const cents = ticks ? 50 : 300;
   const row = fc.record({
-    gap: fc.integer({ min: 1, max: writer.stepUs === 1 ? 5_000_000 : 90 }),
-    open: fc.integer({ min: 50_000, max: 500_000 }),
-    close: fc.integer({ min: 50_000, max: 500_000 }),
-    up: fc.integer({ min: 0, max: 500 }),
-    down: fc.integer({ min: 0, max: 500 }),
+    gap: fc.integer({ min: 1, max: ticks ? 5_000_000 : 90 }),
+    open: fc.integer({ min: -cents, max: cents }),
+    close: fc.integer({ min: -cents, max: cents }),
+    up: fc.integer({ min: 0, max: cents }),
+    down: fc.integer({ min: 0, max: cents }),
     spreadCents: fc.integer({ min: 0, max: 300 }),
     points: fc.integer({ min: 0, max: 60 }),
     volume: fc.integer({ min: 0, max: 5_000 }),
   });
-  return fc.array(row, { minLength: 1, maxLength }).map((specs) => {
+  const level = fc.integer({ min: 50_000, max: 500_000 });
+  return fc.tuple(level, fc.array(row, { minLength: 1, maxLength })).map(([start, specs]) => {
     let t = writer.baseUs;
+    let last = start;
     return specs.map((s) => {
       t += s.gap * writer.stepUs;
-      const high = Math.max(s.open, s.close) + s.up;
-      const low = Math.min(s.open, s.close) - s.down;
+      // A tick is its close: it moves by `close` alone.
+      const open = ticks ? last : last + s.open;
+      const close = open + s.close;
+      const high = Math.max(open, close) + (ticks ? 0 : s.up);
+      const low = Math.min(open, close) - (ticks ? 0 : s.down);
+      last = close;
       return {
         timeUs: t,
-        bid: [s.open, high, low, s.close] as const,
+        bid: [open, high, low, close] as const,
         spreadCents: s.spreadCents,
         points: s.points,
         volume: s.volume,

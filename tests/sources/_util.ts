@@ -39,6 +39,20 @@ export async function gzip(content: string | Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
+/** The first `bytes` bytes of a file (fewer if it is shorter). */
+export async function fileHead(path: string, bytes: number): Promise<Uint8Array> {
+  const file = await Deno.open(path);
+  const head = new Uint8Array(bytes);
+  let filled = 0;
+  while (filled < head.length) {
+    const n = await file.read(head.subarray(filled));
+    if (n === null) break;
+    filled += n;
+  }
+  file.close();
+  return head.subarray(0, filled);
+}
+
 /** Every typed-array column of a source's batches, joined across batches. */
 export type Columns = Record<string, Float64Array>;
 

@@ -6,8 +6,9 @@
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { US_PER_MINUTE } from "@/pipeline/events.ts";
+import { US_PER_DAY, US_PER_MINUTE } from "@/pipeline/events.ts";
 import { BadInputError } from "@/pipeline/errors.ts";
+import { DEFAULT_PLAUSIBILITY, plausibilityReasons } from "@/pipeline/plausibility.ts";
 import { type FormatName, openSource, type ReadReport } from "@/sources/mod.ts";
 import { dataPath, dataTest } from "../_data.ts";
 import {
@@ -22,13 +23,34 @@ import {
   sampleRows,
   WRITERS,
 } from "./_formats.ts";
-import { assertBadInput, type Columns, drain, gzip, readColumns, tempDir } from "./_util.ts";
+import {
+  assertBadInput,
+  type Columns,
+  drain,
+  fileHead,
+  gzip,
+  readColumns,
+  tempDir,
+} from "./_util.ts";
 
 const SKIP_HINT = "; pass --on-bad-line=skip to skip and count such lines";
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** Matches a "fail" reason: the exact reason, then the hint to skip. */
 const failReason = (reason: string) => new RegExp(`^${escape(reason)}${escape(SKIP_HINT)}$`);
+
+/** How an error or a report quotes a line: its first 120 characters. */
+const quoted = (line: string) => line.length > 120 ? `${line.slice(0, 120)}…` : line;
+
+/** The reasons for the default plausibility bounds (pipeline/plausibility.ts). */
+const PLAUSIBLE = plausibilityReasons(DEFAULT_PLAUSIBILITY);
+
+/** The fields with the prices at `at` replaced by `price(old)`. */
+const setPrices = (f: string[], at: readonly number[], price: (old: string) => string) =>
+  f.map((v, i) => at.includes(i) ? price(v) : v);
+
+/** The highest bid price field: the bar's high, or a tick's only bid. */
+const bidHigh = (w: FormatWriter) => w.bidFields[1] ?? w.bidFields[0];
 
 /** The line number of the `index`-th row (0-based) in a file of this format. */
 const lineOf = (writer: FormatWriter, index: number) => index + 1 + (writer.header ? 1 : 0);
@@ -162,6 +184,60 @@ const BAD_LINES: readonly BadLineCase[] = [
     reason: () => "malformed timestamp",
   },
   {
+    name: "a price of 400 digits (parses as Infinity)",
+    mutate: (w, f) => setPrices(f, [bidHigh(w)], () => "9".repeat(400)),
+    reason: () => PLAUSIBLE.nonFinite,
+  },
+  {
+    name: "a price of 1e14",
+    mutate: (w, f) => setPrices(f, [bidHigh(w)], () => "100000000000000.00"),
+    reason: () => PLAUSIBLE.band,
+  },
+  {
+    name: "a price below the band",
+    mutate: (w, f) => setPrices(f, [w.bidFields.at(-2) ?? w.bidFields[0]], () => "5.00"),
+    reason: () => PLAUSIBLE.band,
+  },
+  {
+    name: "every price ten times the last row's (a slipped decimal point)",
+    mutate: (w, f) =>
+      setPrices(f, [...w.bidFields, ...w.askFields], (v) => (Number(v) * 10).toFixed(3)),
+    reason: () => PLAUSIBLE.jump,
+  },
+  {
+    name: "an ask ten times the bid",
+    mutate: (w, f) => {
+      if (w === MT5) return f.map((v, i) => i === 6 ? "99999" : v);
+      if (w.askFields.length === 0) return null;
+      return setPrices(f, w.askFields, (v) => (Number(v) * 10).toFixed(3));
+    },
+    reason: () => PLAUSIBLE.askBid,
+  },
+  {
+    name: "a year 9999",
+    mutate: (_w, f) => [`9999${f[0].slice(4)}`, ...f.slice(1)],
+    reason: () => PLAUSIBLE.window,
+  },
+  {
+    name: "a year 0017",
+    mutate: (_w, f) => [`0017${f[0].slice(4)}`, ...f.slice(1)],
+    reason: () => PLAUSIBLE.window,
+  },
+  {
+    name: "a time 40 days after the line before",
+    mutate: (w, f, previous) => [w.timeText(previous.timeUs + 40 * US_PER_DAY), ...f.slice(1)],
+    reason: (w) => PLAUSIBLE.step(lineOf(w, 0)),
+  },
+  {
+    // Held until the next row, which falls before it: the mistyped row is the one refused.
+    name: "a mistyped date a week ahead",
+    mutate: (w, f, previous) => [w.timeText(previous.timeUs + 7 * US_PER_DAY), ...f.slice(1)],
+    reason: (w) =>
+      `timestamp out of order (later than line ${lineOf(w, 2)}, which follows line ${
+        lineOf(w, 0)
+      })`,
+  },
+  {
     name: "a negative MT5 spread",
     mutate: (w, f) => w === MT5 ? f.map((v, i) => i === 6 ? "-3" : v) : null,
     reason: () => "missing or negative spread",
@@ -170,6 +246,16 @@ const BAD_LINES: readonly BadLineCase[] = [
     name: "a non-numeric MT5 spread",
     mutate: (w, f) => w === MT5 ? f.map((v, i) => i === 6 ? "n/a" : v) : null,
     reason: () => "missing or negative spread",
+  },
+  {
+    name: "a HistData volume that is not a number",
+    mutate: (w, f) => w === HISTDATA ? f.map((v, i) => i === 5 ? "Infinity" : v) : null,
+    reason: () => "missing or negative volume",
+  },
+  {
+    name: "an MT5 real_volume that is not a number",
+    mutate: (w, f) => w === MT5 ? f.map((v, i) => i === 7 ? "n/a" : v) : null,
+    reason: () => "missing or negative real_volume",
   },
   {
     name: "a negative MT5 tick volume",
@@ -202,7 +288,7 @@ for (const badCase of BAD_LINES) {
           line: lineOf(writer, 1),
           reason: failReason(reason),
         });
-        assert.equal(error.text, badLine, "the error quotes the line");
+        assert.equal(error.text, quoted(badLine), "the error quotes the line");
       });
 
       await t.step(`${writer.format}, onBadLine "skip"`, async () => {
@@ -212,7 +298,7 @@ for (const badCase of BAD_LINES) {
         assert.deepEqual(pick(columns, Object.keys(expected)), subset(expected, [0, 1]));
         assert.deepEqual(source.report.badLines, { [reason]: 1 });
         assert.deepEqual(source.report.badLineExamples, {
-          [reason]: `line ${lineOf(writer, 1)}: ${badLine}`,
+          [reason]: `line ${lineOf(writer, 1)}: ${quoted(badLine)}`,
         });
         assert.equal(source.report.rowsEmitted, 2);
         assert.equal(source.report.linesRead, lineOf(writer, 2));
@@ -305,15 +391,7 @@ dataTest(
   TICKS_GZ,
   async () => {
     await using dir = await tempDir();
-    const file = await Deno.open(dataPath(TICKS_GZ));
-    const head = new Uint8Array(100_000);
-    let filled = 0;
-    while (filled < head.length) {
-      const n = await file.read(head.subarray(filled));
-      if (n === null) break;
-      filled += n;
-    }
-    file.close();
+    const head = await fileHead(dataPath(TICKS_GZ), 100_000);
     const path = await dir.write("XAUUSD_OANDA_ticks_cut.csv.gz", head);
     const source = await openSource(path);
     assert.equal(source.format, "oanda-ticks");
@@ -328,8 +406,13 @@ dataTest(
   },
 );
 
-Deno.test("openSource() refuses empty and line-less files, naming the file", async (t) => {
+const HEADER_ONLY = /^file has a header but no rows$/;
+
+Deno.test("openSource() refuses empty, line-less and header-only files alike in every format, naming the file", async (t) => {
   await using dir = await tempDir();
+  const headers = new Map<FormatWriter, Uint8Array>();
+  for (const w of WRITERS) if (w.header !== null) headers.set(w, await gzip(`${w.header}\n`));
+  const gzipped = (w: FormatWriter) => headers.get(w)!;
   const cases: ReadonlyArray<readonly [string, string, Uint8Array | string, RegExp]> = [
     ["an empty file", "XAUUSD_M1.csv", "", /^file is empty$/],
     ["an empty .gz file", "DAT_ASCII_XAUUSD_M1_2017.csv.gz", "", /^file is empty$/],
@@ -340,6 +423,23 @@ Deno.test("openSource() refuses empty and line-less files, naming the file", asy
       /^file is empty \(no bytes after decompression\)$/,
     ],
     ["blank lines only", "XAUUSD_OANDA_M1_quote.csv", "\n\r\n\n", /^file has only blank lines$/],
+    [
+      "a byte order mark only",
+      "DAT_ASCII_XAUUSD_M1_2017.csv",
+      "\uFEFF\n",
+      /^file has only blank lines$/,
+    ],
+    ...WRITERS.filter((w) => w.header !== null).map((w) =>
+      [`${w.format}: a header and no row`, w.fileName, `${w.header}\n\n`, HEADER_ONLY] as const
+    ),
+    ...WRITERS.filter((w) => w.header !== null).map((w) =>
+      [
+        `${w.format}: a gzip of a header and no row`,
+        `${w.fileName}.gz`,
+        gzipped(w),
+        HEADER_ONLY,
+      ] as const
+    ),
   ];
   for (const [name, file, content, reason] of cases) {
     await t.step(name, async () => {
@@ -347,6 +447,14 @@ Deno.test("openSource() refuses empty and line-less files, naming the file", asy
       await assertBadInput(() => openSource(path), { file: path, line: null, reason });
     });
   }
+  await t.step(
+    "a header then more blank lines than detection reads: refused while reading",
+    async () => {
+      const path = await dir.write(MT5.fileName, `${MT5.header}${"\n".repeat(100)}`);
+      const source = await openSource(path);
+      await assertBadInput(() => drain(source), { file: path, line: null, reason: HEADER_ONLY });
+    },
+  );
   await t.step("a missing file", async () => {
     const path = `${dir.path}/no_such_file.csv`;
     await assertBadInput(() => openSource(path), {
@@ -502,6 +610,25 @@ Deno.test("openSource() reads CRLF files exactly as LF files", async (t) => {
   }
 });
 
+Deno.test("openSource() reads a file that starts with a UTF-8 byte order mark as one without", async (t) => {
+  await using dir = await tempDir();
+  for (const writer of WRITERS) {
+    for (const packed of [false, true]) {
+      await t.step(`${writer.format}${packed ? ", gzip" : ""}`, async () => {
+        const text = fileText(writer, sampleLines(writer, 5));
+        const write = async (name: string, content: string) =>
+          await dir.write(name, packed ? await gzip(content) : content);
+        const plain = await openSource(await write(`plain_${writer.fileName}`, text));
+        const marked = await openSource(await write(`bom_${writer.fileName}`, `\uFEFF${text}`));
+        assert.equal(marked.format, writer.format);
+        assert.deepEqual(await readColumns(marked), await readColumns(plain));
+        assert.deepEqual(marked.report, plain.report);
+        assert.equal(marked.report.rowsEmitted, 5);
+      });
+    }
+  }
+});
+
 Deno.test("openSource() reads the last line of a file without a trailing newline", async (t) => {
   await using dir = await tempDir();
   for (const writer of WRITERS) {
@@ -595,8 +722,8 @@ Deno.test("openSource() conserves lines: read = header + emitted + outside + dro
       );
       await fc.assert(
         fc.asyncProperty(scenario, async ([rows, kinds, bads, fromIndex, toIndex, crlf]) => {
-          // A file of blank lines alone is refused whole ("file has no lines").
-          fc.pre(writer.header !== null || kinds.some((kind) => kind !== "blank"));
+          // A file of blank lines alone, or a header alone, is refused whole.
+          fc.pre(kinds.some((kind) => kind !== "blank"));
           const lines = rows.map((row, i) => {
             if (kinds[i] === "blank") return "";
             const fields = writer.fields(row);

@@ -3,7 +3,8 @@ import { openSources } from "../../sources/mod.ts";
 import { BadInputError } from "../../pipeline/errors.ts";
 
 const HEADER = "time_utc,bid_open,bid_high,bid_low,bid_close";
-const row = (minute: number) => `2014-05-01T00:${String(minute).padStart(2, "0")}:00Z,1,2,0.5,1.5`;
+const row = (minute: number) =>
+  `2014-05-01T00:${String(minute).padStart(2, "0")}:00Z,1291,1292,1290.5,1291.5`;
 
 async function files(...contents: string[]): Promise<{ dir: string; paths: string[] }> {
   const dir = await Deno.makeTempDir();

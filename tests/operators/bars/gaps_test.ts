@@ -50,7 +50,7 @@ dataTest(
 );
 
 dataTest(
-  "GapDetector reports OANDA's missing week of December 2016 as missing, not a holiday",
+  "GapDetector reports OANDA's missing week of December 2016 as an outage, not a holiday",
   [OANDA_H1_PATH],
   async () => {
     const { gaps, detector } = await gapsOf(OANDA_H1_PATH);
@@ -59,7 +59,7 @@ dataTest(
       fromUs: usFromIso("2016-12-09T22:00:00Z"),
       toUs: usFromIso("2016-12-16T05:00:00Z"),
       missingSessionMinutes: 5_880,
-      category: "missing",
+      category: "outage",
     });
     // OANDA's weekend runs exactly Friday 17:00 to Sunday 18:00 New York: 0 minutes missing.
     assert.ok(gaps.some((g) => g.category === "weekend" && g.missingSessionMinutes === 0));
@@ -95,7 +95,10 @@ Deno.test("gapCategory() tells missing minutes, holidays and outages apart", asy
     ["a few minutes inside the session", wednesday, wednesday + 5 * US_PER_MINUTE, 5, "missing"],
     ["an early close", wednesday, wednesday + 4 * US_PER_HOUR, 240, "holiday"],
     ["a closed day", wednesday, wednesday + 24 * US_PER_HOUR, 1_380, "holiday"],
-    ["several days", wednesday, wednesday + 72 * US_PER_HOUR, 4_140, "missing"],
+    // 3 x 1,380 = 4,140 > 2,760: longer than any holiday, never a "short" gap.
+    ["several days", wednesday, wednesday + 72 * US_PER_HOUR, 4_140, "outage"],
+    ["just over two sessions", wednesday, wednesday + 47 * US_PER_HOUR, 2_761, "outage"],
+    ["exactly two sessions", wednesday, wednesday + 46 * US_PER_HOUR, 2_760, "holiday"],
     [
       "a weekend with a late Sunday open",
       usFromIso("2017-03-03T22:00:00Z"),

@@ -135,7 +135,7 @@ Deno.test("bars exits 1 naming the file and line of a bad row", async () => {
   const data = `${dir}/bad_M1_.csv`;
   await Deno.writeTextFile(
     data,
-    "time_utc,bid_open,bid_high,bid_low,bid_close\n2014-05-01T00:00:00Z,1,2,0.5,1.5\n2014-05-01T00:01:00Z,1,0.5,2,1\n",
+    "time_utc,bid_open,bid_high,bid_low,bid_close\n2014-05-01T00:00:00Z,1291,1292,1290.5,1291.5\n2014-05-01T00:01:00Z,1291,1290.5,1292,1291\n",
   );
   const result = await runCli([
     "bars",
@@ -182,5 +182,48 @@ Deno.test("bars refuses to make finer bars than the file holds", async () => {
   ]);
   assert.equal(result.code, 2);
   assert.match(result.stderr, /cannot make M5 bars from H1 data/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("bars takes the plausibility flags: a row above --max-price is refused by its line", async () => {
+  const dir = await Deno.makeTempDir();
+  const data = `${dir}/x_M1_.csv`;
+  await Deno.writeTextFile(
+    data,
+    "time_utc,bid_open,bid_high,bid_low,bid_close\n2014-05-01T00:00:00Z,1291,1292,1290.5,1291.5\n",
+  );
+  const args = ["bars", "--data", data, "--timeframe", "M1", "--out", `${dir}/out.csv`];
+  const refused = await runCli([...args, "--max-price", "1000"]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, new RegExp(`${data}:2: price outside 10-1000 \\(--min-price`));
+  const contradiction = await runCli([...args, "--min-price", "2000", "--max-price", "1000"]);
+  assert.equal(contradiction.code, 2);
+  assert.match(
+    contradiction.stderr,
+    /--max-price\) 1000 must exceed the lowest \(--min-price\) 2000/,
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("bars calls a hole of a year an outage, never a short gap", async () => {
+  const dir = await Deno.makeTempDir();
+  const data = `${dir}/x_M1_.csv`;
+  // Thursday 2014-05-01 00:00 UTC, then Friday 2015-05-01 00:00 UTC: a year later.
+  await Deno.writeTextFile(
+    data,
+    "time_utc,bid_open,bid_high,bid_low,bid_close\n" +
+      "2014-05-01T00:00:00Z,1291,1292,1290.5,1291.5\n2015-05-01T00:00:00Z,1181,1182,1180.5,1181.5\n",
+  );
+  const args = ["bars", "--data", data, "--timeframe", "M1", "--out", `${dir}/out.csv`];
+  const refused = await runCli(args);
+  assert.equal(refused.code, 1);
+  assert.match(
+    refused.stderr,
+    /:3: timestamp more than 30 days after line 2 \(--max-time-step-days\)/,
+  );
+  const result = await runCli([...args, "--max-time-step-days", "400"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /short gaps \(under 120 min\) 0 \(0 min\)/);
+  assert.match(result.stdout, /outages \(over 2,760 min: days or more\) 1 /);
   await Deno.remove(dir, { recursive: true });
 });

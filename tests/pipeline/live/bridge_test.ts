@@ -7,7 +7,7 @@ import {
   US_PER_MINUTE,
 } from "@/pipeline/events.ts";
 import { createHealthRegistry } from "@/pipeline/health.ts";
-import { startLive } from "@/pipeline/live/live.ts";
+import { type LiveOptions, startLive } from "@/pipeline/live/live.ts";
 import type { EaMessage, Hello, TerminalPosition } from "@/pipeline/live/protocol.ts";
 import { ProtocolError } from "@/pipeline/live/protocol.ts";
 import { bar, engine, NOW_US, signal } from "../../operators/risk/_fixtures.ts";
@@ -27,7 +27,7 @@ function signalsAt(at: ReadonlySet<number>) {
   };
 }
 
-function setup(signalTimes: number[] = [NOW_US]) {
+function setup(signalTimes: number[] = [NOW_US], plausibility?: LiveOptions["plausibility"]) {
   const journal = memoryJournal();
   const riskEngine = engine({ news: { enabled: false } }, { calendar: null });
   const seen: MarketEvent[] = [];
@@ -39,6 +39,7 @@ function setup(signalTimes: number[] = [NOW_US]) {
     sinks: [{ name: "seen", write: (batch) => void seen.push(...batch), close() {} }],
     health: createHealthRegistry(),
     log: () => {},
+    plausibility,
   });
   return { journal, live, bridge: live.bridge, seen, riskEngine };
 }
@@ -269,5 +270,85 @@ Deno.test("a hello sent with the fill of a position the journal never committed 
   };
   const reply = await bridge.handle(envelope(1, [hello([position]), fill, BAR]));
   assert.deepEqual(reply.holds, []);
+  await live.stop();
+});
+
+/** Refused with a 400 whose message names `field` and says `reason`. */
+const refusedAt = (field: string, reason: RegExp) => (e: unknown) =>
+  e instanceof ProtocolError && e.status === 400 &&
+  e.message.startsWith(`bad envelope at ${field}: `) && reason.test(e.message);
+
+Deno.test("an implausible bar is refused with 400 naming its field, and nothing of the envelope is fed", async (t) => {
+  const next = bar("2024-03-20T13:01:00Z", 2000.5, 2000.8);
+  const cases: ReadonlyArray<readonly [string, EaMessage, string, RegExp]> = [
+    [
+      "a high of 1e300 (seen accepted and journalled before)",
+      { ...next, bid: { ...next.bid, high: 1e300 } },
+      "messages.2.bid",
+      /price outside 10-100000/,
+    ],
+    [
+      "an ask ten times the bid",
+      { ...next, ask: { open: 20005, high: 20005, low: 20005, close: 20005 } },
+      "messages.2.ask",
+      /ask\/bid ratio above 1\.05/,
+    ],
+    [
+      "a spread of 500 on a 2000 bid",
+      { ...next, ask: null, spread: 500 },
+      "messages.2.spread",
+      /ask\/bid ratio above 1\.05/,
+    ],
+    [
+      // 2000 -> 2400 in a minute: 400 / (2e-4 x 2000 = 0.4, the quiet floor) = 1,000 > 200.
+      "a jump from 2000 to 2400 in a minute",
+      bar("2024-03-20T13:01:00Z", 2400, 2400.3),
+      "messages.2.bid",
+      /price jump beyond 200x the recent move/,
+    ],
+    [
+      // Year 9999 is past what an integer µs can hold and zod refuses it already.
+      "a bar dated 2200",
+      { ...next, openUs: Date.UTC(2200, 0, 6) * 1000, closeUs: Date.UTC(2200, 0, 6, 0, 1) * 1000 },
+      "messages.2.openUs",
+      /timestamp outside 1970-01-01 to 2100-01-01/,
+    ],
+  ];
+  for (const [name, message, field, reason] of cases) {
+    await t.step(name, async () => {
+      const { bridge, seen, live } = setup();
+      await assert.rejects(
+        bridge.handle(envelope(1, [hello(), BAR, message])),
+        refusedAt(field, reason),
+      );
+      assert.equal(seen.length, 0, "nothing of a refused envelope is processed");
+      // The EA drops the refused message and sends the same seq again: accepted.
+      const reply = await bridge.handle(envelope(1, [hello(), BAR]));
+      assert.equal(reply.seq, 1);
+      await live.stop();
+    });
+  }
+});
+
+Deno.test("a bar after an accepted one is judged against it, across envelopes", async () => {
+  const { bridge, live } = setup([]);
+  await bridge.handle(envelope(1, [hello(), BAR]));
+  // Ten times BAR's 2000 a minute later: a slipped decimal point, refused.
+  await assert.rejects(
+    bridge.handle(envelope(2, [bar("2024-03-20T13:01:00Z", 20_000, 20_000.3)])),
+    refusedAt("messages.0.bid", /price jump/),
+  );
+  // A real move of $3 is accepted.
+  const reply = await bridge.handle(envelope(2, [bar("2024-03-20T13:01:00Z", 2003, 2003.3)]));
+  assert.equal(reply.seq, 2);
+  await live.stop();
+});
+
+Deno.test("the plausibility bounds of the EA feed come from the options", async () => {
+  const { bridge, live } = setup([], { maxPrice: 1_500 });
+  await assert.rejects(
+    bridge.handle(envelope(1, [hello(), BAR])),
+    refusedAt("messages.1.bid", /price outside 10-1500 \(--min-price, --max-price\)/),
+  );
   await live.stop();
 });
