@@ -114,6 +114,13 @@ async function scenario(): Promise<void> {
     const all = await visibleDays();
     assert.ok(all > period - 2 && all <= period, `the chart opens on ${all} of ${period} days`);
     await page.click("button[data-zoom='30']");
+    // The chart applies a new range on its next frame: wait for it to change (a busy machine
+    // may paint late), then check it is about a month.
+    await page.waitForFunction((days: number) => {
+      const { from, to } = (globalThis as unknown as WithCharts).reportCharts.main.timeScale()
+        .getVisibleRange();
+      return (to - from) / 86_400 < days - 2;
+    }, all);
     const month = await visibleDays();
     assert.ok(month > 25 && month <= 31, `"1 month" shows ${month} days`);
     // A wheel turn over the chart zooms in further.
