@@ -17,9 +17,9 @@ export const HISTDATA_2017 = dataPath("xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_20
 /** The benches' year: out of sample for the bench model. */
 export const HISTDATA_2018 = dataPath("xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2018.csv.gz");
 /**
- * The benches' trading config: the default with risk limits wide enough that no halt
- * fires (drawdown kill switch 50%, daily loss 20%), so a run trades all year (223 trades
- * on 2018 without the model) and no halt shortens the work being measured.
+ * The benches' trading config: the default with `risk.onHalt: "record"`, issue 12's
+ * research setting: a halt is recorded in the report, not obeyed, so a run trades all year
+ * and no halt shortens the work being measured.
  */
 export const TRADE_ALL_YEAR = fileURLToPath(new URL("./trade_all_year.json", import.meta.url));
 /** The training window of the bench model, [from, to) UTC. */
