@@ -92,16 +92,31 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
   const initialBalance = broker.settings.initialBalance;
   const equity: EquityPoint[] = [];
   const out: MarketEvent[] = [];
-  const take = () => {
-    for (const event of out) {
-      if (event.kind === "trade") trades.push(event);
-      else if (event.kind === "risk") decisions.push(event);
-      else if (event.kind === "rejection") rejections.push(event);
-      else if (event.kind === "account") {
-        equity.push({ timeUs: event.timeUs, equity: event.equity, balance: event.balance });
+  /** Files the kernel's output; true when it sent an order, which is due on the next bar. */
+  const take = (): boolean => {
+    let sent = false;
+    for (let k = 0; k < out.length; k++) {
+      const event = out[k];
+      switch (event.kind) {
+        case "trade":
+          trades.push(event);
+          break;
+        case "risk":
+          decisions.push(event);
+          break;
+        case "rejection":
+          rejections.push(event);
+          break;
+        case "account":
+          equity.push({ timeUs: event.timeUs, equity: event.equity, balance: event.balance });
+          break;
+        case "order":
+        case "pending":
+          sent = true;
       }
     }
     out.length = 0;
+    return sent;
   };
   /** An order sent on the last bar the kernel saw: it is due on the next one. */
   let queued = false;
@@ -149,8 +164,7 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
         step(signal, out);
       }
     }
-    queued = out.some((e) => e.kind === "order" || e.kind === "pending");
-    take();
+    queued = take();
   }
   if (first === null || last === null) {
     return { trades: 0, netProfit: 0, profitFactor: null, sharpe: null };
