@@ -266,6 +266,16 @@ Deno.test("lossStreakSizeRule halves the size with LOSS_STREAK_SIZE_CUT after tw
       },
       "adjust LOSS_STREAK_SIZE_CUT 0.01",
     ],
+    [
+      // 0.01 x 0.5 = 0.005 rounds down to 0: the minimum lot (0.01) is kept, else no trade
+      // could ever open again to end the streak.
+      "two losses at the minimum 0.01: stays 0.01",
+      {
+        lots: 0.01,
+        recentTrades: [trade(-10, "2024-03-20T11:00:00Z"), trade(-10, "2024-03-20T12:00:00Z")],
+      },
+      "adjust LOSS_STREAK_SIZE_CUT 0.01",
+    ],
   ]);
 });
 
