@@ -134,9 +134,10 @@ export function configReference(): string {
     "commented one. A setting left out takes its default; an unknown key is refused with the",
     "nearest known one. Prices are in price units (USD per ounce), money in account currency.",
     "",
-    "Two defaults depend on the run: without `fusion` the strategy is technical only when there is",
-    "no model (weights 1/0/0, gate 0.5) and fused when there is one (the defaults below); the news",
-    "blackout (`risk.news.enabled`) is on exactly when `--news` gives a calendar.",
+    "Two defaults depend on the run. Without a model the strategy starts from the technical-only",
+    "preset (weights 1/0/0, gate 0.5), with a model from the fused defaults below; a `fusion`",
+    "section is layered over that start, so one that only moves the levels keeps its weights and",
+    "gate. The news blackout (`risk.news.enabled`) is on exactly when `--news` gives a calendar.",
   ];
   const sections = [{ path: [] as string[], description: "" }, ...groups];
   for (const group of sections) {

@@ -22,7 +22,6 @@ import {
   setPath,
   walkForward,
 } from "../../operators/backtest/mod.ts";
-import { TECHNICAL_ONLY } from "../../operators/fusion/mod.ts";
 import { sha256OfFile } from "../../sources/file_hash.ts";
 import { openSources } from "../../sources/mod.ts";
 import { isoFromUs } from "../events.ts";
@@ -117,21 +116,13 @@ export async function optimize(argv: string[]): Promise<void> {
   if (flags.search === "random" && flags.samples === undefined) {
     throw new UsageError("--search random needs --samples K");
   }
-  let base =
+  const base =
     (flags.config === undefined ? {} : await readJsonFlag("config", flags.config)) as Record<
       string,
       unknown
     >;
   checkBacktestConfig(base, flags.config === undefined ? "config" : `"${flags.config}"`);
   const spaceValue = await readJsonFlag("space", flags.space);
-  // Without a model and a fusion config the backtest trades TECHNICAL_ONLY; a fusion
-  // parameter must change that preset, not silently swap it for the fused defaults.
-  if (
-    flags["no-ml"] && base.fusion === undefined &&
-    Object.keys(spaceValue ?? {}).some((p) => p.startsWith("fusion."))
-  ) {
-    base = setPath(base, "fusion", JSON.parse(JSON.stringify(TECHNICAL_ONLY)));
-  }
   let space;
   try {
     space = parseSearchSpace(

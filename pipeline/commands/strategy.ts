@@ -7,6 +7,7 @@
  */
 
 import { z } from "zod";
+import { mergeConfig } from "../../operators/backtest/optimize.ts";
 import { scoreModels, type ServingModel } from "../../operators/ensemble/mod.ts";
 import {
   costModelOf,
@@ -207,10 +208,16 @@ export interface Strategy {
   readonly newsFilter: boolean;
 }
 
-/** The fusion settings of `config`, or the preset for the model: the technical one without. */
+/**
+ * The run's preset (the fused defaults with a direction model, the technical-only preset
+ * without) with `config`'s fusion section layered over it: a config that only moves the
+ * levels keeps the preset's weights and gate, rather than silently trading the fused
+ * defaults' gate of 0.35 without the model they assume.
+ */
 function resolveFusion(config: TradingConfig, origin: string, direction: boolean): FusionConfig {
-  if (config.fusion !== undefined) return parseFusionConfig(config.fusion, `${origin} fusion`);
-  return direction ? FUSION_DEFAULTS : TECHNICAL_ONLY;
+  const preset = direction ? FUSION_DEFAULTS : TECHNICAL_ONLY;
+  if (config.fusion === undefined) return preset;
+  return parseFusionConfig(mergeConfig(preset, config.fusion), `${origin} fusion`);
 }
 
 /** The technical-only primary of `config`, and how to name it; throws when technical is off. */

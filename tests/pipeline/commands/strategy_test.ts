@@ -79,6 +79,16 @@ Deno.test("buildStrategy() gates the technical-only form of a fusion config with
   assert.deepEqual(strategy.fusion.weights, { technical: 1, ml: 0, llm: 0 });
 });
 
+Deno.test("buildStrategy() without a model layers a config's fusion section over the technical-only preset", () => {
+  // Only the stop moves: the weights (technical 1) and the gate (0.5) stay the preset's,
+  // not the fused defaults' (0.45 / 0.4 / 0.15, gate 0.35).
+  const strategy = build({ fusion: { levels: { stopAtr: 3 } } }, null);
+  assert.deepEqual(strategy.fusion.weights, { technical: 1, ml: 0, llm: 0 });
+  assert.equal(strategy.fusion.gate, 0.5);
+  assert.equal(strategy.fusion.levels.stopAtr, 3);
+  assert.equal(strategy.fusion.levels.takeAtr, 3, "the other levels keep their defaults");
+});
+
 Deno.test("buildStrategy() refuses a meta model with a fusion config whose technical source is off", () => {
   assert.throws(
     () => build({ fusion: { weights: { technical: 0, ml: 1, llm: 0 } } }),
