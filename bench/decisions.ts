@@ -56,7 +56,21 @@ async function cli(args: string[]): Promise<string> {
   return text(out.stdout);
 }
 
-async function train(to: string, registry: string, config?: string): Promise<string> {
+/** A trained model: its id and the out-of-sample tables its training printed. */
+interface Trained {
+  readonly id: string;
+  readonly walkForward: string;
+}
+
+/** The training's out-of-sample tables: from the first "Out of sample" to the calibration. */
+function walkForwardTables(stdout: string): string {
+  const start = stdout.indexOf("Out of sample");
+  const end = stdout.indexOf("Calibration", start);
+  if (start < 0 || end < 0) throw new Error(`train printed no walk-forward tables:\n${stdout}`);
+  return stdout.slice(start, end).trimEnd();
+}
+
+async function train(to: string, registry: string, config?: string): Promise<Trained> {
   const out = await cli([
     "train",
     ...FILES.flatMap((f) => ["--data", f]),
@@ -66,7 +80,10 @@ async function train(to: string, registry: string, config?: string): Promise<str
     registry,
     ...(config === undefined ? [] : ["--config", config]),
   ]);
-  return /model ([0-9a-f]{64}) registered/.exec(out)![1];
+  return {
+    id: /model ([0-9a-f]{64}) registered/.exec(out)![1],
+    walkForward: walkForwardTables(out),
+  };
 }
 
 async function backtest(name: string, step: typeof STEPS[number], model: string[]) {
@@ -92,8 +109,10 @@ async function backtest(name: string, step: typeof STEPS[number], model: string[
 const results: {
   step: typeof STEPS[number];
   runs: Record<StrategyName, BacktestJson>;
-  ids: string[];
+  models: Trained[];
 }[] = [];
+const loadBefore = Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
+const started = new Date();
 for (const step of STEPS) {
   console.error(`step ${step.from} .. ${step.to}: training on everything before ${step.from}`);
   const registry = `${work}/models-${step.from}`;
@@ -103,24 +122,24 @@ for (const step of STEPS) {
     "technical only": await backtest(`technical-${step.from}`, step, ["--no-ml"]),
     "direction model": await backtest(`direction-${step.from}`, step, [
       "--model",
-      direction,
+      direction.id,
       "--registry",
       registry,
     ]),
     "meta-labeled": await backtest(`meta-${step.from}`, step, [
       "--model",
-      meta,
+      meta.id,
       "--registry",
       registry,
     ]),
   };
-  results.push({ step, runs, ids: [direction, meta] });
+  results.push({ step, runs, models: [direction, meta] });
 }
 
 const f2 = (x: number | null | undefined) => (x == null ? "n/a" : x.toFixed(2));
 const pct = (x: number | null | undefined) => (x == null ? "n/a" : `${(x * 100).toFixed(1)}%`);
 const rows: string[] = [];
-for (const { step, runs, ids } of results) {
+for (const { step, runs, models } of results) {
   for (const name of STRATEGIES) {
     const d = runs[name];
     const m = d.metrics;
@@ -138,18 +157,49 @@ for (const { step, runs, ids } of results) {
             r.percentile.profit_factor?.toFixed(0) ?? "n/a"
           } / ${r.percentile.sharpe?.toFixed(0) ?? "n/a"}`
       } | ${
-        r === null ? "n/a" : `${f2(r.net_profit.p50)} (${f2(r.trades.p50)} trades)`
+        r === null ? "n/a" : `${f2(r.net_profit.p50)} (${r.trades.p50.toFixed(0)} trades)`
       } | ${d.halts.length} |`,
     );
   }
   const bh = runs["technical only"].metrics.buy_and_hold;
   rows.push(
     `| ${step.from} .. ${step.to} | buy and hold | 1 | ${f2(bh?.pnl)} | | | | | | | |`,
-    `| | models | direction \`${ids[0].slice(0, 12)}…\`, meta \`${
-      ids[1].slice(0, 12)
+    `| | models | direction \`${models[0].id.slice(0, 12)}…\`, meta \`${
+      models[1].id.slice(0, 12)
     }…\` | | | | | | | | |`,
   );
 }
+
+/** Over both half-years: trades, net, and how often each strategy ranked above chance. */
+const totals = STRATEGIES.map((name) => {
+  const docs = results.map((r) => r.runs[name]);
+  const above = docs.filter((d) => (d.baseline.random?.percentile.net_profit ?? 0) > 50).length;
+  const p95 = docs.filter((d) => (d.baseline.random?.percentile.net_profit ?? 0) >= 95).length;
+  const trades = docs.reduce((sum, d) => sum + d.metrics.trades, 0);
+  const net = docs.reduce((sum, d) => sum + d.metrics.net_profit, 0);
+  return `| ${name} | ${trades} | ${
+    f2(net)
+  } | ${above} of ${docs.length} | ${p95} of ${docs.length} |`;
+});
+const buyAndHold = results.reduce(
+  (sum, r) => sum + (r.runs["technical only"].metrics.buy_and_hold?.pnl ?? 0),
+  0,
+);
+const tables = results.map(({ step, models }) =>
+  `### Trained on everything before ${step.from}
+
+Direction model \`${models[0].id.slice(0, 12)}…\` (the default training config):
+
+\`\`\`text
+${models[0].walkForward}
+\`\`\`
+
+Meta-labeling model \`${models[1].id.slice(0, 12)}…\` (\`models/configs/meta_2017.json\`):
+
+\`\`\`text
+${models[1].walkForward}
+\`\`\``
+).join("\n\n");
 
 const doc = `# Does the model help? Walk-forward results, as produced
 
@@ -173,6 +223,29 @@ strategy trades the whole half-year; the column "halts" counts the limits it wou
 | period | strategy | trades | net | profit factor | Sharpe | max DD | model coverage | percentile vs chance (net / PF / Sharpe) | chance median net | halts |
 | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | ---: |
 ${rows.join("\n")}
+
+Both half-years together (buy and hold: ${f2(buyAndHold)}):
+
+| strategy | trades | net | half-years above chance's median on net | half-years at or above its 95th percentile |
+| --- | ---: | ---: | --- | --- |
+${totals.join("\n")}
+
+How to read this: a strategy has shown an edge only where it beats chance's 95th percentile again
+and again, out of sample; a percentile between 5 and 95 is what random entries with the same
+levels, risk and broker do by luck. With a few dozen trades or fewer a half-year, these figures
+cannot tell a small edge from none, in either direction.
+
+## The models' walk-forward, as \`deno task train\` printed it
+
+Every figure below is out of sample: each fold is scored by a model trained on the folds before it
+(purged and embargoed, docs/models.md). For the meta-labeling model the first table is the gate's:
+the candidates of the primary in the test fold, and those whose p(win) reached the threshold
+chosen inside the fold's training window.
+
+${tables}
+
+Run on ${started.toISOString().slice(0, 16)}Z, load average ${loadBefore} at the start (the results
+do not depend on the load; only the time taken does).
 `;
 await Deno.writeTextFile(values.out!, doc);
 console.log(doc);
