@@ -222,9 +222,9 @@ export function commentedConfig(): string {
   const describe = new Map(groups.map((g) => [g.path.join("."), g.description]));
   const notes: Record<string, string> = {
     fusion:
-      "Left out, fusion is technical only without a model (weights 1/0/0, gate 0.5) and fused with one (the values below). Setting any of it applies to both runs.",
+      "Fusion starts from the technical-only preset without a model (weights 1/0/0, gate 0.5) and from the fused defaults below with one; what you set here is layered over that start.",
     "risk.news":
-      "The news blackout is on exactly when --news gives a calendar; setting enabled: true without one is refused.",
+      "In a backtest the news blackout is on exactly when --news gives a calendar. Live serve without --news refuses to start unless enabled is false here. enabled: true without a calendar is refused.",
     "execution.symbol":
       "The broker profile: the contract as your broker defines it (MT5: symbol specification).",
   };

@@ -8,6 +8,7 @@
  * shuts down gracefully: on SIGINT/SIGTERM the pipeline stops and the journal is flushed.
  */
 
+import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { z } from "zod";
 import type { ControlAppDeps, ControlMount } from "../control/app.ts";
@@ -45,7 +46,7 @@ import {
   UsageError,
   validate,
 } from "./args.ts";
-import { readTradingConfig } from "./strategy.ts";
+import { assertNewsCovered, readTradingConfig } from "./strategy.ts";
 import { parseTelegramConfig, startTelegramBot } from "../control/telegram.ts";
 import { activitySink, telegramControls } from "./serve_telegram.ts";
 import { SERVE } from "./usage.ts";
@@ -157,7 +158,13 @@ export async function serve(argv: string[]): Promise<void> {
   }
   // Everything that can be refused is checked before anything is created: the files, the
   // notification configs and the ports. Only then the token, the journal and the server.
-  if (flags.config !== undefined) await readTradingConfig(flags.config);
+  const config = flags.config === undefined ? null : await readTradingConfig(flags.config);
+  // Live trading without --news needs a config that turns the blackout off: --config, else
+  // the one stored in an existing journal (checked once it is open).
+  const live = flags.role === "all" && flags.data === undefined;
+  if (live && flags.news === undefined && (config !== null || !existsSync(flags.db))) {
+    assertNewsCovered(config ?? {}, null);
+  }
   const notifiers = await notifierConfigs(flags);
   assertPortsFree(flags);
 

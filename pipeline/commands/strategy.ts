@@ -143,6 +143,23 @@ export async function readTradingConfig(path: string): Promise<TradingConfig> {
   return parseTradingConfig(await readJsonFlag("config", path), `--config "${path}"`);
 }
 
+/**
+ * Refuses live trading without a calendar unless `config` turns the blackout off
+ * (`risk.news.enabled: false`): live trading must never trade blind through news.
+ */
+export function assertNewsCovered(
+  config: Pick<TradingConfig, "risk">,
+  calendar: NewsCalendar | null,
+): void {
+  const risk = (config.risk ?? {}) as { news?: { enabled?: unknown } };
+  if (calendar !== null || risk.news?.enabled === false) return;
+  throw new UsageError(
+    "no news calendar: live trading refuses to trade through news it cannot see. Pass " +
+      '--news FILE (docs/risk.md, "News calendar"), or set "risk": { "news": { "enabled": ' +
+      "false } } in --config to trade without the blackout",
+  );
+}
+
 export interface StrategyOptions {
   readonly symbol: string;
   /** What the feed quotes: bid-only data is priced with the broker profile's spread model. */
@@ -264,13 +281,7 @@ export function buildStrategy(options: StrategyOptions): Strategy {
   }
   const riskInput = (config.risk ?? {}) as Record<string, unknown>;
   const newsInput = (riskInput.news ?? {}) as { enabled?: unknown };
-  if (options.requireNewsCalendar === true && calendar === null && newsInput.enabled !== false) {
-    throw new UsageError(
-      "no news calendar: live trading refuses to trade through news it cannot see. Pass " +
-        '--news FILE (docs/risk.md, "News calendar"), or set "risk": { "news": { "enabled": ' +
-        "false } } in --config to trade without the blackout",
-    );
-  }
+  if (options.requireNewsCalendar === true) assertNewsCovered(config, calendar);
   const risk = parseRiskConfig(
     {
       ...riskInput,

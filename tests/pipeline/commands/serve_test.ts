@@ -28,6 +28,8 @@ Deno.test("serve refuses to trade live without a news calendar unless the config
   assert.notEqual(result.code, 0);
   assert.match(result.stderr, /no news calendar: live trading refuses to trade through news/);
   assert.match(result.stderr, /--news FILE/);
+  // Refused before anything is created: no token written, no journal opened.
+  assert.deepEqual([...Deno.readDirSync(dir)], []);
   await Deno.remove(dir, { recursive: true });
 });
 
