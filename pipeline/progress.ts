@@ -58,10 +58,12 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
 }
 
-/** 2.5, 950, 12.3k, 4.56M. */
+/** 0.042, 2.5, 950, 12.3k, 4.56M. */
 export function formatCount(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(n >= 1e7 ? 1 : 2)}M`;
   if (n >= 1e4) return `${(n / 1e3).toFixed(n >= 1e5 ? 0 : 1)}k`;
+  // Below 1, two significant digits: a replay at 3600x reads 0.042 days/s, not 0.0.
+  if (n < 1 && n > 0) return n.toPrecision(2);
   if (n < 10 && !Number.isInteger(n)) return n.toFixed(1);
   return String(Math.round(n));
 }
@@ -154,6 +156,14 @@ export function startProgress(options: ProgressOptions): Progress {
       clear();
     },
   };
+}
+
+/**
+ * Clears a progress line drawn on a terminal's stderr, so that a message printed on stdout
+ * (a shutdown notice) starts on a line of its own.
+ */
+export function clearProgressLine(): void {
+  if (Deno.stderr.isTerminal()) stderr("\r\x1b[2K");
 }
 
 /** Lines read so far from every file of `source`. */

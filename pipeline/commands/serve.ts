@@ -46,6 +46,7 @@ import {
   UsageError,
   validate,
 } from "./args.ts";
+import { clearProgressLine } from "../progress.ts";
 import { assertNewsCovered, readTradingConfig } from "./strategy.ts";
 import { parseTelegramConfig, startTelegramBot } from "../control/telegram.ts";
 import { activitySink, telegramControls } from "./serve_telegram.ts";
@@ -268,6 +269,7 @@ export async function serve(argv: string[]): Promise<void> {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    clearProgressLine();
     console.log(`${signal}: stopping the pipeline and flushing the journal`);
     await telegram?.stop();
     await mode.close();

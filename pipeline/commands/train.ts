@@ -86,7 +86,7 @@ function trainProgress(source: Source, lines: number | null, quiet: boolean) {
             `fold ${Math.min(step.done + 1, step.total)} of ${step.total} fitting`,
           );
       } else {
-        start("final fit on every row", null, "fits").update(0);
+        start("final fit on every row", 1, "ensemble").update(0);
       }
     },
     end() {
@@ -114,7 +114,8 @@ export async function train(argv: string[]): Promise<void> {
     }
   }
   const source = await openSources(flags.data, { ...readOptions(flags), fromUs: readFromUs });
-  const lines = await linesToRead(flags.data, flags.quiet);
+  // With --to the reader stops before the files end: a share of their lines would stall.
+  const lines = flags.to === undefined ? await linesToRead(flags.data, flags.quiet) : null;
   const registry = openRegistry(flags.registry);
   const started = performance.now();
   const progress = trainProgress(source, lines, flags.quiet);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  formatCount,
   formatDuration,
   progressText,
   replayProgress,
@@ -18,6 +19,13 @@ Deno.test("progressText() shows share, counts, rate and time left", () => {
     "sweep  3 jobs  elapsed 0:00",
     "no total: neither share nor ETA; no time yet: no rate",
   );
+});
+
+Deno.test("formatCount() keeps two significant digits below 1, so a slow rate is not 0.0", () => {
+  // A replay at 3600x: an hour of data a second, 1 / 24 = 0.04166... days/s.
+  assert.equal(formatCount(1 / 24), "0.042");
+  assert.equal(formatCount(2.5), "2.5");
+  assert.equal(formatCount(12_345), "12.3k");
 });
 
 Deno.test("formatDuration() writes m:ss under an hour and h:mm:ss beyond", () => {
