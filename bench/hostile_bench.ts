@@ -37,7 +37,7 @@ import { eventsOf } from "../pipeline/replay.ts";
 import { openJournal } from "../sinks/journal.ts";
 import { openSources } from "../sources/mod.ts";
 import { benchModel, HISTDATA_2017 } from "./_model.ts";
-import { MAIN, SERVE_PERMISSIONS } from "../tests/pipeline/commands/_run.ts";
+import { MAIN, noNewsConfig, SERVE_PERMISSIONS } from "../tests/pipeline/commands/_run.ts";
 
 const SELF = new URL(import.meta.url).pathname;
 const ATTACKERS = 60;
@@ -235,16 +235,20 @@ async function startServe(extraFlags: string[]) {
       `${dir}/secrets.json`,
       "--registry",
       `${dir}/models`,
+      // Live serve refuses to start without a news calendar unless the blackout is off.
+      "--config",
+      await noNewsConfig(dir),
       ...extraFlags,
     ],
     stdout: "piped",
-    stderr: "null",
+    stderr: "piped",
   }).spawn();
+  const errors = new Response(child.stderr).text();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let printed = "";
   while (!/EA TCP transport on \S+:(\d+)/.test(printed) || !/listening on/.test(printed)) {
     const { value, done } = await reader.read();
-    if (done) throw new Error(`serve exited: ${printed}`);
+    if (done) throw new Error(`serve exited: ${printed}${await errors}`);
     printed += value;
   }
   void (async () => {
