@@ -158,16 +158,17 @@ export async function serve(argv: string[]): Promise<void> {
     );
   }
   // Everything that can be refused is checked before anything is created: the files, the
-  // notification configs and the ports. Only then the token, the journal and the server.
+  // notification configs, the ports and the news calendar. Only then the token, the
+  // journal and the server.
   const config = flags.config === undefined ? null : await readTradingConfig(flags.config);
+  const notifiers = await notifierConfigs(flags);
+  assertPortsFree(flags);
   // Live trading without --news needs a config that turns the blackout off: --config, else
   // the one stored in an existing journal (checked once it is open).
   const live = flags.role === "all" && flags.data === undefined;
   if (live && flags.news === undefined && (config !== null || !existsSync(flags.db))) {
     assertNewsCovered(config ?? {}, null);
   }
-  const notifiers = await notifierConfigs(flags);
-  assertPortsFree(flags);
 
   const health = createHealthRegistry();
   const apiToken = await ensureApiToken({ file: flags.secrets });
