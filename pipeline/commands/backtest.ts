@@ -325,7 +325,7 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
   let strategy: Strategy;
   let source: Source;
   let broker: SimulatedBroker;
-  let tape: BarColumnsBuilder;
+  let tape: BarColumnsBuilder | null;
   let collected: ReturnType<typeof collector>;
   const started = performance.now();
   try {
@@ -350,13 +350,11 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
       toUs,
     });
     broker = new SimulatedBroker(config.execution ?? {});
-    // Every M1 bar read, warm-up included, for the random-entry baseline.
-    tape = new BarColumnsBuilder("M1", source.sides, false);
+    // Every M1 bar read, warm-up included, for the random-entry baseline (when it runs).
+    tape = baselineRuns > 0 ? new BarColumnsBuilder("M1", source.sides, false) : null;
     const stages = [
       ...m1Stages(source, "backtests"),
-      ...(baselineRuns > 0
-        ? [{ name: "bar-tape", operator: recordBars(source.symbol, tape) }]
-        : []),
+      ...(tape !== null ? [{ name: "bar-tape", operator: recordBars(source.symbol, tape) }] : []),
       ...strategy.stages,
       { name: "risk-and-execution", operator: tradeAndExecute(strategy.engine, broker) },
     ];
@@ -439,13 +437,12 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     periodEndUs,
   };
   const metrics = computeMetrics(runInput);
-  const bars = tape.take();
-  let tradingStart = 0;
-  while (tradingStart < bars.length && bars.openUs[tradingStart] < periodStartUs) tradingStart++;
-  const baseline = baselineRuns === 0 ? null : await runRandomBaseline({
+  const bars = tape?.take() ?? null;
+  const baseline = bars === null ? null : await runRandomBaseline({
     symbol: source.symbol,
     bars,
-    tradingStart,
+    // The tape holds the first traded bar, so it is found.
+    tradingStart: bars.openUs.findIndex((us) => us >= periodStartUs),
     fusion: strategy.fusion,
     risk: strategy.engine.config,
     calendar,

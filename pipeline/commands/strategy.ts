@@ -212,6 +212,9 @@ export interface StrategyWarmUp {
   readonly record: WarmUpRecord | null;
 }
 
+/** The regime stage's timeframe: what it labels, and so what it needs to warm up on. */
+const REGIME_TIMEFRAME = "H1";
+
 export interface Strategy {
   /** Features (with a model), regimes and fusion: everything before risk and execution. */
   readonly stages: Stage[];
@@ -312,7 +315,7 @@ export function buildStrategy(options: StrategyOptions): Strategy {
   stages.push(
     {
       name: "regimes",
-      operator: detectRegimes({ symbol, timeframe: "H1", dayStart: "new-york-17" }),
+      operator: detectRegimes({ symbol, timeframe: REGIME_TIMEFRAME, dayStart: "new-york-17" }),
     },
     {
       name: "fusion",
@@ -363,7 +366,7 @@ function strategyWarmUp(
       ...n,
     })),
     { source: "levels", ...new LevelModel(fusion.levels, DEFAULT_COSTS).warmUp },
-    { source: "regime", timeframe: "H1", bars: new RegimeDetector().requiredBars },
+    { source: "regime", timeframe: REGIME_TIMEFRAME, bars: new RegimeDetector().requiredBars },
     ...(withModel ? featureWarmUpNeeds(DEFAULT_FEATURE_SPEC, hasSpread) : []),
   ];
   const votesEveryBar = withModel && model.meta === undefined;
