@@ -41,7 +41,7 @@ import {
 } from "../../pipeline/events.ts";
 import { marginFor, roundLotsDown, type SymbolSpec, XAUUSD } from "../../pipeline/symbols.ts";
 import { type CostModel, type FillCosts, lossPerLotAtStop } from "../execution/costs.ts";
-import type { SpreadModel } from "../execution/quotes.ts";
+import { barSpread, type SpreadModel } from "../execution/quotes.ts";
 import { tradingDayOf, tradingDayStartUs } from "./_zones.ts";
 import { DEFAULT_RISK_CONFIG, type RiskConfig } from "./config.ts";
 import { dailyLossLimit, drawdownPercent, lossStreak } from "./measures.ts";
@@ -412,7 +412,7 @@ export class RiskEngine {
    */
   closingAsk(bar: BarEvent): number | null {
     if (bar.ask !== null) return bar.ask.close;
-    const spread = bar.spread ?? this.spreadModel?.spreadAt(bar.openUs) ?? null;
+    const spread = barSpread(bar, this.spreadModel);
     return spread === null ? null : bar.bid.close + spread;
   }
 
