@@ -421,9 +421,14 @@ export class RiskEngine {
    * kill switch wants the book flat (see `flatten`); else, per position, a close at market
    * when the price has passed a stop move the broker refused (STOP_LOSS), a partial close
    * at `scaleOut.triggerR` (SCALE_OUT), and a modify order when its stop should tighten
-   * (BREAKEVEN, TRAILING_STOP).
+   * (BREAKEVEN, TRAILING_STOP). `closingAsk` is `this.closingAsk(bar)`, passed in by a
+   * caller that has it already.
    */
-  manage(positions: readonly OpenPosition[], bar: BarEvent): readonly OrderEvent[] {
+  manage(
+    positions: readonly OpenPosition[],
+    bar: BarEvent,
+    closingAsk: number | null = this.closingAsk(bar),
+  ): readonly OrderEvent[] {
     if (bar.symbol !== this.spec.symbol) return NO_ORDERS;
     const closes = this.flatten(positions, bar.closeUs);
     // Most bars change no order: build an array only for one that does.
@@ -431,7 +436,7 @@ export class RiskEngine {
     const bid = bar.bid.close;
     // Without an ask, assume the widest tradeable spread: a sell's stop then trails later
     // and further from the price, never too close to it.
-    const ask = this.closingAsk(bar) ??
+    const ask = closingAsk ??
       bid + (this.config.spread.assumedSpread ?? this.config.spread.maxSpread);
     const timeUs = bar.closeUs;
     for (const position of positions) {
