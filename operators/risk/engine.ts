@@ -40,7 +40,12 @@ import {
   US_PER_SECOND,
 } from "../../pipeline/events.ts";
 import { marginFor, roundLotsDown, type SymbolSpec, XAUUSD } from "../../pipeline/symbols.ts";
-import { type CostModel, type FillCosts, lossPerLotAtStop } from "../execution/costs.ts";
+import {
+  type CostModel,
+  expectedFill,
+  type FillCosts,
+  lossPerLotAtStop,
+} from "../execution/costs.ts";
 import { barSpread, type SpreadModel } from "../execution/quotes.ts";
 import { tradingDayOf, tradingDayStartUs } from "./_zones.ts";
 import { DEFAULT_RISK_CONFIG, type RiskConfig } from "./config.ts";
@@ -373,19 +378,18 @@ export class RiskEngine {
    */
   #entryLegs(signal: TradeSignal, id: string): EntryLeg[] {
     const { type, offset } = this.config.entry;
-    const dir = signal.side === "buy" ? 1 : -1;
-    const slippage = this.#fillCosts.slippage;
     const stopLoss = signal.stopLoss!;
     if (type === "market") {
       return [{
         clientOrderId: id,
         type: "market",
         price: signal.entryPrice,
-        fill: signal.entryPrice + dir * slippage,
+        fill: expectedFill(this.#fillCosts, signal.side, signal.entryPrice),
         stopLoss,
         takeProfit: signal.takeProfit,
       }];
     }
+    const dir = signal.side === "buy" ? 1 : -1;
     const { digits } = this.spec;
     const onGrid = (x: number) => Number(x.toFixed(digits));
     const stopDistance = signal.entryPrice - stopLoss;
@@ -396,7 +400,7 @@ export class RiskEngine {
         clientOrderId: legId,
         type: kind,
         price,
-        fill: kind === "limit" ? price : price + dir * slippage,
+        fill: expectedFill(this.#fillCosts, signal.side, price, kind !== "limit"),
         stopLoss: onGrid(price - stopDistance),
         takeProfit: takeDistance === null ? null : onGrid(price + takeDistance),
       };
