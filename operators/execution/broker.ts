@@ -234,7 +234,6 @@ export class SimulatedBroker {
   private readonly fixedDetail: boolean;
   private nextRolloverUs = NaN;
   private balanceNow: number;
-  private usedMargin = 0;
   private readonly positions: Position[] = [];
   private readonly queued: Queued[] = [];
   /** Pending limit and stop orders placed and waiting for their price, in placement order. */
@@ -298,7 +297,8 @@ export class SimulatedBroker {
   account(): AccountSnapshot {
     const priced = !Number.isNaN(this.q.bidClose);
     const equity = priced ? this.equityAt(this.q.bidClose, this.q.askClose) : this.balanceNow;
-    const margin = priced ? this.remargin(this.q.bidClose, this.q.askClose) : this.usedMargin;
+    // Before any price nothing can have opened: no margin in use.
+    const margin = priced ? this.remargin(this.q.bidClose, this.q.askClose) : 0;
     return {
       balance: this.balanceNow,
       equity,
@@ -827,7 +827,6 @@ export class SimulatedBroker {
       exitSpreadCost: 0,
       filledInsideUs: inside ? this.endUs : NaN,
     });
-    this.usedMargin = roundCents(inUse + margin);
     this.record({
       v: EVENT_VERSION,
       kind: "fill",
@@ -1020,8 +1019,6 @@ export class SimulatedBroker {
     const entryShare = whole ? p.entryCommission : roundCents(p.entryCommission * lots / p.lots);
     const exitCommission = roundCents(commissionFor(this.spec, exitPrice, lots));
     this.balanceNow = roundCents(this.balanceNow + gross - entryShare - exitCommission);
-    const marginShare = whole ? p.margin : roundCents(p.margin * lots / p.lots);
-    this.usedMargin = roundCents(this.usedMargin - marginShare);
     // The whole position's value at this price: a sample of its excursions.
     const value = this.value(p, exitPrice);
     p.mae = Math.min(p.mae, value);
@@ -1031,7 +1028,6 @@ export class SimulatedBroker {
     p.exitNotional += exitPrice * lots;
     p.exitSpreadCost += exitSpread / 2 * contractSize * lots;
     p.entryCommission = roundCents(p.entryCommission - entryShare);
-    p.margin = roundCents(p.margin - marginShare);
     p.lots = cleanLots(p.lots - lots);
     const exitSide: Side = p.dir === 1 ? "sell" : "buy";
     this.record({
@@ -1091,15 +1087,19 @@ export class SimulatedBroker {
     return roundCents(this.balanceNow + open);
   }
 
-  /** Margin of every open position at these quotes (a long at the ask, a short at the bid). */
+  /**
+   * Margin of every open position at these quotes (a long at the ask, a short at the bid),
+   * each position's `margin` set to its share. Margin is kept nowhere else: every check
+   * calls this, and every fill is followed by an account report that does, so a partial
+   * close leaves no stale share for a reader between prices.
+   */
   private remargin(bid: number, ask: number): number {
     let total = 0;
     for (const p of this.positions) {
       p.margin = roundCents(marginFor(this.spec, p.dir === 1 ? ask : bid, p.lots));
       total += p.margin;
     }
-    this.usedMargin = roundCents(total);
-    return this.usedMargin;
+    return roundCents(total);
   }
 
   private pushAccount(timeUs: number, bid: number, ask: number, out: MarketEvent[]): void {
