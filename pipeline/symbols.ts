@@ -158,3 +158,12 @@ export function commissionFor(spec: SymbolSpec, price: number, lots: number): nu
 export function marginFor(spec: SymbolSpec, price: number, lots: number): number {
   return price * spec.contractSize * lots / spec.leverage;
 }
+
+/**
+ * Is `level` (a stop, a target or a pending order's price) nearer `price` than the
+ * broker's stops level (SYMBOL_TRADE_STOPS_LEVEL) allows? Exactly the stops level away is
+ * allowed, float noise included; with a stops level of 0 nothing is inside.
+ */
+export function insideStopsLevel(spec: SymbolSpec, price: number, level: number): boolean {
+  return Math.abs(price - level) < spec.stopsLevelPoints * spec.point - 1e-9;
+}

@@ -42,7 +42,13 @@ import {
   TIMEFRAME_US,
   type TradeEvent,
 } from "../../pipeline/events.ts";
-import { commissionFor, isMultipleOf, marginFor, type SymbolSpec } from "../../pipeline/symbols.ts";
+import {
+  commissionFor,
+  insideStopsLevel,
+  isMultipleOf,
+  marginFor,
+  type SymbolSpec,
+} from "../../pipeline/symbols.ts";
 import {
   type ExecutionConfigInput,
   type ExecutionSettings,
@@ -854,7 +860,6 @@ export class SimulatedBroker {
     const dir = order.side === "buy" ? 1 : -1;
     const quote = dir === 1 ? q.askOpen : q.bidOpen;
     const side = order.type === "limit" ? -dir : dir;
-    const minDistance = this.spec.stopsLevelPoints * this.spec.point;
     const at = `the ${dir === 1 ? "ask" : "bid"} ${formatPrice(quote)}`;
     const where = side === 1 ? "above" : "below";
     if (side * (order.price - quote) <= 0) {
@@ -867,7 +872,7 @@ export class SimulatedBroker {
       );
       return;
     }
-    if (Math.abs(order.price - quote) < minDistance - 1e-9) {
+    if (insideStopsLevel(this.spec, quote, order.price)) {
       this.refuse(order, timeUs, "invalid_price", this.tooClose(order.price, quote, at), out);
       return;
     }
@@ -971,9 +976,8 @@ export class SimulatedBroker {
     if (takeProfit !== null && dir * (takeProfit - from) <= 0) {
       return ["invalid_stops", `take-profit ${formatPrice(takeProfit)} is not ${takeSide} ${at}`];
     }
-    const minDistance = this.spec.stopsLevelPoints * this.spec.point;
     for (const level of [stopLoss, takeProfit]) {
-      if (level !== null && Math.abs(from - level) < minDistance - 1e-9) {
+      if (level !== null && insideStopsLevel(this.spec, from, level)) {
         return ["stops_too_close", this.tooClose(level, from, at)];
       }
     }
