@@ -140,10 +140,15 @@ export function valuePerPriceUnit(spec: SymbolSpec, lots: number): number {
   return spec.contractSize * lots;
 }
 
+/** Lots to 8 decimals, so partial fills and closes leave no float dust (0.2 - 0.05 is 0.15). */
+export function cleanLots(lots: number): number {
+  return Number(lots.toFixed(8));
+}
+
 /** `lots` rounded down to the lot step (never up: sizing must not exceed the risk budget). */
 export function roundLotsDown(spec: SymbolSpec, lots: number): number {
   const steps = Math.floor(lots / spec.lotStep + 1e-9);
-  return Number((steps * spec.lotStep).toFixed(8));
+  return cleanLots(steps * spec.lotStep);
 }
 
 /** Commission for one side of `lots` filled at `price`, account currency, unrounded. */

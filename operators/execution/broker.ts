@@ -43,6 +43,7 @@ import {
   type TradeEvent,
 } from "../../pipeline/events.ts";
 import {
+  cleanLots,
   commissionFor,
   insideStopsLevel,
   isMultipleOf,
@@ -200,11 +201,6 @@ export function roundCents(amount: number): number {
 /** A price for a message: at least two decimals, more when it has them. */
 function formatPrice(value: number): string {
   return value.toFixed(5).replace(/0{1,3}$/, "");
-}
-
-/** Lots to 8 decimals, so partial closes leave no float dust. */
-function cleanLots(lots: number): number {
-  return Number(lots.toFixed(8));
 }
 
 /** The exit reason a close order's `reason` books: its own when it is one, else manual. */

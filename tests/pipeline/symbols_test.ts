@@ -1,7 +1,7 @@
 /** Contract arithmetic of `pipeline/symbols.ts` shared by risk and the simulated broker. */
 
 import assert from "node:assert/strict";
-import { insideStopsLevel, XAUUSD } from "@/pipeline/symbols.ts";
+import { cleanLots, insideStopsLevel, XAUUSD } from "@/pipeline/symbols.ts";
 
 Deno.test("insideStopsLevel() allows a level exactly the stops level away despite float noise", () => {
   const spec = { ...XAUUSD, stopsLevelPoints: 30 }; // 30 points x 0.01 = 0.30
@@ -15,4 +15,10 @@ Deno.test("insideStopsLevel() allows a level exactly the stops level away despit
 
 Deno.test("insideStopsLevel() finds nothing inside a stops level of 0, not even the price itself", () => {
   assert.equal(insideStopsLevel(XAUUSD, 1300.0, 1300.0), false);
+});
+
+Deno.test("cleanLots() strips the float dust of lot arithmetic to 8 decimals", () => {
+  assert.equal(cleanLots(0.2 - 0.05), 0.15); // 0.15000000000000002 in floats
+  assert.equal(cleanLots(0.1 + 0.2), 0.3); // 0.30000000000000004
+  assert.equal(cleanLots(0.123456789), 0.12345679);
 });
