@@ -203,6 +203,14 @@ function formatPrice(value: number): string {
   return value.toFixed(5).replace(/0{1,3}$/, "");
 }
 
+/** Has `quote` reached a pending order: a limit at or better than its price, a stop at or worse? */
+function reaches(order: PendingOrderEvent, quote: number): boolean {
+  const dir = order.side === "buy" ? 1 : -1;
+  return order.type === "limit"
+    ? dir * (quote - order.price) <= 0
+    : dir * (quote - order.price) >= 0;
+}
+
 /** The exit reason a close order's `reason` books: its own when it is one, else manual. */
 function orderExitReason(reason: string): ExitReason {
   const lower = reason.toLowerCase();
@@ -635,16 +643,12 @@ export class SimulatedBroker {
         continue;
       }
       const quote = order.side === "buy" ? q.askOpen : q.bidOpen;
-      const dir = order.side === "buy" ? 1 : -1;
-      // A limit is reached when the quote is at or better than its price, a stop at or worse.
-      const through = order.type === "limit"
-        ? dir * (quote - order.price) <= 0
-        : dir * (quote - order.price) >= 0;
-      if (!through) {
+      if (!reaches(order, quote)) {
         i++;
         continue;
       }
       this.working.splice(i, 1);
+      const dir = order.side === "buy" ? 1 : -1;
       const price = order.type === "limit" ? quote : quote + dir * slip;
       this.fillPending(order, price, order.type === "limit" ? 0 : slip, this.startUs, out);
     }
@@ -658,18 +662,17 @@ export class SimulatedBroker {
    */
   private triggerInside(out: MarketEvent[]): void {
     const q = this.q;
-    const reached: PendingOrderEvent[] = [];
+    // Most bars reach no order: build the list only for one that does.
+    let reached: PendingOrderEvent[] | null = null;
     for (const order of this.working) {
-      const dir = order.side === "buy" ? 1 : -1;
+      const buy = order.side === "buy";
+      // A limit is reached at the range's best quote for it, a stop at the worst.
       const extreme = order.type === "limit"
-        ? (dir === 1 ? q.askLow : q.bidHigh)
-        : (dir === 1 ? q.askHigh : q.bidLow);
-      const hit = order.type === "limit"
-        ? dir * (extreme - order.price) <= 0
-        : dir * (extreme - order.price) >= 0;
-      if (hit) reached.push(order);
+        ? (buy ? q.askLow : q.bidHigh)
+        : (buy ? q.askHigh : q.bidLow);
+      if (reaches(order, extreme)) (reached ??= []).push(order);
     }
-    if (reached.length === 0) return;
+    if (reached === null) return;
     const distance = (o: PendingOrderEvent) =>
       Math.abs(o.price - (o.side === "buy" ? q.askOpen : q.bidOpen));
     for (const order of reached) {
