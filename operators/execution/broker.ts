@@ -988,9 +988,14 @@ export class SimulatedBroker {
       `inside the stops level of ${this.spec.stopsLevelPoints} points`;
   }
 
+  /** Gross P&L of `lots` of `p` closed at `exitPrice`, unrounded. */
+  private grossAt(p: Position, exitPrice: number, lots: number): number {
+    return p.dir * (exitPrice - p.entryPrice) * this.spec.contractSize * lots;
+  }
+
   /** Gross P&L of `p` if its open lots closed at `exitPrice`, plus what it booked, unrounded. */
   private value(p: Position, exitPrice: number): number {
-    return p.realizedGross + p.dir * (exitPrice - p.entryPrice) * this.spec.contractSize * p.lots;
+    return p.realizedGross + this.grossAt(p, exitPrice, p.lots);
   }
 
   /** A stop or target exit of `p`, named after its position. */
@@ -1017,8 +1022,7 @@ export class SimulatedBroker {
     const { contractSize } = this.spec;
     const lots = exit.lots ?? p.lots;
     const whole = lots >= p.lots - LOT_EPSILON;
-    const partValue = p.dir * (exitPrice - p.entryPrice) * contractSize * lots;
-    const gross = roundCents(partValue);
+    const gross = roundCents(this.grossAt(p, exitPrice, lots));
     const entryShare = whole ? p.entryCommission : roundCents(p.entryCommission * lots / p.lots);
     const exitCommission = roundCents(commissionFor(this.spec, exitPrice, lots));
     this.balanceNow = roundCents(this.balanceNow + gross - entryShare - exitCommission);
@@ -1084,8 +1088,7 @@ export class SimulatedBroker {
   private equityAt(bid: number, ask: number): number {
     let open = 0;
     for (const p of this.positions) {
-      open += p.dir * ((p.dir === 1 ? bid : ask) - p.entryPrice) * this.spec.contractSize * p.lots -
-        p.entryCommission;
+      open += this.grossAt(p, p.dir === 1 ? bid : ask, p.lots) - p.entryCommission;
     }
     return roundCents(this.balanceNow + open);
   }
