@@ -140,10 +140,15 @@ export function valuePerPriceUnit(spec: SymbolSpec, lots: number): number {
   return spec.contractSize * lots;
 }
 
+/** Lots to 8 decimals, so partial fills and closes leave no float dust (0.2 - 0.05 is 0.15). */
+export function cleanLots(lots: number): number {
+  return Number(lots.toFixed(8));
+}
+
 /** `lots` rounded down to the lot step (never up: sizing must not exceed the risk budget). */
 export function roundLotsDown(spec: SymbolSpec, lots: number): number {
   const steps = Math.floor(lots / spec.lotStep + 1e-9);
-  return Number((steps * spec.lotStep).toFixed(8));
+  return cleanLots(steps * spec.lotStep);
 }
 
 /** Commission for one side of `lots` filled at `price`, account currency, unrounded. */
@@ -157,4 +162,13 @@ export function commissionFor(spec: SymbolSpec, price: number, lots: number): nu
 /** Margin `lots` take at `price`: price x contractSize x lots / leverage, unrounded. */
 export function marginFor(spec: SymbolSpec, price: number, lots: number): number {
   return price * spec.contractSize * lots / spec.leverage;
+}
+
+/**
+ * Is `level` (a stop, a target or a pending order's price) nearer `price` than the
+ * broker's stops level (SYMBOL_TRADE_STOPS_LEVEL) allows? Exactly the stops level away is
+ * allowed, float noise included; with a stops level of 0 nothing is inside.
+ */
+export function insideStopsLevel(spec: SymbolSpec, price: number, level: number): boolean {
+  return Math.abs(price - level) < spec.stopsLevelPoints * spec.point - 1e-9;
 }

@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { Random } from "../../models/random.ts";
+import { canonicalJson } from "../../pipeline/canonical_json.ts";
 import type { BacktestMetrics } from "./schema.ts";
 
 /** What a candidate is judged by. Higher is better for each; a null figure scores -Infinity. */
@@ -335,17 +336,8 @@ export async function walkForward(options: WalkForwardOptions): Promise<WalkForw
   };
 }
 
-/** JSON with object keys sorted, so equal documents hash equally whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
+/** Parameter-set ids and sweep job ids are hashes of it. */
+export { canonicalJson };
 
 const rangeIso = z.strictObject({ from: z.string(), to: z.string() });
 const summarySchema = z.strictObject({

@@ -30,7 +30,13 @@ import type {
 } from "../../pipeline/events.ts";
 import { eventsOf } from "../../pipeline/replay.ts";
 import type { BarBatch } from "../../sources/source.ts";
-import { accountReport, brokerProcessor, costModelOf, SimulatedBroker } from "../execution/mod.ts";
+import {
+  accountReport,
+  barSpread,
+  brokerProcessor,
+  costModelOf,
+  SimulatedBroker,
+} from "../execution/mod.ts";
 import type { ExecutionConfigInput } from "../execution/config.ts";
 import { fuseVotes, type FusionConfig, LevelModel } from "../fusion/mod.ts";
 import { type NewsCalendar, type RiskConfig, RiskEngine, riskProcessor } from "../risk/mod.ts";
@@ -153,7 +159,7 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
           bid: bar.bid.close,
           ask: bar.ask?.close ?? null,
           // Priced as fusion prices it: the data's spread, else the broker's model.
-          spread: bar.ask !== null ? null : bar.spread ?? costs.spreadModel.spreadAt(bar.openUs),
+          spread: barSpread(bar, costs.spreadModel),
         },
         levels,
         regime: null,

@@ -42,7 +42,14 @@ import {
   TIMEFRAME_US,
   type TradeEvent,
 } from "../../pipeline/events.ts";
-import { commissionFor, isMultipleOf, marginFor, type SymbolSpec } from "../../pipeline/symbols.ts";
+import {
+  cleanLots,
+  commissionFor,
+  insideStopsLevel,
+  isMultipleOf,
+  marginFor,
+  type SymbolSpec,
+} from "../../pipeline/symbols.ts";
 import {
   type ExecutionConfigInput,
   type ExecutionSettings,
@@ -196,9 +203,12 @@ function formatPrice(value: number): string {
   return value.toFixed(5).replace(/0{1,3}$/, "");
 }
 
-/** Lots to 8 decimals, so partial closes leave no float dust. */
-function cleanLots(lots: number): number {
-  return Number(lots.toFixed(8));
+/** Has `quote` reached a pending order: a limit at or better than its price, a stop at or worse? */
+function reaches(order: PendingOrderEvent, quote: number): boolean {
+  const dir = order.side === "buy" ? 1 : -1;
+  return order.type === "limit"
+    ? dir * (quote - order.price) <= 0
+    : dir * (quote - order.price) >= 0;
 }
 
 /** The exit reason a close order's `reason` books: its own when it is one, else manual. */
@@ -234,7 +244,6 @@ export class SimulatedBroker {
   private readonly fixedDetail: boolean;
   private nextRolloverUs = NaN;
   private balanceNow: number;
-  private usedMargin = 0;
   private readonly positions: Position[] = [];
   private readonly queued: Queued[] = [];
   /** Pending limit and stop orders placed and waiting for their price, in placement order. */
@@ -298,7 +307,8 @@ export class SimulatedBroker {
   account(): AccountSnapshot {
     const priced = !Number.isNaN(this.q.bidClose);
     const equity = priced ? this.equityAt(this.q.bidClose, this.q.askClose) : this.balanceNow;
-    const margin = priced ? this.remargin(this.q.bidClose, this.q.askClose) : this.usedMargin;
+    // Before any price nothing can have opened: no margin in use.
+    const margin = priced ? this.remargin(this.q.bidClose, this.q.askClose) : 0;
     return {
       balance: this.balanceNow,
       equity,
@@ -633,16 +643,12 @@ export class SimulatedBroker {
         continue;
       }
       const quote = order.side === "buy" ? q.askOpen : q.bidOpen;
-      const dir = order.side === "buy" ? 1 : -1;
-      // A limit is reached when the quote is at or better than its price, a stop at or worse.
-      const through = order.type === "limit"
-        ? dir * (quote - order.price) <= 0
-        : dir * (quote - order.price) >= 0;
-      if (!through) {
+      if (!reaches(order, quote)) {
         i++;
         continue;
       }
       this.working.splice(i, 1);
+      const dir = order.side === "buy" ? 1 : -1;
       const price = order.type === "limit" ? quote : quote + dir * slip;
       this.fillPending(order, price, order.type === "limit" ? 0 : slip, this.startUs, out);
     }
@@ -656,18 +662,17 @@ export class SimulatedBroker {
    */
   private triggerInside(out: MarketEvent[]): void {
     const q = this.q;
-    const reached: PendingOrderEvent[] = [];
+    // Most bars reach no order: build the list only for one that does.
+    let reached: PendingOrderEvent[] | null = null;
     for (const order of this.working) {
-      const dir = order.side === "buy" ? 1 : -1;
+      const buy = order.side === "buy";
+      // A limit is reached at the range's best quote for it, a stop at the worst.
       const extreme = order.type === "limit"
-        ? (dir === 1 ? q.askLow : q.bidHigh)
-        : (dir === 1 ? q.askHigh : q.bidLow);
-      const hit = order.type === "limit"
-        ? dir * (extreme - order.price) <= 0
-        : dir * (extreme - order.price) >= 0;
-      if (hit) reached.push(order);
+        ? (buy ? q.askLow : q.bidHigh)
+        : (buy ? q.askHigh : q.bidLow);
+      if (reaches(order, extreme)) (reached ??= []).push(order);
     }
-    if (reached.length === 0) return;
+    if (reached === null) return;
     const distance = (o: PendingOrderEvent) =>
       Math.abs(o.price - (o.side === "buy" ? q.askOpen : q.bidOpen));
     for (const order of reached) {
@@ -827,7 +832,6 @@ export class SimulatedBroker {
       exitSpreadCost: 0,
       filledInsideUs: inside ? this.endUs : NaN,
     });
-    this.usedMargin = roundCents(inUse + margin);
     this.record({
       v: EVENT_VERSION,
       kind: "fill",
@@ -855,7 +859,6 @@ export class SimulatedBroker {
     const dir = order.side === "buy" ? 1 : -1;
     const quote = dir === 1 ? q.askOpen : q.bidOpen;
     const side = order.type === "limit" ? -dir : dir;
-    const minDistance = this.spec.stopsLevelPoints * this.spec.point;
     const at = `the ${dir === 1 ? "ask" : "bid"} ${formatPrice(quote)}`;
     const where = side === 1 ? "above" : "below";
     if (side * (order.price - quote) <= 0) {
@@ -868,7 +871,7 @@ export class SimulatedBroker {
       );
       return;
     }
-    if (Math.abs(order.price - quote) < minDistance - 1e-9) {
+    if (insideStopsLevel(this.spec, quote, order.price)) {
       this.refuse(order, timeUs, "invalid_price", this.tooClose(order.price, quote, at), out);
       return;
     }
@@ -972,9 +975,8 @@ export class SimulatedBroker {
     if (takeProfit !== null && dir * (takeProfit - from) <= 0) {
       return ["invalid_stops", `take-profit ${formatPrice(takeProfit)} is not ${takeSide} ${at}`];
     }
-    const minDistance = this.spec.stopsLevelPoints * this.spec.point;
     for (const level of [stopLoss, takeProfit]) {
-      if (level !== null && Math.abs(from - level) < minDistance - 1e-9) {
+      if (level !== null && insideStopsLevel(this.spec, from, level)) {
         return ["stops_too_close", this.tooClose(level, from, at)];
       }
     }
@@ -986,9 +988,14 @@ export class SimulatedBroker {
       `inside the stops level of ${this.spec.stopsLevelPoints} points`;
   }
 
+  /** Gross P&L of `lots` of `p` closed at `exitPrice`, unrounded. */
+  private grossAt(p: Position, exitPrice: number, lots: number): number {
+    return p.dir * (exitPrice - p.entryPrice) * this.spec.contractSize * lots;
+  }
+
   /** Gross P&L of `p` if its open lots closed at `exitPrice`, plus what it booked, unrounded. */
   private value(p: Position, exitPrice: number): number {
-    return p.realizedGross + p.dir * (exitPrice - p.entryPrice) * this.spec.contractSize * p.lots;
+    return p.realizedGross + this.grossAt(p, exitPrice, p.lots);
   }
 
   /** A stop or target exit of `p`, named after its position. */
@@ -1015,13 +1022,10 @@ export class SimulatedBroker {
     const { contractSize } = this.spec;
     const lots = exit.lots ?? p.lots;
     const whole = lots >= p.lots - LOT_EPSILON;
-    const partValue = p.dir * (exitPrice - p.entryPrice) * contractSize * lots;
-    const gross = roundCents(partValue);
+    const gross = roundCents(this.grossAt(p, exitPrice, lots));
     const entryShare = whole ? p.entryCommission : roundCents(p.entryCommission * lots / p.lots);
     const exitCommission = roundCents(commissionFor(this.spec, exitPrice, lots));
     this.balanceNow = roundCents(this.balanceNow + gross - entryShare - exitCommission);
-    const marginShare = whole ? p.margin : roundCents(p.margin * lots / p.lots);
-    this.usedMargin = roundCents(this.usedMargin - marginShare);
     // The whole position's value at this price: a sample of its excursions.
     const value = this.value(p, exitPrice);
     p.mae = Math.min(p.mae, value);
@@ -1031,7 +1035,6 @@ export class SimulatedBroker {
     p.exitNotional += exitPrice * lots;
     p.exitSpreadCost += exitSpread / 2 * contractSize * lots;
     p.entryCommission = roundCents(p.entryCommission - entryShare);
-    p.margin = roundCents(p.margin - marginShare);
     p.lots = cleanLots(p.lots - lots);
     const exitSide: Side = p.dir === 1 ? "sell" : "buy";
     this.record({
@@ -1085,21 +1088,24 @@ export class SimulatedBroker {
   private equityAt(bid: number, ask: number): number {
     let open = 0;
     for (const p of this.positions) {
-      open += p.dir * ((p.dir === 1 ? bid : ask) - p.entryPrice) * this.spec.contractSize * p.lots -
-        p.entryCommission;
+      open += this.grossAt(p, p.dir === 1 ? bid : ask, p.lots) - p.entryCommission;
     }
     return roundCents(this.balanceNow + open);
   }
 
-  /** Margin of every open position at these quotes (a long at the ask, a short at the bid). */
+  /**
+   * Margin of every open position at these quotes (a long at the ask, a short at the bid),
+   * each position's `margin` set to its share. Margin is kept nowhere else: every check
+   * calls this, and every fill is followed by an account report that does, so a partial
+   * close leaves no stale share for a reader between prices.
+   */
   private remargin(bid: number, ask: number): number {
     let total = 0;
     for (const p of this.positions) {
       p.margin = roundCents(marginFor(this.spec, p.dir === 1 ? ask : bid, p.lots));
       total += p.margin;
     }
-    this.usedMargin = roundCents(total);
-    return this.usedMargin;
+    return roundCents(total);
   }
 
   private pushAccount(timeUs: number, bid: number, ask: number, out: MarketEvent[]): void {

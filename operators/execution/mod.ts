@@ -13,6 +13,7 @@ export {
   resolveExecutionConfig,
 } from "./config.ts";
 export {
+  barSpread,
   DEFAULT_NY_HOUR_SPREADS,
   emptyQuotes,
   quoteBar,

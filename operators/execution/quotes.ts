@@ -133,9 +133,18 @@ export class SpreadModel {
 }
 
 /**
+ * What `bar`'s ask is its bid plus: null when the bar has ask columns (its ask is its
+ * own); else its spread column (one figure for the whole bar, the only one the data
+ * gives); else `model`'s spread at the bar's open, null without a model.
+ */
+export function barSpread(bar: BarEvent, model: SpreadModel | null): number | null {
+  if (bar.ask !== null) return null;
+  return bar.spread ?? model?.spreadAt(bar.openUs) ?? null;
+}
+
+/**
  * Writes `bar`'s bid and ask OHLC into `out`: the ask columns when present; else bid +
- * the bar's spread (one figure for the whole bar, the only one the data gives); else bid +
- * the model's spread at the bar's open.
+ * `barSpread`.
  */
 export function quoteBar(bar: BarEvent, model: SpreadModel, out: Quotes): Quotes {
   const { bid, ask } = bar;
@@ -150,7 +159,7 @@ export function quoteBar(bar: BarEvent, model: SpreadModel, out: Quotes): Quotes
     out.askClose = ask.close;
     return out;
   }
-  const spread = bar.spread ?? model.spreadAt(bar.openUs);
+  const spread = barSpread(bar, model)!; // no ask columns, and a model: never null
   out.askOpen = bid.open + spread;
   out.askHigh = bid.high + spread;
   out.askLow = bid.low + spread;

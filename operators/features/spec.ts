@@ -8,6 +8,7 @@
 
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { canonicalJson } from "../../pipeline/canonical_json.ts";
 import { TIMEFRAMES } from "../../pipeline/events.ts";
 import { FEATURE_KINDS, type FeatureKind } from "./catalogue.ts";
 
@@ -91,18 +92,6 @@ export const featureSpecSchema = z.strictObject({
 export type FeatureSpec = z.infer<typeof featureSpecSchema>;
 export type FeatureDef = FeatureSpec["features"][number];
 
-/** JSON with object keys sorted, so equal specs hash equally whatever their key order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
-
 /**
  * SHA-256 of everything that changes the numbers: version, day start and the features
  * with their outputs resolved. The name and description are labels and do not count.
@@ -112,7 +101,7 @@ export function specHash(spec: FeatureSpec): string {
     ...f,
     output: f.output ?? (FEATURE_KINDS[f.kind] as FeatureKind).outputs[0],
   }));
-  const content = canonical({ version: spec.version, dayStart: spec.dayStart, features });
+  const content = canonicalJson({ version: spec.version, dayStart: spec.dayStart, features });
   return createHash("sha256").update(content).digest("hex");
 }
 

@@ -28,6 +28,7 @@ import {
 } from "../../pipeline/events.ts";
 import type { SymbolSpec } from "../../pipeline/symbols.ts";
 import { type CostModel, DEFAULT_COSTS } from "../execution/costs.ts";
+import { barSpread } from "../execution/quotes.ts";
 import { FUSION_DEFAULTS, type FusionConfig } from "./config.ts";
 import { type DecisionQuote, fuseVotes, type FuseVotesOptions, type SourceVote } from "./fuse.ts";
 import { LevelModel } from "./levels.ts";
@@ -123,7 +124,7 @@ export function fuseSignals(options: FuseSignalsOptions): OperatorFunction<Event
         quote.timeUs = timeUs;
         quote.bid = bar.bid.close;
         quote.ask = bar.ask?.close ?? null;
-        quote.spread = bar.ask !== null ? null : bar.spread ?? spreadModel.spreadAt(bar.openUs);
+        quote.spread = barSpread(bar, spreadModel);
         fuseOptions.regime = regime;
         fuseOptions.modelId = prediction?.modelId ?? null;
         const signal = fuseVotes(votes, fuseOptions);

@@ -43,8 +43,7 @@ export interface GateSignalsOptions {
   readonly model: MetaServingModel;
 }
 
-/** Class slots of a meta model's probabilities. */
-export const META_CLASSES = ["loss", "timeout", "win"] as const;
+/** The win slot of a meta model's probabilities (loss, timeout, win). */
 const WIN = 2;
 
 const p3 = (p: number) => p.toFixed(3);

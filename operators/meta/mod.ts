@@ -1,10 +1,4 @@
 /** Meta-labeling at serving time: the primary a meta model gates, and the gate stage. */
 
-export {
-  gateSignal,
-  gateSignals,
-  type GateSignalsOptions,
-  META_CLASSES,
-  type MetaServingModel,
-} from "./gate.ts";
+export { gateSignal, gateSignals, type GateSignalsOptions, type MetaServingModel } from "./gate.ts";
 export { primaryConfigHash, primaryDifferences, primaryFusion } from "./primary.ts";

@@ -8,6 +8,7 @@
  */
 
 import { createHash } from "node:crypto";
+import { canonicalJson } from "../../pipeline/canonical_json.ts";
 import type { FusionConfig } from "../fusion/mod.ts";
 
 /**
@@ -36,16 +37,6 @@ export function primaryFusion(fusion: FusionConfig, origin: string): FusionConfi
   };
 }
 
-/** JSON with every object's keys sorted, so equal settings always hash alike. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  if (typeof value === "object" && value !== null) {
-    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
-
 /**
  * SHA-256 of what decides the primary's candidates and their levels: the gate, the
  * technical scorer's settings, the regime factors and the levels (weights do not enter:
@@ -53,7 +44,9 @@ function canonical(value: unknown): string {
  */
 export function primaryConfigHash(fusion: FusionConfig): string {
   const { gate, technical, regime, levels } = fusion;
-  return createHash("sha256").update(canonical({ gate, technical, regime, levels })).digest("hex");
+  return createHash("sha256").update(canonicalJson({ gate, technical, regime, levels })).digest(
+    "hex",
+  );
 }
 
 /**
@@ -69,17 +62,17 @@ export function primaryDifferences(
   for (const section of ["gate", "technical", "regime", "levels"]) {
     const a = stored[section];
     const b = running[section];
-    if (canonical(a) === canonical(b)) continue;
+    if (canonicalJson(a) === canonicalJson(b)) continue;
     if (typeof a !== "object" || a === null || typeof b !== "object" || b === null) {
-      lines.push(`${section}: ${canonical(a)} -> ${canonical(b)}`);
+      lines.push(`${section}: ${canonicalJson(a)} -> ${canonicalJson(b)}`);
       continue;
     }
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
     for (const key of [...keys].sort()) {
       const was = (a as Record<string, unknown>)[key];
       const now = (b as Record<string, unknown>)[key];
-      if (canonical(was) !== canonical(now)) {
-        lines.push(`${section}.${key}: ${canonical(was)} -> ${canonical(now)}`);
+      if (canonicalJson(was) !== canonicalJson(now)) {
+        lines.push(`${section}.${key}: ${canonicalJson(was)} -> ${canonicalJson(now)}`);
       }
     }
   }

@@ -40,8 +40,13 @@ import {
   US_PER_SECOND,
 } from "../../pipeline/events.ts";
 import { marginFor, roundLotsDown, type SymbolSpec, XAUUSD } from "../../pipeline/symbols.ts";
-import { type CostModel, type FillCosts, lossPerLotAtStop } from "../execution/costs.ts";
-import type { SpreadModel } from "../execution/quotes.ts";
+import {
+  type CostModel,
+  expectedFill,
+  type FillCosts,
+  lossPerLotAtStop,
+} from "../execution/costs.ts";
+import { barSpread, type SpreadModel } from "../execution/quotes.ts";
 import { tradingDayOf, tradingDayStartUs } from "./_zones.ts";
 import { DEFAULT_RISK_CONFIG, type RiskConfig } from "./config.ts";
 import { dailyLossLimit, drawdownPercent, lossStreak } from "./measures.ts";
@@ -373,19 +378,18 @@ export class RiskEngine {
    */
   #entryLegs(signal: TradeSignal, id: string): EntryLeg[] {
     const { type, offset } = this.config.entry;
-    const dir = signal.side === "buy" ? 1 : -1;
-    const slippage = this.#fillCosts.slippage;
     const stopLoss = signal.stopLoss!;
     if (type === "market") {
       return [{
         clientOrderId: id,
         type: "market",
         price: signal.entryPrice,
-        fill: signal.entryPrice + dir * slippage,
+        fill: expectedFill(this.#fillCosts, signal.side, signal.entryPrice),
         stopLoss,
         takeProfit: signal.takeProfit,
       }];
     }
+    const dir = signal.side === "buy" ? 1 : -1;
     const { digits } = this.spec;
     const onGrid = (x: number) => Number(x.toFixed(digits));
     const stopDistance = signal.entryPrice - stopLoss;
@@ -396,7 +400,7 @@ export class RiskEngine {
         clientOrderId: legId,
         type: kind,
         price,
-        fill: kind === "limit" ? price : price + dir * slippage,
+        fill: expectedFill(this.#fillCosts, signal.side, price, kind !== "limit"),
         stopLoss: onGrid(price - stopDistance),
         takeProfit: takeDistance === null ? null : onGrid(price + takeDistance),
       };
@@ -412,7 +416,7 @@ export class RiskEngine {
    */
   closingAsk(bar: BarEvent): number | null {
     if (bar.ask !== null) return bar.ask.close;
-    const spread = bar.spread ?? this.spreadModel?.spreadAt(bar.openUs) ?? null;
+    const spread = barSpread(bar, this.spreadModel);
     return spread === null ? null : bar.bid.close + spread;
   }
 
@@ -421,9 +425,14 @@ export class RiskEngine {
    * kill switch wants the book flat (see `flatten`); else, per position, a close at market
    * when the price has passed a stop move the broker refused (STOP_LOSS), a partial close
    * at `scaleOut.triggerR` (SCALE_OUT), and a modify order when its stop should tighten
-   * (BREAKEVEN, TRAILING_STOP).
+   * (BREAKEVEN, TRAILING_STOP). `closingAsk` is `this.closingAsk(bar)`, passed in by a
+   * caller that has it already.
    */
-  manage(positions: readonly OpenPosition[], bar: BarEvent): readonly OrderEvent[] {
+  manage(
+    positions: readonly OpenPosition[],
+    bar: BarEvent,
+    closingAsk: number | null = this.closingAsk(bar),
+  ): readonly OrderEvent[] {
     if (bar.symbol !== this.spec.symbol) return NO_ORDERS;
     const closes = this.flatten(positions, bar.closeUs);
     // Most bars change no order: build an array only for one that does.
@@ -431,7 +440,7 @@ export class RiskEngine {
     const bid = bar.bid.close;
     // Without an ask, assume the widest tradeable spread: a sell's stop then trails later
     // and further from the price, never too close to it.
-    const ask = this.closingAsk(bar) ??
+    const ask = closingAsk ??
       bid + (this.config.spread.assumedSpread ?? this.config.spread.maxSpread);
     const timeUs = bar.closeUs;
     for (const position of positions) {

@@ -84,7 +84,7 @@ export function riskProcessor(engine: RiskEngine, options: ApplyRiskOptions = {}
         quoteTimeUs = event.closeUs;
         quoteBid = event.bid.close;
         quoteAsk = engine.closingAsk(event);
-        return record(engine.manage(book.positions, event));
+        return record(engine.manage(book.positions, event, quoteAsk));
       }
       case "account":
         engine.onAccount(event);

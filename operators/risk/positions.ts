@@ -14,12 +14,8 @@ import type {
   RejectionEvent,
   TradeEvent,
 } from "../../pipeline/events.ts";
+import { cleanLots } from "../../pipeline/symbols.ts";
 import type { OpenPosition } from "./rule.ts";
-
-/** Lots to 8 decimals, so partial fills leave no float dust (0.2 - 0.05 is 0.15, not 0.150...02). */
-function cleanLots(lots: number): number {
-  return Number(lots.toFixed(8));
-}
 
 export class PositionBook {
   #levels = new Map<

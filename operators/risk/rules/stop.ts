@@ -6,6 +6,7 @@
  * would refuse the order. This rule must never invent a stop.
  */
 
+import { insideStopsLevel } from "../../../pipeline/symbols.ts";
 import { ALLOW, deny, direction, fmt, type RiskRule } from "../rule.ts";
 
 export const stopRule: RiskRule = {
@@ -42,14 +43,13 @@ export const stopRule: RiskRule = {
         }, got ${fmt(takeProfit)}`,
       );
     }
-    const { stopsLevelPoints, point } = ctx.spec;
+    const { stopsLevelPoints } = ctx.spec;
     if (stopsLevelPoints > 0) {
       // The broker checks a long's levels against the bid, a short's against the ask.
       const exitSide = side === "buy" ? ctx.quote?.bid : ctx.quote?.ask;
       const from = exitSide ?? entryPrice;
-      const minDistance = stopsLevelPoints * point;
       for (const [what, level] of [["stop", stopLoss], ["target", takeProfit]] as const) {
-        if (level !== null && Math.abs(from - level) < minDistance - 1e-9) {
+        if (level !== null && insideStopsLevel(ctx.spec, from, level)) {
           return deny(
             "STOP_TOO_CLOSE",
             `${what} ${fmt(level)} is ${fmt(Math.abs(from - level))} from the ${

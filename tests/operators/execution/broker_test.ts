@@ -537,6 +537,21 @@ Deno.test("SimulatedBroker values a long at the bid and a short at the ask when 
   assert.equal(last.margin, 260.13);
 });
 
+Deno.test("SimulatedBroker reports a partly closed position's margin as that of the lots left", () => {
+  const broker = new SimulatedBroker(EXACT);
+  send(broker, openOrder("b", "buy", 0.10, T0));
+  broker.onBar(flat(T0, 1300));
+  send(broker, closeOrder("c", "b", "sell", 0.04, T0 + MINUTE));
+  const out = broker.onBar(flat(T0 + MINUTE, 1310));
+  // 0.06 lot left, a long margined at the ask 1310.30: 1310.30 x 100 x 0.06 / 100 = 78.618,
+  // booked to the cent 78.62, in the position and in the account at the close.
+  const [position] = broker.openPositions();
+  assert.equal(position.lots, 0.06);
+  assert.equal(position.margin, 78.62);
+  assert.equal(only(out, "account").at(-1)!.margin, 78.62);
+  assert.equal(broker.account().margin, 78.62);
+});
+
 Deno.test("SimulatedBroker counts a take-profit bar's low in the trade's worst excursion", () => {
   const broker = new SimulatedBroker(EXACT);
   send(broker, openOrder("b", "buy", 0.10, T0, { sl: 1297, tp: 1302 }));

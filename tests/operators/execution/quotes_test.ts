@@ -1,5 +1,5 @@
 /**
- * The ask rule (`quoteBar`, `quoteTick`, `SpreadModel`), the configuration schema and the
+ * The ask rule (`barSpread`, `quoteBar`, `quoteTick`, `SpreadModel`), the configuration schema and the
  * swap calendar, the last checked day by day against `Intl`'s New York time zone.
  */
 
@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { US_PER_DAY, US_PER_HOUR, usFromIso } from "@/pipeline/events.ts";
 import { XAUUSD } from "@/pipeline/symbols.ts";
 import {
+  barSpread,
   DEFAULT_BROKER_PROFILE,
   DEFAULT_NY_HOUR_SPREADS,
   emptyQuotes,
@@ -41,6 +42,16 @@ Deno.test("quoteBar() takes the ask columns, else bid + the spread column, else 
     const q = quoteBar(bar(0, BID, { spread: null }), model, emptyQuotes());
     assert.deepEqual([q.bidOpen, q.bidHigh, q.bidLow, q.bidClose], [...BID]);
   });
+});
+
+Deno.test("barSpread() is null with ask columns, else the spread column, else the model's, else null", () => {
+  const model = new SpreadModel(0.30);
+  const ask = [1300.2, 1301.5, 1299.3, 1300.9] as const;
+  assert.equal(barSpread(bar(0, BID, { ask }), model), null);
+  assert.equal(barSpread(bar(0, BID, { spread: 0.12 }), model), 0.12);
+  assert.equal(barSpread(bar(0, BID, { spread: 0.12 }), null), 0.12);
+  assert.equal(barSpread(bar(0, BID, { spread: null }), model), 0.30);
+  assert.equal(barSpread(bar(0, BID, { spread: null }), null), null);
 });
 
 Deno.test("quoteTick() is a bar whose four prices are the tick's", () => {
