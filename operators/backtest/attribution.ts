@@ -9,18 +9,25 @@
  * signals themselves: a year has hundreds of thousands of them.
  */
 
-import {
-  isoFromUs,
-  type RiskDecisionEvent,
-  type SignalEvent,
-  type TradeEvent,
-  type Vote,
-} from "../../pipeline/events.ts";
+import { isoFromUs, type SignalEvent, type TradeEvent, type Vote } from "../../pipeline/events.ts";
 import { SOURCE_NAMES, type SourceName } from "../warmup/mod.ts";
 import type { SourceReport } from "./schema.ts";
 
+/** A source's vote on a signal; null when it did not vote. */
+type VotedSide = Vote["side"] | null;
+
 /** Per source, its side at the entry of a trade: the vote on the signal that opened it. */
-type EntrySides = Record<SourceName, Vote["side"] | null>;
+export type EntrySides = Readonly<Record<SourceName, VotedSide>>;
+
+/** Each source's vote on `signal`: the `EntrySides` of the trade it opens. */
+export function entrySides(signal: SignalEvent): EntrySides {
+  const sides = Object.fromEntries(SOURCE_NAMES.map((s) => [s, null])) as Record<
+    SourceName,
+    VotedSide
+  >;
+  for (const vote of signal.votes) sides[vote.source] = vote.side;
+  return sides;
+}
 
 interface Tally {
   voted: number;
@@ -51,9 +58,6 @@ export class SourceAttribution {
       neutral: { trades: 0, net: 0 },
     }]),
   ) as Record<SourceName, Tally>;
-  /** The last non-hold signal, until its risk decision names the order it made. */
-  #lastTrade: SignalEvent | null = null;
-  readonly #entries = new Map<string, EntrySides>();
 
   /** Decision bars seen: one signal each. */
   get decisionBars(): number {
@@ -72,25 +76,14 @@ export class SourceAttribution {
       if (vote.side === side) tally.agreed++;
       else tally.opposed++;
     }
-    this.#lastTrade = side === "hold" ? null : signal;
   }
 
-  /** An accepted decision ties the order it made to the votes of its signal. */
-  onDecision(decision: RiskDecisionEvent): void {
-    const signal = this.#lastTrade;
-    if (decision.clientOrderId === null || signal === null || signal.timeUs !== decision.timeUs) {
-      return;
-    }
-    const sides = Object.fromEntries(SOURCE_NAMES.map((s) => [s, null])) as EntrySides;
-    for (const vote of signal.votes) sides[vote.source] = vote.side;
-    this.#entries.set(decision.clientOrderId, sides);
-  }
-
-  /** A closed trade counts for each source as supported, opposed or neutral at its entry. */
-  onTrade(trade: TradeEvent): void {
-    const sides = this.#entries.get(trade.positionId);
-    if (sides === undefined) return;
-    this.#entries.delete(trade.positionId);
+  /**
+   * A closed trade counts for each source as supported, opposed or neutral by `sides`, the
+   * votes on the signal that opened it: the caller keeps them per order (a bracket's legs
+   * share their decision's), as this tally holds no signal.
+   */
+  onTrade(trade: TradeEvent, sides: EntrySides): void {
     for (const source of SOURCE_NAMES) {
       const side = sides[source];
       const tally = this.#tallies[source];

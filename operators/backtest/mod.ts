@@ -23,7 +23,7 @@ export {
   percentileBands,
 } from "./monte_carlo.ts";
 export { type CostedTrade, costsReport } from "./costs.ts";
-export { SourceAttribution, type SourceSetup } from "./attribution.ts";
+export { type EntrySides, entrySides, SourceAttribution, type SourceSetup } from "./attribution.ts";
 export { haltsReport } from "./halts.ts";
 export {
   baselineReport,

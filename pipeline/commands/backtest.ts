@@ -18,6 +18,8 @@ import {
   computeMetrics,
   type CostedTrade,
   costsReport,
+  type EntrySides,
+  entrySides,
   equityCurve,
   type EquityPoint,
   haltsReport,
@@ -118,6 +120,28 @@ const SCORING_BACKLOG_ROWS = 1024;
  */
 export const DEFAULT_SCORE_WORKERS = Math.max(1, Math.min(4, navigator.hardwareConcurrency));
 
+/** What a trade needs from the order that opened it, kept from its decision until it closes. */
+interface OrderRecord {
+  /** The decision's risk budget: the unit of the trade's R. */
+  readonly budget: number | null;
+  /** The signal's stop and target distances. */
+  readonly stopDistance: number | null;
+  readonly takeDistance: number | null;
+  /** Each source's vote on the signal; null when no signal came with the decision. */
+  readonly sides: EntrySides | null;
+  /** The position's fills' slippage so far. */
+  slippage: number;
+}
+
+/** An order whose decision was not seen. */
+const UNDECIDED: OrderRecord = {
+  budget: null,
+  stopDistance: null,
+  takeDistance: null,
+  sides: null,
+  slippage: 0,
+};
+
 /** Everything the report needs, gathered from the traded period's events. */
 function collector(maxOpen: number) {
   const trades: CostedTrade[] = [];
@@ -127,13 +151,8 @@ function collector(maxOpen: number) {
   const regimes: RegimeEvent[] = [];
   const candles = new ReportCandles();
   const attribution = new SourceAttribution();
-  /**
-   * Per order, until its trade closes: its decision's risk budget (the unit of R) and
-   * levels, and its fills' slippage.
-   */
-  const budgets = new Map<string, number | null>();
-  const levels = new Map<string, { stop: number | null; take: number | null }>();
-  const slippage = new Map<string, number>();
+  /** Per order (a bracket's legs each), until its trade closes. */
+  const orders = new Map<string, OrderRecord>();
   let lastSignal: SignalEvent | null = null;
   let firstBar: BarEvent | null = null;
   let lastBar: BarEvent | null = null;
@@ -160,40 +179,42 @@ function collector(maxOpen: number) {
             break;
           case "risk": {
             decisions.push(event);
-            attribution.onDecision(event);
             if (event.clientOrderId === null) break;
             const signal = lastSignal?.timeUs === event.timeUs ? lastSignal : null;
-            budgets.set(event.clientOrderId, event.budget);
-            levels.set(event.clientOrderId, {
-              stop: signal?.stopDistance ?? null,
-              take: signal?.takeDistance ?? null,
+            orders.set(event.clientOrderId, {
+              budget: event.budget,
+              stopDistance: signal?.stopDistance ?? null,
+              takeDistance: signal?.takeDistance ?? null,
+              sides: signal === null ? null : entrySides(signal),
+              slippage: 0,
             });
             break;
           }
           case "pending": {
             // A bracket's legs trade on their group's decision.
-            const group = event.ocoGroup ?? event.clientOrderId;
-            budgets.set(event.clientOrderId, budgets.get(group) ?? null);
-            levels.set(event.clientOrderId, levels.get(group) ?? { stop: null, take: null });
+            const group = orders.get(event.ocoGroup ?? event.clientOrderId) ?? UNDECIDED;
+            orders.set(event.clientOrderId, { ...group, slippage: 0 });
             break;
           }
           case "rejection":
             rejections.push(event);
             break;
-          case "fill":
-            slippage.set(event.positionId, (slippage.get(event.positionId) ?? 0) + event.slippage);
+          case "fill": {
+            const order = orders.get(event.positionId);
+            if (order !== undefined) order.slippage += event.slippage;
             break;
+          }
           case "trade": {
-            const id = event.positionId;
-            attribution.onTrade(event);
+            const order = orders.get(event.positionId) ?? UNDECIDED;
+            orders.delete(event.positionId);
+            if (order.sides !== null) attribution.onTrade(event, order.sides);
             trades.push({
               ...event,
-              initialRisk: budgets.get(id) ?? null,
-              slippage: slippage.get(id) ?? 0,
-              stopDistance: levels.get(id)?.stop ?? null,
-              takeDistance: levels.get(id)?.take ?? null,
+              initialRisk: order.budget,
+              slippage: order.slippage,
+              stopDistance: order.stopDistance,
+              takeDistance: order.takeDistance,
             });
-            for (const map of [budgets, levels, slippage]) map.delete(id);
             break;
           }
           case "account":
