@@ -7,6 +7,7 @@
  */
 
 import { html, money, NOT_AVAILABLE, percent, price, ratio, type Raw } from "./_html.ts";
+import { coverageTooLow } from "./attribution.ts";
 import type { BacktestJson, Bands, SourceReport } from "./schema.ts";
 
 /** Parts other work adds to the document (news calendar, broker profile, broker refusals). */
@@ -19,9 +20,6 @@ export interface SettingSections {
 export type ReportDocument = BacktestJson & SettingSections & {
   readonly metrics: { readonly broker_refusals_by_reason?: Readonly<Record<string, number>> };
 };
-
-/** A model's coverage under this share of decision bars gets a banner. */
-export const COVERAGE_WARNING = 0.99;
 
 /** The model that ran, as `config.ml` records it; null: technical only. */
 export interface ModelRecord {
@@ -64,9 +62,8 @@ export function banners(doc: ReportDocument): Raw {
             .detail} · ${until} · trading went on (risk.onHalt "record")</div>
       `;
   });
-  const model = modelOf(doc);
   const ml = doc.sources.ml;
-  const coverage = model !== null && ml.coverage < COVERAGE_WARNING
+  const coverage = coverageTooLow(ml)
     ? html`
       <div class="banner coverage"
         role="alert"><b>The model voted on ${share(
@@ -133,7 +130,7 @@ export function sourcesSection(doc: ReportDocument): Raw {
           <tr class="${s.configured ? "" : "muted"}">
             <td>${name}${s.configured ? "" : " (off)"}</td>
             <td class="n">${ratio(s.weight)}</td>
-            <td class="n ${s.configured && s.coverage < COVERAGE_WARNING ? "neg" : ""}">${share(
+            <td class="n ${coverageTooLow(s) ? "neg" : ""}">${share(
               s.coverage,
             )}</td>
             <td>${when(s.first_vote_utc)}</td>

@@ -13,6 +13,27 @@ import { isoFromUs, type SignalEvent, type TradeEvent, type Vote } from "../../p
 import { SOURCE_NAMES, type SourceName } from "../warmup/mod.ts";
 import type { SourceReport } from "./schema.ts";
 
+/**
+ * Coverage under which a configured source is flagged: it sat out decisions. For the
+ * model, the run is then not a fair test of it (a note, a console warning, a banner).
+ */
+export const MIN_COVERAGE = 0.99;
+
+/** Did this configured source vote on fewer than `MIN_COVERAGE` of its decision bars? */
+export function coverageTooLow(source: SourceReport): boolean {
+  return source.configured && source.coverage < MIN_COVERAGE;
+}
+
+/** The warning on a model that sat out decisions (`sources.ml`); null when none is due. */
+export function modelCoverageWarning(ml: SourceReport): string | null {
+  if (!coverageTooLow(ml)) return null;
+  return `The model voted on ${(ml.coverage * 100).toFixed(1)}% of the decision bars (under ${
+    MIN_COVERAGE * 100
+  }%)${
+    ml.first_vote_utc === null ? ", never at all" : `, first at ${ml.first_vote_utc}`
+  }: this run is not a fair test of the model.`;
+}
+
 /** A source's vote on a signal; null when it did not vote. */
 type VotedSide = Vote["side"] | null;
 

@@ -23,7 +23,15 @@ export {
   percentileBands,
 } from "./monte_carlo.ts";
 export { type CostedTrade, costsReport } from "./costs.ts";
-export { type EntrySides, entrySides, SourceAttribution, type SourceSetup } from "./attribution.ts";
+export {
+  coverageTooLow,
+  type EntrySides,
+  entrySides,
+  MIN_COVERAGE,
+  modelCoverageWarning,
+  SourceAttribution,
+  type SourceSetup,
+} from "./attribution.ts";
 export { haltsReport } from "./halts.ts";
 export {
   baselineReport,

@@ -24,6 +24,7 @@ import {
   type EquityPoint,
   haltsReport,
   mergeConfig,
+  modelCoverageWarning,
   monteCarlo,
   type ParamsFile,
   parseParamsFile,
@@ -80,9 +81,6 @@ import {
 } from "./strategy.ts";
 import { openRegistry } from "./models.ts";
 import { basename, join } from "node:path";
-
-/** Coverage under which a run "with the model" is flagged: the model sat out decisions. */
-export const MIN_MODEL_COVERAGE = 0.99;
 
 /** Random-entry runs beside every backtest unless `--baseline-runs` says otherwise. */
 export const DEFAULT_BASELINE_RUNS = 30;
@@ -441,9 +439,8 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     model?.meta !== undefined,
   );
   const warmup = warmUpReport(strategy.warmUp, tradeFromUs);
-  const notes = sources.ml.configured && sources.ml.coverage < MIN_MODEL_COVERAGE
-    ? [modelCoverageWarning(sources.ml.coverage, sources.ml.first_vote_utc)]
-    : [];
+  const coverageWarning = modelCoverageWarning(sources.ml);
+  const notes = coverageWarning === null ? [] : [coverageWarning];
   const runInput = {
     trades: run.trades,
     equity,
@@ -525,14 +522,6 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     sourcePath: source.path,
     modelId: model?.id ?? null,
   };
-}
-
-function modelCoverageWarning(coverage: number, firstVote: string | null): string {
-  return `The model voted on ${(coverage * 100).toFixed(1)}% of the decision bars (under ${
-    MIN_MODEL_COVERAGE * 100
-  }%)${
-    firstVote === null ? ", never at all" : `, first at ${firstVote}`
-  }: this run is not a fair test of the model.`;
 }
 
 /** "M1 200, D1 15 (ml); H1 744 (regime)": what a strategy needs, for messages. */
