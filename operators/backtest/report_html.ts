@@ -27,7 +27,6 @@ import {
   baselineSection,
   costsSection,
   modelOf,
-  type ReportDocument,
   settingRows,
   sourcesSection,
   warmupSection,
@@ -61,8 +60,7 @@ const SECTIONS = {
 type SectionId = keyof typeof SECTIONS;
 
 /** Renders the whole report page. */
-export function backtestHtml(document: BacktestJson, options: BacktestHtmlOptions): string {
-  const doc = document as ReportDocument;
+export function backtestHtml(doc: BacktestJson, options: BacktestHtmlOptions): string {
   const m = doc.metrics;
   const title = options.title ?? `${doc.symbol} backtest`;
   const files = doc.data_files.map((f) => `${f.name} (SHA-256 ${f.sha256.slice(0, 12)}…)`);
@@ -141,7 +139,7 @@ function modelLine(doc: BacktestJson): Raw {
   `;
 }
 
-function cards(doc: ReportDocument): Raw {
+function cards(doc: BacktestJson): Raw {
   const m = doc.metrics;
   const random = doc.baseline.random;
   const items: [string, string, number | null][] = [
@@ -206,7 +204,7 @@ function monthlyTable(rows: readonly MonthlyRow[]): Raw {
   `;
 }
 
-function breakdowns(doc: ReportDocument): Raw {
+function breakdowns(doc: BacktestJson): Raw {
   const m = doc.metrics;
   const warming = m.by_regime[WARMING_UP_REGIME];
   return html`
@@ -244,10 +242,10 @@ function statsTable(label: string, groups: Readonly<Record<string, TradeStats>>)
   }</table>`;
 }
 
-/** Risk rejections and, when recorded, broker refusals, side by side by reason. */
-function refusalsTable(doc: ReportDocument): Raw {
+/** Risk rejections and broker refusals, side by side by reason. */
+function refusalsTable(doc: BacktestJson): Raw {
   const risk = Object.entries(doc.metrics.risk_rejections_by_reason);
-  const broker = Object.entries(doc.metrics.broker_refusals_by_reason ?? {});
+  const broker = Object.entries(doc.metrics.broker_refusals_by_reason);
   const decisions = doc.metrics.risk_decisions;
   if (risk.length === 0 && broker.length === 0) return html`<p>No rejections.</p>`;
   const rows = [
@@ -447,8 +445,7 @@ function tradeTable(trades: readonly TradeRow[]): Raw {
   `;
 }
 
-function dataSection(doc: ReportDocument): Raw {
-  const settings = settingRows(doc);
+function dataSection(doc: BacktestJson): Raw {
   return html`
     ${doc.data_files.length === 0
       ? html`<p>No data file was named.</p>`
@@ -463,16 +460,14 @@ function dataSection(doc: ReportDocument): Raw {
               </tr>
             `
           )
-      }</table>`}${settings.length === 0 ? null : html`<table>${
-      settings.map(([key, value]) =>
+      }</table>`}<table>${settingRows(doc).map(([key, value]) =>
         html`
           <tr>
             <th>${key}</th>
             <td class="mono">${value}</td>
           </tr>
         `
-      )
-    }</table>`}${configTable(doc.config)}
+      )}</table>${configTable(doc.config)}
   `;
 }
 
