@@ -50,8 +50,13 @@ export function entrySides(signal: SignalEvent): EntrySides {
   return sides;
 }
 
+/** Per source, when it first voted (UTC µs, a bar's close); null when it did not. */
+export type FirstVotes = Readonly<Record<SourceName, number | null>>;
+
 interface Tally {
   voted: number;
+  /** The first signal it voted on in the traded period. */
+  firstVoteUs: number | null;
   agreed: number;
   opposed: number;
   supported: { trades: number; net: number };
@@ -72,6 +77,7 @@ export class SourceAttribution {
   readonly #tallies = Object.fromEntries(
     SOURCE_NAMES.map((s): [SourceName, Tally] => [s, {
       voted: 0,
+      firstVoteUs: null,
       agreed: 0,
       opposed: 0,
       supported: { trades: 0, net: 0 },
@@ -93,6 +99,7 @@ export class SourceAttribution {
     for (const vote of signal.votes) {
       const tally = this.#tallies[vote.source];
       tally.voted++;
+      tally.firstVoteUs ??= signal.timeUs;
       if (side === "hold" || vote.side === "flat") continue;
       if (vote.side === side) tally.agreed++;
       else tally.opposed++;
@@ -119,14 +126,25 @@ export class SourceAttribution {
   }
 
   /**
+   * When each source first voted, warm-up included: its time in `beforeTrading` (the
+   * trading window's record, which a tally of the traded period cannot know), else the
+   * first vote this tally saw.
+   */
+  firstVotes(beforeTrading: FirstVotes): FirstVotes {
+    return Object.fromEntries(
+      SOURCE_NAMES.map((s) => [s, beforeTrading[s] ?? this.#tallies[s].firstVoteUs]),
+    ) as FirstVotes;
+  }
+
+  /**
    * The report of every source; `firstVoteUs` is when each first voted, warm-up included
-   * (the trading window's record), which a tally of the traded period cannot know. A meta
-   * model (`metaModel`) is asked only where the primary wants to trade, so its coverage is
-   * over those bars (the signals naming it), not over every decision bar.
+   * (`firstVotes()`). A meta model (`metaModel`) is asked only where the primary wants to
+   * trade, so its coverage is over those bars (the signals naming it), not over every
+   * decision bar.
    */
   report(
     setup: SourceSetup,
-    firstVoteUs: Readonly<Record<SourceName, number | null>>,
+    firstVoteUs: FirstVotes,
     metaModel = false,
   ): Record<SourceName, SourceReport> {
     const money = (x: number) => Math.round(x * 100) / 100;

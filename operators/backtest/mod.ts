@@ -27,6 +27,7 @@ export {
   coverageTooLow,
   type EntrySides,
   entrySides,
+  type FirstVotes,
   MIN_COVERAGE,
   modelCoverageWarning,
   SourceAttribution,

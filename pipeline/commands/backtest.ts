@@ -22,6 +22,7 @@ import {
   entrySides,
   equityCurve,
   type EquityPoint,
+  type FirstVotes,
   haltsReport,
   mergeConfig,
   modelCoverageWarning,
@@ -432,6 +433,7 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     sha256: await sha256OfFile(file),
     rows: source.fileReports[i].rowsEmitted,
   })));
+  const firstVoteUs = collected.attribution.firstVotes(record.firstVoteUs);
   const sources = collected.attribution.report(
     {
       technical: {
@@ -442,10 +444,10 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
       regime: { configured: true, weight: 0 },
       llm: { configured: strategy.fusion.llm.enabled, weight: strategy.fusion.weights.llm },
     },
-    record.firstVoteUs,
+    firstVoteUs,
     model?.meta !== undefined,
   );
-  const warmup = warmUpReport(strategy.warmUp, tradeFromUs);
+  const warmup = warmUpReport(strategy.warmUp, tradeFromUs, firstVoteUs);
   const coverageWarning = modelCoverageWarning(sources.ml);
   const notes = coverageWarning === null ? [] : [coverageWarning];
   const runInput = {
@@ -535,13 +537,20 @@ function describeNeeds(needs: readonly WarmUpNeed[]): string {
   return needs.map((n) => `${n.bars} ${n.timeframe} bars (${n.source})`).join(", ");
 }
 
-/** The warm-up section: what was read, when trading began, and what was still cold. */
-function warmUpReport(warmUp: StrategyWarmUp, tradeFromUs: number | null): WarmUpReport {
+/**
+ * The warm-up section: what was read, when trading began, and what was still cold by when
+ * each source first voted (`firstVoteUs`, warm-up included).
+ */
+function warmUpReport(
+  warmUp: StrategyWarmUp,
+  tradeFromUs: number | null,
+  firstVoteUs: FirstVotes,
+): WarmUpReport {
   const record = warmUp.record!;
   const startUs = record.tradingStartUs;
   const notes: string[] = [];
   const cold = warmUp.required.filter((s) => {
-    const first = record.firstVoteUs[s];
+    const first = firstVoteUs[s];
     return first === null || first > startUs;
   });
   if (tradeFromUs !== null && record.warmBars === 0) {
@@ -550,7 +559,7 @@ function warmUpReport(warmUp: StrategyWarmUp, tradeFromUs: number | null): WarmU
     );
   }
   for (const source of cold) {
-    const first = record.firstVoteUs[source];
+    const first = firstVoteUs[source];
     notes.push(
       first === null
         ? `${source} never voted`

@@ -100,6 +100,24 @@ Deno.test("SourceAttribution counts coverage, agreement and the trades each sour
   assert.deepEqual([r.llm.configured, r.llm.coverage, r.llm.trades_neutral.trades], [false, 0, 2]);
 });
 
+Deno.test("SourceAttribution.firstVotes() keeps the warm-up's first votes and adds those of the traded period", () => {
+  const a = new SourceAttribution();
+  a.onSignal(signal("2024-01-08T14:00:00Z", "hold", [["technical", "flat"]]));
+  a.onSignal(signal("2024-01-08T14:01:00Z", "buy", [["technical", "buy"], ["ml", "buy"]]));
+  a.onSignal(signal("2024-01-08T14:02:00Z", "buy", [["technical", "buy"], ["ml", "sell"]]));
+  // Technical voted in the warm-up at 10:00; the model first in the traded period, at
+  // 14:01; the regime and the LLM never.
+  assert.deepEqual(
+    a.firstVotes({ technical: us("2024-01-08T10:00:00Z"), ml: null, regime: null, llm: null }),
+    {
+      technical: us("2024-01-08T10:00:00Z"),
+      ml: us("2024-01-08T14:01:00Z"),
+      regime: null,
+      llm: null,
+    },
+  );
+});
+
 Deno.test("costsReport() gives per-trade costs in price units, their share of the levels and the break-even win rate", () => {
   // Two 0.1-lot trades on a 100-oz contract: one price unit is worth 10 per trade.
   // Spread cost 3 and 3 -> 0.3 each; commission 0.7 and 0.7 -> 0.07; swap -1.0 (paid)
