@@ -21,7 +21,7 @@ import {
   type Raw,
   raw,
 } from "./_html.ts";
-import { chartData, monthlyReturns, type MonthlyRow } from "./_report_data.ts";
+import { chartData, equitySamples, monthlyReturns, type MonthlyRow } from "./_report_data.ts";
 import {
   banners,
   baselineSection,
@@ -67,9 +67,10 @@ export function backtestHtml(doc: BacktestJson, options: BacktestHtmlOptions): s
   const subtitle = `${doc.symbol} · ${m.period.start_utc} to ${m.period.end_utc} (UTC) · ` +
     `${ratio(m.period.calendar_days)} calendar days, ${m.period.trading_days} trading days · ` +
     `${m.trades} trades · data ${files.join(", ") || "not named"}`;
+  const equity = equitySamples(doc);
   const sections: [SectionId, Raw][] = [
     ["charts", chartSection(options.candles)],
-    ["monthly", monthlyTable(monthlyReturns(doc))],
+    ["monthly", monthlyTable(monthlyReturns(doc, equity))],
     ["breakdowns", breakdowns(doc)],
     [
       "decisions",
@@ -112,7 +113,7 @@ export function backtestHtml(doc: BacktestJson, options: BacktestHtmlOptions): s
         class="attribution">Charts drawn with ${ATTRIBUTION.text} <a href="${ATTRIBUTION
           .href}">${ATTRIBUTION.href}</a> (Apache-2.0).</p>
       <script type="application/json" id="report-data">${jsonForScript(
-        chartData(doc, options.candles),
+        chartData(doc, options.candles, equity),
       )}</script>
       <script>${raw(LIGHTWEIGHT_CHARTS_JS)}</script>
       <script>${raw(pageJs)}</script>
