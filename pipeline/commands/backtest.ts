@@ -301,11 +301,6 @@ export interface BacktestRun {
   readonly modelId: string | null;
 }
 
-/** Validates a --config object with every module's schema; throws naming each bad value. */
-export function checkBacktestConfig(value: unknown, origin = "config"): void {
-  parseTradingConfig(value, origin);
-}
-
 export async function runBacktest(options: RunBacktestOptions): Promise<BacktestRun> {
   const flags = {
     config: options.configOrigin,
@@ -608,7 +603,7 @@ export async function backtest(argv: string[]): Promise<void> {
   const configOrigin =
     [flags.params, flags.config].filter((f) => f !== undefined).map((f) => `"${f}"`).join(" + ") ||
     undefined;
-  checkBacktestConfig(config, configOrigin ?? "config");
+  parseTradingConfig(config, configOrigin ?? "config");
   let outputs = { json: flags.json, report: flags.report };
   if (outputs.json === undefined && outputs.report === undefined) {
     const stem = defaultOutputStem(flags.data, flags.from, flags.to);
