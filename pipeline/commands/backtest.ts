@@ -82,6 +82,7 @@ import {
 } from "./strategy.ts";
 import { openRegistry } from "./models.ts";
 import { basename, join } from "node:path";
+import { defaultWorkers } from "../workers.ts";
 
 /** Random-entry runs beside every backtest unless `--baseline-runs` says otherwise. */
 export const DEFAULT_BASELINE_RUNS = 30;
@@ -117,7 +118,7 @@ const SCORING_BACKLOG_ROWS = 1024;
  * 2-core machine, nearly idle, two workers ran a year with the model in a median 4.11 s
  * against 4.90 s with one (docs/results/bench.md); on a busy machine one costs less CPU.
  */
-export const DEFAULT_SCORE_WORKERS = Math.max(1, Math.min(4, navigator.hardwareConcurrency));
+export const DEFAULT_SCORE_WORKERS = defaultWorkers();
 
 /** What a trade needs from the order that opened it, kept from its decision until it closes. */
 interface OrderRecord {
