@@ -25,6 +25,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { runBacktest } from "../pipeline/commands/backtest.ts";
 import { benchModel, HISTDATA_2018, TRADE_ALL_YEAR } from "./_model.ts";
+import { median } from "./_stats.ts";
 
 const BARS_PER_SECOND_TARGET = 300_000;
 const SECONDS_TARGET = 10;
@@ -116,12 +117,7 @@ async function timeBacktest(
       best = { name, bars: run.bars, pipelineSeconds: run.seconds, totalSeconds, cpuSeconds };
     }
   }
-  seconds.sort((a, b) => a - b);
-  const mid = Math.floor(seconds.length / 2);
-  const medianSeconds = seconds.length % 2 === 1
-    ? seconds[mid]
-    : (seconds[mid - 1] + seconds[mid]) / 2;
-  return { ...best!, firstSeconds, medianSeconds };
+  return { ...best!, firstSeconds, medianSeconds: median(seconds) };
 }
 
 const rate = (t: Omit<Timing, "target">) => t.bars / t.pipelineSeconds;

@@ -21,6 +21,7 @@ import {
 import { parseSweepConfig, runSweep } from "../pipeline/commands/sweep.ts";
 import type { EventBatch } from "../pipeline/events.ts";
 import { HAVE_NATS_SERVER, startNatsServer } from "../tests/pipeline/bus/_nats_server.ts";
+import { quantile } from "./_stats.ts";
 
 const HISTDATA_2017 =
   new URL("../../shared/data/xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2017.csv.gz", import.meta.url)
@@ -38,9 +39,6 @@ const args = parseArgs({
 const EVENTS = Number(args.events);
 const BATCH = Number(args.batch);
 const PINGS = Number(args.pings);
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 interface BusFigures {
   readonly eventsPerSecond: number;
@@ -85,8 +83,8 @@ async function measureBus(makeBus: () => Promise<Bus>, durable: string): Promise
     latencies.sort((a, b) => a - b);
     return {
       eventsPerSecond: EVENTS / seconds,
-      p50Ms: percentile(latencies, 50),
-      p99Ms: percentile(latencies, 99),
+      p50Ms: quantile(latencies, 0.5),
+      p99Ms: quantile(latencies, 0.99),
     };
   } finally {
     await bus.close();

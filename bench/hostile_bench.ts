@@ -37,6 +37,7 @@ import { eventsOf } from "../pipeline/replay.ts";
 import { openJournal } from "../sinks/journal.ts";
 import { openSources } from "../sources/mod.ts";
 import { benchModel, HISTDATA_2017 } from "./_model.ts";
+import { median, summarise, type Summary } from "./_stats.ts";
 import { MAIN, noNewsConfig, SERVE_PERMISSIONS } from "../tests/pipeline/commands/_run.ts";
 
 const SELF = new URL(import.meta.url).pathname;
@@ -59,21 +60,6 @@ const args = parseArgs({
   },
 });
 const seconds = Number(args.values.seconds);
-
-interface Summary {
-  readonly n: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly max: number;
-}
-
-function summarise(values: number[]): Summary {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-  return { n: sorted.length, p50: at(0.5), p99: at(0.99), max: at(1) };
-}
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
 
 // ---------------------------------------------------------------- children
 

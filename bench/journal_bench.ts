@@ -35,6 +35,7 @@ import { dataPath } from "../tests/_data.ts";
 import { freePort } from "../tests/_net.ts";
 import { ensemblePrediction, hold } from "../tests/sinks/_journal_fixtures.ts";
 import { benchModel } from "./_model.ts";
+import { median } from "./_stats.ts";
 import { MAIN, SERVE_PERMISSIONS } from "../tests/pipeline/commands/_run.ts";
 
 const HISTDATA_2018 = dataPath("xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2018.csv.gz");
@@ -268,7 +269,7 @@ function appendRate(batches: readonly MarketEvent[][], dir: string, name: string
     rates.push(rows / seconds);
     console.error(`  ${name}, run ${run}/${runs}: ${Math.round(rows / seconds)} rows/s`);
   }
-  return rates.sort((a, b) => a - b)[Math.floor(rates.length / 2)];
+  return median(rates);
 }
 
 async function measureSpeed(dir: string): Promise<void> {

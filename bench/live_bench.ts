@@ -33,6 +33,7 @@ import { openRegistry } from "../pipeline/commands/models.ts";
 import { buildStrategy, checkedTradingConfigSchema } from "../pipeline/commands/strategy.ts";
 import { benchModel, MODEL_DESCRIPTION } from "./_model.ts";
 import { AI_SIGNAL_REQUEST } from "./_ai_signal.ts";
+import { summarise, type Summary } from "./_stats.ts";
 import { aiSignalRoutes, SignalBoard } from "../pipeline/control/ai_signal.ts";
 import { type ControlMount, createControlApp } from "../pipeline/control/app.ts";
 import { type AuditSink, tokensEqual } from "../pipeline/control/auth.ts";
@@ -101,20 +102,6 @@ interface Latencies {
   readonly all: number[];
   /** Envelopes whose reply carried a command not seen in an earlier reply. */
   readonly withOrder: number[];
-}
-
-interface Summary {
-  readonly n: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly max: number;
-}
-
-function summarise(values: readonly number[]): Summary {
-  const sorted = Float64Array.from(values).sort();
-  const at = (q: number) =>
-    sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  return { n: sorted.length, p50: at(0.5), p99: at(0.99), max: at(1) };
 }
 
 /** Milliseconds, 3 decimals; "-" for a statistic of no samples. */

@@ -11,6 +11,7 @@ import { lineBlocks } from "../sources/_lines.ts";
 import { openSource } from "../sources/mod.ts";
 import { DEFAULT_FEATURE_SPEC, FeatureEngine } from "../operators/features/mod.ts";
 import { type BarBatch, BarColumnsBuilder, type Batch, type TickBatch } from "../sources/source.ts";
+import { median } from "./_stats.ts";
 
 const DATA = new URL("../../shared/data/", import.meta.url).pathname;
 const HISTDATA_2017 = `${DATA}xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2017.csv.gz`;
@@ -42,8 +43,7 @@ async function best(
     rows = await run();
     times.push((performance.now() - t0) / 1000);
   }
-  times.sort((a, b) => a - b);
-  return { seconds: times[0], median: times[Math.floor(times.length / 2)], rows };
+  return { seconds: Math.min(...times), median: median(times), rows };
 }
 
 /** The 1, 5 and 15 minute load averages (needs --allow-sys=loadavg), or "unknown". */

@@ -25,6 +25,7 @@ import {
 } from "../tests/models/onnx/_models.ts";
 import { HISTDATA_2017, realRows } from "../tests/models/onnx/_rows.ts";
 import { haveData } from "../tests/_data.ts";
+import { quantile } from "./_stats.ts";
 
 const BATCH = 1024;
 const WARM_UP = 300;
@@ -38,10 +39,6 @@ interface Result {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly rowsPerSecond: number;
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
 async function measure(name: string, model: Model, rows: Rows, threads: number): Promise<Result> {

@@ -28,6 +28,7 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { benchModel, HISTDATA_2018, TRADE_ALL_YEAR } from "./_model.ts";
+import { median } from "./_stats.ts";
 
 /** The reference: backtesting.py's bare SMA cross on the same year, this machine. */
 const REFERENCE_SECONDS = 4.05;
@@ -143,10 +144,6 @@ async function runOnce(variant: Variant, i: number): Promise<Run> {
   };
 }
 
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const loadAverage = () => Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
 
 const checkouts = baselineMain === null ? [{ label: "", main }] : [

@@ -9,6 +9,7 @@
 
 import type { FeatureSpec } from "../operators/features/mod.ts";
 import { specHash } from "../operators/features/mod.ts";
+import { callWorker } from "../pipeline/workers.ts";
 import { openJournal } from "../sinks/journal.ts";
 import type { FormatName } from "../sources/source.ts";
 import { journalEvaluationRows } from "./journal_rows.ts";
@@ -52,26 +53,17 @@ export async function measureFromJournal(request: MeasureRequest): Promise<Measu
   }
 }
 
-const WebWorker = globalThis.Worker;
-
 /** Measures in a fresh Worker, terminated when it answers. */
 export function measureInWorker(
   request: MeasureRequest,
   url: URL = new URL("./measure_worker.ts", import.meta.url),
 ): Promise<Measurement> {
-  return new Promise((resolve, reject) => {
-    const worker = new WebWorker(url.href, { type: "module" });
-    worker.onmessage = (event: MessageEvent<MeasureMessage>) => {
-      worker.terminate();
-      if (event.data.kind === "done") resolve(event.data.measurement);
-      else reject(new Error(event.data.error));
-    };
-    worker.onerror = (event) => {
-      event.preventDefault();
-      worker.terminate();
-      reject(new Error(`the measurement worker crashed: ${event.message}`));
-    };
-    worker.postMessage(request);
+  return callWorker(url, request, {
+    read: (message: MeasureMessage) => {
+      if (message.kind === "done") return message.measurement;
+      throw new Error(message.error);
+    },
+    crashed: "the measurement worker crashed",
   });
 }
 

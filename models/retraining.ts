@@ -30,6 +30,7 @@ import {
   usFromIso,
 } from "../pipeline/events.ts";
 import { eventTimeUs } from "../pipeline/replay.ts";
+import { callWorker } from "../pipeline/workers.ts";
 import type { ModelSlot, ServingModel } from "../operators/ensemble/scorer.ts";
 import type { OpenSourceOptions } from "../sources/mod.ts";
 import type { FormatName } from "../sources/source.ts";
@@ -140,33 +141,21 @@ export type Trainer = (
   progress: (line: string) => void,
 ) => Promise<RetrainResult>;
 
-/**
- * Deno's web Worker, kept before anything can replace it: creating an onnxruntime-web
- * session swaps `globalThis.Worker` for Node's `worker_threads` Worker (measured), which
- * cannot start a module worker. This module is imported before any session exists.
- */
-const WebWorker = globalThis.Worker;
-
 /** Runs each retrain in a fresh Worker (retrain_worker.ts), terminated when it replies. */
 export function workerTrainer(
   url: URL = new URL("./retrain_worker.ts", import.meta.url),
 ): Trainer {
   return (request, progress) =>
-    new Promise((resolve, reject) => {
-      const worker = new WebWorker(url.href, { type: "module" });
-      worker.onmessage = (event: MessageEvent<RetrainMessage>) => {
-        const message = event.data;
-        if (message.kind === "progress") return progress(message.line);
-        worker.terminate();
-        if (message.kind === "done") resolve(message.result);
-        else reject(new Error(message.error));
-      };
-      worker.onerror = (event) => {
-        event.preventDefault();
-        worker.terminate();
-        reject(new Error(`the retrain worker crashed: ${event.message}`));
-      };
-      worker.postMessage(request);
+    callWorker(url, request, {
+      read: (message: RetrainMessage) => {
+        if (message.kind === "done") return message.result;
+        if (message.kind === "progress") {
+          progress(message.line);
+          return undefined;
+        }
+        throw new Error(message.error);
+      },
+      crashed: "the retrain worker crashed",
     });
 }
 

@@ -9,6 +9,7 @@
  */
 
 import * as ort from "onnxruntime-web";
+import { moduleWorker } from "../../pipeline/workers.ts";
 import { N_CLASSES } from "../model.ts";
 import { INPUT_NAME, memberOutputName, OUTPUT_NAME } from "./export.ts";
 
@@ -50,13 +51,6 @@ export interface OrtSession {
   /** Frees the session's WASM memory; the session cannot run afterwards. */
   release(): Promise<void>;
 }
-
-/**
- * Deno's web Worker, kept before anything can replace it: creating an onnxruntime-web
- * session swaps `globalThis.Worker` for Node's `worker_threads` Worker (see
- * models/retraining.ts), which cannot start a module worker.
- */
-const WebWorker = globalThis.Worker;
 
 /** A RangeError unless `x` holds `rows` whole rows of `nFeatures` values, else null. */
 function badRows(x: Float32Array, rows: number, nFeatures: number): RangeError | null {
@@ -168,10 +162,7 @@ export type FromSessionWorker =
  * a run's rows are copied into the message, so the caller may reuse `x` at once.
  */
 function startWorkerSession(bytes: Uint8Array, numThreads: number): Promise<OrtSession> {
-  const worker = new WebWorker(new URL("./session_worker.ts", import.meta.url).href, {
-    type: "module",
-    name: "onnx-session",
-  });
+  const worker = moduleWorker(new URL("./session_worker.ts", import.meta.url), "onnx-session");
   const pending = new Map<number, PromiseWithResolvers<OrtOutputs>>();
   let started: PromiseWithResolvers<OrtSession> | null = Promise.withResolvers<OrtSession>();
   let released: PromiseWithResolvers<void> | null = null;

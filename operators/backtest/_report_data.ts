@@ -58,14 +58,18 @@ export interface MonteCarloChart {
 
 export const MARKER_COLORS = { buy: "#1a7f37", sell: "#c62828", win: "#1a7f37", loss: "#c62828" };
 
-interface EquitySample {
+/** An equity curve point with its time parsed. */
+export interface EquitySample {
   readonly timeUs: number;
   readonly equity: number;
   readonly balance: number;
 }
 
-/** The document's equity curve with the initial balance at the period start first. */
-function equitySamples(doc: BacktestJson): EquitySample[] {
+/**
+ * The document's equity curve with the initial balance at the period start first; parsed
+ * once and shared by the chart and the monthly table.
+ */
+export function equitySamples(doc: BacktestJson): EquitySample[] {
   const initial = doc.metrics.initial_balance;
   return [
     { timeUs: usFromIso(doc.period.start_utc), equity: initial, balance: initial },
@@ -161,9 +165,15 @@ function secondsGrid(samples: readonly EquitySample[]): number[] {
   return grid;
 }
 
-/** The chart data of a report: candles (if any), equity on their grid, markers, Monte Carlo. */
-export function chartData(doc: BacktestJson, series: CandleSeries): ChartData {
-  const samples = equitySamples(doc);
+/**
+ * The chart data of a report: candles (if any), equity (`samples`, from `equitySamples()`)
+ * on their grid, markers, Monte Carlo.
+ */
+export function chartData(
+  doc: BacktestJson,
+  series: CandleSeries,
+  samples: readonly EquitySample[],
+): ChartData {
   const candles: readonly Candle[] = series.candles;
   const gridUs = candles.length > 0 ? candles.map((c) => c.openUs) : secondsGrid(samples);
   const pick = (key: keyof Candle) => candles.map((c) => c[key]);
@@ -209,10 +219,12 @@ export interface MonthlyRow {
  * Month-by-month returns on UTC calendar months: equity at the month's end (the last
  * sample before the next month, or the period end) over equity at its start (the last
  * sample before the month, or the initial balance), minus one. Trades count in the month
- * of their exit.
+ * of their exit. `samples` is the document's equity (`equitySamples()`).
  */
-export function monthlyReturns(doc: BacktestJson): MonthlyRow[] {
-  const samples = equitySamples(doc);
+export function monthlyReturns(
+  doc: BacktestJson,
+  samples: readonly EquitySample[],
+): MonthlyRow[] {
   const startUs = usFromIso(doc.period.start_utc);
   const endUs = usFromIso(doc.period.end_utc);
   const monthStart = (year: number, month: number) => Date.UTC(year, month, 1) * 1000;

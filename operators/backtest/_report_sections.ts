@@ -1,27 +1,13 @@
 /**
  * The report's sections on how the decisions were made (warm-up, sources, halts, costs,
- * the chance baseline) and on the run's setting (news calendar, broker profile, broker
- * refusals: rendered only when the document has them). Halts and a model's low coverage
- * become banners for the top of the page: a reader must see them first. Every data
- * string goes through `html`, so it is escaped.
+ * the chance baseline) and on the run's setting (news calendar, broker profile). Halts and
+ * a model's low coverage become banners for the top of the page: a reader must see them
+ * first. Every data string goes through `html`, so it is escaped.
  */
 
 import { html, money, NOT_AVAILABLE, percent, price, ratio, type Raw } from "./_html.ts";
+import { coverageTooLow } from "./attribution.ts";
 import type { BacktestJson, Bands, SourceReport } from "./schema.ts";
-
-/** Parts other work adds to the document (news calendar, broker profile, broker refusals). */
-export interface SettingSections {
-  readonly news?: { readonly enabled: boolean; readonly calendar: string | null };
-  readonly broker?: Readonly<Record<string, unknown>>;
-}
-
-/** The document with the parts it may not have yet typed. */
-export type ReportDocument = BacktestJson & SettingSections & {
-  readonly metrics: { readonly broker_refusals_by_reason?: Readonly<Record<string, number>> };
-};
-
-/** A model's coverage under this share of decision bars gets a banner. */
-export const COVERAGE_WARNING = 0.99;
 
 /** The model that ran, as `config.ml` records it; null: technical only. */
 export interface ModelRecord {
@@ -43,7 +29,7 @@ const when = (iso: string | null) => (iso === null ? NOT_AVAILABLE : iso.replace
  * The banners for the top of the page: every halt (enforced, or only recorded in research
  * mode), and a model that voted on too few decision bars.
  */
-export function banners(doc: ReportDocument): Raw {
+export function banners(doc: BacktestJson): Raw {
   const halts = doc.halts.map((h) => {
     const until = h.until_utc === null
       ? "until the end of the run"
@@ -64,9 +50,8 @@ export function banners(doc: ReportDocument): Raw {
             .detail} · ${until} · trading went on (risk.onHalt "record")</div>
       `;
   });
-  const model = modelOf(doc);
   const ml = doc.sources.ml;
-  const coverage = model !== null && ml.coverage < COVERAGE_WARNING
+  const coverage = coverageTooLow(ml)
     ? html`
       <div class="banner coverage"
         role="alert"><b>The model voted on ${share(
@@ -80,7 +65,7 @@ export function banners(doc: ReportDocument): Raw {
 }
 
 /** Warm-up: how much history came before trading, and what each source needed. */
-export function warmupSection(doc: ReportDocument): Raw {
+export function warmupSection(doc: BacktestJson): Raw {
   const w = doc.warmup;
   return html`
     <table>
@@ -125,7 +110,7 @@ export function warmupSection(doc: ReportDocument): Raw {
 const group = (g: SourceReport["trades_supported"]) => `${g.trades} · ${money(g.net_profit)}`;
 
 /** One row per source: coverage, agreement with the fused side, and the trades it backed. */
-export function sourcesSection(doc: ReportDocument): Raw {
+export function sourcesSection(doc: BacktestJson): Raw {
   return html`
     <table><tr><th>Source</th><th class="n">Weight</th><th class="n">Coverage</th><th>First vote (UTC)</th><th class="n">Agreed / opposed</th><th class="n">Agreement</th><th class="n">Trades supported</th><th class="n">Opposed</th><th class="n">Neutral</th></tr>${Object
       .entries(doc.sources).map(([name, s]) =>
@@ -133,7 +118,7 @@ export function sourcesSection(doc: ReportDocument): Raw {
           <tr class="${s.configured ? "" : "muted"}">
             <td>${name}${s.configured ? "" : " (off)"}</td>
             <td class="n">${ratio(s.weight)}</td>
-            <td class="n ${s.configured && s.coverage < COVERAGE_WARNING ? "neg" : ""}">${share(
+            <td class="n ${coverageTooLow(s) ? "neg" : ""}">${share(
               s.coverage,
             )}</td>
             <td>${when(s.first_vote_utc)}</td>
@@ -151,7 +136,7 @@ export function sourcesSection(doc: ReportDocument): Raw {
 }
 
 /** Costs per trade in price units, against the stop and target distances. */
-export function costsSection(doc: ReportDocument): Raw {
+export function costsSection(doc: BacktestJson): Raw {
   const c = doc.costs;
   const p = c.per_trade;
   return html`
@@ -197,7 +182,7 @@ export function costsSection(doc: ReportDocument): Raw {
 }
 
 /** Random entries through the same engine and broker: where the strategy falls among them. */
-export function baselineSection(doc: ReportDocument): Raw {
+export function baselineSection(doc: BacktestJson): Raw {
   const r = doc.baseline.random;
   if (r === null) return html`<p>No random baseline was run (--baseline-runs 0).</p>`;
   const m = doc.metrics;
@@ -237,15 +222,12 @@ export function baselineSection(doc: ReportDocument): Raw {
 }
 
 /** The news calendar and broker profile the run used, as setting rows. */
-export function settingRows(doc: ReportDocument): [string, string][] {
-  const rows: [string, string][] = [];
-  if (doc.news !== undefined) {
-    rows.push([
-      "News blackout",
-      doc.news.enabled ? `on, calendar ${doc.news.calendar ?? NOT_AVAILABLE}` : "off",
-    ]);
-  }
-  for (const [key, value] of Object.entries(doc.broker ?? {})) {
+export function settingRows(doc: BacktestJson): [string, string][] {
+  const rows: [string, string][] = [[
+    "News blackout",
+    doc.news.enabled ? `on, calendar ${doc.news.calendar ?? NOT_AVAILABLE}` : "off",
+  ]];
+  for (const [key, value] of Object.entries(doc.broker)) {
     rows.push([`Broker ${key}`, typeof value === "string" ? value : JSON.stringify(value)]);
   }
   return rows;

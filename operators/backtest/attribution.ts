@@ -9,21 +9,54 @@
  * signals themselves: a year has hundreds of thousands of them.
  */
 
-import {
-  isoFromUs,
-  type RiskDecisionEvent,
-  type SignalEvent,
-  type TradeEvent,
-  type Vote,
-} from "../../pipeline/events.ts";
+import { isoFromUs, type SignalEvent, type TradeEvent, type Vote } from "../../pipeline/events.ts";
 import { SOURCE_NAMES, type SourceName } from "../warmup/mod.ts";
 import type { SourceReport } from "./schema.ts";
 
+/**
+ * Coverage under which a configured source is flagged: it sat out decisions. For the
+ * model, the run is then not a fair test of it (a note, a console warning, a banner).
+ */
+export const MIN_COVERAGE = 0.99;
+
+/** Did this configured source vote on fewer than `MIN_COVERAGE` of its decision bars? */
+export function coverageTooLow(source: SourceReport): boolean {
+  return source.configured && source.coverage < MIN_COVERAGE;
+}
+
+/** The warning on a model that sat out decisions (`sources.ml`); null when none is due. */
+export function modelCoverageWarning(ml: SourceReport): string | null {
+  if (!coverageTooLow(ml)) return null;
+  return `The model voted on ${(ml.coverage * 100).toFixed(1)}% of the decision bars (under ${
+    MIN_COVERAGE * 100
+  }%)${
+    ml.first_vote_utc === null ? ", never at all" : `, first at ${ml.first_vote_utc}`
+  }: this run is not a fair test of the model.`;
+}
+
+/** A source's vote on a signal; null when it did not vote. */
+type VotedSide = Vote["side"] | null;
+
 /** Per source, its side at the entry of a trade: the vote on the signal that opened it. */
-type EntrySides = Record<SourceName, Vote["side"] | null>;
+export type EntrySides = Readonly<Record<SourceName, VotedSide>>;
+
+/** Each source's vote on `signal`: the `EntrySides` of the trade it opens. */
+export function entrySides(signal: SignalEvent): EntrySides {
+  const sides = Object.fromEntries(SOURCE_NAMES.map((s) => [s, null])) as Record<
+    SourceName,
+    VotedSide
+  >;
+  for (const vote of signal.votes) sides[vote.source] = vote.side;
+  return sides;
+}
+
+/** Per source, when it first voted (UTC µs, a bar's close); null when it did not. */
+export type FirstVotes = Readonly<Record<SourceName, number | null>>;
 
 interface Tally {
   voted: number;
+  /** The first signal it voted on in the traded period. */
+  firstVoteUs: number | null;
   agreed: number;
   opposed: number;
   supported: { trades: number; net: number };
@@ -44,6 +77,7 @@ export class SourceAttribution {
   readonly #tallies = Object.fromEntries(
     SOURCE_NAMES.map((s): [SourceName, Tally] => [s, {
       voted: 0,
+      firstVoteUs: null,
       agreed: 0,
       opposed: 0,
       supported: { trades: 0, net: 0 },
@@ -51,9 +85,6 @@ export class SourceAttribution {
       neutral: { trades: 0, net: 0 },
     }]),
   ) as Record<SourceName, Tally>;
-  /** The last non-hold signal, until its risk decision names the order it made. */
-  #lastTrade: SignalEvent | null = null;
-  readonly #entries = new Map<string, EntrySides>();
 
   /** Decision bars seen: one signal each. */
   get decisionBars(): number {
@@ -68,29 +99,19 @@ export class SourceAttribution {
     for (const vote of signal.votes) {
       const tally = this.#tallies[vote.source];
       tally.voted++;
+      tally.firstVoteUs ??= signal.timeUs;
       if (side === "hold" || vote.side === "flat") continue;
       if (vote.side === side) tally.agreed++;
       else tally.opposed++;
     }
-    this.#lastTrade = side === "hold" ? null : signal;
   }
 
-  /** An accepted decision ties the order it made to the votes of its signal. */
-  onDecision(decision: RiskDecisionEvent): void {
-    const signal = this.#lastTrade;
-    if (decision.clientOrderId === null || signal === null || signal.timeUs !== decision.timeUs) {
-      return;
-    }
-    const sides = Object.fromEntries(SOURCE_NAMES.map((s) => [s, null])) as EntrySides;
-    for (const vote of signal.votes) sides[vote.source] = vote.side;
-    this.#entries.set(decision.clientOrderId, sides);
-  }
-
-  /** A closed trade counts for each source as supported, opposed or neutral at its entry. */
-  onTrade(trade: TradeEvent): void {
-    const sides = this.#entries.get(trade.positionId);
-    if (sides === undefined) return;
-    this.#entries.delete(trade.positionId);
+  /**
+   * A closed trade counts for each source as supported, opposed or neutral by `sides`, the
+   * votes on the signal that opened it: the caller keeps them per order (a bracket's legs
+   * share their decision's), as this tally holds no signal.
+   */
+  onTrade(trade: TradeEvent, sides: EntrySides): void {
     for (const source of SOURCE_NAMES) {
       const side = sides[source];
       const tally = this.#tallies[source];
@@ -105,14 +126,25 @@ export class SourceAttribution {
   }
 
   /**
+   * When each source first voted, warm-up included: its time in `beforeTrading` (the
+   * trading window's record, which a tally of the traded period cannot know), else the
+   * first vote this tally saw.
+   */
+  firstVotes(beforeTrading: FirstVotes): FirstVotes {
+    return Object.fromEntries(
+      SOURCE_NAMES.map((s) => [s, beforeTrading[s] ?? this.#tallies[s].firstVoteUs]),
+    ) as FirstVotes;
+  }
+
+  /**
    * The report of every source; `firstVoteUs` is when each first voted, warm-up included
-   * (the trading window's record), which a tally of the traded period cannot know. A meta
-   * model (`metaModel`) is asked only where the primary wants to trade, so its coverage is
-   * over those bars (the signals naming it), not over every decision bar.
+   * (`firstVotes()`). A meta model (`metaModel`) is asked only where the primary wants to
+   * trade, so its coverage is over those bars (the signals naming it), not over every
+   * decision bar.
    */
   report(
     setup: SourceSetup,
-    firstVoteUs: Readonly<Record<SourceName, number | null>>,
+    firstVoteUs: FirstVotes,
     metaModel = false,
   ): Record<SourceName, SourceReport> {
     const money = (x: number) => Math.round(x * 100) / 100;

@@ -23,7 +23,16 @@ export {
   percentileBands,
 } from "./monte_carlo.ts";
 export { type CostedTrade, costsReport } from "./costs.ts";
-export { SourceAttribution, type SourceSetup } from "./attribution.ts";
+export {
+  coverageTooLow,
+  type EntrySides,
+  entrySides,
+  type FirstVotes,
+  MIN_COVERAGE,
+  modelCoverageWarning,
+  SourceAttribution,
+  type SourceSetup,
+} from "./attribution.ts";
 export { haltsReport } from "./halts.ts";
 export {
   baselineReport,

@@ -5,6 +5,7 @@
  * same whatever the number of Workers. It must never change a run, only where it runs.
  */
 
+import { callWorker, defaultWorkers } from "../../pipeline/workers.ts";
 import type { NewsEvent } from "../risk/news.ts";
 import {
   baselineReport,
@@ -23,13 +24,6 @@ export interface BaselineJob {
   readonly seeds: readonly number[];
 }
 
-/**
- * Deno's web Worker, kept before anything can replace it: creating an onnxruntime-web
- * session swaps `globalThis.Worker` for Node's `worker_threads` Worker, which cannot start
- * a module worker (models/retraining.ts measured it). This module loads before any session.
- */
-const WebWorker = globalThis.Worker;
-
 export interface BaselineOptions {
   readonly runs: number;
   /** The first run's seed; the pilot uses `seed - 1`. */
@@ -47,10 +41,7 @@ export async function runRandomBaseline(
   const pilot = randomRun({ ...setup, entryRate: target.entryRate }, options.seed - 1);
   const entryRate = calibratedEntryRate(target, pilot.trades);
   const seeds = Array.from({ length: options.runs }, (_, k) => options.seed + k);
-  const workers = Math.max(
-    1,
-    Math.min(options.workers ?? Math.min(4, navigator.hardwareConcurrency || 1), seeds.length),
-  );
+  const workers = Math.max(1, Math.min(options.workers ?? defaultWorkers(), seeds.length));
   const runs = workers === 1
     ? seeds.map((seed) => randomRun({ ...setup, entryRate }, seed))
     : await inWorkers({ ...setup, entryRate }, seeds, workers);
@@ -65,30 +56,19 @@ async function inWorkers(
 ): Promise<RandomRunResult[]> {
   const { calendar, ...rest } = setup;
   const shares = Array.from({ length: count }, (_, w) => seeds.filter((_, i) => i % count === w));
+  const url = new URL("./random_baseline_worker.ts", import.meta.url);
   const results = await Promise.all(
-    shares.map((share) =>
-      new Promise<RandomRunResult[]>((resolve, reject) => {
-        const worker = new WebWorker(
-          new URL("./random_baseline_worker.ts", import.meta.url).href,
-          { type: "module" },
-        );
-        worker.onmessage = (event: MessageEvent<RandomRunResult[]>) => {
-          worker.terminate();
-          resolve(event.data);
-        };
-        worker.onerror = (event) => {
-          event.preventDefault();
-          worker.terminate();
-          reject(new Error(`a random-baseline worker failed: ${event.message}`));
-        };
-        const job: BaselineJob = {
-          setup: rest,
-          calendarEvents: calendar?.events ?? null,
-          seeds: share,
-        };
-        worker.postMessage(job);
-      })
-    ),
+    shares.map((share) => {
+      const job: BaselineJob = {
+        setup: rest,
+        calendarEvents: calendar?.events ?? null,
+        seeds: share,
+      };
+      return callWorker(url, job, {
+        read: (runs: RandomRunResult[]) => runs,
+        crashed: "a random-baseline worker failed",
+      });
+    }),
   );
   return seeds.map((_, i) => results[i % count][Math.floor(i / count)]);
 }

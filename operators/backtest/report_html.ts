@@ -21,13 +21,12 @@ import {
   type Raw,
   raw,
 } from "./_html.ts";
-import { chartData, monthlyReturns, type MonthlyRow } from "./_report_data.ts";
+import { chartData, equitySamples, monthlyReturns, type MonthlyRow } from "./_report_data.ts";
 import {
   banners,
   baselineSection,
   costsSection,
   modelOf,
-  type ReportDocument,
   settingRows,
   sourcesSection,
   warmupSection,
@@ -61,17 +60,17 @@ const SECTIONS = {
 type SectionId = keyof typeof SECTIONS;
 
 /** Renders the whole report page. */
-export function backtestHtml(document: BacktestJson, options: BacktestHtmlOptions): string {
-  const doc = document as ReportDocument;
+export function backtestHtml(doc: BacktestJson, options: BacktestHtmlOptions): string {
   const m = doc.metrics;
   const title = options.title ?? `${doc.symbol} backtest`;
   const files = doc.data_files.map((f) => `${f.name} (SHA-256 ${f.sha256.slice(0, 12)}…)`);
   const subtitle = `${doc.symbol} · ${m.period.start_utc} to ${m.period.end_utc} (UTC) · ` +
     `${ratio(m.period.calendar_days)} calendar days, ${m.period.trading_days} trading days · ` +
     `${m.trades} trades · data ${files.join(", ") || "not named"}`;
+  const equity = equitySamples(doc);
   const sections: [SectionId, Raw][] = [
     ["charts", chartSection(options.candles)],
-    ["monthly", monthlyTable(monthlyReturns(doc))],
+    ["monthly", monthlyTable(monthlyReturns(doc, equity))],
     ["breakdowns", breakdowns(doc)],
     [
       "decisions",
@@ -114,7 +113,7 @@ export function backtestHtml(document: BacktestJson, options: BacktestHtmlOption
         class="attribution">Charts drawn with ${ATTRIBUTION.text} <a href="${ATTRIBUTION
           .href}">${ATTRIBUTION.href}</a> (Apache-2.0).</p>
       <script type="application/json" id="report-data">${jsonForScript(
-        chartData(doc, options.candles),
+        chartData(doc, options.candles, equity),
       )}</script>
       <script>${raw(LIGHTWEIGHT_CHARTS_JS)}</script>
       <script>${raw(pageJs)}</script>
@@ -141,7 +140,7 @@ function modelLine(doc: BacktestJson): Raw {
   `;
 }
 
-function cards(doc: ReportDocument): Raw {
+function cards(doc: BacktestJson): Raw {
   const m = doc.metrics;
   const random = doc.baseline.random;
   const items: [string, string, number | null][] = [
@@ -206,7 +205,7 @@ function monthlyTable(rows: readonly MonthlyRow[]): Raw {
   `;
 }
 
-function breakdowns(doc: ReportDocument): Raw {
+function breakdowns(doc: BacktestJson): Raw {
   const m = doc.metrics;
   const warming = m.by_regime[WARMING_UP_REGIME];
   return html`
@@ -244,10 +243,10 @@ function statsTable(label: string, groups: Readonly<Record<string, TradeStats>>)
   }</table>`;
 }
 
-/** Risk rejections and, when recorded, broker refusals, side by side by reason. */
-function refusalsTable(doc: ReportDocument): Raw {
+/** Risk rejections and broker refusals, side by side by reason. */
+function refusalsTable(doc: BacktestJson): Raw {
   const risk = Object.entries(doc.metrics.risk_rejections_by_reason);
-  const broker = Object.entries(doc.metrics.broker_refusals_by_reason ?? {});
+  const broker = Object.entries(doc.metrics.broker_refusals_by_reason);
   const decisions = doc.metrics.risk_decisions;
   if (risk.length === 0 && broker.length === 0) return html`<p>No rejections.</p>`;
   const rows = [
@@ -447,8 +446,7 @@ function tradeTable(trades: readonly TradeRow[]): Raw {
   `;
 }
 
-function dataSection(doc: ReportDocument): Raw {
-  const settings = settingRows(doc);
+function dataSection(doc: BacktestJson): Raw {
   return html`
     ${doc.data_files.length === 0
       ? html`<p>No data file was named.</p>`
@@ -463,16 +461,14 @@ function dataSection(doc: ReportDocument): Raw {
               </tr>
             `
           )
-      }</table>`}${settings.length === 0 ? null : html`<table>${
-      settings.map(([key, value]) =>
+      }</table>`}<table>${settingRows(doc).map(([key, value]) =>
         html`
           <tr>
             <th>${key}</th>
             <td class="mono">${value}</td>
           </tr>
         `
-      )
-    }</table>`}${configTable(doc.config)}
+      )}</table>${configTable(doc.config)}
   `;
 }
 

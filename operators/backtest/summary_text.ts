@@ -12,6 +12,8 @@
 import { fixed, money, textTable } from "../../pipeline/text_table.ts";
 import type { BacktestJson, HaltReport, TradeStats } from "./schema.ts";
 import { SESSIONS } from "./schema.ts";
+import { modelCoverageWarning } from "./attribution.ts";
+import { modelOf } from "./_report_sections.ts";
 
 const count = (n: number) => n.toLocaleString("en-US");
 const pct = (value: number | null, digits = 1) =>
@@ -92,7 +94,7 @@ function byMonth(document: BacktestJson): string {
 
 function result(document: BacktestJson): string {
   const m = document.metrics;
-  const ml = (document.config.ml ?? null) as { modelId?: string } | null;
+  const model = modelOf(document);
   const rows: [string, string][] = [
     [
       "period (UTC)",
@@ -100,8 +102,8 @@ function result(document: BacktestJson): string {
     ],
     [
       "signals",
-      ml?.modelId
-        ? `model ${ml.modelId.slice(0, 12)}… with technical and regime votes`
+      model !== null
+        ? `model ${model.modelId.slice(0, 12)}… with technical and regime votes`
         : "technical only (no model)",
     ],
     [
@@ -176,8 +178,11 @@ function warmUp(document: BacktestJson): string {
   ].join("\n");
 }
 
-/** Each signal source's coverage, agreement and the trades it backed or opposed. */
-function sources(document: BacktestJson): string {
+/**
+ * Each signal source's coverage, agreement and the trades it backed or opposed, and the
+ * warning on a model that sat out decisions (`modelCoverageWarning`), if one is due.
+ */
+function sources(document: BacktestJson, coverageWarning: string | null): string {
   const rows = Object.entries(document.sources)
     .filter(([, s]) => s.configured || s.voted_bars > 0)
     .map(([name, s]) => [
@@ -189,8 +194,6 @@ function sources(document: BacktestJson): string {
       `${count(s.trades_opposed.trades)} / ${money(s.trades_opposed.net_profit)}`,
       `${count(s.trades_neutral.trades)} / ${money(s.trades_neutral.net_profit)}`,
     ]);
-  const model = document.metrics.notes.filter((n) => n.startsWith("The model voted"))
-    .map((n) => `WARNING: ${n}`);
   return [
     "signal sources (coverage of the decision bars; trades and net P&L by the source's vote)",
     textTable(
@@ -205,7 +208,7 @@ function sources(document: BacktestJson): string {
       ],
       rows,
     ),
-    ...model,
+    ...(coverageWarning === null ? [] : [`WARNING: ${coverageWarning}`]),
   ].join("\n");
 }
 
@@ -317,12 +320,15 @@ function monteCarloLines(document: BacktestJson): string {
  */
 export function backtestSummary(document: BacktestJson): string {
   const m = document.metrics;
+  // The model's warning is also a note: printed beside the sources, not again below.
+  const coverageWarning = modelCoverageWarning(document.sources.ml);
+  const notes = m.notes.filter((n) => n !== coverageWarning);
   const sections = [
     ...(document.halts.length > 0 ? [halts(document.halts)] : []),
     result(document),
     terms(document),
     warmUp(document),
-    sources(document),
+    sources(document, coverageWarning),
     ...[costs(document), chance(document)].filter((s) => s !== null),
     breakdown("by exit reason", "exit reason", Object.entries(m.by_exit_reason), m),
     byMonth(document),
@@ -336,6 +342,6 @@ export function backtestSummary(document: BacktestJson): string {
     rejections(document),
     monteCarloLines(document),
   ];
-  if (m.notes.length > 0) sections.push(`notes:\n${m.notes.map((n) => `  - ${n}`).join("\n")}`);
+  if (notes.length > 0) sections.push(`notes:\n${notes.map((n) => `  - ${n}`).join("\n")}`);
   return sections.join("\n\n");
 }

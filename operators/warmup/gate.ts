@@ -2,7 +2,9 @@
  * `tradingWindow`: the stage that separates warm-up from trading. Everything before the
  * window opens feeds the strategy's indicators, features, model and regimes upstream and
  * is then dropped, so risk, execution and every report downstream see only the traded
- * period; while it is closed, the stage notes when each signal source first voted.
+ * period; while it is closed, the stage notes when each signal source first voted. Once
+ * open it passes every batch through untouched: a first vote after that is for the
+ * traded period's tally to note (`SourceAttribution`).
  *
  * The window opens at the first M1 bar opening at or after `fromUs`, or, without one, at
  * the first M1 bar after a signal on which every required source voted. The regime in
@@ -12,14 +14,7 @@
  */
 
 import { defer, map, type OperatorFunction } from "rxjs";
-import {
-  type EventBatch,
-  isoFromUs,
-  type MarketEvent,
-  type RegimeEvent,
-  type SignalEvent,
-  US_PER_DAY,
-} from "../../pipeline/events.ts";
+import { type EventBatch, isoFromUs, type RegimeEvent, US_PER_DAY } from "../../pipeline/events.ts";
 import { SOURCE_NAMES, type SourceName } from "./needs.ts";
 
 export interface TradingWindowOptions {
@@ -40,7 +35,7 @@ export interface WarmUpRecord {
   tradingStartUs: number;
   /** M1 bars read before the window opened. */
   warmBars: number;
-  /** Close of the first bar each source voted on, warm-up included; null when it never did. */
+  /** Close of the first bar each source voted on before the window opened; null: none did. */
   readonly firstVoteUs: Record<SourceName, number | null>;
   /** The last regime change before the window opened: the regime the first trades ran in. */
   regimeAtStart: RegimeEvent | null;
@@ -85,31 +80,15 @@ export function tradingWindow(
       let open = false;
       /** Without `fromUs`: every required source has voted, so the next bar trades. */
       let warm = required.length === 0;
-      const noteVotes = (signal: SignalEvent) => {
-        for (const vote of signal.votes) {
-          const name = vote.source as SourceName;
-          record.firstVoteUs[name] ??= signal.timeUs;
-        }
-        if (!warm && required.every((s) => record.firstVoteUs[s] !== null)) warm = true;
-      };
       return source.pipe(map((batch: EventBatch): EventBatch => {
-        if (open) {
-          // Votes after the window opened only matter for sources that never voted before.
-          if (SOURCE_NAMES.every((s) => record.firstVoteUs[s] !== null)) return batch;
-          for (const event of batch) {
-            if (event.kind === "signal" && event.symbol === symbol) noteVotes(event);
-          }
-          return batch;
-        }
-        let kept: MarketEvent[] | null = null;
-        for (const event of batch) {
-          if (open) {
-            kept!.push(event);
-            if (event.kind === "signal" && event.symbol === symbol) noteVotes(event);
-            continue;
-          }
+        if (open) return batch;
+        for (let i = 0; i < batch.length; i++) {
+          const event = batch[i];
           if (event.kind === "signal" && event.symbol === symbol) {
-            noteVotes(event);
+            for (const vote of event.votes) {
+              record.firstVoteUs[vote.source as SourceName] ??= event.timeUs;
+            }
+            if (!warm && required.every((s) => record.firstVoteUs[s] !== null)) warm = true;
             continue;
           }
           if (event.kind === "regime" && event.symbol === symbol) {
@@ -129,12 +108,12 @@ export function tradingWindow(
           if (fromUs !== null ? event.openUs >= fromUs : warm) {
             open = true;
             record.tradingStartUs = event.openUs;
-            kept = [event];
-          } else {
-            record.warmBars++;
+            // The opening bar and everything after it trade.
+            return batch.slice(i);
           }
+          record.warmBars++;
         }
-        return kept ?? [];
+        return [];
       }));
     });
 }

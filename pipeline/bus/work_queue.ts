@@ -19,6 +19,7 @@ import {
   RetentionPolicy,
   StorageType,
 } from "@nats-io/jetstream";
+import { moduleWorker } from "../workers.ts";
 import { ensureStream } from "./nats.ts";
 
 export interface Job {
@@ -75,10 +76,10 @@ export type FromWorker =
   | { readonly type: "stopped" }
   | { readonly type: "failed"; readonly error: string };
 
-const WORKER_SCRIPT = new URL("./job_worker.ts", import.meta.url).href;
+const WORKER_SCRIPT = new URL("./job_worker.ts", import.meta.url);
 
 function spawnWorker(): Worker {
-  return new Worker(WORKER_SCRIPT, { type: "module", name: "job-worker" });
+  return moduleWorker(WORKER_SCRIPT, "job-worker");
 }
 
 interface PendingJob {

@@ -18,10 +18,14 @@ import {
   computeMetrics,
   type CostedTrade,
   costsReport,
+  type EntrySides,
+  entrySides,
   equityCurve,
   type EquityPoint,
+  type FirstVotes,
   haltsReport,
   mergeConfig,
+  modelCoverageWarning,
   monteCarlo,
   type ParamsFile,
   parseParamsFile,
@@ -78,9 +82,7 @@ import {
 } from "./strategy.ts";
 import { openRegistry } from "./models.ts";
 import { basename, join } from "node:path";
-
-/** Coverage under which a run "with the model" is flagged: the model sat out decisions. */
-export const MIN_MODEL_COVERAGE = 0.99;
+import { defaultWorkers } from "../workers.ts";
 
 /** Random-entry runs beside every backtest unless `--baseline-runs` says otherwise. */
 export const DEFAULT_BASELINE_RUNS = 30;
@@ -116,7 +118,29 @@ const SCORING_BACKLOG_ROWS = 1024;
  * 2-core machine, nearly idle, two workers ran a year with the model in a median 4.11 s
  * against 4.90 s with one (docs/results/bench.md); on a busy machine one costs less CPU.
  */
-export const DEFAULT_SCORE_WORKERS = Math.max(1, Math.min(4, navigator.hardwareConcurrency));
+export const DEFAULT_SCORE_WORKERS = defaultWorkers();
+
+/** What a trade needs from the order that opened it, kept from its decision until it closes. */
+interface OrderRecord {
+  /** The decision's risk budget: the unit of the trade's R. */
+  readonly budget: number | null;
+  /** The signal's stop and target distances. */
+  readonly stopDistance: number | null;
+  readonly takeDistance: number | null;
+  /** Each source's vote on the signal; null when no signal came with the decision. */
+  readonly sides: EntrySides | null;
+  /** The position's fills' slippage so far. */
+  slippage: number;
+}
+
+/** An order whose decision was not seen. */
+const UNDECIDED: OrderRecord = {
+  budget: null,
+  stopDistance: null,
+  takeDistance: null,
+  sides: null,
+  slippage: 0,
+};
 
 /** Everything the report needs, gathered from the traded period's events. */
 function collector(maxOpen: number) {
@@ -127,13 +151,8 @@ function collector(maxOpen: number) {
   const regimes: RegimeEvent[] = [];
   const candles = new ReportCandles();
   const attribution = new SourceAttribution();
-  /**
-   * Per order, until its trade closes: its decision's risk budget (the unit of R) and
-   * levels, and its fills' slippage.
-   */
-  const budgets = new Map<string, number | null>();
-  const levels = new Map<string, { stop: number | null; take: number | null }>();
-  const slippage = new Map<string, number>();
+  /** Per order (a bracket's legs each), until its trade closes. */
+  const orders = new Map<string, OrderRecord>();
   let lastSignal: SignalEvent | null = null;
   let firstBar: BarEvent | null = null;
   let lastBar: BarEvent | null = null;
@@ -160,40 +179,42 @@ function collector(maxOpen: number) {
             break;
           case "risk": {
             decisions.push(event);
-            attribution.onDecision(event);
             if (event.clientOrderId === null) break;
             const signal = lastSignal?.timeUs === event.timeUs ? lastSignal : null;
-            budgets.set(event.clientOrderId, event.budget);
-            levels.set(event.clientOrderId, {
-              stop: signal?.stopDistance ?? null,
-              take: signal?.takeDistance ?? null,
+            orders.set(event.clientOrderId, {
+              budget: event.budget,
+              stopDistance: signal?.stopDistance ?? null,
+              takeDistance: signal?.takeDistance ?? null,
+              sides: signal === null ? null : entrySides(signal),
+              slippage: 0,
             });
             break;
           }
           case "pending": {
             // A bracket's legs trade on their group's decision.
-            const group = event.ocoGroup ?? event.clientOrderId;
-            budgets.set(event.clientOrderId, budgets.get(group) ?? null);
-            levels.set(event.clientOrderId, levels.get(group) ?? { stop: null, take: null });
+            const group = orders.get(event.ocoGroup ?? event.clientOrderId) ?? UNDECIDED;
+            orders.set(event.clientOrderId, { ...group, slippage: 0 });
             break;
           }
           case "rejection":
             rejections.push(event);
             break;
-          case "fill":
-            slippage.set(event.positionId, (slippage.get(event.positionId) ?? 0) + event.slippage);
+          case "fill": {
+            const order = orders.get(event.positionId);
+            if (order !== undefined) order.slippage += event.slippage;
             break;
+          }
           case "trade": {
-            const id = event.positionId;
-            attribution.onTrade(event);
+            const order = orders.get(event.positionId) ?? UNDECIDED;
+            orders.delete(event.positionId);
+            if (order.sides !== null) attribution.onTrade(event, order.sides);
             trades.push({
               ...event,
-              initialRisk: budgets.get(id) ?? null,
-              slippage: slippage.get(id) ?? 0,
-              stopDistance: levels.get(id)?.stop ?? null,
-              takeDistance: levels.get(id)?.take ?? null,
+              initialRisk: order.budget,
+              slippage: order.slippage,
+              stopDistance: order.stopDistance,
+              takeDistance: order.takeDistance,
             });
-            for (const map of [budgets, levels, slippage]) map.delete(id);
             break;
           }
           case "account":
@@ -268,17 +289,17 @@ export interface RunBacktestOptions {
 
 export interface BacktestRun {
   readonly document: BacktestJson;
+  /**
+   * Wall time of the pipeline alone: the files read and every stage, risk and execution
+   * run, from setting it up to its end. The chance baseline, Monte Carlo, the files'
+   * hashes and the document come after and are not in it.
+   */
   readonly seconds: number;
   readonly bars: number;
   /** The price chart's candles, at the timeframe that fits the period. */
   readonly candles: CandleSeries;
   readonly sourcePath: string;
   readonly modelId: string | null;
-}
-
-/** Validates a --config object with every module's schema; throws naming each bad value. */
-export function checkBacktestConfig(value: unknown, origin = "config"): void {
-  parseTradingConfig(value, origin);
 }
 
 export async function runBacktest(options: RunBacktestOptions): Promise<BacktestRun> {
@@ -327,6 +348,7 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
   let broker: SimulatedBroker;
   let tape: BarColumnsBuilder | null;
   let collected: ReturnType<typeof collector>;
+  let seconds: number;
   const started = performance.now();
   try {
     strategy = buildStrategy({
@@ -369,6 +391,7 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
         : [collected.sink],
       health: createHealthRegistry(),
     }).done;
+    seconds = (performance.now() - started) / 1000;
   } catch (error) {
     // The window's "--from before the data" is the user's to fix, not a crash.
     if (error instanceof RangeError && error.message.startsWith("--from")) {
@@ -406,6 +429,7 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     sha256: await sha256OfFile(file),
     rows: source.fileReports[i].rowsEmitted,
   })));
+  const firstVoteUs = collected.attribution.firstVotes(record.firstVoteUs);
   const sources = collected.attribution.report(
     {
       technical: {
@@ -416,13 +440,12 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
       regime: { configured: true, weight: 0 },
       llm: { configured: strategy.fusion.llm.enabled, weight: strategy.fusion.weights.llm },
     },
-    record.firstVoteUs,
+    firstVoteUs,
     model?.meta !== undefined,
   );
-  const warmup = warmUpReport(strategy.warmUp, tradeFromUs);
-  const notes = sources.ml.configured && sources.ml.coverage < MIN_MODEL_COVERAGE
-    ? [modelCoverageWarning(sources.ml.coverage, sources.ml.first_vote_utc)]
-    : [];
+  const warmup = warmUpReport(strategy.warmUp, tradeFromUs, firstVoteUs);
+  const coverageWarning = modelCoverageWarning(sources.ml);
+  const notes = coverageWarning === null ? [] : [coverageWarning];
   const runInput = {
     trades: run.trades,
     equity,
@@ -495,7 +518,6 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     costs: costsReport(run.trades, execution.spec.contractSize),
     baseline,
   });
-  const seconds = (performance.now() - started) / 1000;
   return {
     document,
     seconds,
@@ -506,26 +528,25 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
   };
 }
 
-function modelCoverageWarning(coverage: number, firstVote: string | null): string {
-  return `The model voted on ${(coverage * 100).toFixed(1)}% of the decision bars (under ${
-    MIN_MODEL_COVERAGE * 100
-  }%)${
-    firstVote === null ? ", never at all" : `, first at ${firstVote}`
-  }: this run is not a fair test of the model.`;
-}
-
 /** "M1 200, D1 15 (ml); H1 744 (regime)": what a strategy needs, for messages. */
 function describeNeeds(needs: readonly WarmUpNeed[]): string {
   return needs.map((n) => `${n.bars} ${n.timeframe} bars (${n.source})`).join(", ");
 }
 
-/** The warm-up section: what was read, when trading began, and what was still cold. */
-function warmUpReport(warmUp: StrategyWarmUp, tradeFromUs: number | null): WarmUpReport {
+/**
+ * The warm-up section: what was read, when trading began, and what was still cold by when
+ * each source first voted (`firstVoteUs`, warm-up included).
+ */
+function warmUpReport(
+  warmUp: StrategyWarmUp,
+  tradeFromUs: number | null,
+  firstVoteUs: FirstVotes,
+): WarmUpReport {
   const record = warmUp.record!;
   const startUs = record.tradingStartUs;
   const notes: string[] = [];
   const cold = warmUp.required.filter((s) => {
-    const first = record.firstVoteUs[s];
+    const first = firstVoteUs[s];
     return first === null || first > startUs;
   });
   if (tradeFromUs !== null && record.warmBars === 0) {
@@ -534,7 +555,7 @@ function warmUpReport(warmUp: StrategyWarmUp, tradeFromUs: number | null): WarmU
     );
   }
   for (const source of cold) {
-    const first = record.firstVoteUs[source];
+    const first = firstVoteUs[source];
     notes.push(
       first === null
         ? `${source} never voted`
@@ -583,7 +604,7 @@ export async function backtest(argv: string[]): Promise<void> {
   const configOrigin =
     [flags.params, flags.config].filter((f) => f !== undefined).map((f) => `"${f}"`).join(" + ") ||
     undefined;
-  checkBacktestConfig(config, configOrigin ?? "config");
+  parseTradingConfig(config, configOrigin ?? "config");
   let outputs = { json: flags.json, report: flags.report };
   if (outputs.json === undefined && outputs.report === undefined) {
     const stem = defaultOutputStem(flags.data, flags.from, flags.to);
@@ -594,6 +615,7 @@ export async function backtest(argv: string[]): Promise<void> {
   }
   const toUs = flags.to === undefined ? undefined : usFromIso(flags.to);
   const progress = await replayProgress("backtest", flags.data, toUs, flags.quiet);
+  const started = performance.now();
   let run: BacktestRun;
   try {
     run = await runBacktest({
@@ -623,12 +645,18 @@ export async function backtest(argv: string[]): Promise<void> {
   if (outputs.report !== undefined) {
     await Deno.writeTextFile(outputs.report, backtestHtml(document, { candles }));
   }
+  const allSeconds = (performance.now() - started) / 1000;
   console.log(backtestSummary(document));
   console.log(
     `\n${sourcePath}: ${bars.toLocaleString("en-US")} M1 bars in ${seconds.toFixed(1)} s ` +
       `(${Math.round(bars / seconds).toLocaleString("en-US")} bars/s); ${
         modelId === null ? "technical only (--no-ml)" : `model ${modelId.slice(0, 12)}…`
       }`,
+  );
+  console.log(
+    `${allSeconds.toFixed(1)} s in all: the pipeline, then ${
+      document.baseline.random === null ? "" : "the chance baseline, "
+    }Monte Carlo and the files written`,
   );
   if (params !== undefined) {
     console.log(`parameter set ${params.id.slice(0, 12)}… (${flags.params})`);

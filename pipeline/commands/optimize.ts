@@ -39,7 +39,8 @@ import {
   validate,
 } from "./args.ts";
 import { OPTIMIZE } from "./usage.ts";
-import { checkBacktestConfig, runBacktest } from "./backtest.ts";
+import { runBacktest } from "./backtest.ts";
+import { parseTradingConfig } from "./strategy.ts";
 
 const schema = sourceSchema.omit({ data: true }).extend({
   data: multiSourceSchema.shape.data,
@@ -121,13 +122,13 @@ export async function optimize(argv: string[]): Promise<void> {
       string,
       unknown
     >;
-  checkBacktestConfig(base, flags.config === undefined ? "config" : `"${flags.config}"`);
+  parseTradingConfig(base, flags.config === undefined ? "config" : `"${flags.config}"`);
   const spaceValue = await readJsonFlag("space", flags.space);
   let space;
   try {
     space = parseSearchSpace(
       spaceValue,
-      (c) => checkBacktestConfig(c),
+      (c) => parseTradingConfig(c, "config"),
       base,
       `Search space "${flags.space}"`,
     );

@@ -54,7 +54,8 @@ import {
   validate,
 } from "./args.ts";
 import { SWEEP } from "./usage.ts";
-import { checkBacktestConfig, runBacktest } from "./backtest.ts";
+import { runBacktest } from "./backtest.ts";
+import { parseTradingConfig } from "./strategy.ts";
 
 const sourceSettings = sourceSchema.omit({ data: true, from: true, to: true });
 const isoTime = z.string().refine((text) => {
@@ -376,7 +377,7 @@ function candidatesOf(ctx: SweepContext, entry: SearchEntry): Candidate[] {
   }
   let space;
   try {
-    space = parseSearchSpace(entry.space, (c) => checkBacktestConfig(c), base, origin);
+    space = parseSearchSpace(entry.space, (c) => parseTradingConfig(c, "config"), base, origin);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -518,7 +519,7 @@ async function monteCarloEntry(
   entry: Extract<SweepConfig["jobs"][number], { kind: "monte-carlo" }>,
 ): Promise<Row[]> {
   const config = mergeConfig(ctx.sweep.config, entry.config) as Record<string, unknown>;
-  checkBacktestConfig(config, `sweep job "${entry.name}" config`);
+  parseTradingConfig(config, `sweep job "${entry.name}" config`);
   const backtest = backtestJob(ctx, usFromIso(entry.from), usFromIso(entry.to), config, true);
   const outcome = (await ctx.execute([backtest], `${entry.name}: the backtest`)).get(
     backtest.id,

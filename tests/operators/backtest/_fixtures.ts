@@ -266,21 +266,16 @@ function source(configured: boolean, weight: number, voted: number): SourceRepor
   };
 }
 
-/** The news and broker parts other work adds to a document, in their planned shapes. */
-export type SettingSections = Pick<BacktestJson, "news" | "broker">;
-
 /**
  * A document's decision sections with values written by hand, to lay over a real or
  * synthetic document: a model that voted on 42 % of the bars, an enforced drawdown halt
  * for the last 28 % of the period and a recorded daily-loss one, costs, the chance
  * baseline, and the news and broker parts.
  */
-export function reportSections():
-  & Pick<
-    BacktestJson,
-    "warmup" | "sources" | "halts" | "costs" | "baseline"
-  >
-  & SettingSections {
+export function reportSections(): Pick<
+  BacktestJson,
+  "warmup" | "sources" | "halts" | "costs" | "baseline" | "news" | "broker"
+> {
   const bands = (p50: number) => ({ p5: p50 - 2, p25: p50 - 1, p50, p75: p50 + 1, p95: p50 + 2 });
   return {
     warmup: {

@@ -5,9 +5,14 @@
  */
 
 import assert from "node:assert/strict";
-import { costsReport, haltsReport, SourceAttribution } from "@/operators/backtest/mod.ts";
+import {
+  costsReport,
+  entrySides,
+  haltsReport,
+  SourceAttribution,
+} from "@/operators/backtest/mod.ts";
 import { EVENT_VERSION, NO_LEVELS, type SignalEvent, type Vote } from "@/pipeline/events.ts";
-import { decision, trade, us } from "./_fixtures.ts";
+import { trade, us } from "./_fixtures.ts";
 
 function signal(
   iso: string,
@@ -47,24 +52,16 @@ Deno.test("SourceAttribution counts coverage, agreement and the trades each sour
   const a = new SourceAttribution();
   // Four decision bars. The model votes on three of them (coverage 3/4 = 0.75).
   a.onSignal(signal("2024-01-08T14:00:00Z", "hold", [["technical", "flat"], ["regime", "buy"]]));
-  a.onSignal(
-    signal("2024-01-08T14:01:00Z", "buy", [["technical", "buy"], ["ml", "sell"], [
-      "regime",
-      "buy",
-    ]]),
-  );
-  a.onDecision({ ...decision("2024-01-08T14:01:00Z", "accept"), clientOrderId: "o1" });
-  a.onSignal(
-    signal("2024-01-08T14:02:00Z", "sell", [["technical", "sell"], ["ml", "sell"], [
-      "regime",
-      "buy",
-    ]]),
-  );
-  a.onDecision({
-    ...decision("2024-01-08T14:02:00Z", "accept"),
-    clientOrderId: "o2",
-    side: "sell",
-  });
+  const o1 = signal("2024-01-08T14:01:00Z", "buy", [["technical", "buy"], ["ml", "sell"], [
+    "regime",
+    "buy",
+  ]]);
+  a.onSignal(o1);
+  const o2 = signal("2024-01-08T14:02:00Z", "sell", [["technical", "sell"], ["ml", "sell"], [
+    "regime",
+    "buy",
+  ]]);
+  a.onSignal(o2);
   a.onSignal(
     signal("2024-01-08T14:03:00Z", "hold", [["technical", "buy"], ["ml", "flat"], [
       "regime",
@@ -72,8 +69,8 @@ Deno.test("SourceAttribution counts coverage, agreement and the trades each sour
     ]]),
   );
   // o1 (a buy the model opposed) lost 30; o2 (a sell the model backed) won 50.
-  a.onTrade(trade({ positionId: "o1", side: "buy", pnl: -30 }));
-  a.onTrade(trade({ positionId: "o2", side: "sell", pnl: 50 }));
+  a.onTrade(trade({ positionId: "o1", side: "buy", pnl: -30 }), entrySides(o1));
+  a.onTrade(trade({ positionId: "o2", side: "sell", pnl: 50 }), entrySides(o2));
   const r = a.report(SETUP, {
     technical: us("2024-01-08T10:00:00Z"),
     ml: us("2024-01-08T14:02:00Z"),
@@ -101,6 +98,24 @@ Deno.test("SourceAttribution counts coverage, agreement and the trades each sour
   assert.deepEqual(r.regime.trades_opposed, { trades: 1, net_profit: 50 });
   // The LLM never voted: every trade is neutral for it, and it is marked unconfigured.
   assert.deepEqual([r.llm.configured, r.llm.coverage, r.llm.trades_neutral.trades], [false, 0, 2]);
+});
+
+Deno.test("SourceAttribution.firstVotes() keeps the warm-up's first votes and adds those of the traded period", () => {
+  const a = new SourceAttribution();
+  a.onSignal(signal("2024-01-08T14:00:00Z", "hold", [["technical", "flat"]]));
+  a.onSignal(signal("2024-01-08T14:01:00Z", "buy", [["technical", "buy"], ["ml", "buy"]]));
+  a.onSignal(signal("2024-01-08T14:02:00Z", "buy", [["technical", "buy"], ["ml", "sell"]]));
+  // Technical voted in the warm-up at 10:00; the model first in the traded period, at
+  // 14:01; the regime and the LLM never.
+  assert.deepEqual(
+    a.firstVotes({ technical: us("2024-01-08T10:00:00Z"), ml: null, regime: null, llm: null }),
+    {
+      technical: us("2024-01-08T10:00:00Z"),
+      ml: us("2024-01-08T14:01:00Z"),
+      regime: null,
+      llm: null,
+    },
+  );
 });
 
 Deno.test("costsReport() gives per-trade costs in price units, their share of the levels and the break-even win rate", () => {

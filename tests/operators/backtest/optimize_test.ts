@@ -12,11 +12,11 @@ import {
   splitBlocks,
   walkForward,
 } from "../../../operators/backtest/mod.ts";
-import { checkBacktestConfig } from "../../../pipeline/commands/backtest.ts";
+import { parseTradingConfig } from "../../../pipeline/commands/strategy.ts";
 import { dataPath, dataTest } from "../../_data.ts";
 import { runCli } from "../../pipeline/commands/_run.ts";
 
-const check = (config: unknown) => checkBacktestConfig(config);
+const check = (config: unknown) => parseTradingConfig(config, "config");
 
 Deno.test("parseSearchSpace() accepts dotted paths the backtest config knows", () => {
   const space = parseSearchSpace(

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { equityOnGrid, monthlyReturns } from "@/operators/backtest/_report_data.ts";
+import { equityOnGrid, equitySamples, monthlyReturns } from "@/operators/backtest/_report_data.ts";
 import { backtestJson } from "@/operators/backtest/mod.ts";
 import { decisionSections, emptyRun, trade, us } from "./_fixtures.ts";
 
@@ -47,7 +47,7 @@ Deno.test("monthlyReturns() divides each UTC month's closing equity by its openi
     monteCarlo: [],
     ...decisionSections(),
   });
-  const [row] = monthlyReturns(doc);
+  const [row] = monthlyReturns(doc, equitySamples(doc));
   assert.equal(row.year, 2024);
   // Jan 10,500 / 10,000 = +5 %; Feb 10,290 / 10,500 = -2 %; Mar 10,804.5 / 10,290 = +5 %.
   const round = (v: number | null) => (v === null ? null : Number(v.toFixed(9)));

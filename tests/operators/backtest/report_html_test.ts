@@ -14,6 +14,7 @@ import {
   backtestJson,
   type BacktestJsonInput,
   monteCarlo,
+  type SourceReport,
 } from "@/operators/backtest/mod.ts";
 import type { ChartData } from "@/operators/backtest/_report_data.ts";
 import { jsonForScript } from "@/operators/backtest/_html.ts";
@@ -175,16 +176,19 @@ Deno.test("backtestHtml() leads with a halt banner and a coverage banner above t
 Deno.test("backtestHtml() puts no coverage banner on a model at 99 % or a technical run", () => {
   const { doc, candles } = sample();
   const sections = reportSections();
-  const covered = {
+  const withMl = (ml: Partial<SourceReport>) => ({
     ...sections,
-    sources: { ...sections.sources, ml: { ...sections.sources!.ml!, coverage: 0.99 } },
-  };
+    sources: { ...sections.sources, ml: { ...sections.sources.ml, ...ml } },
+  });
+  const covered = withMl({ coverage: 0.99 });
+  // A technical run loads no model: its ml source is not configured and never votes.
+  const technical = withMl({ configured: false, voted_bars: 0, coverage: 0 });
   const model = { ml: { modelId: "m".repeat(64), featureSpecHash: "f" } };
   for (
     const [name, config] of [["a model at 99 %", model], ["technical only", { ml: null }]] as const
   ) {
     const page = backtestHtml(
-      { ...doc, ...(name === "technical only" ? sections : covered), config } as BacktestJson,
+      { ...doc, ...(name === "technical only" ? technical : covered), config } as BacktestJson,
       { candles },
     );
     assert.ok(!page.includes('class="banner coverage"'), name);

@@ -128,3 +128,27 @@ Deno.test("backtestSummary() ranks the run among the random-entry runs", () => {
   assert.deepEqual(rows[0], ["net profit", "35.00", "-40.00", "-5.00", "25.00", "97"]);
   assert.deepEqual(rows[1], ["profit factor", "4.50", "n/a", "n/a", "n/a", "n/a"]);
 });
+
+Deno.test("backtestSummary() warns once, beside the sources, of a model that sat out decisions", () => {
+  const doc = document();
+  // The model voted on 420 of 1,000 decision bars: 42.0%, under 99%.
+  const ml = {
+    ...doc.sources.ml,
+    configured: true,
+    weight: 0.4,
+    decision_bars: 1000,
+    voted_bars: 420,
+    coverage: 0.42,
+    first_vote_utc: "2024-01-08T01:00:00Z",
+  };
+  const note = "The model voted on 42.0% of the decision bars (under 99%), first at " +
+    "2024-01-08T01:00:00Z: this run is not a fair test of the model.";
+  const text = backtestSummary({
+    ...doc,
+    sources: { ...doc.sources, ml },
+    metrics: { ...doc.metrics, notes: [...doc.metrics.notes, note] },
+  });
+  assert.equal(text.split(note).length - 1, 1, text);
+  const lines = section(text, "signal sources");
+  assert.equal(lines.at(-1), `WARNING: ${note}`);
+});

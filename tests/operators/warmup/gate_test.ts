@@ -107,6 +107,17 @@ Deno.test("tradingWindow() without --from opens at the bar after every required 
   });
 });
 
+Deno.test("tradingWindow() passes every event once open, noting no first vote after it", async () => {
+  // The model votes from bar 5 on, after the window opened at bar 2.
+  const events = minutes(8, (i) => ["technical", ...(i >= 5 ? ["ml" as const] : [])]);
+  const fromUs = START_US + 2 * US_PER_MINUTE;
+  const { out, record } = await run([events.slice(0, 6), events.slice(6)], fromUs, ["technical"]);
+  assert.deepEqual(out, events.slice(4), "bars 2..7 and their signals, as they came");
+  // A first vote in the traded period is the attribution's to note (SourceAttribution).
+  assert.equal(record.firstVoteUs.ml, null);
+  assert.equal(record.firstVoteUs.technical, START_US + US_PER_MINUTE);
+});
+
 Deno.test("tradingWindow() records the regime in force at the first traded bar, passing none from before", async () => {
   const regime = regimeEvent(START_US + 2 * US_PER_MINUTE, "bull", "normal");
   const events = minutes(5, () => ["technical"]);
