@@ -21,7 +21,7 @@ import { isoFromUs, US_PER_DAY, usFromIso } from "../events.ts";
 import type { ModelCard } from "../../models/card.ts";
 import type { Source } from "../../sources/source.ts";
 import { roundedJson } from "../json_text.ts";
-import { linesToRead, type Progress, startProgress } from "../progress.ts";
+import { linesRead, linesToRead, type Progress, startProgress } from "../progress.ts";
 import {
   inputFile,
   multiSourceSchema,
@@ -75,10 +75,7 @@ function trainProgress(source: Source, lines: number | null, quiet: boolean) {
     step(step: TrainStep) {
       if (step.phase === "dataset") {
         const reporter = start("dataset", lines, "lines");
-        poller = setInterval(
-          () => reporter.update(source.fileReports.reduce((n, r) => n + r.linesRead, 0)),
-          250,
-        );
+        poller = setInterval(() => reporter.update(linesRead(source)), 250);
       } else if (step.phase === "walk-forward") {
         (step.done === 0 ? start("walk-forward", step.total, "folds") : progress!)
           .update(
