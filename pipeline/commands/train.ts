@@ -121,6 +121,7 @@ export async function train(argv: string[]): Promise<void> {
       const result = await trainMeta(source, config, registry, {
         from: flags.from,
         to: flags.to,
+        spec,
         origin: flags.config === undefined ? "(defaults)" : `"${flags.config}"`,
         progress: (line) => progress.log(line),
       }).finally(() => progress.end());
@@ -135,6 +136,7 @@ export async function train(argv: string[]): Promise<void> {
     const result = await trainModel(source, config, registry, {
       from: flags.from,
       to: flags.to,
+      spec,
       progress: (line) => progress.log(line),
       onStep: (step) => progress.step(step),
     }).finally(() => progress.end());

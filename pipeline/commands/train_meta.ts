@@ -19,7 +19,7 @@ import {
 import type { Registry } from "../../models/registry.ts";
 import type { TrainConfig } from "../../models/train/config.ts";
 import { resolveExecutionConfig } from "../../operators/execution/mod.ts";
-import { DEFAULT_FEATURE_SPEC, loadFeatureSpec, specHash } from "../../operators/features/mod.ts";
+import { DEFAULT_FEATURE_SPEC, type FeatureSpec, specHash } from "../../operators/features/mod.ts";
 import type { Source } from "../../sources/source.ts";
 import { UsageError } from "./args.ts";
 import { buildPrimary, checkedTradingConfigSchema, type TradingConfig } from "./strategy.ts";
@@ -29,6 +29,8 @@ export interface TrainMetaOptions {
   readonly to?: string;
   /** How the training config is named in messages, e.g. its file name. */
   readonly origin: string;
+  /** The feature spec `config.spec` names, loaded by the caller for the warm-up. */
+  readonly spec: FeatureSpec;
   readonly progress?: (line: string) => void;
 }
 
@@ -104,7 +106,7 @@ export async function trainMeta(
 ): Promise<MetaTrainingResult> {
   const meta = config.meta!;
   const progress = options.progress ?? (() => {});
-  const spec = config.spec ? await loadFeatureSpec(config.spec) : DEFAULT_FEATURE_SPEC;
+  const { spec } = options;
   if (specHash(spec) !== specHash(DEFAULT_FEATURE_SPEC)) {
     throw new UsageError(
       `${options.origin}: spec "${config.spec}" is not the default feature spec; a meta model ` +
