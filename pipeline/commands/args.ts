@@ -246,22 +246,27 @@ export function readOptions(
  * directory or malformed, it is a usage error naming the flag, the file and the line,
  * never a bare "Unexpected token".
  */
-export async function readJsonFlag(flag: string, path: string): Promise<unknown> {
+export function readJsonFlag(flag: string, path: string): Promise<unknown> {
+  return readJsonFile(path, `--${flag} "${path}"`);
+}
+
+/** As readJsonFlag, for a file `named` otherwise in messages: one a config file names. */
+export async function readJsonFile(path: string, named: string): Promise<unknown> {
   const problem = inputFileProblem(path);
-  if (problem !== null) throw new UsageError(`--${flag} "${path}" ${problem}`);
+  if (problem !== null) throw new UsageError(`${named} ${problem}`);
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (error) {
-    throw new UsageError(`cannot read --${flag} "${path}": ${(error as Error).message}`);
+    throw new UsageError(`cannot read ${named}: ${(error as Error).message}`);
   }
   if (looksBinary(text.slice(0, 4096))) {
-    throw new UsageError(`--${flag} "${path}" is a binary file, not JSON`);
+    throw new UsageError(`${named} is a binary file, not JSON`);
   }
   try {
     return parseJsonc(text);
   } catch (error) {
-    throw new UsageError(`--${flag} "${path}" is not valid JSON: ${(error as Error).message}`);
+    throw new UsageError(`${named} is not valid JSON: ${(error as Error).message}`);
   }
 }
 

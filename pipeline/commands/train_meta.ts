@@ -21,8 +21,8 @@ import type { TrainConfig } from "../../models/train/config.ts";
 import { resolveExecutionConfig } from "../../operators/execution/mod.ts";
 import { DEFAULT_FEATURE_SPEC, type FeatureSpec, specHash } from "../../operators/features/mod.ts";
 import type { Source } from "../../sources/source.ts";
-import { UsageError } from "./args.ts";
-import { buildPrimary, checkedTradingConfigSchema, type TradingConfig } from "./strategy.ts";
+import { readJsonFile, UsageError } from "./args.ts";
+import { buildPrimary, parseTradingConfig, type TradingConfig } from "./strategy.ts";
 
 export interface TrainMetaOptions {
   readonly from?: string;
@@ -40,26 +40,13 @@ async function tradingConfigOf(
   origin: string,
 ): Promise<{ config: TradingConfig; origin: string }> {
   if (value === undefined) {
-    return { config: checkedTradingConfigSchema.parse({}), origin: "(defaults)" };
+    return { config: parseTradingConfig({}, "(defaults)"), origin: "(defaults)" };
   }
-  let raw: unknown = value;
   const named = typeof value === "string" ? `"${value}"` : `${origin} meta.trading`;
-  if (typeof value === "string") {
-    try {
-      raw = JSON.parse(await Deno.readTextFile(value));
-    } catch (error) {
-      throw new UsageError(
-        `cannot read the trading config "${value}" (meta.trading in ${origin}): ${
-          (error as Error).message
-        }`,
-      );
-    }
-  }
-  const parsed = checkedTradingConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new UsageError(`trading config ${named}: ${parsed.error.issues[0].message}`);
-  }
-  return { config: parsed.data, origin: named };
+  const raw = typeof value === "string"
+    ? await readJsonFile(value, `the trading config "${value}" (meta.trading in ${origin})`)
+    : value;
+  return { config: parseTradingConfig(raw, `trading config ${named}`), origin: named };
 }
 
 const pct = (part: number, whole: number) =>
