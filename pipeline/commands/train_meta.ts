@@ -18,7 +18,6 @@ import {
 } from "../../models/meta/training.ts";
 import type { Registry } from "../../models/registry.ts";
 import type { TrainConfig } from "../../models/train/config.ts";
-import { resolveExecutionConfig } from "../../operators/execution/mod.ts";
 import { DEFAULT_FEATURE_SPEC, type FeatureSpec, specHash } from "../../operators/features/mod.ts";
 import type { Source } from "../../sources/source.ts";
 import { readJsonFile, UsageError } from "./args.ts";
@@ -128,7 +127,7 @@ export async function trainMeta(
   );
   const result = trainMetaModel(dataset, config, registry, {
     primary: { configHash: primary.configHash, fusion: primary.fusion },
-    execution: resolveExecutionConfig(trading.config.execution ?? {}),
+    execution: primary.execution,
     specName: spec.name,
     progress,
   });
