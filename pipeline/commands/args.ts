@@ -9,7 +9,7 @@
 import { parseArgs } from "node:util";
 import { dirname } from "node:path";
 import { z } from "zod";
-import { isTimeframe, type Timeframe, US_PER_DAY, usFromIso } from "../events.ts";
+import { isoFromUs, isTimeframe, type Timeframe, US_PER_DAY, usFromIso } from "../events.ts";
 import { looksBinary } from "../errors.ts";
 import { issueText } from "../issues.ts";
 import { parseJsonc } from "../jsonc.ts";
@@ -270,9 +270,23 @@ export async function readJsonFile(path: string, named: string): Promise<unknown
   }
 }
 
-export function sourceOptions(flags: z.infer<typeof sourceSchema>): OpenSourceOptions {
-  if (flags.from !== undefined && flags.to !== undefined && flags.from >= flags.to) {
-    throw new UsageError("--from must be before --to");
+/**
+ * Refuses a window that ends where or before it starts, naming both ends: `--from` and
+ * `--to` as the text given (`multiSourceSchema`) or as µs (`sourceSchema`).
+ */
+export function checkWindow(
+  flags: { readonly from?: string | number; readonly to?: string | number },
+): void {
+  const { from, to } = flags;
+  if (from === undefined || to === undefined) return;
+  const us = (time: string | number) => typeof time === "number" ? time : usFromIso(time);
+  const shown = (time: string | number) => typeof time === "number" ? isoFromUs(time) : time;
+  if (us(from) >= us(to)) {
+    throw new UsageError(`--from "${shown(from)}" must be before --to "${shown(to)}"`);
   }
+}
+
+export function sourceOptions(flags: z.infer<typeof sourceSchema>): OpenSourceOptions {
+  checkWindow(flags);
   return { ...readOptions(flags), fromUs: flags.from, toUs: flags.to };
 }

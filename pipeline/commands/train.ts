@@ -24,6 +24,7 @@ import type { Source } from "../../sources/source.ts";
 import { roundedJson } from "../json_text.ts";
 import { linesRead, linesToRead, type Progress, startProgress } from "../progress.ts";
 import {
+  checkWindow,
   inputFile,
   multiSourceSchema,
   outputFile,
@@ -96,6 +97,7 @@ function trainProgress(source: Source, lines: number | null, quiet: boolean) {
 
 export async function train(argv: string[]): Promise<void> {
   const flags = validate(schema, parseFlags(argv, TRAIN.flags));
+  checkWindow(flags);
   const config = await loadConfig(flags.config);
   // With --from, only the history the features need before it is read: they warm up on
   // it, and rows are labelled from --from on.
