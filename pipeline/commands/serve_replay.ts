@@ -41,8 +41,7 @@ import { fixed, money } from "../text_table.ts";
 import { formatDuration, linesRead, progressSink, replayProgress } from "../progress.ts";
 import { openRegistry } from "./models.ts";
 import type { ServeFlags, ServeMode } from "./serve.ts";
-import { tradingConfig } from "./serve_live.ts";
-import { buildStrategy, withBrokerProfile } from "./strategy.ts";
+import { buildStrategy, type TradingConfig } from "./strategy.ts";
 import { historyStartUs, type WarmUpNeed } from "../../operators/warmup/mod.ts";
 
 interface ModelStages {
@@ -242,6 +241,7 @@ export async function startReplay(
   journal: Journal,
   health: HealthRegistry,
   sinks: readonly Sink[],
+  tradingConfig: () => Promise<TradingConfig>,
 ): Promise<ServeMode> {
   // With --from, the history the strategy needs is read before it, fast, as warm-up: the
   // journal, the dashboard and paper trading start at --from.
@@ -255,7 +255,7 @@ export async function startReplay(
     ? [{ name: "ticks-to-m1", operator: ticksToBars(heads.symbol, { flushOnComplete: true }) }]
     : [];
   stages.push(...models.stages);
-  const config = await withBrokerProfile(await tradingConfig(flags.config, journal), flags.broker);
+  const config = await tradingConfig();
   let needs: readonly WarmUpNeed[] = [];
   let engine: RiskEngine | null = null;
   if (heads.resolution === "M1" || heads.resolution === "tick") {
