@@ -167,6 +167,7 @@ export async function serve(argv: string[]): Promise<void> {
   // journal and the server.
   const configFile = flags.config === undefined ? null : await readConfigFile(flags.config);
   const config = configFile?.config ?? null;
+  const spec = flags.spec ? await loadFeatureSpec(flags.spec) : DEFAULT_FEATURE_SPEC;
   const notifiers = await notifierConfigs(flags);
   assertPortsFree(flags);
   // Live trading without --news needs a config that turns the blackout off: --config, else
@@ -217,14 +218,13 @@ export async function serve(argv: string[]): Promise<void> {
     )
     : flags.data === undefined
     ? await startLiveTrading(flags, apiToken.token, journal, health, sinks, refusals, tradingConfig)
-    : await startReplay(flags, flags.data, journal, health, sinks, tradingConfig);
+    : await startReplay(flags, flags.data, journal, health, sinks, tradingConfig, spec);
   models = mode.models;
   controls = () => ({
     trading: mode.control.risk?.status() ?? null,
     components: mode.control.components?.list() ?? [],
   });
   const registry = openRegistry(flags.registry);
-  const spec = flags.spec ? await loadFeatureSpec(flags.spec) : DEFAULT_FEATURE_SPEC;
   const mounts: ControlMount[] = [...dashboardMounts(hub), ...(mode.control.mounts ?? [])];
   const app = createControlApp({
     health,
