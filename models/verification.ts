@@ -41,7 +41,7 @@ export interface MeasureOptions {
   readonly chunkRows?: number;
 }
 
-export const DEFAULT_MEASURE = { folds: 4, minRowsPerFold: 250, chunkRows: 4096 } as const;
+const DEFAULT_MEASURE = { folds: 4, minRowsPerFold: 250, chunkRows: 4096 } as const;
 
 /** A measurement, or why there is none. */
 export type Measurement =

@@ -11,7 +11,7 @@ import { z } from "zod";
 import { closest } from "./commands/_suggest.ts";
 
 /** "risk.dailyLoss.pct", "jobs[2].from"; empty for the root. */
-export function issuePath(path: readonly PropertyKey[]): string {
+function issuePath(path: readonly PropertyKey[]): string {
   let out = "";
   for (const key of path) {
     if (typeof key === "number") out += `[${key}]`;
