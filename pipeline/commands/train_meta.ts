@@ -8,7 +8,7 @@
  */
 
 import { buildMetaDataset } from "../../models/meta/dataset.ts";
-import { formatReport } from "../../models/metrics.ts";
+import { countClasses, formatReport } from "../../models/metrics.ts";
 import type { Admitted } from "../../models/meta/threshold.ts";
 import {
   META_CLASS_NAMES,
@@ -131,7 +131,7 @@ export async function trainMeta(
     specName: spec.name,
     progress,
   });
-  const counts = [0, 1, 2].map((k) => dataset.y.filter((y) => y === k).length);
+  const counts = countClasses(dataset.y, META_CLASS_NAMES.length);
   const t = result.threshold;
   console.log(`meta model ${result.model.id} registered as a candidate in ${registry.dir}`);
   console.log(
