@@ -34,6 +34,11 @@ export interface BuildDatasetOptions {
   readonly labels?: TripleBarrierOptions;
   /** Keep every k-th row (the first, the (k+1)-th ...) of those with features and a label. */
   readonly sampleEvery?: number;
+  /**
+   * Hash the files read into the provenance (default true). False for a source that is no
+   * fixed file, such as a live journal growing to gigabytes: its provenance lists no file.
+   */
+  readonly hashFiles?: boolean;
 }
 
 /** Where a dataset's numbers came from, so a model card can name its data exactly. */
@@ -257,19 +262,25 @@ export async function buildDataset(
     specHash: engine.hash,
     labelOptions: labels.options,
     sampleEvery,
-    provenance: await provenanceOf(source, n, bars.openUs[0], bars.closeUs[n - 1]),
+    provenance: await provenanceOf(source, n, bars.openUs[0], bars.closeUs[n - 1], {
+      hashFiles: options.hashFiles,
+    }),
   };
 }
 
-/** Where `source`'s bars came from: every file hashed, and the bars read between two times. */
+/**
+ * Where `source`'s bars came from: every file hashed (none listed with `hashFiles: false`),
+ * and the bars read between two times.
+ */
 export async function provenanceOf(
   source: Source,
   barsRead: number,
   firstUs: number,
   lastUs: number,
+  options: Pick<BuildDatasetOptions, "hashFiles"> = {},
 ): Promise<DataProvenance> {
   return {
-    files: await Promise.all(
+    files: options.hashFiles === false ? [] : await Promise.all(
       source.files.map(async (file, i) => ({
         file: basename(file),
         sha256: await sha256OfFile(file),

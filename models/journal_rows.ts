@@ -54,9 +54,9 @@ export async function journalEvaluationRows(
     if (error instanceof BadInputError) return { reason: error.reason };
     throw error;
   }
-  // No files: the dataset would hash each, and the journal is the one file here.
-  const dataset = await buildDataset({ ...source, files: [], fileReports: [] }, {
+  const dataset = await buildDataset(source, {
     spec: options.spec,
+    hashFiles: false,
     from: fromUs,
     labels: options.labels,
     sampleEvery: options.sampleEvery ?? 5,

@@ -209,15 +209,28 @@ export function classPriorBaseline(
   if (trainY.length === 0) {
     throw new RangeError("Cannot compute class priors: there are no training labels");
   }
-  const counts = new Array<number>(nClasses).fill(0);
-  for (let i = 0; i < trainY.length; i++) {
-    const c = trainY[i];
-    if (!(Number.isInteger(c) && c >= 0 && c < nClasses)) {
-      throw new RangeError(`Cannot compute class priors: label ${c} at row ${i} is not a class`);
+  return countClasses(trainY, nClasses, "Cannot compute class priors")
+    .map((count) => count / trainY.length);
+}
+
+/**
+ * How many of the labels `y` fall in each of `k` classes. A label that is not a class is
+ * refused by row, the message starting with `refusal` ("Cannot compute class priors").
+ */
+export function countClasses(
+  y: ArrayLike<number>,
+  k: number,
+  refusal = "Cannot count classes",
+): number[] {
+  const counts = new Array<number>(k).fill(0);
+  for (let i = 0; i < y.length; i++) {
+    const c = y[i];
+    if (!(Number.isInteger(c) && c >= 0 && c < k)) {
+      throw new RangeError(`${refusal}: label ${c} at row ${i} is not a class`);
     }
     counts[c]++;
   }
-  return counts.map((count) => count / trainY.length);
+  return counts;
 }
 
 /** `rows` copies of `prior`, row-major, to score the baseline like a model. */
@@ -276,12 +289,6 @@ export interface WalkForwardReport {
   readonly folds: FoldReport[];
   /** All folds' test rows together, each scored against its own fold's baseline. */
   readonly stitched: Report;
-}
-
-function countClasses(y: ArrayLike<number>, k: number): number[] {
-  const counts = new Array<number>(k).fill(0);
-  for (let i = 0; i < y.length; i++) counts[y[i]]++;
-  return counts;
 }
 
 /** The model's and the baseline's scores on one fold's test rows. */

@@ -62,12 +62,10 @@ export function gateFromFolds(metrics: readonly FoldLogLoss[], gates: GateOption
       pass: improvement >= gates.margin,
     };
   });
-  const share = folds.filter((f) => f.pass).length / folds.length;
+  const passed = folds.filter((f) => f.pass).length;
+  const share = passed / folds.length;
   const pass = share >= gates.minShareOfFolds;
-  const reason =
-    `${
-      folds.filter((f) => f.pass).length
-    } of ${folds.length} folds beat the class-prior log loss by ` +
+  const reason = `${passed} of ${folds.length} folds beat the class-prior log loss by ` +
     `${(gates.margin * 100).toFixed(2)}% or more (share ${
       share.toFixed(2)
     }, required ${gates.minShareOfFolds})`;

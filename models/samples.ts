@@ -28,3 +28,15 @@ export function takeRows(samples: Samples, index: ArrayLike<number>): Samples {
   }
   return { rows: index.length, nFeatures: f, x, y, weight };
 }
+
+/**
+ * Each class's total weight (its row count when unweighted) in `samples`, over `classes`
+ * classes, every class starting from `start` (a pseudo-count, e.g. 1 for add-one smoothing).
+ */
+export function classMass(samples: Samples, classes: number, start = 0): Float64Array {
+  const mass = new Float64Array(classes).fill(start);
+  for (let r = 0; r < samples.rows; r++) {
+    mass[samples.y[r]] += samples.weight ? samples.weight[r] : 1;
+  }
+  return mass;
+}

@@ -70,6 +70,11 @@ export interface TrainOptions {
   /** Where the job is, for a progress bar: called as each phase starts and after each fold. */
   readonly onStep?: (step: TrainStep) => void;
   readonly now?: () => Date;
+  /**
+   * The feature spec `config.spec` names, when the caller has loaded it already (train
+   * does, for the warm-up); without it the spec is loaded here.
+   */
+  readonly spec?: FeatureSpec;
 }
 
 /** The walk-forward folds a config asks for, over a dataset's rows. */
@@ -254,7 +259,8 @@ export async function trainModel(
 ): Promise<TrainingResult> {
   const progress = options.progress ?? (() => {});
   const step = options.onStep ?? (() => {});
-  const spec: FeatureSpec = config.spec ? await loadFeatureSpec(config.spec) : DEFAULT_FEATURE_SPEC;
+  const spec: FeatureSpec = options.spec ??
+    (config.spec ? await loadFeatureSpec(config.spec) : DEFAULT_FEATURE_SPEC);
   let started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
 

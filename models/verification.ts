@@ -10,7 +10,7 @@
  */
 
 import type { ModelCard } from "./card.ts";
-import { logLoss } from "./metrics.ts";
+import { classPriorBaseline, logLoss, repeatPrior } from "./metrics.ts";
 import { N_CLASSES } from "./model.ts";
 import { createOrtSession } from "./onnx/session.ts";
 import type { FoldLogLoss } from "./registry.ts";
@@ -41,7 +41,7 @@ export interface MeasureOptions {
   readonly chunkRows?: number;
 }
 
-export const DEFAULT_MEASURE = { folds: 4, minRowsPerFold: 250, chunkRows: 4096 } as const;
+const DEFAULT_MEASURE = { folds: 4, minRowsPerFold: 250, chunkRows: 4096 } as const;
 
 /** A measurement, or why there is none. */
 export type Measurement =
@@ -57,14 +57,6 @@ export type Measurement =
 export type Scorer = (x: Float32Array, rows: number) => Promise<Float32Array>;
 
 const short = (hash: string) => `${hash.slice(0, 12)}…`;
-
-/** The class frequencies of `y[from..to)`, as one probability row. */
-function classPrior(y: Uint8Array, from: number, to: number): Float64Array {
-  const prior = new Float64Array(N_CLASSES);
-  for (let i = from; i < to; i++) prior[y[i]]++;
-  for (let k = 0; k < N_CLASSES; k++) prior[k] /= to - from;
-  return prior;
-}
 
 /**
  * Measures `card`'s model, through `score`, on `data`: the rows decided after the card's
@@ -116,19 +108,17 @@ export async function measureModel(
     const x = data.x.subarray((first + at) * f, (first + at + n) * f);
     p.set(await score(x, n), at * N_CLASSES);
   }
-  const prior = classPrior(y, 0, rows);
+  const prior = classPriorBaseline(y, N_CLASSES);
   const size = Math.floor(rows / folds);
   const measuredFolds: FoldLogLoss[] = [];
   for (let fold = 0; fold < folds; fold++) {
     const from = fold * size;
     const to = fold === folds - 1 ? rows : from + size;
     const labels = y.subarray(from, to);
-    const baseline = new Float64Array(labels.length * N_CLASSES);
-    for (let i = 0; i < labels.length; i++) baseline.set(prior, i * N_CLASSES);
     measuredFolds.push({
       fold,
       logLoss: logLoss(labels, p.subarray(from * N_CLASSES, to * N_CLASSES)),
-      baselineLogLoss: logLoss(labels, baseline),
+      baselineLogLoss: logLoss(labels, repeatPrior(prior, labels.length)),
     });
   }
   return {

@@ -11,7 +11,7 @@ import { z } from "zod";
 import { closest } from "./commands/_suggest.ts";
 
 /** "risk.dailyLoss.pct", "jobs[2].from"; empty for the root. */
-export function issuePath(path: readonly PropertyKey[]): string {
+function issuePath(path: readonly PropertyKey[]): string {
   let out = "";
   for (const key of path) {
     if (typeof key === "number") out += `[${key}]`;
@@ -49,13 +49,12 @@ function keysAt(root: JsonSchemaNode | undefined, path: readonly PropertyKey[]):
   ];
 }
 
-/** The JSON schema of `schema`'s input, for the known keys at a path; undefined if it has none. */
-export function inputJsonSchema(schema: z.ZodType): JsonSchemaNode | undefined {
-  try {
-    return z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchemaNode;
-  } catch {
-    return undefined;
-  }
+/**
+ * The JSON schema of `schema`'s input: the known keys at a path here, every setting in the
+ * config reference (config_doc.ts). Throws for a schema zod cannot express in JSON.
+ */
+export function inputJsonSchema(schema: z.ZodType): JsonSchemaNode {
+  return z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchemaNode;
 }
 
 const bound = (value: unknown) => typeof value === "bigint" ? value.toString() : String(value);
@@ -154,7 +153,12 @@ export function issueText(issue: z.core.$ZodIssue, options: IssueTextOptions): s
  * // '"config.jsonc": risk.riskPercent must be at most 5; unknown key "slipage" in execution: did you mean "slippagePoints"?'
  */
 export function describeZodError(error: z.ZodError, where: string, schema?: z.ZodType): string {
-  const jsonSchema = schema === undefined ? undefined : inputJsonSchema(schema);
+  let jsonSchema: JsonSchemaNode | undefined;
+  try {
+    jsonSchema = schema === undefined ? undefined : inputJsonSchema(schema);
+  } catch {
+    // A schema without a JSON form: its problems are named without the known keys.
+  }
   const sentences = error.issues.map((issue) =>
     issueText(issue, { subject: issuePath(issue.path) || "the top level", jsonSchema })
   );

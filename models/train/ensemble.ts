@@ -16,7 +16,7 @@ import {
 } from "../model.ts";
 import { combine, predictMember } from "../predict.ts";
 import { Random } from "../random.ts";
-import { type Samples, takeRows } from "../samples.ts";
+import { classMass, type Samples, takeRows } from "../samples.ts";
 import { checkLabels, logLoss } from "./_lin_loss.ts";
 import { calibrationReport, fitPlatt } from "./calibration.ts";
 import { trainLogistic } from "./logistic.ts";
@@ -208,8 +208,7 @@ export function outOfFold(
     const train = takeRows(samples, fold.train);
     const test = takeRows(samples, fold.test);
     const where = `fold ${f + 1} of ${folds.length}`;
-    const prior = new Float64Array(N_CLASSES).fill(1);
-    for (let i = 0; i < train.rows; i++) prior[train.y[i]] += train.weight ? train.weight[i] : 1;
+    const prior = classMass(train, N_CLASSES, 1);
     const priorTotal = prior.reduce((s, v) => s + v, 0);
     for (const r of fold.test) {
       for (let k = 0; k < N_CLASSES; k++) {

@@ -30,7 +30,7 @@
 
 import { N_CLASSES, PROBABILITY_FLOOR, type Tree, type TreeEnsembleModel } from "../model.ts";
 import { Random } from "../random.ts";
-import type { Samples } from "../samples.ts";
+import { classMass, type Samples } from "../samples.ts";
 import { binFeatures, DEFAULT_MAX_BINS } from "./bins.ts";
 import { drawSorted, TreeBuilder } from "./_tree.ts";
 import { checkSamples, integerIn, numberIn } from "./_tree_inputs.ts";
@@ -452,11 +452,10 @@ function addTree(
 
 /** Log class priors (weighted), floored, as float32: the score before any tree. */
 function logPriors(samples: Samples, totalWeight: number, c: number): Float32Array {
-  const mass = new Float64Array(c);
-  for (let r = 0; r < samples.rows; r++) {
-    mass[samples.y[r]] += samples.weight ? samples.weight[r] : 1;
-  }
-  return Float32Array.from(mass, (m) => Math.log(Math.max(m / totalWeight, PROBABILITY_FLOOR)));
+  return Float32Array.from(
+    classMass(samples, c),
+    (m) => Math.log(Math.max(m / totalWeight, PROBABILITY_FLOOR)),
+  );
 }
 
 /**

@@ -9,7 +9,7 @@
 import { parseArgs } from "node:util";
 import { dirname } from "node:path";
 import { z } from "zod";
-import { isTimeframe, type Timeframe, US_PER_DAY, usFromIso } from "../events.ts";
+import { isoFromUs, isTimeframe, type Timeframe, US_PER_DAY, usFromIso } from "../events.ts";
 import { looksBinary } from "../errors.ts";
 import { issueText } from "../issues.ts";
 import { parseJsonc } from "../jsonc.ts";
@@ -246,28 +246,47 @@ export function readOptions(
  * directory or malformed, it is a usage error naming the flag, the file and the line,
  * never a bare "Unexpected token".
  */
-export async function readJsonFlag(flag: string, path: string): Promise<unknown> {
+export function readJsonFlag(flag: string, path: string): Promise<unknown> {
+  return readJsonFile(path, `--${flag} "${path}"`);
+}
+
+/** As readJsonFlag, for a file `named` otherwise in messages: one a config file names. */
+export async function readJsonFile(path: string, named: string): Promise<unknown> {
   const problem = inputFileProblem(path);
-  if (problem !== null) throw new UsageError(`--${flag} "${path}" ${problem}`);
+  if (problem !== null) throw new UsageError(`${named} ${problem}`);
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (error) {
-    throw new UsageError(`cannot read --${flag} "${path}": ${(error as Error).message}`);
+    throw new UsageError(`cannot read ${named}: ${(error as Error).message}`);
   }
   if (looksBinary(text.slice(0, 4096))) {
-    throw new UsageError(`--${flag} "${path}" is a binary file, not JSON`);
+    throw new UsageError(`${named} is a binary file, not JSON`);
   }
   try {
     return parseJsonc(text);
   } catch (error) {
-    throw new UsageError(`--${flag} "${path}" is not valid JSON: ${(error as Error).message}`);
+    throw new UsageError(`${named} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Refuses a window that ends where or before it starts, naming both ends: `--from` and
+ * `--to` as the text given (`multiSourceSchema`) or as µs (`sourceSchema`).
+ */
+export function checkWindow(
+  flags: { readonly from?: string | number; readonly to?: string | number },
+): void {
+  const { from, to } = flags;
+  if (from === undefined || to === undefined) return;
+  const us = (time: string | number) => typeof time === "number" ? time : usFromIso(time);
+  const shown = (time: string | number) => typeof time === "number" ? isoFromUs(time) : time;
+  if (us(from) >= us(to)) {
+    throw new UsageError(`--from "${shown(from)}" must be before --to "${shown(to)}"`);
   }
 }
 
 export function sourceOptions(flags: z.infer<typeof sourceSchema>): OpenSourceOptions {
-  if (flags.from !== undefined && flags.to !== undefined && flags.from >= flags.to) {
-    throw new UsageError("--from must be before --to");
-  }
+  checkWindow(flags);
   return { ...readOptions(flags), fromUs: flags.from, toUs: flags.to };
 }

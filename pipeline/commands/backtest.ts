@@ -59,6 +59,7 @@ import { replay$ } from "../replay.ts";
 import { Backlog } from "../backlog.ts";
 import {
   checkOutputFile,
+  checkWindow,
   inputFile,
   multiSourceSchema,
   outputFile,
@@ -587,12 +588,7 @@ export async function backtest(argv: string[]): Promise<void> {
   if (flags.model !== undefined && flags["no-ml"]) {
     throw new UsageError("give --model ID or --no-ml, not both");
   }
-  if (
-    flags.from !== undefined && flags.to !== undefined &&
-    usFromIso(flags.from) >= usFromIso(flags.to)
-  ) {
-    throw new UsageError(`--from "${flags.from}" must be before --to "${flags.to}"`);
-  }
+  checkWindow(flags);
   // Everything is checked before the run: a bad config or an unwritable output never
   // waits for a year of bars to be replayed.
   const fileConfig = flags.config === undefined ? {} : await readJsonFlag("config", flags.config);

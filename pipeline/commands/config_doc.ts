@@ -8,8 +8,8 @@
  * with or without a calendar) is written commented out.
  */
 
-import { z } from "zod";
 import { DEFAULT_BROKER_PROFILE } from "../../operators/execution/mod.ts";
+import { inputJsonSchema } from "../issues.ts";
 import { tradingConfigFileSchema } from "./strategy.ts";
 
 /** The slice of JSON Schema zod emits for these schemas. */
@@ -83,10 +83,7 @@ const isGroup = (node: Node) => node.type === "object" && node.properties !== un
 
 /** Every group and setting of the trading config, in schema order. */
 export function configOutline(): { groups: ConfigGroup[]; fields: ConfigField[] } {
-  const root = z.toJSONSchema(tradingConfigFileSchema, {
-    io: "input",
-    unrepresentable: "any",
-  }) as Node;
+  const root = inputJsonSchema(tradingConfigFileSchema) as Node;
   const groups: ConfigGroup[] = [];
   const fields: ConfigField[] = [];
   const walk = (node: Node, path: string[]) => {

@@ -32,7 +32,7 @@ import {
 import { createHealthRegistry } from "../health.ts";
 import { makePrivateDir } from "../private_files.ts";
 import { VERSION } from "../version.ts";
-import { openJournal } from "../../sinks/journal.ts";
+import { type Journal, openJournal } from "../../sinks/journal.ts";
 import type { Sink } from "../../sinks/sink.ts";
 import { type DashboardStatus, SseHub } from "../../sinks/sse.ts";
 import { parseWebhookConfig, WebhookSink } from "../../sinks/webhooks.ts";
@@ -47,7 +47,12 @@ import {
   validate,
 } from "./args.ts";
 import { clearProgressLine } from "../progress.ts";
-import { assertNewsCovered, readTradingConfig } from "./strategy.ts";
+import {
+  assertNewsCovered,
+  parseTradingConfig,
+  type TradingConfig,
+  withBrokerProfile,
+} from "./strategy.ts";
 import { parseTelegramConfig, startTelegramBot } from "../control/telegram.ts";
 import { activitySink, telegramControls } from "./serve_telegram.ts";
 import { SERVE } from "./usage.ts";
@@ -160,7 +165,9 @@ export async function serve(argv: string[]): Promise<void> {
   // Everything that can be refused is checked before anything is created: the files, the
   // notification configs, the ports and the news calendar. Only then the token, the
   // journal and the server.
-  const config = flags.config === undefined ? null : await readTradingConfig(flags.config);
+  const configFile = flags.config === undefined ? null : await readConfigFile(flags.config);
+  const config = configFile?.config ?? null;
+  const spec = flags.spec ? await loadFeatureSpec(flags.spec) : DEFAULT_FEATURE_SPEC;
   const notifiers = await notifierConfigs(flags);
   assertPortsFree(flags);
   // Live trading without --news needs a config that turns the blackout off: --config, else
@@ -199,18 +206,25 @@ export async function serve(argv: string[]): Promise<void> {
     now: Date.now,
     logError: console.error,
   });
+  // Only the modes that trade call it: the others store no config change.
+  const tradingConfig = () => servingConfig(flags, configFile, journal);
   const mode = flags.role !== "all"
-    ? await startRole({ ...flags, role: flags.role, nats: flags.nats! }, journal, health, hub)
+    ? await startRole(
+      { ...flags, role: flags.role, nats: flags.nats! },
+      journal,
+      health,
+      hub,
+      tradingConfig,
+    )
     : flags.data === undefined
-    ? await startLiveTrading(flags, apiToken.token, journal, health, sinks, refusals)
-    : await startReplay(flags, flags.data, journal, health, sinks);
+    ? await startLiveTrading(flags, apiToken.token, journal, health, sinks, refusals, tradingConfig)
+    : await startReplay(flags, flags.data, journal, health, sinks, tradingConfig, spec);
   models = mode.models;
   controls = () => ({
     trading: mode.control.risk?.status() ?? null,
     components: mode.control.components?.list() ?? [],
   });
   const registry = openRegistry(flags.registry);
-  const spec = flags.spec ? await loadFeatureSpec(flags.spec) : DEFAULT_FEATURE_SPEC;
   const mounts: ControlMount[] = [...dashboardMounts(hub), ...(mode.control.mounts ?? [])];
   const app = createControlApp({
     health,
@@ -292,6 +306,40 @@ export async function serve(argv: string[]): Promise<void> {
     },
   );
   await server.finished;
+}
+
+/** The `--config` file as read (what the journal stores) and as checked. */
+interface ConfigFile {
+  readonly value: unknown;
+  readonly config: TradingConfig;
+}
+
+async function readConfigFile(path: string): Promise<ConfigFile> {
+  const value = await readJsonFlag("config", path);
+  return { value, config: parseTradingConfig(value, `--config "${path}"`) };
+}
+
+/**
+ * The trading config a mode runs, with `--broker`'s profile: the `--config` file (stored
+ * as a new version when it differs from the journal's latest), else the latest stored by
+ * `PUT /v1/config`, else the defaults.
+ */
+async function servingConfig(
+  flags: ServeFlags,
+  file: ConfigFile | null,
+  journal: Journal,
+): Promise<TradingConfig> {
+  const latest = journal.latestConfig();
+  if (file !== null && JSON.stringify(latest?.config) !== JSON.stringify(file.value)) {
+    journal.appendConfigChange(
+      (latest?.version ?? 0) + 1,
+      file.value,
+      `serve --config ${flags.config}`,
+    );
+  }
+  const config = file?.config ??
+    parseTradingConfig(latest?.config ?? {}, `the config stored in ${journal.path}`);
+  return await withBrokerProfile(config, flags.broker);
 }
 
 /** The `--webhooks` and `--telegram` configs and the bot token they need, checked up front. */

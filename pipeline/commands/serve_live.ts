@@ -20,17 +20,11 @@ import type { HealthRegistry } from "../health.ts";
 import { startLive } from "../live/live.ts";
 import { eaRoutes, serveEaTcp } from "../live/transport.ts";
 import { componentController, supervise, type SupervisedStage } from "../supervise.ts";
-import { readJsonFlag, readOptions, UsageError } from "./args.ts";
+import { readOptions, UsageError } from "./args.ts";
 import { openRegistry } from "./models.ts";
 import type { ServeFlags, ServeMode } from "./serve.ts";
 import { tcpLimitsOf } from "./serve_limits.ts";
-import {
-  buildStrategy,
-  checkedTradingConfigSchema,
-  parseTradingConfig,
-  type TradingConfig,
-  withBrokerProfile,
-} from "./strategy.ts";
+import { buildStrategy, checkedTradingConfigSchema, type TradingConfig } from "./strategy.ts";
 
 /** Live trading: the EA bridge, the strategy and the control plane's hooks into them. */
 export async function startLiveTrading(
@@ -40,8 +34,9 @@ export async function startLiveTrading(
   health: HealthRegistry,
   sinks: readonly Sink[],
   refusals: RefusalLog,
+  tradingConfig: () => Promise<TradingConfig>,
 ): Promise<ServeMode> {
-  const config = await withBrokerProfile(await tradingConfig(flags.config, journal), flags.broker);
+  const config = await tradingConfig();
   const calendar = flags.news ? await readNewsCalendar(flags.news) : null;
   const model = await productionModel(flags, health);
   const strategy = buildStrategy({
@@ -147,26 +142,6 @@ export async function startLiveTrading(
       await model?.session.release();
     },
   };
-}
-
-/**
- * The trading config: a `--config` file (stored as a new version when it differs from the
- * journal's latest), else the latest stored by `PUT /v1/config`, else the defaults.
- */
-export async function tradingConfig(
-  path: string | undefined,
-  journal: Journal,
-): Promise<TradingConfig> {
-  const latest = journal.latestConfig();
-  if (path === undefined) {
-    return parseTradingConfig(latest?.config ?? {}, `the config stored in ${journal.path}`);
-  }
-  const value = await readJsonFlag("config", path);
-  const config = parseTradingConfig(value, `--config "${path}"`);
-  if (JSON.stringify(latest?.config) !== JSON.stringify(value)) {
-    journal.appendConfigChange((latest?.version ?? 0) + 1, value, `serve --config ${path}`);
-  }
-  return config;
 }
 
 /** The registry's production model, verified against the feature spec; null without one. */

@@ -16,12 +16,7 @@ import {
 import type { ModelSlot } from "../../operators/ensemble/mod.ts";
 import { parseRetrainConfig, RetrainScheduler } from "../../models/retraining.ts";
 import { parseTrainConfig } from "../../models/train/config.ts";
-import {
-  computeFeatures,
-  DEFAULT_FEATURE_SPEC,
-  loadFeatureSpec,
-  specHash,
-} from "../../operators/features/mod.ts";
+import { computeFeatures, type FeatureSpec, specHash } from "../../operators/features/mod.ts";
 import { SimulatedBroker, tradeAndExecute } from "../../operators/execution/mod.ts";
 import { readNewsCalendar } from "../../operators/risk/mod.ts";
 import { type Journal, journalSink } from "../../sinks/journal.ts";
@@ -41,8 +36,7 @@ import { fixed, money } from "../text_table.ts";
 import { formatDuration, linesRead, progressSink, replayProgress } from "../progress.ts";
 import { openRegistry } from "./models.ts";
 import type { ServeFlags, ServeMode } from "./serve.ts";
-import { tradingConfig } from "./serve_live.ts";
-import { buildStrategy, withBrokerProfile } from "./strategy.ts";
+import { buildStrategy, type TradingConfig } from "./strategy.ts";
 import { historyStartUs, type WarmUpNeed } from "../../operators/warmup/mod.ts";
 
 interface ModelStages {
@@ -55,14 +49,14 @@ interface ModelStages {
 
 /**
  * Features and the registry's production (and shadow) model, verified against the running
- * feature spec, and with `--retrain` the adaptive retraining stage; none, with the reason
+ * feature spec `spec`, and with `--retrain` the adaptive retraining stage; none, with the reason
  * in /health, when there is no model or no M1 data.
  */
 async function modelStages(
   source: Source,
+  spec: FeatureSpec,
   flags: {
     registry: string;
-    spec?: string;
     threads: number;
     retrain?: string;
     "train-config"?: string;
@@ -79,7 +73,6 @@ async function modelStages(
     );
     return none;
   }
-  const spec = flags.spec ? await loadFeatureSpec(flags.spec) : DEFAULT_FEATURE_SPEC;
   const hash = specHash(spec);
   const registry = openRegistry(flags.registry);
   const slot = await loadModelSlot(registry, hash, flags.threads).catch((error) => {
@@ -242,6 +235,8 @@ export async function startReplay(
   journal: Journal,
   health: HealthRegistry,
   sinks: readonly Sink[],
+  tradingConfig: () => Promise<TradingConfig>,
+  spec: FeatureSpec,
 ): Promise<ServeMode> {
   // With --from, the history the strategy needs is read before it, fast, as warm-up: the
   // journal, the dashboard and paper trading start at --from.
@@ -249,13 +244,13 @@ export async function startReplay(
   const tradeFromUs = window.fromUs ?? null;
   const heads = await openSource(data, { ...window, fromUs: undefined });
   const resumeAfter = await resumePoint(journal, data, window, heads.symbol);
-  const models = await modelStages(heads, flags, health);
+  const models = await modelStages(heads, spec, flags, health);
   const { slot } = models;
   const stages: Stage[] = heads.resolution === "tick"
     ? [{ name: "ticks-to-m1", operator: ticksToBars(heads.symbol, { flushOnComplete: true }) }]
     : [];
   stages.push(...models.stages);
-  const config = await withBrokerProfile(await tradingConfig(flags.config, journal), flags.broker);
+  const config = await tradingConfig();
   let needs: readonly WarmUpNeed[] = [];
   let engine: RiskEngine | null = null;
   if (heads.resolution === "M1" || heads.resolution === "tick") {

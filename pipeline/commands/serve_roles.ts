@@ -19,9 +19,9 @@ import type { Journal } from "../../sinks/journal.ts";
 import type { SseHub } from "../../sinks/sse.ts";
 import { openSource } from "../../sources/mod.ts";
 import { sourceOptions, UsageError } from "./args.ts";
-import { productionModel, tradingConfig } from "./serve_live.ts";
+import { productionModel } from "./serve_live.ts";
 import type { ServeFlags, ServeMode } from "./serve.ts";
-import { buildStrategy, withBrokerProfile } from "./strategy.ts";
+import { buildStrategy, type TradingConfig } from "./strategy.ts";
 
 export const ROLES = ["all", "ingest", "strategy", "execution", "journal", "dashboard"] as const;
 export type Role = typeof ROLES[number];
@@ -32,6 +32,7 @@ export async function startRole(
   journal: Journal,
   health: HealthRegistry,
   hub: SseHub,
+  tradingConfig: () => Promise<TradingConfig>,
 ): Promise<ServeMode> {
   const bus = await NatsBus.connect({
     servers: flags.nats,
@@ -70,7 +71,7 @@ export async function startRole(
       const strategy = buildStrategy({
         symbol,
         sides: flags["feed-sides"],
-        config: await withBrokerProfile(await tradingConfig(flags.config, journal), flags.broker),
+        config: await tradingConfig(),
         origin: flags.config,
         model,
         calendar: null,
@@ -95,10 +96,7 @@ export async function startRole(
       };
     }
     case "execution": {
-      const config = await withBrokerProfile(
-        await tradingConfig(flags.config, journal),
-        flags.broker,
-      );
+      const config = await tradingConfig();
       const run = await startExecutionRole({
         bus,
         symbol,

@@ -9,7 +9,8 @@
 import { z } from "zod";
 import { parseTrainConfig, type TrainConfig } from "../../models/train/config.ts";
 import { formatReport, type WalkForwardReport } from "../../models/metrics.ts";
-import { trainModel, type TrainStep } from "../../models/training.ts";
+import { type TrainingResult, trainModel, type TrainStep } from "../../models/training.ts";
+import type { MetaTrainingResult } from "../../models/meta/training.ts";
 import { openSources } from "../../sources/mod.ts";
 import {
   DEFAULT_FEATURE_SPEC,
@@ -21,8 +22,9 @@ import { isoFromUs, US_PER_DAY, usFromIso } from "../events.ts";
 import type { ModelCard } from "../../models/card.ts";
 import type { Source } from "../../sources/source.ts";
 import { roundedJson } from "../json_text.ts";
-import { linesToRead, type Progress, startProgress } from "../progress.ts";
+import { linesRead, linesToRead, type Progress, startProgress } from "../progress.ts";
 import {
+  checkWindow,
   inputFile,
   multiSourceSchema,
   outputFile,
@@ -75,10 +77,7 @@ function trainProgress(source: Source, lines: number | null, quiet: boolean) {
     step(step: TrainStep) {
       if (step.phase === "dataset") {
         const reporter = start("dataset", lines, "lines");
-        poller = setInterval(
-          () => reporter.update(source.fileReports.reduce((n, r) => n + r.linesRead, 0)),
-          250,
-        );
+        poller = setInterval(() => reporter.update(linesRead(source)), 250);
       } else if (step.phase === "walk-forward") {
         (step.done === 0 ? start("walk-forward", step.total, "folds") : progress!)
           .update(
@@ -98,6 +97,7 @@ function trainProgress(source: Source, lines: number | null, quiet: boolean) {
 
 export async function train(argv: string[]): Promise<void> {
   const flags = validate(schema, parseFlags(argv, TRAIN.flags));
+  checkWindow(flags);
   const config = await loadConfig(flags.config);
   // With --from, only the history the features need before it is read: they warm up on
   // it, and rows are labelled from --from on.
@@ -119,56 +119,61 @@ export async function train(argv: string[]): Promise<void> {
   const registry = openRegistry(flags.registry);
   const started = performance.now();
   const progress = trainProgress(source, lines, flags.quiet);
-  if (config.meta !== undefined) {
-    try {
-      const result = await trainMeta(source, config, registry, {
-        from: flags.from,
-        to: flags.to,
-        origin: flags.config === undefined ? "(defaults)" : `"${flags.config}"`,
-        progress: (line) => progress.log(line),
-      }).finally(() => progress.end());
-      if (flags.json) await writeJson(flags.json, result.model.id, result.model.card, result);
-      console.log(nextSteps(result.model.id, flags.registry, flags.data, result.model.card));
-    } finally {
-      registry.close();
-    }
-    return;
-  }
+  const common = {
+    from: flags.from,
+    to: flags.to,
+    spec,
+    progress: (line: string) => progress.log(line),
+  };
   try {
-    const result = await trainModel(source, config, registry, {
-      from: flags.from,
-      to: flags.to,
-      progress: (line) => progress.log(line),
-      onStep: (step) => progress.step(step),
-    }).finally(() => progress.end());
-    const total = (performance.now() - started) / 1000;
-    console.log(`model ${result.model.id} registered as a candidate in ${flags.registry}`);
-    console.log(
-      `data: ${result.dataset.provenance.files.map((f) => f.file).join(", ")}; ` +
-        `${
-          result.dataset.rows.toLocaleString("en-US")
-        } rows (every ${result.dataset.sampleEvery} labelled M1 bars), ` +
-        `${result.dataset.nFeatures} features; spec ${
-          result.model.card.featureSpec.hash.slice(0, 12)
-        }…`,
-    );
-    console.log(
-      `members: ${config.members.map((m) => m.type).join(", ")}; ${config.method}; calibration ` +
-        `${result.model.card.hyperparameters.calibration}; ${result.folds.length} walk-forward folds ` +
-        `(${config.walkForward.scheme}), ${config.innerFolds} inner folds`,
-    );
-    console.log(
-      `time: dataset ${result.seconds.dataset.toFixed(1)} s, walk-forward ${
-        result.seconds.walkForward.toFixed(1)
-      } s, ` +
-        `final fit ${result.seconds.final.toFixed(1)} s, total ${total.toFixed(1)} s`,
-    );
-    console.log(`\n${formatReport(result.report)}`);
+    let result: TrainingResult | MetaTrainingResult;
+    if (config.meta !== undefined) {
+      const origin = flags.config === undefined ? "(defaults)" : `"${flags.config}"`;
+      result = await trainMeta(source, config, registry, { ...common, origin })
+        .finally(() => progress.end());
+    } else {
+      result = await trainModel(source, config, registry, {
+        ...common,
+        onStep: (step) => progress.step(step),
+      }).finally(() => progress.end());
+      printTraining(result, config, flags.registry, (performance.now() - started) / 1000);
+    }
     if (flags.json) await writeJson(flags.json, result.model.id, result.model.card, result);
     console.log(nextSteps(result.model.id, flags.registry, flags.data, result.model.card));
   } finally {
     registry.close();
   }
+}
+
+/** What a trained ensemble prints: its id, data, members, times and walk-forward table. */
+function printTraining(
+  result: TrainingResult,
+  config: TrainConfig,
+  registry: string,
+  totalSeconds: number,
+): void {
+  console.log(`model ${result.model.id} registered as a candidate in ${registry}`);
+  console.log(
+    `data: ${result.dataset.provenance.files.map((f) => f.file).join(", ")}; ` +
+      `${
+        result.dataset.rows.toLocaleString("en-US")
+      } rows (every ${result.dataset.sampleEvery} labelled M1 bars), ` +
+      `${result.dataset.nFeatures} features; spec ${
+        result.model.card.featureSpec.hash.slice(0, 12)
+      }…`,
+  );
+  console.log(
+    `members: ${config.members.map((m) => m.type).join(", ")}; ${config.method}; calibration ` +
+      `${result.model.card.hyperparameters.calibration}; ${result.folds.length} walk-forward folds ` +
+      `(${config.walkForward.scheme}), ${config.innerFolds} inner folds`,
+  );
+  console.log(
+    `time: dataset ${result.seconds.dataset.toFixed(1)} s, walk-forward ${
+      result.seconds.walkForward.toFixed(1)
+    } s, ` +
+      `final fit ${result.seconds.final.toFixed(1)} s, total ${totalSeconds.toFixed(1)} s`,
+  );
+  console.log(`\n${formatReport(result.report)}`);
 }
 
 /**

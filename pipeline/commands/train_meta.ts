@@ -8,7 +8,7 @@
  */
 
 import { buildMetaDataset } from "../../models/meta/dataset.ts";
-import { formatReport } from "../../models/metrics.ts";
+import { countClasses, formatReport } from "../../models/metrics.ts";
 import type { Admitted } from "../../models/meta/threshold.ts";
 import {
   META_CLASS_NAMES,
@@ -18,17 +18,18 @@ import {
 } from "../../models/meta/training.ts";
 import type { Registry } from "../../models/registry.ts";
 import type { TrainConfig } from "../../models/train/config.ts";
-import { resolveExecutionConfig } from "../../operators/execution/mod.ts";
-import { DEFAULT_FEATURE_SPEC, loadFeatureSpec, specHash } from "../../operators/features/mod.ts";
+import { DEFAULT_FEATURE_SPEC, type FeatureSpec, specHash } from "../../operators/features/mod.ts";
 import type { Source } from "../../sources/source.ts";
-import { UsageError } from "./args.ts";
-import { buildPrimary, checkedTradingConfigSchema, type TradingConfig } from "./strategy.ts";
+import { readJsonFile, UsageError } from "./args.ts";
+import { buildPrimary, parseTradingConfig, type TradingConfig } from "./strategy.ts";
 
 export interface TrainMetaOptions {
   readonly from?: string;
   readonly to?: string;
   /** How the training config is named in messages, e.g. its file name. */
   readonly origin: string;
+  /** The feature spec `config.spec` names, loaded by the caller for the warm-up. */
+  readonly spec: FeatureSpec;
   readonly progress?: (line: string) => void;
 }
 
@@ -38,26 +39,13 @@ async function tradingConfigOf(
   origin: string,
 ): Promise<{ config: TradingConfig; origin: string }> {
   if (value === undefined) {
-    return { config: checkedTradingConfigSchema.parse({}), origin: "(defaults)" };
+    return { config: parseTradingConfig({}, "(defaults)"), origin: "(defaults)" };
   }
-  let raw: unknown = value;
   const named = typeof value === "string" ? `"${value}"` : `${origin} meta.trading`;
-  if (typeof value === "string") {
-    try {
-      raw = JSON.parse(await Deno.readTextFile(value));
-    } catch (error) {
-      throw new UsageError(
-        `cannot read the trading config "${value}" (meta.trading in ${origin}): ${
-          (error as Error).message
-        }`,
-      );
-    }
-  }
-  const parsed = checkedTradingConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new UsageError(`trading config ${named}: ${parsed.error.issues[0].message}`);
-  }
-  return { config: parsed.data, origin: named };
+  const raw = typeof value === "string"
+    ? await readJsonFile(value, `the trading config "${value}" (meta.trading in ${origin})`)
+    : value;
+  return { config: parseTradingConfig(raw, `trading config ${named}`), origin: named };
 }
 
 const pct = (part: number, whole: number) =>
@@ -104,7 +92,7 @@ export async function trainMeta(
 ): Promise<MetaTrainingResult> {
   const meta = config.meta!;
   const progress = options.progress ?? (() => {});
-  const spec = config.spec ? await loadFeatureSpec(config.spec) : DEFAULT_FEATURE_SPEC;
+  const { spec } = options;
   if (specHash(spec) !== specHash(DEFAULT_FEATURE_SPEC)) {
     throw new UsageError(
       `${options.origin}: spec "${config.spec}" is not the default feature spec; a meta model ` +
@@ -139,11 +127,11 @@ export async function trainMeta(
   );
   const result = trainMetaModel(dataset, config, registry, {
     primary: { configHash: primary.configHash, fusion: primary.fusion },
-    execution: resolveExecutionConfig(trading.config.execution ?? {}),
+    execution: primary.execution,
     specName: spec.name,
     progress,
   });
-  const counts = [0, 1, 2].map((k) => dataset.y.filter((y) => y === k).length);
+  const counts = countClasses(dataset.y, META_CLASS_NAMES.length);
   const t = result.threshold;
   console.log(`meta model ${result.model.id} registered as a candidate in ${registry.dir}`);
   console.log(

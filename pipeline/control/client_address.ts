@@ -10,7 +10,7 @@
 import type { Context } from "hono";
 
 /** The connection's peer from `Deno.serve`'s info; "unknown" without one (`app.request` in tests). */
-export function peerAddress(c: Context): string {
+function peerAddress(c: Context): string {
   const info = c.env as { remoteAddr?: { hostname?: string } } | undefined;
   return info?.remoteAddr?.hostname ?? "unknown";
 }

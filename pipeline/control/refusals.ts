@@ -13,7 +13,7 @@ import { writeAudit } from "./auth.ts";
 import { createTokenBuckets } from "./rate_limit.ts";
 
 /** Statuses counted in `/metrics` as refusals. */
-export const REFUSED_STATUSES = [401, 403, 429] as const;
+const REFUSED_STATUSES = [401, 403, 429] as const;
 
 export const DEFAULT_AUDIT_REFUSALS_PER_MINUTE = 12;
 

@@ -11,7 +11,7 @@
  */
 
 import { z } from "zod";
-import type { AuditSink } from "./auth.ts";
+import { type AuditSink, writeAudit } from "./auth.ts";
 import { mask } from "./secrets.ts";
 import { describeZodError } from "../issues.ts";
 
@@ -180,20 +180,20 @@ export function startTelegramBot(options: TelegramBotOptions): TelegramBot {
     return json;
   };
 
-  const audit = async (chat: string, path: string, status: number, detail: string) => {
-    try {
-      await options.audit({
-        timeUs: Math.round(now() * 1000),
-        actor: `telegram:chat:${chat}`,
-        method: "TELEGRAM",
-        path,
-        status,
-        detail,
-      });
-    } catch (error) {
-      log(`telegram: cannot write the audit entry: ${(error as Error).message}`);
-    }
+  const auditTo = {
+    audit: options.audit,
+    logError: (error: unknown) =>
+      log(`telegram: cannot write the audit entry: ${(error as Error).message}`),
   };
+  const audit = (chat: string, path: string, status: number, detail: string) =>
+    writeAudit(auditTo, {
+      timeUs: Math.round(now() * 1000),
+      actor: `telegram:chat:${chat}`,
+      method: "TELEGRAM",
+      path,
+      status,
+      detail,
+    });
 
   const handle = async (raw: unknown) => {
     const update = updateSchema.safeParse(raw);

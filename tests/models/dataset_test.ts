@@ -87,6 +87,21 @@ dataTest(
 );
 
 dataTest(
+  "buildDataset() with hashFiles: false lists no file in the provenance, the bars read still counted",
+  FILE,
+  async () => {
+    const ds = await buildDataset(dataPath(FILE), {
+      from: FROM,
+      to: "2017-02-03",
+      hashFiles: false,
+    });
+    deepStrictEqual(ds.provenance.files, []);
+    strictEqual(ds.provenance.format, "histdata");
+    ok(ds.rows > 0 && ds.provenance.barsRead > ds.rows, `${ds.rows} rows`);
+  },
+);
+
+dataTest(
   "buildDataset() gives the same rows from a read that stops earlier: nothing looks ahead",
   FILE,
   async () => {

@@ -14,6 +14,7 @@ import {
   brier,
   calibrationTable,
   classPriorBaseline,
+  countClasses,
   directionalAuc,
   foldReport,
   formatReport,
@@ -88,6 +89,16 @@ Deno.test("classPriorBaseline() predicts class shares whose Brier is 1 - sum of 
   close(logLoss(y, p), -(0.2 * Math.log(0.2) + 0.5 * Math.log(0.5) + 0.3 * Math.log(0.3)));
   close(accuracy(y, p), 0.5);
   close(balancedAccuracy(y, p), 1 / 3);
+});
+
+Deno.test("countClasses() counts the labels of each class and refuses one that is not a class, by row", () => {
+  // Labels 2, 0, 2, 2 over 3 classes: no 1s, one 0, three 2s.
+  deepStrictEqual(countClasses(Uint8Array.from([2, 0, 2, 2]), 3), [1, 0, 3]);
+  throws(
+    () => countClasses([0, 3], 3, "Cannot tally"),
+    /^RangeError: Cannot tally: label 3 at row 1 is not a class$/,
+  );
+  throws(() => classPriorBaseline([1, 0.5]), /Cannot compute class priors: label 0.5 at row 1/);
 });
 
 /** AUC as the share of (positive, negative) pairs ranked right, ties counting half: O(n²). */
