@@ -46,8 +46,8 @@ export class FeedGuard {
   /** Takes `bar` as the last one accepted (the journal's, after a restart). */
   resumeAfter(bar: BarEvent): void {
     const moves = new RecentMove(TIMEFRAME_US[bar.timeframe]);
-    moves.multiple(bar.openUs, bar.bid.high, bar.bid.low);
-    moves.commit(bar.openUs, bar.bid.close, moves.lastMove);
+    // A first row has no move (nothing before it to measure from): only its close counts.
+    moves.commit(bar.openUs, bar.bid.close, 0);
     this.#bars.set(bar.timeframe, moves);
   }
 
