@@ -77,7 +77,7 @@ const RETCODE_REASONS: Readonly<Record<string, string>> = {
  * an MT5 retcode that means the same, the EA's own codes in lower case (STALE_COMMAND is
  * `expired`, as the simulator's time in force), else `mt5_<code>`.
  */
-export function rejectReasonOf(code: string): string {
+function rejectReasonOf(code: string): string {
   if (code in RETCODE_REASONS) return RETCODE_REASONS[code];
   if (code === "STALE_COMMAND") return "expired";
   if (/^[A-Za-z_]+$/.test(code)) return code.toLowerCase();
@@ -456,7 +456,7 @@ export class EaBridge {
  * Where the terminal's lots and leverage differ from the server's profile: risk would size
  * orders the terminal refuses, or margin it cannot hold.
  */
-export function termDifferences(hello: Hello, spec: SymbolSpec): string[] {
+function termDifferences(hello: Hello, spec: SymbolSpec): string[] {
   const out: string[] = [];
   const pairs: [string, number, number][] = [
     ["volumeMin / minLot", hello.symbol.volumeMin, spec.minLot],
