@@ -134,10 +134,7 @@ export class EaBridge {
     this.#staleUs = (options.staleAfterSeconds ?? 120) * 1_000_000;
     this.#guard = new FeedGuard(options.plausibility);
     const { journal } = options;
-    for (const order of journal.pendingOrders()) {
-      this.#outbox.set(order.clientOrderId, order);
-      this.#remember(order);
-    }
+    for (const order of journal.pendingOrders()) this.#enqueue(order);
     this.#fillsSeen = new Set(journal.fills().map(fillKey));
     this.#tradesSeen = new Set(journal.trades().map((trade) => trade.positionId));
     options.health.report("idle", "waiting for an EA to say hello");
@@ -285,10 +282,7 @@ export class EaBridge {
     await flush();
     // After the messages: a command both acknowledged and rejected in one envelope is rejected.
     for (const id of envelope.acks) this.#settle(id, "acked", "acknowledged by the terminal");
-    for (const order of broker.takeOrders()) {
-      this.#outbox.set(order.clientOrderId, order);
-      this.#remember(order);
-    }
+    for (const order of broker.takeOrders()) this.#enqueue(order);
 
     const reply: Reply = {
       v: PROTOCOL_VERSION,
@@ -304,7 +298,9 @@ export class EaBridge {
     return reply;
   }
 
-  #remember(order: OrderEvent | PendingOrderEvent): void {
+  /** Puts `order` in every reply until the terminal answers for it; keeps it for a late rejection. */
+  #enqueue(order: OrderEvent | PendingOrderEvent): void {
+    this.#outbox.set(order.clientOrderId, order);
     this.#sent.set(order.clientOrderId, order);
     if (this.#sent.size > SENT_KEPT) this.#sent.delete(this.#sent.keys().next().value!);
   }
