@@ -33,8 +33,11 @@ export class StreamBrokeError extends BadInputError {
 /** Gzip files from this size (compressed) inflate on the worker thread (`_inflate.ts`). */
 const OFF_THREAD_BYTES = 1 << 20;
 
-/** The file's chunks, inflated when it is a gzip; plain `Uint8Array`s, so the parser's loops see one kind. */
-async function* rawChunks(path: string, offThread: boolean): AsyncGenerator<Uint8Array> {
+/**
+ * The file's chunks, inflated when it is a gzip; plain `Uint8Array`s, so the parser's loops
+ * see one kind. A chunk off the thread is valid until the next is asked for (`_inflate.ts`).
+ */
+export async function* rawChunks(path: string, offThread: boolean): AsyncGenerator<Uint8Array> {
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
