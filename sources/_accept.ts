@@ -22,6 +22,7 @@ import {
   type PlausibilityReasons,
   plausibilityReasons,
   RecentMove,
+  spreadProblem,
   TICK_SPAN_US,
 } from "../pipeline/plausibility.ts";
 import { TIMEFRAME_US, US_PER_HOUR } from "../pipeline/events.ts";
@@ -384,7 +385,7 @@ export class BarAcceptor extends Acceptor {
     if (bid !== null) return bid;
     if (sides === "bid-spread") {
       if (!(spread >= 0)) return "missing or negative spread";
-      return spread <= bl * (this.maxAskBid - 1) ? null : this.reasons.askBid;
+      return spreadProblem(this.limits, this.reasons, bl, spread);
     }
     if (sides === "bid-ask") {
       const ask = ohlcProblem(ao, ah, al, ac);

@@ -28,6 +28,7 @@ import {
   type PlausibilityReasons,
   plausibilityReasons,
   RecentMove,
+  spreadProblem,
   TICK_SPAN_US,
 } from "../plausibility.ts";
 import { type Envelope, ProtocolError } from "./protocol.ts";
@@ -102,9 +103,10 @@ export class FeedGuard {
       );
       if (ask !== null) return ["ask", ask];
     }
-    if (bar.spread !== null && bar.spread > bar.bid.low * (limits.maxAskBid - 1)) {
-      return ["spread", reasons.askBid];
-    }
+    const spread = bar.spread === null
+      ? null
+      : spreadProblem(limits, reasons, bar.bid.low, bar.spread);
+    if (spread !== null) return ["spread", spread];
     let moves = bars.get(bar.timeframe);
     if (moves === undefined) {
       moves = new RecentMove(TIMEFRAME_US[bar.timeframe]);
