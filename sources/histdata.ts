@@ -8,7 +8,7 @@
 import { US_PER_DAY, US_PER_HOUR, US_PER_MINUTE } from "../pipeline/events.ts";
 import { isEuDst, isUsDst, nyLocalToUtc, wallClockToUtc } from "../pipeline/tz.ts";
 import { BarAcceptor, volumeProblem } from "./_accept.ts";
-import { civilToUs, excerpt, FieldCursor, twoDigits } from "./_bytes.ts";
+import { excerpt, FieldCursor, midnightUs, twoDigits } from "./_bytes.ts";
 import { delimitedSource, type RowHandler } from "./_delimited.ts";
 import { type Plausibility, plausibility } from "../pipeline/plausibility.ts";
 import {
@@ -59,9 +59,6 @@ class HistDataRows implements RowHandler {
   private readonly recent = new Float64Array(RING * 5);
   private recentCount = 0;
   private readonly fields = new FieldCursor(SEMICOLON);
-  private dateKey = NaN;
-  private year = 0;
-  private dateUs = NaN;
   private hourKey = NaN;
   private hourOffsetUs = 0;
   /** Is the current hour in the day after the EU fall-back, whose rows may come again? */
@@ -131,24 +128,19 @@ class HistDataRows implements RowHandler {
     return f.nextLine;
   }
 
-  /** UTC open time of `YYYYMMDD HHMMSS` at `t`, caching the day and the hour's offset. */
+  /** UTC open time of `YYYYMMDD HHMMSS` at `t`, caching the hour's offset. */
   private openTime(buf: Uint8Array, t: number): number {
-    const date = twoDigits(buf, t) * 1_000_000 + twoDigits(buf, t + 2) * 10_000 +
-      twoDigits(buf, t + 4) * 100 + twoDigits(buf, t + 6);
-    if (date !== this.dateKey) {
-      this.dateKey = date;
-      this.year = Math.floor(date / 10000);
-      this.dateUs = civilToUs(this.year, Math.floor(date / 100) % 100, date % 100, 0, 0, 0);
-    }
+    const year = twoDigits(buf, t) * 100 + twoDigits(buf, t + 2);
+    const dateUs = midnightUs(year, twoDigits(buf, t + 4), twoDigits(buf, t + 6));
     const hour = twoDigits(buf, t + 9);
     const minute = twoDigits(buf, t + 11);
     const second = twoDigits(buf, t + 13);
     if (!(hour < 24 && minute < 60 && second < 60)) return NaN;
-    const hourUs = this.dateUs + hour * US_PER_HOUR;
+    const hourUs = dateUs + hour * US_PER_HOUR;
     if (hourUs !== this.hourKey) {
       // Offsets change only on the hour, so one conversion serves the whole local hour.
       this.hourKey = hourUs;
-      this.hourOffsetUs = histDataToUtc(hourUs, this.year, this.clock) - hourUs;
+      this.hourOffsetUs = histDataToUtc(hourUs, year, this.clock) - hourUs;
       // The EU change is on a UTC hour, so a whole hour is in the day after it or not.
       this.fallBackDay = isFallBackDay(hourUs + this.hourOffsetUs);
     }

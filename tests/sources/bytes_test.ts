@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { US_PER_SECOND } from "@/pipeline/events.ts";
-import { civilToUs, FieldCursor, parseDecimal, parseDigits, parseIsoUs } from "@/sources/_bytes.ts";
+import {
+  civilToUs,
+  FieldCursor,
+  midnightUs,
+  parseDecimal,
+  parseDigits,
+  parseIsoUs,
+} from "@/sources/_bytes.ts";
 
 const encoder = new TextEncoder();
 const bytes = (text: string) => encoder.encode(text);
@@ -109,6 +116,16 @@ Deno.test("civilToUs() equals Date.UTC and refuses impossible dates and times", 
     await t.step(name, () => assert.ok(Number.isNaN(civilToUs(y, mo, d, h, mi, s))));
   }
   assert.equal(civilToUs(2000, 2, 29, 0, 0, 0), Date.UTC(2000, 1, 29) * 1000);
+});
+
+Deno.test("midnightUs() gives each day's midnight, an impossible day NaN, whatever came before", () => {
+  // date -u -d 2017-01-02 +%s = 1483315200; date -u -d 2016-02-29 +%s = 1456704000.
+  assert.equal(midnightUs(2017, 1, 2), 1_483_315_200 * US_PER_SECOND);
+  assert.equal(midnightUs(2017, 1, 2), 1_483_315_200 * US_PER_SECOND);
+  assert.ok(Number.isNaN(midnightUs(2017, 2, 29)));
+  assert.equal(midnightUs(2016, 2, 29), 1_456_704_000 * US_PER_SECOND);
+  assert.ok(Number.isNaN(midnightUs(2017, 13, 1)));
+  assert.equal(midnightUs(2017, 1, 2), 1_483_315_200 * US_PER_SECOND);
 });
 
 Deno.test("parseIsoUs() reads dates and times to the microsecond", async (t) => {
