@@ -193,11 +193,18 @@ export class FieldCursor {
     return false;
   }
 
-  /** The field last passed by `skip()` as a decimal: a column checked but not kept. */
-  skippedDecimal(): number {
-    const start = this.fieldStart;
-    const end = this.fieldEnd;
-    return end - start === 1 && this.buf[start] === ZERO ? 0 : parseDecimal(this.buf, start, end);
+  /**
+   * The next field, meant as the line's last, as a decimal: a column checked but not kept.
+   * One read, as `decimal()`; only a field it refuses that ends in a "\r" (a line ending
+   * "\r\r\n") is read again as a whole field, which allows that "\r", so such lines read
+   * as they always have. `atEnd` then says whether the line had exactly the fields read.
+   */
+  lastDecimal(): number {
+    const start = this.pos;
+    const value = this.decimal();
+    if (value === value || !this.atEnd) return value;
+    const end = this.contentEnd;
+    return end > start && this.buf[end - 1] === CR ? parseDecimal(this.buf, start, end) : value;
   }
 
   /** How many fields the line from `start` has, for error messages. */

@@ -90,9 +90,9 @@ class HistDataRows implements RowHandler {
     const h = f.decimal();
     const l = f.decimal();
     const c = f.decimal();
-    const complete = f.skip() && f.atEnd;
     // Volume is always "0" and not kept, but a line with anything else there is not clean.
-    const volume = volumeProblem(f.skippedDecimal(), true);
+    const volume = volumeProblem(f.lastDecimal(), true);
+    const complete = f.atEnd;
     const le = f.end();
     if (!complete) {
       this.bad.record(lineNo, f.fieldCountReason(ls, 6), excerpt(buf, ls, le));

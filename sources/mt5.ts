@@ -95,9 +95,9 @@ class Mt5Rows implements RowHandler {
     const c = f.decimal();
     const volume = f.decimal();
     const spread = f.decimal() * this.point;
-    const complete = f.skip() && f.atEnd;
     // real_volume is always 0 and not kept, but a line with anything else there is not clean.
-    const realVolume = volumeProblem(f.skippedDecimal(), true, "real_volume");
+    const realVolume = volumeProblem(f.lastDecimal(), true, "real_volume");
+    const complete = f.atEnd;
     const le = f.end();
     if (!complete) {
       this.bad.record(lineNo, f.fieldCountReason(ls, 8), excerpt(buf, ls, le));

@@ -246,3 +246,30 @@ Deno.test("FieldCursor.skip() records the bounds of an empty last field", () => 
   assert.equal(cursor.atEnd, true);
   assert.equal(cursor.countFields(0), 2);
 });
+
+Deno.test("FieldCursor.lastDecimal() reads the last field, a '\\r' left before the line end allowed", async (t) => {
+  const comma = ",".charCodeAt(0);
+  // [line, the last field's value (NaN when refused), atEnd after it]
+  const cases: ReadonlyArray<readonly [string, number, boolean]> = [
+    ["1,0\n", 0, true],
+    ["1,2.5\r\n", 2.5, true],
+    ["1,7\r\r\n", 7, true], // content "7\r": the "\r" is allowed, as a whole-field read allows it
+    ["1,7\r\r", 7, true], // the same at the end of the block
+    ["1,7\r\r\r\n", NaN, true], // content "7\r\r": two are not
+    ["1,x\r\r\n", NaN, true],
+    ["1,-1\n", -1, true], // a number: whether it is a valid volume is the caller's judgement
+    ["1,\n", NaN, true],
+    ["1,0,2\n", 0, false], // not the last field: atEnd says so
+    ["1\n", NaN, false], // no field left
+  ];
+  for (const [text, value, atEnd] of cases) {
+    await t.step(JSON.stringify(text), () => {
+      const cursor = new FieldCursor(comma);
+      const buf = bytes(text);
+      cursor.reset(buf, 0, buf.length);
+      cursor.decimal();
+      assert.ok(Object.is(cursor.lastDecimal(), value));
+      assert.equal(cursor.atEnd, atEnd);
+    });
+  }
+});
