@@ -7,14 +7,13 @@
 
 import { US_PER_DAY, US_PER_HOUR, US_PER_MINUTE } from "../pipeline/events.ts";
 import { isEuDst, isUsDst, nyLocalToUtc, wallClockToUtc } from "../pipeline/tz.ts";
-import { BarAcceptor, volumeProblem } from "./_accept.ts";
+import { AcceptedRows, BarAcceptor, volumeProblem } from "./_accept.ts";
 import { excerpt, FieldCursor, midnightUs, twoDigits } from "./_bytes.ts";
-import { delimitedSource, type RowHandler } from "./_delimited.ts";
+import { delimitedSource } from "./_delimited.ts";
 import { type Plausibility, plausibility } from "../pipeline/plausibility.ts";
 import {
   type BadLines,
   BarColumnsBuilder,
-  type Batch,
   type ReadReport,
   type Source,
   type SourceOptions,
@@ -52,9 +51,7 @@ export function sniffHistData(firstLine: string): boolean {
   return /^\d{8} \d{6};/.test(firstLine);
 }
 
-class HistDataRows implements RowHandler {
-  private readonly builder = new BarColumnsBuilder("M1", "bid", false);
-  private readonly acceptor: BarAcceptor;
+class HistDataRows extends AcceptedRows<BarAcceptor> {
   /** The last rows accepted (time, open, high, low, close), to recognise the repeated hour. */
   private readonly recent = new Float64Array(RING * 5);
   private recentCount = 0;
@@ -72,11 +69,9 @@ class HistDataRows implements RowHandler {
     fromUs: number,
     toUs: number,
   ) {
-    this.acceptor = new BarAcceptor(this.builder, bad, report, limits, fromUs, toUs);
-  }
-
-  get done(): boolean {
-    return this.acceptor.done;
+    super(
+      new BarAcceptor(new BarColumnsBuilder("M1", "bid", false), bad, report, limits, fromUs, toUs),
+    );
   }
 
   row(buf: Uint8Array, ls: number, limit: number, lineNo: number): number {
@@ -167,14 +162,6 @@ class HistDataRows implements RowHandler {
       }
     }
     return false;
-  }
-
-  finish(): void {
-    this.acceptor.finish();
-  }
-
-  flush(): Batch | null {
-    return this.acceptor.flush();
   }
 }
 
