@@ -135,6 +135,19 @@ export function askProblem(
     (ao > bo * r || ah > bh * r || al > bl * r || ac > bc * r ? reasons.askBid : null);
 }
 
+/**
+ * Null when a spread keeps the ask within the ask/bid ratio of a bar whose bid low is `low`
+ * (spread-only data: its lowest ask is low + spread), else the reason. Its sign is the caller's.
+ */
+export function spreadProblem(
+  p: Plausibility,
+  reasons: PlausibilityReasons,
+  low: number,
+  spread: number,
+): string | null {
+  return spread > low * (p.maxAskBid - 1) ? reasons.askBid : null;
+}
+
 /** Is `timeUs` inside the plausible window? False for NaN. */
 export function inWindow(p: Plausibility, timeUs: number): boolean {
   return timeUs >= p.earliestUs && timeUs < p.latestUs;

@@ -22,10 +22,12 @@ import {
   type PlausibilityReasons,
   plausibilityReasons,
   RecentMove,
+  spreadProblem,
   TICK_SPAN_US,
 } from "../pipeline/plausibility.ts";
 import { TIMEFRAME_US, US_PER_HOUR } from "../pipeline/events.ts";
 import { excerpt } from "./_bytes.ts";
+import type { RowHandler } from "./_delimited.ts";
 import {
   type BadLines,
   type BarColumnsBuilder,
@@ -384,7 +386,7 @@ export class BarAcceptor extends Acceptor {
     if (bid !== null) return bid;
     if (sides === "bid-spread") {
       if (!(spread >= 0)) return "missing or negative spread";
-      return spread <= bl * (this.maxAskBid - 1) ? null : this.reasons.askBid;
+      return spreadProblem(this.limits, this.reasons, bl, spread);
     }
     if (sides === "bid-ask") {
       const ask = ohlcProblem(ao, ah, al, ac);
@@ -474,5 +476,27 @@ export class TickAcceptor extends Acceptor {
     if (!(bid > 0 && ask > 0)) return "non-positive price";
     return bandProblem(this.limits, this.reasons, bid, ask, bid, ask) ??
       (ask < bid ? "ask below bid" : this.reasons.askBid);
+  }
+}
+
+/**
+ * A reader's rows handed to an acceptor, which answers for them: whether the reader is
+ * done, the end of the file, the batches. The reader adds how it reads a row (and a header).
+ */
+export abstract class AcceptedRows<A extends BarAcceptor | TickAcceptor> implements RowHandler {
+  constructor(protected readonly acceptor: A) {}
+
+  get done(): boolean {
+    return this.acceptor.done;
+  }
+
+  abstract row(buf: Uint8Array, lineStart: number, limit: number, lineNo: number): number;
+
+  finish(): void {
+    this.acceptor.finish();
+  }
+
+  flush(): Batch | null {
+    return this.acceptor.flush();
   }
 }

@@ -193,11 +193,18 @@ export class FieldCursor {
     return false;
   }
 
-  /** The field last passed by `skip()` as a decimal: a column checked but not kept. */
-  skippedDecimal(): number {
-    const start = this.fieldStart;
-    const end = this.fieldEnd;
-    return end - start === 1 && this.buf[start] === ZERO ? 0 : parseDecimal(this.buf, start, end);
+  /**
+   * The next field, meant as the line's last, as a decimal: a column checked but not kept.
+   * One read, as `decimal()`; only a field it refuses that ends in a "\r" (a line ending
+   * "\r\r\n") is read again as a whole field, which allows that "\r", so such lines read
+   * as they always have. `atEnd` then says whether the line had exactly the fields read.
+   */
+  lastDecimal(): number {
+    const start = this.pos;
+    const value = this.decimal();
+    if (value === value || !this.atEnd) return value;
+    const end = this.contentEnd;
+    return end > start && this.buf[end - 1] === CR ? parseDecimal(this.buf, start, end) : value;
   }
 
   /** How many fields the line from `start` has, for error messages. */
@@ -266,10 +273,19 @@ export function twoDigits(buf: Uint8Array, at: number): number {
 let cachedDay = NaN;
 let cachedDayUs = NaN;
 
+/** Midnight UTC of a calendar date as µs, NaN when invalid; converted once per day, not per row. */
+export function midnightUs(year: number, month: number, day: number): number {
+  const key = year * 10_000 + month * 100 + day;
+  if (key !== cachedDay) {
+    cachedDay = key;
+    cachedDayUs = civilToUs(year, month, day, 0, 0, 0);
+  }
+  return cachedDayUs;
+}
+
 /**
  * `YYYY-MM-DD?HH:MM:SS[.f{1,9}][Z]` where `?` is `T` or a space; fractions below a
  * microsecond are refused rather than rounded. The `Z`, when `requireZ`, must be there.
- * The day's midnight is converted once per day, not once per row.
  */
 export function parseIsoUs(buf: Uint8Array, start: number, end: number, requireZ: boolean): number {
   if (end - start < 19) return NaN;
@@ -283,13 +299,9 @@ export function parseIsoUs(buf: Uint8Array, start: number, end: number, requireZ
   const hour = twoDigits(buf, start + 11);
   const minute = twoDigits(buf, start + 14);
   const second = twoDigits(buf, start + 17);
-  const key = year * 10_000 + month * 100 + day;
-  if (key !== cachedDay) {
-    cachedDay = key;
-    cachedDayUs = civilToUs(year, month, day, 0, 0, 0);
-  }
   if (!(hour < 24 && minute < 60 && second < 60)) return NaN;
-  const base = cachedDayUs + hour * US_PER_HOUR + minute * US_PER_MINUTE + second * US_PER_SECOND;
+  const base = midnightUs(year, month, day) + hour * US_PER_HOUR + minute * US_PER_MINUTE +
+    second * US_PER_SECOND;
   let i = start + 19;
   let fraction = 0;
   if (i < end && buf[i] === DOT) {

@@ -6,7 +6,7 @@
  */
 
 import { BadInputError } from "../pipeline/errors.ts";
-import { lineBlocks, STREAM_BROKE } from "./_lines.ts";
+import { lineBlocks, StreamBrokeError } from "./_lines.ts";
 import {
   type BadLinePolicy,
   BadLines,
@@ -92,7 +92,7 @@ export async function* readDelimited(
   } catch (error) {
     // A stream error (a truncated gzip) knows no line; the first line it cost is this one.
     // Every complete line before it was read: a row still held back is kept too.
-    if (error instanceof BadInputError && error.line === null && STREAM_BROKE.test(error.reason)) {
+    if (error instanceof StreamBrokeError) {
       handler.finish();
       const batch = handler.flush();
       if (batch !== null && batch.length > 0) yield batch;

@@ -16,12 +16,16 @@ const WINDOW = 16;
 interface Stream {
   readonly chunks: Uint8Array[];
   done: boolean;
-  error: string | null;
+  error: Error | null;
   wake: (() => void) | null;
 }
 
-/** How an error of the thread itself (not of the file) begins. */
-export const THREAD_FAILED = "the inflating thread failed";
+/** The thread itself failed, not the file: every stream it was inflating fails with it. */
+export class InflateThreadError extends Error {
+  constructor(cause: Error) {
+    super(`the inflating thread failed: ${cause.message}`);
+  }
+}
 
 let worker: Worker | null = null;
 const streams = new Map<number, Stream>();
@@ -34,7 +38,7 @@ function inflater(): Worker {
     const stream = streams.get(reply.id);
     if (stream === undefined) return;
     if ("chunk" in reply) stream.chunks.push(reply.chunk);
-    else if ("error" in reply) stream.error = reply.error;
+    else if ("error" in reply) stream.error = new Error(reply.error);
     else stream.done = true;
     stream.wake?.();
   });
@@ -42,7 +46,7 @@ function inflater(): Worker {
     // The thread is gone: every stream fails, and the next read starts a new one.
     worker = null;
     for (const stream of streams.values()) {
-      stream.error = `${THREAD_FAILED}: ${error.message}`;
+      stream.error = new InflateThreadError(error);
       stream.wake?.();
     }
   });
@@ -61,7 +65,8 @@ export function streamsInFlight(): number {
  * most `chunkBytes`. A chunk is valid until the next is asked for: its buffer is then handed
  * back to the thread and refilled, so the caller must copy what it keeps (`lineBlocks`
  * copies a partial last line). A corrupt or cut stream throws a plain `Error` with zlib's
- * reason after the last good chunk; the caller names the file.
+ * reason after the last good chunk, a failed thread an `InflateThreadError`; the caller
+ * names the file.
  */
 export async function* inflateOffThread(
   path: string,
@@ -90,7 +95,7 @@ export async function* inflateOffThread(
         previous = chunk;
         yield chunk;
       } else if (stream.error !== null) {
-        throw new Error(stream.error);
+        throw stream.error;
       } else if (stream.done) {
         return;
       } else {

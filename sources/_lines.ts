@@ -8,7 +8,7 @@
 import { createReadStream } from "node:fs";
 import { createGunzip } from "node:zlib";
 import { BadInputError } from "../pipeline/errors.ts";
-import { inflateOffThread, THREAD_FAILED } from "./_inflate.ts";
+import { inflateOffThread, InflateThreadError } from "./_inflate.ts";
 
 /** `buf[start, end)` holds whole lines, each ended by "\n" except perhaps the file's last. */
 export interface LineBlock {
@@ -21,16 +21,23 @@ const NEWLINE = 10;
 const CHUNK_BYTES = 1 << 18;
 
 /**
- * The reasons of a stream that broke after it opened (a cut gzip, a failed read): its
- * error knows no line, and a reader names the first line it cost (complete lines + 1).
+ * A stream that broke after it opened (a cut gzip, a failed read): it knows no line, and a
+ * reader names the first line it cost (complete lines + 1).
  */
-export const STREAM_BROKE = /^(gzip stream is truncated or corrupt|read failed)/;
+export class StreamBrokeError extends BadInputError {
+  constructor(file: string, reason: string) {
+    super(file, null, reason);
+  }
+}
 
 /** Gzip files from this size (compressed) inflate on the worker thread (`_inflate.ts`). */
 const OFF_THREAD_BYTES = 1 << 20;
 
-/** The file's chunks, inflated when it is a gzip; plain `Uint8Array`s, so the parser's loops see one kind. */
-async function* rawChunks(path: string, offThread: boolean): AsyncGenerator<Uint8Array> {
+/**
+ * The file's chunks, inflated when it is a gzip; plain `Uint8Array`s, so the parser's loops
+ * see one kind. A chunk off the thread is valid until the next is asked for (`_inflate.ts`).
+ */
+export async function* rawChunks(path: string, offThread: boolean): AsyncGenerator<Uint8Array> {
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -51,10 +58,9 @@ async function* rawChunks(path: string, offThread: boolean): AsyncGenerator<Uint
   file.close();
   const broke = (error: unknown) => {
     const message = (error as Error).message;
-    return new BadInputError(
+    return new StreamBrokeError(
       path,
-      null,
-      gzip && !message.startsWith(THREAD_FAILED)
+      gzip && !(error instanceof InflateThreadError)
         ? `gzip stream is truncated or corrupt (${message}); no rows after the last complete line were read`
         : `read failed: ${message}`,
     );

@@ -7,14 +7,13 @@
 
 import { US_PER_DAY, US_PER_HOUR, US_PER_MINUTE } from "../pipeline/events.ts";
 import { isEuDst, isUsDst, nyLocalToUtc, wallClockToUtc } from "../pipeline/tz.ts";
-import { BarAcceptor, volumeProblem } from "./_accept.ts";
-import { civilToUs, excerpt, FieldCursor, twoDigits } from "./_bytes.ts";
-import { delimitedSource, type RowHandler } from "./_delimited.ts";
+import { AcceptedRows, BarAcceptor, volumeProblem } from "./_accept.ts";
+import { excerpt, FieldCursor, midnightUs, twoDigits } from "./_bytes.ts";
+import { delimitedSource } from "./_delimited.ts";
 import { type Plausibility, plausibility } from "../pipeline/plausibility.ts";
 import {
   type BadLines,
   BarColumnsBuilder,
-  type Batch,
   type ReadReport,
   type Source,
   type SourceOptions,
@@ -52,16 +51,11 @@ export function sniffHistData(firstLine: string): boolean {
   return /^\d{8} \d{6};/.test(firstLine);
 }
 
-class HistDataRows implements RowHandler {
-  private readonly builder = new BarColumnsBuilder("M1", "bid", false);
-  private readonly acceptor: BarAcceptor;
+class HistDataRows extends AcceptedRows<BarAcceptor> {
   /** The last rows accepted (time, open, high, low, close), to recognise the repeated hour. */
   private readonly recent = new Float64Array(RING * 5);
   private recentCount = 0;
   private readonly fields = new FieldCursor(SEMICOLON);
-  private dateKey = NaN;
-  private year = 0;
-  private dateUs = NaN;
   private hourKey = NaN;
   private hourOffsetUs = 0;
   /** Is the current hour in the day after the EU fall-back, whose rows may come again? */
@@ -75,11 +69,9 @@ class HistDataRows implements RowHandler {
     fromUs: number,
     toUs: number,
   ) {
-    this.acceptor = new BarAcceptor(this.builder, bad, report, limits, fromUs, toUs);
-  }
-
-  get done(): boolean {
-    return this.acceptor.done;
+    super(
+      new BarAcceptor(new BarColumnsBuilder("M1", "bid", false), bad, report, limits, fromUs, toUs),
+    );
   }
 
   row(buf: Uint8Array, ls: number, limit: number, lineNo: number): number {
@@ -93,9 +85,9 @@ class HistDataRows implements RowHandler {
     const h = f.decimal();
     const l = f.decimal();
     const c = f.decimal();
-    const complete = f.skip() && f.atEnd;
     // Volume is always "0" and not kept, but a line with anything else there is not clean.
-    const volume = volumeProblem(f.skippedDecimal(), true);
+    const volume = volumeProblem(f.lastDecimal(), true);
+    const complete = f.atEnd;
     const le = f.end();
     if (!complete) {
       this.bad.record(lineNo, f.fieldCountReason(ls, 6), excerpt(buf, ls, le));
@@ -131,24 +123,19 @@ class HistDataRows implements RowHandler {
     return f.nextLine;
   }
 
-  /** UTC open time of `YYYYMMDD HHMMSS` at `t`, caching the day and the hour's offset. */
+  /** UTC open time of `YYYYMMDD HHMMSS` at `t`, caching the hour's offset. */
   private openTime(buf: Uint8Array, t: number): number {
-    const date = twoDigits(buf, t) * 1_000_000 + twoDigits(buf, t + 2) * 10_000 +
-      twoDigits(buf, t + 4) * 100 + twoDigits(buf, t + 6);
-    if (date !== this.dateKey) {
-      this.dateKey = date;
-      this.year = Math.floor(date / 10000);
-      this.dateUs = civilToUs(this.year, Math.floor(date / 100) % 100, date % 100, 0, 0, 0);
-    }
+    const year = twoDigits(buf, t) * 100 + twoDigits(buf, t + 2);
+    const dateUs = midnightUs(year, twoDigits(buf, t + 4), twoDigits(buf, t + 6));
     const hour = twoDigits(buf, t + 9);
     const minute = twoDigits(buf, t + 11);
     const second = twoDigits(buf, t + 13);
     if (!(hour < 24 && minute < 60 && second < 60)) return NaN;
-    const hourUs = this.dateUs + hour * US_PER_HOUR;
+    const hourUs = dateUs + hour * US_PER_HOUR;
     if (hourUs !== this.hourKey) {
       // Offsets change only on the hour, so one conversion serves the whole local hour.
       this.hourKey = hourUs;
-      this.hourOffsetUs = histDataToUtc(hourUs, this.year, this.clock) - hourUs;
+      this.hourOffsetUs = histDataToUtc(hourUs, year, this.clock) - hourUs;
       // The EU change is on a UTC hour, so a whole hour is in the day after it or not.
       this.fallBackDay = isFallBackDay(hourUs + this.hourOffsetUs);
     }
@@ -175,14 +162,6 @@ class HistDataRows implements RowHandler {
       }
     }
     return false;
-  }
-
-  finish(): void {
-    this.acceptor.finish();
-  }
-
-  flush(): Batch | null {
-    return this.acceptor.flush();
   }
 }
 

@@ -6,7 +6,7 @@
 
 import { BadInputError } from "../pipeline/errors.ts";
 import { type HistDataOptions, openHistData, sniffHistData } from "./histdata.ts";
-import { lineBlocks, STREAM_BROKE } from "./_lines.ts";
+import { lineBlocks, StreamBrokeError } from "./_lines.ts";
 import { type Mt5Options, openMt5, sniffMt5 } from "./mt5.ts";
 import { openOandaTicks, sniffOandaTicks } from "./oanda_ticks.ts";
 import { openQuoteBars, type QuoteBarsOptions, sniffQuoteBars } from "./quote_bars.ts";
@@ -52,7 +52,7 @@ async function headLines(
     }
   } catch (error) {
     // A cut gzip: the first line it cost is the one after the complete lines read.
-    if (error instanceof BadInputError && error.line === null && STREAM_BROKE.test(error.reason)) {
+    if (error instanceof StreamBrokeError) {
       throw new BadInputError(path, text.split("\n").length, error.reason);
     }
     throw error;

@@ -6,15 +6,14 @@
 
 import { US_PER_HOUR, US_PER_MINUTE } from "../pipeline/events.ts";
 import { isUsDst, wallClockToUtc } from "../pipeline/tz.ts";
-import { BarAcceptor, volumeProblem } from "./_accept.ts";
+import { AcceptedRows, BarAcceptor, volumeProblem } from "./_accept.ts";
 import { excerpt, FieldCursor, parseIsoUs } from "./_bytes.ts";
-import { delimitedSource, type RowHandler } from "./_delimited.ts";
+import { delimitedSource } from "./_delimited.ts";
 import { type Plausibility, plausibility } from "../pipeline/plausibility.ts";
 import { expectHeader, headerFields } from "./_header.ts";
 import {
   type BadLines,
   BarColumnsBuilder,
-  type Batch,
   type ReadReport,
   type Source,
   type SourceOptions,
@@ -57,9 +56,7 @@ export function serverTimeToUtc(localUs: number, rule: ServerTimeRule): number {
     : localUs - rule * US_PER_HOUR;
 }
 
-class Mt5Rows implements RowHandler {
-  private readonly builder = new BarColumnsBuilder("M1", "bid-spread", true);
-  private readonly acceptor: BarAcceptor;
+class Mt5Rows extends AcceptedRows<BarAcceptor> {
   private readonly fields = new FieldCursor(COMMA);
 
   constructor(
@@ -72,11 +69,8 @@ class Mt5Rows implements RowHandler {
     fromUs: number,
     toUs: number,
   ) {
-    this.acceptor = new BarAcceptor(this.builder, bad, report, limits, fromUs, toUs);
-  }
-
-  get done(): boolean {
-    return this.acceptor.done;
+    const builder = new BarColumnsBuilder("M1", "bid-spread", true);
+    super(new BarAcceptor(builder, bad, report, limits, fromUs, toUs));
   }
 
   header(buf: Uint8Array, ls: number, le: number): void {
@@ -95,9 +89,9 @@ class Mt5Rows implements RowHandler {
     const c = f.decimal();
     const volume = f.decimal();
     const spread = f.decimal() * this.point;
-    const complete = f.skip() && f.atEnd;
     // real_volume is always 0 and not kept, but a line with anything else there is not clean.
-    const realVolume = volumeProblem(f.skippedDecimal(), true, "real_volume");
+    const realVolume = volumeProblem(f.lastDecimal(), true, "real_volume");
+    const complete = f.atEnd;
     const le = f.end();
     if (!complete) {
       this.bad.record(lineNo, f.fieldCountReason(ls, 8), excerpt(buf, ls, le));
@@ -124,14 +118,6 @@ class Mt5Rows implements RowHandler {
       );
     }
     return f.nextLine;
-  }
-
-  finish(): void {
-    this.acceptor.finish();
-  }
-
-  flush(): Batch | null {
-    return this.acceptor.flush();
   }
 }
 

@@ -3,14 +3,13 @@
  * Keeps the microseconds (tens of thousands of ticks share a millisecond).
  */
 
-import { TickAcceptor } from "./_accept.ts";
+import { AcceptedRows, TickAcceptor } from "./_accept.ts";
 import { excerpt, FieldCursor, parseIsoUs } from "./_bytes.ts";
-import { delimitedSource, type RowHandler } from "./_delimited.ts";
+import { delimitedSource } from "./_delimited.ts";
 import { type Plausibility, plausibility } from "../pipeline/plausibility.ts";
 import { expectHeader, headerFields } from "./_header.ts";
 import {
   type BadLines,
-  type Batch,
   type ReadReport,
   type Source,
   type SourceOptions,
@@ -24,9 +23,7 @@ export function sniffOandaTicks(firstLine: string): boolean {
   return firstLine.trim().toLowerCase() === TICK_HEADER.join(",");
 }
 
-class TickRows implements RowHandler {
-  private readonly builder = new TickColumnsBuilder();
-  private readonly acceptor: TickAcceptor;
+class TickRows extends AcceptedRows<TickAcceptor> {
   private readonly fields = new FieldCursor(COMMA);
 
   constructor(
@@ -37,11 +34,7 @@ class TickRows implements RowHandler {
     fromUs: number,
     toUs: number,
   ) {
-    this.acceptor = new TickAcceptor(this.builder, bad, report, limits, fromUs, toUs);
-  }
-
-  get done(): boolean {
-    return this.acceptor.done;
+    super(new TickAcceptor(new TickColumnsBuilder(), bad, report, limits, fromUs, toUs));
   }
 
   header(buf: Uint8Array, ls: number, le: number): void {
@@ -63,14 +56,6 @@ class TickRows implements RowHandler {
       this.acceptor.accept(lineNo, buf, ls, le, timeUs, bid, ask);
     }
     return f.nextLine;
-  }
-
-  finish(): void {
-    this.acceptor.finish();
-  }
-
-  flush(): Batch | null {
-    return this.acceptor.flush();
   }
 }
 

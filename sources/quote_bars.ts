@@ -7,15 +7,14 @@
 
 import { isTimeframe, type Timeframe, TIMEFRAME_US, TIMEFRAMES } from "../pipeline/events.ts";
 import { BadInputError } from "../pipeline/errors.ts";
-import { BarAcceptor } from "./_accept.ts";
+import { AcceptedRows, BarAcceptor } from "./_accept.ts";
 import { excerpt, FieldCursor, parseIsoUs } from "./_bytes.ts";
-import { delimitedSource, type RowHandler } from "./_delimited.ts";
+import { delimitedSource } from "./_delimited.ts";
 import { type Plausibility, plausibility } from "../pipeline/plausibility.ts";
 import { expectHeader, headerFields } from "./_header.ts";
 import {
   type BadLines,
   BarColumnsBuilder,
-  type Batch,
   type QuoteSides,
   type ReadReport,
   type Source,
@@ -90,9 +89,7 @@ export function quoteBarsTimeframe(
   return found;
 }
 
-class QuoteBarRows implements RowHandler {
-  private readonly builder: BarColumnsBuilder;
-  private readonly acceptor: BarAcceptor;
+class QuoteBarRows extends AcceptedRows<BarAcceptor> {
   private readonly stepUs: number;
   private readonly fields = new FieldCursor(COMMA);
   private readonly values: Float64Array;
@@ -107,14 +104,10 @@ class QuoteBarRows implements RowHandler {
     fromUs: number,
     toUs: number,
   ) {
-    this.builder = new BarColumnsBuilder(timeframe, layout.sides, layout.hasVolume);
-    this.acceptor = new BarAcceptor(this.builder, bad, report, limits, fromUs, toUs);
+    const builder = new BarColumnsBuilder(timeframe, layout.sides, layout.hasVolume);
+    super(new BarAcceptor(builder, bad, report, limits, fromUs, toUs));
     this.stepUs = TIMEFRAME_US[timeframe];
     this.values = new Float64Array(layout.columns.length);
-  }
-
-  get done(): boolean {
-    return this.acceptor.done;
   }
 
   header(buf: Uint8Array, ls: number, le: number): void {
@@ -155,14 +148,6 @@ class QuoteBarRows implements RowHandler {
       this.layout.hasVolume ? v[n - 1] : NaN,
     );
     return f.nextLine;
-  }
-
-  finish(): void {
-    this.acceptor.finish();
-  }
-
-  flush(): Batch | null {
-    return this.acceptor.flush();
   }
 }
 

@@ -77,7 +77,7 @@ const RETCODE_REASONS: Readonly<Record<string, string>> = {
  * an MT5 retcode that means the same, the EA's own codes in lower case (STALE_COMMAND is
  * `expired`, as the simulator's time in force), else `mt5_<code>`.
  */
-export function rejectReasonOf(code: string): string {
+function rejectReasonOf(code: string): string {
   if (code in RETCODE_REASONS) return RETCODE_REASONS[code];
   if (code === "STALE_COMMAND") return "expired";
   if (/^[A-Za-z_]+$/.test(code)) return code.toLowerCase();
@@ -134,10 +134,7 @@ export class EaBridge {
     this.#staleUs = (options.staleAfterSeconds ?? 120) * 1_000_000;
     this.#guard = new FeedGuard(options.plausibility);
     const { journal } = options;
-    for (const order of journal.pendingOrders()) {
-      this.#outbox.set(order.clientOrderId, order);
-      this.#remember(order);
-    }
+    for (const order of journal.pendingOrders()) this.#enqueue(order);
     this.#fillsSeen = new Set(journal.fills().map(fillKey));
     this.#tradesSeen = new Set(journal.trades().map((trade) => trade.positionId));
     options.health.report("idle", "waiting for an EA to say hello");
@@ -285,10 +282,7 @@ export class EaBridge {
     await flush();
     // After the messages: a command both acknowledged and rejected in one envelope is rejected.
     for (const id of envelope.acks) this.#settle(id, "acked", "acknowledged by the terminal");
-    for (const order of broker.takeOrders()) {
-      this.#outbox.set(order.clientOrderId, order);
-      this.#remember(order);
-    }
+    for (const order of broker.takeOrders()) this.#enqueue(order);
 
     const reply: Reply = {
       v: PROTOCOL_VERSION,
@@ -304,7 +298,9 @@ export class EaBridge {
     return reply;
   }
 
-  #remember(order: OrderEvent | PendingOrderEvent): void {
+  /** Puts `order` in every reply until the terminal answers for it; keeps it for a late rejection. */
+  #enqueue(order: OrderEvent | PendingOrderEvent): void {
+    this.#outbox.set(order.clientOrderId, order);
     this.#sent.set(order.clientOrderId, order);
     if (this.#sent.size > SENT_KEPT) this.#sent.delete(this.#sent.keys().next().value!);
   }
@@ -456,7 +452,7 @@ export class EaBridge {
  * Where the terminal's lots and leverage differ from the server's profile: risk would size
  * orders the terminal refuses, or margin it cannot hold.
  */
-export function termDifferences(hello: Hello, spec: SymbolSpec): string[] {
+function termDifferences(hello: Hello, spec: SymbolSpec): string[] {
   const out: string[] = [];
   const pairs: [string, number, number][] = [
     ["volumeMin / minLot", hello.symbol.volumeMin, spec.minLot],

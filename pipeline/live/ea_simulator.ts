@@ -29,6 +29,7 @@ import {
 } from "../../operators/execution/mod.ts";
 import { orderAuthority } from "../../operators/execution/remote.ts";
 import { type EaMessage, type Envelope, PROTOCOL_VERSION, type Reply } from "./protocol.ts";
+import { LineSplitter } from "./line_splitter.ts";
 
 /** One request and its answer: a reply, a refusal with a status, or nothing (no connection). */
 export type Exchange =
@@ -62,7 +63,9 @@ export function httpTransport(url: string, token: string): EaTransport {
 /** TCP with newline-delimited JSON; reconnects (and authenticates again) after a failure. */
 export function tcpTransport(hostname: string, port: number, token: string): EaTransport {
   let conn: Deno.TcpConn | null = null;
-  let reader: ReadableStreamDefaultReader<string> | null = null;
+  // No length limit: the server's replies are trusted here.
+  let lines = new LineSplitter(Infinity);
+  const chunk = new Uint8Array(16 * 1024);
   const encoder = new TextEncoder();
   const drop = () => {
     try {
@@ -71,13 +74,17 @@ export function tcpTransport(hostname: string, port: number, token: string): EaT
       // already closed
     }
     conn = null;
-    reader = null;
   };
   const request = async (value: unknown): Promise<Record<string, unknown>> => {
     const bytes = encoder.encode(JSON.stringify(value) + "\n");
     for (let at = 0; at < bytes.length;) at += await conn!.write(bytes.subarray(at));
-    const { value: line, done } = await reader!.read();
-    if (done) throw new Error("the server closed the connection");
+    let line = lines.next();
+    while (typeof line !== "string") {
+      const read = await conn!.read(chunk);
+      if (read === null) throw new Error("the server closed the connection");
+      lines.push(chunk.subarray(0, read));
+      line = lines.next();
+    }
     return JSON.parse(line);
   };
   return {
@@ -86,8 +93,7 @@ export function tcpTransport(hostname: string, port: number, token: string): EaT
         if (conn === null) {
           conn = await Deno.connect({ hostname, port });
           conn.setNoDelay(true);
-          reader = conn.readable.pipeThrough(new TextDecoderStream()).pipeThrough(lineSplitter())
-            .getReader();
+          lines = new LineSplitter(Infinity);
           const hello = await request({ v: PROTOCOL_VERSION, token });
           if (hello.ok !== true) return { ok: false, status: 401, error: String(hello.error) };
         }
@@ -103,20 +109,6 @@ export function tcpTransport(hostname: string, port: number, token: string): EaT
     },
     close: drop,
   };
-}
-
-function lineSplitter(): TransformStream<string, string> {
-  let pending = "";
-  return new TransformStream({
-    transform(chunk, controller) {
-      pending += chunk;
-      let newline: number;
-      while ((newline = pending.indexOf("\n")) >= 0) {
-        controller.enqueue(pending.slice(0, newline));
-        pending = pending.slice(newline + 1);
-      }
-    },
-  });
 }
 
 export interface EaSimulatorOptions {

@@ -28,6 +28,7 @@ import {
   type PlausibilityReasons,
   plausibilityReasons,
   RecentMove,
+  spreadProblem,
   TICK_SPAN_US,
 } from "../plausibility.ts";
 import { type Envelope, ProtocolError } from "./protocol.ts";
@@ -46,8 +47,8 @@ export class FeedGuard {
   /** Takes `bar` as the last one accepted (the journal's, after a restart). */
   resumeAfter(bar: BarEvent): void {
     const moves = new RecentMove(TIMEFRAME_US[bar.timeframe]);
-    moves.multiple(bar.openUs, bar.bid.high, bar.bid.low);
-    moves.commit(bar.openUs, bar.bid.close, moves.lastMove);
+    // A first row has no move (nothing before it to measure from): only its close counts.
+    moves.commit(bar.openUs, bar.bid.close, 0);
     this.#bars.set(bar.timeframe, moves);
   }
 
@@ -102,9 +103,10 @@ export class FeedGuard {
       );
       if (ask !== null) return ["ask", ask];
     }
-    if (bar.spread !== null && bar.spread > bar.bid.low * (limits.maxAskBid - 1)) {
-      return ["spread", reasons.askBid];
-    }
+    const spread = bar.spread === null
+      ? null
+      : spreadProblem(limits, reasons, bar.bid.low, bar.spread);
+    if (spread !== null) return ["spread", spread];
     let moves = bars.get(bar.timeframe);
     if (moves === undefined) {
       moves = new RecentMove(TIMEFRAME_US[bar.timeframe]);

@@ -82,8 +82,6 @@ export interface TcpOptions {
 
 export interface TcpServer {
   readonly port: number;
-  /** Connections open now. */
-  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -178,9 +176,6 @@ export function serveEaTcp(options: TcpOptions): TcpServer {
   })().catch(() => {});
   return {
     port: (listener.addr as Deno.NetAddr).port,
-    get connections() {
-      return connections.size;
-    },
     async close() {
       listener.close();
       for (const conn of connections) closeQuietly(conn);

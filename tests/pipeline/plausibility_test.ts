@@ -7,6 +7,7 @@ import {
   plausibility,
   plausibilityReasons,
   RecentMove,
+  spreadProblem,
 } from "@/pipeline/plausibility.ts";
 
 const REASONS = plausibilityReasons(DEFAULT_PLAUSIBILITY);
@@ -56,6 +57,14 @@ Deno.test("askProblem() refuses an ask below the bid, out of band or beyond the 
   assert.equal(ask(1050), null);
   assert.equal(ask(1050.01), REASONS.askBid);
   assert.equal(ask(2e5), REASONS.band);
+});
+
+Deno.test("spreadProblem() refuses a spread that puts the ask beyond the ask/bid ratio", () => {
+  // Low 1000 at ratio 1.05: the ask may reach 1050, so the largest spread is 50.
+  assert.equal(spreadProblem(DEFAULT_PLAUSIBILITY, REASONS, 1000, 0), null);
+  assert.equal(spreadProblem(DEFAULT_PLAUSIBILITY, REASONS, 1000, 49.99), null);
+  assert.equal(spreadProblem(DEFAULT_PLAUSIBILITY, REASONS, 1000, 50.01), REASONS.askBid);
+  assert.equal(REASONS.askBid, "ask/bid ratio above 1.05 (--max-ask-bid)");
 });
 
 Deno.test("RecentMove.multiple() measures a row's move in recent moves, by hand", () => {

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { US_PER_SECOND } from "@/pipeline/events.ts";
-import { civilToUs, FieldCursor, parseDecimal, parseDigits, parseIsoUs } from "@/sources/_bytes.ts";
+import {
+  civilToUs,
+  FieldCursor,
+  midnightUs,
+  parseDecimal,
+  parseDigits,
+  parseIsoUs,
+} from "@/sources/_bytes.ts";
 
 const encoder = new TextEncoder();
 const bytes = (text: string) => encoder.encode(text);
@@ -109,6 +116,16 @@ Deno.test("civilToUs() equals Date.UTC and refuses impossible dates and times", 
     await t.step(name, () => assert.ok(Number.isNaN(civilToUs(y, mo, d, h, mi, s))));
   }
   assert.equal(civilToUs(2000, 2, 29, 0, 0, 0), Date.UTC(2000, 1, 29) * 1000);
+});
+
+Deno.test("midnightUs() gives each day's midnight, an impossible day NaN, whatever came before", () => {
+  // date -u -d 2017-01-02 +%s = 1483315200; date -u -d 2016-02-29 +%s = 1456704000.
+  assert.equal(midnightUs(2017, 1, 2), 1_483_315_200 * US_PER_SECOND);
+  assert.equal(midnightUs(2017, 1, 2), 1_483_315_200 * US_PER_SECOND);
+  assert.ok(Number.isNaN(midnightUs(2017, 2, 29)));
+  assert.equal(midnightUs(2016, 2, 29), 1_456_704_000 * US_PER_SECOND);
+  assert.ok(Number.isNaN(midnightUs(2017, 13, 1)));
+  assert.equal(midnightUs(2017, 1, 2), 1_483_315_200 * US_PER_SECOND);
 });
 
 Deno.test("parseIsoUs() reads dates and times to the microsecond", async (t) => {
@@ -228,4 +245,31 @@ Deno.test("FieldCursor.skip() records the bounds of an empty last field", () => 
   assert.deepEqual([cursor.fieldStart, cursor.fieldEnd], [2, 2]);
   assert.equal(cursor.atEnd, true);
   assert.equal(cursor.countFields(0), 2);
+});
+
+Deno.test("FieldCursor.lastDecimal() reads the last field, a '\\r' left before the line end allowed", async (t) => {
+  const comma = ",".charCodeAt(0);
+  // [line, the last field's value (NaN when refused), atEnd after it]
+  const cases: ReadonlyArray<readonly [string, number, boolean]> = [
+    ["1,0\n", 0, true],
+    ["1,2.5\r\n", 2.5, true],
+    ["1,7\r\r\n", 7, true], // content "7\r": the "\r" is allowed, as a whole-field read allows it
+    ["1,7\r\r", 7, true], // the same at the end of the block
+    ["1,7\r\r\r\n", NaN, true], // content "7\r\r": two are not
+    ["1,x\r\r\n", NaN, true],
+    ["1,-1\n", -1, true], // a number: whether it is a valid volume is the caller's judgement
+    ["1,\n", NaN, true],
+    ["1,0,2\n", 0, false], // not the last field: atEnd says so
+    ["1\n", NaN, false], // no field left
+  ];
+  for (const [text, value, atEnd] of cases) {
+    await t.step(JSON.stringify(text), () => {
+      const cursor = new FieldCursor(comma);
+      const buf = bytes(text);
+      cursor.reset(buf, 0, buf.length);
+      cursor.decimal();
+      assert.ok(Object.is(cursor.lastDecimal(), value));
+      assert.equal(cursor.atEnd, atEnd);
+    });
+  }
 });

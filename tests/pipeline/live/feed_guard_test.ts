@@ -69,6 +69,14 @@ Deno.test("FeedGuard.check() holds ticks to the band, the ask/bid ratio and the 
   }
 });
 
+Deno.test("FeedGuard.check() refuses a bar whose spread puts the ask beyond the ratio", () => {
+  const guard = new FeedGuard();
+  // Bid low 2000 at ratio 1.05: the ask may reach 2100, so the largest spread is 100.
+  const wide = { ...bar("2024-03-20T13:00:00Z", 2000, null), spread: 100.5 };
+  assert.throws(() => guard.check(envelope(wide), 0), refused("messages.0.spread", /ratio/));
+  guard.check(envelope({ ...wide, spread: 99.5 }), 0);
+});
+
 Deno.test("FeedGuard.check() takes the options' bounds", () => {
   const guard = new FeedGuard({ maxJump: 1 });
   const start = bar("2024-03-20T13:00:00Z", 2000);
