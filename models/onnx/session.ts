@@ -8,7 +8,7 @@
  * `createOrtSession`), and never pick a thread count on its own.
  */
 
-import * as ort from "onnxruntime-web";
+import type * as ort from "onnxruntime-web";
 import { moduleWorker } from "../../pipeline/workers.ts";
 import { N_CLASSES } from "../model.ts";
 import { INPUT_NAME, memberOutputName, OUTPUT_NAME } from "./export.ts";
@@ -84,6 +84,9 @@ async function startSession(bytes: Uint8Array, numThreads: number): Promise<OrtS
         `started with ${backendThreads} in this process`,
     );
   }
+  // Loaded with the first session, so commands that never score (a --no-ml backtest) do
+  // not pay for parsing onnxruntime-web.
+  const ort = await import("onnxruntime-web");
   // The backend reads this when the first session starts it, even if that session fails.
   ort.env.wasm.numThreads = numThreads;
   backendThreads = numThreads;
