@@ -428,10 +428,35 @@ export type MarketEvent =
 /** A batch of events in time order: the unit the pipeline moves, so no stage schedules per event. */
 export type EventBatch = readonly MarketEvent[];
 
-/** ISO-8601 UTC with a trailing Z; microseconds only when the time has them. */
+const MS_PER_DAY = 86_400_000;
+/** The last whole-second time's day (ms since the epoch / ms per day) and its "YYYY-MM-DDT". */
+let isoDay = NaN;
+let isoDayText = "";
+/** "00" to "59": the hours, minutes and seconds of a time of day. */
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, "0"));
+/** Years 0000 to 9999, where `toISOString()` writes four-digit years. */
+const FOUR_DIGIT_YEARS_MS = 253_402_300_800_000;
+
+/**
+ * ISO-8601 UTC with a trailing Z; microseconds only when the time has them. A whole second
+ * (every bar and equity time) is written from its day's text, made once per day: a year's
+ * equity curve has tens of thousands of times, and a `Date` per time was most of the cost.
+ */
 export function isoFromUs(timeUs: number): string {
   const ms = Math.floor(timeUs / 1000);
   const rest = timeUs - ms * 1000;
+  if (rest === 0 && ms % 1000 === 0 && ms >= 0 && ms < FOUR_DIGIT_YEARS_MS) {
+    const day = Math.floor(ms / MS_PER_DAY);
+    if (day !== isoDay) {
+      isoDay = day;
+      isoDayText = new Date(day * MS_PER_DAY).toISOString().slice(0, 11);
+    }
+    const seconds = (ms - day * MS_PER_DAY) / 1000;
+    const minutes = Math.floor(seconds / 60);
+    return `${isoDayText}${TWO_DIGITS[Math.floor(minutes / 60)]}:${TWO_DIGITS[minutes % 60]}:${
+      TWO_DIGITS[seconds % 60]
+    }Z`;
+  }
   const iso = new Date(ms).toISOString();
   if (rest === 0 && ms % 1000 === 0) return iso.slice(0, 19) + "Z";
   if (rest === 0) return iso;
@@ -443,6 +468,8 @@ export function isoFromUs(timeUs: number): string {
  * microsecond. A time without an offset is read as UTC.
  */
 export function usFromIso(text: string): number {
+  const whole = wholeSecondUtcMs(text);
+  if (whole !== null) return whole * 1000;
   const match =
     /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d{1,6}))?)?([zZ]|[+-]\d{2}:?\d{2})?$/
       .exec(text.trim());
@@ -456,4 +483,42 @@ export function usFromIso(text: string): number {
     );
   }
   return ms * 1000 + Number((match[3] ?? "").padEnd(6, "0"));
+}
+
+const DIGIT_0 = 48;
+/** Days of each month in a common year. */
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+/** The 0-9 value of the character at `i`, or NaN when it is not a digit. */
+function digitAt(text: string, i: number): number {
+  const d = text.charCodeAt(i) - DIGIT_0;
+  return d >= 0 && d <= 9 ? d : NaN;
+}
+const twoAt = (text: string, i: number) => digitAt(text, i) * 10 + digitAt(text, i + 1);
+
+/**
+ * Epoch ms of the exact form `YYYY-MM-DDTHH:MM:SSZ` (what `isoFromUs` writes for bars and
+ * equity) when it names a real calendar time, else null for `usFromIso`'s general reading.
+ * A report reads tens of thousands of such times; the general path's regular expression
+ * and two `Date`s each were most of that cost.
+ */
+function wholeSecondUtcMs(text: string): number | null {
+  if (
+    text.length !== 20 || text[4] !== "-" || text[7] !== "-" || text[10] !== "T" ||
+    text[13] !== ":" || text[16] !== ":" || text[19] !== "Z"
+  ) return null;
+  const year = twoAt(text, 0) * 100 + twoAt(text, 2);
+  const month = twoAt(text, 5);
+  const day = twoAt(text, 8);
+  const hour = twoAt(text, 11);
+  const minute = twoAt(text, 14);
+  const second = twoAt(text, 17);
+  // NaN fails every comparison, so a non-digit falls through to the general path.
+  if (!(month >= 1 && month <= 12 && day >= 1 && hour < 24 && minute < 60 && second < 60)) {
+    return null;
+  }
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > (month === 2 ? (leap ? 29 : 28) : DAYS_IN_MONTH[month - 1])) return null;
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  // Date.UTC reads years 0-99 as 1900-1999: those go the general way.
+  return year >= 100 ? ms : null;
 }

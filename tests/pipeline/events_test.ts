@@ -42,3 +42,41 @@ Deno.test("isoFromUs() and usFromIso() round-trip every microsecond time", () =>
     }),
   );
 });
+
+Deno.test("isoFromUs() writes whole seconds as Date's toISOString() without milliseconds", () => {
+  // The day's text is cached: random times jump between days to catch a stale cache.
+  // From 1906 to 9999-12-31T23:59:59Z (253,402,300,799 s), the four-digit years.
+  fc.assert(
+    fc.property(fc.integer({ min: -2_000_000_000, max: 253_402_300_799 }), (seconds) => {
+      const expected = new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
+      assert.equal(isoFromUs(seconds * 1_000_000), expected);
+    }),
+  );
+});
+
+Deno.test("isoFromUs() moves to the next day at midnight", () => {
+  // 2018-12-31T23:59:59Z is 1,546,300,799 s since the epoch; one second later is 2019.
+  assert.equal(isoFromUs(1_546_300_799_000_000), "2018-12-31T23:59:59Z");
+  assert.equal(isoFromUs(1_546_300_800_000_000), "2019-01-01T00:00:00Z");
+  assert.equal(isoFromUs(1_546_300_799_000_000), "2018-12-31T23:59:59Z");
+});
+
+Deno.test("usFromIso() reads every real whole-second UTC time as Date.UTC does", () => {
+  const two = (n: number) => String(n).padStart(2, "0");
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1000, max: 9999 }),
+      fc.integer({ min: 1, max: 12 }),
+      fc.integer({ min: 1, max: 31 }),
+      fc.integer({ min: 0, max: 86_399 }),
+      (year, month, day, second) => {
+        // Day 31 of a 30-day month (and Feb 29 of a common year) is not a real date.
+        fc.pre(new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day);
+        const hh = two(Math.floor(second / 3600));
+        const mm = two(Math.floor(second / 60) % 60);
+        const text = `${year}-${two(month)}-${two(day)}T${hh}:${mm}:${two(second % 60)}Z`;
+        assert.equal(usFromIso(text), (Date.UTC(year, month - 1, day) + second * 1000) * 1000);
+      },
+    ),
+  );
+});
