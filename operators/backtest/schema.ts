@@ -11,10 +11,8 @@
 import { z } from "zod";
 import { EXIT_REASONS } from "../../pipeline/events.ts";
 
-const isoTime = z.string().regex(
-  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/,
-  "ISO-8601 UTC",
-);
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+const isoTime = z.string().regex(ISO_UTC, "ISO-8601 UTC");
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "a lowercase hex SHA-256");
 const count = z.number().int().nonnegative();
 /** A share, in percent: 0 to 100. */
@@ -345,6 +343,54 @@ export const brokerSchema = z.strictObject({
 export type BrokerSummary = z.infer<typeof brokerSchema>;
 
 /** The whole `--json` document. */
+/** One point of the equity curve. */
+export interface EquityRow {
+  readonly time_utc: string;
+  readonly equity: number;
+  readonly balance: number;
+}
+
+/** What is wrong with an equity point, or null: exactly an ISO-8601 UTC time and two finite numbers. */
+function equityRowProblem(value: unknown): string | null {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return "expected an object { time_utc, equity, balance }";
+  }
+  const row = value as Record<string, unknown>;
+  const extra = Object.keys(row).filter((k) =>
+    k !== "time_utc" && k !== "equity" && k !== "balance"
+  );
+  if (extra.length > 0) return `unknown key ${JSON.stringify(extra[0])}`;
+  if (typeof row.time_utc !== "string" || !ISO_UTC.test(row.time_utc)) {
+    return "time_utc: expected ISO-8601 UTC";
+  }
+  if (typeof row.equity !== "number" || !Number.isFinite(row.equity)) {
+    return "equity: expected a finite number";
+  }
+  if (typeof row.balance !== "number" || !Number.isFinite(row.balance)) {
+    return "balance: expected a finite number";
+  }
+  return null;
+}
+
+/**
+ * The equity curve, its points checked by hand rather than by an object schema each: a
+ * year's curve has tens of thousands of points, and a schema per point was most of the
+ * time a backtest spent validating its document. The same rules as the other rows (exact
+ * keys, ISO-8601 UTC, finite numbers); the first bad point is named by its index.
+ */
+const equityCurveSchema = z.custom<readonly EquityRow[]>(
+  (value) => Array.isArray(value),
+  "expected an array of equity points",
+).superRefine((points, ctx) => {
+  let bad = 0;
+  for (let i = 0; i < points.length; i++) {
+    const problem = equityRowProblem(points[i]);
+    if (problem === null) continue;
+    if (bad++ === 0) ctx.addIssue({ code: "custom", message: problem, path: [i] });
+  }
+  if (bad > 1) ctx.addIssue({ code: "custom", message: `and ${bad - 1} more bad points` });
+});
+
 export const backtestJsonSchema = z.strictObject({
   schema_version: z.literal(2),
   symbol: z.string().min(1),
@@ -356,11 +402,7 @@ export const backtestJsonSchema = z.strictObject({
   config: z.record(z.string(), z.unknown()),
   metrics: metricsSchema,
   trades: z.array(tradeRowSchema),
-  equity_curve: z.array(z.strictObject({
-    time_utc: isoTime,
-    equity: z.number(),
-    balance: z.number(),
-  })),
+  equity_curve: equityCurveSchema,
   monte_carlo: z.array(monteCarloSchema),
   warmup: warmUpSchema,
   sources: z.strictObject({

@@ -141,3 +141,21 @@ Deno.test("backtestJsonSchema rejects a NaN metric and a bad SHA-256, naming the
   const badHash = { ...doc, data_files: [{ name: "x.csv", sha256: "ABC", rows: 1 }] };
   assert.throws(() => parseBacktestJson(badHash, "test"), /data_files\.0\.sha256/);
 });
+
+Deno.test("backtestJsonSchema names the first bad equity point by its index and counts the rest", () => {
+  const doc = backtestJson(input());
+  const good = { time_utc: "2018-01-02T00:00:00Z", equity: 10_000, balance: 10_000 };
+  const curve = [good, { ...good, equity: NaN }, { ...good, time_utc: "2018-01-02" }, {
+    ...good,
+    peak: 1,
+  }];
+  assert.throws(
+    () => parseBacktestJson({ ...doc, equity_curve: curve }, "test"),
+    /equity_curve\.1: equity: expected a finite number; equity_curve: and 2 more bad points/,
+  );
+  assert.throws(
+    () => parseBacktestJson({ ...doc, equity_curve: [{ ...good, peak: 1 }] }, "test"),
+    /equity_curve\.0: unknown key "peak"/,
+  );
+  assert.ok(parseBacktestJson({ ...doc, equity_curve: [good] }, "test"));
+});
