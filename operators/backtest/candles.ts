@@ -1,6 +1,6 @@
 /**
  * The candles under the report's price chart: a run's M1 bars resampled (bid prices) to
- * H1, H4 and D1 at once, with the bars folder's `Resampler` (H4 and D1 counted from
+ * H1, H4 and D1 at once, with the bars folder's `ResamplerCascade` (H4 and D1 counted from
  * 17:00 New York, the gold trading day), and at the end the finest of them that keeps
  * the chart to at most `MAX_REPORT_CANDLES`: H1 for weeks, H4 for a year, D1 beyond.
  * Memory is one candle per H1 hour of the run (about 6,000 a year).
@@ -8,7 +8,7 @@
  */
 
 import type { BarEvent, Timeframe } from "../../pipeline/events.ts";
-import { resampleBid, Resampler } from "../bars/mod.ts";
+import { resampleBid, ResamplerCascade } from "../bars/mod.ts";
 
 /** One candle: bid OHLC from the bucket's open time. */
 export interface Candle {
@@ -36,22 +36,23 @@ export const MAX_REPORT_CANDLES = 2000;
 
 /** Collects the candles of a run, one M1 bar at a time. */
 export class ReportCandles {
-  readonly #series = REPORT_TIMEFRAMES.map((timeframe) => {
-    const candles: Candle[] = [];
-    const resampler = new Resampler(timeframe, {
+  readonly #series = REPORT_TIMEFRAMES.map((timeframe) => ({
+    timeframe,
+    candles: [] as Candle[],
+  }));
+  /** H1 from the M1 bars, H4 and D1 from the closed H1 candles (the buckets nest). */
+  readonly #cascade = new ResamplerCascade(
+    this.#series.map(({ timeframe, candles }) => [timeframe, {
       push(openUs, _closeUs, open, high, low, close) {
         candles.push({ openUs, open, high, low, close });
       },
-    }, { dayStart: "new-york-17" });
-    return { timeframe, candles, resampler };
-  });
+    }]),
+    { dayStart: "new-york-17" },
+  );
 
   /** Takes one M1 bar of the run, in time order. */
   update(bar: BarEvent): void {
-    const { bid } = bar;
-    for (const { resampler } of this.#series) {
-      resampleBid(resampler, bar.openUs, bar.closeUs, bid, bar.volume);
-    }
+    resampleBid(this.#cascade, bar.openUs, bar.closeUs, bar.bid, bar.volume);
   }
 
   /**
@@ -59,7 +60,7 @@ export class ReportCandles {
    * series with at most `MAX_REPORT_CANDLES` candles, else the coarsest.
    */
   finish(): CandleSeries {
-    for (const { resampler } of this.#series) resampler.flush();
+    this.#cascade.flush();
     const fitting = this.#series.find((s) => s.candles.length <= MAX_REPORT_CANDLES) ??
       this.#series[this.#series.length - 1];
     return { timeframe: fitting.timeframe, candles: fitting.candles };

@@ -328,6 +328,11 @@ export class ResamplerCascade {
     );
     for (let i = 1; i < levels.length; i++) levels[i].closeBefore(openUs);
   }
+
+  /** End of data: each level's forming bucket, finest first, so a coarser one gets the finer's last bar. */
+  flush(): void {
+    for (const level of this.#levels) level.flush();
+  }
 }
 
 /** Feeds a whole bar batch to `resampler`; a column the batch lacks is passed as NaN. */

@@ -338,7 +338,7 @@ class RecordingSink implements BarSink {
 }
 
 dataTest(
-  "ResamplerCascade emits each level's bars at the same M1 bar as a Resampler fed every bar, on HistData 2017",
+  "ResamplerCascade emits each level's bars at the same M1 bar as a Resampler fed every bar, and the same at flush(), on HistData 2017",
   [HISTDATA_2017_PATH],
   async () => {
     const m1 = concatBars(await readBars(HISTDATA_2017_PATH));
@@ -360,6 +360,10 @@ dataTest(
       cascade.update(...bar, m1.bidClose[i], NaN, NaN, NaN, NaN, NaN, 0);
       for (const r of resamplers) r.update(...bar, m1.bidClose[i], NaN, NaN, NaN, NaN, NaN, 0);
     }
+    // The end of data: each level's forming bucket, as flushing each resampler gives it.
+    for (const sink of [...viaCascade, ...direct]) sink.at = m1.length;
+    cascade.flush();
+    for (const r of resamplers) r.flush();
     for (const [k, tf] of levels.entries()) {
       assert.ok(direct[k].bars.length > 250, `${tf}: ${direct[k].bars.length} bars`);
       assert.deepEqual(viaCascade[k].bars, direct[k].bars, tf);
