@@ -6,9 +6,9 @@
  *
  * Each run walks the traded period's M1 bars: at each decision bar with room for a trade
  * (fewer positions and entry orders than `risk.positions.maxOpen`) it asks for one with
- * probability `entryRate`, on a fair coin's side, with the stop and target the
- * `LevelModel` sets (fed the warm-up bars too, so levels are warm from the first traded
- * bar), through the backtest's own kernel (risk then broker, `eventStep`). A bar is given
+ * probability `entryRate`, on a fair coin's side, with the stop and target a `LevelModel`
+ * would set (its ATR over every bar, warm-up included, is computed once: `levelAtrSeries`,
+ * read through `LevelSeries`, the same formula), through the backtest's own kernel (risk then broker, `eventStep`). A bar is given
  * to the kernel only when it can change anything (a position or order is open, or it
  * carries a signal): on the others the engine and broker would only note the quote.
  *
@@ -38,7 +38,7 @@ import {
   SimulatedBroker,
 } from "../execution/mod.ts";
 import type { ExecutionConfigInput } from "../execution/config.ts";
-import { fuseVotes, type FusionConfig, LevelModel } from "../fusion/mod.ts";
+import { fuseVotes, type FusionConfig, levelAtrSeries, LevelSeries } from "../fusion/mod.ts";
 import { type NewsCalendar, type RiskConfig, RiskEngine, riskProcessor } from "../risk/mod.ts";
 import { Random } from "../../models/random.ts";
 import { computeMetrics, equityCurve, type EquityPoint } from "./metrics.ts";
@@ -58,6 +58,11 @@ export interface RandomRunSetup {
   readonly risk: RiskConfig;
   readonly calendar: NewsCalendar | null;
   readonly execution: ExecutionConfigInput;
+  /**
+   * The levels' ATR after each bar of `bars` (`levelAtrSeries` of `fusion.levels`): the
+   * same in every run, so a caller running many computes it once. Computed when absent.
+   */
+  readonly levelAtr?: Float64Array;
   /**
    * Give the kernel every traded bar, idle or not: slower, and the same result, which is
    * what a test of the idle-bar shortcut checks. Default false.
@@ -87,7 +92,11 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
   const broker = new SimulatedBroker(setup.execution);
   // The broker's terms price the levels' cost floor and the risk engine's sizing.
   const costs = costModelOf(broker.settings);
-  const levels = new LevelModel(setup.fusion.levels, costs);
+  const levels = new LevelSeries(
+    setup.fusion.levels,
+    costs,
+    setup.levelAtr ?? levelAtrSeries(setup.fusion.levels, bars),
+  );
   const engine = new RiskEngine({ config: setup.risk, calendar: setup.calendar, costs });
   const step = eventStep([riskProcessor(engine), brokerProcessor(broker)]);
   const config = { ...setup.fusion, weights: { technical: 1, ml: 0, llm: 0 }, gate: 0 };
@@ -128,14 +137,7 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
   let queued = false;
   let first: BarEvent | null = null;
   let last: BarEvent | null = null;
-  const bid = { open: NaN, high: NaN, low: NaN, close: NaN };
-  for (let i = 0; i < bars.length; i++) {
-    bid.open = bars.bidOpen[i];
-    bid.high = bars.bidHigh[i];
-    bid.low = bars.bidLow[i];
-    bid.close = bars.bidClose[i];
-    levels.update(bars.openUs[i], bars.closeUs[i], bid);
-    if (i < tradingStart) continue;
+  for (let i = tradingStart; i < bars.length; i++) {
     const open = broker.openPositions().length + broker.workingOrders().length;
     const busy = queued || open > 0;
     const wants = !queued && open < maxOpen && random.next() < setup.entryRate;
@@ -149,6 +151,7 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
     last = bar;
     step(bar, out);
     if (wants) {
+      levels.at(i);
       const side = random.next() < 0.5 ? "buy" : "sell";
       const signal = fuseVotes([{ source: "technical", side, confidence: 1, reasons: [] }], {
         config,

@@ -5,6 +5,7 @@
  * same whatever the number of Workers. It must never change a run, only where it runs.
  */
 
+import { levelAtrSeries } from "../fusion/mod.ts";
 import type { NewsEvent } from "../risk/news.ts";
 import {
   baselineReport,
@@ -44,7 +45,12 @@ export async function runRandomBaseline(
   target: BaselineTarget,
   options: BaselineOptions,
 ): Promise<RandomBaseline> {
-  const pilot = randomRun({ ...setup, entryRate: target.entryRate }, options.seed - 1);
+  // The levels' ATR is the same in every run: computed once, here.
+  const shared = {
+    ...setup,
+    levelAtr: setup.levelAtr ?? levelAtrSeries(setup.fusion.levels, setup.bars),
+  };
+  const pilot = randomRun({ ...shared, entryRate: target.entryRate }, options.seed - 1);
   const entryRate = calibratedEntryRate(target, pilot.trades);
   const seeds = Array.from({ length: options.runs }, (_, k) => options.seed + k);
   const workers = Math.max(
@@ -52,8 +58,8 @@ export async function runRandomBaseline(
     Math.min(options.workers ?? Math.min(4, navigator.hardwareConcurrency || 1), seeds.length),
   );
   const runs = workers === 1
-    ? seeds.map((seed) => randomRun({ ...setup, entryRate }, seed))
-    : await inWorkers({ ...setup, entryRate }, seeds, workers);
+    ? seeds.map((seed) => randomRun({ ...shared, entryRate }, seed))
+    : await inWorkers({ ...shared, entryRate }, seeds, workers);
   return baselineReport(runs, target, { seed: options.seed, entryRate });
 }
 
