@@ -21,13 +21,7 @@
  */
 
 import { eventStep } from "../../pipeline/event_loop.ts";
-import type {
-  BarEvent,
-  MarketEvent,
-  RejectionEvent,
-  RiskDecisionEvent,
-  TradeEvent,
-} from "../../pipeline/events.ts";
+import type { BarEvent, MarketEvent } from "../../pipeline/events.ts";
 import { eventsOf } from "../../pipeline/replay.ts";
 import type { BarBatch } from "../../sources/source.ts";
 import {
@@ -41,7 +35,8 @@ import type { ExecutionConfigInput } from "../execution/config.ts";
 import { fuseVotes, type FusionConfig, levelAtrSeries, LevelSeries } from "../fusion/mod.ts";
 import { type NewsCalendar, type RiskConfig, RiskEngine, riskProcessor } from "../risk/mod.ts";
 import { Random } from "../../models/random.ts";
-import { computeMetrics, equityCurve, type EquityPoint } from "./metrics.ts";
+import { dailySharpe } from "./metrics.ts";
+import { tradeStats } from "./_trade_stats.ts";
 import { percentileBands } from "./monte_carlo.ts";
 import type { RandomBaseline } from "./schema.ts";
 
@@ -101,11 +96,11 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
   const step = eventStep([riskProcessor(engine), brokerProcessor(broker)]);
   const config = { ...setup.fusion, weights: { technical: 1, ml: 0, llm: 0 }, gate: 0 };
   const maxOpen = setup.risk.positions.maxOpen;
-  const trades: TradeEvent[] = [];
-  const decisions: RiskDecisionEvent[] = [];
-  const rejections: RejectionEvent[] = [];
+  // What the figures read: the trades' P&Ls and the account's equity after each report.
+  const pnls: number[] = [];
+  const equityTimes: number[] = [];
+  const equity: number[] = [];
   const initialBalance = broker.settings.initialBalance;
-  const equity: EquityPoint[] = [];
   const out: MarketEvent[] = [];
   /** Files the kernel's output; true when it sent an order, which is due on the next bar. */
   const take = (): boolean => {
@@ -114,16 +109,11 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
       const event = out[k];
       switch (event.kind) {
         case "trade":
-          trades.push(event);
-          break;
-        case "risk":
-          decisions.push(event);
-          break;
-        case "rejection":
-          rejections.push(event);
+          pnls.push(event.pnl);
           break;
         case "account":
-          equity.push({ timeUs: event.timeUs, equity: event.equity, balance: event.balance });
+          equityTimes.push(event.timeUs);
+          equity.push(event.equity);
           break;
         case "order":
         case "pending":
@@ -180,23 +170,13 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
   }
   broker.closeAll("end_of_data", last.closeUs, out);
   take();
-  const metrics = computeMetrics({
-    trades,
-    equity: equityCurve(equity, initialBalance, first.openUs, last.closeUs),
-    initialBalance,
-    riskDecisions: decisions,
-    rejections,
-    regimes: [],
-    firstBar: first,
-    lastBar: last,
-    periodStartUs: first.openUs,
-    periodEndUs: last.closeUs,
-  });
+  // The figures computeMetrics would give, through its own functions, and only those.
+  const stats = tradeStats(pnls);
   return {
-    trades: metrics.trades,
-    netProfit: metrics.net_profit,
-    profitFactor: metrics.profit_factor,
-    sharpe: metrics.sharpe,
+    trades: stats.trades,
+    netProfit: stats.net_profit,
+    profitFactor: stats.profit_factor,
+    sharpe: dailySharpe(equityTimes, equity, initialBalance, first.openUs, last.closeUs),
   };
 }
 
