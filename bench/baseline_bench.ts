@@ -10,7 +10,7 @@
  * FILE` writes them), so two checkouts can be compared for identical results. Heavy:
  * never part of the test suite. Progress: stderr.
  *   deno run --allow-read --allow-write --allow-env --allow-sys=loadavg bench/baseline_bench.ts
- *     [--repeats 5] [--figures FILE]
+ *     [--repeats 5] [--figures FILE] [--workers N (default: the cores less one)]
  */
 
 import process from "node:process";
@@ -39,7 +39,11 @@ const TARGET = {
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { repeats: { type: "string", default: "5" }, figures: { type: "string" } },
+  options: {
+    repeats: { type: "string", default: "5" },
+    figures: { type: "string" },
+    workers: { type: "string" },
+  },
   strict: true,
 });
 const repeats = Number(values.repeats);
@@ -94,7 +98,11 @@ const walls: number[] = [];
 let report: unknown = null;
 for (let r = 0; r < repeats; r++) {
   const started = performance.now();
-  report = await runRandomBaseline(setup, TARGET, { runs: RUNS, seed: SEED });
+  report = await runRandomBaseline(setup, TARGET, {
+    runs: RUNS,
+    seed: SEED,
+    workers: values.workers === undefined ? undefined : Number(values.workers),
+  });
   walls.push(performance.now() - started);
   console.error(`runRandomBaseline ${r + 1}/${repeats}: ${walls[r].toFixed(0)} ms`);
 }
