@@ -51,6 +51,11 @@ if (!Number.isInteger(repeats) || repeats < 1) {
   console.error(`baseline bench: --repeats must be a whole number >= 1, got "${values.repeats}"`);
   Deno.exit(2);
 }
+const workers = values.workers === undefined ? undefined : Number(values.workers);
+if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0)) {
+  console.error(`baseline bench: --workers must be a whole number >= 0, got "${values.workers}"`);
+  Deno.exit(2);
+}
 
 const source = await openSources([HISTDATA_2018], {});
 const tape = new BarColumnsBuilder("M1", source.sides, false);
@@ -101,7 +106,7 @@ for (let r = 0; r < repeats; r++) {
   report = await runRandomBaseline(setup, TARGET, {
     runs: RUNS,
     seed: SEED,
-    workers: values.workers === undefined ? undefined : Number(values.workers),
+    workers,
   });
   walls.push(performance.now() - started);
   console.error(`runRandomBaseline ${r + 1}/${repeats}: ${walls[r].toFixed(0)} ms`);
