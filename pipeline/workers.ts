@@ -1,7 +1,8 @@
 /**
  * Module Workers started one way everywhere: Deno's web Worker, how many to start by
  * default, and the one-shot call (post a request to a fresh Worker, settle on its answer,
- * terminate it) that the chance baseline, retraining and model measurement each make.
+ * terminate it) that retraining and model measurement each make (the chance baseline keeps
+ * its Workers for several messages: operators/backtest/random_baseline_parallel.ts).
  * It must never swallow a Worker's crash: the caller's promise rejects, naming it.
  */
 

@@ -245,8 +245,8 @@ interface Daily {
  * from the initial balance.
  */
 function dailyReturns(
-  times: readonly number[],
-  values: readonly number[],
+  times: ArrayLike<number>,
+  values: ArrayLike<number>,
   initialBalance: number,
   startUs: number,
   endUs: number,
@@ -281,6 +281,21 @@ function dailyReturns(
     notes.push("sortino is null: no losing day, so the downside deviation is 0.");
   }
   return { days: closes.length, sharpe, sortino };
+}
+
+/**
+ * The Sharpe ratio alone, as `computeMetrics` gives it, from the account's samples
+ * (ascending, inside the period; the initial balance before the first): for a caller that
+ * needs no other figure of a run (the random-entry baseline's many runs).
+ */
+export function dailySharpe(
+  times: ArrayLike<number>,
+  equity: ArrayLike<number>,
+  initialBalance: number,
+  startUs: number,
+  endUs: number,
+): number | null {
+  return dailyReturns(times, equity, initialBalance, startUs, endUs, []).sharpe;
 }
 
 /** Compound annual growth of equity over calendar time, in percent. */

@@ -44,7 +44,11 @@ export {
   type RandomRunSetup,
   type StrategyFigures,
 } from "./random_baseline.ts";
-export { type BaselineOptions, runRandomBaseline } from "./random_baseline_parallel.ts";
+export {
+  type BaselineOptions,
+  defaultBaselineWorkers,
+  runRandomBaseline,
+} from "./random_baseline_parallel.ts";
 export {
   backtestJson,
   type BacktestJsonInput,

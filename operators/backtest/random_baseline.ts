@@ -6,9 +6,9 @@
  *
  * Each run walks the traded period's M1 bars: at each decision bar with room for a trade
  * (fewer positions and entry orders than `risk.positions.maxOpen`) it asks for one with
- * probability `entryRate`, on a fair coin's side, with the stop and target the
- * `LevelModel` sets (fed the warm-up bars too, so levels are warm from the first traded
- * bar), through the backtest's own kernel (risk then broker, `eventStep`). A bar is given
+ * probability `entryRate`, on a fair coin's side, with the stop and target a `LevelModel`
+ * would set (its ATR over every bar, warm-up included, is computed once: `levelAtrSeries`,
+ * read through `LevelSeries`, the same formula), through the backtest's own kernel (risk then broker, `eventStep`). A bar is given
  * to the kernel only when it can change anything (a position or order is open, or it
  * carries a signal): on the others the engine and broker would only note the quote.
  *
@@ -21,13 +21,7 @@
  */
 
 import { eventStep } from "../../pipeline/event_loop.ts";
-import type {
-  BarEvent,
-  MarketEvent,
-  RejectionEvent,
-  RiskDecisionEvent,
-  TradeEvent,
-} from "../../pipeline/events.ts";
+import type { BarEvent, MarketEvent } from "../../pipeline/events.ts";
 import { eventsOf } from "../../pipeline/replay.ts";
 import type { BarBatch } from "../../sources/source.ts";
 import {
@@ -38,10 +32,11 @@ import {
   SimulatedBroker,
 } from "../execution/mod.ts";
 import type { ExecutionConfigInput } from "../execution/config.ts";
-import { fuseVotes, type FusionConfig, LevelModel } from "../fusion/mod.ts";
+import { fuseVotes, type FusionConfig, levelAtrSeries, LevelSeries } from "../fusion/mod.ts";
 import { type NewsCalendar, type RiskConfig, RiskEngine, riskProcessor } from "../risk/mod.ts";
 import { Random } from "../../models/random.ts";
-import { computeMetrics, equityCurve, type EquityPoint } from "./metrics.ts";
+import { dailySharpe } from "./metrics.ts";
+import { tradeStats } from "./_trade_stats.ts";
 import { percentileBands } from "./monte_carlo.ts";
 import type { RandomBaseline } from "./schema.ts";
 
@@ -58,6 +53,11 @@ export interface RandomRunSetup {
   readonly risk: RiskConfig;
   readonly calendar: NewsCalendar | null;
   readonly execution: ExecutionConfigInput;
+  /**
+   * The levels' ATR after each bar of `bars` (`levelAtrSeries` of `fusion.levels`): the
+   * same in every run, so a caller running many computes it once. Computed when absent.
+   */
+  readonly levelAtr?: Float64Array;
   /**
    * Give the kernel every traded bar, idle or not: slower, and the same result, which is
    * what a test of the idle-bar shortcut checks. Default false.
@@ -87,16 +87,20 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
   const broker = new SimulatedBroker(setup.execution);
   // The broker's terms price the levels' cost floor and the risk engine's sizing.
   const costs = costModelOf(broker.settings);
-  const levels = new LevelModel(setup.fusion.levels, costs);
+  const levels = new LevelSeries(
+    setup.fusion.levels,
+    costs,
+    setup.levelAtr ?? levelAtrSeries(setup.fusion.levels, bars),
+  );
   const engine = new RiskEngine({ config: setup.risk, calendar: setup.calendar, costs });
   const step = eventStep([riskProcessor(engine), brokerProcessor(broker)]);
   const config = { ...setup.fusion, weights: { technical: 1, ml: 0, llm: 0 }, gate: 0 };
   const maxOpen = setup.risk.positions.maxOpen;
-  const trades: TradeEvent[] = [];
-  const decisions: RiskDecisionEvent[] = [];
-  const rejections: RejectionEvent[] = [];
+  // What the figures read: the trades' P&Ls and the account's equity after each report.
+  const pnls: number[] = [];
+  const equityTimes: number[] = [];
+  const equity: number[] = [];
   const initialBalance = broker.settings.initialBalance;
-  const equity: EquityPoint[] = [];
   const out: MarketEvent[] = [];
   /** Files the kernel's output; true when it sent an order, which is due on the next bar. */
   const take = (): boolean => {
@@ -105,16 +109,11 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
       const event = out[k];
       switch (event.kind) {
         case "trade":
-          trades.push(event);
-          break;
-        case "risk":
-          decisions.push(event);
-          break;
-        case "rejection":
-          rejections.push(event);
+          pnls.push(event.pnl);
           break;
         case "account":
-          equity.push({ timeUs: event.timeUs, equity: event.equity, balance: event.balance });
+          equityTimes.push(event.timeUs);
+          equity.push(event.equity);
           break;
         case "order":
         case "pending":
@@ -128,14 +127,7 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
   let queued = false;
   let first: BarEvent | null = null;
   let last: BarEvent | null = null;
-  const bid = { open: NaN, high: NaN, low: NaN, close: NaN };
-  for (let i = 0; i < bars.length; i++) {
-    bid.open = bars.bidOpen[i];
-    bid.high = bars.bidHigh[i];
-    bid.low = bars.bidLow[i];
-    bid.close = bars.bidClose[i];
-    levels.update(bars.openUs[i], bars.closeUs[i], bid);
-    if (i < tradingStart) continue;
+  for (let i = tradingStart; i < bars.length; i++) {
     const open = broker.openPositions().length + broker.workingOrders().length;
     const busy = queued || open > 0;
     const wants = !queued && open < maxOpen && random.next() < setup.entryRate;
@@ -149,6 +141,7 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
     last = bar;
     step(bar, out);
     if (wants) {
+      levels.at(i);
       const side = random.next() < 0.5 ? "buy" : "sell";
       const signal = fuseVotes([{ source: "technical", side, confidence: 1, reasons: [] }], {
         config,
@@ -177,23 +170,13 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
   }
   broker.closeAll("end_of_data", last.closeUs, out);
   take();
-  const metrics = computeMetrics({
-    trades,
-    equity: equityCurve(equity, initialBalance, first.openUs, last.closeUs),
-    initialBalance,
-    riskDecisions: decisions,
-    rejections,
-    regimes: [],
-    firstBar: first,
-    lastBar: last,
-    periodStartUs: first.openUs,
-    periodEndUs: last.closeUs,
-  });
+  // The figures computeMetrics would give, through its own functions, and only those.
+  const stats = tradeStats(pnls);
   return {
-    trades: metrics.trades,
-    netProfit: metrics.net_profit,
-    profitFactor: metrics.profit_factor,
-    sharpe: metrics.sharpe,
+    trades: stats.trades,
+    netProfit: stats.net_profit,
+    profitFactor: stats.profit_factor,
+    sharpe: dailySharpe(equityTimes, equity, initialBalance, first.openUs, last.closeUs),
   };
 }
 

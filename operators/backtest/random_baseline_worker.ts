@@ -1,16 +1,34 @@
 /**
- * A Worker that runs a share of the random-entry baseline's seeds (random_baseline.ts)
- * and posts their results back. It owns nothing: every run is rebuilt from the message.
+ * A Worker of the random-entry baseline (random_baseline_parallel.ts): it keeps the setup
+ * it is sent, then runs the seeds it takes from the shared counter and posts their
+ * results back. It owns nothing: every run is rebuilt from the messages.
  */
 
 /// <reference lib="deno.worker" />
 
 import { NewsCalendar } from "../risk/mod.ts";
-import { randomRun } from "./random_baseline.ts";
-import type { BaselineJob } from "./random_baseline_parallel.ts";
+import type { RandomRunSetup } from "./random_baseline.ts";
+import {
+  type BaselineAnswer,
+  type BaselineMessage,
+  takeSeeds,
+} from "./random_baseline_parallel.ts";
 
-self.onmessage = (event: MessageEvent<BaselineJob>) => {
-  const { setup, calendarEvents, seeds } = event.data;
-  const calendar = calendarEvents === null ? null : new NewsCalendar(calendarEvents);
-  self.postMessage(seeds.map((seed) => randomRun({ ...setup, calendar }, seed)));
+let setup: Omit<RandomRunSetup, "entryRate"> | null = null;
+
+self.onmessage = (event: MessageEvent<BaselineMessage>) => {
+  const message = event.data;
+  if (message.kind === "setup") {
+    const { calendarEvents } = message;
+    const calendar = calendarEvents === null ? null : new NewsCalendar(calendarEvents);
+    setup = { ...message.setup, calendar };
+    return;
+  }
+  if (setup === null) throw new Error("a random-baseline worker was asked to run before its setup");
+  const answer: BaselineAnswer = takeSeeds(
+    { ...setup, entryRate: message.entryRate },
+    message.seeds,
+    message.next,
+  );
+  self.postMessage(answer);
 };

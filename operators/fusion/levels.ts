@@ -17,6 +17,7 @@ import { type CostModel, roundTripCost } from "../execution/costs.ts";
 import type { BarSink } from "../bars/bar_sink.ts";
 import { Atr, type PriceBar } from "../indicators/mod.ts";
 import type { LevelsConfig } from "./config.ts";
+import type { BarBatch } from "../../sources/source.ts";
 
 /** Stop and target distances in price units, before they are rounded to points. */
 export interface LevelDistances {
@@ -26,21 +27,20 @@ export interface LevelDistances {
   readonly floored: boolean;
 }
 
-export class LevelModel {
-  readonly #config: LevelsConfig;
-  readonly #costs: CostModel;
+/**
+ * The ATR the levels are measured in, fed closed M1 bid bars: the ATR timeframe's bars
+ * are resampled here from closed buckets only. It never allocates per bar.
+ */
+export class LevelAtr {
   readonly #atr: Atr;
+  readonly #timeframe: Timeframe;
   readonly #resampler: Resampler | null;
   readonly #bar = { open: NaN, high: NaN, low: NaN, close: NaN };
-  #atrValue = NaN;
-  /** The one distances object, refilled per decision. */
-  readonly #out = { stop: NaN, take: NaN, floored: false };
+  #value = NaN;
 
-  /** `costs`: the broker's terms, which price the cost floor. */
-  constructor(config: LevelsConfig, costs: CostModel) {
-    this.#config = config;
-    this.#costs = costs;
+  constructor(config: Pick<LevelsConfig, "atrTimeframe" | "atrPeriod">) {
     this.#atr = new Atr(config.atrPeriod);
+    this.#timeframe = config.atrTimeframe;
     const sink: BarSink = {
       push: (_openUs, _closeUs, open, high, low, close) => this.#feed(open, high, low, close),
     };
@@ -49,14 +49,14 @@ export class LevelModel {
       : new Resampler(config.atrTimeframe, sink, { dayStart: "new-york-17" });
   }
 
-  /** The ATR's timeframe and the closed bars of it needed before the first level. */
+  /** The ATR's timeframe and the closed bars of it needed before the first value. */
   get warmUp(): { readonly timeframe: Timeframe; readonly bars: number } {
-    return { timeframe: this.#config.atrTimeframe, bars: this.#atr.requiredBars };
+    return { timeframe: this.#timeframe, bars: this.#atr.requiredBars };
   }
 
-  /** The ATR the levels are measured in; NaN while it warms up. */
-  get atr(): number {
-    return this.#atrValue;
+  /** The latest value; NaN while it warms up. */
+  get value(): number {
+    return this.#value;
   }
 
   /** One closed M1 bid bar. */
@@ -68,37 +68,144 @@ export class LevelModel {
     resampleBid(this.#resampler, openUs, closeUs, bar, 0);
   }
 
-  /**
-   * The distances for a decision at `timeUs` and `price` where the spread is `spread`
-   * (price units); null while the ATR warms up. The object returned is reused: read it
-   * before the next call.
-   */
-  distances(spread: number, price: number, timeUs: number): LevelDistances | null {
-    const atr = this.#atrValue;
-    if (!(atr > 0)) return null;
-    const { stopAtr, takeAtr, minTakeCosts } = this.#config;
-    const out = this.#out;
-    out.stop = stopAtr * atr;
-    out.take = takeAtr * atr;
-    out.floored = false;
-    const floor = minTakeCosts === 0
-      ? 0
-      : minTakeCosts * roundTripCost(this.#costs, timeUs, price, spread);
-    if (out.take < floor) {
-      const factor = floor / out.take;
-      out.stop *= factor;
-      out.take = floor;
-      out.floored = true;
-    }
-    return out;
-  }
-
   #feed(open: number, high: number, low: number, close: number): void {
     const bar = this.#bar;
     bar.open = open;
     bar.high = high;
     bar.low = low;
     bar.close = close;
-    this.#atrValue = this.#atr.update(bar) ?? NaN;
+    this.#value = this.#atr.update(bar) ?? NaN;
+  }
+}
+
+/**
+ * The levels' ATR after each M1 bid bar of `bars` (NaN while it warms up): what a
+ * `LevelModel` fed those bars in order reads at each one. For many runs over the same
+ * bars (the random-entry baseline), computed once.
+ */
+export function levelAtrSeries(
+  config: Pick<LevelsConfig, "atrTimeframe" | "atrPeriod">,
+  bars: Pick<
+    BarBatch,
+    "length" | "openUs" | "closeUs" | "bidOpen" | "bidHigh" | "bidLow" | "bidClose"
+  >,
+): Float64Array {
+  const atr = new LevelAtr(config);
+  const series = new Float64Array(bars.length);
+  const bid = { open: NaN, high: NaN, low: NaN, close: NaN };
+  for (let i = 0; i < bars.length; i++) {
+    bid.open = bars.bidOpen[i];
+    bid.high = bars.bidHigh[i];
+    bid.low = bars.bidLow[i];
+    bid.close = bars.bidClose[i];
+    atr.update(bars.openUs[i], bars.closeUs[i], bid);
+    series[i] = atr.value;
+  }
+  return series;
+}
+
+/**
+ * The distances at an ATR of `atr` for a decision at `timeUs` and `price` where the spread
+ * is `spread`, written into `out`; null while the ATR warms up (not positive). The one
+ * formula of the levels and their cost floor, whoever tracks the ATR.
+ */
+export function levelDistances(
+  config: LevelsConfig,
+  costs: CostModel,
+  atr: number,
+  spread: number,
+  price: number,
+  timeUs: number,
+  out: { stop: number; take: number; floored: boolean },
+): LevelDistances | null {
+  if (!(atr > 0)) return null;
+  const { stopAtr, takeAtr, minTakeCosts } = config;
+  out.stop = stopAtr * atr;
+  out.take = takeAtr * atr;
+  out.floored = false;
+  const floor = minTakeCosts === 0 ? 0 : minTakeCosts * roundTripCost(costs, timeUs, price, spread);
+  if (out.take < floor) {
+    const factor = floor / out.take;
+    out.stop *= factor;
+    out.take = floor;
+    out.floored = true;
+  }
+  return out;
+}
+
+export class LevelModel {
+  readonly #config: LevelsConfig;
+  readonly #costs: CostModel;
+  readonly #atr: LevelAtr;
+  /** The one distances object, refilled per decision. */
+  readonly #out = { stop: NaN, take: NaN, floored: false };
+
+  /** `costs`: the broker's terms, which price the cost floor. */
+  constructor(config: LevelsConfig, costs: CostModel) {
+    this.#config = config;
+    this.#costs = costs;
+    this.#atr = new LevelAtr(config);
+  }
+
+  /** The ATR's timeframe and the closed bars of it needed before the first level. */
+  get warmUp(): { readonly timeframe: Timeframe; readonly bars: number } {
+    return this.#atr.warmUp;
+  }
+
+  /** The ATR the levels are measured in; NaN while it warms up. */
+  get atr(): number {
+    return this.#atr.value;
+  }
+
+  /** One closed M1 bid bar. */
+  update(openUs: number, closeUs: number, bar: PriceBar): void {
+    this.#atr.update(openUs, closeUs, bar);
+  }
+
+  /**
+   * The distances for a decision at `timeUs` and `price` where the spread is `spread`
+   * (price units); null while the ATR warms up. The object returned is reused: read it
+   * before the next call.
+   */
+  distances(spread: number, price: number, timeUs: number): LevelDistances | null {
+    return levelDistances(
+      this.#config,
+      this.#costs,
+      this.#atr.value,
+      spread,
+      price,
+      timeUs,
+      this.#out,
+    );
+  }
+}
+
+/**
+ * The levels read from an ATR series computed beforehand (`levelAtrSeries`) instead of a
+ * `LevelModel` fed bar by bar: `at(i)` moves it to bar `i`, and `distances` then gives
+ * what a `LevelModel` fed bars 0 to i would give, through the same formula.
+ */
+export class LevelSeries {
+  readonly #config: LevelsConfig;
+  readonly #costs: CostModel;
+  readonly #atr: Float64Array;
+  #index = -1;
+  readonly #out = { stop: NaN, take: NaN, floored: false };
+
+  constructor(config: LevelsConfig, costs: CostModel, atr: Float64Array) {
+    this.#config = config;
+    this.#costs = costs;
+    this.#atr = atr;
+  }
+
+  /** Reads the ATR after bar `index` from now on. */
+  at(index: number): void {
+    this.#index = index;
+  }
+
+  /** As `LevelModel.distances`; the object returned is reused. */
+  distances(spread: number, price: number, timeUs: number): LevelDistances | null {
+    const atr = this.#index < 0 ? NaN : this.#atr[this.#index];
+    return levelDistances(this.#config, this.#costs, atr, spread, price, timeUs, this.#out);
   }
 }

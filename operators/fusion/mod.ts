@@ -25,7 +25,14 @@ export {
   type LevelSource,
   type SourceVote,
 } from "./fuse.ts";
-export { type LevelDistances, LevelModel } from "./levels.ts";
+export {
+  LevelAtr,
+  levelAtrSeries,
+  type LevelDistances,
+  levelDistances,
+  LevelModel,
+  LevelSeries,
+} from "./levels.ts";
 export {
   LlmAnalyst,
   type LlmAnalystOptions,

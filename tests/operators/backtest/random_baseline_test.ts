@@ -1,7 +1,8 @@
 /**
  * The random-entry baseline: ranks and rates by hand, and on a real month of 2017, the
- * idle-bar shortcut gives exactly what feeding every bar to the kernel gives, and Workers
- * give exactly what one thread gives.
+ * idle-bar shortcut gives exactly what feeding every bar to the kernel gives, the levels
+ * read from an ATR series computed once are those of a `LevelModel` fed bar by bar, and
+ * Workers give exactly what one thread gives.
  */
 
 import assert from "node:assert/strict";
@@ -12,7 +13,8 @@ import {
   type RandomRunSetup,
   runRandomBaseline,
 } from "@/operators/backtest/mod.ts";
-import { TECHNICAL_ONLY } from "@/operators/fusion/mod.ts";
+import { levelAtrSeries, LevelModel, LevelSeries, TECHNICAL_ONLY } from "@/operators/fusion/mod.ts";
+import { DEFAULT_COSTS } from "@/operators/execution/mod.ts";
 import { parseRiskConfig } from "@/operators/risk/mod.ts";
 import { usFromIso } from "@/pipeline/events.ts";
 import { recordBars } from "@/operators/bars/mod.ts";
@@ -78,13 +80,56 @@ dataTest(
 );
 
 dataTest(
-  "runRandomBaseline() gives the same report on two Workers as on this thread",
+  "LevelSeries gives at every bar the distances of a LevelModel fed up to it (real 2017 data)",
+  FILE,
+  async () => {
+    const { bars } = await marchSetup();
+    const config = TECHNICAL_ONLY.levels;
+    const model = new LevelModel(config, DEFAULT_COSTS);
+    const series = new LevelSeries(config, DEFAULT_COSTS, levelAtrSeries(config, bars));
+    let warm = 0;
+    let floored = 0;
+    for (let i = 0; i < bars.length; i++) {
+      const bid = {
+        open: bars.bidOpen[i],
+        high: bars.bidHigh[i],
+        low: bars.bidLow[i],
+        close: bars.bidClose[i],
+      };
+      model.update(bars.openUs[i], bars.closeUs[i], bid);
+      series.at(i);
+      // A spread of 0.3 leaves the H1 levels alone; 3.0 makes the cost floor widen them.
+      for (const spread of [0.3, 3]) {
+        const expected = model.distances(spread, bid.close, bars.closeUs[i]);
+        const fromSeries = series.distances(spread, bid.close, bars.closeUs[i]);
+        assert.deepEqual(
+          fromSeries === null ? null : { ...fromSeries },
+          expected === null ? null : { ...expected },
+          `bar ${i}`,
+        );
+        if (expected !== null) warm++;
+        if (expected?.floored) floored++;
+      }
+    }
+    // Both branches compared: warming up (null) and warm, floored and not.
+    assert.ok(warm > 1000 && warm < 2 * bars.length, `${warm} warm decisions`);
+    assert.ok(floored > 100 && floored < warm, `${floored} floored of ${warm}`);
+  },
+);
+
+dataTest(
+  "runRandomBaseline() gives the same report from two Workers as from this thread alone",
   FILE,
   async () => {
     const { entryRate: _, ...setup } = await marchSetup();
     const target = { trades: 8, entryRate: 0.004, netProfit: -50, profitFactor: 0.7, sharpe: -1 };
-    const here = await runRandomBaseline(setup, target, { runs: 6, seed: 7, workers: 1 });
-    const workers = await runRandomBaseline(setup, target, { runs: 6, seed: 7, workers: 2 });
+    const here = await runRandomBaseline(setup, target, { runs: 6, seed: 7, workers: 0 });
+    const workers = await runRandomBaseline(setup, target, {
+      runs: 6,
+      seed: 7,
+      workers: 2,
+      here: false,
+    });
     assert.deepEqual(workers, here);
     assert.equal(here.runs, 6);
   },
