@@ -8,7 +8,7 @@
  */
 
 import { BadInputError } from "../pipeline/errors.ts";
-import { moduleWorker } from "../pipeline/workers.ts";
+import { Worker } from "node:worker_threads";
 import type { ReadFailure, ReadReply, ReadRequest } from "./_read_worker.ts";
 import type { OpenSourceOptions } from "./mod.ts";
 import { type Batch, emptyReport, type Source } from "./source.ts";
@@ -35,6 +35,37 @@ function rebuilt(failure: ReadFailure): Error {
     : new BadInputError(failure.file, failure.line, failure.reason, failure.text);
 }
 
+/** A worker thread and what it has posted that the pass has not taken yet. */
+interface Thread {
+  readonly worker: Worker;
+  readonly replies: ReadReply[];
+  crashed: Error | null;
+  wake: (() => void) | null;
+}
+
+function startThread(): Thread {
+  const worker = new Worker(new URL("./_read_worker.ts", import.meta.url));
+  // Idle, it never keeps the process alive; a pass holds it (`ref`) while reading.
+  worker.unref();
+  const thread: Thread = { worker, replies: [], crashed: null, wake: null };
+  worker.on("message", (reply: ReadReply) => {
+    thread.replies.push(reply);
+    thread.wake?.();
+  });
+  worker.on("error", (error: Error) => {
+    thread.crashed = error;
+    thread.wake?.();
+  });
+  return thread;
+}
+
+/**
+ * A thread started when a big file is opened, for the next pass to take: its modules load
+ * while the caller carries on (a backtest builds its strategy), which would otherwise delay
+ * the first batch by the thread's start-up.
+ */
+let spare: Thread | null = null;
+
 /**
  * `source` (opened here, for its format, sides and resolution) with its batches read on a
  * worker thread by the same reader, opened there with `options`. Its report is brought up
@@ -42,32 +73,26 @@ function rebuilt(failure: ReadFailure): Error {
  */
 export function readOffThread(source: Source, options: OpenSourceOptions): Source {
   const { path, report } = source;
+  spare ??= startThread();
   return {
     ...source,
     async *batches(): AsyncGenerator<Batch> {
       Object.assign(report, emptyReport());
-      const replies: ReadReply[] = [];
-      let crashed: Error | null = null;
-      let wake: (() => void) | null = null;
-      const worker = moduleWorker(new URL("./_read_worker.ts", import.meta.url), `read ${path}`);
-      worker.onmessage = ({ data }: MessageEvent<ReadReply>) => {
-        replies.push(data);
-        wake?.();
-      };
-      worker.onerror = (event) => {
-        event.preventDefault();
-        crashed = new Error(`the thread reading ${path} failed: ${event.message}`);
-        wake?.();
-      };
+      const thread = spare ?? startThread();
+      spare = null;
+      const { worker, replies } = thread;
+      worker.ref();
       reading++;
       worker.postMessage({ path, options, window: WINDOW } satisfies ReadRequest);
       try {
         while (true) {
           const reply = replies.shift();
           if (reply === undefined) {
-            if (crashed !== null) throw crashed;
-            await new Promise<void>((resolve) => wake = resolve);
-            wake = null;
+            if (thread.crashed !== null) {
+              throw new Error(`the thread reading ${path} failed: ${thread.crashed.message}`);
+            }
+            await new Promise<void>((resolve) => thread.wake = resolve);
+            thread.wake = null;
             continue;
           }
           if (reply.report !== null) Object.assign(report, reply.report);
@@ -82,7 +107,7 @@ export function readOffThread(source: Source, options: OpenSourceOptions): Sourc
         }
       } finally {
         // Done, failed or stopped early: the thread stops reading at once.
-        worker.terminate();
+        void worker.terminate();
         reading--;
       }
     },

@@ -7,8 +7,7 @@
  * changes a row or a count: it only moves the reader to another thread.
  */
 
-/// <reference lib="deno.worker" />
-
+import { parentPort } from "node:worker_threads";
 import { BadInputError } from "../pipeline/errors.ts";
 import { openSourceHere, type OpenSourceOptions } from "./mod.ts";
 import type { Batch, ReadReport } from "./source.ts";
@@ -34,6 +33,7 @@ export type ReadReply =
   | { readonly done: true; readonly report: ReadReport }
   | { readonly failure: ReadFailure; readonly report: ReadReport | null };
 
+const port = parentPort!;
 let credits = 0;
 let wake: (() => void) | null = null;
 
@@ -57,18 +57,18 @@ async function read(path: string, options: OpenSourceOptions): Promise<void> {
         wake = null;
       }
       credits--;
-      self.postMessage({ batch, report } satisfies ReadReply, buffersOf(batch));
+      port.postMessage({ batch, report } satisfies ReadReply, buffersOf(batch));
     }
-    self.postMessage({ done: true, report } satisfies ReadReply);
+    port.postMessage({ done: true, report } satisfies ReadReply);
   } catch (error) {
     const failure: ReadFailure = error instanceof BadInputError
       ? { file: error.file, line: error.line, reason: error.reason, text: error.text }
       : { message: (error as Error).message };
-    self.postMessage({ failure, report } satisfies ReadReply);
+    port.postMessage({ failure, report } satisfies ReadReply);
   }
 }
 
-self.onmessage = ({ data }: MessageEvent<ReadRequest>) => {
+port.on("message", (data: ReadRequest) => {
   if ("credit" in data) {
     credits++;
     wake?.();
@@ -76,4 +76,4 @@ self.onmessage = ({ data }: MessageEvent<ReadRequest>) => {
     credits = data.window;
     void read(data.path, data.options);
   }
-};
+});
