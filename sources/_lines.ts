@@ -1,13 +1,16 @@
 /**
  * Streams a file, plain or gzip (detected by its magic bytes), as blocks of whole lines
  * without ever holding the file: memory stays at a few chunks whatever the file's size. A
- * big file is read on a worker thread of its own (`_read_thread.ts`), inflated there too.
+ * big gzip read on the main thread is inflated on a worker thread (`_inflate.ts`) while the
+ * caller parses; a big file can also be read whole on a thread of its own (`_read_thread.ts`).
  * A truncated or corrupt gzip becomes a `BadInputError`, never a quietly shorter file.
  */
 
 import { createReadStream } from "node:fs";
+import { isMainThread } from "node:worker_threads";
 import { createGunzip } from "node:zlib";
 import { BadInputError } from "../pipeline/errors.ts";
+import { inflateOffThread, InflateThreadError } from "./_inflate.ts";
 
 /** `buf[start, end)` holds whole lines, each ended by "\n" except perhaps the file's last. */
 export interface LineBlock {
@@ -29,8 +32,14 @@ export class StreamBrokeError extends BadInputError {
   }
 }
 
-/** The file's chunks, inflated when it is a gzip; plain `Uint8Array`s, so the parser's loops see one kind. */
-export async function* rawChunks(path: string): AsyncGenerator<Uint8Array> {
+/** Gzip files from this size (compressed) inflate on the worker thread (`_inflate.ts`). */
+const OFF_THREAD_BYTES = 1 << 20;
+
+/**
+ * The file's chunks, inflated when it is a gzip; plain `Uint8Array`s, so the parser's loops
+ * see one kind. A chunk off the thread is valid until the next is asked for (`_inflate.ts`).
+ */
+export async function* rawChunks(path: string, offThread: boolean): AsyncGenerator<Uint8Array> {
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -47,8 +56,27 @@ export async function* rawChunks(path: string): AsyncGenerator<Uint8Array> {
     throw new BadInputError(path, null, "file is empty");
   }
   const gzip = headBytes === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  const size = (await file.stat()).size;
   file.close();
-  // Big chunks mean fewer awaits.
+  const broke = (error: unknown) => {
+    const message = (error as Error).message;
+    return new StreamBrokeError(
+      path,
+      gzip && !(error instanceof InflateThreadError)
+        ? `gzip stream is truncated or corrupt (${message}); no rows after the last complete line were read`
+        : `read failed: ${message}`,
+    );
+  };
+  if (gzip && offThread && size >= OFF_THREAD_BYTES) {
+    try {
+      yield* inflateOffThread(path, CHUNK_BYTES);
+    } catch (error) {
+      throw error instanceof BadInputError ? error : broke(error);
+    }
+    return;
+  }
+  // Small files inflate here: a thread is not worth starting for them. Big chunks mean
+  // fewer awaits.
   const raw = createReadStream(path, { highWaterMark: CHUNK_BYTES });
   const stream = gzip ? raw.pipe(createGunzip({ chunkSize: CHUNK_BYTES })) : raw;
   try {
@@ -57,14 +85,7 @@ export async function* rawChunks(path: string): AsyncGenerator<Uint8Array> {
       yield new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     }
   } catch (error) {
-    if (error instanceof BadInputError) throw error;
-    const message = (error as Error).message;
-    throw new StreamBrokeError(
-      path,
-      gzip
-        ? `gzip stream is truncated or corrupt (${message}); no rows after the last complete line were read`
-        : `read failed: ${message}`,
-    );
+    throw error instanceof BadInputError ? error : broke(error);
   } finally {
     raw.destroy();
   }
@@ -77,11 +98,19 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Yields blocks of whole lines in file order. */
-export async function* lineBlocks(path: string): AsyncGenerator<LineBlock> {
+/**
+ * Yields blocks of whole lines in file order. A big gzip read from the main thread inflates
+ * on the inflating thread (`_inflate.ts`) while this one parses; a reader already on a
+ * thread of its own (`_read_thread.ts`) inflates where it is. `offThread` false keeps it
+ * here anyway (reading only the first lines, to detect the format).
+ */
+export async function* lineBlocks(
+  path: string,
+  offThread = isMainThread,
+): AsyncGenerator<LineBlock> {
   let carry: Uint8Array | null = null;
   let sawBytes = false;
-  for await (const chunk of rawChunks(path)) {
+  for await (const chunk of rawChunks(path, offThread)) {
     if (chunk.length === 0) continue;
     sawBytes = true;
     const last = chunk.lastIndexOf(NEWLINE);

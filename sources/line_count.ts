@@ -17,7 +17,7 @@ export async function countLines(path: string): Promise<number | null> {
     let lines = 0;
     let last = NEWLINE;
     // Inflated on this thread: a worker gains nothing on a scan this light.
-    for await (const chunk of rawChunks(path)) {
+    for await (const chunk of rawChunks(path, false)) {
       for (let i = chunk.indexOf(NEWLINE); i !== -1; i = chunk.indexOf(NEWLINE, i + 1)) lines++;
       if (chunk.length > 0) last = chunk[chunk.length - 1];
     }

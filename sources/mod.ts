@@ -21,6 +21,12 @@ export type { ServerTimeRule } from "./mt5.ts";
 
 export interface OpenSourceOptions extends HistDataOptions, Mt5Options, QuoteBarsOptions {
   readonly format?: FormatName;
+  /**
+   * Read a big file on a worker thread of its own (`_read_thread.ts`): for a caller whose
+   * own thread is busy with every batch (a backtest's pipeline). A caller that only
+   * collects the batches (`bars`) reads faster here, with the gzip inflated beside it.
+   */
+  readonly thread?: boolean;
 }
 
 const SNIFFERS: ReadonlyArray<readonly [FormatName, (line: string) => boolean]> = [
@@ -42,7 +48,7 @@ async function headLines(
   const decoder = new TextDecoder();
   let text = "";
   let whole = true;
-  const blocks = lineBlocks(path);
+  const blocks = lineBlocks(path, false);
   try {
     for await (const { buf, start, end } of blocks) {
       text += decoder.decode(buf.subarray(start, end));
@@ -97,12 +103,13 @@ export async function openSources(
 }
 
 /**
- * Opens `path` as a `Source`; a file of `OFF_THREAD_BYTES` or more is read on a worker
- * thread (`_read_thread.ts`), a smaller one here, where a thread would cost more to start
- * than its reading takes.
+ * Opens `path` as a `Source`. With `thread`, a file of `OFF_THREAD_BYTES` or more is read on
+ * a worker thread (`_read_thread.ts`); a smaller one here, where a thread would cost more to
+ * start than its reading takes.
  */
 export async function openSource(path: string, options: OpenSourceOptions = {}): Promise<Source> {
   const source = await openSourceHere(path, options);
+  if (options.thread !== true) return source;
   const { size } = await Deno.stat(path);
   return size >= OFF_THREAD_BYTES
     ? readOffThread(source, { ...options, format: source.format })

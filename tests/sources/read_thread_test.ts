@@ -31,10 +31,10 @@ async function firstLines(path: string, count: number): Promise<string[]> {
 }
 
 dataTest(
-  "openSource() reads a big file on a worker thread into the main thread's batches and report",
+  "openSource({ thread: true }) reads a big file on a worker thread into the main thread's batches and report",
   HISTDATA_2017,
   async () => {
-    const offThread = await openSource(dataPath(HISTDATA_2017));
+    const offThread = await openSource(dataPath(HISTDATA_2017), { thread: true });
     const here = await openSourceHere(dataPath(HISTDATA_2017));
     // Progress reads the report while the batches come: it moves with them.
     const seen: number[] = [];
@@ -50,7 +50,7 @@ dataTest(
 );
 
 dataTest(
-  "openSource() names a bad line read on the worker thread by file, line, reason and text",
+  "openSource({ thread: true }) names a bad line read on the worker thread by file, line, reason and text",
   HISTDATA_2017,
   async () => {
     await using dir = await tempDir();
@@ -62,7 +62,7 @@ dataTest(
     lines[14_999] = fields.join(";");
     const path = await dir.write("DAT_ASCII_XAUUSD_M1_spoilt.csv", lines.join(""));
     const text = lines[14_999].trimEnd();
-    const error = await assertBadInput(() => openSource(path).then(drain), {
+    const error = await assertBadInput(() => openSource(path, { thread: true }).then(drain), {
       file: path,
       line: 15_000,
       reason: /^non-numeric price; pass --on-bad-line=skip/,
@@ -70,7 +70,7 @@ dataTest(
     assert.equal(error.text, text);
     assert.equal(error.message, new BadInputError(path, 15_000, error.reason, text).message);
 
-    const skipping = await openSource(path, { onBadLine: "skip" });
+    const skipping = await openSource(path, { onBadLine: "skip", thread: true });
     await drain(skipping);
     assert.equal(skipping.report.linesRead, 20_000);
     assert.equal(skipping.report.rowsEmitted, 19_999);
@@ -82,14 +82,14 @@ dataTest(
 );
 
 dataTest(
-  "openSource() refuses a big gzip cut short, naming the first line lost",
+  "openSource({ thread: true }) refuses a big gzip cut short, naming the first line lost",
   TICKS_GZ,
   async () => {
     await using dir = await tempDir();
     // 2 MB of the 19 MB file: big enough for the worker thread, cut mid-stream.
     const head = await fileHead(dataPath(TICKS_GZ), 2_000_000);
     const path = await dir.write("XAUUSD_OANDA_ticks_cut.csv.gz", head);
-    const source = await openSource(path);
+    const source = await openSource(path, { thread: true });
     await assertBadInput(() => drain(source), () => ({
       file: path,
       line: source.report.linesRead + 1,
@@ -106,7 +106,7 @@ dataTest(
   "a reader that stops after its first batch stops the worker thread",
   HISTDATA_2017,
   async () => {
-    const source = await openSource(dataPath(HISTDATA_2017));
+    const source = await openSource(dataPath(HISTDATA_2017), { thread: true });
     for await (const batch of source.batches()) {
       assert.ok(batch.length > 0);
       assert.equal(threadsReading(), 1);
@@ -114,5 +114,18 @@ dataTest(
     }
     assert.equal(threadsReading(), 0);
     assert.ok(source.report.linesRead < 352_360, `${source.report.linesRead} lines`);
+  },
+);
+
+dataTest(
+  "openSource() without thread reads a big file on the calling thread",
+  HISTDATA_2017,
+  async () => {
+    const source = await openSource(dataPath(HISTDATA_2017));
+    for await (const batch of source.batches()) {
+      assert.ok(batch.length > 0);
+      assert.equal(threadsReading(), 0);
+      break;
+    }
   },
 );
