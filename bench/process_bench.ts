@@ -150,12 +150,16 @@ const checkouts = baselineMain === null ? [{ label: "", main }] : [
   { label: " (this checkout)", main },
   { label: ` (baseline ${values.baseline})`, main: baselineMain },
 ];
+/** Does the baseline checkout know `--baseline-runs` (every commit since 13e906a)? */
+const baselineKnowsRuns = values.baseline !== undefined &&
+  (await Deno.readTextFile(`${values.baseline}/pipeline/commands/usage.ts`).catch(() => ""))
+    .includes("--baseline-runs");
 /**
- * The chance baseline on and off for this checkout; a baseline checkout is timed as it
- * runs by default (it may predate the flag).
+ * The chance baseline on and off; a baseline checkout from before the flag is timed as it
+ * runs by default.
  */
 const baselineSettings = (main: string) =>
-  main === baselineMain ? [[]] : [[], ["--baseline-runs", "0"]];
+  main === baselineMain && !baselineKnowsRuns ? [[]] : [[], ["--baseline-runs", "0"]];
 const noMlTarget = (m: number) =>
   `<= ${TARGET_NO_ML_SECONDS} s: ${m <= TARGET_NO_ML_SECONDS ? "met" : "NOT met"}`;
 const variants: Variant[] = checkouts.flatMap(({ label, main }) =>

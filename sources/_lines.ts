@@ -1,11 +1,13 @@
 /**
  * Streams a file, plain or gzip (detected by its magic bytes), as blocks of whole lines
  * without ever holding the file: memory stays at a few chunks whatever the file's size. A
- * big gzip is inflated on a worker thread (`_inflate.ts`) while the caller parses.
+ * big gzip read on the main thread is inflated on a worker thread (`_inflate.ts`) while the
+ * caller parses; a big file can also be read whole on a thread of its own (`_read_thread.ts`).
  * A truncated or corrupt gzip becomes a `BadInputError`, never a quietly shorter file.
  */
 
 import { createReadStream } from "node:fs";
+import { isMainThread } from "node:worker_threads";
 import { createGunzip } from "node:zlib";
 import { BadInputError } from "../pipeline/errors.ts";
 import { inflateOffThread, InflateThreadError } from "./_inflate.ts";
@@ -97,10 +99,15 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 /**
- * Yields blocks of whole lines in file order. A big gzip inflates on the worker thread
- * unless `offThread` is false (reading only the first lines, to detect the format).
+ * Yields blocks of whole lines in file order. A big gzip read from the main thread inflates
+ * on the inflating thread (`_inflate.ts`) while this one parses; a reader already on a
+ * thread of its own (`_read_thread.ts`) inflates where it is. `offThread` false keeps it
+ * here anyway (reading only the first lines, to detect the format).
  */
-export async function* lineBlocks(path: string, offThread = true): AsyncGenerator<LineBlock> {
+export async function* lineBlocks(
+  path: string,
+  offThread = isMainThread,
+): AsyncGenerator<LineBlock> {
   let carry: Uint8Array | null = null;
   let sawBytes = false;
   for await (const chunk of rawChunks(path, offThread)) {

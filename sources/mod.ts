@@ -11,6 +11,7 @@ import { type Mt5Options, openMt5, sniffMt5 } from "./mt5.ts";
 import { openOandaTicks, sniffOandaTicks } from "./oanda_ticks.ts";
 import { openQuoteBars, type QuoteBarsOptions, sniffQuoteBars } from "./quote_bars.ts";
 import { concatSources } from "./concat.ts";
+import { OFF_THREAD_BYTES, readOffThread } from "./_read_thread.ts";
 import { type FormatName, FORMATS, type Source } from "./source.ts";
 
 export type * from "./source.ts";
@@ -20,6 +21,12 @@ export type { ServerTimeRule } from "./mt5.ts";
 
 export interface OpenSourceOptions extends HistDataOptions, Mt5Options, QuoteBarsOptions {
   readonly format?: FormatName;
+  /**
+   * Read a big file on a worker thread of its own (`_read_thread.ts`): for a caller whose
+   * own thread is busy with every batch (a backtest's pipeline). A caller that only
+   * collects the batches (`bars`) reads faster here, with the gzip inflated beside it.
+   */
+  readonly thread?: boolean;
 }
 
 const SNIFFERS: ReadonlyArray<readonly [FormatName, (line: string) => boolean]> = [
@@ -95,7 +102,25 @@ export async function openSources(
   return concatSources(await Promise.all(paths.map((path) => openSource(path, options))));
 }
 
+/**
+ * Opens `path` as a `Source`. With `thread`, a file of `OFF_THREAD_BYTES` or more is read on
+ * a worker thread (`_read_thread.ts`); a smaller one here, where a thread would cost more to
+ * start than its reading takes.
+ */
 export async function openSource(path: string, options: OpenSourceOptions = {}): Promise<Source> {
+  const source = await openSourceHere(path, options);
+  if (options.thread !== true) return source;
+  const { size } = await Deno.stat(path);
+  return size >= OFF_THREAD_BYTES
+    ? readOffThread(source, { ...options, format: source.format })
+    : source;
+}
+
+/** Opens `path` as a `Source` read on this thread: what the reading thread runs. */
+export async function openSourceHere(
+  path: string,
+  options: OpenSourceOptions = {},
+): Promise<Source> {
   const { lines: head, firstLineNo, whole } = await headLines(path);
   if (head.length === 0) throw new BadInputError(path, null, "file has only blank lines");
   const format = options.format ?? detectFormat(path, head[0], firstLineNo);

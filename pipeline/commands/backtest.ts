@@ -320,7 +320,9 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
   const toUs = options.to === undefined ? undefined : usFromIso(options.to);
   // The files' heads name the symbol and the quote sides the strategy is built for; the
   // strategy then says how much history to read before --from.
-  const heads = await openSources([...options.files], options.read);
+  // Read on a thread of their own: this one runs the pipeline on every batch. Opened here,
+  // the thread starts while the strategy is built (`_read_thread.ts`).
+  const heads = await openSources([...options.files], { ...options.read, thread: true });
   const spec = DEFAULT_FEATURE_SPEC;
   const hash = specHash(spec);
   const calendar = flags.news ? await readNewsCalendar(flags.news) : null;
@@ -369,6 +371,7 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
       : historyStartUs(tradeFromUs, strategy.warmUp.needs, "new-york-17");
     source = await openSources([...options.files], {
       ...options.read,
+      thread: true,
       fromUs: readFromUs,
       toUs,
     });

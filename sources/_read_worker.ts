@@ -1,0 +1,79 @@
+/**
+ * The reading thread of `sources/_read_thread.ts`: opens a file with the very reader the
+ * main thread would use (`openSourceHere`, gzip inflated here too) and posts each batch
+ * with its typed arrays transferred, not copied, at most its window of batches ahead of
+ * what the main thread has taken, each with the report as it stood when the batch was
+ * made. An error is posted as plain data for the main thread to rebuild. It never
+ * changes a row or a count: it only moves the reader to another thread.
+ */
+
+import { parentPort } from "node:worker_threads";
+import { BadInputError } from "../pipeline/errors.ts";
+import { openSourceHere, type OpenSourceOptions } from "./mod.ts";
+import type { Batch, ReadReport } from "./source.ts";
+
+/** From the main thread: read a file, or take one more batch. */
+export type ReadRequest =
+  | { readonly path: string; readonly options: OpenSourceOptions; readonly window: number }
+  | { readonly credit: 1 };
+
+/** A `BadInputError`'s fields, or another error's message. */
+export type ReadFailure =
+  | {
+    readonly file: string;
+    readonly line: number | null;
+    readonly reason: string;
+    readonly text?: string;
+  }
+  | { readonly message: string };
+
+/** To the main thread: a batch, the end, or what went wrong, each with the report then. */
+export type ReadReply =
+  | { readonly batch: Batch; readonly report: ReadReport }
+  | { readonly done: true; readonly report: ReadReport }
+  | { readonly failure: ReadFailure; readonly report: ReadReport | null };
+
+const port = parentPort!;
+let credits = 0;
+let wake: (() => void) | null = null;
+
+/** The buffers of a batch's columns, handed over with it. */
+function buffersOf(batch: Batch): ArrayBuffer[] {
+  const buffers: ArrayBuffer[] = [];
+  for (const value of Object.values(batch)) {
+    if (value instanceof Float64Array) buffers.push(value.buffer as ArrayBuffer);
+  }
+  return buffers;
+}
+
+async function read(path: string, options: OpenSourceOptions): Promise<void> {
+  let report: ReadReport | null = null;
+  try {
+    const source = await openSourceHere(path, options);
+    report = source.report;
+    for await (const batch of source.batches()) {
+      while (credits <= 0) {
+        await new Promise<void>((resolve) => wake = resolve);
+        wake = null;
+      }
+      credits--;
+      port.postMessage({ batch, report } satisfies ReadReply, buffersOf(batch));
+    }
+    port.postMessage({ done: true, report } satisfies ReadReply);
+  } catch (error) {
+    const failure: ReadFailure = error instanceof BadInputError
+      ? { file: error.file, line: error.line, reason: error.reason, text: error.text }
+      : { message: (error as Error).message };
+    port.postMessage({ failure, report } satisfies ReadReply);
+  }
+}
+
+port.on("message", (data: ReadRequest) => {
+  if ("credit" in data) {
+    credits++;
+    wake?.();
+  } else {
+    credits = data.window;
+    void read(data.path, data.options);
+  }
+});
