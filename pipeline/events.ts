@@ -486,8 +486,6 @@ export function usFromIso(text: string): number {
 }
 
 const DIGIT_0 = 48;
-/** Days of each month in a common year. */
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 /** The 0-9 value of the character at `i`, or NaN when it is not a digit. */
 function digitAt(text: string, i: number): number {
   const d = text.charCodeAt(i) - DIGIT_0;
@@ -516,9 +514,10 @@ function wholeSecondUtcMs(text: string): number | null {
   if (!(month >= 1 && month <= 12 && day >= 1 && hour < 24 && minute < 60 && second < 60)) {
     return null;
   }
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (day > (month === 2 ? (leap ? 29 : 28) : DAYS_IN_MONTH[month - 1])) return null;
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
   // Date.UTC reads years 0-99 as 1900-1999: those go the general way.
-  return year >= 100 ? ms : null;
+  if (year < 100) return null;
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  // It rolls an impossible day over (2017-02-30 is March 2): the round trip the general
+  // path makes catches it, and the general path then reads the text as it always has.
+  return new Date(ms).getUTCDate() === day ? ms : null;
 }
