@@ -19,8 +19,6 @@ export const OFF_THREAD_BYTES = 1 << 20;
 /** Batches the thread may have read ahead of the consumer: about 4,000 rows each. */
 const WINDOW = 8;
 
-const CREDIT: ReadRequest = { credit: 1 };
-
 let reading = 0;
 
 /** How many threads are reading now (none once every pass has finished, failed or stopped). */
@@ -83,7 +81,9 @@ export function readOffThread(source: Source, options: OpenSourceOptions): Sourc
       const { worker, replies } = thread;
       worker.ref();
       reading++;
-      worker.postMessage({ path, options, window: WINDOW } satisfies ReadRequest);
+      const credits = new Int32Array(new SharedArrayBuffer(4));
+      credits[0] = WINDOW;
+      worker.postMessage({ path, options, credits } satisfies ReadRequest);
       try {
         while (true) {
           const reply = replies.shift();
@@ -97,7 +97,8 @@ export function readOffThread(source: Source, options: OpenSourceOptions): Sourc
           }
           if (reply.report !== null) Object.assign(report, reply.report);
           if ("batch" in reply) {
-            worker.postMessage(CREDIT);
+            Atomics.add(credits, 0, 1);
+            Atomics.notify(credits, 0);
             yield reply.batch;
           } else if ("failure" in reply) {
             throw rebuilt(reply.failure);

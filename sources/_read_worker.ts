@@ -12,10 +12,16 @@ import { BadInputError } from "../pipeline/errors.ts";
 import { openSourceHere, type OpenSourceOptions } from "./mod.ts";
 import type { Batch, ReadReport } from "./source.ts";
 
-/** From the main thread: read a file, or take one more batch. */
-export type ReadRequest =
-  | { readonly path: string; readonly options: OpenSourceOptions; readonly window: number }
-  | { readonly credit: 1 };
+/**
+ * From the main thread: read a file. `credits[0]` is how many more batches the thread may
+ * post: the main thread adds one (and notifies) for each batch it takes, in shared memory
+ * rather than a message each (a message cost the busy main thread up to a millisecond).
+ */
+export interface ReadRequest {
+  readonly path: string;
+  readonly options: OpenSourceOptions;
+  readonly credits: Int32Array;
+}
 
 /** A `BadInputError`'s fields, or another error's message. */
 export type ReadFailure =
@@ -34,8 +40,6 @@ export type ReadReply =
   | { readonly failure: ReadFailure; readonly report: ReadReport | null };
 
 const port = parentPort!;
-let credits = 0;
-let wake: (() => void) | null = null;
 
 /** The buffers of a batch's columns, handed over with it. */
 function buffersOf(batch: Batch): ArrayBuffer[] {
@@ -46,17 +50,16 @@ function buffersOf(batch: Batch): ArrayBuffer[] {
   return buffers;
 }
 
-async function read(path: string, options: OpenSourceOptions): Promise<void> {
+async function read({ path, options, credits }: ReadRequest): Promise<void> {
   let report: ReadReport | null = null;
   try {
     const source = await openSourceHere(path, options);
     report = source.report;
     for await (const batch of source.batches()) {
-      while (credits <= 0) {
-        await new Promise<void>((resolve) => wake = resolve);
-        wake = null;
+      for (let left = Atomics.load(credits, 0); left <= 0; left = Atomics.load(credits, 0)) {
+        await Atomics.waitAsync(credits, 0, left).value;
       }
-      credits--;
+      Atomics.sub(credits, 0, 1);
       port.postMessage({ batch, report } satisfies ReadReply, buffersOf(batch));
     }
     port.postMessage({ done: true, report } satisfies ReadReply);
@@ -68,12 +71,4 @@ async function read(path: string, options: OpenSourceOptions): Promise<void> {
   }
 }
 
-port.on("message", (data: ReadRequest) => {
-  if ("credit" in data) {
-    credits++;
-    wake?.();
-  } else {
-    credits = data.window;
-    void read(data.path, data.options);
-  }
-});
+port.on("message", (request: ReadRequest) => void read(request));

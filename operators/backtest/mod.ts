@@ -46,6 +46,7 @@ export {
 } from "./random_baseline.ts";
 export {
   type BaselineOptions,
+  BaselineWorkers,
   defaultBaselineWorkers,
   runRandomBaseline,
 } from "./random_baseline_parallel.ts";

@@ -48,8 +48,12 @@ export function defaultBaselineWorkers(): number {
   return defaultWorkers() - 1;
 }
 
-/** The baseline's Workers, started to run one baseline's seeds beside this thread. */
-class BaselineWorkers {
+/**
+ * The baseline's Workers, started to run one baseline's seeds beside this thread. A caller
+ * that knows a baseline will follow starts them early (a backtest, before its pipeline),
+ * so their start-up is done on a core the pipeline leaves idle, not after it.
+ */
+export class BaselineWorkers {
   readonly #workers: Worker[];
 
   private constructor(workers: Worker[]) {
@@ -136,8 +140,12 @@ export interface BaselineOptions {
   readonly runs: number;
   /** The first run's seed; the pilot uses `seed - 1`. */
   readonly seed: number;
-  /** Workers that share the runs with this thread; 0 runs them all here. Default: `defaultBaselineWorkers()`. */
-  readonly workers?: number;
+  /**
+   * Workers that share the runs with this thread: how many to start (0 runs them all
+   * here), or ones started earlier, which the caller terminates. Default:
+   * `defaultBaselineWorkers()` started here.
+   */
+  readonly workers?: number | BaselineWorkers;
   /**
    * False: this thread runs the pilot only, the Workers every seed (for a test that they
    * give what this thread gives). Default true.
@@ -164,12 +172,15 @@ export async function runRandomBaseline(
     entryRate = calibratedEntryRate(target, trades);
     return entryRate;
   };
-  const workers = BaselineWorkers.start(options.workers ?? defaultBaselineWorkers());
+  const given = options.workers;
+  const workers = given instanceof BaselineWorkers
+    ? given
+    : BaselineWorkers.start(given ?? defaultBaselineWorkers());
   try {
     const runs = await workers.share(shared, pilot, seeds, options.here ?? true);
     return baselineReport(runs, target, { seed: options.seed, entryRate });
   } finally {
-    workers.terminate();
+    if (workers !== given) workers.terminate();
   }
 }
 

@@ -13,11 +13,13 @@ import {
   type BacktestJson,
   backtestJson,
   backtestSummary,
+  BaselineWorkers,
   brokerSummary,
   type CandleSeries,
   computeMetrics,
   type CostedTrade,
   costsReport,
+  defaultBaselineWorkers,
   type EntrySides,
   entrySides,
   equityCurve,
@@ -304,6 +306,23 @@ export interface BacktestRun {
 }
 
 export async function runBacktest(options: RunBacktestOptions): Promise<BacktestRun> {
+  // The chance baseline's Workers start now, so they load on the core the pipeline leaves
+  // idle instead of after it; they run the baseline's seeds once the strategy has traded.
+  const baselineWorkers = (options.baselineRuns ?? DEFAULT_BASELINE_RUNS) > 0
+    ? BaselineWorkers.start(defaultBaselineWorkers())
+    : null;
+  try {
+    return await backtestWith(options, baselineWorkers);
+  } finally {
+    baselineWorkers?.terminate();
+  }
+}
+
+/** `runBacktest` with the baseline's Workers started (null when no baseline runs). */
+async function backtestWith(
+  options: RunBacktestOptions,
+  baselineWorkers: BaselineWorkers | null,
+): Promise<BacktestRun> {
   const flags = {
     config: options.configOrigin,
     "no-ml": options.noMl,
@@ -323,6 +342,10 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
   // Read on a thread of their own: this one runs the pipeline on every batch. Opened here,
   // the thread starts while the strategy is built (`_read_thread.ts`).
   const heads = await openSources([...options.files], { ...options.read, thread: true });
+  // The files' hashes, for the document, computed while the pipeline waits for batches.
+  const hashes = Promise.all(heads.files.map(sha256OfFile));
+  // Awaited after the pipeline; a failure before then is the pipeline's to report.
+  hashes.catch(() => {});
   const spec = DEFAULT_FEATURE_SPEC;
   const hash = specHash(spec);
   const calendar = flags.news ? await readNewsCalendar(flags.news) : null;
@@ -428,11 +451,12 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
   const equity = equityCurve(run.equity, initialBalance, periodStartUs, periodEndUs);
   const pnls = run.trades.map((t) => t.pnl);
   const mc = config.monteCarlo;
-  const dataFiles = await Promise.all(source.files.map(async (file, i) => ({
+  const fileHashes = await hashes;
+  const dataFiles = source.files.map((file, i) => ({
     name: basename(file),
-    sha256: await sha256OfFile(file),
+    sha256: fileHashes[i],
     rows: source.fileReports[i].rowsEmitted,
-  })));
+  }));
   const firstVoteUs = collected.attribution.firstVotes(record.firstVoteUs);
   const sources = collected.attribution.report(
     {
@@ -480,7 +504,7 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     sharpe: metrics.sharpe,
     trades: metrics.trades,
     entryRate: run.roomBars === 0 ? 0 : run.trades.length / run.roomBars,
-  }, { runs: baselineRuns, seed: mc.seed ?? 42 });
+  }, { runs: baselineRuns, seed: mc.seed ?? 42, workers: baselineWorkers ?? undefined });
   const document = backtestJson({
     symbol: source.symbol,
     run: runInput,
