@@ -45,10 +45,13 @@ export {
   type StrategyFigures,
 } from "./random_baseline.ts";
 export {
+  type BaselineCalibration,
   type BaselineOptions,
   BaselineWorkers,
   defaultBaselineWorkers,
   runRandomBaseline,
+  type StartedBaseline,
+  startRandomBaseline,
 } from "./random_baseline_parallel.ts";
 export {
   backtestJson,

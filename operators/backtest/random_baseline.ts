@@ -203,7 +203,10 @@ export interface BaselineTarget extends StrategyFigures {
  * a pilot run at that rate made (the risk engine refuses some asks), at most 1; 0 for a
  * strategy that never traded.
  */
-export function calibratedEntryRate(target: BaselineTarget, pilotTrades: number): number {
+export function calibratedEntryRate(
+  target: Pick<BaselineTarget, "trades" | "entryRate">,
+  pilotTrades: number,
+): number {
   if (target.trades === 0) return 0;
   return Math.min(1, target.entryRate * target.trades / Math.max(1, pilotTrades));
 }

@@ -1,11 +1,13 @@
 /**
- * The random-entry baseline on every core: a pilot run calibrates the rate (here, once),
- * then this thread and the Workers (random_baseline_worker.ts) take the seeds one at a
- * time from a shared counter until none is left, so a thread slowed by a busy machine, or
- * a Worker still compiling its first run, takes fewer. The Workers load their modules
- * while the pilot runs here; the bars and the levels' ATR reach them in shared memory,
- * copied once, never cloned per Worker. Results come back by seed, so the report is the
- * same whatever ran where. It must never change a run, only where it runs.
+ * The random-entry baseline on every core: a pilot run calibrates the rate (once, on the
+ * first Worker, else here), then this thread and the Workers (random_baseline_worker.ts)
+ * take the seeds one at a time from a shared counter until none is left, so a thread
+ * slowed by a busy machine, or a Worker still compiling its first run, takes fewer. A
+ * baseline is started (`startRandomBaseline`) as soon as the strategy's trades are known
+ * and finished (`finish`) once its figures are: this thread builds the rest of the report
+ * while a Worker runs the pilot. The bars and the levels' ATR reach the Workers in shared
+ * memory, copied once, never cloned per Worker. Results come back by seed, so the report
+ * is the same whatever ran where. It must never change a run, only where it runs.
  */
 
 import { defaultWorkers, moduleWorker } from "../../pipeline/workers.ts";
@@ -19,6 +21,7 @@ import {
   randomRun,
   type RandomRunResult,
   type RandomRunSetup,
+  type StrategyFigures,
 } from "./random_baseline.ts";
 import type { RandomBaseline } from "./schema.ts";
 
@@ -29,13 +32,27 @@ export interface BaselineSetupMessage {
   readonly calendarEvents: readonly NewsEvent[] | null;
 }
 
-/** Then, once the pilot has set the rate: run seeds until the shared counter passes them. */
+/** What calibrates the runs' rate: the strategy's trades and its own entry rate. */
+export type BaselineCalibration = Pick<BaselineTarget, "trades" | "entryRate">;
+
+/**
+ * What one baseline's threads share: `counts[0]`, the index of the next seed to take
+ * (Atomics.add); `counts[1]`, 1 once `rate[0]` holds the calibrated rate (Atomics.notify).
+ */
+export interface BaselineShared {
+  readonly counts: Int32Array;
+  readonly rate: Float64Array;
+}
+
+/**
+ * Then: run the pilot first when `pilot` is given (and publish its rate), else wait for
+ * the rate; then run seeds until the shared counter passes them.
+ */
 export interface BaselineRunMessage {
   readonly kind: "run";
-  readonly entryRate: number;
+  readonly pilot: { readonly seed: number; readonly calibration: BaselineCalibration } | null;
   readonly seeds: readonly number[];
-  /** `next[0]`: the index of the next seed to take (Atomics.add), shared by every thread. */
-  readonly next: Int32Array;
+  readonly shared: BaselineShared;
 }
 
 export type BaselineMessage = BaselineSetupMessage | BaselineRunMessage;
@@ -46,6 +63,45 @@ export type BaselineAnswer = readonly (readonly [number, RandomRunResult])[];
 /** Workers for the baseline besides this thread: the cores less this one, at most 3. */
 export function defaultBaselineWorkers(): number {
   return defaultWorkers() - 1;
+}
+
+/** The rate the runs ask at: a pilot run at the strategy's own rate, then `calibratedEntryRate`. */
+export function pilotRate(
+  setup: Omit<RandomRunSetup, "entryRate">,
+  calibration: BaselineCalibration,
+  seed: number,
+): number {
+  const trades = randomRun({ ...setup, entryRate: calibration.entryRate }, seed).trades;
+  return calibratedEntryRate(calibration, trades);
+}
+
+/** Publishes the calibrated rate to every thread of the baseline. */
+export function publishRate(shared: BaselineShared, entryRate: number): void {
+  shared.rate[0] = entryRate;
+  Atomics.store(shared.counts, 1, 1);
+  Atomics.notify(shared.counts, 1);
+}
+
+/** The calibrated rate, once a thread has published it. */
+export async function publishedRate(shared: BaselineShared): Promise<number> {
+  while (Atomics.load(shared.counts, 1) === 0) {
+    await Atomics.waitAsync(shared.counts, 1, 0).value;
+  }
+  return shared.rate[0];
+}
+
+/** Runs seeds taken from the shared counter until they are all taken: each by its index in `seeds`. */
+export function takeSeeds(
+  setup: RandomRunSetup,
+  seeds: readonly number[],
+  shared: BaselineShared,
+): [number, RandomRunResult][] {
+  const done: [number, RandomRunResult][] = [];
+  const { counts } = shared;
+  for (let k = Atomics.add(counts, 0, 1); k < seeds.length; k = Atomics.add(counts, 0, 1)) {
+    done.push([k, randomRun(setup, seeds[k])]);
+  }
+  return done;
 }
 
 /**
@@ -71,69 +127,51 @@ export class BaselineWorkers {
     );
   }
 
+  get count(): number {
+    return this.#workers.length;
+  }
+
   /** Stops every Worker; safe to call more than once. */
   terminate(): void {
     for (const worker of this.#workers) worker.terminate();
   }
 
   /**
-   * Sends the setup, runs `pilot` here meanwhile, then lets every Worker and this thread
-   * take seeds until none is left (this thread none when `here` is false); the results
-   * in seed order.
+   * Sends every Worker the setup and its part: the first runs the pilot, the others wait
+   * for its rate; then each takes seeds. Their answers, in Worker order; a crash rejects.
    */
-  async share(
+  run(
     setup: Omit<RandomRunSetup, "entryRate">,
-    pilot: () => number,
+    pilot: BaselineRunMessage["pilot"],
     seeds: readonly number[],
-    here = true,
-  ): Promise<RandomRunResult[]> {
-    if (!here && this.#workers.length === 0) {
-      throw new RangeError("the random baseline's runs need this thread or a Worker");
-    }
+    shared: BaselineShared,
+  ): Promise<BaselineAnswer[]> {
     const { calendar, ...rest } = setup;
     const setupMessage: BaselineSetupMessage = {
       kind: "setup",
       setup: rest,
       calendarEvents: calendar?.events ?? null,
     };
-    const answers = this.#workers.map((worker) =>
-      new Promise<BaselineAnswer>((resolve, reject) => {
-        worker.onmessage = (event: MessageEvent<BaselineAnswer>) => resolve(event.data);
-        worker.onerror = (event) => {
-          event.preventDefault();
-          reject(new Error(`a random-baseline worker failed: ${event.message}`));
-        };
-        worker.postMessage(setupMessage);
-      })
+    return Promise.all(
+      this.#workers.map((worker, i) =>
+        new Promise<BaselineAnswer>((resolve, reject) => {
+          worker.onmessage = (event: MessageEvent<BaselineAnswer>) => resolve(event.data);
+          worker.onerror = (event) => {
+            event.preventDefault();
+            reject(new Error(`a random-baseline worker failed: ${event.message}`));
+          };
+          worker.postMessage(setupMessage);
+          const run: BaselineRunMessage = {
+            kind: "run",
+            pilot: i === 0 ? pilot : null,
+            seeds,
+            shared,
+          };
+          worker.postMessage(run);
+        })
+      ),
     );
-    const entryRate = pilot();
-    const next = new Int32Array(new SharedArrayBuffer(4));
-    const run: BaselineRunMessage = { kind: "run", entryRate, seeds, next };
-    for (const worker of this.#workers) worker.postMessage(run);
-    const results: RandomRunResult[] = new Array(seeds.length);
-    if (here) {
-      for (const [k, result] of takeSeeds({ ...setup, entryRate }, seeds, next)) {
-        results[k] = result;
-      }
-    }
-    for (const answer of await Promise.all(answers)) {
-      for (const [k, result] of answer) results[k] = result;
-    }
-    return results;
   }
-}
-
-/** Runs seeds taken from `next` until they are all taken: each by its index in `seeds`. */
-export function takeSeeds(
-  setup: RandomRunSetup,
-  seeds: readonly number[],
-  next: Int32Array,
-): [number, RandomRunResult][] {
-  const done: [number, RandomRunResult][] = [];
-  for (let k = Atomics.add(next, 0, 1); k < seeds.length; k = Atomics.add(next, 0, 1)) {
-    done.push([k, randomRun(setup, seeds[k])]);
-  }
-  return done;
 }
 
 export interface BaselineOptions {
@@ -147,41 +185,92 @@ export interface BaselineOptions {
    */
   readonly workers?: number | BaselineWorkers;
   /**
-   * False: this thread runs the pilot only, the Workers every seed (for a test that they
-   * give what this thread gives). Default true.
+   * False: this thread runs no seed, the Workers every one (for a test that they give
+   * what this thread gives). Default true.
    */
   readonly here?: boolean;
 }
 
-/** `runs` seeded random-entry runs after one pilot, and the strategy's place among them. */
-export async function runRandomBaseline(
+/** A baseline under way: `finish` it with the strategy's figures for its report. */
+export interface StartedBaseline {
+  /** Runs this thread's share of the seeds, then the bands and the strategy's percentiles. */
+  finish(figures: StrategyFigures): Promise<RandomBaseline>;
+  /** Stops the Workers it started; safe after `finish` and more than once. */
+  stop(): void;
+}
+
+/**
+ * Starts `options.runs` seeded random-entry runs after one pilot: on the Workers now (the
+ * first runs the pilot), on this thread when it calls `finish`.
+ */
+export function startRandomBaseline(
   setup: Omit<RandomRunSetup, "entryRate">,
-  target: BaselineTarget,
+  calibration: BaselineCalibration,
   options: BaselineOptions,
-): Promise<RandomBaseline> {
+): StartedBaseline {
+  const given = options.workers;
+  const workers = given instanceof BaselineWorkers
+    ? given
+    : BaselineWorkers.start(given ?? defaultBaselineWorkers());
+  const stop = () => {
+    if (workers !== given) workers.terminate();
+  };
+  const here = options.here ?? true;
+  if (!here && workers.count === 0) {
+    stop();
+    throw new RangeError("the random baseline's runs need this thread or a Worker");
+  }
   // The bars and the levels' ATR are the same in every run: in memory every thread reads.
-  const shared = {
+  const withShared = {
     ...setup,
     bars: sharedBars(setup.bars),
     levelAtr: sharedCopy(setup.levelAtr ?? levelAtrSeries(setup.fusion.levels, setup.bars)),
   };
   const seeds = Array.from({ length: options.runs }, (_, k) => options.seed + k);
-  let entryRate = NaN;
-  const pilot = () => {
-    const trades = randomRun({ ...shared, entryRate: target.entryRate }, options.seed - 1).trades;
-    entryRate = calibratedEntryRate(target, trades);
-    return entryRate;
+  const memory = new SharedArrayBuffer(16);
+  const shared: BaselineShared = {
+    counts: new Int32Array(memory, 0, 2),
+    rate: new Float64Array(memory, 8, 1),
   };
-  const given = options.workers;
-  const workers = given instanceof BaselineWorkers
-    ? given
-    : BaselineWorkers.start(given ?? defaultBaselineWorkers());
-  try {
-    const runs = await workers.share(shared, pilot, seeds, options.here ?? true);
-    return baselineReport(runs, target, { seed: options.seed, entryRate });
-  } finally {
-    if (workers !== given) workers.terminate();
-  }
+  const pilot = { seed: options.seed - 1, calibration };
+  const answers = workers.run(withShared, pilot, seeds, shared);
+  // Awaited in `finish`; a crash before then is reported there.
+  answers.catch(() => {});
+  return {
+    stop,
+    async finish(figures) {
+      try {
+        // Without Workers the pilot runs here; else a crash must not leave this waiting.
+        const entryRate = workers.count === 0
+          ? pilotRate(withShared, calibration, pilot.seed)
+          : await Promise.race([publishedRate(shared), answers.then(() => publishedRate(shared))]);
+        const results: RandomRunResult[] = new Array(seeds.length);
+        if (here) {
+          for (const [k, result] of takeSeeds({ ...withShared, entryRate }, seeds, shared)) {
+            results[k] = result;
+          }
+        }
+        for (const answer of await answers) {
+          for (const [k, result] of answer) results[k] = result;
+        }
+        return baselineReport(results, { ...calibration, ...figures }, {
+          seed: options.seed,
+          entryRate,
+        });
+      } finally {
+        stop();
+      }
+    },
+  };
+}
+
+/** `runs` seeded random-entry runs after one pilot, and the strategy's place among them. */
+export function runRandomBaseline(
+  setup: Omit<RandomRunSetup, "entryRate">,
+  target: BaselineTarget,
+  options: BaselineOptions,
+): Promise<RandomBaseline> {
+  return startRandomBaseline(setup, target, options).finish(target);
 }
 
 /** A copy of `values` in a SharedArrayBuffer (itself when it is one already). */

@@ -32,8 +32,8 @@ import {
   type ParamsFile,
   parseParamsFile,
   ReportCandles,
-  runRandomBaseline,
   SourceAttribution,
+  startRandomBaseline,
   type WarmUpReport,
 } from "../../operators/backtest/mod.ts";
 import { loadServingModel, type ServingModel } from "../../operators/ensemble/mod.ts";
@@ -447,10 +447,26 @@ async function backtestWith(
   }
   const periodStartUs = run.firstBar.openUs;
   const periodEndUs = run.lastBar.closeUs;
+  const mc = config.monteCarlo;
+  const bars = tape?.take() ?? null;
+  // The chance baseline starts now on its Workers (the first runs the pilot) while this
+  // thread builds the report; this thread joins the runs once the strategy's figures are in.
+  const chance = bars === null ? null : startRandomBaseline({
+    symbol: source.symbol,
+    bars,
+    // The tape holds the first traded bar, so it is found.
+    tradingStart: bars.openUs.findIndex((us) => us >= periodStartUs),
+    fusion: strategy.fusion,
+    risk: strategy.engine.config,
+    calendar,
+    execution: config.execution ?? {},
+  }, {
+    trades: run.trades.length,
+    entryRate: run.roomBars === 0 ? 0 : run.trades.length / run.roomBars,
+  }, { runs: baselineRuns, seed: mc.seed ?? 42, workers: baselineWorkers ?? undefined });
   const initialBalance = execution.initialBalance;
   const equity = equityCurve(run.equity, initialBalance, periodStartUs, periodEndUs);
   const pnls = run.trades.map((t) => t.pnl);
-  const mc = config.monteCarlo;
   const fileHashes = await hashes;
   const dataFiles = source.files.map((file, i) => ({
     name: basename(file),
@@ -488,23 +504,11 @@ async function backtestWith(
     periodEndUs,
   };
   const metrics = computeMetrics(runInput);
-  const bars = tape?.take() ?? null;
-  const baseline = bars === null ? null : await runRandomBaseline({
-    symbol: source.symbol,
-    bars,
-    // The tape holds the first traded bar, so it is found.
-    tradingStart: bars.openUs.findIndex((us) => us >= periodStartUs),
-    fusion: strategy.fusion,
-    risk: strategy.engine.config,
-    calendar,
-    execution: config.execution ?? {},
-  }, {
+  const baseline = await chance?.finish({
     netProfit: metrics.net_profit,
     profitFactor: metrics.profit_factor,
     sharpe: metrics.sharpe,
-    trades: metrics.trades,
-    entryRate: run.roomBars === 0 ? 0 : run.trades.length / run.roomBars,
-  }, { runs: baselineRuns, seed: mc.seed ?? 42, workers: baselineWorkers ?? undefined });
+  }) ?? null;
   const document = backtestJson({
     symbol: source.symbol,
     run: runInput,
