@@ -254,6 +254,35 @@ function dealRuns(sessions: readonly OrtSession[]): OrtSession {
 }
 
 /**
+ * A session still starting, usable at once: each `run` waits for it, so the caller goes on
+ * meanwhile (a backtest reads and computes features while the model's Workers start).
+ * `nFeatures` is the count the caller was told (a registry card's); a start that failed
+ * fails every `run` with its error. `nMembers` is known only once it has started.
+ */
+export function pendingSession(starting: Promise<OrtSession>, nFeatures: number): OrtSession {
+  let started: OrtSession | null = null;
+  const ready = starting.then((session) => started = session);
+  // A failed start is reported by the runs that wait for it, and by nothing else.
+  ready.catch(() => {});
+  return {
+    nFeatures,
+    get nMembers(): number {
+      if (started === null) {
+        throw new RangeError("the session's member count is known only once it has started");
+      }
+      return started.nMembers;
+    },
+    async run(x, rows) {
+      return (started ?? await ready).run(x, rows);
+    },
+    release: async () => {
+      const session = await ready.catch(() => null);
+      await session?.release();
+    },
+  };
+}
+
+/**
  * An onnxruntime-web session over ONNX bytes from `exportOnnx`: input "features"
  * [N, F], output "probabilities" [N, 3], plus "member_<i>_probabilities" for ensembles.
  *

@@ -36,7 +36,7 @@ import {
   startRandomBaseline,
   type WarmUpReport,
 } from "../../operators/backtest/mod.ts";
-import { loadServingModel, type ServingModel } from "../../operators/ensemble/mod.ts";
+import { type ServingModel, startServingModel } from "../../operators/ensemble/mod.ts";
 import { SimulatedBroker, tradeAndExecute } from "../../operators/execution/mod.ts";
 import { DEFAULT_FEATURE_SPEC, specHash } from "../../operators/features/mod.ts";
 import { readNewsCalendar } from "../../operators/risk/mod.ts";
@@ -359,7 +359,8 @@ async function backtestWith(
           `no production model in ${flags.registry}: pass --model ID, or --no-ml for technical signals only`,
         );
       }
-      model = await loadServingModel(registry, id, hash, flags.threads, {
+      // Its Workers start while the files are read and the first features computed.
+      model = startServingModel(registry, id, hash, flags.threads, {
         workers: options.scoreWorkers ?? DEFAULT_SCORE_WORKERS,
       });
     } finally {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { exportOnnx } from "@/models/onnx/export.ts";
 import { encodeModel } from "@/models/onnx/proto.ts";
-import { createOrtSession } from "@/models/onnx/session.ts";
+import { createOrtSession, pendingSession } from "@/models/onnx/session.ts";
 import { gridRows, randomEnsemble, randomLinear } from "./_models.ts";
 
 const ROWS = gridRows(9, 600, 57);
@@ -160,4 +160,27 @@ Deno.test("createOrtSession() with two workers deals the runs to both and answer
 Deno.test("createOrtSession() refuses a worker count that is not a whole number >= 0", async () => {
   await assert.rejects(() => createOrtSession(LINEAR, { numThreads: 1, workers: -1 }), RangeError);
   await assert.rejects(() => createOrtSession(LINEAR, { numThreads: 1, workers: 1.5 }), RangeError);
+});
+
+Deno.test("pendingSession().run() waits for the start and answers as the started session does", async () => {
+  const started = await createOrtSession(LINEAR, { numThreads: 1 });
+  let resolve!: (session: typeof started) => void;
+  const pending = pendingSession(new Promise((r) => resolve = r), 57);
+  try {
+    assert.throws(() => pending.nMembers, /only once it has started/);
+    const x = ROWS.x.slice(0, 2 * 57);
+    const answer = pending.run(x, 2);
+    resolve(started);
+    assert.deepEqual(await answer, await started.run(x, 2));
+    assert.equal(pending.nMembers, started.nMembers);
+  } finally {
+    await pending.release();
+  }
+});
+
+Deno.test("pendingSession() fails every run with the error its start failed with", async () => {
+  const pending = pendingSession(Promise.reject(new TypeError("no such model")), 57);
+  await assert.rejects(() => pending.run(new Float32Array(57), 1), /no such model/);
+  await assert.rejects(() => pending.run(new Float32Array(57), 1), /no such model/);
+  await pending.release(); // nothing started, nothing to free: it must not throw
 });
