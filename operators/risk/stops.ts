@@ -56,41 +56,41 @@ export function nextStop(
   if (inProfitR === null) return null;
   const dir = direction(position.side);
   const r = (entryPrice - initialStop!) * dir;
-  const candidates: StopMove[] = [];
   const { breakeven, trailing } = config;
+  /** Can the stop go to `level`, and is it tighter than `best` (the level chosen so far)? */
+  const takes = (level: number, best: number | null) =>
+    // Behind the price by at least the broker's stops level, or the broker refuses it.
+    (exitPrice - level) * dir > Math.max(EPSILON, spec.stopsLevelPoints * spec.point - EPSILON) &&
+    (stopLoss === null || (level - stopLoss) * dir >= spec.point - EPSILON) &&
+    (best === null || (level - best) * dir > 0);
+  // The levels first (this runs after every bar a position is open); the reason's text
+  // only for the one taken.
+  let best: number | null = null;
+  let trails = false;
   if (breakeven.enabled && inProfitR >= breakeven.triggerR - EPSILON) {
     const level = roundStop(entryPrice + dir * breakeven.offset, dir, spec);
-    candidates.push({
-      stopLoss: level,
-      reason: {
-        code: "BREAKEVEN",
-        detail: `profit ${fmt(inProfitR)}R >= ${breakeven.triggerR}R: stop to entry ${
-          fmt(entryPrice)
-        } + ${fmt(breakeven.offset)}`,
-      },
-    });
+    if (takes(level, best)) best = level;
   }
   if (trailing.enabled && inProfitR >= trailing.triggerR - EPSILON) {
     const level = roundStop(exitPrice - dir * trailing.distanceR * r, dir, spec);
-    candidates.push({
-      stopLoss: level,
-      reason: {
-        code: "TRAILING_STOP",
-        detail: `profit ${fmt(inProfitR)}R >= ${trailing.triggerR}R: stop ${trailing.distanceR}R (${
-          fmt(trailing.distanceR * r)
-        }) behind ${fmt(exitPrice)}`,
-      },
-    });
+    if (takes(level, best)) {
+      best = level;
+      trails = true;
+    }
   }
-  let best: StopMove | null = null;
-  for (const move of candidates) {
-    // Behind the price by at least the broker's stops level, or the broker refuses it.
-    const behindPrice = (exitPrice - move.stopLoss) * dir >
-      Math.max(EPSILON, spec.stopsLevelPoints * spec.point - EPSILON);
-    const tighter = stopLoss === null ||
-      (move.stopLoss - stopLoss) * dir >= spec.point - EPSILON;
-    const beatsBest = best === null || (move.stopLoss - best.stopLoss) * dir > 0;
-    if (behindPrice && tighter && beatsBest) best = move;
-  }
-  return best;
+  if (best === null) return null;
+  const reason: RiskRuleReason = trails
+    ? {
+      code: "TRAILING_STOP",
+      detail: `profit ${fmt(inProfitR)}R >= ${trailing.triggerR}R: stop ${trailing.distanceR}R (${
+        fmt(trailing.distanceR * r)
+      }) behind ${fmt(exitPrice)}`,
+    }
+    : {
+      code: "BREAKEVEN",
+      detail: `profit ${fmt(inProfitR)}R >= ${breakeven.triggerR}R: stop to entry ${
+        fmt(entryPrice)
+      } + ${fmt(breakeven.offset)}`,
+    };
+  return { stopLoss: best, reason };
 }
