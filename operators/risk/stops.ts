@@ -29,6 +29,26 @@ function roundStop(price: number, dir: 1 | -1, spec: SymbolSpec): number {
 }
 
 /**
+ * Can `position`'s stop go to `level`, and is that tighter than `best` (the level chosen
+ * so far)? `exitPrice` is the price it is measured on (bid for a buy, ask for a sell).
+ */
+function takes(
+  level: number,
+  best: number | null,
+  position: OpenPosition,
+  exitPrice: number,
+  spec: SymbolSpec,
+): boolean {
+  const dir = direction(position.side);
+  const { stopLoss } = position;
+  // Behind the price by at least the broker's stops level, or the broker refuses it.
+  return (exitPrice - level) * dir >
+      Math.max(EPSILON, spec.stopsLevelPoints * spec.point - EPSILON) &&
+    (stopLoss === null || (level - stopLoss) * dir >= spec.point - EPSILON) &&
+    (best === null || (level - best) * dir > 0);
+}
+
+/**
  * How far `position` is in profit at `exitPrice` (bid for a buy, ask for a sell), in
  * multiples of R: the distance from its entry to the stop it opened with. Null when it
  * opened without a stop.
@@ -51,29 +71,23 @@ export function nextStop(
   config: RiskConfig,
   spec: SymbolSpec,
 ): StopMove | null {
-  const { initialStop, entryPrice, stopLoss } = position;
+  const { initialStop, entryPrice } = position;
   const inProfitR = profitR(position, exitPrice);
   if (inProfitR === null) return null;
   const dir = direction(position.side);
   const r = (entryPrice - initialStop!) * dir;
   const { breakeven, trailing } = config;
-  /** Can the stop go to `level`, and is it tighter than `best` (the level chosen so far)? */
-  const takes = (level: number, best: number | null) =>
-    // Behind the price by at least the broker's stops level, or the broker refuses it.
-    (exitPrice - level) * dir > Math.max(EPSILON, spec.stopsLevelPoints * spec.point - EPSILON) &&
-    (stopLoss === null || (level - stopLoss) * dir >= spec.point - EPSILON) &&
-    (best === null || (level - best) * dir > 0);
   // The levels first (this runs after every bar a position is open); the reason's text
   // only for the one taken.
   let best: number | null = null;
   let trails = false;
   if (breakeven.enabled && inProfitR >= breakeven.triggerR - EPSILON) {
     const level = roundStop(entryPrice + dir * breakeven.offset, dir, spec);
-    if (takes(level, best)) best = level;
+    if (takes(level, best, position, exitPrice, spec)) best = level;
   }
   if (trailing.enabled && inProfitR >= trailing.triggerR - EPSILON) {
     const level = roundStop(exitPrice - dir * trailing.distanceR * r, dir, spec);
-    if (takes(level, best)) {
+    if (takes(level, best, position, exitPrice, spec)) {
       best = level;
       trails = true;
     }
