@@ -100,11 +100,14 @@ const NONE: readonly MarketEvent[] = Object.freeze([]);
  * each event causes.
  */
 export function brokerProcessor(broker: SimulatedBroker): EventProcessor {
-  // The broker books into an array that is handed out whole once it holds anything, and
-  // replaced by a fresh one (cheaper than copying it out): a quiet bar costs nothing.
+  // The broker books into one array. A quiet bar books nothing and costs nothing; most
+  // others book one event (the account report), handed out in an array of its own while
+  // the booking array keeps its storage (popping keeps it, emptying by length drops it);
+  // more than one, and the booking array itself is handed out and replaced.
   let booked: MarketEvent[] = [];
   const taken = (): readonly MarketEvent[] => {
     if (booked.length === 0) return NONE;
+    if (booked.length === 1) return [booked.pop()!];
     const made = booked;
     booked = [];
     return made;
