@@ -40,38 +40,36 @@ export function eventStep(
   processors: readonly EventProcessor[],
 ): (input: MarketEvent, out: MarketEvent[]) => void {
   // The queue of one input's instant: the events its processors made and the index of
-  // each one's producer, read by position and emptied once the instant is done.
-  const queue: MarketEvent[] = [];
+  // each one's producer, read by position. Its slots are reused from instant to instant
+  // (emptying the arrays would drop their storage and regrow it on the next busy bar);
+  // a finished instant's slots are cleared so its events can die young.
+  const queue: (MarketEvent | null)[] = [];
   const producers: number[] = [];
+  let size = 0;
+  const enqueue = (made: readonly MarketEvent[], from: number) => {
+    for (let k = 0; k < made.length; k++) {
+      queue[size] = made[k];
+      producers[size++] = from;
+    }
+  };
   return (input, out) => {
     out.push(input);
-    // Most inputs make nothing anywhere: try each processor before using the queue.
-    let first = 0;
-    let made: readonly MarketEvent[] = [];
-    while (first < processors.length && (made = processors[first](input)).length === 0) first++;
-    if (first === processors.length) return;
-    for (let i = first; i < processors.length; i++) {
-      if (i > first) made = processors[i](input);
-      for (let k = 0; k < made.length; k++) {
-        queue.push(made[k]);
-        producers.push(i);
-      }
+    for (let i = 0; i < processors.length; i++) {
+      const made = processors[i](input);
+      if (made.length > 0) enqueue(made, i);
     }
-    for (let head = 0; head < queue.length; head++) {
-      const event = queue[head];
+    for (let head = 0; head < size; head++) {
+      const event = queue[head]!;
       const from = producers[head];
       out.push(event);
       for (let i = 0; i < processors.length; i++) {
         if (i === from) continue;
         const more = processors[i](event);
-        for (let k = 0; k < more.length; k++) {
-          queue.push(more[k]);
-          producers.push(i);
-        }
+        if (more.length > 0) enqueue(more, i);
       }
     }
-    queue.length = 0;
-    producers.length = 0;
+    for (let k = 0; k < size; k++) queue[k] = null;
+    size = 0;
   };
 }
 

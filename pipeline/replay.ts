@@ -9,8 +9,8 @@
  */
 
 import { Observable } from "rxjs";
-import type { Batch, Source } from "../sources/source.ts";
-import { EVENT_VERSION, type EventBatch, type MarketEvent } from "./events.ts";
+import type { BarBatch, Batch, Source } from "../sources/source.ts";
+import { type BarEvent, EVENT_VERSION, type EventBatch, type MarketEvent } from "./events.ts";
 
 export interface ReplayOptions {
   /** Event time per wall-clock time; absent or Infinity means as fast as possible. */
@@ -59,29 +59,32 @@ export function eventsOf(
     }
     return events;
   }
-  const { askOpen, askHigh, askLow, askClose, spread, volume } = batch;
-  for (let i = from; i < to; i++) {
-    events[i - from] = {
-      v: EVENT_VERSION,
-      kind: "bar",
-      symbol,
-      timeframe: batch.timeframe,
-      openUs: batch.openUs[i],
-      closeUs: batch.closeUs[i],
-      bid: {
-        open: batch.bidOpen[i],
-        high: batch.bidHigh[i],
-        low: batch.bidLow[i],
-        close: batch.bidClose[i],
-      },
-      ask: askOpen && askHigh && askLow && askClose
-        ? { open: askOpen[i], high: askHigh[i], low: askLow[i], close: askClose[i] }
-        : null,
-      spread: spread ? spread[i] : null,
-      volume: volume ? volume[i] : 0,
-    };
-  }
+  for (let i = from; i < to; i++) events[i - from] = barEventAt(batch, symbol, i);
   return events;
+}
+
+/** The plain event of row `i` of a bar batch: one bar, without an array around it. */
+export function barEventAt(batch: BarBatch, symbol: string, i: number): BarEvent {
+  const { askOpen, askHigh, askLow, askClose, spread, volume } = batch;
+  return {
+    v: EVENT_VERSION,
+    kind: "bar",
+    symbol,
+    timeframe: batch.timeframe,
+    openUs: batch.openUs[i],
+    closeUs: batch.closeUs[i],
+    bid: {
+      open: batch.bidOpen[i],
+      high: batch.bidHigh[i],
+      low: batch.bidLow[i],
+      close: batch.bidClose[i],
+    },
+    ask: askOpen && askHigh && askLow && askClose
+      ? { open: askOpen[i], high: askHigh[i], low: askLow[i], close: askClose[i] }
+      : null,
+    spread: spread ? spread[i] : null,
+    volume: volume ? volume[i] : 0,
+  };
 }
 
 /** The time at which an event becomes known: a bar at its close, a tick at its time. */

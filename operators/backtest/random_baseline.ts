@@ -22,7 +22,7 @@
 
 import { eventStep } from "../../pipeline/event_loop.ts";
 import type { BarEvent, MarketEvent } from "../../pipeline/events.ts";
-import { eventsOf } from "../../pipeline/replay.ts";
+import { barEventAt } from "../../pipeline/replay.ts";
 import type { BarBatch } from "../../sources/source.ts";
 import {
   accountReport,
@@ -101,11 +101,14 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
   const equityTimes: number[] = [];
   const equity: number[] = [];
   const initialBalance = broker.settings.initialBalance;
+  // The kernel's output, filed as it comes: `read` is where the unfiled part starts. It is
+  // emptied only now and then, because emptying an array drops its storage.
   const out: MarketEvent[] = [];
+  let read = 0;
   /** Files the kernel's output; true when it sent an order, which is due on the next bar. */
   const take = (): boolean => {
     let sent = false;
-    for (let k = 0; k < out.length; k++) {
+    for (let k = read; k < out.length; k++) {
       const event = out[k];
       switch (event.kind) {
         case "trade":
@@ -120,7 +123,8 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
           sent = true;
       }
     }
-    out.length = 0;
+    read = out.length;
+    if (read > 64) out.length = read = 0;
     return sent;
   };
   /** An order sent on the last bar the kernel saw: it is due on the next one. */
@@ -133,7 +137,7 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
     const wants = !queued && open < maxOpen && random.next() < setup.entryRate;
     const idle = !wants && !busy && i !== tradingStart && i !== bars.length - 1;
     if (idle && setup.feedEveryBar !== true) continue;
-    const bar = eventsOf(bars, symbol, i, i + 1)[0] as BarEvent;
+    const bar = barEventAt(bars, symbol, i);
     if (first === null) {
       first = bar;
       step(accountReport(broker, bar.openUs), out);

@@ -547,6 +547,11 @@ export class SimulatedBroker {
     const { contractSize, leverage, stopOutLevel, point, digits } = this.spec;
     const slip = this.settings.slippage;
     while (this.positions.length > 0) {
+      // Far from the stop-out at both extremes of the range (the level's line is straight
+      // in the price, so everywhere between): no crossing, whichever way the line falls.
+      if (this.farFromStopOut(q.bidLow, q.askLow) && this.farFromStopOut(q.bidHigh, q.askHigh)) {
+        return;
+      }
       // The level's line in the price: which way it falls decides the extreme to test.
       const low = stopOutBid(
         this.positions,
@@ -595,7 +600,17 @@ export class SimulatedBroker {
 
   /** Is the margin level at these quotes at or below the profile's stop-out level? */
   private belowStopOut(bid: number, ask: number): boolean {
-    // A cheap look first, unrounded: most prices are nowhere near the stop-out.
+    if (this.farFromStopOut(bid, ask)) return false;
+    const booked = this.remargin(bid, ask);
+    return booked > 0 && this.equityAt(bid, ask) * 100 <= this.spec.stopOutLevel * booked;
+  }
+
+  /**
+   * A cheap look, unrounded: is the margin level at these quotes clearly above the
+   * stop-out level (by 0.1% of it and a unit of money more than any rounding could
+   * move), or no margin in use? Most prices are nowhere near the stop-out.
+   */
+  private farFromStopOut(bid: number, ask: number): boolean {
     const { contractSize, leverage, stopOutLevel } = this.spec;
     let equity = this.balanceNow;
     let margin = 0;
@@ -604,9 +619,7 @@ export class SimulatedBroker {
       equity += p.dir * ((p.dir === 1 ? bid : ask) - p.entryPrice) * units - p.entryCommission;
       margin += (p.dir === 1 ? ask : bid) * units / leverage;
     }
-    if (!(margin > 0) || equity * 100 > stopOutLevel * margin * 1.001 + 1) return false;
-    const booked = this.remargin(bid, ask);
-    return booked > 0 && this.equityAt(bid, ask) * 100 <= stopOutLevel * booked;
+    return !(margin > 0) || equity * 100 > stopOutLevel * margin * 1.001 + 1;
   }
 
   /** The position with the largest floating loss at these quotes (MT5's stop-out order). */

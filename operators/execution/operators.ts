@@ -100,13 +100,16 @@ const NONE: readonly MarketEvent[] = Object.freeze([]);
  * each event causes.
  */
 export function brokerProcessor(broker: SimulatedBroker): EventProcessor {
-  // The broker books into one reused array; most prices book nothing, and only what
-  // they do book is copied out, so a quiet bar costs no allocation.
-  const booked: MarketEvent[] = [];
+  // The broker books into one array. A quiet bar books nothing and costs nothing; most
+  // others book one event (the account report), handed out in an array of its own while
+  // the booking array keeps its storage (popping keeps it, emptying by length drops it);
+  // more than one, and the booking array itself is handed out and replaced.
+  let booked: MarketEvent[] = [];
   const taken = (): readonly MarketEvent[] => {
     if (booked.length === 0) return NONE;
-    const made = booked.slice();
-    booked.length = 0;
+    if (booked.length === 1) return [booked.pop()!];
+    const made = booked;
+    booked = [];
     return made;
   };
   return (event) => {

@@ -169,6 +169,13 @@ export class RiskEngine {
   #drawdownHalt: RiskRuleReason | null = null;
   #dailyHit: { readonly day: number; readonly reason: RiskRuleReason } | null = null;
   #day: number | null = null;
+  /**
+   * The last trading day `#dayOf` computed and the UTC bounds it runs between: every
+   * account report asks, and nearly all fall inside the day before.
+   */
+  #knownDay = NaN;
+  #knownDayFromUs = Infinity;
+  #knownDayToUs = -Infinity;
   #dayStartEquity = 0;
   #peakEquity: number;
   #lastEquity: number | null = null;
@@ -724,7 +731,7 @@ export class RiskEngine {
    * equity seen before it, so a loss carried across the roll counts in the new day.
    */
   #observe(timeUs: number, equity: number): void {
-    const day = tradingDayOf(timeUs);
+    const day = this.#dayOf(timeUs);
     if (this.#day !== day) {
       this.#dayStartEquity = this.#lastEquity ?? equity;
       this.#day = day;
@@ -776,6 +783,20 @@ export class RiskEngine {
       if (enforced) this.#dailyHit = { day, reason };
       else this.#dailyRecordedDay = day;
     }
+  }
+
+  /**
+   * `tradingDayOf(timeUs)`, answered from the bounds of the day last computed when it falls
+   * inside them: a trading day is every instant from its 17:00 New York start to the next
+   * one's (tests/operators/risk/engine_test.ts checks the bounds against `tradingDayOf`).
+   */
+  #dayOf(timeUs: number): number {
+    if (timeUs >= this.#knownDayFromUs && timeUs < this.#knownDayToUs) return this.#knownDay;
+    const day = tradingDayOf(timeUs);
+    this.#knownDay = day;
+    this.#knownDayFromUs = tradingDayStartUs(day);
+    this.#knownDayToUs = tradingDayStartUs(day + 1);
+    return day;
   }
 
   /**

@@ -17,7 +17,13 @@
  */
 
 import { defer, map, type OperatorFunction } from "rxjs";
-import type { EventBatch, MarketEvent, OrderEvent, Timeframe } from "../../pipeline/events.ts";
+import type {
+  AccountEvent,
+  EventBatch,
+  MarketEvent,
+  OrderEvent,
+  Timeframe,
+} from "../../pipeline/events.ts";
 import { type EventProcessor, insertEvents } from "../../pipeline/event_loop.ts";
 import type { RiskEngine } from "./engine.ts";
 import { PositionBook } from "./positions.ts";
@@ -60,7 +66,9 @@ export function riskProcessor(engine: RiskEngine, options: ApplyRiskOptions = {}
   let quoteTimeUs = NaN;
   let quoteBid = NaN;
   let quoteAsk: number | null = null;
-  let account: AccountSnapshot | null = null;
+  // The latest account report, made a snapshot only for a decision (reports come every
+  // bar a position is open; signals are rare).
+  let account: AccountEvent | null = null;
 
   /** Our own orders update the book at once: a stop moved now is the stop next bar. */
   const record = (orders: readonly OrderEvent[]): readonly MarketEvent[] => {
@@ -88,14 +96,7 @@ export function riskProcessor(engine: RiskEngine, options: ApplyRiskOptions = {}
       }
       case "account":
         engine.onAccount(event);
-        account = {
-          timeUs: event.timeUs,
-          balance: event.balance,
-          equity: event.equity,
-          margin: event.margin,
-          openPositions: event.openPositions,
-          positions: [],
-        };
+        account = event;
         return record(engine.flatten(book.positions, event.timeUs));
       case "fill":
         book.onFill(event);
@@ -116,7 +117,14 @@ export function riskProcessor(engine: RiskEngine, options: ApplyRiskOptions = {}
       }
       case "signal": {
         if (event.symbol !== symbol || event.side === "hold") return NONE;
-        const snapshot = account === null ? null : { ...account, positions: book.positions };
+        const snapshot: AccountSnapshot | null = account === null ? null : {
+          timeUs: account.timeUs,
+          balance: account.balance,
+          equity: account.equity,
+          margin: account.margin,
+          openPositions: account.openPositions,
+          positions: book.positions,
+        };
         const quote: Quote | null = Number.isNaN(quoteTimeUs)
           ? null
           : { timeUs: quoteTimeUs, bid: quoteBid, ask: quoteAsk };

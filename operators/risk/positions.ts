@@ -35,11 +35,18 @@ export class PositionBook {
     }
   >();
 
+  /**
+   * `positions` as last built: read on every bar and account report, changed only by a
+   * fill, a trade, a modify or a refusal. A change makes a new array (never edits this
+   * one), so a reader holding the old one keeps what it was given.
+   */
+  #list: readonly OpenPosition[] | null = null;
+
   constructor(readonly symbol: string) {}
 
   /** The open positions, oldest first. */
   get positions(): readonly OpenPosition[] {
-    return [...this.#positions.values()];
+    return this.#list ??= [...this.#positions.values()];
   }
 
   /**
@@ -63,7 +70,7 @@ export class PositionBook {
         takeProfit: position.takeProfit,
         asked: order.stopLoss,
       });
-      this.#positions.set(position.positionId, {
+      this.#changed().set(position.positionId, {
         ...position,
         stopLoss: order.stopLoss,
         takeProfit: order.takeProfit,
@@ -91,7 +98,7 @@ export class PositionBook {
       stopLoss: replaced.stopLoss,
       takeProfit: replaced.takeProfit,
     };
-    this.#positions.set(position.positionId, restored);
+    this.#changed().set(position.positionId, restored);
     return { position: restored, askedStop: replaced.asked };
   }
 
@@ -103,12 +110,12 @@ export class PositionBook {
       if (position !== undefined) {
         const lots = cleanLots(position.lots + fill.lots);
         const entryPrice = (position.entryPrice * position.lots + fill.price * fill.lots) / lots;
-        this.#positions.set(fill.positionId, { ...position, lots, entryPrice });
+        this.#changed().set(fill.positionId, { ...position, lots, entryPrice });
         return;
       }
       const levels = this.#levels.get(fill.clientOrderId);
       this.#levels.delete(fill.clientOrderId);
-      this.#positions.set(fill.positionId, {
+      this.#changed().set(fill.positionId, {
         positionId: fill.positionId,
         clientOrderId: levels === undefined ? null : fill.clientOrderId,
         symbol: fill.symbol,
@@ -123,14 +130,20 @@ export class PositionBook {
     }
     if (position === undefined) return;
     const lots = cleanLots(position.lots - fill.lots);
-    if (lots > 0) this.#positions.set(fill.positionId, { ...position, lots });
-    else this.#positions.delete(fill.positionId);
+    if (lots > 0) this.#changed().set(fill.positionId, { ...position, lots });
+    else this.#changed().delete(fill.positionId);
+  }
+
+  /** The positions map, about to change: the cached list goes with it. */
+  #changed(): Map<string, OpenPosition> {
+    this.#list = null;
+    return this.#positions;
   }
 
   /** A closed trade removes its position, whatever fills were seen. */
   onTrade(trade: TradeEvent): void {
     if (trade.symbol !== this.symbol) return;
-    this.#positions.delete(trade.positionId);
+    this.#changed().delete(trade.positionId);
     for (const [id, replaced] of this.#replaced) {
       if (replaced.positionId === trade.positionId) this.#replaced.delete(id);
     }

@@ -29,6 +29,26 @@ function roundStop(price: number, dir: 1 | -1, spec: SymbolSpec): number {
 }
 
 /**
+ * Can `position`'s stop go to `level`, and is that tighter than `best` (the level chosen
+ * so far)? `exitPrice` is the price it is measured on (bid for a buy, ask for a sell).
+ */
+function takes(
+  level: number,
+  best: number | null,
+  position: OpenPosition,
+  exitPrice: number,
+  spec: SymbolSpec,
+): boolean {
+  const dir = direction(position.side);
+  const { stopLoss } = position;
+  // Behind the price by at least the broker's stops level, or the broker refuses it.
+  return (exitPrice - level) * dir >
+      Math.max(EPSILON, spec.stopsLevelPoints * spec.point - EPSILON) &&
+    (stopLoss === null || (level - stopLoss) * dir >= spec.point - EPSILON) &&
+    (best === null || (level - best) * dir > 0);
+}
+
+/**
  * How far `position` is in profit at `exitPrice` (bid for a buy, ask for a sell), in
  * multiples of R: the distance from its entry to the stop it opened with. Null when it
  * opened without a stop.
@@ -51,46 +71,40 @@ export function nextStop(
   config: RiskConfig,
   spec: SymbolSpec,
 ): StopMove | null {
-  const { initialStop, entryPrice, stopLoss } = position;
+  const { initialStop, entryPrice } = position;
   const inProfitR = profitR(position, exitPrice);
   if (inProfitR === null) return null;
   const dir = direction(position.side);
   const r = (entryPrice - initialStop!) * dir;
-  const candidates: StopMove[] = [];
   const { breakeven, trailing } = config;
+  // The levels first (this runs after every bar a position is open); the reason's text
+  // only for the one taken.
+  let best: number | null = null;
+  let trails = false;
   if (breakeven.enabled && inProfitR >= breakeven.triggerR - EPSILON) {
     const level = roundStop(entryPrice + dir * breakeven.offset, dir, spec);
-    candidates.push({
-      stopLoss: level,
-      reason: {
-        code: "BREAKEVEN",
-        detail: `profit ${fmt(inProfitR)}R >= ${breakeven.triggerR}R: stop to entry ${
-          fmt(entryPrice)
-        } + ${fmt(breakeven.offset)}`,
-      },
-    });
+    if (takes(level, best, position, exitPrice, spec)) best = level;
   }
   if (trailing.enabled && inProfitR >= trailing.triggerR - EPSILON) {
     const level = roundStop(exitPrice - dir * trailing.distanceR * r, dir, spec);
-    candidates.push({
-      stopLoss: level,
-      reason: {
-        code: "TRAILING_STOP",
-        detail: `profit ${fmt(inProfitR)}R >= ${trailing.triggerR}R: stop ${trailing.distanceR}R (${
-          fmt(trailing.distanceR * r)
-        }) behind ${fmt(exitPrice)}`,
-      },
-    });
+    if (takes(level, best, position, exitPrice, spec)) {
+      best = level;
+      trails = true;
+    }
   }
-  let best: StopMove | null = null;
-  for (const move of candidates) {
-    // Behind the price by at least the broker's stops level, or the broker refuses it.
-    const behindPrice = (exitPrice - move.stopLoss) * dir >
-      Math.max(EPSILON, spec.stopsLevelPoints * spec.point - EPSILON);
-    const tighter = stopLoss === null ||
-      (move.stopLoss - stopLoss) * dir >= spec.point - EPSILON;
-    const beatsBest = best === null || (move.stopLoss - best.stopLoss) * dir > 0;
-    if (behindPrice && tighter && beatsBest) best = move;
-  }
-  return best;
+  if (best === null) return null;
+  const reason: RiskRuleReason = trails
+    ? {
+      code: "TRAILING_STOP",
+      detail: `profit ${fmt(inProfitR)}R >= ${trailing.triggerR}R: stop ${trailing.distanceR}R (${
+        fmt(trailing.distanceR * r)
+      }) behind ${fmt(exitPrice)}`,
+    }
+    : {
+      code: "BREAKEVEN",
+      detail: `profit ${fmt(inProfitR)}R >= ${breakeven.triggerR}R: stop to entry ${
+        fmt(entryPrice)
+      } + ${fmt(breakeven.offset)}`,
+    };
+  return { stopLoss: best, reason };
 }

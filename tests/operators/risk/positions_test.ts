@@ -105,3 +105,20 @@ Deno.test("PositionBook keeps a position opened elsewhere without a stop, and ig
     [["p1", null, null, null]],
   );
 });
+
+Deno.test("PositionBook.positions hands out a new list after a change and leaves the one read before it as it was", () => {
+  const book = new PositionBook("XAUUSD");
+  book.onOrder(order({}));
+  book.onFill(fill({}));
+  const before = book.positions;
+  book.onOrder(
+    order({ clientOrderId: "m1", action: "modify", positionId: "p1", stopLoss: 1999 }),
+  );
+  const after = book.positions;
+  // The modify moved the stop from 1997 to 1999 in the new list only.
+  assert.equal(before[0].stopLoss, 1997);
+  assert.equal(after[0].stopLoss, 1999);
+  book.onFill(fill({ clientOrderId: "c1", action: "close", side: "sell", lots: 0.2 }));
+  assert.equal(book.positions.length, 0);
+  assert.equal(after.length, 1);
+});

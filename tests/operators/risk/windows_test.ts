@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { sessionRule, tradingDayOf, type WeekdayBlock, weekdayRule } from "@/operators/risk/mod.ts";
 import { US_PER_DAY, usFromIso } from "@/pipeline/events.ts";
+import { tradingDayStartUs } from "@/operators/risk/_zones.ts";
 import { config, context } from "./_fixtures.ts";
 
 const LONDON = config({
@@ -95,6 +96,23 @@ Deno.test("weekdayRule reads the weekday and hours of a New York block on New Yo
   ];
   for (const [name, iso, open] of cases) {
     await t.step(name, () => assert.equal(allowed(weekdayRule, iso, cfg), open));
+  }
+});
+
+Deno.test("tradingDayOf() is a day's number from its tradingDayStartUs() to the next day's, DST changes included", () => {
+  // The risk engine answers from these bounds between days (RiskEngine #dayOf): every
+  // instant 2017-2024 on a 5-minute grid, and one microsecond either side of each start.
+  const from = usFromIso("2017-01-01T00:00:00Z");
+  const to = usFromIso("2025-01-01T00:00:00Z");
+  const step = 5 * 60_000_000;
+  for (let t = from; t < to; t += step) {
+    const day = tradingDayOf(t);
+    assert.ok(tradingDayStartUs(day) <= t && t < tradingDayStartUs(day + 1), `at ${t}`);
+  }
+  for (let day = tradingDayOf(from); day <= tradingDayOf(to); day++) {
+    const start = tradingDayStartUs(day);
+    assert.equal(tradingDayOf(start), day);
+    assert.equal(tradingDayOf(start - 1), day - 1);
   }
 });
 
