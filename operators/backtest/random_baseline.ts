@@ -131,12 +131,23 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
   let queued = false;
   let first: BarEvent | null = null;
   let last: BarEvent | null = null;
+  const rate = setup.entryRate;
+  const lastBar = bars.length - 1;
+  const skipIdle = setup.feedEveryBar !== true;
   for (let i = tradingStart; i < bars.length; i++) {
     const open = broker.openPositions().length + broker.workingOrders().length;
     const busy = queued || open > 0;
-    const wants = !queued && open < maxOpen && random.next() < setup.entryRate;
-    const idle = !wants && !busy && i !== tradingStart && i !== bars.length - 1;
-    if (idle && setup.feedEveryBar !== true) continue;
+    let wants: boolean;
+    if (skipIdle && !busy && maxOpen > 0 && i !== tradingStart) {
+      // Flat with nothing due: the bars before the next ask would only note the quote, so
+      // only their draws are made, one a bar as the general case below makes them.
+      while (i < lastBar && !(random.next() < rate)) i++;
+      wants = i < lastBar || random.next() < rate;
+    } else {
+      wants = !queued && open < maxOpen && random.next() < rate;
+      const idle = !wants && !busy && i !== tradingStart && i !== lastBar;
+      if (idle && skipIdle) continue;
+    }
     const bar = barEventAt(bars, symbol, i);
     if (first === null) {
       first = bar;
