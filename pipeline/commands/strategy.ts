@@ -187,6 +187,8 @@ export interface StrategyOptions {
   readonly scored?: boolean;
   /** Counts the rows the model stage is scoring, for a replay to wait on (backtests). */
   readonly backlog?: Backlog;
+  /** Feature rows the model stage scores together (`ScoreModelsOptions.groupRows`; default 1). */
+  readonly scoringGroupRows?: number;
   /**
    * A run over history: trade only from `fromUs` (null: once every required source has
    * voted), with the bars before it as warm-up. Live trading has no window.
@@ -308,7 +310,10 @@ export function buildStrategy(options: StrategyOptions): Strategy {
     if (meta === null) {
       stages.push({
         name: "model",
-        operator: scoreModels({ production: model, shadow: null }, { backlog: options.backlog }),
+        operator: scoreModels({ production: model, shadow: null }, {
+          backlog: options.backlog,
+          groupRows: options.scoringGroupRows,
+        }),
       });
     }
   }

@@ -175,3 +175,47 @@ Deno.test("scoreModels() fails the stream naming both specs when a row's spec is
   assert.match(error.message, /trained on spec aaaaaaaaaaaa…/);
   assert.equal(production.runs.length, 0);
 });
+
+Deno.test("scoreModels() with groupRows scores batches together once they carry that many rows, and emits each on its own", async () => {
+  const production = fakeSession((x, rows) => ({
+    // Each row's "up" probability is its first feature (its minute) over 10.
+    probabilities: Float32Array.from(
+      { length: rows * 3 },
+      (_, i) => i % 3 === 2 ? x[(i - 2) / 3 * 2] / 10 : 0,
+    ),
+    members: [],
+  }));
+  const slot: ModelSlot = {
+    production: { id: "p".repeat(64), specHash: "spec", session: production.session },
+    shadow: null,
+  };
+  const input = new Subject<EventBatch>();
+  const out: EventBatch[] = [];
+  let completed = false;
+  input.pipe(scoreModels(slot, { groupRows: 3 })).subscribe({
+    next: (b) => out.push(b),
+    complete: () => completed = true,
+  });
+  input.next([bar(1), row(1), row(2)]); // 2 rows: held
+  input.next([bar(3)]); // still 2: held
+  assert.equal(production.runs.length, 0);
+  input.next([row(3)]); // 3 rows: the three batches go to the session in one run
+  assert.equal(production.runs.length, 1);
+  assert.deepEqual(production.runs[0].rows, Float32Array.of(1, -1, 2, -2, 3, -3));
+  input.next([row(4)]); // 1 row: held until the end of the stream
+  input.complete();
+  assert.equal(production.runs.length, 2);
+  production.runs[0].answer();
+  production.runs[1].answer();
+  await settle();
+  assert.ok(completed);
+  // Four batches out, as they came in, each row followed by its own prediction.
+  assert.deepEqual(out.map((b) => b.map((e) => e.kind)), [
+    ["bar", "features", "prediction", "features", "prediction"],
+    ["bar"],
+    ["features", "prediction"],
+    ["features", "prediction"],
+  ]);
+  const ups = out.flat().flatMap((e) => e.kind === "prediction" ? [e.probabilities[2]] : []);
+  assert.deepEqual(ups, [0.1, 0.2, 0.3, 0.4].map(Math.fround));
+});
