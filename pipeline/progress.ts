@@ -40,6 +40,11 @@ export interface Progress {
   log(line: string): void;
   /** Changes the total, for a job that learns its size as it goes (a sweep's passes). */
   setTotal(total: number | null): void;
+  /**
+   * Counts another kind of work on the same line from now (a backtest's chance baseline
+   * after its replay): `done` starts again at 0, and so do the rate and the time left.
+   */
+  restart(unit: string, total: number | null): void;
   /** Takes the progress line away (before printing to stdout); the next update draws it again. */
   clear(): void;
   /** Clears the progress line; later updates are ignored. */
@@ -102,8 +107,9 @@ export function startProgress(options: ProgressOptions): Progress {
   const now = options.now ?? (() => performance.now());
   const live = !options.quiet && (options.live ?? Deno.stderr.isTerminal());
   const everyMs = options.everyMs ?? 200;
-  const started = now();
+  let started = now();
   let total = options.total;
+  let unit = options.unit;
   let drawnAt = -Infinity;
   let shown = false;
   let ended = false;
@@ -121,7 +127,7 @@ export function startProgress(options: ProgressOptions): Progress {
       }
     })();
     const text = progressText(
-      { ...options, total },
+      { ...options, total, unit },
       last.done,
       (now() - started) / 1000,
       typeof last.note === "function" ? last.note() : last.note,
@@ -140,6 +146,13 @@ export function startProgress(options: ProgressOptions): Progress {
     },
     setTotal(value) {
       total = value;
+    },
+    restart(newUnit, newTotal) {
+      unit = newUnit;
+      total = newTotal;
+      started = now();
+      last = { done: 0, note: "" };
+      drawnAt = -Infinity;
     },
     clear() {
       clear();

@@ -37,7 +37,8 @@ export type BaselineCalibration = Pick<BaselineTarget, "trades" | "entryRate">;
 
 /**
  * What one baseline's threads share: `counts[0]`, the index of the next seed to take
- * (Atomics.add); `counts[1]`, 1 once `rate[0]` holds the calibrated rate (Atomics.notify).
+ * (Atomics.add); `counts[1]`, 1 once `rate[0]` holds the calibrated rate (Atomics.notify);
+ * `counts[2]`, the runs finished by every thread, for a progress line.
  */
 export interface BaselineShared {
   readonly counts: Int32Array;
@@ -90,16 +91,22 @@ export async function publishedRate(shared: BaselineShared): Promise<number> {
   return shared.rate[0];
 }
 
-/** Runs seeds taken from the shared counter until they are all taken: each by its index in `seeds`. */
+/**
+ * Runs seeds taken from the shared counter until they are all taken: each by its index in
+ * `seeds`. `afterRun` is told the runs every thread has finished, after each run here.
+ */
 export function takeSeeds(
   setup: RandomRunSetup,
   seeds: readonly number[],
   shared: BaselineShared,
+  afterRun?: (finished: number) => void,
 ): [number, RandomRunResult][] {
   const done: [number, RandomRunResult][] = [];
   const { counts } = shared;
   for (let k = Atomics.add(counts, 0, 1); k < seeds.length; k = Atomics.add(counts, 0, 1)) {
     done.push([k, randomRun(setup, seeds[k])]);
+    const finished = Atomics.add(counts, 2, 1) + 1;
+    afterRun?.(finished);
   }
   return done;
 }
@@ -193,8 +200,14 @@ export interface BaselineOptions {
 
 /** A baseline under way: `finish` it with the strategy's figures for its report. */
 export interface StartedBaseline {
-  /** Runs this thread's share of the seeds, then the bands and the strategy's percentiles. */
-  finish(figures: StrategyFigures): Promise<RandomBaseline>;
+  /**
+   * Runs this thread's share of the seeds, then the bands and the strategy's percentiles.
+   * `progress` is told the runs finished by every thread, after each run this thread makes.
+   */
+  finish(
+    figures: StrategyFigures,
+    progress?: (finished: number) => void,
+  ): Promise<RandomBaseline>;
   /** Stops the Workers it started; safe after `finish` and more than once. */
   stop(): void;
 }
@@ -227,10 +240,10 @@ export function startRandomBaseline(
     levelAtr: sharedCopy(setup.levelAtr ?? levelAtrSeries(setup.fusion.levels, setup.bars)),
   };
   const seeds = Array.from({ length: options.runs }, (_, k) => options.seed + k);
-  const memory = new SharedArrayBuffer(16);
+  const memory = new SharedArrayBuffer(24);
   const shared: BaselineShared = {
-    counts: new Int32Array(memory, 0, 2),
-    rate: new Float64Array(memory, 8, 1),
+    counts: new Int32Array(memory, 0, 3),
+    rate: new Float64Array(memory, 16, 1),
   };
   const pilot = { seed: options.seed - 1, calibration };
   const answers = workers.run(withShared, pilot, seeds, shared);
@@ -238,7 +251,7 @@ export function startRandomBaseline(
   answers.catch(() => {});
   return {
     stop,
-    async finish(figures) {
+    async finish(figures, progress) {
       try {
         // Without Workers the pilot runs here; else a crash must not leave this waiting.
         const entryRate = workers.count === 0
@@ -246,7 +259,8 @@ export function startRandomBaseline(
           : await Promise.race([publishedRate(shared), answers.then(() => publishedRate(shared))]);
         const results: RandomRunResult[] = new Array(seeds.length);
         if (here) {
-          for (const [k, result] of takeSeeds({ ...withShared, entryRate }, seeds, shared)) {
+          const runs = takeSeeds({ ...withShared, entryRate }, seeds, shared, progress);
+          for (const [k, result] of runs) {
             results[k] = result;
           }
         }

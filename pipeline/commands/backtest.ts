@@ -472,6 +472,10 @@ async function backtestWith(
     trades: run.trades.length,
     entryRate: run.roomBars === 0 ? 0 : run.trades.length / run.roomBars,
   }, { runs: baselineRuns, seed: mc.seed ?? 42, workers: baselineWorkers ?? undefined });
+  // The progress line counts the baseline's runs once the replay is done.
+  const progress = chance === null ? null : options.progress || null;
+  progress?.restart("runs", baselineRuns);
+  progress?.update(0, "chance baseline: pilot run");
   const initialBalance = execution.initialBalance;
   const equity = equityCurve(run.equity, initialBalance, periodStartUs, periodEndUs);
   const pnls = run.trades.map((t) => t.pnl);
@@ -516,7 +520,7 @@ async function backtestWith(
     netProfit: metrics.net_profit,
     profitFactor: metrics.profit_factor,
     sharpe: metrics.sharpe,
-  }) ?? null;
+  }, progress === null ? undefined : (runs) => progress.update(runs, "chance baseline")) ?? null;
   const document = backtestJson({
     symbol: source.symbol,
     run: runInput,

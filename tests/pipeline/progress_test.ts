@@ -64,6 +64,18 @@ Deno.test("startProgress() redraws one line at most every 200 ms and clears it a
   assert.ok(r.text().endsWith("\r\x1b[2K"), "the line is cleared");
 });
 
+Deno.test("Progress.restart() counts another unit of work on the same line, its rate anew", () => {
+  const r = recorder(true);
+  r.tick(1000);
+  r.progress.update(10); // the replay: 10 of 10 runs in 1 s
+  r.progress.restart("seeds", 4);
+  r.tick(2000);
+  r.progress.update(1, "baseline"); // 1 of 4 in the 2 s since the restart: 0.5 a second
+  const draws = r.text().split("\r\x1b[2K").filter((s) => s !== "");
+  // 3 seeds left at 0.5 a second: 6 s left.
+  assert.equal(draws.at(-1), "job  25%  1/4 seeds  0.50 seeds/s  ETA 0:06  elapsed 0:02  baseline");
+});
+
 Deno.test("startProgress() draws nothing off a terminal or with --quiet; milestones only without --quiet", () => {
   const off = recorder(false);
   off.tick(1000);

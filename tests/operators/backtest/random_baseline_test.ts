@@ -12,6 +12,7 @@ import {
   randomRun,
   type RandomRunSetup,
   runRandomBaseline,
+  startRandomBaseline,
 } from "@/operators/backtest/mod.ts";
 import { levelAtrSeries, LevelModel, LevelSeries, TECHNICAL_ONLY } from "@/operators/fusion/mod.ts";
 import { DEFAULT_COSTS } from "@/operators/execution/mod.ts";
@@ -132,5 +133,28 @@ dataTest(
     });
     assert.deepEqual(workers, here);
     assert.equal(here.runs, 6);
+  },
+);
+
+dataTest(
+  "StartedBaseline.finish() tells its progress the runs finished, once after each run here",
+  FILE,
+  async () => {
+    const { entryRate: _, ...setup } = await marchSetup();
+    const calibration = { trades: 8, entryRate: 0.004 };
+    const figures = { netProfit: -50, profitFactor: 0.7, sharpe: -1 };
+    const told: number[] = [];
+    const started = startRandomBaseline(setup, calibration, { runs: 4, seed: 7, workers: 0 });
+    const report = await started.finish(figures, (finished) => told.push(finished));
+    // All four runs on this thread: told 1, 2, 3, 4, and the report is the same as untold.
+    assert.deepEqual(told, [1, 2, 3, 4]);
+    assert.deepEqual(
+      report,
+      await runRandomBaseline(setup, { ...calibration, ...figures }, {
+        runs: 4,
+        seed: 7,
+        workers: 0,
+      }),
+    );
   },
 );
