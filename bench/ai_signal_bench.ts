@@ -4,9 +4,13 @@
  *
  * 1. CPU per request in this process (`app.fetch`, no sockets): the whole app, and the
  *    route alone, so the share of the middleware in front of it shows.
- * 2. Under load over loopback: this process serves (`Deno.serve`, one JS thread) and wrk
- *    (`apt-get install wrk`), a process of its own with one thread, drives 16 keep-alive
- *    connections for 10 s after 2 s of warm-up; skipped, saying so, without wrk.
+ * 2. Under load over loopback: this process serves (`Deno.serve`, one JS thread) and a
+ *    generator in a process of its own drives 16 keep-alive connections for 10 s after
+ *    2 s of warm-up: wrk (`apt-get install wrk`; left out, saying so, without it) with one
+ *    thread, then bench/_load_client.ts. wrk has printed latencies its own throughput
+ *    rules out here, so its mean is put beside the one Little's law allows (connections /
+ *    req/s) and marked inconsistent when more than twice that, and the second generator
+ *    measures the same server independently.
  *
  * Each for the request path (no live signal: the docs/ai-signal.md example's indicators
  * are scored) and the live path (a fresh live signal with its risk verdict). The load
@@ -168,51 +172,95 @@ interface Load {
   readonly p99Ms: number;
   readonly non2xx: number;
   readonly serverCpuShare: number;
+  /**
+   * wrk's mean latency over the mean Little's law allows at its throughput (connections /
+   * req/s): about 1 when its figures agree with each other, far above 1 when they do not.
+   */
+  readonly meanOverLittle: number | null;
 }
 
-/** wrk against this process's server; its --latency percentiles, and our CPU share. */
-async function underLoad(app: { fetch: (r: Request) => Response | Promise<Response> }) {
+/** What drives the load, in a process of its own: wrk, or this bench's Deno client. */
+type Generator = "wrk" | "deno client";
+
+/** Milliseconds in one of wrk's figures ("950.00us", "1.35ms", "1.02s"). */
+function wrkMs(value: string, unit: string): number {
+  return Number(value) * (unit === "us" ? 1e-3 : unit === "s" ? 1e3 : 1);
+}
+
+/**
+ * `generator` against this process's server for `seconds` (after 2 s of warm-up): its
+ * percentiles, and our CPU share.
+ */
+async function underLoad(
+  app: { fetch: (r: Request) => Response | Promise<Response> },
+  generator: Generator,
+): Promise<Load> {
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
   const url = `http://127.0.0.1:${server.addr.port}/ai_signal`;
-  const script = await Deno.makeTempFile({ suffix: ".lua" });
+  const file = await Deno.makeTempFile({ suffix: generator === "wrk" ? ".lua" : ".json" });
   await Deno.writeTextFile(
-    script,
-    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(AI_SIGNAL_REQUEST)}\n` +
-      `wrk.headers["content-type"] = "application/json"\n` +
-      `wrk.headers["authorization"] = "Bearer ${token}"\n`,
+    file,
+    generator === "wrk"
+      ? `wrk.method = "POST"\nwrk.body = ${JSON.stringify(AI_SIGNAL_REQUEST)}\n` +
+        `wrk.headers["content-type"] = "application/json"\n` +
+        `wrk.headers["authorization"] = "Bearer ${token}"\n`
+      : AI_SIGNAL_REQUEST,
   );
-  const wrk = (duration: number) =>
-    new Deno.Command("wrk", {
-      args: ["-t1", `-c${connections}`, `-d${duration}s`, "--latency", "-s", script, url],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+  const run = (duration: number) =>
+    (generator === "wrk"
+      ? new Deno.Command("wrk", {
+        args: ["-t1", `-c${connections}`, `-d${duration}s`, "--latency", "-s", file, url],
+        stdout: "piped",
+        stderr: "piped",
+      })
+      : new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-net=127.0.0.1",
+          "--allow-read",
+          new URL("./_load_client.ts", import.meta.url).pathname,
+          url,
+          token,
+          file,
+          String(connections),
+          String(duration),
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      })).output();
   try {
-    await wrk(2); // warm-up: the JIT, both sides
+    await run(2); // warm-up: the JIT, both sides
     const before = process.cpuUsage();
     const started = performance.now();
-    const run = await wrk(seconds);
+    const output = await run(seconds);
     const wall = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(before);
-    const text = new TextDecoder().decode(run.stdout);
+    const serverCpuShare = (cpu.user + cpu.system) / 1e6 / wall;
+    const text = new TextDecoder().decode(output.stdout);
+    if (generator === "deno client") {
+      const figures = JSON.parse(text);
+      return { ...figures, serverCpuShare, meanOverLittle: null };
+    }
     const ms = (label: string) => {
       const m = new RegExp(`\\s${label}%\\s+([\\d.]+)(us|ms|s)`).exec(text);
       if (m === null) throw new Error(`wrk printed no ${label}th percentile:\n${text}`);
-      return Number(m[1]) * (m[2] === "us" ? 1e-3 : m[2] === "s" ? 1e3 : 1);
+      return wrkMs(m[1], m[2]);
     };
-    const requests = Number(/(\d+) requests in/.exec(text)?.[1]);
-    const load: Load = {
-      requests,
-      rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]),
+    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]);
+    const mean = /Latency\s+([\d.]+)(us|ms|s)/.exec(text);
+    return {
+      requests: Number(/(\d+) requests in/.exec(text)?.[1]),
+      rps,
       p50Ms: ms("50"),
       p99Ms: ms("99"),
       non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0),
-      serverCpuShare: (cpu.user + cpu.system) / 1e6 / wall,
+      serverCpuShare,
+      // Little's law: connections busy all the time answer at rps, so the mean is connections / rps.
+      meanOverLittle: mean === null ? null : wrkMs(mean[1], mean[2]) / (connections / rps * 1000),
     };
-    return load;
   } finally {
     await server.shutdown();
-    await Deno.remove(script);
+    await Deno.remove(file);
   }
 }
 
@@ -227,24 +275,34 @@ for (const live of [false, true]) {
   console.error(
     `  ${path}: ${whole.toFixed(1)} µs CPU per request, route alone ${route.toFixed(1)}`,
   );
-  let cells = "| - | - | - | - | - | wrk not installed: `apt-get install wrk` |";
-  if (haveWrk) {
-    const load = await underLoad(app);
-    const met = load.rps >= TARGET_RPS && load.p99Ms <= TARGET_P99_MS && load.non2xx === 0;
-    cells = `| ${Math.round(load.rps).toLocaleString("en-US")} | ${load.p50Ms.toFixed(2)} | ${
-      load.p99Ms.toFixed(2)
-    } | ${load.non2xx} | ${(load.serverCpuShare * 100).toFixed(0)}% | ${met ? "met" : "NOT met"} |`;
-    console.error(`  ${path}: ${Math.round(load.rps)} req/s, p99 ${load.p99Ms} ms`);
+  const generators: Generator[] = haveWrk ? ["wrk", "deno client"] : ["deno client"];
+  if (!haveWrk) {
+    console.error("  wrk is not installed (`apt-get install wrk`): the Deno client only");
   }
-  rows.push(`| ${path} | ${whole.toFixed(1)} | ${route.toFixed(1)} ${cells}`);
+  for (const generator of generators) {
+    const load = await underLoad(app, generator);
+    const met = load.rps >= TARGET_RPS && load.p99Ms <= TARGET_P99_MS && load.non2xx === 0;
+    const consistent = load.meanOverLittle === null
+      ? "-"
+      : `${load.meanOverLittle.toFixed(1)}x${load.meanOverLittle > 2 ? " (inconsistent)" : ""}`;
+    rows.push(
+      `| ${path} | ${generator} | ${whole.toFixed(1)} | ${route.toFixed(1)} | ${
+        Math.round(load.rps).toLocaleString("en-US")
+      } | ${load.p50Ms.toFixed(2)} | ${load.p99Ms.toFixed(2)} | ${consistent} | ${load.non2xx} | ${
+        (load.serverCpuShare * 100).toFixed(0)
+      }% | ${met ? "met" : "NOT met"} |`,
+    );
+    console.error(`  ${path}, ${generator}: ${Math.round(load.rps)} req/s, p99 ${load.p99Ms} ms`);
+  }
 }
 console.log(
   `deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores shared by both processes ` +
-    `(server: one JS thread; wrk -t1 -c${connections}, ${seconds} s after 2 s of warm-up); ` +
-    `load average ${loadBefore} before, ${loadAverage()} after`,
+    `(server: one JS thread; the generator a process of its own: wrk -t1 -c${connections}, ` +
+    `or bench/_load_client.ts with ${connections} keep-alive loops; ${seconds} s after 2 s of ` +
+    `warm-up); load average ${loadBefore} before, ${loadAverage()} after`,
 );
 console.log(
-  `| answer from | CPU µs/request, whole app (in process) | route alone | req/s | p50 ms | p99 ms | non-2xx | server CPU | target >= ${TARGET_RPS} req/s, p99 <= ${TARGET_P99_MS} ms |`,
+  `| answer from | generator | CPU µs/request, whole app (in process) | route alone | req/s | p50 ms | p99 ms | wrk's mean / Little's law | non-2xx | server CPU | target >= ${TARGET_RPS} req/s, p99 <= ${TARGET_P99_MS} ms |`,
 );
-console.log("|---|---:|---:|---:|---:|---:|---:|---:|---|");
+console.log("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
 for (const row of rows) console.log(row);
