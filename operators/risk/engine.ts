@@ -788,7 +788,7 @@ export class RiskEngine {
   /**
    * `tradingDayOf(timeUs)`, answered from the bounds of the day last computed when it falls
    * inside them: a trading day is every instant from its 17:00 New York start to the next
-   * one's (tests/operators/risk/engine_test.ts checks the bounds against `tradingDayOf`).
+   * one's (tests/operators/risk/windows_test.ts checks the bounds against `tradingDayOf`).
    */
   #dayOf(timeUs: number): number {
     if (timeUs >= this.#knownDayFromUs && timeUs < this.#knownDayToUs) return this.#knownDay;
