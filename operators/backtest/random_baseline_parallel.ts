@@ -1,13 +1,14 @@
 /**
- * The random-entry baseline on every core: a pilot run calibrates the rate (once, on the
- * first Worker, else here), then this thread and the Workers (random_baseline_worker.ts)
- * take the seeds one at a time from a shared counter until none is left, so a thread
- * slowed by a busy machine, or a Worker still compiling its first run, takes fewer. A
- * baseline is started (`startRandomBaseline`) as soon as the strategy's trades are known
- * and finished (`finish`) once its figures are: this thread builds the rest of the report
- * while a Worker runs the pilot. The bars and the levels' ATR reach the Workers in shared
- * memory, copied once, never cloned per Worker. Results come back by seed, so the report
- * is the same whatever ran where. It must never change a run, only where it runs.
+ * The random-entry baseline on every core: a pilot run calibrates the rate (here, once),
+ * then this thread and the Workers (random_baseline_worker.ts) take the seeds one at a
+ * time from a shared counter until none is left, so a thread slowed by a busy machine, or
+ * a Worker still compiling its first run, takes fewer. A baseline is started
+ * (`startRandomBaseline`) as soon as the strategy's trades are known: the pilot runs here,
+ * where the kernel's code is warm from the pipeline, and the Workers take seeds at once;
+ * this thread builds the rest of the report, then joins them (`finish`). The bars and the
+ * levels' ATR reach the Workers in shared memory, copied once, never cloned per Worker.
+ * Results come back by seed, so the report is the same whatever ran where. It must never
+ * change a run, only where it runs.
  */
 
 import { defaultWorkers, moduleWorker } from "../../pipeline/workers.ts";
@@ -36,24 +37,15 @@ export interface BaselineSetupMessage {
 export type BaselineCalibration = Pick<BaselineTarget, "trades" | "entryRate">;
 
 /**
- * What one baseline's threads share: `counts[0]`, the index of the next seed to take
- * (Atomics.add); `counts[1]`, 1 once `rate[0]` holds the calibrated rate (Atomics.notify);
- * `counts[2]`, the runs finished by every thread, for a progress line.
- */
-export interface BaselineShared {
-  readonly counts: Int32Array;
-  readonly rate: Float64Array;
-}
-
-/**
- * Then: run the pilot first when `pilot` is given (and publish its rate), else wait for
- * the rate; then run seeds until the shared counter passes them.
+ * Then, with the pilot's rate: run seeds until the shared counter passes them. `counts[0]`
+ * is the index of the next seed to take (Atomics.add), `counts[1]` the runs every thread
+ * has finished (for a progress line).
  */
 export interface BaselineRunMessage {
   readonly kind: "run";
-  readonly pilot: { readonly seed: number; readonly calibration: BaselineCalibration } | null;
+  readonly entryRate: number;
   readonly seeds: readonly number[];
-  readonly shared: BaselineShared;
+  readonly counts: Int32Array;
 }
 
 export type BaselineMessage = BaselineSetupMessage | BaselineRunMessage;
@@ -66,31 +58,6 @@ export function defaultBaselineWorkers(): number {
   return defaultWorkers() - 1;
 }
 
-/** The rate the runs ask at: a pilot run at the strategy's own rate, then `calibratedEntryRate`. */
-export function pilotRate(
-  setup: Omit<RandomRunSetup, "entryRate">,
-  calibration: BaselineCalibration,
-  seed: number,
-): number {
-  const trades = randomRun({ ...setup, entryRate: calibration.entryRate }, seed).trades;
-  return calibratedEntryRate(calibration, trades);
-}
-
-/** Publishes the calibrated rate to every thread of the baseline. */
-export function publishRate(shared: BaselineShared, entryRate: number): void {
-  shared.rate[0] = entryRate;
-  Atomics.store(shared.counts, 1, 1);
-  Atomics.notify(shared.counts, 1);
-}
-
-/** The calibrated rate, once a thread has published it. */
-export async function publishedRate(shared: BaselineShared): Promise<number> {
-  while (Atomics.load(shared.counts, 1) === 0) {
-    await Atomics.waitAsync(shared.counts, 1, 0).value;
-  }
-  return shared.rate[0];
-}
-
 /**
  * Runs seeds taken from the shared counter until they are all taken: each by its index in
  * `seeds`. `afterRun` is told the runs every thread has finished, after each run here.
@@ -98,14 +65,13 @@ export async function publishedRate(shared: BaselineShared): Promise<number> {
 export function takeSeeds(
   setup: RandomRunSetup,
   seeds: readonly number[],
-  shared: BaselineShared,
+  counts: Int32Array,
   afterRun?: (finished: number) => void,
 ): [number, RandomRunResult][] {
   const done: [number, RandomRunResult][] = [];
-  const { counts } = shared;
   for (let k = Atomics.add(counts, 0, 1); k < seeds.length; k = Atomics.add(counts, 0, 1)) {
     done.push([k, randomRun(setup, seeds[k])]);
-    const finished = Atomics.add(counts, 2, 1) + 1;
+    const finished = Atomics.add(counts, 1, 1) + 1;
     afterRun?.(finished);
   }
   return done;
@@ -143,24 +109,21 @@ export class BaselineWorkers {
     for (const worker of this.#workers) worker.terminate();
   }
 
-  /**
-   * Sends every Worker the setup and its part: the first runs the pilot, the others wait
-   * for its rate; then each takes seeds. Their answers, in Worker order; a crash rejects.
-   */
+  /** Sends every Worker the setup and the rate; each takes seeds. Their answers; a crash rejects. */
   run(
-    setup: Omit<RandomRunSetup, "entryRate">,
-    pilot: BaselineRunMessage["pilot"],
+    setup: RandomRunSetup,
     seeds: readonly number[],
-    shared: BaselineShared,
+    counts: Int32Array,
   ): Promise<BaselineAnswer[]> {
-    const { calendar, ...rest } = setup;
+    const { calendar, entryRate, ...rest } = setup;
     const setupMessage: BaselineSetupMessage = {
       kind: "setup",
       setup: rest,
       calendarEvents: calendar?.events ?? null,
     };
+    const run: BaselineRunMessage = { kind: "run", entryRate, seeds, counts };
     return Promise.all(
-      this.#workers.map((worker, i) =>
+      this.#workers.map((worker) =>
         new Promise<BaselineAnswer>((resolve, reject) => {
           worker.onmessage = (event: MessageEvent<BaselineAnswer>) => resolve(event.data);
           worker.onerror = (event) => {
@@ -168,12 +131,6 @@ export class BaselineWorkers {
             reject(new Error(`a random-baseline worker failed: ${event.message}`));
           };
           worker.postMessage(setupMessage);
-          const run: BaselineRunMessage = {
-            kind: "run",
-            pilot: i === 0 ? pilot : null,
-            seeds,
-            shared,
-          };
           worker.postMessage(run);
         })
       ),
@@ -213,8 +170,8 @@ export interface StartedBaseline {
 }
 
 /**
- * Starts `options.runs` seeded random-entry runs after one pilot: on the Workers now (the
- * first runs the pilot), on this thread when it calls `finish`.
+ * Runs the pilot here, then starts `options.runs` seeded random-entry runs on the Workers
+ * at its rate; this thread takes its share when it calls `finish`.
  */
 export function startRandomBaseline(
   setup: Omit<RandomRunSetup, "entryRate">,
@@ -233,34 +190,43 @@ export function startRandomBaseline(
     stop();
     throw new RangeError("the random baseline's runs need this thread or a Worker");
   }
-  // The bars and the levels' ATR are the same in every run: in memory every thread reads.
-  const withShared = {
-    ...setup,
-    bars: sharedBars(setup.bars),
-    levelAtr: sharedCopy(setup.levelAtr ?? levelAtrSeries(setup.fusion.levels, setup.bars)),
-  };
   const seeds = Array.from({ length: options.runs }, (_, k) => options.seed + k);
-  const memory = new SharedArrayBuffer(24);
-  const shared: BaselineShared = {
-    counts: new Int32Array(memory, 0, 3),
-    rate: new Float64Array(memory, 16, 1),
+  const counts = new Int32Array(new SharedArrayBuffer(8));
+  /** The pilot here, then the Workers on their way: the runs' setup and their answers. */
+  const begin = () => {
+    // The bars and the levels' ATR are the same in every run: in memory every thread reads.
+    const shared = {
+      ...setup,
+      bars: sharedBars(setup.bars),
+      levelAtr: sharedCopy(setup.levelAtr ?? levelAtrSeries(setup.fusion.levels, setup.bars)),
+    };
+    // A pilot run at the strategy's own rate shows how many asks the risk engine lets
+    // through (`calibratedEntryRate`).
+    const pilot = randomRun({ ...shared, entryRate: calibration.entryRate }, options.seed - 1);
+    const runSetup: RandomRunSetup = {
+      ...shared,
+      entryRate: calibratedEntryRate(calibration, pilot.trades),
+    };
+    const answers = workers.run(runSetup, seeds, counts);
+    // Awaited in `finish`; a crash before then is reported there.
+    answers.catch(() => {});
+    return { runSetup, answers };
   };
-  const pilot = { seed: options.seed - 1, calibration };
-  const answers = workers.run(withShared, pilot, seeds, shared);
-  // Awaited in `finish`; a crash before then is reported there.
-  answers.catch(() => {});
+  let begun: ReturnType<typeof begin>;
+  try {
+    begun = begin();
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  const { runSetup, answers } = begun;
   return {
     stop,
     async finish(figures, progress) {
       try {
-        // Without Workers the pilot runs here; else a crash must not leave this waiting.
-        const entryRate = workers.count === 0
-          ? pilotRate(withShared, calibration, pilot.seed)
-          : await Promise.race([publishedRate(shared), answers.then(() => publishedRate(shared))]);
         const results: RandomRunResult[] = new Array(seeds.length);
         if (here) {
-          const runs = takeSeeds({ ...withShared, entryRate }, seeds, shared, progress);
-          for (const [k, result] of runs) {
+          for (const [k, result] of takeSeeds(runSetup, seeds, counts, progress)) {
             results[k] = result;
           }
         }
@@ -269,7 +235,7 @@ export function startRandomBaseline(
         }
         return baselineReport(results, { ...calibration, ...figures }, {
           seed: options.seed,
-          entryRate,
+          entryRate: runSetup.entryRate,
         });
       } finally {
         stop();

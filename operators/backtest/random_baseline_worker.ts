@@ -1,8 +1,7 @@
 /**
  * A Worker of the random-entry baseline (random_baseline_parallel.ts): it keeps the setup
- * it is sent, runs the pilot when asked (publishing the rate to every thread) or waits
- * for the rate, then runs the seeds it takes from the shared counter and posts their
- * results back. It owns nothing: every run is rebuilt from the messages.
+ * it is sent, then runs the seeds it takes from the shared counter at the rate it is sent
+ * and posts their results back. It owns nothing: every run is rebuilt from the messages.
  */
 
 /// <reference lib="deno.worker" />
@@ -12,15 +11,12 @@ import type { RandomRunSetup } from "./random_baseline.ts";
 import {
   type BaselineAnswer,
   type BaselineMessage,
-  pilotRate,
-  publishedRate,
-  publishRate,
   takeSeeds,
 } from "./random_baseline_parallel.ts";
 
 let setup: Omit<RandomRunSetup, "entryRate"> | null = null;
 
-self.onmessage = async (event: MessageEvent<BaselineMessage>) => {
+self.onmessage = (event: MessageEvent<BaselineMessage>) => {
   const message = event.data;
   if (message.kind === "setup") {
     const { calendarEvents } = message;
@@ -29,9 +25,10 @@ self.onmessage = async (event: MessageEvent<BaselineMessage>) => {
     return;
   }
   if (setup === null) throw new Error("a random-baseline worker was asked to run before its setup");
-  const { pilot, seeds, shared } = message;
-  if (pilot !== null) publishRate(shared, pilotRate(setup, pilot.calibration, pilot.seed));
-  const entryRate = await publishedRate(shared);
-  const answer: BaselineAnswer = takeSeeds({ ...setup, entryRate }, seeds, shared);
+  const answer: BaselineAnswer = takeSeeds(
+    { ...setup, entryRate: message.entryRate },
+    message.seeds,
+    message.counts,
+  );
   self.postMessage(answer);
 };

@@ -457,8 +457,8 @@ async function backtestWith(
   const periodEndUs = run.lastBar.closeUs;
   const mc = config.monteCarlo;
   const bars = tape?.take() ?? null;
-  // The chance baseline starts now on its Workers (the first runs the pilot) while this
-  // thread builds the report; this thread joins the runs once the strategy's figures are in.
+  // The chance baseline's pilot runs now, then its Workers take seeds while this thread
+  // builds the report; this thread joins the runs once the strategy's figures are in.
   const chance = bars === null ? null : startRandomBaseline({
     symbol: source.symbol,
     bars,
@@ -475,7 +475,7 @@ async function backtestWith(
   // The progress line counts the baseline's runs once the replay is done.
   const progress = chance === null ? null : options.progress || null;
   progress?.restart("runs", baselineRuns);
-  progress?.update(0, "chance baseline: pilot run");
+  progress?.update(0, "chance baseline");
   const initialBalance = execution.initialBalance;
   const equity = equityCurve(run.equity, initialBalance, periodStartUs, periodEndUs);
   const pnls = run.trades.map((t) => t.pnl);
