@@ -47,7 +47,6 @@ export {
 export {
   type BaselineCalibration,
   type BaselineOptions,
-  BaselineWorkers,
   defaultBaselineWorkers,
   runRandomBaseline,
   type StartedBaseline,

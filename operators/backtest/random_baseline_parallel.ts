@@ -3,9 +3,9 @@
  * then this thread and the Workers (random_baseline_worker.ts) take the seeds one at a
  * time from a shared counter until none is left, so a thread slowed by a busy machine, or
  * a Worker still compiling its first run, takes fewer. A baseline is started
- * (`startRandomBaseline`) as soon as the strategy's trades are known: the pilot runs here,
- * where the kernel's code is warm from the pipeline, and the Workers take seeds at once;
- * this thread builds the rest of the report, then joins them (`finish`). The bars and the
+ * (`startRandomBaseline`) as soon as the strategy's trades are known: the Workers load
+ * while the pilot runs here, where the kernel's code is warm from the pipeline, then take
+ * seeds while this thread builds the rest of the report and joins them (`finish`). The bars and the
  * levels' ATR reach the Workers in shared memory, copied once, never cloned per Worker.
  * Results come back by seed, so the report is the same whatever ran where. It must never
  * change a run, only where it runs.
@@ -78,11 +78,10 @@ export function takeSeeds(
 }
 
 /**
- * The baseline's Workers, started to run one baseline's seeds beside this thread. A caller
- * that knows a baseline will follow starts them early (a backtest, before its pipeline),
- * so their start-up is done on a core the pipeline leaves idle, not after it.
+ * The baseline's Workers, started with the pilot, which this thread runs while they load
+ * (started before a backtest's pipeline instead, they slowed it as much as they saved).
  */
-export class BaselineWorkers {
+class BaselineWorkers {
   readonly #workers: Worker[];
 
   private constructor(workers: Worker[]) {
@@ -142,12 +141,8 @@ export interface BaselineOptions {
   readonly runs: number;
   /** The first run's seed; the pilot uses `seed - 1`. */
   readonly seed: number;
-  /**
-   * Workers that share the runs with this thread: how many to start (0 runs them all
-   * here), or ones started earlier, which the caller terminates. Default:
-   * `defaultBaselineWorkers()` started here.
-   */
-  readonly workers?: number | BaselineWorkers;
+  /** Workers that share the runs with this thread; 0 runs them all here. Default: `defaultBaselineWorkers()`. */
+  readonly workers?: number;
   /**
    * False: this thread runs no seed, the Workers every one (for a test that they give
    * what this thread gives). Default true.
@@ -155,8 +150,12 @@ export interface BaselineOptions {
   readonly here?: boolean;
 }
 
-/** A baseline under way: `finish` it with the strategy's figures for its report. */
-export interface StartedBaseline {
+/**
+ * A baseline under way: `finish` it with the strategy's figures for its report. Disposing
+ * of it (a `using` declaration) stops its Workers, so a caller that fails before `finish`
+ * leaves none running; it is safe after `finish` and more than once.
+ */
+export interface StartedBaseline extends Disposable {
   /**
    * Runs this thread's share of the seeds, then the bands and the strategy's percentiles.
    * `progress` is told the runs finished by every thread, after each run this thread makes.
@@ -165,8 +164,6 @@ export interface StartedBaseline {
     figures: StrategyFigures,
     progress?: (finished: number) => void,
   ): Promise<RandomBaseline>;
-  /** Stops the Workers it started; safe after `finish` and more than once. */
-  stop(): void;
 }
 
 /**
@@ -178,13 +175,8 @@ export function startRandomBaseline(
   calibration: BaselineCalibration,
   options: BaselineOptions,
 ): StartedBaseline {
-  const given = options.workers;
-  const workers = given instanceof BaselineWorkers
-    ? given
-    : BaselineWorkers.start(given ?? defaultBaselineWorkers());
-  const stop = () => {
-    if (workers !== given) workers.terminate();
-  };
+  const workers = BaselineWorkers.start(options.workers ?? defaultBaselineWorkers());
+  const stop = () => workers.terminate();
   const here = options.here ?? true;
   if (!here && workers.count === 0) {
     stop();
@@ -221,7 +213,7 @@ export function startRandomBaseline(
   }
   const { runSetup, answers } = begun;
   return {
-    stop,
+    [Symbol.dispose]: stop,
     async finish(figures, progress) {
       try {
         const results: RandomRunResult[] = new Array(seeds.length);

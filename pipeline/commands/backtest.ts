@@ -13,13 +13,11 @@ import {
   type BacktestJson,
   backtestJson,
   backtestSummary,
-  BaselineWorkers,
   brokerSummary,
   type CandleSeries,
   computeMetrics,
   type CostedTrade,
   costsReport,
-  defaultBaselineWorkers,
   type EntrySides,
   entrySides,
   equityCurve,
@@ -312,23 +310,6 @@ export interface BacktestRun {
 }
 
 export async function runBacktest(options: RunBacktestOptions): Promise<BacktestRun> {
-  // The chance baseline's Workers start now, so they load on the core the pipeline leaves
-  // idle instead of after it; they run the baseline's seeds once the strategy has traded.
-  const baselineWorkers = (options.baselineRuns ?? DEFAULT_BASELINE_RUNS) > 0
-    ? BaselineWorkers.start(defaultBaselineWorkers())
-    : null;
-  try {
-    return await backtestWith(options, baselineWorkers);
-  } finally {
-    baselineWorkers?.terminate();
-  }
-}
-
-/** `runBacktest` with the baseline's Workers started (null when no baseline runs). */
-async function backtestWith(
-  options: RunBacktestOptions,
-  baselineWorkers: BaselineWorkers | null,
-): Promise<BacktestRun> {
   const flags = {
     config: options.configOrigin,
     "no-ml": options.noMl,
@@ -458,8 +439,9 @@ async function backtestWith(
   const mc = config.monteCarlo;
   const bars = tape?.take() ?? null;
   // The chance baseline's pilot runs now, then its Workers take seeds while this thread
-  // builds the report; this thread joins the runs once the strategy's figures are in.
-  const chance = bars === null ? null : startRandomBaseline({
+  // builds the report; this thread joins the runs once the strategy's figures are in. Its
+  // Workers stop when this function returns or throws, whatever happened before `finish`.
+  using chance = bars === null ? null : startRandomBaseline({
     symbol: source.symbol,
     bars,
     // The tape holds the first traded bar, so it is found.
@@ -471,7 +453,7 @@ async function backtestWith(
   }, {
     trades: run.trades.length,
     entryRate: run.roomBars === 0 ? 0 : run.trades.length / run.roomBars,
-  }, { runs: baselineRuns, seed: mc.seed ?? 42, workers: baselineWorkers ?? undefined });
+  }, { runs: baselineRuns, seed: mc.seed ?? 42 });
   // The progress line counts the baseline's runs once the replay is done.
   const progress = chance === null ? null : options.progress || null;
   progress?.restart("runs", baselineRuns);
