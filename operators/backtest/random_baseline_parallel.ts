@@ -186,12 +186,12 @@ export function startRandomBaseline(
   const counts = new Int32Array(new SharedArrayBuffer(8));
   /** The pilot here, then the Workers on their way: the runs' setup and their answers. */
   const begin = () => {
-    // The bars and the levels' ATR are the same in every run: in memory every thread reads.
-    const shared = {
-      ...setup,
-      bars: sharedBars(setup.bars),
-      levelAtr: sharedCopy(setup.levelAtr ?? levelAtrSeries(setup.fusion.levels, setup.bars)),
-    };
+    // The bars and the levels' ATR are the same in every run: in memory every thread reads
+    // (copied there only when there are Workers to read it).
+    const levelAtr = setup.levelAtr ?? levelAtrSeries(setup.fusion.levels, setup.bars);
+    const shared = workers.count === 0
+      ? { ...setup, levelAtr }
+      : { ...setup, bars: sharedBars(setup.bars), levelAtr: sharedCopy(levelAtr) };
     // A pilot run at the strategy's own rate shows how many asks the risk engine lets
     // through (`calibratedEntryRate`).
     const pilot = randomRun({ ...shared, entryRate: calibration.entryRate }, options.seed - 1);
