@@ -2,13 +2,13 @@
  * The random-entry baseline on every core: a pilot run calibrates the rate (here, once),
  * then this thread and the Workers (random_baseline_worker.ts) take the seeds one at a
  * time from a shared counter until none is left, so a thread slowed by a busy machine, or
- * a Worker still compiling its first run, takes fewer. A baseline is started
- * (`startRandomBaseline`) as soon as the strategy's trades are known: the Workers load
- * while the pilot runs here, where the kernel's code is warm from the pipeline, then take
- * seeds while this thread builds the rest of the report and joins them (`finish`). The bars and the
- * levels' ATR reach the Workers in shared memory, copied once, never cloned per Worker.
- * Results come back by seed, so the report is the same whatever ran where. It must never
- * change a run, only where it runs.
+ * a Worker still compiling its first run, takes fewer; a small baseline stays here. A
+ * baseline is started (`startRandomBaseline`) as soon as the strategy's trades are known:
+ * the Workers load while the pilot runs here, where the kernel's code is warm from the
+ * pipeline, then take seeds while this thread builds the rest of the report and joins
+ * them (`finish`). The bars and the levels' ATR reach the Workers in shared memory, copied
+ * once, never cloned per Worker. Results come back by seed, so the report is the same
+ * whatever ran where. It must never change a run, only where it runs.
  */
 
 import { defaultWorkers, moduleWorker } from "../../pipeline/workers.ts";
@@ -53,8 +53,25 @@ export type BaselineMessage = BaselineSetupMessage | BaselineRunMessage;
 /** A Worker's answer: each seed it ran, by its index in `seeds`. */
 export type BaselineAnswer = readonly (readonly [number, RandomRunResult])[];
 
-/** Workers for the baseline besides this thread: the cores less this one, at most 3. */
-export function defaultBaselineWorkers(): number {
+/**
+ * A baseline that steps fewer bars than this through the kernel, all runs together, runs
+ * on this thread alone: a Worker's start-up and cold first runs cost more than it takes
+ * over from a small one. 2018 with the bench model (6,647 bars in a position x 30 runs)
+ * took 3.65 s without a Worker against 3.76 s with one, and 3.74 s against 3.79 s (CPU
+ * 6.62 against 6.87 s) with this rule; --no-ml (71,615 x 30) took 1.91 s with the Worker
+ * against 2.09 s without (whole backtests, medians of 5, docs/results/bench.md).
+ */
+const WORKERS_FROM_BARS = 500_000;
+
+/**
+ * Workers for the baseline besides this thread: the cores less this one, at most 3; none
+ * for `runs` runs of about `barsPerRun` bars each in a position, when they come to fewer
+ * than `WORKERS_FROM_BARS` (unknown: the cores less this one).
+ */
+export function defaultBaselineWorkers(runs?: number, barsPerRun?: number): number {
+  if (runs !== undefined && barsPerRun !== undefined && runs * barsPerRun < WORKERS_FROM_BARS) {
+    return 0;
+  }
   return defaultWorkers() - 1;
 }
 
@@ -141,8 +158,16 @@ export interface BaselineOptions {
   readonly runs: number;
   /** The first run's seed; the pilot uses `seed - 1`. */
   readonly seed: number;
-  /** Workers that share the runs with this thread; 0 runs them all here. Default: `defaultBaselineWorkers()`. */
+  /**
+   * Workers that share the runs with this thread; 0 runs them all here. Default:
+   * `defaultBaselineWorkers(runs, barsPerRun)`.
+   */
   readonly workers?: number;
+  /**
+   * About how many bars each run spends in a position (the strategy's own, as the runs
+   * trade about as often): what the default number of Workers is chosen by.
+   */
+  readonly barsPerRun?: number;
   /**
    * False: this thread runs no seed, the Workers every one (for a test that they give
    * what this thread gives). Default true.
@@ -175,7 +200,9 @@ export function startRandomBaseline(
   calibration: BaselineCalibration,
   options: BaselineOptions,
 ): StartedBaseline {
-  const workers = BaselineWorkers.start(options.workers ?? defaultBaselineWorkers());
+  const workers = BaselineWorkers.start(
+    options.workers ?? defaultBaselineWorkers(options.runs, options.barsPerRun),
+  );
   const stop = () => workers.terminate();
   const here = options.here ?? true;
   if (!here && workers.count === 0) {

@@ -121,17 +121,6 @@ const SCORING_GROUP_ROWS = 1024;
 const SCORING_BACKLOG_ROWS = 4 * SCORING_GROUP_ROWS;
 
 /**
- * A chance baseline smaller than this runs on this thread alone: the strategy's bars in a
- * position (its equity points, one a bar) times the runs, as each run trades about as
- * often. A Worker's start-up and cold first runs cost more than it takes over from a small
- * one. 2018 with the bench model (6,647 points x 30) took 3.65 s without a Worker against
- * 3.76 s with one, and 3.74 s against 3.79 s (CPU 6.62 against 6.87 s) with this rule;
- * --no-ml (71,615 x 30) took 1.91 s with the Worker against 2.09 s without (medians of 5,
- * docs/results/bench.md).
- */
-const BASELINE_WORKERS_FROM_BARS = 500_000;
-
-/**
  * Scoring workers when `--score-workers` is not given: one per core, at most 4. On this
  * 2-core machine, nearly idle, two workers ran a year with the model in a median 4.11 s
  * against 4.90 s with one (docs/results/bench.md); on a busy machine one costs less CPU.
@@ -467,7 +456,9 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
   }, {
     runs: baselineRuns,
     seed: mc.seed ?? 42,
-    workers: run.equity.length * baselineRuns >= BASELINE_WORKERS_FROM_BARS ? undefined : 0,
+    // Each run trades about as often as the strategy, so it is in a position about as long
+    // (the strategy's equity points: one a bar with a position open).
+    barsPerRun: run.equity.length,
   });
   // The progress line counts the baseline's runs once the replay is done.
   const progress = chance === null ? null : options.progress || null;

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import {
   calibratedEntryRate,
+  defaultBaselineWorkers,
   percentileOf,
   randomRun,
   type RandomRunSetup,
@@ -23,6 +24,7 @@ import { replay$ } from "@/pipeline/replay.ts";
 import { lastValueFrom } from "rxjs";
 import { openSources } from "@/sources/mod.ts";
 import { BarColumnsBuilder } from "@/sources/source.ts";
+import { defaultWorkers } from "@/pipeline/workers.ts";
 import { dataPath, dataTest } from "../../_data.ts";
 
 Deno.test("percentileOf() is the share of runs below, ties counting half", () => {
@@ -158,3 +160,12 @@ dataTest(
     );
   },
 );
+
+Deno.test("defaultBaselineWorkers() keeps a small baseline on this thread and shares a big one", () => {
+  const cores = defaultWorkers() - 1;
+  // 30 runs x 6,647 bars in a position = 199,410, under 500,000: this thread alone.
+  assert.equal(defaultBaselineWorkers(30, 6_647), 0);
+  // 30 x 71,615 = 2,148,450: the cores less this one.
+  assert.equal(defaultBaselineWorkers(30, 71_615), cores);
+  assert.equal(defaultBaselineWorkers(), cores, "without an estimate, the cores less this one");
+});
