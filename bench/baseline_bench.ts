@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import { lastValueFrom } from "rxjs";
 import { randomRun, type RandomRunSetup, runRandomBaseline } from "../operators/backtest/mod.ts";
 import { recordBars } from "../operators/bars/mod.ts";
+import { quotedBars, resolveExecutionConfig } from "../operators/execution/mod.ts";
 import { levelAtrSeries, TECHNICAL_ONLY } from "../operators/fusion/mod.ts";
 import { parseRiskConfig } from "../operators/risk/mod.ts";
 import { usFromIso } from "../pipeline/events.ts";
@@ -65,6 +66,9 @@ const tradingStart = bars.openUs.findIndex((us) => us >= usFromIso("2018-02-14T1
 const atrStarted = performance.now();
 const levelAtr = levelAtrSeries(TECHNICAL_ONLY.levels, bars);
 const atrMs = performance.now() - atrStarted;
+const quotedStarted = performance.now();
+const quoted = quotedBars(bars, resolveExecutionConfig({}).spreadModel, tradingStart);
+const quotedMs = performance.now() - quotedStarted;
 const setup: Omit<RandomRunSetup, "entryRate"> = {
   symbol: source.symbol,
   bars,
@@ -74,6 +78,7 @@ const setup: Omit<RandomRunSetup, "entryRate"> = {
   calendar: null,
   execution: {},
   levelAtr,
+  quoted,
 };
 const load = () => Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
 const median = (xs: readonly number[]) => {
@@ -82,7 +87,9 @@ const median = (xs: readonly number[]) => {
 };
 console.error(
   `${bars.length.toLocaleString("en-US")} M1 bars, trading from bar ${tradingStart}; ` +
-    `the levels' ATR over them once: ${atrMs.toFixed(1)} ms`,
+    `the levels' ATR over them once: ${atrMs.toFixed(1)} ms; their quotes once: ${
+      quotedMs.toFixed(1)
+    } ms`,
 );
 
 const loadBefore = load();

@@ -10,7 +10,11 @@
  * would set (its ATR over every bar, warm-up included, is computed once: `levelAtrSeries`,
  * read through `LevelSeries`, the same formula), through the backtest's own kernel (risk then broker, `eventStep`). A bar is given
  * to the kernel only when it can change anything (a position or order is open, or it
- * carries a signal): on the others the engine and broker would only note the quote.
+ * carries a signal): on the others the engine and broker would only note the quote. Of
+ * the bars with a position open, those the broker and the engine find quiet (no exit,
+ * stop-out, rollover, stop move, new trading day or limit due: `SimulatedBroker.quietBar`,
+ * `RiskEngine.takeQuietBar`) are taken by them directly, without the kernel's events; only
+ * their equity is filed, as their account report would file it.
  *
  * The rate is calibrated so the runs trade about as often as the strategy: costs grow
  * with every trade, so a baseline that traded more or less would flatter or punish the
@@ -29,16 +33,29 @@ import {
   barSpread,
   brokerProcessor,
   costModelOf,
+  emptySpanMarks,
+  type QuotedBars,
+  quotedBars,
   SimulatedBroker,
 } from "../execution/mod.ts";
 import type { ExecutionConfigInput } from "../execution/config.ts";
 import { fuseVotes, type FusionConfig, levelAtrSeries, LevelSeries } from "../fusion/mod.ts";
-import { type NewsCalendar, type RiskConfig, RiskEngine, riskProcessor } from "../risk/mod.ts";
+import {
+  type NewsCalendar,
+  PositionBook,
+  type RiskConfig,
+  RiskEngine,
+  riskProcessor,
+} from "../risk/mod.ts";
 import { Random } from "../../models/random.ts";
 import { dailySharpe } from "./metrics.ts";
 import { tradeStats } from "./_trade_stats.ts";
 import { percentileBands } from "./monte_carlo.ts";
 import type { RandomBaseline } from "./schema.ts";
+
+/** The bars a first quiet span looks at, and the most any does (a trading day is 1,380). */
+const FIRST_SPAN_BARS = 32;
+const MAX_SPAN_BARS = 2048;
 
 /** Everything a random run shares with the strategy it is compared with. */
 export interface RandomRunSetup {
@@ -59,8 +76,14 @@ export interface RandomRunSetup {
    */
   readonly levelAtr?: Float64Array;
   /**
-   * Give the kernel every traded bar, idle or not: slower, and the same result, which is
-   * what a test of the idle-bar shortcut checks. Default false.
+   * `bars` as the broker quotes them from `tradingStart` on (`quotedBars` with the spread
+   * model of `execution`): the same in every run, so a caller running many computes it
+   * once. Computed when absent.
+   */
+  readonly quoted?: QuotedBars;
+  /**
+   * Give the kernel every traded bar, idle, quiet or not: slower, and the same result,
+   * which is what a test of the idle- and quiet-bar shortcuts checks. Default false.
    */
   readonly feedEveryBar?: boolean;
 }
@@ -93,7 +116,8 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
     setup.levelAtr ?? levelAtrSeries(setup.fusion.levels, bars),
   );
   const engine = new RiskEngine({ config: setup.risk, calendar: setup.calendar, costs });
-  const step = eventStep([riskProcessor(engine), brokerProcessor(broker)]);
+  const book = new PositionBook(symbol);
+  const step = eventStep([riskProcessor(engine, {}, book), brokerProcessor(broker)]);
   const config = { ...setup.fusion, weights: { technical: 1, ml: 0, llm: 0 }, gate: 0 };
   const maxOpen = setup.risk.positions.maxOpen;
   // What the figures read: the trades' P&Ls and the account's equity after each report.
@@ -127,28 +151,90 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
     if (read > 64) out.length = read = 0;
     return sent;
   };
+  /** The bar `takeQuiet` looks at, for `acceptQuiet`. */
+  let quiet: BarEvent | null = null;
+  /** The engine's half of a quiet bar; its equity (NaN: no report) filed when it is. */
+  const acceptQuiet = (marked: number): boolean => {
+    const bar = quiet!;
+    if (!engine.takeQuietBar(book.positions, bar, engine.closingAsk(bar), marked)) return false;
+    if (!Number.isNaN(marked)) {
+      equityTimes.push(bar.closeUs);
+      equity.push(marked);
+    }
+    return true;
+  };
+  /** Takes a bar with a position open that changes nothing but the marks; false when it may. */
+  const takeQuiet = (bar: BarEvent): boolean => {
+    quiet = bar;
+    return broker.quietBar(bar, acceptQuiet);
+  };
+  const rate = setup.entryRate;
+  const lastBar = bars.length - 1;
+  const skipIdle = setup.feedEveryBar !== true;
+  const quoted = setup.quoted ?? quotedBars(bars, broker.settings.spreadModel, tradingStart);
+  const marks = emptySpanMarks();
+  /** How many bars the next span looks at: doubled after a quiet one, halved after not. */
+  let spanBars = FIRST_SPAN_BARS;
+  /** A bar whose draw asked for a trade at the end of the span before it. */
+  let wantsAt = -1;
+  /**
+   * Takes the bars from `i` as one quiet span (`SimulatedBroker.quietSpan`,
+   * `RiskEngine.quietSpan`) up to the first whose draw asks for a trade (drawn, one a bar,
+   * while there is `room`); its last equity filed as its last account report would be.
+   * Where the walk goes on; -1 when the bars from `i` are not quiet together.
+   */
+  const takeSpan = (i: number, room: boolean): number => {
+    const end = Math.min(i + spanBars, lastBar);
+    if (
+      !broker.quietSpan(quoted, i, end, marks) ||
+      !engine.quietSpan(book.positions, marks, quoted, i, end)
+    ) {
+      spanBars = Math.max(1, spanBars >> 1);
+      return -1;
+    }
+    spanBars = Math.min(2 * spanBars, MAX_SPAN_BARS);
+    // Every part of a quiet span from its start is quiet too: it ends before the first ask.
+    let to = i;
+    while (to < end && !(room && random.next() < rate)) to++;
+    if (to < end) wantsAt = to;
+    if (to > i) {
+      broker.takeQuietSpan(quoted, i, to, marks);
+      engine.takeQuietSpan(marks);
+      equityTimes.push(marks.lastUs);
+      equity.push(marks.lastEquity);
+    }
+    return to;
+  };
   /** An order sent on the last bar the kernel saw: it is due on the next one. */
   let queued = false;
   let first: BarEvent | null = null;
   let last: BarEvent | null = null;
-  const rate = setup.entryRate;
-  const lastBar = bars.length - 1;
-  const skipIdle = setup.feedEveryBar !== true;
   for (let i = tradingStart; i < bars.length; i++) {
     const open = broker.openPositions().length + broker.workingOrders().length;
     const busy = queued || open > 0;
     let wants: boolean;
-    if (skipIdle && !busy && maxOpen > 0 && i !== tradingStart) {
+    if (i === wantsAt) {
+      // Drawn at the end of the span before it, with the same room.
+      wants = true;
+    } else if (skipIdle && !busy && maxOpen > 0 && i !== tradingStart) {
       // Flat with nothing due: the bars before the next ask would only note the quote, so
       // only their draws are made, one a bar as the general case below makes them.
       while (i < lastBar && !(random.next() < rate)) i++;
       wants = i < lastBar || random.next() < rate;
     } else {
+      if (skipIdle && busy && !queued && first !== null && i < lastBar) {
+        const to = takeSpan(i, open < maxOpen);
+        if (to >= 0) {
+          i = to - 1;
+          continue;
+        }
+      }
       wants = !queued && open < maxOpen && random.next() < rate;
       const idle = !wants && !busy && i !== tradingStart && i !== lastBar;
       if (idle && skipIdle) continue;
     }
     const bar = barEventAt(bars, symbol, i);
+    if (skipIdle && busy && !wants && !queued && i !== lastBar && takeQuiet(bar)) continue;
     if (first === null) {
       first = bar;
       step(accountReport(broker, bar.openUs), out);

@@ -12,6 +12,7 @@
  */
 
 import { defaultWorkers, moduleWorker } from "../../pipeline/workers.ts";
+import { quotedBars, resolveExecutionConfig } from "../execution/mod.ts";
 import { levelAtrSeries } from "../fusion/mod.ts";
 import type { NewsEvent } from "../risk/news.ts";
 import type { BarBatch } from "../../sources/source.ts";
@@ -54,14 +55,14 @@ export type BaselineMessage = BaselineSetupMessage | BaselineRunMessage;
 export type BaselineAnswer = readonly (readonly [number, RandomRunResult])[];
 
 /**
- * A baseline that steps fewer bars than this through the kernel, all runs together, runs
- * on this thread alone: a Worker's start-up and cold first runs cost more than it takes
- * over from a small one. 2018 with the bench model (6,647 bars in a position x 30 runs)
- * took 3.65 s without a Worker against 3.76 s with one, and 3.74 s against 3.79 s (CPU
- * 6.62 against 6.87 s) with this rule; --no-ml (71,615 x 30) took 1.91 s with the Worker
- * against 2.09 s without (whole backtests, medians of 5, docs/results/bench.md).
+ * A baseline of fewer bars in a position than this, all runs together, runs on this
+ * thread alone: a Worker's start-up and cold first runs cost more than it takes over.
+ * Since a run takes its quiet spans at once (random_baseline.ts), 2018 --no-ml (about
+ * 71,600 bars x 31 runs) took 1.59 s on this thread alone against 1.69 s with a Worker
+ * (whole backtests, medians of 5, docs/results/bench.md); where a Worker starts to pay
+ * was not measured, so the line is set well above that.
  */
-const WORKERS_FROM_BARS = 500_000;
+const WORKERS_FROM_BARS = 20_000_000;
 
 /**
  * Workers for the baseline besides this thread: the cores less this one, at most 3; none
@@ -216,9 +217,16 @@ export function startRandomBaseline(
     // The bars and the levels' ATR are the same in every run: in memory every thread reads
     // (copied there only when there are Workers to read it).
     const levelAtr = setup.levelAtr ?? levelAtrSeries(setup.fusion.levels, setup.bars);
-    const shared = workers.count === 0
-      ? { ...setup, levelAtr }
-      : { ...setup, bars: sharedBars(setup.bars), levelAtr: sharedCopy(levelAtr) };
+    const quoted = setup.quoted ?? quotedBars(
+      setup.bars,
+      resolveExecutionConfig(setup.execution).spreadModel,
+      setup.tradingStart,
+    );
+    const shared = workers.count === 0 ? { ...setup, levelAtr, quoted } : sharedSetup({
+      ...setup,
+      levelAtr,
+      quoted,
+    });
     // A pilot run at the strategy's own rate shows how many asks the risk engine lets
     // through (`calibratedEntryRate`).
     const pilot = randomRun({ ...shared, entryRate: calibration.entryRate }, options.seed - 1);
@@ -270,6 +278,26 @@ export function runRandomBaseline(
   options: BaselineOptions,
 ): Promise<RandomBaseline> {
   return startRandomBaseline(setup, target, options).finish(target);
+}
+
+/** The setup with its bars, their quotes and the levels' ATR in shared memory. */
+function sharedSetup(
+  setup: Omit<RandomRunSetup, "entryRate"> & Required<Pick<RandomRunSetup, "levelAtr" | "quoted">>,
+): Omit<RandomRunSetup, "entryRate"> {
+  const bars = sharedBars(setup.bars);
+  const { quoted } = setup;
+  return {
+    ...setup,
+    bars,
+    levelAtr: sharedCopy(setup.levelAtr),
+    quoted: {
+      ...bars,
+      askOpen: bars.askOpen ?? sharedCopy(quoted.askOpen),
+      askHigh: bars.askHigh ?? sharedCopy(quoted.askHigh),
+      askLow: bars.askLow ?? sharedCopy(quoted.askLow),
+      askClose: bars.askClose ?? sharedCopy(quoted.askClose),
+    },
+  };
 }
 
 /** A copy of `values` in a SharedArrayBuffer (itself when it is one already). */

@@ -55,7 +55,7 @@ import {
   type ExecutionSettings,
   resolveExecutionConfig,
 } from "./config.ts";
-import { emptyQuotes, quoteBar, quoteTick } from "./quotes.ts";
+import { emptyQuotes, quoteBar, type QuotedBars, quoteRow, quoteTick } from "./quotes.ts";
 import { nextRolloverUs, rolloverNights } from "./_rollover.ts";
 import { stopOutBid } from "./_stop_out.ts";
 
@@ -203,6 +203,16 @@ function formatPrice(value: number): string {
   return value.toFixed(5).replace(/0{1,3}$/, "");
 }
 
+/** Has the exit-side `quote` reached `p`'s stop (a long's bid at or below it, a short's ask at or above)? */
+function stopReached(p: Position, quote: number): boolean {
+  return p.stopLoss !== null && p.dir * (quote - p.stopLoss) <= 0;
+}
+
+/** Has the exit-side `quote` reached `p`'s target (a long's bid at or above it, a short's ask at or below)? */
+function targetReached(p: Position, quote: number): boolean {
+  return p.takeProfit !== null && p.dir * (quote - p.takeProfit) >= 0;
+}
+
 /** Has `quote` reached a pending order: a limit at or better than its price, a stop at or worse? */
 function reaches(order: PendingOrderEvent, quote: number): boolean {
   const dir = order.side === "buy" ? 1 : -1;
@@ -217,6 +227,98 @@ function orderExitReason(reason: string): ExitReason {
   return (EXIT_REASONS as readonly string[]).includes(lower) && !BROKER_EXITS.has(lower)
     ? lower as ExitReason
     : "manual";
+}
+
+/**
+ * The marks of a span of quiet bars, as `SimulatedBroker.quietSpan` finds them, for the
+ * risk engine's look at the same span (`RiskEngine.quietSpan`). Reused: filled, not made.
+ */
+export interface SpanMarks {
+  /** The lowest and the highest equity marked at a close of the span, and when the highest was. */
+  lowEquity: number;
+  highEquity: number;
+  highUs: number;
+  /** The equity marked at the span's last close, and when. */
+  lastEquity: number;
+  lastUs: number;
+  /** The best closes to exit on: the highest bid (a long's) and the lowest ask (a short's). */
+  bestBid: number;
+  bestAsk: number;
+}
+
+export function emptySpanMarks(): SpanMarks {
+  return {
+    lowEquity: NaN,
+    highEquity: NaN,
+    highUs: NaN,
+    lastEquity: NaN,
+    lastUs: NaN,
+    bestBid: NaN,
+    bestAsk: NaN,
+  };
+}
+
+/** The extremes of a span of bars' quotes, every price and every close; reused. */
+interface SpanExtremes {
+  bidMin: number;
+  bidMax: number;
+  askMin: number;
+  askMax: number;
+  bidLow: number;
+  bidHigh: number;
+  askLow: number;
+  askHigh: number;
+  /** The rows of the lowest and highest closes (the first of equals). */
+  bidCloseMin: number;
+  bidCloseMax: number;
+  askCloseMin: number;
+  askCloseMax: number;
+}
+
+/** Fills `x` with the extremes of rows [from, to) of `bars`. */
+function spanExtremes(bars: QuotedBars, from: number, to: number, x: SpanExtremes): SpanExtremes {
+  const { bidOpen, bidHigh, bidLow, bidClose, askOpen, askHigh, askLow, askClose } = bars;
+  let bidMin = Infinity, bidMax = -Infinity, askMin = Infinity, askMax = -Infinity;
+  let lowBid = Infinity, highBid = -Infinity, lowAsk = Infinity, highAsk = -Infinity;
+  let bidCloseMin = from, bidCloseMax = from, askCloseMin = from, askCloseMax = from;
+  for (let j = from; j < to; j++) {
+    const bo = bidOpen[j], bh = bidHigh[j], bl = bidLow[j];
+    const ao = askOpen[j], ah = askHigh[j], al = askLow[j];
+    // Every price of the bar counts for the range (data need not keep open inside it).
+    if (bo < bidMin) bidMin = bo;
+    if (bh < bidMin) bidMin = bh;
+    if (bl < bidMin) bidMin = bl;
+    if (bo > bidMax) bidMax = bo;
+    if (bh > bidMax) bidMax = bh;
+    if (bl > bidMax) bidMax = bl;
+    if (ao < askMin) askMin = ao;
+    if (ah < askMin) askMin = ah;
+    if (al < askMin) askMin = al;
+    if (ao > askMax) askMax = ao;
+    if (ah > askMax) askMax = ah;
+    if (al > askMax) askMax = al;
+    if (bl < lowBid) lowBid = bl;
+    if (bh > highBid) highBid = bh;
+    if (al < lowAsk) lowAsk = al;
+    if (ah > highAsk) highAsk = ah;
+    if (bidClose[j] < bidClose[bidCloseMin]) bidCloseMin = j;
+    if (bidClose[j] > bidClose[bidCloseMax]) bidCloseMax = j;
+    if (askClose[j] < askClose[askCloseMin]) askCloseMin = j;
+    if (askClose[j] > askClose[askCloseMax]) askCloseMax = j;
+  }
+  x.bidMin = bidMin;
+  x.bidMax = bidMax;
+  x.askMin = askMin;
+  x.askMax = askMax;
+  x.bidLow = lowBid;
+  x.bidHigh = highBid;
+  x.askLow = lowAsk;
+  x.askHigh = highAsk;
+  x.bidCloseMin = bidCloseMin;
+  x.bidCloseMax = bidCloseMax;
+  x.askCloseMin = askCloseMin;
+  x.askCloseMax = askCloseMax;
+  return x;
 }
 
 /**
@@ -236,7 +338,32 @@ export class SimulatedBroker {
   readonly settings: ExecutionSettings;
   readonly spec: SymbolSpec;
   /** The current price event: quotes, and its [start, end] in µs (equal for a tick). */
-  private readonly q = emptyQuotes();
+  private q = emptyQuotes();
+  /** `quietBar`'s look at a bar before it is taken. */
+  private quietQuotes = emptyQuotes();
+  /** The span `quietSpan` last found quiet, at which price it was, and its marks. */
+  private readonly seenSpan: {
+    bars: QuotedBars | null;
+    from: number;
+    to: number;
+    endUs: number;
+    marks: SpanMarks | null;
+  } = { bars: null, from: NaN, to: NaN, endUs: NaN, marks: null };
+  /** `quietSpan`'s extremes of the span it looked at last. */
+  private readonly extremes: SpanExtremes = {
+    bidMin: NaN,
+    bidMax: NaN,
+    askMin: NaN,
+    askMax: NaN,
+    bidLow: NaN,
+    bidHigh: NaN,
+    askLow: NaN,
+    askHigh: NaN,
+    bidCloseMin: 0,
+    bidCloseMax: 0,
+    askCloseMin: 0,
+    askCloseMax: 0,
+  };
   private startUs = NaN;
   private endUs = -Infinity;
   /** The resolution (µs, 0 for ticks) whose prices drive execution. */
@@ -356,6 +483,164 @@ export class SimulatedBroker {
     quoteBar(bar, this.settings.spreadModel, this.q);
     this.step(out);
     return out;
+  }
+
+  /**
+   * Takes a bar that can change nothing but the marks, at a fraction of `onBar`'s cost,
+   * for a caller that gives the full path only to bars where something happens (the
+   * random-entry baseline). Such a bar is of the execution detail, comes with positions
+   * open and nothing queued or working, no rollover due, no stop or target reached at
+   * its open or inside it, and the margin level far from the stop-out at its open and
+   * both extremes. `accept` is given the equity its account report would carry (NaN when
+   * it would carry none: marking to market is off) and may refuse the bar. When it
+   * accepts, the bar is taken as `onBar` takes it (the quotes, the positions' excursions
+   * and margins, the account's lowest equity and highest margin use) without the report,
+   * and true is returned. Otherwise nothing changed: false, and the bar is for `onBar`.
+   */
+  quietBar(bar: BarEvent, accept: (equity: number) => boolean): boolean {
+    if (
+      bar.symbol !== this.spec.symbol || this.positions.length === 0 ||
+      this.queued.length > 0 || this.working.length > 0 || bar.openUs < this.endUs ||
+      !(this.nextRolloverUs > bar.openUs) || !this.drivesExecution(TIMEFRAME_US[bar.timeframe])
+    ) {
+      return false;
+    }
+    const q = quoteBar(bar, this.settings.spreadModel, this.quietQuotes);
+    for (const p of this.positions) {
+      const long = p.dir === 1;
+      if (
+        stopReached(p, long ? q.bidOpen : q.askOpen) ||
+        targetReached(p, long ? q.bidOpen : q.askOpen) ||
+        stopReached(p, long ? q.bidLow : q.askHigh) ||
+        targetReached(p, long ? q.bidHigh : q.askLow)
+      ) {
+        return false;
+      }
+    }
+    if (
+      !this.farFromStopOut(q.bidOpen, q.askOpen) || !this.farFromStopOut(q.bidLow, q.askLow) ||
+      !this.farFromStopOut(q.bidHigh, q.askHigh)
+    ) {
+      return false;
+    }
+    const equity = this.settings.markToMarket ? this.equityAt(q.bidClose, q.askClose) : NaN;
+    if (!accept(equity)) return false;
+    this.advance(bar.openUs, bar.closeUs);
+    // The bar's quotes become the current ones; the old buffer is the next look's.
+    this.quietQuotes = this.q;
+    this.q = q;
+    this.openStampUs = this.startUs;
+    for (const p of this.positions) {
+      const long = p.dir === 1;
+      // As exitInside widens them.
+      const adverseValue = this.value(p, long ? q.bidLow : q.askHigh);
+      if (adverseValue < p.mae) p.mae = adverseValue;
+      const favourableValue = this.value(p, long ? q.bidHigh : q.askLow);
+      if (favourableValue > p.mfe) p.mfe = favourableValue;
+    }
+    if (!Number.isNaN(equity)) this.noteMark(equity, this.remargin(q.bidClose, q.askClose));
+    return true;
+  }
+
+  /**
+   * Are rows [from, to) of `bars` quiet, every one as `quietBar` means, by the extremes of
+   * their quotes? That asks a book of one direction, whose equity and margin then move
+   * one way with the price, so their extremes come at the extreme closes: nothing queued
+   * or working, marking to market on, no rollover due before the last opens, no stop or
+   * target within the span's range, the margin level far from the stop-out with the
+   * span's worst bid and ask together, and neither a margin call nor a new high of margin
+   * use at the lowest equity with the highest margin. When true, `marks` holds the span's
+   * marks. It changes nothing but `marks` (and the positions' margin shares, which every
+   * margin computation rewrites). `takeQuietSpan` then takes it, or any part from `from`.
+   */
+  quietSpan(bars: QuotedBars, from: number, to: number, marks: SpanMarks): boolean {
+    this.seenSpan.bars = null;
+    const positions = this.positions;
+    if (
+      positions.length === 0 || to <= from || this.queued.length > 0 ||
+      this.working.length > 0 || !this.settings.markToMarket || bars.openUs[from] < this.endUs ||
+      !(this.nextRolloverUs > bars.openUs[to - 1]) ||
+      !this.drivesExecution(TIMEFRAME_US[bars.timeframe])
+    ) {
+      return false;
+    }
+    const dir = positions[0].dir;
+    for (const p of positions) if (p.dir !== dir) return false;
+    const x = spanExtremes(bars, from, to, this.extremes);
+    const long = dir === 1;
+    for (const p of positions) {
+      if (
+        long
+          ? stopReached(p, x.bidMin) || targetReached(p, x.bidMax)
+          : stopReached(p, x.askMax) || targetReached(p, x.askMin)
+      ) {
+        return false;
+      }
+    }
+    // The lowest equity with the highest margin: a long's at the lowest bid and highest
+    // ask, a short's at the highest ask and highest bid.
+    if (!this.farFromStopOut(long ? x.bidMin : x.bidMax, x.askMax)) return false;
+    const { bidClose, askClose } = bars;
+    const worst = long ? x.bidCloseMin : x.askCloseMax;
+    const best = long ? x.bidCloseMax : x.askCloseMin;
+    const lowEquity = this.equityAt(bidClose[worst], askClose[worst]);
+    const highMargin = this.remargin(
+      bidClose[long ? worst : x.bidCloseMax],
+      askClose[long ? x.askCloseMax : worst],
+    );
+    if (
+      !(lowEquity > 0) || this.inMarginCall ||
+      lowEquity * 100 < this.spec.marginCallLevel * highMargin ||
+      highMargin / lowEquity * 100 > this.maxMarginUsePct
+    ) {
+      return false;
+    }
+    const last = to - 1;
+    marks.lowEquity = lowEquity;
+    marks.highEquity = this.equityAt(bidClose[best], askClose[best]);
+    marks.highUs = bars.closeUs[best];
+    marks.lastEquity = this.equityAt(bidClose[last], askClose[last]);
+    marks.lastUs = bars.closeUs[last];
+    marks.bestBid = bidClose[x.bidCloseMax];
+    marks.bestAsk = askClose[x.askCloseMin];
+    const seen = this.seenSpan;
+    seen.bars = bars;
+    seen.from = from;
+    seen.to = to;
+    seen.endUs = this.endUs;
+    seen.marks = marks;
+    return true;
+  }
+
+  /**
+   * Takes rows [from, to) of `bars`, inside a span `quietSpan` found quiet, as `onBar`
+   * would take each (the last's quotes, the positions' excursions and margins, the lowest
+   * equity) without their account reports; `marks` becomes theirs.
+   */
+  takeQuietSpan(bars: QuotedBars, from: number, to: number, marks: SpanMarks): void {
+    // The span looked at last, unless the broker moved on since (then it is looked at again).
+    const seen = this.seenSpan;
+    const looked = seen.bars === bars && seen.from === from && seen.to === to &&
+      seen.endUs === this.endUs && seen.marks === marks;
+    if (!looked && !this.quietSpan(bars, from, to, marks)) {
+      throw new RangeError(`Cannot take rows ${from} to ${to} as a quiet span: they are not one`);
+    }
+    const x = this.extremes;
+    const last = to - 1;
+    this.advance(bars.openUs[last], bars.closeUs[last]);
+    quoteRow(bars, last, this.q);
+    this.openStampUs = this.startUs;
+    for (const p of this.positions) {
+      const long = p.dir === 1;
+      // As exitInside widens them, bar by bar.
+      const adverseValue = this.value(p, long ? x.bidLow : x.askHigh);
+      if (adverseValue < p.mae) p.mae = adverseValue;
+      const favourableValue = this.value(p, long ? x.bidHigh : x.askLow);
+      if (favourableValue > p.mfe) p.mfe = favourableValue;
+    }
+    // Neither a margin call nor a new high of margin use (quietSpan): the lowest equity.
+    if (marks.lowEquity < this.minEquity) this.minEquity = marks.lowEquity;
+    this.remargin(this.q.bidClose, this.q.askClose);
   }
 
   /** Trades on a tick when ticks are the execution detail. */
@@ -478,12 +763,12 @@ export class SimulatedBroker {
     const slip = this.settings.slippage;
     const spread = q.askOpen - q.bidOpen;
     const quote = p.dir === 1 ? q.bidOpen : q.askOpen;
-    if (p.stopLoss !== null && p.dir * (quote - p.stopLoss) <= 0) {
+    if (stopReached(p, quote)) {
       const exit = quote - p.dir * slip;
       this.close(i, this.exit(p, exit, spread, this.startUs, "stop_loss", slip), out);
       return true;
     }
-    if (p.takeProfit !== null && p.dir * (quote - p.takeProfit) >= 0) {
+    if (targetReached(p, quote)) {
       this.close(i, this.exit(p, quote, spread, this.startUs, "take_profit", 0), out);
       return true;
     }
@@ -506,16 +791,16 @@ export class SimulatedBroker {
     const favourableSpread = long ? q.askHigh - q.bidHigh : q.askLow - q.bidLow;
     const slip = this.settings.slippage;
     const adverseValue = this.value(p, adverse);
-    if (p.stopLoss !== null && p.dir * (adverse - p.stopLoss) <= 0) {
-      const exit = p.stopLoss - p.dir * slip;
+    if (stopReached(p, adverse)) {
+      const exit = p.stopLoss! - p.dir * slip;
       this.close(i, this.exit(p, exit, adverseSpread, this.endUs, "stop_loss", slip), out);
       return true;
     }
     // Not stopped, so the adverse extreme may have come before the target: it counts.
     if (adverseValue < p.mae) p.mae = adverseValue;
     if (p.filledInsideUs === this.endUs) return false;
-    if (p.takeProfit !== null && p.dir * (favourable - p.takeProfit) >= 0) {
-      const exit = this.exit(p, p.takeProfit, favourableSpread, this.endUs, "take_profit", 0);
+    if (targetReached(p, favourable)) {
+      const exit = this.exit(p, p.takeProfit!, favourableSpread, this.endUs, "take_profit", 0);
       this.close(i, exit, out);
       return true;
     }
@@ -1124,16 +1409,7 @@ export class SimulatedBroker {
   private pushAccount(timeUs: number, bid: number, ask: number, out: MarketEvent[]): void {
     const equity = this.equityAt(bid, ask);
     const margin = this.remargin(bid, ask);
-    const below = margin > 0 && equity * 100 < this.spec.marginCallLevel * margin;
-    if (below && !this.inMarginCall) this.counts.marginCalls++;
-    this.inMarginCall = below;
-    this.minEquity = Math.min(this.minEquity, equity);
-    if (margin > 0) {
-      this.maxMarginUsePct = Math.max(
-        this.maxMarginUsePct,
-        equity > 0 ? margin / equity * 100 : Infinity,
-      );
-    }
+    this.noteMark(equity, margin);
     const account: AccountEvent = {
       v: EVENT_VERSION,
       kind: "account",
@@ -1144,6 +1420,20 @@ export class SimulatedBroker {
       openPositions: this.positions.length,
     };
     out.push(account);
+  }
+
+  /** What every account report marks: the margin-call count, the lowest equity, the highest margin use. */
+  private noteMark(equity: number, margin: number): void {
+    const below = margin > 0 && equity * 100 < this.spec.marginCallLevel * margin;
+    if (below && !this.inMarginCall) this.counts.marginCalls++;
+    this.inMarginCall = below;
+    this.minEquity = Math.min(this.minEquity, equity);
+    if (margin > 0) {
+      this.maxMarginUsePct = Math.max(
+        this.maxMarginUsePct,
+        equity > 0 ? margin / equity * 100 : Infinity,
+      );
+    }
   }
 
   /** Why `order` can never fill, checked on arrival; null when it may. */

@@ -17,6 +17,8 @@ export {
   DEFAULT_NY_HOUR_SPREADS,
   emptyQuotes,
   quoteBar,
+  type QuotedBars,
+  quotedBars,
   type Quotes,
   quoteTick,
   SpreadModel,
@@ -44,10 +46,12 @@ export {
 export {
   type AccountSnapshot,
   type BrokerStats,
+  emptySpanMarks,
   type OpenPosition,
   type RejectReason,
   roundCents,
   SimulatedBroker,
+  type SpanMarks,
   type SubmitResult,
 } from "./broker.ts";
 export { accountReport, brokerProcessor, simulateExecution, tradeAndExecute } from "./operators.ts";

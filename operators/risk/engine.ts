@@ -46,7 +46,8 @@ import {
   type FillCosts,
   lossPerLotAtStop,
 } from "../execution/costs.ts";
-import { barSpread, type SpreadModel } from "../execution/quotes.ts";
+import type { SpanMarks } from "../execution/broker.ts";
+import { barSpread, type QuotedBars, type SpreadModel } from "../execution/quotes.ts";
 import { tradingDayOf, tradingDayStartUs } from "./_zones.ts";
 import { DEFAULT_RISK_CONFIG, type RiskConfig } from "./config.ts";
 import { dailyLossLimit, drawdownPercent, lossStreak } from "./measures.ts";
@@ -67,6 +68,12 @@ import {
 import { DEFAULT_RULES, stopRule } from "./rules/mod.ts";
 import { capLots, riskLots } from "./sizing.ts";
 import { nextStop, profitR } from "./stops.ts";
+
+/**
+ * How near the drawdown limit a quiet span's bound may come (percentage points): the
+ * bound is a ratio of rounded numbers, so a bar inside the span could round a hair above it.
+ */
+const DRAWDOWN_SPARE_PCT = 1e-9;
 
 export interface RiskEngineOptions {
   /** A parsed config (`parseRiskConfig`); `DEFAULT_RISK_CONFIG` when absent. */
@@ -445,10 +452,7 @@ export class RiskEngine {
     // Most bars change no order: build an array only for one that does.
     let orders: OrderEvent[] | null = closes.length > 0 ? [...closes] : null;
     const bid = bar.bid.close;
-    // Without an ask, assume the widest tradeable spread: a sell's stop then trails later
-    // and further from the price, never too close to it.
-    const ask = closingAsk ??
-      bid + (this.config.spread.assumedSpread ?? this.config.spread.maxSpread);
+    const ask = this.#manageAsk(bid, closingAsk);
     const timeUs = bar.closeUs;
     for (const position of positions) {
       const id = position.positionId;
@@ -490,10 +494,9 @@ export class RiskEngine {
 
   /** A close of `scaleOut.fraction` of the lots at `scaleOut.triggerR`, once per position. */
   #scaleOut(position: OpenPosition, exitPrice: number, timeUs: number): OrderEvent | null {
-    const { enabled, triggerR, fraction } = this.config.scaleOut;
-    if (!enabled || this.#scaled.has(position.positionId)) return null;
-    const inProfit = profitR(position, exitPrice);
-    if (inProfit === null || inProfit < triggerR - 1e-9) return null;
+    const inProfit = this.#scaleOutReached(position, exitPrice);
+    if (inProfit === null) return null;
+    const { triggerR, fraction } = this.config.scaleOut;
     const part = roundLotsDown(this.spec, position.lots * fraction);
     const rest = roundLotsDown(this.spec, position.lots - part);
     if (part < this.spec.minLot || rest < this.spec.minLot) return null;
@@ -502,6 +505,140 @@ export class RiskEngine {
       code: "SCALE_OUT",
       detail: `profit ${fmt(inProfit)}R >= ${triggerR}R: close ${part} of ${position.lots} lots`,
     });
+  }
+
+  /** `position`'s profit in R when it is due its scale-out at `exitPrice`, else null. */
+  #scaleOutReached(position: OpenPosition, exitPrice: number): number | null {
+    const { enabled, triggerR } = this.config.scaleOut;
+    if (!enabled || this.#scaled.has(position.positionId)) return null;
+    const inProfit = profitR(position, exitPrice);
+    return inProfit === null || inProfit < triggerR - 1e-9 ? null : inProfit;
+  }
+
+  /**
+   * The ask `manage` measures a sell on: the bar's closing ask, else the widest tradeable
+   * spread over the bid, so a sell's stop then trails later and further from the price,
+   * never too close to it.
+   */
+  #manageAsk(bid: number, closingAsk: number | null): number {
+    return closingAsk ?? bid + (this.config.spread.assumedSpread ?? this.config.spread.maxSpread);
+  }
+
+  /**
+   * Takes a closed bar of the symbol that would change nothing this engine decides on,
+   * for a caller that gives the full path only to bars where something happens (the
+   * random-entry baseline): no position being closed or with a refused stop move, no
+   * kill switch to flatten for, no scale-out or stop move due at its close (`manage`
+   * would order nothing), and its account report's `equity` (NaN: none) on the trading
+   * day of the last reading and breaching no limit. Then the reading is taken in as
+   * `onAccount` takes it, and true is returned; otherwise nothing changed, false, and
+   * the bar and its report are for `manage` and `onAccount`.
+   */
+  takeQuietBar(
+    positions: readonly OpenPosition[],
+    bar: BarEvent,
+    closingAsk: number | null,
+    equity: number,
+  ): boolean {
+    if (bar.symbol !== this.spec.symbol || this.#closing.size > 0 || this.#refusedStops.size > 0) {
+      return false;
+    }
+    if ((this.#killSwitch ?? this.#drawdownHalt) !== null && this.config.flattenOnKill) {
+      return false;
+    }
+    const bid = bar.bid.close;
+    const ask = this.#manageAsk(bid, closingAsk);
+    for (const position of positions) {
+      if (position.symbol !== this.spec.symbol) continue;
+      const exitPrice = position.side === "buy" ? bid : ask;
+      if (
+        this.#scaleOutReached(position, exitPrice) !== null ||
+        nextStop(position, exitPrice, this.config, this.spec) !== null
+      ) {
+        return false;
+      }
+    }
+    if (Number.isNaN(equity)) return true;
+    const day = this.#dayOf(bar.closeUs);
+    if (
+      day !== this.#day ||
+      this.#drawdownBreached(Math.max(this.#peakEquity, equity), equity) ||
+      this.#dailyLossBreached(day, equity)
+    ) {
+      return false;
+    }
+    this.#observe(bar.closeUs, equity);
+    return true;
+  }
+
+  /**
+   * Would rows [from, to) of `bars`, a span of quiet bars by the broker's look
+   * (`SimulatedBroker.quietSpan`, whose marks are `marks`), change nothing this engine
+   * decides on, every bar as `takeQuietBar` means? No position being closed or with a
+   * refused stop move, no kill switch to flatten for, no stop move or scale-out due at
+   * any close (asked close by close only of a position whose profit at the span's best
+   * close reaches the lowest R at which `manage` acts on it, `#manageFromR`), the last
+   * close on the trading day of the last reading, and the lowest equity against the
+   * highest peak breaching no limit (the drawdown with a hair to spare: it is a ratio,
+   * its rounding not monotone). `bars` must be quoted with this engine's spread model.
+   * Pure.
+   */
+  quietSpan(
+    positions: readonly OpenPosition[],
+    marks: SpanMarks,
+    bars: QuotedBars,
+    from: number,
+    to: number,
+  ): boolean {
+    if (this.#closing.size > 0 || this.#refusedStops.size > 0) return false;
+    if ((this.#killSwitch ?? this.#drawdownHalt) !== null && this.config.flattenOnKill) {
+      return false;
+    }
+    for (const position of positions) {
+      if (position.symbol !== this.spec.symbol) continue;
+      const buy = position.side === "buy";
+      const inProfit = profitR(position, buy ? marks.bestBid : marks.bestAsk);
+      if (inProfit === null || inProfit < this.#manageFromR(position) - 1e-6) continue;
+      const closes = buy ? bars.bidClose : bars.askClose;
+      for (let j = from; j < to; j++) {
+        if (
+          this.#scaleOutReached(position, closes[j]) !== null ||
+          nextStop(position, closes[j], this.config, this.spec) !== null
+        ) {
+          return false;
+        }
+      }
+    }
+    const day = this.#dayOf(marks.lastUs);
+    return day === this.#day && marks.lowEquity > 0 &&
+      !this.#drawdownBreached(
+        Math.max(this.#peakEquity, marks.highEquity),
+        marks.lowEquity,
+        DRAWDOWN_SPARE_PCT,
+      ) &&
+      !this.#dailyLossBreached(day, marks.lowEquity);
+  }
+
+  /** Takes in a span `quietSpan` found quiet: its readings, as `onAccount` takes each. */
+  takeQuietSpan(marks: SpanMarks): void {
+    if (marks.highUs < marks.lastUs) this.#observe(marks.highUs, marks.highEquity);
+    this.#observe(marks.lastUs, marks.lastEquity);
+  }
+
+  /**
+   * The lowest profit in R from which `manage` may act on `position`: a stop move
+   * (`nextStop` moves none below its rule's `triggerR`) or its scale-out; Infinity when
+   * none is on.
+   */
+  #manageFromR(position: OpenPosition): number {
+    const { breakeven, trailing, scaleOut } = this.config;
+    let from = Infinity;
+    if (breakeven.enabled) from = Math.min(from, breakeven.triggerR);
+    if (trailing.enabled) from = Math.min(from, trailing.triggerR);
+    if (scaleOut.enabled && !this.#scaled.has(position.positionId)) {
+      from = Math.min(from, scaleOut.triggerR);
+    }
+    return from;
   }
 
   /** A market close of `lots` of `position`; its side is the deal that closes (a sell closes a buy). */
@@ -740,8 +877,8 @@ export class RiskEngine {
     this.#lastEquity = equity;
     this.#peakEquity = Math.max(this.#peakEquity, equity);
     const enforced = this.config.onHalt === "halt";
-    const drawdown = drawdownPercent(this.#peakEquity, equity);
-    if (this.#drawdownHalt === null && drawdown >= this.config.maxDrawdownPercent) {
+    if (this.#drawdownBreached(this.#peakEquity, equity)) {
+      const drawdown = drawdownPercent(this.#peakEquity, equity);
       const reason: RiskRuleReason = {
         code: "MAX_DRAWDOWN",
         detail: `equity ${fmt(equity)} fell ${fmt(drawdown)}% below its peak ${
@@ -761,10 +898,9 @@ export class RiskEngine {
       if (enforced) this.#drawdownHalt = reason;
       else this.#peakEquity = equity;
     }
-    const limit = dailyLossLimit(this.config, this.#dayStartEquity);
-    const loss = this.#dayStartEquity - equity;
-    const recorded = enforced ? this.#dailyHit?.day === day : this.#dailyRecordedDay === day;
-    if (!recorded && loss >= limit) {
+    if (this.#dailyLossBreached(day, equity)) {
+      const limit = dailyLossLimit(this.config, this.#dayStartEquity);
+      const loss = this.#dayStartEquity - equity;
       const reason: RiskRuleReason = {
         code: "DAILY_LOSS_LIMIT",
         detail: `lost ${fmt(loss)} since the day started at equity ${
@@ -783,6 +919,24 @@ export class RiskEngine {
       if (enforced) this.#dailyHit = { day, reason };
       else this.#dailyRecordedDay = day;
     }
+  }
+
+  /**
+   * Does `equity`, `peak` the highest so far, newly breach the drawdown limit (or come
+   * within `sparePct` of it)?
+   */
+  #drawdownBreached(peak: number, equity: number, sparePct = 0): boolean {
+    return this.#drawdownHalt === null &&
+      drawdownPercent(peak, equity) + sparePct >= this.config.maxDrawdownPercent;
+  }
+
+  /** Does `equity` on trading day `day` (the day of the last reading) newly breach its loss limit? */
+  #dailyLossBreached(day: number, equity: number): boolean {
+    const recorded = this.config.onHalt === "halt"
+      ? this.#dailyHit?.day === day
+      : this.#dailyRecordedDay === day;
+    return !recorded &&
+      this.#dayStartEquity - equity >= dailyLossLimit(this.config, this.#dayStartEquity);
   }
 
   /**

@@ -55,12 +55,16 @@ export function applyRisk(
 
 /**
  * The engine as a per-event processor, for `applyRisk` and for the trading event loop that
- * interleaves it with a broker (pipeline/event_loop.ts).
+ * interleaves it with a broker (pipeline/event_loop.ts). `book` is the processor's view of
+ * the positions, passed by a caller that reads it too (the random-entry baseline).
  */
-export function riskProcessor(engine: RiskEngine, options: ApplyRiskOptions = {}): EventProcessor {
+export function riskProcessor(
+  engine: RiskEngine,
+  options: ApplyRiskOptions = {},
+  book: PositionBook = new PositionBook(engine.spec.symbol),
+): EventProcessor {
   const { symbol } = engine.spec;
   const timeframe = options.timeframe ?? "M1";
-  const book = new PositionBook(symbol);
   // The latest quote, kept as numbers (it changes every bar) and made an object only for
   // a decision; quoteTimeUs is NaN before the first.
   let quoteTimeUs = NaN;

@@ -83,6 +83,36 @@ dataTest(
 );
 
 dataTest(
+  "randomRun() takes quiet spans without changing a trade while stops trail, positions scale out and limits bind (real 2017 data)",
+  FILE,
+  async () => {
+    const base = await marchSetup();
+    // Every rule that acts between entries on: breakeven at 0.5R, a trail from 1R, a
+    // scale-out at 1.5R; up to 3 positions, so books of both directions (lots up to 2 a
+    // side); a daily loss limit of 1% that halts trading until the next day when hit (the
+    // drawdown limit at 50%, or its halt would end the run).
+    const risk = parseRiskConfig({
+      news: { enabled: false },
+      spread: { assumedSpread: 0.3 },
+      positions: { maxOpen: 3, maxLotsPerDirection: 2 },
+      breakeven: { enabled: true, triggerR: 0.5 },
+      trailing: { enabled: true, triggerR: 1, distanceR: 0.5 },
+      scaleOut: { enabled: true, triggerR: 1.5, fraction: 0.5 },
+      dailyLoss: { maxPercent: 1 },
+      maxDrawdownPercent: 50,
+      onHalt: "halt",
+    }, "test");
+    const setup = { ...base, risk, entryRate: 0.02 };
+    for (const seed of [3, 4]) {
+      const fast = randomRun(setup, seed);
+      const full = randomRun({ ...setup, feedEveryBar: true }, seed);
+      assert.ok(fast.trades >= 10, `seed ${seed}: only ${fast.trades} trades, too few to compare`);
+      assert.deepEqual(fast, full);
+    }
+  },
+);
+
+dataTest(
   "LevelSeries gives at every bar the distances of a LevelModel fed up to it (real 2017 data)",
   FILE,
   async () => {
@@ -163,9 +193,9 @@ dataTest(
 
 Deno.test("defaultBaselineWorkers() keeps a small baseline on this thread and shares a big one", () => {
   const cores = defaultWorkers() - 1;
-  // 30 runs x 6,647 bars in a position = 199,410, under 500,000: this thread alone.
-  assert.equal(defaultBaselineWorkers(30, 6_647), 0);
-  // 30 x 71,615 = 2,148,450: the cores less this one.
-  assert.equal(defaultBaselineWorkers(30, 71_615), cores);
+  // 31 runs x 71,615 bars in a position = 2,220,065, under 20,000,000: this thread alone.
+  assert.equal(defaultBaselineWorkers(31, 71_615), 0);
+  // 300 x 71,615 = 21,484,500: the cores less this one.
+  assert.equal(defaultBaselineWorkers(300, 71_615), cores);
   assert.equal(defaultBaselineWorkers(), cores, "without an estimate, the cores less this one");
 });
