@@ -8,13 +8,17 @@
  * (fewer positions and entry orders than `risk.positions.maxOpen`) it asks for one with
  * probability `entryRate`, on a fair coin's side, with the stop and target a `LevelModel`
  * would set (its ATR over every bar, warm-up included, is computed once: `levelAtrSeries`,
- * read through `LevelSeries`, the same formula), through the backtest's own kernel (risk then broker, `eventStep`). A bar is given
- * to the kernel only when it can change anything (a position or order is open, or it
- * carries a signal): on the others the engine and broker would only note the quote. Of
- * the bars with a position open, those the broker and the engine find quiet (no exit,
- * stop-out, rollover, stop move, new trading day or limit due: `SimulatedBroker.quietBar`,
- * `RiskEngine.takeQuietBar`) are taken by them directly, without the kernel's events; only
- * their equity is filed, as their account report would file it.
+ * read through `LevelSeries`, the same formula), through the backtest's own kernel (risk
+ * then broker, `eventStep`). A bar is given to the kernel only when it can change
+ * anything (a position or order is open, or it carries a signal): on the others the
+ * engine and broker would only note the quote. And of the bars with positions open, a
+ * span the broker and the engine find quiet together (no stop, target, stop-out, margin
+ * call, rollover, stop move, scale-out, new trading day or limit anywhere in it:
+ * `SimulatedBroker.quietSpan`, `RiskEngine.quietSpan`) is taken by them at once, from
+ * its extremes, without the kernel's events; only its last equity is filed, as its last
+ * account report would file it (a day's close is all the Sharpe ratio reads, and a span
+ * never crosses a day). Spans grow while they are quiet and shrink when not, so the
+ * bars around an exit still go through the kernel one by one.
  *
  * The rate is calibrated so the runs trade about as often as the strategy: costs grow
  * with every trade, so a baseline that traded more or less would flatter or punish the
@@ -151,23 +155,6 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
     if (read > 64) out.length = read = 0;
     return sent;
   };
-  /** The bar `takeQuiet` looks at, for `acceptQuiet`. */
-  let quiet: BarEvent | null = null;
-  /** The engine's half of a quiet bar; its equity (NaN: no report) filed when it is. */
-  const acceptQuiet = (marked: number): boolean => {
-    const bar = quiet!;
-    if (!engine.takeQuietBar(book.positions, bar, engine.closingAsk(bar), marked)) return false;
-    if (!Number.isNaN(marked)) {
-      equityTimes.push(bar.closeUs);
-      equity.push(marked);
-    }
-    return true;
-  };
-  /** Takes a bar with a position open that changes nothing but the marks; false when it may. */
-  const takeQuiet = (bar: BarEvent): boolean => {
-    quiet = bar;
-    return broker.quietBar(bar, acceptQuiet);
-  };
   const rate = setup.entryRate;
   const lastBar = bars.length - 1;
   const skipIdle = setup.feedEveryBar !== true;
@@ -234,7 +221,6 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
       if (idle && skipIdle) continue;
     }
     const bar = barEventAt(bars, symbol, i);
-    if (skipIdle && busy && !wants && !queued && i !== lastBar && takeQuiet(bar)) continue;
     if (first === null) {
       first = bar;
       step(accountReport(broker, bar.openUs), out);

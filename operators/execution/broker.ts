@@ -338,9 +338,7 @@ export class SimulatedBroker {
   readonly settings: ExecutionSettings;
   readonly spec: SymbolSpec;
   /** The current price event: quotes, and its [start, end] in µs (equal for a tick). */
-  private q = emptyQuotes();
-  /** `quietBar`'s look at a bar before it is taken. */
-  private quietQuotes = emptyQuotes();
+  private readonly q = emptyQuotes();
   /** The span `quietSpan` last found quiet, at which price it was, and its marks. */
   private readonly seenSpan: {
     bars: QuotedBars | null;
@@ -486,65 +484,11 @@ export class SimulatedBroker {
   }
 
   /**
-   * Takes a bar that can change nothing but the marks, at a fraction of `onBar`'s cost,
-   * for a caller that gives the full path only to bars where something happens (the
-   * random-entry baseline). Such a bar is of the execution detail, comes with positions
-   * open and nothing queued or working, no rollover due, no stop or target reached at
-   * its open or inside it, and the margin level far from the stop-out at its open and
-   * both extremes. `accept` is given the equity its account report would carry (NaN when
-   * it would carry none: marking to market is off) and may refuse the bar. When it
-   * accepts, the bar is taken as `onBar` takes it (the quotes, the positions' excursions
-   * and margins, the account's lowest equity and highest margin use) without the report,
-   * and true is returned. Otherwise nothing changed: false, and the bar is for `onBar`.
-   */
-  quietBar(bar: BarEvent, accept: (equity: number) => boolean): boolean {
-    if (
-      bar.symbol !== this.spec.symbol || this.positions.length === 0 ||
-      this.queued.length > 0 || this.working.length > 0 || bar.openUs < this.endUs ||
-      !(this.nextRolloverUs > bar.openUs) || !this.drivesExecution(TIMEFRAME_US[bar.timeframe])
-    ) {
-      return false;
-    }
-    const q = quoteBar(bar, this.settings.spreadModel, this.quietQuotes);
-    for (const p of this.positions) {
-      const long = p.dir === 1;
-      if (
-        stopReached(p, long ? q.bidOpen : q.askOpen) ||
-        targetReached(p, long ? q.bidOpen : q.askOpen) ||
-        stopReached(p, long ? q.bidLow : q.askHigh) ||
-        targetReached(p, long ? q.bidHigh : q.askLow)
-      ) {
-        return false;
-      }
-    }
-    if (
-      !this.farFromStopOut(q.bidOpen, q.askOpen) || !this.farFromStopOut(q.bidLow, q.askLow) ||
-      !this.farFromStopOut(q.bidHigh, q.askHigh)
-    ) {
-      return false;
-    }
-    const equity = this.settings.markToMarket ? this.equityAt(q.bidClose, q.askClose) : NaN;
-    if (!accept(equity)) return false;
-    this.advance(bar.openUs, bar.closeUs);
-    // The bar's quotes become the current ones; the old buffer is the next look's.
-    this.quietQuotes = this.q;
-    this.q = q;
-    this.openStampUs = this.startUs;
-    for (const p of this.positions) {
-      const long = p.dir === 1;
-      // As exitInside widens them.
-      const adverseValue = this.value(p, long ? q.bidLow : q.askHigh);
-      if (adverseValue < p.mae) p.mae = adverseValue;
-      const favourableValue = this.value(p, long ? q.bidHigh : q.askLow);
-      if (favourableValue > p.mfe) p.mfe = favourableValue;
-    }
-    if (!Number.isNaN(equity)) this.noteMark(equity, this.remargin(q.bidClose, q.askClose));
-    return true;
-  }
-
-  /**
-   * Are rows [from, to) of `bars` quiet, every one as `quietBar` means, by the extremes of
-   * their quotes? That asks a book of one direction, whose equity and margin then move
+   * Are rows [from, to) of `bars` quiet, by the extremes of their quotes: would `onBar`
+   * give each of them nothing but its account report and change nothing but the marks
+   * (the quotes, the positions' excursions and margins, the lowest equity)? For a caller
+   * that gives the full path only to bars where something happens (the random-entry
+   * baseline). That asks a book of one direction, whose equity and margin then move
    * one way with the price, so their extremes come at the extreme closes: nothing queued
    * or working, marking to market on, no rollover due before the last opens, no stop or
    * target within the span's range, the margin level far from the stop-out with the

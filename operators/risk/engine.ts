@@ -452,7 +452,10 @@ export class RiskEngine {
     // Most bars change no order: build an array only for one that does.
     let orders: OrderEvent[] | null = closes.length > 0 ? [...closes] : null;
     const bid = bar.bid.close;
-    const ask = this.#manageAsk(bid, closingAsk);
+    // Without an ask, assume the widest tradeable spread: a sell's stop then trails later
+    // and further from the price, never too close to it.
+    const ask = closingAsk ??
+      bid + (this.config.spread.assumedSpread ?? this.config.spread.maxSpread);
     const timeUs = bar.closeUs;
     for (const position of positions) {
       const id = position.positionId;
@@ -516,65 +519,10 @@ export class RiskEngine {
   }
 
   /**
-   * The ask `manage` measures a sell on: the bar's closing ask, else the widest tradeable
-   * spread over the bid, so a sell's stop then trails later and further from the price,
-   * never too close to it.
-   */
-  #manageAsk(bid: number, closingAsk: number | null): number {
-    return closingAsk ?? bid + (this.config.spread.assumedSpread ?? this.config.spread.maxSpread);
-  }
-
-  /**
-   * Takes a closed bar of the symbol that would change nothing this engine decides on,
-   * for a caller that gives the full path only to bars where something happens (the
-   * random-entry baseline): no position being closed or with a refused stop move, no
-   * kill switch to flatten for, no scale-out or stop move due at its close (`manage`
-   * would order nothing), and its account report's `equity` (NaN: none) on the trading
-   * day of the last reading and breaching no limit. Then the reading is taken in as
-   * `onAccount` takes it, and true is returned; otherwise nothing changed, false, and
-   * the bar and its report are for `manage` and `onAccount`.
-   */
-  takeQuietBar(
-    positions: readonly OpenPosition[],
-    bar: BarEvent,
-    closingAsk: number | null,
-    equity: number,
-  ): boolean {
-    if (bar.symbol !== this.spec.symbol || this.#closing.size > 0 || this.#refusedStops.size > 0) {
-      return false;
-    }
-    if ((this.#killSwitch ?? this.#drawdownHalt) !== null && this.config.flattenOnKill) {
-      return false;
-    }
-    const bid = bar.bid.close;
-    const ask = this.#manageAsk(bid, closingAsk);
-    for (const position of positions) {
-      if (position.symbol !== this.spec.symbol) continue;
-      const exitPrice = position.side === "buy" ? bid : ask;
-      if (
-        this.#scaleOutReached(position, exitPrice) !== null ||
-        nextStop(position, exitPrice, this.config, this.spec) !== null
-      ) {
-        return false;
-      }
-    }
-    if (Number.isNaN(equity)) return true;
-    const day = this.#dayOf(bar.closeUs);
-    if (
-      day !== this.#day ||
-      this.#drawdownBreached(Math.max(this.#peakEquity, equity), equity) ||
-      this.#dailyLossBreached(day, equity)
-    ) {
-      return false;
-    }
-    this.#observe(bar.closeUs, equity);
-    return true;
-  }
-
-  /**
    * Would rows [from, to) of `bars`, a span of quiet bars by the broker's look
    * (`SimulatedBroker.quietSpan`, whose marks are `marks`), change nothing this engine
-   * decides on, every bar as `takeQuietBar` means? No position being closed or with a
+   * decides on, `manage` ordering nothing at any close and `onAccount` taking each
+   * reading without a halt or a new day? No position being closed or with a
    * refused stop move, no kill switch to flatten for, no stop move or scale-out due at
    * any close (asked close by close only of a position whose profit at the span's best
    * close reaches the lowest R at which `manage` acts on it, `#manageFromR`), the last

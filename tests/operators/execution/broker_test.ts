@@ -10,7 +10,14 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { roundLotsDown, XAUUSD } from "@/pipeline/symbols.ts";
 import { usFromIso } from "@/pipeline/events.ts";
-import { lossPerLotAtStop, roundCents, SimulatedBroker } from "@/operators/execution/mod.ts";
+import {
+  emptySpanMarks,
+  lossPerLotAtStop,
+  quotedBars,
+  roundCents,
+  SimulatedBroker,
+} from "@/operators/execution/mod.ts";
+import { BarColumnsBuilder } from "@/sources/source.ts";
 import {
   bar,
   closeOrder,
@@ -628,4 +635,110 @@ Deno.test("roundCents() rounds half a cent away from zero, float noise stripped"
       { numRuns: 20_000 },
     );
   });
+});
+
+/**
+ * A long of 0.10 bought at 1300.30 (the worked example's fill; stop 1270, target 1320)
+ * whose first bar closes at 1280 (its margin use then, 1280.30 x 0.10 = 128.03 over
+ * equity 10 000 - 203.00 - 0.35 = 9 796.65, is 1.30689%, above any the span comes to),
+ * then four bars inside the stop and target (rows 2-5), then one through the target: as
+ * bar events and as the columns `quietSpan` reads (the spread column 0.30, as `bar` gives).
+ */
+function quietSpanCase() {
+  const events = [
+    bar(T0 - MINUTE, [1299.9, 1300.1, 1299.8, 1300.0]),
+    bar(T0, [1300.0, 1300.5, 1279.5, 1280.0]),
+    bar(T0 + MINUTE, [1280.0, 1301.0, 1279.9, 1300.8]),
+    bar(T0 + 2 * MINUTE, [1300.8, 1302.0, 1300.6, 1301.9]),
+    bar(T0 + 3 * MINUTE, [1301.9, 1302.2, 1298.9, 1299.1]),
+    bar(T0 + 4 * MINUTE, [1299.1, 1300.0, 1298.5, 1299.6]),
+    bar(T0 + 5 * MINUTE, [1299.6, 1320.5, 1299.0, 1320.2]),
+  ];
+  const columns = new BarColumnsBuilder("M1", "bid-spread", false);
+  for (const e of events) {
+    columns.push(
+      e.openUs,
+      e.closeUs,
+      e.bid.open,
+      e.bid.high,
+      e.bid.low,
+      e.bid.close,
+      NaN,
+      NaN,
+      NaN,
+      NaN,
+      e.spread!,
+      NaN,
+    );
+  }
+  const opened = () => {
+    const broker = new SimulatedBroker(EXACT);
+    broker.onBar(events[0]);
+    send(broker, openOrder("b1", "buy", 0.10, T0, { sl: 1270, tp: 1320 }));
+    broker.onBar(events[1]);
+    return broker;
+  };
+  const quoted = quotedBars(columns.take(), opened().settings.spreadModel);
+  return { events, quoted, opened };
+}
+
+Deno.test("SimulatedBroker.quietSpan gives a quiet span's lowest, highest and last equity", () => {
+  const { quoted, opened } = quietSpanCase();
+  const marks = emptySpanMarks();
+  assert.equal(opened().quietSpan(quoted, 2, 6, marks), true);
+  // Equity at a close c: 10 000 + (c - 1300.30) x 100 x 0.10 - commission 0.35. The
+  // highest margin use it bounds: ask 1301.90 + 0.30 -> 130.22 over 9 987.65 = 1.30382%,
+  // under the 1.30689% of row 1.
+  assert.deepEqual(marks, {
+    lowEquity: 9987.65, // close 1299.10: -12.00 - 0.35
+    highEquity: 10015.65, // close 1301.90: +16.00 - 0.35
+    highUs: T0 + 3 * MINUTE, // the close of row 3
+    lastEquity: 9992.65, // close 1299.60: -7.00 - 0.35
+    lastUs: T0 + 5 * MINUTE,
+    bestBid: 1301.9,
+    bestAsk: 1299.1 + 0.3, // the lowest close 1299.10 + spread 0.30, as quoteBar adds them
+  });
+});
+
+Deno.test("SimulatedBroker.quietSpan refuses a span that could reach a new high of margin use", () => {
+  const { events, quoted } = quietSpanCase();
+  // The same long opened on a bar closing at 1300.20 (margin use 130.05 / 9 998.65 =
+  // 1.30068%): the span's bound, 1.30382%, could be a new high.
+  const broker = new SimulatedBroker(EXACT);
+  broker.onBar(events[0]);
+  send(broker, openOrder("b1", "buy", 0.10, T0, { sl: 1270, tp: 1320 }));
+  broker.onBar(bar(T0, [1300.0, 1300.5, 1299.8, 1300.2]));
+  assert.equal(broker.quietSpan(quoted, 2, 6, emptySpanMarks()), false);
+});
+
+Deno.test("SimulatedBroker.quietSpan refuses a span whose range reaches a position's target", () => {
+  const { quoted, opened } = quietSpanCase();
+  // Row 6's bid high 1320.50 passes the target 1320.
+  assert.equal(opened().quietSpan(quoted, 2, 7, emptySpanMarks()), false);
+});
+
+Deno.test("SimulatedBroker.takeQuietSpan leaves the broker where onBar bar by bar leaves it", () => {
+  const { events, quoted, opened } = quietSpanCase();
+  const stepped = opened();
+  for (const e of events.slice(2, 6)) stepped.onBar(e);
+  const spanned = opened();
+  spanned.takeQuietSpan(quoted, 2, 6, emptySpanMarks());
+  assert.deepEqual(spanned.account(), stepped.account());
+  assert.deepEqual(spanned.stats, stepped.stats);
+  // A close at the next open then books both alike, with the excursions the span took in:
+  // best, row 4's bid high 1302.20 -> (1302.20 - 1300.30) x 10 = 19.00.
+  const close = closeOrder("c1", "b1", "sell", 0.10, T0 + 5 * MINUTE);
+  send(spanned, close);
+  send(stepped, close);
+  const [trade] = only(spanned.onBar(events[6]), "trade");
+  assert.deepEqual(trade, only(stepped.onBar(events[6]), "trade")[0]);
+  assert.equal(trade.mfe, 19);
+});
+
+Deno.test("SimulatedBroker.takeQuietSpan refuses rows that are not a quiet span", () => {
+  const { quoted, opened } = quietSpanCase();
+  assert.throws(
+    () => opened().takeQuietSpan(quoted, 2, 7, emptySpanMarks()),
+    /Cannot take rows 2 to 7 as a quiet span/,
+  );
 });

@@ -24,6 +24,13 @@ import {
   usFromIso,
 } from "@/pipeline/events.ts";
 import {
+  type QuotedBars,
+  quotedBars,
+  type SpanMarks,
+  SpreadModel,
+} from "@/operators/execution/mod.ts";
+import { BarColumnsBuilder } from "@/sources/source.ts";
+import {
   account,
   calendar,
   engine,
@@ -471,4 +478,65 @@ Deno.test("RiskEngine.decide() never accepts more lots than the risk percent all
     ),
     { numRuns: 500 },
   );
+});
+
+/** Bars of one minute from `fromIso` closing at `bids` (asks 0.30 above), as `quietSpan` reads them. */
+function closingAt(fromIso: string, bids: readonly number[]): QuotedBars {
+  const columns = new BarColumnsBuilder("M1", "bid-ask", false);
+  bids.forEach((bid, k) => {
+    const openUs = usFromIso(fromIso) + k * 60_000_000;
+    columns.push(
+      openUs,
+      openUs + 60_000_000,
+      bid,
+      bid,
+      bid,
+      bid,
+      bid + 0.3,
+      bid + 0.3,
+      bid + 0.3,
+      bid + 0.3,
+      NaN,
+      NaN,
+    );
+  });
+  return quotedBars(columns.take(), new SpreadModel(0.3));
+}
+
+/** The marks of a flat span at 10,000 whose last close is `lastIso` and best bid `bestBid`. */
+function flatMarks(lastIso: string, bestBid: number): SpanMarks {
+  const lastUs = usFromIso(lastIso);
+  return {
+    lowEquity: 10_000,
+    highEquity: 10_000,
+    highUs: lastUs,
+    lastEquity: 10_000,
+    lastUs,
+    bestBid,
+    bestAsk: bestBid + 0.3,
+  };
+}
+
+Deno.test("RiskEngine.quietSpan refuses a span with a close that would move a position's stop", () => {
+  const risk = engine({ sessions: { enabled: false } });
+  risk.onAccount(accountEvent("2024-03-20T14:00:00Z", 10_000));
+  // Entry 2000, first stop 1997: R = 3, and breakeven acts from 1R, a bid close of 2003.
+  const bars = closingAt("2024-03-20T14:00:00Z", [2001, 2002.5, 2003.5]);
+  assert.equal(
+    risk.quietSpan([position()], flatMarks("2024-03-20T14:02:00Z", 2002.5), bars, 0, 2),
+    true,
+  );
+  assert.equal(
+    risk.quietSpan([position()], flatMarks("2024-03-20T14:03:00Z", 2003.5), bars, 0, 3),
+    false,
+  );
+});
+
+Deno.test("RiskEngine.quietSpan refuses a span that ends in a new trading day", () => {
+  const risk = engine({ sessions: { enabled: false } });
+  risk.onAccount(accountEvent("2024-03-20T20:00:00Z", 10_000));
+  const bars = closingAt("2024-03-20T20:00:00Z", [2000]);
+  // 17:00 New York (EDT) = 21:00 UTC starts the next trading day.
+  assert.equal(risk.quietSpan([], flatMarks("2024-03-20T20:59:00Z", 2000), bars, 0, 1), true);
+  assert.equal(risk.quietSpan([], flatMarks("2024-03-20T21:00:00Z", 2000), bars, 0, 1), false);
 });
