@@ -165,25 +165,27 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
   /** A bar whose draw asked for a trade at the end of the span before it. */
   let wantsAt = -1;
   /**
-   * Takes the bars from `i` as one quiet span (`SimulatedBroker.quietSpan`,
-   * `RiskEngine.quietSpan`) up to the first whose draw asks for a trade (drawn, one a bar,
-   * while there is `room`); its last equity filed as its last account report would be.
-   * Where the walk goes on; -1 when the bars from `i` are not quiet together.
+   * Takes the bars from `i` as one quiet span, as far as the broker and the engine find
+   * them quiet together (`SimulatedBroker.quietSpan`, `RiskEngine.quietSpan`) and up to
+   * the first whose draw asks for a trade (drawn, one a bar, while there is `room`); its
+   * last equity filed as its last account report would be. Where the walk goes on; -1
+   * when no span starts at `i`.
    */
   const takeSpan = (i: number, room: boolean): number => {
     const end = Math.min(i + spanBars, lastBar);
-    if (
-      !broker.quietSpan(quoted, i, end, marks) ||
-      !engine.quietSpan(book.positions, marks, quoted, i, end)
-    ) {
+    let quietTo = broker.quietSpan(quoted, i, end, marks);
+    if (quietTo > i) quietTo = engine.quietSpan(book.positions, marks, quoted, i, quietTo);
+    if (quietTo < 0) {
+      // Refused on its extremes: a shorter span may do.
       spanBars = Math.max(1, spanBars >> 1);
       return -1;
     }
-    spanBars = Math.min(2 * spanBars, MAX_SPAN_BARS);
+    if (quietTo === i) return -1;
+    if (quietTo === end) spanBars = Math.min(2 * spanBars, MAX_SPAN_BARS);
     // Every part of a quiet span from its start is quiet too: it ends before the first ask.
     let to = i;
-    while (to < end && !(room && random.next() < rate)) to++;
-    if (to < end) wantsAt = to;
+    while (to < quietTo && !(room && random.next() < rate)) to++;
+    if (to < quietTo) wantsAt = to;
     if (to > i) {
       broker.takeQuietSpan(quoted, i, to, marks);
       engine.takeQuietSpan(marks);

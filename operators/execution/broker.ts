@@ -275,52 +275,6 @@ interface SpanExtremes {
   askCloseMax: number;
 }
 
-/** Fills `x` with the extremes of rows [from, to) of `bars`. */
-function spanExtremes(bars: QuotedBars, from: number, to: number, x: SpanExtremes): SpanExtremes {
-  const { bidOpen, bidHigh, bidLow, bidClose, askOpen, askHigh, askLow, askClose } = bars;
-  let bidMin = Infinity, bidMax = -Infinity, askMin = Infinity, askMax = -Infinity;
-  let lowBid = Infinity, highBid = -Infinity, lowAsk = Infinity, highAsk = -Infinity;
-  let bidCloseMin = from, bidCloseMax = from, askCloseMin = from, askCloseMax = from;
-  for (let j = from; j < to; j++) {
-    const bo = bidOpen[j], bh = bidHigh[j], bl = bidLow[j];
-    const ao = askOpen[j], ah = askHigh[j], al = askLow[j];
-    // Every price of the bar counts for the range (data need not keep open inside it).
-    if (bo < bidMin) bidMin = bo;
-    if (bh < bidMin) bidMin = bh;
-    if (bl < bidMin) bidMin = bl;
-    if (bo > bidMax) bidMax = bo;
-    if (bh > bidMax) bidMax = bh;
-    if (bl > bidMax) bidMax = bl;
-    if (ao < askMin) askMin = ao;
-    if (ah < askMin) askMin = ah;
-    if (al < askMin) askMin = al;
-    if (ao > askMax) askMax = ao;
-    if (ah > askMax) askMax = ah;
-    if (al > askMax) askMax = al;
-    if (bl < lowBid) lowBid = bl;
-    if (bh > highBid) highBid = bh;
-    if (al < lowAsk) lowAsk = al;
-    if (ah > highAsk) highAsk = ah;
-    if (bidClose[j] < bidClose[bidCloseMin]) bidCloseMin = j;
-    if (bidClose[j] > bidClose[bidCloseMax]) bidCloseMax = j;
-    if (askClose[j] < askClose[askCloseMin]) askCloseMin = j;
-    if (askClose[j] > askClose[askCloseMax]) askCloseMax = j;
-  }
-  x.bidMin = bidMin;
-  x.bidMax = bidMax;
-  x.askMin = askMin;
-  x.askMax = askMax;
-  x.bidLow = lowBid;
-  x.bidHigh = highBid;
-  x.askLow = lowAsk;
-  x.askHigh = highAsk;
-  x.bidCloseMin = bidCloseMin;
-  x.bidCloseMax = bidCloseMax;
-  x.askCloseMin = askCloseMin;
-  x.askCloseMax = askCloseMax;
-  return x;
-}
-
 /**
  * A simulated account trading one symbol on hedging terms (each open order is its own
  * position).
@@ -484,46 +438,40 @@ export class SimulatedBroker {
   }
 
   /**
-   * Are rows [from, to) of `bars` quiet, by the extremes of their quotes: would `onBar`
-   * give each of them nothing but its account report and change nothing but the marks
-   * (the quotes, the positions' excursions and margins, the lowest equity)? For a caller
-   * that gives the full path only to bars where something happens (the random-entry
-   * baseline). That asks a book of one direction, whose equity and margin then move
-   * one way with the price, so their extremes come at the extreme closes: nothing queued
-   * or working, marking to market on, no rollover due before the last opens, no stop or
-   * target within the span's range, the margin level far from the stop-out with the
+   * How far from `from` (up to `to`) are the rows of `bars` quiet: would `onBar` give
+   * each of them nothing but its account report and change nothing but the marks (the
+   * quotes, the positions' excursions and margins, the lowest equity)? For a caller that
+   * gives the full path only to bars where something happens (the random-entry
+   * baseline). The rows are read up to the first whose prices reach a stop or a target,
+   * or that opens at a rollover; that row ends the span. The rest is asked of the span's
+   * extremes, which asks a book of one direction, whose equity and margin then move one
+   * way with the price, so their extremes come at the extreme closes: nothing queued or
+   * working, marking to market on, the margin level far from the stop-out with the
    * span's worst bid and ask together, and neither a margin call nor a new high of margin
-   * use at the lowest equity with the highest margin. When true, `marks` holds the span's
-   * marks. It changes nothing but `marks` (and the positions' margin shares, which every
-   * margin computation rewrites). `takeQuietSpan` then takes it, or any part from `from`.
+   * use at its lowest equity with its highest margin. Returns the span's end, with its
+   * marks in `marks` when it holds a row; -1 when those extremes refuse it. It changes
+   * nothing but `marks` (and the positions' margin shares, which every margin
+   * computation rewrites). `takeQuietSpan` then takes it, or any part from `from`.
    */
-  quietSpan(bars: QuotedBars, from: number, to: number, marks: SpanMarks): boolean {
+  quietSpan(bars: QuotedBars, from: number, to: number, marks: SpanMarks): number {
     this.seenSpan.bars = null;
     const positions = this.positions;
     if (
       positions.length === 0 || to <= from || this.queued.length > 0 ||
       this.working.length > 0 || !this.settings.markToMarket || bars.openUs[from] < this.endUs ||
-      !(this.nextRolloverUs > bars.openUs[to - 1]) ||
       !this.drivesExecution(TIMEFRAME_US[bars.timeframe])
     ) {
-      return false;
+      return -1;
     }
     const dir = positions[0].dir;
-    for (const p of positions) if (p.dir !== dir) return false;
-    const x = spanExtremes(bars, from, to, this.extremes);
+    for (const p of positions) if (p.dir !== dir) return -1;
     const long = dir === 1;
-    for (const p of positions) {
-      if (
-        long
-          ? stopReached(p, x.bidMin) || targetReached(p, x.bidMax)
-          : stopReached(p, x.askMax) || targetReached(p, x.askMin)
-      ) {
-        return false;
-      }
-    }
+    const end = this.scanSpan(bars, from, to);
+    if (end === from) return from;
+    const x = this.extremes;
     // The lowest equity with the highest margin: a long's at the lowest bid and highest
     // ask, a short's at the highest ask and highest bid.
-    if (!this.farFromStopOut(long ? x.bidMin : x.bidMax, x.askMax)) return false;
+    if (!this.farFromStopOut(long ? x.bidMin : x.bidMax, x.askMax)) return -1;
     const { bidClose, askClose } = bars;
     const worst = long ? x.bidCloseMin : x.askCloseMax;
     const best = long ? x.bidCloseMax : x.askCloseMin;
@@ -537,9 +485,9 @@ export class SimulatedBroker {
       lowEquity * 100 < this.spec.marginCallLevel * highMargin ||
       highMargin / lowEquity * 100 > this.maxMarginUsePct
     ) {
-      return false;
+      return -1;
     }
-    const last = to - 1;
+    const last = end - 1;
     marks.lowEquity = lowEquity;
     marks.highEquity = this.equityAt(bidClose[best], askClose[best]);
     marks.highUs = bars.closeUs[best];
@@ -550,10 +498,69 @@ export class SimulatedBroker {
     const seen = this.seenSpan;
     seen.bars = bars;
     seen.from = from;
-    seen.to = to;
+    seen.to = end;
     seen.endUs = this.endUs;
     seen.marks = marks;
-    return true;
+    return end;
+  }
+
+  /**
+   * Reads rows from `from` up to `to` or the first whose prices reach a position's stop
+   * or target (at any of its open, high and low: data need not keep the open inside the
+   * range) or that opens at or after the next rollover, and keeps the extremes of those
+   * before it in `extremes`. Returns where it stopped.
+   */
+  private scanSpan(bars: QuotedBars, from: number, to: number): number {
+    const { openUs, bidOpen, bidHigh, bidLow, bidClose, askOpen, askHigh, askLow, askClose } = bars;
+    const positions = this.positions;
+    const rolloverUs = this.nextRolloverUs;
+    let bidMin = Infinity, bidMax = -Infinity, askMin = Infinity, askMax = -Infinity;
+    let lowBid = Infinity, highBid = -Infinity, lowAsk = Infinity, highAsk = -Infinity;
+    let bidCloseMin = from, bidCloseMax = from, askCloseMin = from, askCloseMax = from;
+    let j = from;
+    for (; j < to; j++) {
+      if (!(openUs[j] < rolloverUs)) break;
+      const bo = bidOpen[j], bh = bidHigh[j], bl = bidLow[j];
+      const ao = askOpen[j], ah = askHigh[j], al = askLow[j];
+      const barBidMin = bo < bl ? (bo < bh ? bo : bh) : (bl < bh ? bl : bh);
+      const barBidMax = bo > bh ? (bo > bl ? bo : bl) : (bh > bl ? bh : bl);
+      const barAskMin = ao < al ? (ao < ah ? ao : ah) : (al < ah ? al : ah);
+      const barAskMax = ao > ah ? (ao > al ? ao : al) : (ah > al ? ah : al);
+      let reached = false;
+      for (let k = 0; k < positions.length && !reached; k++) {
+        const p = positions[k];
+        reached = p.dir === 1
+          ? stopReached(p, barBidMin) || targetReached(p, barBidMax)
+          : stopReached(p, barAskMax) || targetReached(p, barAskMin);
+      }
+      if (reached) break;
+      if (barBidMin < bidMin) bidMin = barBidMin;
+      if (barBidMax > bidMax) bidMax = barBidMax;
+      if (barAskMin < askMin) askMin = barAskMin;
+      if (barAskMax > askMax) askMax = barAskMax;
+      if (bl < lowBid) lowBid = bl;
+      if (bh > highBid) highBid = bh;
+      if (al < lowAsk) lowAsk = al;
+      if (ah > highAsk) highAsk = ah;
+      if (bidClose[j] < bidClose[bidCloseMin]) bidCloseMin = j;
+      if (bidClose[j] > bidClose[bidCloseMax]) bidCloseMax = j;
+      if (askClose[j] < askClose[askCloseMin]) askCloseMin = j;
+      if (askClose[j] > askClose[askCloseMax]) askCloseMax = j;
+    }
+    const x = this.extremes;
+    x.bidMin = bidMin;
+    x.bidMax = bidMax;
+    x.askMin = askMin;
+    x.askMax = askMax;
+    x.bidLow = lowBid;
+    x.bidHigh = highBid;
+    x.askLow = lowAsk;
+    x.askHigh = highAsk;
+    x.bidCloseMin = bidCloseMin;
+    x.bidCloseMax = bidCloseMax;
+    x.askCloseMin = askCloseMin;
+    x.askCloseMax = askCloseMax;
+    return j;
   }
 
   /**
@@ -566,7 +573,7 @@ export class SimulatedBroker {
     const seen = this.seenSpan;
     const looked = seen.bars === bars && seen.from === from && seen.to === to &&
       seen.endUs === this.endUs && seen.marks === marks;
-    if (!looked && !this.quietSpan(bars, from, to, marks)) {
+    if (!looked && this.quietSpan(bars, from, to, marks) < to) {
       throw new RangeError(`Cannot take rows ${from} to ${to} as a quiet span: they are not one`);
     }
     const x = this.extremes;

@@ -519,17 +519,18 @@ export class RiskEngine {
   }
 
   /**
-   * Would rows [from, to) of `bars`, a span of quiet bars by the broker's look
-   * (`SimulatedBroker.quietSpan`, whose marks are `marks`), change nothing this engine
-   * decides on, `manage` ordering nothing at any close and `onAccount` taking each
-   * reading without a halt or a new day? No position being closed or with a
-   * refused stop move, no kill switch to flatten for, no stop move or scale-out due at
-   * any close (asked close by close only of a position whose profit at the span's best
-   * close reaches the lowest R at which `manage` acts on it, `#manageFromR`), the last
-   * close on the trading day of the last reading, and the lowest equity against the
-   * highest peak breaching no limit (the drawdown with a hair to spare: it is a ratio,
-   * its rounding not monotone). `bars` must be quoted with this engine's spread model.
-   * Pure.
+   * How far from `from` (up to `to`) would the rows of `bars`, a span of quiet bars by
+   * the broker's look (`SimulatedBroker.quietSpan`, whose marks are `marks`), change
+   * nothing this engine decides on: `manage` ordering nothing at any close, and
+   * `onAccount` taking each reading without a halt or a new trading day? The span ends
+   * at the first close of the next trading day, and at the first close where a stop
+   * would move or a position scale out (asked close by close only of a position whose
+   * profit at the span's best close reaches the lowest R at which `manage` acts on it,
+   * `#manageFromR`). Returns that end; -1 when nothing can be said for the span: a
+   * position being closed or with a refused stop move, a kill switch to flatten for, no
+   * reading yet, or its lowest equity against its highest peak coming to a limit (the
+   * drawdown with a hair to spare: it is a ratio, its rounding not monotone). `bars`
+   * must be quoted with this engine's spread model. Pure.
    */
   quietSpan(
     positions: readonly OpenPosition[],
@@ -537,34 +538,42 @@ export class RiskEngine {
     bars: QuotedBars,
     from: number,
     to: number,
-  ): boolean {
-    if (this.#closing.size > 0 || this.#refusedStops.size > 0) return false;
-    if ((this.#killSwitch ?? this.#drawdownHalt) !== null && this.config.flattenOnKill) {
-      return false;
+  ): number {
+    const day = this.#day;
+    if (
+      day === null || this.#closing.size > 0 || this.#refusedStops.size > 0 ||
+      ((this.#killSwitch ?? this.#drawdownHalt) !== null && this.config.flattenOnKill) ||
+      !(marks.lowEquity > 0) ||
+      this.#drawdownBreached(
+        Math.max(this.#peakEquity, marks.highEquity),
+        marks.lowEquity,
+        DRAWDOWN_SPARE_PCT,
+      ) ||
+      this.#dailyLossBreached(day, marks.lowEquity)
+    ) {
+      return -1;
     }
+    const nextDayUs = tradingDayStartUs(day + 1);
+    const { closeUs } = bars;
+    let end = from;
+    while (end < to && closeUs[end] < nextDayUs) end++;
     for (const position of positions) {
       if (position.symbol !== this.spec.symbol) continue;
       const buy = position.side === "buy";
       const inProfit = profitR(position, buy ? marks.bestBid : marks.bestAsk);
       if (inProfit === null || inProfit < this.#manageFromR(position) - 1e-6) continue;
       const closes = buy ? bars.bidClose : bars.askClose;
-      for (let j = from; j < to; j++) {
+      for (let j = from; j < end; j++) {
         if (
           this.#scaleOutReached(position, closes[j]) !== null ||
           nextStop(position, closes[j], this.config, this.spec) !== null
         ) {
-          return false;
+          end = j;
+          break;
         }
       }
     }
-    const day = this.#dayOf(marks.lastUs);
-    return day === this.#day && marks.lowEquity > 0 &&
-      !this.#drawdownBreached(
-        Math.max(this.#peakEquity, marks.highEquity),
-        marks.lowEquity,
-        DRAWDOWN_SPARE_PCT,
-      ) &&
-      !this.#dailyLossBreached(day, marks.lowEquity);
+    return end;
   }
 
   /** Takes in a span `quietSpan` found quiet: its readings, as `onAccount` takes each. */

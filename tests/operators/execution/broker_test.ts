@@ -685,7 +685,7 @@ function quietSpanCase() {
 Deno.test("SimulatedBroker.quietSpan gives a quiet span's lowest, highest and last equity", () => {
   const { quoted, opened } = quietSpanCase();
   const marks = emptySpanMarks();
-  assert.equal(opened().quietSpan(quoted, 2, 6, marks), true);
+  assert.equal(opened().quietSpan(quoted, 2, 6, marks), 6);
   // Equity at a close c: 10 000 + (c - 1300.30) x 100 x 0.10 - commission 0.35. The
   // highest margin use it bounds: ask 1301.90 + 0.30 -> 130.22 over 9 987.65 = 1.30382%,
   // under the 1.30689% of row 1.
@@ -708,13 +708,14 @@ Deno.test("SimulatedBroker.quietSpan refuses a span that could reach a new high 
   broker.onBar(events[0]);
   send(broker, openOrder("b1", "buy", 0.10, T0, { sl: 1270, tp: 1320 }));
   broker.onBar(bar(T0, [1300.0, 1300.5, 1299.8, 1300.2]));
-  assert.equal(broker.quietSpan(quoted, 2, 6, emptySpanMarks()), false);
+  assert.equal(broker.quietSpan(quoted, 2, 6, emptySpanMarks()), -1);
 });
 
-Deno.test("SimulatedBroker.quietSpan refuses a span whose range reaches a position's target", () => {
+Deno.test("SimulatedBroker.quietSpan ends a span before the first bar that reaches a target", () => {
   const { quoted, opened } = quietSpanCase();
-  // Row 6's bid high 1320.50 passes the target 1320.
-  assert.equal(opened().quietSpan(quoted, 2, 7, emptySpanMarks()), false);
+  // Row 6's bid high 1320.50 passes the target 1320: asked up to row 7, the span is 2-5.
+  assert.equal(opened().quietSpan(quoted, 2, 7, emptySpanMarks()), 6);
+  assert.equal(opened().quietSpan(quoted, 6, 7, emptySpanMarks()), 6);
 });
 
 Deno.test("SimulatedBroker.takeQuietSpan leaves the broker where onBar bar by bar leaves it", () => {

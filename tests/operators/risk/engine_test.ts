@@ -503,9 +503,9 @@ function closingAt(fromIso: string, bids: readonly number[]): QuotedBars {
   return quotedBars(columns.take(), new SpreadModel(0.3));
 }
 
-/** The marks of a flat span at 10,000 whose last close is `lastIso` and best bid `bestBid`. */
-function flatMarks(lastIso: string, bestBid: number): SpanMarks {
-  const lastUs = usFromIso(lastIso);
+/** The marks of a span at equity 10,000 throughout whose best bid is `bestBid`. */
+function flatMarks(bestBid: number): SpanMarks {
+  const lastUs = NaN; // the engine reads the span's closes from its bars
   return {
     lowEquity: 10_000,
     highEquity: 10_000,
@@ -517,26 +517,27 @@ function flatMarks(lastIso: string, bestBid: number): SpanMarks {
   };
 }
 
-Deno.test("RiskEngine.quietSpan refuses a span with a close that would move a position's stop", () => {
+Deno.test("RiskEngine.quietSpan ends a span before a close that would move a position's stop", () => {
   const risk = engine({ sessions: { enabled: false } });
   risk.onAccount(accountEvent("2024-03-20T14:00:00Z", 10_000));
   // Entry 2000, first stop 1997: R = 3, and breakeven acts from 1R, a bid close of 2003.
   const bars = closingAt("2024-03-20T14:00:00Z", [2001, 2002.5, 2003.5]);
-  assert.equal(
-    risk.quietSpan([position()], flatMarks("2024-03-20T14:02:00Z", 2002.5), bars, 0, 2),
-    true,
-  );
-  assert.equal(
-    risk.quietSpan([position()], flatMarks("2024-03-20T14:03:00Z", 2003.5), bars, 0, 3),
-    false,
-  );
+  assert.equal(risk.quietSpan([position()], flatMarks(2003.5), bars, 0, 3), 2);
 });
 
-Deno.test("RiskEngine.quietSpan refuses a span that ends in a new trading day", () => {
+Deno.test("RiskEngine.quietSpan ends a span before the first close of the next trading day", () => {
   const risk = engine({ sessions: { enabled: false } });
   risk.onAccount(accountEvent("2024-03-20T20:00:00Z", 10_000));
-  const bars = closingAt("2024-03-20T20:00:00Z", [2000]);
-  // 17:00 New York (EDT) = 21:00 UTC starts the next trading day.
-  assert.equal(risk.quietSpan([], flatMarks("2024-03-20T20:59:00Z", 2000), bars, 0, 1), true);
-  assert.equal(risk.quietSpan([], flatMarks("2024-03-20T21:00:00Z", 2000), bars, 0, 1), false);
+  // Closes at 20:59, 21:00 and 21:01 UTC; 17:00 New York (EDT) = 21:00 UTC starts the next day.
+  const bars = closingAt("2024-03-20T20:58:00Z", [2000, 2000, 2000]);
+  assert.equal(risk.quietSpan([], flatMarks(2000), bars, 0, 3), 1);
+});
+
+Deno.test("RiskEngine.quietSpan refuses a span whose lowest equity reaches the daily loss limit", () => {
+  const risk = engine({ sessions: { enabled: false } });
+  risk.onAccount(accountEvent("2024-03-20T14:00:00Z", 10_000));
+  const bars = closingAt("2024-03-20T14:00:00Z", [2000, 2000]);
+  // The default limit, 2% of the day's start: 200.00 lost at equity 9,800.
+  assert.equal(risk.quietSpan([], { ...flatMarks(2000), lowEquity: 9_800.01 }, bars, 0, 2), 2);
+  assert.equal(risk.quietSpan([], { ...flatMarks(2000), lowEquity: 9_800 }, bars, 0, 2), -1);
 });
