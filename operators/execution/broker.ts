@@ -1360,21 +1360,6 @@ export class SimulatedBroker {
   private pushAccount(timeUs: number, bid: number, ask: number, out: MarketEvent[]): void {
     const equity = this.equityAt(bid, ask);
     const margin = this.remargin(bid, ask);
-    this.noteMark(equity, margin);
-    const account: AccountEvent = {
-      v: EVENT_VERSION,
-      kind: "account",
-      timeUs,
-      balance: this.balanceNow,
-      equity,
-      margin,
-      openPositions: this.positions.length,
-    };
-    out.push(account);
-  }
-
-  /** What every account report marks: the margin-call count, the lowest equity, the highest margin use. */
-  private noteMark(equity: number, margin: number): void {
     const below = margin > 0 && equity * 100 < this.spec.marginCallLevel * margin;
     if (below && !this.inMarginCall) this.counts.marginCalls++;
     this.inMarginCall = below;
@@ -1385,6 +1370,16 @@ export class SimulatedBroker {
         equity > 0 ? margin / equity * 100 : Infinity,
       );
     }
+    const account: AccountEvent = {
+      v: EVENT_VERSION,
+      kind: "account",
+      timeUs,
+      balance: this.balanceNow,
+      equity,
+      margin,
+      openPositions: this.positions.length,
+    };
+    out.push(account);
   }
 
   /** Why `order` can never fill, checked on arrival; null when it may. */
