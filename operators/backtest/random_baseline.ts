@@ -17,8 +17,9 @@
  * `SimulatedBroker.quietSpan`, `RiskEngine.quietSpan`) is taken by them at once, from
  * its extremes, without the kernel's events; only its last equity is filed, as its last
  * account report would file it (a day's close is all the Sharpe ratio reads, and a span
- * never crosses a day). Spans grow while they are quiet and shrink when not, so the
- * bars around an exit still go through the kernel one by one.
+ * never crosses a day). A span ends before the first bar where something may happen,
+ * which goes through the kernel; the bars it looks at next double while spans run to
+ * their end and halve when one is refused outright.
  *
  * The rate is calibrated so the runs trade about as often as the strategy: costs grow
  * with every trade, so a baseline that traded more or less would flatter or punish the
@@ -80,9 +81,10 @@ export interface RandomRunSetup {
    */
   readonly levelAtr?: Float64Array;
   /**
-   * `bars` as the broker quotes them from `tradingStart` on (`quotedBars` with the spread
-   * model of `execution`): the same in every run, so a caller running many computes it
-   * once. Computed when absent.
+   * `bars` as the broker quotes them from `tradingStart` on: `quotedBars(bars,
+   * resolveExecutionConfig(execution).spreadModel, tradingStart)`, and nothing else (the
+   * quiet spans read their stops and targets against it). The same in every run, so a
+   * caller running many computes it once. Computed when absent.
    */
   readonly quoted?: QuotedBars;
   /**
@@ -174,7 +176,7 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
   const takeSpan = (i: number, room: boolean): number => {
     const end = Math.min(i + spanBars, lastBar);
     let quietTo = broker.quietSpan(quoted, i, end, marks);
-    if (quietTo > i) quietTo = engine.quietSpan(book.positions, marks, quoted, i, quietTo);
+    if (quietTo > i) quietTo = engine.quietSpan(book.positions, quoted, i, quietTo, marks);
     if (quietTo < 0) {
       // Refused on its extremes: a shorter span may do.
       spanBars = Math.max(1, spanBars >> 1);
@@ -200,7 +202,8 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
   let last: BarEvent | null = null;
   for (let i = tradingStart; i < bars.length; i++) {
     const open = broker.openPositions().length + broker.workingOrders().length;
-    const busy = queued || open > 0;
+    // An order still on its way (a latency of a bar or more) is due on a later bar too.
+    const busy = queued || open > 0 || broker.queuedOrders > 0;
     let wants: boolean;
     if (i === wantsAt) {
       // Drawn at the end of the span before it, with the same room.

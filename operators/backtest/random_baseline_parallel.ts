@@ -286,17 +286,21 @@ function sharedSetup(
 ): Omit<RandomRunSetup, "entryRate"> {
   const bars = sharedBars(setup.bars);
   const { quoted } = setup;
+  // The quotes' ask columns are the bars' own when the bars carry all four (quotedBars).
+  const { askOpen, askHigh, askLow, askClose } = bars;
   return {
     ...setup,
     bars,
     levelAtr: sharedCopy(setup.levelAtr),
-    quoted: {
-      ...bars,
-      askOpen: bars.askOpen ?? sharedCopy(quoted.askOpen),
-      askHigh: bars.askHigh ?? sharedCopy(quoted.askHigh),
-      askLow: bars.askLow ?? sharedCopy(quoted.askLow),
-      askClose: bars.askClose ?? sharedCopy(quoted.askClose),
-    },
+    quoted: askOpen && askHigh && askLow && askClose
+      ? { ...bars, askOpen, askHigh, askLow, askClose }
+      : {
+        ...bars,
+        askOpen: sharedCopy(quoted.askOpen),
+        askHigh: sharedCopy(quoted.askHigh),
+        askLow: sharedCopy(quoted.askLow),
+        askClose: sharedCopy(quoted.askClose),
+      },
   };
 }
 

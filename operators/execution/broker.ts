@@ -258,12 +258,14 @@ export function emptySpanMarks(): SpanMarks {
   };
 }
 
-/** The extremes of a span of bars' quotes, every price and every close; reused. */
+/** The extremes of a span of bars' quotes; reused. */
 interface SpanExtremes {
-  bidMin: number;
-  bidMax: number;
-  askMin: number;
-  askMax: number;
+  /** The lowest and highest of every bid and ask (open, high and low): what stops see. */
+  bidFloor: number;
+  bidCeiling: number;
+  askFloor: number;
+  askCeiling: number;
+  /** The lowest low and highest high of bid and ask: what the excursions read. */
   bidLow: number;
   bidHigh: number;
   askLow: number;
@@ -303,10 +305,10 @@ export class SimulatedBroker {
   } = { bars: null, from: NaN, to: NaN, endUs: NaN, marks: null };
   /** `quietSpan`'s extremes of the span it looked at last. */
   private readonly extremes: SpanExtremes = {
-    bidMin: NaN,
-    bidMax: NaN,
-    askMin: NaN,
-    askMax: NaN,
+    bidFloor: NaN,
+    bidCeiling: NaN,
+    askFloor: NaN,
+    askCeiling: NaN,
     bidLow: NaN,
     bidHigh: NaN,
     askLow: NaN,
@@ -382,6 +384,11 @@ export class SimulatedBroker {
     return this.working;
   }
 
+  /** Orders submitted and still on their way (latency): they reach the market on a later price. */
+  get queuedOrders(): number {
+    return this.queued.length;
+  }
+
   /** The account valued at the close of the latest price (at the balance before any price). */
   account(): AccountSnapshot {
     const priced = !Number.isNaN(this.q.bidClose);
@@ -449,7 +456,8 @@ export class SimulatedBroker {
    * working, marking to market on, the margin level far from the stop-out with the
    * span's worst bid and ask together, and neither a margin call nor a new high of margin
    * use at its lowest equity with its highest margin. Returns the span's end, with its
-   * marks in `marks` when it holds a row; -1 when those extremes refuse it. It changes
+   * marks in `marks` when it holds a row; -1 when no span can start at `from` (a book of
+   * both directions, an order on its way, no marks) or its extremes refuse it. It changes
    * nothing but `marks` (and the positions' margin shares, which every margin
    * computation rewrites). `takeQuietSpan` then takes it, or any part from `from`.
    */
@@ -471,7 +479,7 @@ export class SimulatedBroker {
     const x = this.extremes;
     // The lowest equity with the highest margin: a long's at the lowest bid and highest
     // ask, a short's at the highest ask and highest bid.
-    if (!this.farFromStopOut(long ? x.bidMin : x.bidMax, x.askMax)) return -1;
+    if (!this.farFromStopOut(long ? x.bidFloor : x.bidCeiling, x.askCeiling)) return -1;
     const { bidClose, askClose } = bars;
     const worst = long ? x.bidCloseMin : x.askCloseMax;
     const best = long ? x.bidCloseMax : x.askCloseMin;
@@ -511,17 +519,18 @@ export class SimulatedBroker {
    * before it in `extremes`. Returns where it stopped.
    */
   private scanSpan(bars: QuotedBars, from: number, to: number): number {
-    const { openUs, bidOpen, bidHigh, bidLow, bidClose, askOpen, askHigh, askLow, askClose } = bars;
+    const { openUs, bidOpen, bidClose, askOpen, askClose } = bars;
+    const { bidHigh: bidHighs, bidLow: bidLows, askHigh: askHighs, askLow: askLows } = bars;
     const positions = this.positions;
     const rolloverUs = this.nextRolloverUs;
-    let bidMin = Infinity, bidMax = -Infinity, askMin = Infinity, askMax = -Infinity;
-    let lowBid = Infinity, highBid = -Infinity, lowAsk = Infinity, highAsk = -Infinity;
+    let bidFloor = Infinity, bidCeiling = -Infinity, askFloor = Infinity, askCeiling = -Infinity;
+    let bidLow = Infinity, bidHigh = -Infinity, askLow = Infinity, askHigh = -Infinity;
     let bidCloseMin = from, bidCloseMax = from, askCloseMin = from, askCloseMax = from;
     let j = from;
     for (; j < to; j++) {
       if (!(openUs[j] < rolloverUs)) break;
-      const bo = bidOpen[j], bh = bidHigh[j], bl = bidLow[j];
-      const ao = askOpen[j], ah = askHigh[j], al = askLow[j];
+      const bo = bidOpen[j], bh = bidHighs[j], bl = bidLows[j];
+      const ao = askOpen[j], ah = askHighs[j], al = askLows[j];
       const barBidMin = bo < bl ? (bo < bh ? bo : bh) : (bl < bh ? bl : bh);
       const barBidMax = bo > bh ? (bo > bl ? bo : bl) : (bh > bl ? bh : bl);
       const barAskMin = ao < al ? (ao < ah ? ao : ah) : (al < ah ? al : ah);
@@ -534,28 +543,28 @@ export class SimulatedBroker {
           : stopReached(p, barAskMax) || targetReached(p, barAskMin);
       }
       if (reached) break;
-      if (barBidMin < bidMin) bidMin = barBidMin;
-      if (barBidMax > bidMax) bidMax = barBidMax;
-      if (barAskMin < askMin) askMin = barAskMin;
-      if (barAskMax > askMax) askMax = barAskMax;
-      if (bl < lowBid) lowBid = bl;
-      if (bh > highBid) highBid = bh;
-      if (al < lowAsk) lowAsk = al;
-      if (ah > highAsk) highAsk = ah;
+      if (barBidMin < bidFloor) bidFloor = barBidMin;
+      if (barBidMax > bidCeiling) bidCeiling = barBidMax;
+      if (barAskMin < askFloor) askFloor = barAskMin;
+      if (barAskMax > askCeiling) askCeiling = barAskMax;
+      if (bl < bidLow) bidLow = bl;
+      if (bh > bidHigh) bidHigh = bh;
+      if (al < askLow) askLow = al;
+      if (ah > askHigh) askHigh = ah;
       if (bidClose[j] < bidClose[bidCloseMin]) bidCloseMin = j;
       if (bidClose[j] > bidClose[bidCloseMax]) bidCloseMax = j;
       if (askClose[j] < askClose[askCloseMin]) askCloseMin = j;
       if (askClose[j] > askClose[askCloseMax]) askCloseMax = j;
     }
     const x = this.extremes;
-    x.bidMin = bidMin;
-    x.bidMax = bidMax;
-    x.askMin = askMin;
-    x.askMax = askMax;
-    x.bidLow = lowBid;
-    x.bidHigh = highBid;
-    x.askLow = lowAsk;
-    x.askHigh = highAsk;
+    x.bidFloor = bidFloor;
+    x.bidCeiling = bidCeiling;
+    x.askFloor = askFloor;
+    x.askCeiling = askCeiling;
+    x.bidLow = bidLow;
+    x.bidHigh = bidHigh;
+    x.askLow = askLow;
+    x.askHigh = askHigh;
     x.bidCloseMin = bidCloseMin;
     x.bidCloseMax = bidCloseMax;
     x.askCloseMin = askCloseMin;

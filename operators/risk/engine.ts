@@ -534,10 +534,10 @@ export class RiskEngine {
    */
   quietSpan(
     positions: readonly OpenPosition[],
-    marks: SpanMarks,
     bars: QuotedBars,
     from: number,
     to: number,
+    marks: SpanMarks,
   ): number {
     const day = this.#day;
     if (
@@ -561,6 +561,8 @@ export class RiskEngine {
       if (position.symbol !== this.spec.symbol) continue;
       const buy = position.side === "buy";
       const inProfit = profitR(position, buy ? marks.bestBid : marks.bestAsk);
+      // A margin wider than the rules' own 1e-9: below it, no close of the span can come
+      // to a trigger whatever the rounding of R; near it, every close is asked.
       if (inProfit === null || inProfit < this.#manageFromR(position) - 1e-6) continue;
       const closes = buy ? bars.bidClose : bars.askClose;
       for (let j = from; j < end; j++) {

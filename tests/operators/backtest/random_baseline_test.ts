@@ -113,6 +113,22 @@ dataTest(
 );
 
 dataTest(
+  "randomRun() steps the bars an order waits through when the latency is longer than a bar (real 2017 data)",
+  FILE,
+  async () => {
+    const base = await marchSetup();
+    // 61 s of latency: an order sent at a bar's close reaches the market two bars later.
+    const setup = { ...base, execution: { latencyMs: 61_000, orderTimeoutSeconds: 600 } };
+    for (const seed of [1, 2]) {
+      const fast = randomRun(setup, seed);
+      const full = randomRun({ ...setup, feedEveryBar: true }, seed);
+      assert.ok(fast.trades >= 5, `seed ${seed}: only ${fast.trades} trades, too few to compare`);
+      assert.deepEqual(fast, full);
+    }
+  },
+);
+
+dataTest(
   "LevelSeries gives at every bar the distances of a LevelModel fed up to it (real 2017 data)",
   FILE,
   async () => {

@@ -522,7 +522,7 @@ Deno.test("RiskEngine.quietSpan ends a span before a close that would move a pos
   risk.onAccount(accountEvent("2024-03-20T14:00:00Z", 10_000));
   // Entry 2000, first stop 1997: R = 3, and breakeven acts from 1R, a bid close of 2003.
   const bars = closingAt("2024-03-20T14:00:00Z", [2001, 2002.5, 2003.5]);
-  assert.equal(risk.quietSpan([position()], flatMarks(2003.5), bars, 0, 3), 2);
+  assert.equal(risk.quietSpan([position()], bars, 0, 3, flatMarks(2003.5)), 2);
 });
 
 Deno.test("RiskEngine.quietSpan ends a span before the first close of the next trading day", () => {
@@ -530,7 +530,7 @@ Deno.test("RiskEngine.quietSpan ends a span before the first close of the next t
   risk.onAccount(accountEvent("2024-03-20T20:00:00Z", 10_000));
   // Closes at 20:59, 21:00 and 21:01 UTC; 17:00 New York (EDT) = 21:00 UTC starts the next day.
   const bars = closingAt("2024-03-20T20:58:00Z", [2000, 2000, 2000]);
-  assert.equal(risk.quietSpan([], flatMarks(2000), bars, 0, 3), 1);
+  assert.equal(risk.quietSpan([], bars, 0, 3, flatMarks(2000)), 1);
 });
 
 Deno.test("RiskEngine.quietSpan refuses a span whose lowest equity reaches the daily loss limit", () => {
@@ -538,6 +538,6 @@ Deno.test("RiskEngine.quietSpan refuses a span whose lowest equity reaches the d
   risk.onAccount(accountEvent("2024-03-20T14:00:00Z", 10_000));
   const bars = closingAt("2024-03-20T14:00:00Z", [2000, 2000]);
   // The default limit, 2% of the day's start: 200.00 lost at equity 9,800.
-  assert.equal(risk.quietSpan([], { ...flatMarks(2000), lowEquity: 9_800.01 }, bars, 0, 2), 2);
-  assert.equal(risk.quietSpan([], { ...flatMarks(2000), lowEquity: 9_800 }, bars, 0, 2), -1);
+  assert.equal(risk.quietSpan([], bars, 0, 2, { ...flatMarks(2000), lowEquity: 9_800.01 }), 2);
+  assert.equal(risk.quietSpan([], bars, 0, 2, { ...flatMarks(2000), lowEquity: 9_800 }), -1);
 });
