@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import {
   calibratedEntryRate,
   defaultBaselineWorkers,
@@ -19,6 +20,7 @@ import { levelAtrSeries, LevelModel, LevelSeries, TECHNICAL_ONLY } from "@/opera
 import { DEFAULT_COSTS } from "@/operators/execution/mod.ts";
 import { parseRiskConfig } from "@/operators/risk/mod.ts";
 import { usFromIso } from "@/pipeline/events.ts";
+import { XAUUSD } from "@/pipeline/symbols.ts";
 import { recordBars } from "@/operators/bars/mod.ts";
 import { replay$ } from "@/pipeline/replay.ts";
 import { lastValueFrom } from "rxjs";
@@ -125,6 +127,76 @@ dataTest(
       assert.ok(fast.trades >= 5, `seed ${seed}: only ${fast.trades} trades, too few to compare`);
       assert.deepEqual(fast, full);
     }
+  },
+);
+
+dataTest(
+  "randomRun() gives what stepping every bar gives across generated risk and broker settings (real 2017 data)",
+  FILE,
+  async () => {
+    const base = await marchSetup();
+    const hm = (minute: number) =>
+      `${String(Math.floor(minute / 60)).padStart(2, "0")}:${String(minute % 60).padStart(2, "0")}`;
+    const settings = fc.record({
+      maxOpen: fc.constantFrom(1, 2, 3),
+      breakeven: fc.boolean(),
+      trailing: fc.boolean(),
+      scaleOut: fc.boolean(),
+      entry: fc.constantFrom("market", "limit", "stop", "bracket"),
+      onHalt: fc.constantFrom("halt", "record"),
+      flattenOnKill: fc.boolean(),
+      // Limits from tight to loose; the daily one never above the drawdown, the risk of a
+      // trade never above the daily one.
+      drawdown: fc.constantFrom(1, 2, 50),
+      riskPercent: fc.constantFrom(0.5, 1),
+      leverage: fc.constantFrom(5, 100, 500),
+      marginCall: fc.constantFrom(100, 1000),
+      latencyMs: fc.constantFrom(0, 250, 59_000, 61_000, 120_000),
+      rolloverMinute: fc.constantFrom(0, 9 * 60 + 30, 17 * 60),
+      markToMarket: fc.boolean(),
+      entryRate: fc.constantFrom(0.002, 0.02),
+      seed: fc.integer({ min: 0, max: 999 }),
+    });
+    fc.assert(
+      fc.property(settings, (s) => {
+        const risk = parseRiskConfig({
+          news: { enabled: false },
+          spread: { assumedSpread: 0.3 },
+          riskPercent: s.riskPercent,
+          maxDrawdownPercent: s.drawdown,
+          dailyLoss: { maxPercent: Math.min(2, s.drawdown) },
+          positions: { maxOpen: s.maxOpen, maxLotsPerDirection: 10 },
+          breakeven: { enabled: s.breakeven, triggerR: 0.5 },
+          trailing: { enabled: s.trailing, triggerR: 1, distanceR: 0.6 },
+          scaleOut: { enabled: s.scaleOut, triggerR: 0.8, fraction: 0.5 },
+          entry: { type: s.entry },
+          onHalt: s.onHalt,
+          flattenOnKill: s.flattenOnKill,
+        }, "test");
+        const execution = {
+          latencyMs: s.latencyMs,
+          orderTimeoutSeconds: s.latencyMs / 1000 + 600,
+          rolloverNy: hm(s.rolloverMinute),
+          markToMarket: s.markToMarket,
+          broker: {
+            ...XAUUSD,
+            name: "test",
+            leverage: s.leverage,
+            marginCallLevel: s.marginCall,
+            stopOutLevel: s.marginCall / 2,
+            swapLongPerLot: -35,
+            swapShortPerLot: 15,
+            spread: { model: "default_ny_hours" as const },
+          },
+        };
+        const setup = { ...base, risk, execution, entryRate: s.entryRate };
+        assert.deepEqual(
+          randomRun(setup, s.seed),
+          randomRun({ ...setup, feedEveryBar: true }, s.seed),
+        );
+      }),
+      { numRuns: 30, seed: 16 },
+    );
   },
 );
 
