@@ -4,19 +4,25 @@
  * backtest does), then (1) the pilot and 30 seeded random-entry runs one after another on
  * this thread, each timed (CPU-bound: on a shared machine the median per run is the
  * figure to compare), and (2) `runRandomBaseline` as the backtest calls it (pilot, then
- * the runs on Workers), timed by wall clock, the median of N. Default levels (H1 ATR),
+ * the runs, on as many Workers as `defaultBaselineWorkers` gives the default 2018 run,
+ * or `--workers`), timed by wall clock, the median of N. Default levels (H1 ATR),
  * the default risk settings without a news calendar, the default broker, the entry rate
  * of the default 2018 run. Prints the runs' figures too, to full precision (`--figures
  * FILE` writes them), so two checkouts can be compared for identical results. Heavy:
  * never part of the test suite. Progress: stderr.
  *   deno run --allow-read --allow-write --allow-env --allow-sys=loadavg bench/baseline_bench.ts
- *     [--repeats 5] [--figures FILE] [--workers N (default: the cores less one)]
+ *     [--repeats 5] [--figures FILE] [--workers N]
  */
 
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { lastValueFrom } from "rxjs";
-import { randomRun, type RandomRunSetup, runRandomBaseline } from "../operators/backtest/mod.ts";
+import {
+  defaultBaselineWorkers,
+  randomRun,
+  type RandomRunSetup,
+  runRandomBaseline,
+} from "../operators/backtest/mod.ts";
 import { recordBars } from "../operators/bars/mod.ts";
 import { quotedBars, resolveExecutionConfig } from "../operators/execution/mod.ts";
 import { levelAtrSeries, TECHNICAL_ONLY } from "../operators/fusion/mod.ts";
@@ -29,7 +35,11 @@ import { HISTDATA_2018 } from "./_model.ts";
 
 const RUNS = 30;
 const SEED = 42;
-/** The default 2018 `--no-ml` run's trades and trades per decision bar with room. */
+/**
+ * The default 2018 `--no-ml` run's trades, trades per decision bar with room and bars in
+ * a position (what the backtest chooses the baseline's Workers by).
+ */
+const BARS_IN_POSITION = 71_615;
 const TARGET = {
   trades: 107,
   entryRate: 0.0007,
@@ -52,8 +62,10 @@ if (!Number.isInteger(repeats) || repeats < 1) {
   console.error(`baseline bench: --repeats must be a whole number >= 1, got "${values.repeats}"`);
   Deno.exit(2);
 }
-const workers = values.workers === undefined ? undefined : Number(values.workers);
-if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0)) {
+const workers = values.workers === undefined
+  ? defaultBaselineWorkers(RUNS, BARS_IN_POSITION)
+  : Number(values.workers);
+if (!(Number.isInteger(workers) && workers >= 0)) {
   console.error(`baseline bench: --workers must be a whole number >= 0, got "${values.workers}"`);
   Deno.exit(2);
 }
@@ -132,6 +144,8 @@ console.log(
   } ms, min ${Math.min(...perRun).toFixed(1)} ms (${perRun.length} runs)`,
 );
 console.log(
-  `runRandomBaseline (pilot + ${RUNS} runs, Workers): median ${median(walls).toFixed(0)} ms, ` +
+  `runRandomBaseline (pilot + ${RUNS} runs, ${workers} Workers): median ${
+    median(walls).toFixed(0)
+  } ms, ` +
     `min ${Math.min(...walls).toFixed(0)} ms (${repeats} repeats)`,
 );
