@@ -458,8 +458,7 @@ export class SimulatedBroker {
    * use at its lowest equity with its highest margin. Returns the span's end, with its
    * marks in `marks` when it holds a row; -1 when no span can start at `from` (a book of
    * both directions, an order on its way, no marks) or its extremes refuse it. It changes
-   * nothing but `marks` (and the positions' margin shares, which every margin
-   * computation rewrites). `takeQuietSpan` then takes it, or any part from `from`.
+   * nothing but `marks`. `takeQuietSpan` then takes it, or any part from `from`.
    */
   quietSpan(bars: QuotedBars, from: number, to: number, marks: SpanMarks): number {
     this.seenSpan.bars = null;
@@ -488,6 +487,8 @@ export class SimulatedBroker {
       bidClose[long ? worst : x.bidCloseMax],
       askClose[long ? x.askCloseMax : worst],
     );
+    // The positions' shares back at the latest prices, where `OpenPosition.margin` has them.
+    this.remargin(this.q.bidClose, this.q.askClose);
     if (
       !(lowEquity > 0) || this.inMarginCall ||
       lowEquity * 100 < this.spec.marginCallLevel * highMargin ||

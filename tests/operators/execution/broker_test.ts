@@ -700,6 +700,15 @@ Deno.test("SimulatedBroker.quietSpan gives a quiet span's lowest, highest and la
   });
 });
 
+Deno.test("SimulatedBroker.quietSpan leaves the positions' margin at the latest prices", () => {
+  const { quoted, opened } = quietSpanCase();
+  const broker = opened();
+  // Row 1's closing ask 1280.30: 1280.30 x 100 x 0.10 / 100 = 128.03.
+  assert.equal(broker.openPositions()[0].margin, 128.03);
+  broker.quietSpan(quoted, 2, 6, emptySpanMarks());
+  assert.equal(broker.openPositions()[0].margin, 128.03);
+});
+
 Deno.test("SimulatedBroker.quietSpan refuses a span that could reach a new high of margin use", () => {
   const { events, quoted } = quietSpanCase();
   // The same long opened on a bar closing at 1300.20 (margin use 130.05 / 9 998.65 =
