@@ -79,16 +79,18 @@ export function fuseVotes(votes: readonly SourceVote[], options: FuseVotesOption
   let total = 0;
   for (const vote of votes) total += weightOf(vote, config.weights);
   let score = 0;
-  const weighed: Vote[] = [];
-  for (const vote of votes) {
+  const cached = cachedRegimeEffect(options.regime, config.regime);
+  // Sized to hold them all: an array grown by push starts with room for 17.
+  const weighed: Vote[] = new Array(votes.length + (cached ? 1 : 0));
+  for (let i = 0; i < votes.length; i++) {
+    const vote = votes[i];
     const weight = total > 0 ? weightOf(vote, config.weights) / total : 0;
     const direction = vote.side === "buy" ? 1 : vote.side === "sell" ? -1 : 0;
     score += weight * direction * vote.confidence;
-    weighed.push(new WeightedVote(vote, weight));
+    weighed[i] = new WeightedVote(vote, weight);
   }
-  const cached = cachedRegimeEffect(options.regime, config.regime);
   const effect = cached && cached.effect;
-  if (cached) weighed.push(cached.vote);
+  if (cached) weighed[votes.length] = cached.vote;
   const fused = score > 0 ? "buy" : score < 0 ? "sell" : null;
   const factor = fused === null || effect === null ? 1 : effect[fused];
   const confidence = Math.min(1, Math.abs(score) * factor);

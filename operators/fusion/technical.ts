@@ -351,6 +351,9 @@ interface Readings {
 
 type Weights = TechnicalConfig["weights"];
 
+/** How near a level `distance` ATRs away is: 1 at it, 0 from `nearAtr` ATRs on. */
+const nearness = (distance: number, nearAtr: number) => Math.max(0, 1 - distance / nearAtr);
+
 /** Component `index` of `COMPONENTS` scored from the readings, in [-1, 1]. */
 function componentScore(index: number, r: Readings, c: TechnicalConfig): number {
   switch (index) {
@@ -377,10 +380,8 @@ function componentScore(index: number, r: Readings, c: TechnicalConfig): number 
       const zone = clamp((50 - r.stochD) / 30);
       return zone * (Math.sign(r.stochK - r.stochD) === Math.sign(zone) ? 1 : 0.5);
     }
-    default: {
-      const near = (distance: number) => Math.max(0, 1 - distance / c.levelsNearAtr);
-      return near(r.toSupport) - near(r.toResistance);
-    }
+    default:
+      return nearness(r.toSupport, c.levelsNearAtr) - nearness(r.toResistance, c.levelsNearAtr);
   }
 }
 
