@@ -115,12 +115,15 @@ export function fuseSignals(options: FuseSignalsOptions): OperatorFunction<Event
         const bar = pendingBar!;
         const prediction = pendingPrediction;
         const timeUs = bar.closeUs;
-        votes.length = 0;
-        if (pendingTechnical) votes.push(pendingTechnical);
+        // Filled by index, its length set last: emptying it (length = 0) would drop its
+        // storage, and every bar would grow it again.
+        let count = 0;
+        if (pendingTechnical) votes[count++] = pendingTechnical;
         const ml = prediction && mlVote(prediction, config.ml);
-        if (ml) votes.push(ml);
+        if (ml) votes[count++] = ml;
         const answer = llm?.voteFor(timeUs) ?? null;
-        if (answer) votes.push(answer);
+        if (answer) votes[count++] = answer;
+        votes.length = count;
         quote.timeUs = timeUs;
         quote.bid = bar.bid.close;
         quote.ask = bar.ask?.close ?? null;
