@@ -15,7 +15,6 @@ import {
   US_PER_HOUR,
   US_PER_MINUTE,
 } from "../../pipeline/events.ts";
-import { barEventAt } from "../../pipeline/replay.ts";
 import { utcToNyLocal } from "../../pipeline/tz.ts";
 import type { BarBatch } from "../../sources/source.ts";
 
@@ -178,9 +177,11 @@ export type QuotedBars = BarBatch & {
 };
 
 /**
- * `bars` with the ask each bar from `from` on is quoted at (`quoteBar`; earlier rows are
- * NaN): the bars themselves when they carry their ask. For a caller that reads many bars'
- * quotes many times (the random-entry baseline's quiet spans) without a bar event each.
+ * `bars` with the ask each bar from `from` on is quoted at (earlier rows are NaN): the
+ * bars themselves when they carry their ask; else, as `quoteBar` prices a bid-only bar,
+ * its bid plus its spread column, else plus `model`'s spread at its open. For a caller
+ * that reads many bars' quotes many times (the random-entry baseline's quiet spans)
+ * without a bar event each.
  */
 export function quotedBars(
   bars: BarBatch,
@@ -192,19 +193,19 @@ export function quotedBars(
     return { ...bars, askOpen, askHigh, askLow, askClose };
   }
   const n = bars.length;
+  const { openUs, bidOpen, bidHigh, bidLow, bidClose, spread } = bars;
   const ask = {
     askOpen: new Float64Array(n).fill(NaN),
     askHigh: new Float64Array(n).fill(NaN),
     askLow: new Float64Array(n).fill(NaN),
     askClose: new Float64Array(n).fill(NaN),
   };
-  const q = emptyQuotes();
   for (let i = from; i < n; i++) {
-    quoteBar(barEventAt(bars, "", i), model, q);
-    ask.askOpen[i] = q.askOpen;
-    ask.askHigh[i] = q.askHigh;
-    ask.askLow[i] = q.askLow;
-    ask.askClose[i] = q.askClose;
+    const add = spread ? spread[i] : model.spreadAt(openUs[i]);
+    ask.askOpen[i] = bidOpen[i] + add;
+    ask.askHigh[i] = bidHigh[i] + add;
+    ask.askLow[i] = bidLow[i] + add;
+    ask.askClose[i] = bidClose[i] + add;
   }
   return { ...bars, ...ask };
 }

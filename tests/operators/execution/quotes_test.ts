@@ -1,5 +1,5 @@
 /**
- * The ask rule (`barSpread`, `quoteBar`, `quoteTick`, `SpreadModel`), the configuration schema and the
+ * The ask rule (`barSpread`, `quoteBar`, `quotedBars`, `quoteTick`, `SpreadModel`), the configuration schema and the
  * swap calendar, the last checked day by day against `Intl`'s New York time zone.
  */
 
@@ -12,12 +12,15 @@ import {
   DEFAULT_NY_HOUR_SPREADS,
   emptyQuotes,
   quoteBar,
+  quotedBars,
   quoteTick,
   resolveExecutionConfig,
   SpreadModel,
 } from "@/operators/execution/mod.ts";
 import { nextRolloverUs, rolloverNights } from "@/operators/execution/_rollover.ts";
 import { bar, tick } from "./_fixtures.ts";
+import { barEventAt } from "@/pipeline/replay.ts";
+import { BarColumnsBuilder } from "@/sources/source.ts";
 
 const BID = [1300.0, 1301.0, 1299.0, 1300.5] as const;
 const at = (iso: string) => usFromIso(iso);
@@ -199,4 +202,50 @@ Deno.test("rolloverNights() is 3 on the triple-swap weekday and 1 otherwise", ()
   assert.equal(rolloverNights(wednesday, 3), 3);
   assert.equal(rolloverNights(wednesday + US_PER_DAY, 3), 1);
   assert.equal(rolloverNights(wednesday + 2 * US_PER_DAY, 5), 3);
+});
+
+Deno.test("quotedBars() quotes every row as quoteBar() quotes its bar event", async (t) => {
+  const model = new SpreadModel(DEFAULT_NY_HOUR_SPREADS);
+  // A day of M1 bid bars from 2024-03-20 00:00 UTC, every hour of the model's table.
+  const rows = 24 * 60;
+  const columns = (sides: "bid" | "bid-spread") => {
+    const builder = new BarColumnsBuilder("M1", sides, false);
+    const start = usFromIso("2024-03-20T00:00:00Z");
+    for (let i = 0; i < rows; i++) {
+      const mid = 2150 + Math.sin(i / 50) * 5;
+      const openUs = start + i * 60_000_000;
+      const spread = sides === "bid-spread" ? 0.2 + (i % 7) * 0.01 : NaN;
+      builder.push(
+        openUs,
+        openUs + 60_000_000,
+        mid,
+        mid + 0.4,
+        mid - 0.3,
+        mid + 0.1,
+        NaN,
+        NaN,
+        NaN,
+        NaN,
+        spread,
+        NaN,
+      );
+    }
+    return builder.take();
+  };
+  for (const sides of ["bid", "bid-spread"] as const) {
+    await t.step(sides, () => {
+      const bars = columns(sides);
+      const quoted = quotedBars(bars, model, 10);
+      assert.ok(Number.isNaN(quoted.askClose[9]), "rows before `from` are not quoted");
+      const q = emptyQuotes();
+      for (let i = 10; i < rows; i++) {
+        quoteBar(barEventAt(bars, "XAUUSD", i), model, q);
+        assert.deepEqual(
+          [quoted.askOpen[i], quoted.askHigh[i], quoted.askLow[i], quoted.askClose[i]],
+          [q.askOpen, q.askHigh, q.askLow, q.askClose],
+          `row ${i}`,
+        );
+      }
+    });
+  }
 });
