@@ -213,6 +213,16 @@ function targetReached(p: Position, quote: number): boolean {
   return p.takeProfit !== null && p.dir * (quote - p.takeProfit) >= 0;
 }
 
+/** Is an account with this equity and margin in a margin call at `levelPct` (equity / margin x 100)? */
+function isMarginCall(equity: number, margin: number, levelPct: number): boolean {
+  return margin > 0 && equity * 100 < levelPct * margin;
+}
+
+/** Margin in use as a percent of equity: what `BrokerStats.maxMarginUsePct` is the highest of. */
+function marginUsePct(margin: number, equity: number): number {
+  return equity > 0 ? margin / equity * 100 : Infinity;
+}
+
 /** Has `quote` reached a pending order: a limit at or better than its price, a stop at or worse? */
 function reaches(order: PendingOrderEvent, quote: number): boolean {
   const dir = order.side === "buy" ? 1 : -1;
@@ -302,7 +312,9 @@ export class SimulatedBroker {
     to: number;
     endUs: number;
     marks: SpanMarks | null;
-  } = { bars: null, from: NaN, to: NaN, endUs: NaN, marks: null };
+    /** The highest margin use after its reports. */
+    marginUse: number;
+  } = { bars: null, from: NaN, to: NaN, endUs: NaN, marks: null, marginUse: NaN };
   /** `quietSpan`'s extremes of the span it looked at last. */
   private readonly extremes: SpanExtremes = {
     bidFloor: NaN,
@@ -454,8 +466,9 @@ export class SimulatedBroker {
    * extremes, which asks a book of one direction, whose equity and margin then move one
    * way with the price, so their extremes come at the extreme closes: nothing queued or
    * working, marking to market on, the margin level far from the stop-out with the
-   * span's worst bid and ask together, and neither a margin call nor a new high of margin
-   * use at its lowest equity with its highest margin. Returns the span's end, with its
+   * span's worst bid and ask together, and no margin call (asked at its lowest equity with
+   * its highest margin, and close by close when that is not enough; the highest margin use
+   * is then taken close by close too). Returns the span's end, with its
    * marks in `marks` when it holds a row; -1 when no span can start at `from` (a book of
    * both directions, an order on its way, no marks) or its extremes refuse it. It changes
    * nothing but `marks`. `takeQuietSpan` then takes it, or any part from `from`.
@@ -483,19 +496,25 @@ export class SimulatedBroker {
     const worst = long ? x.bidCloseMin : x.askCloseMax;
     const best = long ? x.bidCloseMax : x.askCloseMin;
     const lowEquity = this.equityAt(bidClose[worst], askClose[worst]);
+    if (!(lowEquity > 0) || this.inMarginCall) return -1;
     const highMargin = this.remargin(
       bidClose[long ? worst : x.bidCloseMax],
       askClose[long ? x.askCloseMax : worst],
     );
+    // The highest margin use the span reports: the one so far, unless its lowest equity
+    // with its highest margin could make a new one (or a margin call), and then the
+    // reports' own, close by close.
+    let marginUse = this.maxMarginUsePct;
+    if (
+      isMarginCall(lowEquity, highMargin, this.spec.marginCallLevel) ||
+      marginUsePct(highMargin, lowEquity) > marginUse
+    ) {
+      marginUse = this.spanMarginUse(bars, from, end);
+    }
     // The positions' shares back at the latest prices, where `OpenPosition.margin` has them.
     this.remargin(this.q.bidClose, this.q.askClose);
-    if (
-      !(lowEquity > 0) || this.inMarginCall ||
-      lowEquity * 100 < this.spec.marginCallLevel * highMargin ||
-      highMargin / lowEquity * 100 > this.maxMarginUsePct
-    ) {
-      return -1;
-    }
+    if (Number.isNaN(marginUse)) return -1;
+    this.seenSpan.marginUse = marginUse;
     const last = end - 1;
     marks.lowEquity = lowEquity;
     marks.highEquity = this.equityAt(bidClose[best], askClose[best]);
@@ -511,6 +530,23 @@ export class SimulatedBroker {
     seen.endUs = this.endUs;
     seen.marks = marks;
     return end;
+  }
+
+  /**
+   * The highest margin use after the account reports at the closes of rows [from, to), as
+   * `pushAccount` records it (it rewrites the positions' margin shares); NaN when one of
+   * them is a margin call.
+   */
+  private spanMarginUse(bars: QuotedBars, from: number, to: number): number {
+    const { bidClose, askClose } = bars;
+    let marginUse = this.maxMarginUsePct;
+    for (let j = from; j < to; j++) {
+      const equity = this.equityAt(bidClose[j], askClose[j]);
+      const margin = this.remargin(bidClose[j], askClose[j]);
+      if (isMarginCall(equity, margin, this.spec.marginCallLevel)) return NaN;
+      if (margin > 0) marginUse = Math.max(marginUse, marginUsePct(margin, equity));
+    }
+    return marginUse;
   }
 
   /**
@@ -576,7 +612,7 @@ export class SimulatedBroker {
   /**
    * Takes rows [from, to) of `bars`, inside a span `quietSpan` found quiet, as `onBar`
    * would take each (the last's quotes, the positions' excursions and margins, the lowest
-   * equity) without their account reports; `marks` becomes theirs.
+   * equity, the highest margin use) without their account reports; `marks` becomes theirs.
    */
   takeQuietSpan(bars: QuotedBars, from: number, to: number, marks: SpanMarks): void {
     // The span looked at last, unless the broker moved on since (then it is looked at again).
@@ -599,8 +635,9 @@ export class SimulatedBroker {
       const favourableValue = this.value(p, long ? x.bidHigh : x.askLow);
       if (favourableValue > p.mfe) p.mfe = favourableValue;
     }
-    // Neither a margin call nor a new high of margin use (quietSpan): the lowest equity.
+    // No margin call (quietSpan): the lowest equity and the highest margin use.
     if (marks.lowEquity < this.minEquity) this.minEquity = marks.lowEquity;
+    this.maxMarginUsePct = seen.marginUse;
     this.remargin(this.q.bidClose, this.q.askClose);
   }
 
@@ -1370,15 +1407,12 @@ export class SimulatedBroker {
   private pushAccount(timeUs: number, bid: number, ask: number, out: MarketEvent[]): void {
     const equity = this.equityAt(bid, ask);
     const margin = this.remargin(bid, ask);
-    const below = margin > 0 && equity * 100 < this.spec.marginCallLevel * margin;
+    const below = isMarginCall(equity, margin, this.spec.marginCallLevel);
     if (below && !this.inMarginCall) this.counts.marginCalls++;
     this.inMarginCall = below;
     this.minEquity = Math.min(this.minEquity, equity);
     if (margin > 0) {
-      this.maxMarginUsePct = Math.max(
-        this.maxMarginUsePct,
-        equity > 0 ? margin / equity * 100 : Infinity,
-      );
+      this.maxMarginUsePct = Math.max(this.maxMarginUsePct, marginUsePct(margin, equity));
     }
     const account: AccountEvent = {
       v: EVENT_VERSION,

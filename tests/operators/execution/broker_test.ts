@@ -709,15 +709,26 @@ Deno.test("SimulatedBroker.quietSpan leaves the positions' margin at the latest 
   assert.equal(broker.openPositions()[0].margin, 128.03);
 });
 
-Deno.test("SimulatedBroker.quietSpan refuses a span that could reach a new high of margin use", () => {
+Deno.test("SimulatedBroker.takeQuietSpan records a new high of margin use as onBar does", () => {
   const { events, quoted } = quietSpanCase();
-  // The same long opened on a bar closing at 1300.20 (margin use 130.05 / 9 998.65 =
-  // 1.30068%): the span's bound, 1.30382%, could be a new high.
-  const broker = new SimulatedBroker(EXACT);
-  broker.onBar(events[0]);
-  send(broker, openOrder("b1", "buy", 0.10, T0, { sl: 1270, tp: 1320 }));
-  broker.onBar(bar(T0, [1300.0, 1300.5, 1299.8, 1300.2]));
-  assert.equal(broker.quietSpan(quoted, 2, 6, emptySpanMarks()), -1);
+  // The same long opened on a bar closing at 1300.20: margin use 130.05 / 9 998.65 =
+  // 1.30068%. The span's closes then use 130.11 / 10 004.65 (1300.80), 130.22 / 10 015.65
+  // (1301.90), 129.94 / 9 987.65 (1299.10) and 129.99 / 9 992.65 (1299.60): the third,
+  // 1.30101%, is a new high.
+  const opened = () => {
+    const broker = new SimulatedBroker(EXACT);
+    broker.onBar(events[0]);
+    send(broker, openOrder("b1", "buy", 0.10, T0, { sl: 1270, tp: 1320 }));
+    broker.onBar(bar(T0, [1300.0, 1300.5, 1299.8, 1300.2]));
+    return broker;
+  };
+  const stepped = opened();
+  for (const e of events.slice(2, 6)) stepped.onBar(e);
+  const spanned = opened();
+  assert.equal(spanned.quietSpan(quoted, 2, 6, emptySpanMarks()), 6);
+  spanned.takeQuietSpan(quoted, 2, 6, emptySpanMarks());
+  assert.equal(spanned.stats.maxMarginUsePct, 129.94 / 9987.65 * 100);
+  assert.deepEqual(spanned.stats, stepped.stats);
 });
 
 Deno.test("SimulatedBroker.quietSpan ends a span before the first bar that reaches a target", () => {
