@@ -80,7 +80,7 @@ export function fuseVotes(votes: readonly SourceVote[], options: FuseVotesOption
   for (const vote of votes) total += weightOf(vote, config.weights);
   let score = 0;
   const cached = cachedRegimeEffect(options.regime, config.regime);
-  // Sized to hold them all: an array grown by push starts with room for 17.
+  // Sized to hold them all: an array grown by push first reserves 16 slots.
   const weighed: Vote[] = new Array(votes.length + (cached ? 1 : 0));
   for (let i = 0; i < votes.length; i++) {
     const vote = votes[i];
