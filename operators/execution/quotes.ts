@@ -140,7 +140,15 @@ export class SpreadModel {
  */
 export function barSpread(bar: BarEvent, model: SpreadModel | null): number | null {
   if (bar.ask !== null) return null;
-  return bar.spread ?? model?.spreadAt(bar.openUs) ?? null;
+  return bidOnlySpread(bar.spread, bar.openUs, model);
+}
+
+/**
+ * What a bid-only bar's ask is its bid plus: its spread column (`spread`, null without
+ * one), else `model`'s spread at its open, null without a model.
+ */
+function bidOnlySpread(spread: number | null, openUs: number, model: SpreadModel | null) {
+  return spread ?? model?.spreadAt(openUs) ?? null;
 }
 
 /**
@@ -201,7 +209,7 @@ export function quotedBars(
     askClose: new Float64Array(n).fill(NaN),
   };
   for (let i = from; i < n; i++) {
-    const add = spread ? spread[i] : model.spreadAt(openUs[i]);
+    const add = bidOnlySpread(spread ? spread[i] : null, openUs[i], model)!;
     ask.askOpen[i] = bidOpen[i] + add;
     ask.askHigh[i] = bidHigh[i] + add;
     ask.askLow[i] = bidLow[i] + add;
