@@ -13,6 +13,7 @@ import { type EventBatch, isoFromUs, type TradeEvent } from "@/pipeline/events.t
 import type { HealthSnapshot, HealthStatus } from "@/pipeline/health.ts";
 import { mask } from "@/pipeline/control/secrets.ts";
 import { describeZodError } from "@/pipeline/issues.ts";
+import { within } from "@/pipeline/within.ts";
 import type { Sink } from "@/sinks/sink.ts";
 
 /** Risk reason codes that mean a kill switch is on (manual, or the drawdown one). */
@@ -218,14 +219,7 @@ export class WebhookSink implements Sink {
   async close(): Promise<void> {
     clearInterval(this.#poller);
     const pumping = this.#pumping;
-    if (pumping !== null) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const deadline = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, this.#config.timeoutMs);
-      });
-      await Promise.race([pumping, deadline]);
-      clearTimeout(timer);
-    }
+    if (pumping !== null) await within(pumping, this.#config.timeoutMs);
     this.#stop.abort();
     if (this.#queue.length > 0) {
       this.#log(`webhooks: ${this.#queue.length} notification(s) undelivered at close`);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { collectSkips, skipSummary } from "./run.ts";
+import { collectSkips, skipSummary, stuckReport, testFiles } from "./run.ts";
 
 /** What `deno test --parallel` printed for a file with a skipped test and a skipped step. */
 const OUTPUT = [
@@ -33,4 +33,29 @@ Deno.test("skipSummary() lists each skip with its reason, and says when a test g
     ].join("\n"),
   );
   assert.equal(skipSummary([]), "\nskipped: none");
+});
+
+Deno.test("stuckReport() names the files with no result and the tests Deno saw running long", () => {
+  const files = ["./tests/a_test.ts", "./tests/b_test.ts", "./tests/c/roles_test.ts"];
+  const output =
+    `${OUTPUT}\n\x1b[0m'the roles trade as one process' has been running for over (1m0s)`;
+  assert.equal(
+    stuckReport(output, files, 480_000),
+    [
+      "",
+      "deno test had not finished after 8 minutes: stopped.",
+      "test files with no result yet:",
+      "  - tests/c/roles_test.ts",
+      "tests running for over a minute:",
+      '  - "the roles trade as one process"',
+    ].join("\n"),
+  );
+});
+
+Deno.test("testFiles() finds this file under the name deno test prints for it", () => {
+  const files = testFiles("./tests");
+  assert.ok(files.includes("./tests/run_test.ts"), files.slice(0, 5).join(", "));
+  assert.ok(files.includes("./tests/pipeline/roles/roles_test.ts"));
+  assert.ok(!files.includes("./tests/run.ts"), "a helper module is not a test file");
+  assert.deepEqual(files, [...files].sort());
 });

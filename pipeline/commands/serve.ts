@@ -32,6 +32,7 @@ import {
 import { createHealthRegistry } from "../health.ts";
 import { makePrivateDir } from "../private_files.ts";
 import { VERSION } from "../version.ts";
+import { within } from "../within.ts";
 import { type Journal, openJournal } from "../../sinks/journal.ts";
 import type { Sink } from "../../sinks/sink.ts";
 import { type DashboardStatus, SseHub } from "../../sinks/sse.ts";
@@ -286,13 +287,28 @@ export async function serve(argv: string[]): Promise<void> {
     stopping = true;
     clearProgressLine();
     console.log(`${signal}: stopping the pipeline and flushing the journal`);
+    const late = setTimeout(() => {
+      console.error(
+        `${signal}: the pipeline did not stop within ${
+          PIPELINE_STOP_MS / 1000
+        } s: exiting without it; what the journal committed is kept`,
+      );
+      Deno.exit(1);
+    }, PIPELINE_STOP_MS);
     await telegram?.stop();
     await mode.close();
     hub.close();
     registry.close();
     clearInterval(checkpoints);
     journal.close();
-    await server.shutdown();
+    clearTimeout(late);
+    if (await within(server.shutdown(), HTTP_DRAIN_MS) === null) {
+      console.log(
+        `${signal}: an HTTP client was still mid-request after ${
+          HTTP_DRAIN_MS / 1000
+        } s: stopped without waiting for it`,
+      );
+    }
     Deno.exit(0);
   };
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -307,6 +323,16 @@ export async function serve(argv: string[]): Promise<void> {
   );
   await server.finished;
 }
+
+/**
+ * How long a stop waits, once the journal is closed, for HTTP clients still mid-request.
+ * A client that sends a Content-Length and half its body held the process for good
+ * (tests/pipeline/commands/serve_test.ts); nothing is left to flush by then.
+ */
+const HTTP_DRAIN_MS = 3_000;
+
+/** How long the pipeline, the bus and the journal may take to stop before serve exits. */
+const PIPELINE_STOP_MS = 30_000;
 
 /** The `--config` file as read (what the journal stores) and as checked. */
 interface ConfigFile {

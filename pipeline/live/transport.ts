@@ -14,6 +14,7 @@ import { Hono } from "hono";
 import type { ControlEnv } from "../control/auth.ts";
 import { addressGroup } from "../control/client_address.ts";
 import type { ComponentHealth } from "../health.ts";
+import { within } from "../within.ts";
 import { LINE_TOO_LONG, LineSplitter } from "./line_splitter.ts";
 import { MAX_MESSAGES, ProtocolError } from "./protocol.ts";
 import type { EaBridge } from "./bridge.ts";
@@ -116,12 +117,7 @@ function closeQuietly(conn: Deno.Conn): void {
 /** Writes one error line, then closes, even when the peer does not read. */
 async function closeWith(conn: Deno.Conn, error: string): Promise<void> {
   const line = encoder.encode(JSON.stringify({ v: 1, error }) + "\n");
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    conn.write(line).catch(() => 0),
-    new Promise((resolve) => timer = setTimeout(resolve, FAREWELL_MS)),
-  ]);
-  clearTimeout(timer);
+  await within(conn.write(line).catch(() => 0), FAREWELL_MS);
   closeQuietly(conn);
 }
 

@@ -1,5 +1,7 @@
 /** Runs `main.ts` as a user would, in a subprocess, and captures its output. */
 
+import { within } from "@/pipeline/within.ts";
+
 export const MAIN = new URL("../../../main.ts", import.meta.url).pathname;
 
 export interface CliResult {
@@ -27,19 +29,67 @@ export const SERVE_PERMISSIONS = [
   "--allow-sys=hostname",
 ];
 
-/** Starts `serve` on a free port and returns its URL once it is listening. */
+/**
+ * A child process a test waits for: its stderr read from the start (a pipe left full
+ * would block it) and every wait bounded, so a child that hangs fails the test naming it,
+ * with what it printed, instead of stalling the suite.
+ */
+export interface WatchedChild {
+  readonly child: Deno.ChildProcess;
+  /** What it printed on stderr so far. */
+  errors(): string;
+  /** Its exit, within `withinMs`; past that it is killed and this throws. */
+  exited(withinMs?: number): Promise<Deno.CommandStatus>;
+  /** Sends `signal` and waits for its exit, as `exited`. */
+  stop(signal?: Deno.Signal, withinMs?: number): Promise<Deno.CommandStatus>;
+}
+
+/** Watches `child`, spawned with `stderr: "piped"`; `name` says which it is in failures. */
+export function watchChild(name: string, child: Deno.ChildProcess): WatchedChild {
+  let errors = "";
+  const read = (async () => {
+    for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) errors += text;
+  })();
+  const exited = async (withinMs = 120_000) => {
+    const status = await within(child.status, withinMs);
+    if (status === null) {
+      child.kill("SIGKILL");
+      await child.status;
+      throw new Error(`${name} did not exit within ${withinMs / 1000} s; it printed: ${errors}`);
+    }
+    await read;
+    return status;
+  };
+  return {
+    child,
+    errors: () => errors,
+    exited,
+    stop(signal = "SIGTERM", withinMs = 30_000) {
+      child.kill(signal);
+      return exited(withinMs);
+    },
+  };
+}
+
+/** Starts `serve` on a free port and returns its URL once it is listening (within 60 s). */
 export async function startServe(args: string[], port = 0) {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...SERVE_PERMISSIONS, MAIN, "serve", "--port", String(port), ...args],
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  const watched = watchChild(`serve ${args.join(" ")}`, child);
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let printed = "";
+  const deadline = Date.now() + 60_000;
   while (!/listening on (http:\/\/\S+)/.test(printed)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`serve exited before listening: ${printed}`);
-    printed += value;
+    const chunk = await within(reader.read(), deadline - Date.now());
+    if (chunk === null) {
+      await watched.stop("SIGKILL").catch(() => {});
+      throw new Error(`serve did not listen within 60 s: ${printed}${watched.errors()}`);
+    }
+    if (chunk.done) throw new Error(`serve exited before listening: ${printed}${watched.errors()}`);
+    printed += chunk.value;
   }
   const url = /listening on (http:\/\/\S+)/.exec(printed)![1];
   const rest = (async () => {
@@ -49,7 +99,7 @@ export async function startServe(args: string[], port = 0) {
       printed += value;
     }
   })();
-  return { child, url, output: () => rest, printed: () => printed };
+  return { ...watched, url, output: () => rest, printed: () => printed };
 }
 
 /**

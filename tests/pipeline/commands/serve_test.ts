@@ -35,7 +35,7 @@ Deno.test("serve refuses to trade live without a news calendar unless the config
 
 Deno.test("serve binds 127.0.0.1 by default, says where the dashboard and the token are, and waits for an EA", async () => {
   const dir = await Deno.makeTempDir();
-  const { child, url, output, printed } = await startServe([
+  const { stop, url, output, printed } = await startServe([
     ...stateIn(dir),
     "--config",
     await noNewsConfig(dir),
@@ -51,11 +51,31 @@ Deno.test("serve binds 127.0.0.1 by default, says where the dashboard and the to
     text,
   );
   assert.equal(health.components["ea-bridge"].status, "idle");
-  child.kill("SIGTERM");
-  const status = await child.status;
-  await child.stderr.cancel();
-  assert.equal(status.code, 0);
+  assert.equal((await stop()).code, 0);
   assert.match(await output(), /flushing the journal/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("serve stops on SIGTERM while a client holds a request body half sent", async () => {
+  const dir = await Deno.makeTempDir();
+  const server = await startServe([...stateIn(dir), "--config", await noNewsConfig(dir)]);
+  const conn = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: Number(new URL(server.url).port),
+  });
+  // 1,000 bytes announced, one sent: before the drain bound, serve waited for the rest forever.
+  await conn.write(
+    new TextEncoder().encode(
+      "POST /ai_signal HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nContent-Type: application/json\r\n\r\n{",
+    ),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const started = Date.now();
+  // Within the 3 s drain and a margin for a loaded machine; it hung for good before.
+  assert.equal((await server.stop("SIGTERM", 15_000)).code, 0, server.errors());
+  assert.ok(Date.now() - started >= 2_900, "the pipeline stopped, then the drain waited its 3 s");
+  assert.match(await server.output(), /an HTTP client was still mid-request after 3 s/);
+  conn.close();
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -65,7 +85,7 @@ dataTest(
   async () => {
     const dir = await Deno.makeTempDir();
     const db = `${dir}/j.sqlite`;
-    const { child, url, output } = await startServe([
+    const { stop, url, output } = await startServe([
       ...stateIn(dir),
       "--replay",
       dataPath(MT5),
@@ -79,9 +99,7 @@ dataTest(
     assert.equal(health.components.feed.status, "stopped", JSON.stringify(health));
     assert.equal(health.components.feed.counters.events, 63_230);
     assert.equal(health.components.feed.lastEventTime, "2026-05-28T14:01:00Z");
-    child.kill("SIGTERM");
-    assert.equal((await child.status).code, 0);
-    await child.stderr.cancel();
+    assert.equal((await stop()).code, 0);
     assert.match(await output(), /replay finished: 63230 rows/);
     const journal = new DatabaseSync(db, { readOnly: true });
     const count = (table: string) =>
@@ -112,7 +130,7 @@ dataTest(
     };
     await Deno.writeTextFile(`${dir}/spec.json`, JSON.stringify(spec));
     const hash = specHash(parseFeatureSpec(spec, "spec"));
-    const { child, url } = await startServe([
+    const { stop, url } = await startServe([
       ...stateIn(dir),
       "--spec",
       `${dir}/spec.json`,
@@ -148,9 +166,7 @@ dataTest(
       assert.equal(promote.status, 409, JSON.stringify(answer));
       assert.match(answer.error, /gate failed: [0-3] of 4 folds beat the class-prior/);
     } finally {
-      child.kill("SIGTERM");
-      await child.status;
-      await child.stderr.cancel();
+      await stop();
       await Deno.remove(dir, { recursive: true });
     }
   },
@@ -158,7 +174,7 @@ dataTest(
 
 Deno.test("serve counts a failed login on the EA's TCP port in /metrics and audits it with the address", async () => {
   const dir = await Deno.makeTempDir();
-  const { child, url, printed } = await startServe([
+  const { stop, url, printed } = await startServe([
     ...stateIn(dir),
     "--config",
     await noNewsConfig(dir),
@@ -182,9 +198,7 @@ Deno.test("serve counts a failed login on the EA's TCP port in /metrics and audi
     assert.match(metrics, /^aigs_http_refusals_total\{status="401"\} 1$/m);
     assert.match(metrics, /component="ea-tcp",counter="unauthorized"\} 1$/m);
   } finally {
-    child.kill("SIGTERM");
-    await child.status;
-    await child.stderr.cancel();
+    await stop();
   }
   const journal = new DatabaseSync(`${dir}/j.sqlite`, { readOnly: true });
   const rows = journal.prepare("SELECT actor, method, path, status, detail FROM audit_log").all();
@@ -242,9 +256,7 @@ function journalTrades(db: string) {
 async function replayToEnd(args: string[]): Promise<string> {
   const server = await startServe([...args, "--replay", dataPath(MT5), "--speed", "max"]);
   const text = await waitForOutput(server.printed, /paper trading: .*\n/);
-  server.child.kill("SIGTERM");
-  await server.child.status;
-  await server.child.stderr.cancel();
+  await server.stop();
   return text;
 }
 
@@ -280,9 +292,7 @@ dataTest(
       if (journalTrades(db).trades.length >= 3) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    first.child.kill("SIGKILL");
-    await first.child.status;
-    await first.child.stderr.cancel();
+    await first.stop("SIGKILL");
     const before = journalTrades(db);
     assert.ok(
       before.trades.length >= 3 && before.bars < expected.bars,
@@ -363,7 +373,7 @@ Deno.test("serve --telegram obeys /stop from an allowed chat through the risk en
     join(dir, "telegram.jsonc"),
     `{ "allowChatIds": [1001], "apiBase": "${api.url}", "pollTimeoutSeconds": 1 } // the fake`,
   );
-  const { child, url } = await startServe([
+  const { stop, url } = await startServe([
     "--db",
     join(dir, "j.sqlite"),
     "--secrets",
@@ -388,9 +398,7 @@ Deno.test("serve --telegram obeys /stop from an allowed chat through the risk en
     assert.equal(status.risk.state, "halted");
     assert.match(JSON.stringify(status.risk.reasons), /manual kill switch: news/);
   } finally {
-    child.kill("SIGTERM");
-    await child.status;
-    await child.stderr.cancel();
+    await stop();
     await api.stop();
   }
   const journal = new DatabaseSync(join(dir, "j.sqlite"), { readOnly: true });

@@ -44,12 +44,6 @@ async function liveServer(dir: string, extra: string[] = [], port = 0) {
   return { ...server, token };
 }
 
-async function stop(server: { child: Deno.ChildProcess }) {
-  server.child.kill("SIGTERM");
-  await server.child.status;
-  await server.child.stderr.cancel();
-}
-
 function simulate(
   transport: EaTransport,
   from = FROM,
@@ -128,7 +122,7 @@ dataTest(
       assert.deepEqual(sim.trades.map(row), expected);
       assert.equal(sim.repeatsIgnored, 0);
     } finally {
-      await stop(server);
+      await server.stop();
     }
     const journal = journalRows(`${dir}/journal.sqlite`);
     assert.equal(journal.trades, expected.length, "every trade is journalled");
@@ -166,7 +160,7 @@ Deno.test("the EA endpoint refuses a missing token, an oversized body and a bad 
     assert.equal(noHello.status, 409);
     assert.match((await noHello.json()).error, /^hello required/);
   } finally {
-    await stop(server);
+    await server.stop();
   }
   await Deno.remove(dir, { recursive: true });
 });
@@ -183,7 +177,7 @@ dataTest(
       const sim = await simulate(tcpTransport("127.0.0.1", port, server.token));
       assert.deepEqual(sim.trades.map(row), await backtestRows());
     } finally {
-      await stop(server);
+      await server.stop();
     }
     await Deno.remove(dir, { recursive: true });
   },
@@ -204,13 +198,12 @@ dataTest(
       killed = true;
       // Lands inside one of the next requests: after the journal committed, or before.
       setTimeout(() => server.child.kill("SIGKILL"), 3);
-      restarted = server.child.status.then(async () => {
-        await server.child.stderr.cancel().catch(() => {});
+      restarted = server.exited().then(async () => {
         server = await liveServer(dir, [], port);
       });
     });
     await restarted;
-    await stop(server);
+    await server.stop();
     assert.ok(killed && sim.sessions >= 2, `the EA said hello again (${sim.sessions} sessions)`);
     const journal = journalRows(`${dir}/journal.sqlite`);
     assert.equal(new Set(sim.executed).size, sim.executed.length, "no command executed twice");

@@ -9,7 +9,13 @@ import { DatabaseSync } from "node:sqlite";
 import { runBacktest } from "@/pipeline/commands/backtest.ts";
 import { dataPath, haveData } from "../../_data.ts";
 import { HAVE_NATS_SERVER, type NatsServer, startNatsServer } from "../bus/_nats_server.ts";
-import { MAIN, SERVE_PERMISSIONS, startServe } from "../commands/_run.ts";
+import {
+  MAIN,
+  SERVE_PERMISSIONS,
+  startServe,
+  watchChild,
+  type WatchedChild,
+} from "../commands/_run.ts";
 import { skippableTest } from "../../_skip.ts";
 
 const HISTDATA_2017 = "xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2017.csv.gz";
@@ -43,24 +49,27 @@ function roleArgs(dir: string, nats: NatsServer, name: string, extra: string[] =
 }
 
 function role(dir: string, nats: NatsServer, name: string, extra: string[] = []) {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...SERVE_PERMISSIONS,
-      MAIN,
-      "serve",
-      "--port",
-      "0",
-      ...roleArgs(dir, nats, name, extra),
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  return watchChild(
+    name,
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        ...SERVE_PERMISSIONS,
+        MAIN,
+        "serve",
+        "--port",
+        "0",
+        ...roleArgs(dir, nats, name, extra),
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn(),
+  );
 }
 
-async function exited(child: Deno.ChildProcess, name: string) {
-  const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
-  assert.equal(status.code, 0, `${name} failed: ${stderr}`);
+/** Its exit, which must be a success; a role still running after two minutes fails the test. */
+async function exited(role: WatchedChild, name: string) {
+  assert.equal((await role.exited()).code, 0, `${name} failed: ${role.errors()}`);
 }
 
 /** The journal's trades, once it holds `count` of them, in the backtest's terms. */
@@ -107,21 +116,19 @@ async function backtestTrades(to: string) {
 
 /** A dashboard started afterwards reads the stream and sees every role by its watermarks. */
 async function dashboardSeesEveryRole(dir: string, nats: NatsServer) {
-  const { child: dashboard, url } = await startServe(roleArgs(dir, nats, "dashboard"));
+  const dashboard = await startServe(roleArgs(dir, nats, "dashboard"));
   try {
     const roles = ["role:ingest", "role:strategy", "role:execution"];
     let components: Record<string, { status: string }> = {};
     for (let i = 0; i < 200 && !roles.every((r) => components[r]?.status === "stopped"); i++) {
-      components = (await (await fetch(`${url}health`)).json()).components;
+      components = (await (await fetch(`${dashboard.url}health`)).json()).components;
       await new Promise((r) => setTimeout(r, 100));
     }
     for (const seen of roles) {
       assert.equal(components[seen]?.status, "stopped", `${seen}: ${JSON.stringify(components)}`);
     }
   } finally {
-    dashboard.kill("SIGTERM");
-    await dashboard.status;
-    await dashboard.stderr.cancel();
+    await dashboard.stop();
   }
 }
 
@@ -149,9 +156,7 @@ async function splitRun(kill: boolean) {
     await exited(ingest, "ingest");
     if (kill) {
       await journalTrades(`${dir}/journal.sqlite`, 2);
-      strategy.kill("SIGKILL");
-      await strategy.status;
-      await strategy.stderr.cancel();
+      await strategy.stop("SIGKILL");
       strategy = role(dir, nats, "strategy");
     }
     await exited(strategy, "strategy");
@@ -172,9 +177,7 @@ async function splitRun(kill: boolean) {
     assert.equal(entries, accepted, "one entry order per accepted risk decision");
     assert.equal(fills, 2 * expected.length, "an entry and an exit fill per trade, once each");
   } finally {
-    journal.kill("SIGTERM");
-    await journal.status;
-    await journal.stderr.cancel();
+    await journal.stop();
     await nats.stop();
     await Deno.remove(dir, { recursive: true });
   }
