@@ -9,6 +9,7 @@ import { skippableTest } from "./_skip.ts";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { dataTest } from "./_data.ts";
+import { finished } from "./pipeline/commands/_run.ts";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
@@ -47,11 +48,14 @@ export function browserTest(name: string, data: string, scenarioFile: string): v
     return;
   }
   dataTest(name, data, async () => {
-    const child = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", scenarioFile],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const child = await finished(
+      `the browser scenario ${scenarioFile}`,
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--quiet", scenarioFile],
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn(),
+    );
     const decoder = new TextDecoder();
     assert.equal(
       child.code,

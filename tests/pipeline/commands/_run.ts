@@ -11,13 +11,31 @@ export interface CliResult {
 }
 
 export async function runCli(args: string[]): Promise<CliResult> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-net", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const output = await finished(
+    `main.ts ${args.join(" ")}`,
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-net", MAIN, ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn(),
+  );
   const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
+
+/**
+ * The output of `child` (spawned with both streams piped) once it exits, within
+ * `withinMs`; past that it is killed and this throws, naming it.
+ */
+export async function finished(
+  name: string,
+  child: Deno.ChildProcess,
+  withinMs = 240_000,
+): Promise<Deno.CommandOutput> {
+  const output = await within(child.output(), withinMs);
+  if (output !== null) return output;
+  child.kill("SIGKILL");
+  throw new Error(`${name} did not exit within ${withinMs / 1000} s`);
 }
 
 /** `deno task serve`'s permissions, so a test runs `serve` as a user would. */
