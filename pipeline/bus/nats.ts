@@ -28,6 +28,7 @@ import {
   type SubscribeOptions,
 } from "./bus.ts";
 import { eventId, subjectOf } from "./subjects.ts";
+import { within } from "../within.ts";
 
 /** Every subject the pipeline publishes on (docs/scale-out.md). */
 export const EVENT_SUBJECTS = ["md.>", "feat.>", "regime.>", "pred.>", "sig.>", "ord.>", "exec.>"];
@@ -50,6 +51,9 @@ export interface NatsBusOptions {
   /** Names the connection in the server's monitoring. */
   readonly name?: string;
 }
+
+/** How long a subscription's stop waits for the library to end its message iterator. */
+const STOP_READER_MS = 5_000;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -216,8 +220,11 @@ export class NatsBus implements Bus {
         stopping = true;
         // Not awaited: it settles only while the loop still reads, and the loop may be over.
         void messages.close();
+        // The handler loop may be waiting for a message: it ends now, after its batch in hand.
+        wake();
         this.#subscriptions.delete(subscription);
-        await done.catch(() => {});
+        // The reader ends when the library ends its iterator; a stop never waits on it long.
+        await within(done.catch(() => {}), STOP_READER_MS);
       },
     };
     this.#subscriptions.add(subscription);
