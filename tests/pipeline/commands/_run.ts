@@ -75,7 +75,7 @@ export function watchChild(name: string, child: Deno.ChildProcess): WatchedChild
       await child.status;
       throw new Error(`${name} did not exit within ${withinMs / 1000} s; it printed: ${errors}`);
     }
-    await read;
+    await within(read, 5_000);
     return status;
   };
   return {
