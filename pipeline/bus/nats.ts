@@ -55,6 +55,9 @@ export interface NatsBusOptions {
 /** How long a subscription's stop waits for the library to end its message iterator. */
 const STOP_READER_MS = 5_000;
 
+/** How long `close` lets the connection drain before it closes it. */
+const DRAIN_MS = 10_000;
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -231,9 +234,13 @@ export class NatsBus implements Bus {
     return subscription;
   }
 
-  /** Stops every subscription (after its batch in hand) and drains the connection. */
+  /**
+   * Stops every subscription (after its batch in hand) and drains the connection: what was
+   * published is flushed first. A drain the server never completes is cut short after
+   * `DRAIN_MS` by closing the connection, so a role's stop cannot hang on it.
+   */
   async close(): Promise<void> {
     await Promise.all([...this.#subscriptions].map((s) => s.stop()));
-    await this.#nc.drain();
+    if (await within(this.#nc.drain(), DRAIN_MS) === null) await this.#nc.close();
   }
 }
