@@ -5,7 +5,8 @@
  * feeds bars and execution reports, and gets the strategy's orders. With `--replay FILE`
  * it paper-trades a file: the backtest's strategy and simulated broker, nothing to a terminal.
  * It must never bind beyond loopback unless told to, never serve without a token, and
- * shuts down gracefully: on SIGINT/SIGTERM the pipeline stops and the journal is flushed.
+ * shuts down gracefully: on SIGINT/SIGTERM the pipeline stops and the journal is flushed,
+ * and a stop never waits forever on a pipeline or an HTTP client that does not finish.
  */
 
 import { existsSync } from "node:fs";
