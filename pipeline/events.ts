@@ -474,10 +474,12 @@ export function usFromIso(text: string): number {
     /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d{1,6}))?)?([zZ]|[+-]\d{2}:?\d{2})?$/
       .exec(text.trim());
   const ms = match ? Date.parse(`${match[1]}T${match[2] ?? "00:00:00"}${match[4] ?? "Z"}`) : NaN;
-  // Date.parse rolls some impossible dates over (2017-02-30); a round trip catches them.
-  const calendarOk = match !== null && !Number.isNaN(ms) &&
-    (match[4] !== undefined || new Date(ms).toISOString().slice(0, 10) === match[1]);
-  if (!match || !calendarOk) {
+  // Date.parse rolls an impossible day over (2017-02-30T00:00Z is March 2): the written
+  // date must exist, whatever the zone after it.
+  if (match !== null && !dateExists(match[1])) {
+    throw new RangeError(`Cannot read time "${text}": ${match[1]} is not a day of the calendar`);
+  }
+  if (match === null || Number.isNaN(ms)) {
     throw new RangeError(
       `Cannot read time "${text}": expected ISO-8601 such as 2017-01-02 or 2017-01-02T18:00:00Z`,
     );
@@ -516,8 +518,23 @@ function wholeSecondUtcMs(text: string): number | null {
   }
   // Date.UTC reads years 0-99 as 1900-1999: those go the general way.
   if (year < 100) return null;
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
-  // It rolls an impossible day over (2017-02-30 is March 2): the round trip the general
-  // path makes catches it, and the general path then reads the text as it always has.
-  return new Date(ms).getUTCDate() === day ? ms : null;
+  // Date.UTC rolls an impossible day over (2017-02-30 is March 2): the round trip the
+  // general path makes catches it, and the general path then reads the text as it always
+  // has. The month's length tells the same without a Date a call.
+  if (day > daysInMonth(year, month)) return null;
+  return Date.UTC(year, month - 1, day, hour, minute, second);
+}
+
+/** Does `YYYY-MM-DD` name a day of the calendar? */
+function dateExists(date: string): boolean {
+  const year = Number(date.slice(0, 4));
+  const month = Number(date.slice(5, 7));
+  const day = Number(date.slice(8, 10));
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+}
+
+/** Days in `month` (1-12) of `year` in the proleptic Gregorian calendar `Date` uses. */
+function daysInMonth(year: number, month: number): number {
+  if (month !== 2) return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
 }

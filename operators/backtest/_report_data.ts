@@ -71,14 +71,14 @@ export interface EquitySample {
  */
 export function equitySamples(doc: BacktestJson): EquitySample[] {
   const initial = doc.metrics.initial_balance;
-  return [
-    { timeUs: usFromIso(doc.period.start_utc), equity: initial, balance: initial },
-    ...doc.equity_curve.map((p) => ({
-      timeUs: usFromIso(p.time_utc),
-      equity: p.equity,
-      balance: p.balance,
-    })),
-  ];
+  const curve = doc.equity_curve;
+  const samples: EquitySample[] = new Array(curve.length + 1);
+  samples[0] = { timeUs: usFromIso(doc.period.start_utc), equity: initial, balance: initial };
+  for (let i = 0; i < curve.length; i++) {
+    const p = curve[i];
+    samples[i + 1] = { timeUs: usFromIso(p.time_utc), equity: p.equity, balance: p.balance };
+  }
+  return samples;
 }
 
 /**
@@ -230,13 +230,17 @@ export function monthlyReturns(
   const monthStart = (year: number, month: number) => Date.UTC(year, month, 1) * 1000;
   const first = new Date(startUs / 1000);
   const last = new Date(Math.max(startUs, endUs - 1) / 1000);
+  // The equity of the last sample before `timeUs` (the first sample's before them all).
+  // The months ask in time order, so each search goes on from where the one before
+  // stopped: every sample before it is earlier than the time asked then, so earlier than
+  // this one too. A year's 71,615 samples were scanned from the start 24 times (16 ms).
+  let next = 0;
+  let askedUs = -Infinity;
   const equityBefore = (timeUs: number) => {
-    let value = samples[0].equity;
-    for (const s of samples) {
-      if (s.timeUs >= timeUs) break;
-      value = s.equity;
-    }
-    return value;
+    if (timeUs < askedUs) next = 0;
+    askedUs = timeUs;
+    while (next < samples.length && samples[next].timeUs < timeUs) next++;
+    return samples[next === 0 ? 0 : next - 1].equity;
   };
   const rows: MonthlyRow[] = [];
   for (let year = first.getUTCFullYear(); year <= last.getUTCFullYear(); year++) {

@@ -35,6 +35,30 @@ Deno.test("usFromIso() refuses impossible or malformed times with the text in th
   }
 });
 
+Deno.test("usFromIso() refuses a day the calendar does not have, whatever the time and zone after it", async (t) => {
+  // Date.parse rolled these over (2017-02-29T00:00:00Z read as 2017-03-01) before.
+  for (
+    const text of [
+      "2017-02-29T00:00:00Z", // 2017 is a common year
+      "2100-02-29T00:00:00Z", // a century not divisible by 400
+      "2017-04-31T10:00:00+02:00", // April has 30 days
+      "2017-06-31T10:00:00.250Z",
+    ]
+  ) {
+    await t.step(text, () =>
+      assert.throws(
+        () => usFromIso(text),
+        new RangeError(
+          `Cannot read time "${text}": ${text.slice(0, 10)} is not a day of the calendar`,
+        ),
+      ));
+  }
+  // 2000 and 2016 are leap years: 2000-02-29 is 951,782,400 s after the epoch
+  // (30 years and 7 leap days to 2000-01-01 = 10,957 days, + 59 days), then 12 hours.
+  assert.equal(usFromIso("2000-02-29T12:00:00Z"), (951_782_400 + 12 * 3600) * 1e6);
+  assert.equal(usFromIso("2016-02-29T12:00:00Z"), Date.UTC(2016, 1, 29, 12) * 1000);
+});
+
 Deno.test("isoFromUs() and usFromIso() round-trip every microsecond time", () => {
   fc.assert(
     fc.property(fc.integer({ min: 0, max: 4_102_444_800_000_000 }), (us) => {
