@@ -44,6 +44,38 @@ export class Random {
     return this.nextUint32() / 4294967296;
   }
 
+  /**
+   * Draws `next()` once a step from step `from` on and returns the first step whose draw
+   * is below `p`, or `to` after `to - from` draws when none is: exactly the draws and the
+   * step of `while (i < to && !(random.next() < p)) i++`. It is `nextUint32`'s step with
+   * the state in locals, three times as fast as that loop: the chance baseline draws
+   * once for every bar it spends flat, about 9 million draws for a year's 30 runs.
+   */
+  firstBelow(p: number, from: number, to: number): number {
+    let s0 = this.s0;
+    let s1 = this.s1;
+    let s2 = this.s2;
+    let s3 = this.s3;
+    let step = from;
+    for (; step < to; step++) {
+      const times5 = Math.imul(s1, 5);
+      const result = Math.imul((times5 << 7) | (times5 >>> 25), 9) >>> 0;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      if (result / 4294967296 < p) break;
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
+    return step;
+  }
+
   /** Uniform integer in [0, n). */
   int(n: number): number {
     return Math.floor(this.next() * n);

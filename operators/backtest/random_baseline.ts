@@ -185,8 +185,7 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
     if (quietTo === i) return -1;
     if (quietTo === end) spanBars = Math.min(2 * spanBars, MAX_SPAN_BARS);
     // Every part of a quiet span from its start is quiet too: it ends before the first ask.
-    let to = i;
-    while (to < quietTo && !(room && random.next() < rate)) to++;
+    const to = room ? random.firstBelow(rate, i, quietTo) : quietTo;
     if (to < quietTo) wantsAt = to;
     if (to > i) {
       broker.takeQuietSpan(quoted, i, to, marks);
@@ -211,7 +210,7 @@ export function randomRun(setup: RandomRunSetup, seed: number): RandomRunResult 
     } else if (skipIdle && !busy && maxOpen > 0 && i !== tradingStart) {
       // Flat with nothing due: the bars before the next ask would only note the quote, so
       // only their draws are made, one a bar as the general case below makes them.
-      while (i < lastBar && !(random.next() < rate)) i++;
+      i = random.firstBelow(rate, i, lastBar);
       wants = i < lastBar || random.next() < rate;
     } else {
       if (skipIdle && busy && !queued && first !== null && i < lastBar) {
