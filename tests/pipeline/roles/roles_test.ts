@@ -194,3 +194,29 @@ skippableTest(
   missing,
   () => splitRun(true),
 );
+
+skippableTest(
+  "a role stops on SIGTERM within 20 s while its NATS server is frozen",
+  missing,
+  async () => {
+    const dir = await Deno.makeTempDir();
+    const nats = await startNatsServer();
+    try {
+      // Listening means connected: a role connects to the bus before it serves.
+      const journal = await startServe(roleArgs(dir, nats, "journal"));
+      Deno.kill(nats.pid, "SIGSTOP");
+      try {
+        // Its subscription's stop waits at most 5 s and the drain 10 s; before those bounds
+        // the stop waited for the frozen server for good (30 s, then exit 1, with serve's
+        // own bound alone). Past 20 s, `stop` kills it and throws.
+        const status = await journal.stop("SIGTERM", 20_000);
+        assert.equal(status.code, 0, journal.errors());
+      } finally {
+        Deno.kill(nats.pid, "SIGCONT");
+      }
+    } finally {
+      await nats.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
