@@ -518,9 +518,8 @@ function wholeSecondUtcMs(text: string): number | null {
   }
   // Date.UTC reads years 0-99 as 1900-1999: those go the general way.
   if (year < 100) return null;
-  // Date.UTC rolls an impossible day over (2017-02-30 is March 2): the round trip the
-  // general path makes catches it, and the general path then reads the text as it always
-  // has. The month's length tells the same without a Date a call.
+  // Date.UTC rolls an impossible day over (2017-02-30 is March 2): such a day goes the
+  // general way, which refuses it by name.
   if (day > daysInMonth(year, month)) return null;
   return Date.UTC(year, month - 1, day, hour, minute, second);
 }
