@@ -288,21 +288,23 @@ export async function serve(argv: string[]): Promise<void> {
     stopping = true;
     clearProgressLine();
     console.log(`${signal}: stopping the pipeline and flushing the journal`);
-    const late = setTimeout(() => {
+    const stopPipeline = async () => {
+      await telegram?.stop();
+      await mode.close();
+      hub.close();
+      registry.close();
+      clearInterval(checkpoints);
+      journal.close();
+      return true;
+    };
+    if (await within(stopPipeline(), PIPELINE_STOP_MS) === null) {
       console.error(
         `${signal}: the pipeline did not stop within ${
           PIPELINE_STOP_MS / 1000
         } s: exiting without it; what the journal committed is kept`,
       );
       Deno.exit(1);
-    }, PIPELINE_STOP_MS);
-    await telegram?.stop();
-    await mode.close();
-    hub.close();
-    registry.close();
-    clearInterval(checkpoints);
-    journal.close();
-    clearTimeout(late);
+    }
     if (await within(server.shutdown(), HTTP_DRAIN_MS) === null) {
       console.log(
         `${signal}: an HTTP client was still mid-request after ${

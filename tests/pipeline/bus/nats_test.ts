@@ -5,6 +5,7 @@ import type { MarketEvent } from "../../../pipeline/events.ts";
 import type { BusSubscription } from "../../../pipeline/bus/bus.ts";
 import { NatsBus } from "../../../pipeline/bus/nats.ts";
 import { eventId } from "../../../pipeline/bus/subjects.ts";
+import { within } from "../../../pipeline/within.ts";
 import { bar, mixed } from "./_events.ts";
 import { natsTest } from "./_nats_server.ts";
 
@@ -26,13 +27,12 @@ function collector(count: number) {
   };
 }
 
-const within = <T>(promise: Promise<T>, ms: number, what: string) =>
-  Promise.race([
-    promise,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)
-    ),
-  ]);
+/** `promise`'s value; a failure naming `what` when it has not come within `ms`. */
+async function waitFor<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  const value = await within(promise, ms);
+  if (value === null) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+  return value;
+}
 
 natsTest(
   "events round-trip through JetStream unchanged and in order on each subject",
@@ -47,7 +47,7 @@ natsTest(
       await bus.subscribe({ subject: "md.XAUUSD.bar.M1", batchSize: 64 }, md.handler);
       await bus.subscribe({ subject: "ord.ACC1" }, ord.handler);
       for (let i = 0; i < events.length; i += 100) await bus.publish(events.slice(i, i + 100));
-      await within(Promise.all([md.full, ord.full]), 10_000, "every event");
+      await waitFor(Promise.all([md.full, ord.full]), 10_000, "every event");
       assert.deepEqual(md.events, bars);
       assert.deepEqual(ord.events, orders);
       assert.ok(md.batches() < bars.length / 10, `handed over in batches, not one by one`);
@@ -83,7 +83,7 @@ natsTest(
       await bus.publish([bar(1), bar(3)]);
       const got = collector(4);
       await bus.subscribe({ subject: ">" }, got.handler);
-      await within(got.full, 5000, "four distinct events");
+      await waitFor(got.full, 5000, "four distinct events");
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.deepEqual(got.events, [bar(0), bar(1), bar(2), bar(3)]);
     } finally {
@@ -106,7 +106,7 @@ natsTest("a redelivery after the ack wait ran out is dropped by id", async ({ ur
       first = false;
       got.handler(batch);
     });
-    await within(got.full, 10_000, "every event");
+    await waitFor(got.full, 10_000, "every event");
     await new Promise((resolve) => setTimeout(resolve, 800));
     const info = await (await jetstreamManager(nc)).consumers.info("EVENTS", "slow");
     // The consumer sequence counts every delivery, redeliveries included.
@@ -141,7 +141,7 @@ natsTest(
           }
         }).then((s) => (subscription = s));
       });
-      await within(stopRequested, 10_000, "the first run to reach 300 events");
+      await waitFor(stopRequested, 10_000, "the first run to reach 300 events");
       await stopped;
       await firstRun.close();
       assert.ok(before.length < events.length, "stopped before the end");
@@ -153,7 +153,7 @@ natsTest(
           { subject: ">", durable: "journal", batchSize: 100 },
           after.handler,
         );
-        await within(after.full, 10_000, "the rest of the events");
+        await waitFor(after.full, 10_000, "the rest of the events");
         await new Promise((resolve) => setTimeout(resolve, 1500));
         assert.deepEqual([...before, ...after.events].map(eventId), events.map(eventId));
       } finally {
@@ -189,7 +189,7 @@ natsTest(
         { subject: ">", durable: "journal", batchSize: 40, seen: journal.map(eventId) },
         restarted.handler,
       );
-      await within(restarted.full, 10_000, "the events not yet journalled");
+      await waitFor(restarted.full, 10_000, "the events not yet journalled");
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.deepEqual([...journal, ...restarted.events].map(eventId), events.map(eventId));
     } finally {
