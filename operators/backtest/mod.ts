@@ -57,8 +57,9 @@ export {
   type BacktestJsonInput,
   brokerSummary,
   parseBacktestJson,
+  withBaseline,
 } from "./report_json.ts";
-export { backtestHtml, type BacktestHtmlOptions } from "./report_html.ts";
+export { backtestHtml, backtestHtmlAround, type BacktestHtmlOptions } from "./report_html.ts";
 export {
   type Candle,
   type CandleSeries,

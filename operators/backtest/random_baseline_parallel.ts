@@ -5,8 +5,8 @@
  * a Worker still compiling its first run, takes fewer; a small baseline stays here. A
  * baseline is started (`startRandomBaseline`) as soon as the strategy's trades are known:
  * the Workers load while the pilot runs here, where the kernel's code is warm from the
- * pipeline, then take seeds while this thread builds the rest of the report and joins
- * them (`finish`). The bars and the levels' ATR reach the Workers in shared memory, copied
+ * pipeline, then take seeds while this thread builds the document and renders the files,
+ * and joins them after (`finish`). The bars and the levels' ATR reach the Workers in shared memory, copied
  * once, never cloned per Worker. Results come back by seed, so the report is the same
  * whatever ran where. It must never change a run, only where it runs.
  */
@@ -57,12 +57,14 @@ export type BaselineAnswer = readonly (readonly [number, RandomRunResult])[];
 /**
  * A baseline of fewer bars in a position than this, all runs together, runs on this
  * thread alone: a Worker's start-up and cold first runs cost more than it takes over.
- * Since a run takes its quiet spans at once (random_baseline.ts), 2018 --no-ml (about
- * 71,600 bars x 31 runs) took 1.59 s on this thread alone against 1.69 s with a Worker
- * (whole backtests, medians of 5, docs/results/bench.md); where a Worker starts to pay
- * was not measured, so the line is set well above that.
+ * Since the backtest renders its files while the Worker runs (`backtest`), whole
+ * processes on 2018 `--no-ml` with `bench/trade_all_year.json` (hyperfine, 9 runs each,
+ * load 1.5-2.1) gave: to April, 30 runs x 15,068 bars (0.45 M), 681 ms alone against
+ * 748 ms with a Worker; to July, 0.94 M, 1.040 s against 1.057 s; the year, 2.1 M,
+ * 1.494 s against 1.444 s. Before, when this thread joined the runs before rendering,
+ * the year was 1.59 s alone against 1.69 s with a Worker.
  */
-const WORKERS_FROM_BARS = 20_000_000;
+const WORKERS_FROM_BARS = 1_500_000;
 
 /**
  * Workers for the baseline besides this thread: the cores less this one, at most 3; none

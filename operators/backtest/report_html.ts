@@ -61,6 +61,22 @@ type SectionId = keyof typeof SECTIONS;
 
 /** Renders the whole report page. */
 export function backtestHtml(doc: BacktestJson, options: BacktestHtmlOptions): string {
+  return backtestHtmlAround(doc, options)(doc.baseline);
+}
+
+/**
+ * The report page of `doc` with its chance baseline left out, and the function that writes
+ * a baseline in: so the page is rendered while the baseline's runs are still going.
+ * `fill(baseline)` is `backtestHtml` of `doc` with that baseline, to the byte. Only the
+ * summary's "vs chance" card and the baseline's section read it.
+ */
+export function backtestHtmlAround(
+  doc: BacktestJson,
+  options: BacktestHtmlOptions,
+): (baseline: BacktestJson["baseline"]) => string {
+  const nonce = crypto.randomUUID();
+  const cardHole = `<!--baseline-card-${nonce}-->`;
+  const sectionHole = `<!--baseline-section-${nonce}-->`;
   const m = doc.metrics;
   const title = options.title ?? `${doc.symbol} backtest`;
   const files = doc.data_files.map((f) => `${f.name} (SHA-256 ${f.sha256.slice(0, 12)}…)`);
@@ -79,7 +95,7 @@ export function backtestHtml(doc: BacktestJson, options: BacktestHtmlOptions): s
           <div class="full"><h3>Sources</h3>${sourcesSection(doc)}</div>
           <div><h3>Warm-up</h3>${warmupSection(doc)}</div>
           <div><h3>Costs against the levels</h3>${costsSection(doc)}</div>
-          <div class="full"><h3>Chance baseline</h3>${baselineSection(doc)}</div>
+          <div class="full"><h3>Chance baseline</h3>${raw(sectionHole)}</div>
         </div>
       `,
     ],
@@ -96,7 +112,7 @@ export function backtestHtml(doc: BacktestJson, options: BacktestHtmlOptions): s
     ["trades", tradeTable(doc.trades)],
     ["data", dataSection(doc)],
   ];
-  return htmlPage(
+  const page = htmlPage(
     title,
     raw(pageCss),
     html`
@@ -106,7 +122,7 @@ export function backtestHtml(doc: BacktestJson, options: BacktestHtmlOptions): s
         ${modelLine(doc)}
         <nav>${sections.map(([id]) => html`<a href="#${id}">${SECTIONS[id]}</a>`)}</nav>
       </header>
-      ${banners(doc)}${cards(doc)}${sections.map(([id, body]) =>
+      ${banners(doc)}${cards(doc, raw(cardHole))}${sections.map(([id, body]) =>
         html`<section id="${id}"><h2>${SECTIONS[id]}</h2>${body}</section>`
       )}
       <p
@@ -119,6 +135,22 @@ export function backtestHtml(doc: BacktestJson, options: BacktestHtmlOptions): s
       <script>${raw(pageJs)}</script>
     `,
   );
+  // The cards come before the sections; each place is in the page once (its nonce).
+  const card = page.indexOf(cardHole);
+  const section = page.indexOf(sectionHole, card);
+  const head = page.slice(0, card);
+  const middle = page.slice(card + cardHole.length, section);
+  const tail = page.slice(section + sectionHole.length);
+  return (baseline) =>
+    head + chanceCard(baseline.random).text + middle +
+    baselineSection({ ...doc, baseline }).text + tail;
+}
+
+/** The "vs chance" card's value: the strategy's net-profit percentile among the runs. */
+function chanceCard(random: BacktestJson["baseline"]["random"]): Raw {
+  return html`${
+    random === null ? NOT_AVAILABLE : `percentile ${ratio(random.percentile.net_profit)}`
+  }`;
 }
 
 function signClass(value: number | null): string {
@@ -140,10 +172,10 @@ function modelLine(doc: BacktestJson): Raw {
   `;
 }
 
-function cards(doc: BacktestJson): Raw {
+/** The summary's cards; `chance` is the "vs chance" card's value (`chanceCard`). */
+function cards(doc: BacktestJson, chance: Raw): Raw {
   const m = doc.metrics;
-  const random = doc.baseline.random;
-  const items: [string, string, number | null][] = [
+  const items: [string, string | Raw, number | null][] = [
     ["Net profit", money(m.net_profit), m.net_profit],
     ["Total return", percent(m.total_return_pct), m.total_return_pct],
     [
@@ -156,11 +188,7 @@ function cards(doc: BacktestJson): Raw {
     ["Profit factor", ratio(m.profit_factor), null],
     ["Win rate", percent(m.win_rate_pct), null],
     ["Trades", String(m.trades), null],
-    [
-      "Net profit vs chance",
-      random === null ? NOT_AVAILABLE : `percentile ${ratio(random.percentile.net_profit)}`,
-      null,
-    ],
+    ["Net profit vs chance", chance, null],
   ];
   return html`<div class="cards" id="summary">${
     items.map(([label, value, sign]) =>

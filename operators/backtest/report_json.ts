@@ -149,13 +149,31 @@ export function brokerSummary(
 /** Validates a backtest document, one built here or read back from a file. */
 export function parseBacktestJson(value: unknown, origin: string): BacktestJson {
   const result = backtestJsonSchema.safeParse(value);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) =>
-      `${issue.path.join(".") || "document"}: ${issue.message}`
-    );
-    throw new TypeError(`Backtest JSON ${origin} is invalid: ${problems.join("; ")}`);
-  }
+  if (!result.success) throw invalid(origin, result.error.issues, []);
   return result.data;
+}
+
+/**
+ * `doc` with the chance baseline `random` in it (null: none ran), the baseline validated
+ * as `parseBacktestJson` validates it: for a document built before its baseline's runs
+ * ended, without validating the rest of it twice.
+ */
+export function withBaseline(doc: BacktestJson, random: RandomBaseline | null): BacktestJson {
+  const result = backtestJsonSchema.shape.baseline.safeParse({ random });
+  if (!result.success) throw invalid(`for ${doc.symbol}`, result.error.issues, ["baseline"]);
+  return { ...doc, baseline: result.data };
+}
+
+/** The error naming every problem found at `under` in a document. */
+function invalid(
+  origin: string,
+  issues: readonly { readonly path: readonly PropertyKey[]; readonly message: string }[],
+  under: readonly string[],
+): TypeError {
+  const problems = issues.map((issue) =>
+    `${[...under, ...issue.path.map(String)].join(".") || "document"}: ${issue.message}`
+  );
+  return new TypeError(`Backtest JSON ${origin} is invalid: ${problems.join("; ")}`);
 }
 
 /**

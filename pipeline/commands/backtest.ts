@@ -9,7 +9,7 @@
 import { z } from "zod";
 import { recordBars } from "../../operators/bars/mod.ts";
 import {
-  backtestHtml,
+  backtestHtmlAround,
   type BacktestJson,
   backtestJson,
   backtestSummary,
@@ -33,6 +33,7 @@ import {
   SourceAttribution,
   startRandomBaseline,
   type WarmUpReport,
+  withBaseline,
 } from "../../operators/backtest/mod.ts";
 import { type ServingModel, startServingModel } from "../../operators/ensemble/mod.ts";
 import { SimulatedBroker, tradeAndExecute } from "../../operators/execution/mod.ts";
@@ -70,7 +71,7 @@ import {
   validate,
 } from "./args.ts";
 import { BACKTEST } from "./usage.ts";
-import { roundedJson } from "../json_text.ts";
+import { roundedJsonAround } from "../json_text.ts";
 import { linesRead, progressSink, type ReplayProgress, replayProgress } from "../progress.ts";
 import { m1Stages } from "./stages.ts";
 import {
@@ -309,7 +310,33 @@ export interface BacktestRun {
   readonly modelId: string | null;
 }
 
+/**
+ * A backtest whose pipeline has run and whose chance baseline may still be running (on
+ * Workers): its document without the baseline can be written out meanwhile. Disposing of
+ * it (a `using` declaration) stops the baseline's Workers; safe after `complete`.
+ */
+export interface StartedBacktest extends Omit<BacktestRun, "document">, Disposable {
+  /** The document with `baseline.random` null: final unless a baseline is under way. */
+  readonly partial: BacktestJson;
+  /**
+   * Runs this thread's share of the baseline's runs (none when `--baseline-runs 0`), then
+   * gives the whole document.
+   */
+  complete(): Promise<BacktestJson>;
+}
+
+/** One in-process backtest, baseline included: what `optimize` and `sweep` run. */
 export async function runBacktest(options: RunBacktestOptions): Promise<BacktestRun> {
+  using started = await startBacktest(options);
+  const { seconds, bars, candles, sourcePath, modelId } = started;
+  return { document: await started.complete(), seconds, bars, candles, sourcePath, modelId };
+}
+
+/**
+ * Runs the pipeline and builds the document, then starts the chance baseline and returns
+ * without waiting for its runs: `complete()` joins them.
+ */
+export async function startBacktest(options: RunBacktestOptions): Promise<StartedBacktest> {
   const flags = {
     config: options.configOrigin,
     "no-ml": options.noMl,
@@ -439,9 +466,10 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
   const mc = config.monteCarlo;
   const bars = tape?.take() ?? null;
   // The chance baseline's pilot runs now, then its Workers take seeds while this thread
-  // builds the report; this thread joins the runs once the strategy's figures are in. Its
-  // Workers stop when this function returns or throws, whatever happened before `finish`.
-  using chance = bars === null ? null : startRandomBaseline({
+  // builds the document and the caller writes it out; this thread joins the runs in
+  // `complete`. Its Workers stop when this function throws, or when the caller disposes
+  // of what it returns, whatever happened before `finish`.
+  const chance = bars === null ? null : startRandomBaseline({
     symbol: source.symbol,
     bars,
     // The tape holds the first traded bar, so it is found.
@@ -460,6 +488,9 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     // (the strategy's equity points: one a bar with a position open).
     barsPerRun: run.equity.length,
   });
+  // Owns the baseline's Workers until the caller does (`move` below).
+  using owner = new DisposableStack();
+  if (chance !== null) owner.use(chance);
   // The progress line counts the baseline's runs once the replay is done.
   const progress = chance === null ? null : options.progress || null;
   progress?.restart("runs", baselineRuns);
@@ -504,12 +535,7 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     periodEndUs,
   };
   const metrics = computeMetrics(runInput);
-  const baseline = await chance?.finish({
-    netProfit: metrics.net_profit,
-    profitFactor: metrics.profit_factor,
-    sharpe: metrics.sharpe,
-  }, progress === null ? undefined : (runs) => progress.update(runs, "chance baseline")) ?? null;
-  const document = backtestJson({
+  const partial = backtestJson({
     symbol: source.symbol,
     run: runInput,
     metrics,
@@ -548,15 +574,28 @@ export async function runBacktest(options: RunBacktestOptions): Promise<Backtest
     sources,
     halts: haltsReport(strategy.engine.halts, periodStartUs, periodEndUs),
     costs: costsReport(run.trades, execution.spec.contractSize),
-    baseline,
+    baseline: null,
   });
+  const workers = owner.move();
   return {
-    document,
+    partial,
     seconds,
     bars: run.bars,
     candles: run.candles.finish(),
     sourcePath: source.path,
     modelId: model?.id ?? null,
+    async complete() {
+      if (chance === null) return partial;
+      const random = await chance.finish({
+        netProfit: metrics.net_profit,
+        profitFactor: metrics.profit_factor,
+        sharpe: metrics.sharpe,
+      }, progress === null ? undefined : (runs) => progress.update(runs, "chance baseline"));
+      return withBaseline(partial, random);
+    },
+    [Symbol.dispose]() {
+      workers.dispose();
+    },
   };
 }
 
@@ -643,9 +682,10 @@ export async function backtest(argv: string[]): Promise<void> {
   const toUs = flags.to === undefined ? undefined : usFromIso(flags.to);
   const progress = await replayProgress("backtest", flags.data, toUs, flags.quiet);
   const started = performance.now();
-  let run: BacktestRun;
+  let document: BacktestJson;
+  let run: StartedBacktest;
   try {
-    run = await runBacktest({
+    run = await startBacktest({
       files: flags.data,
       from: flags.from,
       to: flags.to,
@@ -664,14 +704,23 @@ export async function backtest(argv: string[]): Promise<void> {
       warmUp: !flags["no-warm-up"],
       progress,
     });
+    using _workers = run;
+    // Both files are rendered while the chance baseline runs on; its section goes in after.
+    const hole = {};
+    const json = outputs.json === undefined
+      ? null
+      : { path: outputs.json, fill: roundedJsonAround({ ...run.partial, baseline: hole }, hole) };
+    const report = outputs.report === undefined
+      ? null
+      : { path: outputs.report, fill: backtestHtmlAround(run.partial, { candles: run.candles }) };
+    document = await run.complete();
+    for (const file of [json, report]) {
+      if (file !== null) await Deno.writeTextFile(file.path, file.fill(document.baseline));
+    }
   } finally {
     progress.end();
   }
-  const { document, seconds, bars, candles, sourcePath, modelId } = run;
-  if (outputs.json !== undefined) await Deno.writeTextFile(outputs.json, roundedJson(document));
-  if (outputs.report !== undefined) {
-    await Deno.writeTextFile(outputs.report, backtestHtml(document, { candles }));
-  }
+  const { seconds, bars, sourcePath, modelId } = run;
   const allSeconds = (performance.now() - started) / 1000;
   console.log(backtestSummary(document));
   console.log(

@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import {
   backtestHtml,
+  backtestHtmlAround,
   type BacktestJson,
   backtestJson,
   type BacktestJsonInput,
@@ -215,6 +216,16 @@ Deno.test("backtestHtml() renders warm-up, sources, costs and the chance baselin
       "percentile 62.50",
     ]
   ) assert.ok(page.includes(text), `missing: ${text}`);
+});
+
+Deno.test("backtestHtmlAround() reads no baseline but the one it is filled with", () => {
+  // Rendered before the runs end, from a document whose baseline is still null.
+  const { doc, candles } = sample();
+  const { baseline } = reportSections();
+  const early = backtestHtmlAround(doc, { candles })(baseline);
+  assert.equal(early, backtestHtml({ ...doc, baseline } as BacktestJson, { candles }));
+  assert.ok(markup(early).includes("percentile 62.50"));
+  assert.ok(!markup(early).includes("No random baseline was run"));
 });
 
 Deno.test("backtestHtml() says when no baseline ran, and shows the news filter and the broker", () => {

@@ -11,8 +11,15 @@ import {
   backtestJsonSchema,
   monteCarlo,
   parseBacktestJson,
+  withBaseline,
 } from "@/operators/backtest/mod.ts";
-import { decisionSections, emptyRun, RUN_CONTEXT, syntheticRun } from "./_fixtures.ts";
+import {
+  decisionSections,
+  emptyRun,
+  reportSections,
+  RUN_CONTEXT,
+  syntheticRun,
+} from "./_fixtures.ts";
 
 const SHA = "a".repeat(64);
 
@@ -140,6 +147,18 @@ Deno.test("backtestJsonSchema rejects a NaN metric and a bad SHA-256, naming the
   assert.throws(() => parseBacktestJson(broken, "test"), /metrics\.sharpe/);
   const badHash = { ...doc, data_files: [{ name: "x.csv", sha256: "ABC", rows: 1 }] };
   assert.throws(() => parseBacktestJson(badHash, "test"), /data_files\.0\.sha256/);
+});
+
+Deno.test("withBaseline() puts the baseline in, and refuses a bad one naming its field", () => {
+  const doc = backtestJson(input());
+  const { random } = reportSections().baseline;
+  assert.deepEqual(withBaseline(doc, random), { ...doc, baseline: { random } });
+  assert.deepEqual(withBaseline(doc, null), doc);
+  const bad = { ...random!, percentile: { ...random!.percentile, sharpe: NaN } };
+  assert.throws(
+    () => withBaseline(doc, bad),
+    /^TypeError: Backtest JSON for XAUUSD is invalid: baseline\.random\.percentile\.sharpe: /,
+  );
 });
 
 Deno.test("backtestJsonSchema names the first bad equity point by its index and counts the rest", () => {
