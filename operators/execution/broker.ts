@@ -57,6 +57,7 @@ import {
 } from "./config.ts";
 import { emptyQuotes, quoteBar, type QuotedBars, quoteRow, quoteTick } from "./quotes.ts";
 import { nextRolloverUs, rolloverNights } from "./_rollover.ts";
+import { SPAN_BLOCK, SPAN_BLOCK_SHIFT, spanBlocks } from "./_span_blocks.ts";
 import { stopOutBid } from "./_stop_out.ts";
 
 /** Why the broker did not execute an order; each becomes a `RejectionEvent`. */
@@ -213,6 +214,28 @@ function targetReached(p: Position, quote: number): boolean {
   return p.takeProfit !== null && p.dir * (quote - p.takeProfit) >= 0;
 }
 
+/**
+ * Does a price between these extremes reach a position's stop or target (a long's at the
+ * lowest or the highest bid, a short's at the highest or the lowest ask)? Both tests are
+ * monotone in the price, so extremes over many bars answer for all of them.
+ */
+function anyReached(
+  positions: readonly Position[],
+  bidMin: number,
+  bidMax: number,
+  askMin: number,
+  askMax: number,
+): boolean {
+  for (let k = 0; k < positions.length; k++) {
+    const p = positions[k];
+    const reached = p.dir === 1
+      ? stopReached(p, bidMin) || targetReached(p, bidMax)
+      : stopReached(p, askMax) || targetReached(p, askMin);
+    if (reached) return true;
+  }
+  return false;
+}
+
 /** Is an account with this equity and margin in a margin call at `levelPct` (equity / margin x 100)? */
 function isMarginCall(equity: number, margin: number, levelPct: number): boolean {
   return margin > 0 && equity * 100 < levelPct * margin;
@@ -270,10 +293,12 @@ export function emptySpanMarks(): SpanMarks {
 
 /** The extremes of a span of bars' quotes; reused. */
 interface SpanExtremes {
-  /** The lowest and highest of every bid and ask (open, high and low): what stops see. */
+  /**
+   * The lowest and highest bid and the highest ask of every open, high and low: the
+   * stop-out's look at the span's worst prices.
+   */
   bidFloor: number;
   bidCeiling: number;
-  askFloor: number;
   askCeiling: number;
   /** The lowest low and highest high of bid and ask: what the excursions read. */
   bidLow: number;
@@ -319,7 +344,6 @@ export class SimulatedBroker {
   private readonly extremes: SpanExtremes = {
     bidFloor: NaN,
     bidCeiling: NaN,
-    askFloor: NaN,
     askCeiling: NaN,
     bidLow: NaN,
     bidHigh: NaN,
@@ -560,11 +584,42 @@ export class SimulatedBroker {
     const { bidHigh: bidHighs, bidLow: bidLows, askHigh: askHighs, askLow: askLows } = bars;
     const positions = this.positions;
     const rolloverUs = this.nextRolloverUs;
-    let bidFloor = Infinity, bidCeiling = -Infinity, askFloor = Infinity, askCeiling = -Infinity;
+    const blocks = spanBlocks(bars);
+    let bidFloor = Infinity, bidCeiling = -Infinity, askCeiling = -Infinity;
     let bidLow = Infinity, bidHigh = -Infinity, askLow = Infinity, askHigh = -Infinity;
     let bidCloseMin = from, bidCloseMax = from, askCloseMin = from, askCloseMax = from;
     let j = from;
-    for (; j < to; j++) {
+    while (j < to) {
+      // A whole block no stop or target reaches, before the rollover, is taken at once:
+      // the same extremes, and the same first rows of the extreme closes, as row by row.
+      const k = j >> SPAN_BLOCK_SHIFT;
+      if (
+        (j & (SPAN_BLOCK - 1)) === 0 && j + SPAN_BLOCK <= to && blocks.usable[k] === 1 &&
+        blocks.lastOpenUs[k] < rolloverUs &&
+        !anyReached(
+          positions,
+          blocks.bidFloor[k],
+          blocks.bidCeiling[k],
+          blocks.askFloor[k],
+          blocks.askCeiling[k],
+        )
+      ) {
+        if (blocks.bidFloor[k] < bidFloor) bidFloor = blocks.bidFloor[k];
+        if (blocks.bidCeiling[k] > bidCeiling) bidCeiling = blocks.bidCeiling[k];
+        if (blocks.askCeiling[k] > askCeiling) askCeiling = blocks.askCeiling[k];
+        if (blocks.bidLow[k] < bidLow) bidLow = blocks.bidLow[k];
+        if (blocks.bidHigh[k] > bidHigh) bidHigh = blocks.bidHigh[k];
+        if (blocks.askLow[k] < askLow) askLow = blocks.askLow[k];
+        if (blocks.askHigh[k] > askHigh) askHigh = blocks.askHigh[k];
+        const bMin = blocks.bidCloseMin[k], bMax = blocks.bidCloseMax[k];
+        const aMin = blocks.askCloseMin[k], aMax = blocks.askCloseMax[k];
+        if (bidClose[bMin] < bidClose[bidCloseMin]) bidCloseMin = bMin;
+        if (bidClose[bMax] > bidClose[bidCloseMax]) bidCloseMax = bMax;
+        if (askClose[aMin] < askClose[askCloseMin]) askCloseMin = aMin;
+        if (askClose[aMax] > askClose[askCloseMax]) askCloseMax = aMax;
+        j += SPAN_BLOCK;
+        continue;
+      }
       if (!(openUs[j] < rolloverUs)) break;
       const bo = bidOpen[j], bh = bidHighs[j], bl = bidLows[j];
       const ao = askOpen[j], ah = askHighs[j], al = askLows[j];
@@ -572,17 +627,9 @@ export class SimulatedBroker {
       const barBidMax = bo > bh ? (bo > bl ? bo : bl) : (bh > bl ? bh : bl);
       const barAskMin = ao < al ? (ao < ah ? ao : ah) : (al < ah ? al : ah);
       const barAskMax = ao > ah ? (ao > al ? ao : al) : (ah > al ? ah : al);
-      let reached = false;
-      for (let k = 0; k < positions.length && !reached; k++) {
-        const p = positions[k];
-        reached = p.dir === 1
-          ? stopReached(p, barBidMin) || targetReached(p, barBidMax)
-          : stopReached(p, barAskMax) || targetReached(p, barAskMin);
-      }
-      if (reached) break;
+      if (anyReached(positions, barBidMin, barBidMax, barAskMin, barAskMax)) break;
       if (barBidMin < bidFloor) bidFloor = barBidMin;
       if (barBidMax > bidCeiling) bidCeiling = barBidMax;
-      if (barAskMin < askFloor) askFloor = barAskMin;
       if (barAskMax > askCeiling) askCeiling = barAskMax;
       if (bl < bidLow) bidLow = bl;
       if (bh > bidHigh) bidHigh = bh;
@@ -592,11 +639,11 @@ export class SimulatedBroker {
       if (bidClose[j] > bidClose[bidCloseMax]) bidCloseMax = j;
       if (askClose[j] < askClose[askCloseMin]) askCloseMin = j;
       if (askClose[j] > askClose[askCloseMax]) askCloseMax = j;
+      j++;
     }
     const x = this.extremes;
     x.bidFloor = bidFloor;
     x.bidCeiling = bidCeiling;
-    x.askFloor = askFloor;
     x.askCeiling = askCeiling;
     x.bidLow = bidLow;
     x.bidHigh = bidHigh;

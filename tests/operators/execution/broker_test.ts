@@ -28,6 +28,7 @@ import {
   modifyOrder,
   only,
   openOrder,
+  type Prices,
   send,
   T0,
   tick,
@@ -754,6 +755,154 @@ Deno.test("SimulatedBroker.takeQuietSpan leaves the broker where onBar bar by ba
   const [trade] = only(spanned.onBar(events[6]), "trade");
   assert.deepEqual(trade, only(stepped.onBar(events[6]), "trade")[0]);
   assert.equal(trade.mfe, 19);
+});
+
+/**
+ * A position of `lots` opened as in `quietSpanCase` (at row 1's open, ask 1300.30 for a
+ * buy, bid 1300.00 for a sell), then `rows` as rows 2 on: as events and as the columns
+ * `quietSpan` reads. Rows 2-401 end by 21:41 UTC, before the 22:00 rollover (EST).
+ */
+function longSpanCase(
+  side: "buy" | "sell",
+  rows: readonly Prices[],
+  stops: { readonly sl: number; readonly tp: number; readonly lots?: number },
+) {
+  const events = [
+    bar(T0 - MINUTE, [1299.9, 1300.1, 1299.8, 1300.0]),
+    bar(T0, [1300.0, 1300.1, 1299.9, 1300.0]),
+    ...rows.map((prices, i) => bar(T0 + (i + 1) * MINUTE, prices)),
+  ];
+  const columns = new BarColumnsBuilder("M1", "bid-spread", false);
+  for (const e of events) {
+    const { open, high, low, close } = e.bid;
+    columns.push(e.openUs, e.closeUs, open, high, low, close, NaN, NaN, NaN, NaN, e.spread!, NaN);
+  }
+  const opened = () => {
+    const broker = new SimulatedBroker(EXACT);
+    broker.onBar(events[0]);
+    send(broker, openOrder("p1", side, stops.lots ?? 0.10, T0, stops));
+    broker.onBar(events[1]);
+    return broker;
+  };
+  return { events, quoted: quotedBars(columns.take(), opened().settings.spreadModel), opened };
+}
+
+/** Bars through `closes`, each opening at the close before and reaching 0.10 past both. */
+function walk(closes: readonly number[]): Prices[] {
+  let open = 1300;
+  return closes.map((close) => {
+    const prices: Prices = [open, Math.max(open, close) + 0.1, Math.min(open, close) - 0.1, close];
+    open = close;
+    return prices;
+  });
+}
+
+/**
+ * `quietSpan` from row 2 ends at the row where the position exits bar by bar, and
+ * `takeQuietSpan` of the rows before it leaves the account, the broker's statistics and
+ * the trade's excursions as `onBar` bar by bar leaves them.
+ */
+function checkLongSpan(side: "buy" | "sell", closes: readonly number[], sl: number, tp: number) {
+  const { events, quoted, opened } = longSpanCase(side, walk(closes), { sl, tp });
+  const stepped = opened();
+  let exitRow = events.length;
+  for (let i = 2; i < events.length; i++) {
+    if (only(stepped.onBar(events[i]), "trade").length > 0) {
+      exitRow = i;
+      break;
+    }
+  }
+  const marks = emptySpanMarks();
+  const end = opened().quietSpan(quoted, 2, events.length, marks);
+  assert.equal(end, exitRow);
+  const spanned = opened();
+  const walked = opened();
+  if (end > 2) spanned.takeQuietSpan(quoted, 2, end, emptySpanMarks());
+  // The marks as the account reports of the same bars give them, the first of equals.
+  const expected = { ...emptySpanMarks(), bestBid: -Infinity, bestAsk: Infinity };
+  for (let i = 2; i < end; i++) {
+    walked.onBar(events[i]);
+    const { equity } = walked.account();
+    const { closeUs, bid } = events[i];
+    if (!(equity >= expected.lowEquity)) expected.lowEquity = equity;
+    if (!(equity <= expected.highEquity)) {
+      expected.highEquity = equity;
+      expected.highUs = closeUs;
+    }
+    expected.lastEquity = equity;
+    expected.lastUs = closeUs;
+    expected.bestBid = Math.max(expected.bestBid, bid.close);
+    expected.bestAsk = Math.min(expected.bestAsk, bid.close + 0.3);
+  }
+  if (end > 2) assert.deepEqual(marks, expected);
+  assert.deepEqual(spanned.account(), walked.account());
+  assert.deepEqual(spanned.stats, walked.stats);
+  if (end < events.length) {
+    // The exit's trade carries the excursions taken in by the span.
+    const exitSide = side === "buy" ? "sell" : "buy";
+    const close = closeOrder("c1", "p1", exitSide, 0.10, events[end].openUs);
+    send(spanned, close);
+    send(walked, close);
+    assert.deepEqual(spanned.onBar(events[end]), walked.onBar(events[end]));
+  }
+  return end;
+}
+
+Deno.test("SimulatedBroker.quietSpan takes whole blocks of quiet rows as row by row", () => {
+  // 400 rows drifting up 0.01 a row, never near a stop 30 below or a target 30 above.
+  const drift = Array.from({ length: 400 }, (_, i) => 1300 + (i + 1) * 0.01);
+  assert.equal(checkLongSpan("buy", drift, 1270, 1330), 402);
+  assert.equal(checkLongSpan("sell", drift, 1330, 1270), 402);
+  // Row r closes at 1300 + (r - 1) x 0.01 and its bid high is 0.10 above: the target
+  // 1302.955 is first reached by row 287 (high 1302.96; row 286's is 1302.95).
+  assert.equal(checkLongSpan("buy", drift, 1270, 1302.955), 287);
+  // Up 0.01 a row to 1302.00 at row 201 (bid high 1302.10: the trade's best, inside a
+  // block), then down 0.05 a row: row 201 + m closes at 1302 - 0.05m, low 0.10 below, so
+  // the stop 1299.02 is first reached at m = 58 (low 1299.00; m = 57's is 1299.05).
+  const peak = [
+    ...Array.from({ length: 200 }, (_, k) => (130_000 + k + 1) / 100),
+    ...Array.from({ length: 100 }, (_, m) => (130_200 - 5 * (m + 1)) / 100),
+  ];
+  assert.equal(checkLongSpan("buy", peak, 1299.02, 1330), 259);
+});
+
+Deno.test("SimulatedBroker.quietSpan refuses a span whose one deep bar inside a block nears the stop-out", () => {
+  // 5 lots at 1:100: a margin of about 1300 x 100 x 5 / 100 = 6 500, so the stop-out's
+  // 50% (with its 0.1% and 1.00 of room) is an equity of about 3 254. A long bought at
+  // 1300.30 (commission 17.50) is there at a bid of 1300.30 - (10 000 - 17.50 - 3 254) /
+  // 500 = 1286.84, a short sold at 1300.00 at an ask of about 1313.46. Row 101 alone
+  // (inside the block of rows 96-127) reaches 1286.50 below, or 1313.50 (ask 1313.80)
+  // above; the stops are beyond it.
+  const flatRows = Array.from({ length: 200 }, (): Prices => [1300, 1300.1, 1299.9, 1300]);
+  const dipped = flatRows.map((p, i): Prices => i === 99 ? [1300, 1300.1, 1286.5, 1300] : p);
+  const spiked = flatRows.map((p, i): Prices => i === 99 ? [1300, 1313.5, 1299.9, 1300] : p);
+  const quiet = (side: "buy" | "sell", rows: Prices[], sl: number, tp: number) => {
+    const { quoted, opened } = longSpanCase(side, rows, { sl, tp, lots: 5 });
+    return opened().quietSpan(quoted, 2, rows.length + 2, emptySpanMarks());
+  };
+  assert.equal(quiet("buy", flatRows, 1280, 1330), 202);
+  assert.equal(quiet("buy", dipped, 1280, 1330), -1);
+  assert.equal(quiet("sell", flatRows, 1320, 1270), 202);
+  assert.equal(quiet("sell", spiked, 1320, 1270), -1);
+});
+
+Deno.test("SimulatedBroker.quietSpan ends where bar by bar the position exits, over random walks", () => {
+  fc.assert(
+    fc.property(
+      // Steps of up to 0.10: most spans cross several whole blocks before an exit.
+      fc.array(fc.integer({ min: -10, max: 10 }), { minLength: 1, maxLength: 400, size: "max" }),
+      fc.constantFrom("buy" as const, "sell" as const),
+      fc.integer({ min: 50, max: 3000 }),
+      fc.integer({ min: 50, max: 3000 }),
+      (steps, side, stopCents, targetCents) => {
+        let price = 1300;
+        const closes = steps.map((step) => (price = Math.round(price * 100 + step) / 100));
+        const dir = side === "buy" ? 1 : -1;
+        checkLongSpan(side, closes, 1300 - dir * stopCents / 100, 1300 + dir * targetCents / 100);
+      },
+    ),
+    { numRuns: 300 },
+  );
 });
 
 Deno.test("SimulatedBroker.takeQuietSpan refuses rows that are not a quiet span", () => {
