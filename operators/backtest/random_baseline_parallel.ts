@@ -57,14 +57,12 @@ export type BaselineAnswer = readonly (readonly [number, RandomRunResult])[];
 /**
  * A baseline of fewer bars in a position than this, all runs together, runs on this
  * thread alone: a Worker's start-up and cold first runs cost more than it takes over.
- * Since the backtest renders its files while the Worker runs (`backtest`), whole
- * processes on 2018 `--no-ml` with `bench/trade_all_year.json` (hyperfine, 9 runs each,
- * load 1.5-2.1) gave: to April, 30 runs x 15,068 bars (0.45 M), 681 ms alone against
- * 748 ms with a Worker; to July, 0.94 M, 1.040 s against 1.057 s; the year, 2.1 M,
- * 1.494 s against 1.444 s. Before, when this thread joined the runs before rendering,
- * the year was 1.59 s alone against 1.69 s with a Worker.
+ * Whole processes with `bench/trade_all_year.json`, `--no-ml`, the backtest rendering its
+ * files while a Worker runs (interleaved, medians, load 1.4-2.4): HistData 2018, 30 runs
+ * x 71,615 bars (2.1 M), 1.413 s with a Worker against 1.409 s without (15 runs each);
+ * 2017-2018, 30 x 165,507 (5.0 M), 2.305 s against 2.356 s (7 each).
  */
-const WORKERS_FROM_BARS = 1_500_000;
+const WORKERS_FROM_BARS = 3_000_000;
 
 /**
  * Workers for the baseline besides this thread: the cores less this one, at most 3; none

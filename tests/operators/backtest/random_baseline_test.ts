@@ -279,9 +279,9 @@ dataTest(
 
 Deno.test("defaultBaselineWorkers() keeps a small baseline on this thread and shares a big one", () => {
   const cores = defaultWorkers() - 1;
-  // 30 runs x 31,317 bars in a position = 939,510, under 1,500,000: this thread alone.
-  assert.equal(defaultBaselineWorkers(30, 31_317), 0);
-  // 30 x 71,615 = 2,148,450: the cores less this one.
-  assert.equal(defaultBaselineWorkers(30, 71_615), cores);
+  // 30 runs x 71,615 bars in a position = 2,148,450, under 3,000,000: this thread alone.
+  assert.equal(defaultBaselineWorkers(30, 71_615), 0);
+  // 30 x 165,507 = 4,965,210: the cores less this one.
+  assert.equal(defaultBaselineWorkers(30, 165_507), cores);
   assert.equal(defaultBaselineWorkers(), cores, "without an estimate, the cores less this one");
 });
