@@ -37,6 +37,23 @@ export interface SpanBlocks {
   readonly askCloseMax: Int32Array;
 }
 
+/** Indices into `barExtremes`' output. */
+export const BID_MIN = 0, BID_MAX = 1, ASK_MIN = 2, ASK_MAX = 3;
+
+/**
+ * Row `j`'s lowest and highest bid and ask of its open, high and low, into `out` (at
+ * `BID_MIN`, `BID_MAX`, `ASK_MIN`, `ASK_MAX`): what a stop, a target and the stop-out see
+ * of a bar. Data need not keep the open inside the range, so all three are asked.
+ */
+export function barExtremes(bars: QuotedBars, j: number, out: Float64Array): void {
+  const bo = bars.bidOpen[j], bh = bars.bidHigh[j], bl = bars.bidLow[j];
+  const ao = bars.askOpen[j], ah = bars.askHigh[j], al = bars.askLow[j];
+  out[BID_MIN] = bo < bl ? (bo < bh ? bo : bh) : (bl < bh ? bl : bh);
+  out[BID_MAX] = bo > bh ? (bo > bl ? bo : bl) : (bh > bl ? bh : bl);
+  out[ASK_MIN] = ao < al ? (ao < ah ? ao : ah) : (al < ah ? al : ah);
+  out[ASK_MAX] = ao > ah ? (ao > al ? ao : al) : (ah > al ? ah : al);
+}
+
 const built = new WeakMap<QuotedBars, SpanBlocks>();
 
 /** The block summaries of `bars`, built on first use (whole blocks only). */
@@ -68,6 +85,7 @@ function buildSpanBlocks(bars: QuotedBars): SpanBlocks {
     askCloseMax: new Int32Array(count),
   };
   const { openUs, bidOpen, bidHigh, bidLow, bidClose, askOpen, askHigh, askLow, askClose } = bars;
+  const bar = new Float64Array(4);
   for (let k = 0; k < count; k++) {
     const from = k << SPAN_BLOCK_SHIFT;
     const to = from + SPAN_BLOCK;
@@ -85,15 +103,11 @@ function buildSpanBlocks(bars: QuotedBars): SpanBlocks {
         break;
       }
       if (openUs[j] > lastOpen) lastOpen = openUs[j];
-      // Each bar's extremes as the scan takes them (`SimulatedBroker.scanSpan`).
-      const barBidMin = bo < bl ? (bo < bh ? bo : bh) : (bl < bh ? bl : bh);
-      const barBidMax = bo > bh ? (bo > bl ? bo : bl) : (bh > bl ? bh : bl);
-      const barAskMin = ao < al ? (ao < ah ? ao : ah) : (al < ah ? al : ah);
-      const barAskMax = ao > ah ? (ao > al ? ao : al) : (ah > al ? ah : al);
-      if (barBidMin < bFloor) bFloor = barBidMin;
-      if (barBidMax > bCeiling) bCeiling = barBidMax;
-      if (barAskMin < aFloor) aFloor = barAskMin;
-      if (barAskMax > aCeiling) aCeiling = barAskMax;
+      barExtremes(bars, j, bar);
+      if (bar[BID_MIN] < bFloor) bFloor = bar[BID_MIN];
+      if (bar[BID_MAX] > bCeiling) bCeiling = bar[BID_MAX];
+      if (bar[ASK_MIN] < aFloor) aFloor = bar[ASK_MIN];
+      if (bar[ASK_MAX] > aCeiling) aCeiling = bar[ASK_MAX];
       if (bl < bLow) bLow = bl;
       if (bh > bHigh) bHigh = bh;
       if (al < aLow) aLow = al;

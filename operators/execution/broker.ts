@@ -57,7 +57,16 @@ import {
 } from "./config.ts";
 import { emptyQuotes, quoteBar, type QuotedBars, quoteRow, quoteTick } from "./quotes.ts";
 import { nextRolloverUs, rolloverNights } from "./_rollover.ts";
-import { SPAN_BLOCK, SPAN_BLOCK_SHIFT, spanBlocks } from "./_span_blocks.ts";
+import {
+  ASK_MAX,
+  ASK_MIN,
+  barExtremes,
+  BID_MAX,
+  BID_MIN,
+  SPAN_BLOCK,
+  SPAN_BLOCK_SHIFT,
+  spanBlocks,
+} from "./_span_blocks.ts";
 import { stopOutBid } from "./_stop_out.ts";
 
 /** Why the broker did not execute an order; each becomes a `RejectionEvent`. */
@@ -340,6 +349,8 @@ export class SimulatedBroker {
     /** The highest margin use after its reports. */
     marginUse: number;
   } = { bars: null, from: NaN, to: NaN, endUs: NaN, marks: null, marginUse: NaN };
+  /** One row's extremes, as `scanSpan` reads them (`barExtremes`); reused. */
+  private readonly barScratch = new Float64Array(4);
   /** `quietSpan`'s extremes of the span it looked at last. */
   private readonly extremes: SpanExtremes = {
     bidFloor: NaN,
@@ -580,11 +591,12 @@ export class SimulatedBroker {
    * before it in `extremes`. Returns where it stopped.
    */
   private scanSpan(bars: QuotedBars, from: number, to: number): number {
-    const { openUs, bidOpen, bidClose, askOpen, askClose } = bars;
+    const { openUs, bidClose, askClose } = bars;
     const { bidHigh: bidHighs, bidLow: bidLows, askHigh: askHighs, askLow: askLows } = bars;
     const positions = this.positions;
     const rolloverUs = this.nextRolloverUs;
     const blocks = spanBlocks(bars);
+    const bar = this.barScratch;
     let bidFloor = Infinity, bidCeiling = -Infinity, askCeiling = -Infinity;
     let bidLow = Infinity, bidHigh = -Infinity, askLow = Infinity, askHigh = -Infinity;
     let bidCloseMin = from, bidCloseMax = from, askCloseMin = from, askCloseMax = from;
@@ -621,16 +633,12 @@ export class SimulatedBroker {
         continue;
       }
       if (!(openUs[j] < rolloverUs)) break;
-      const bo = bidOpen[j], bh = bidHighs[j], bl = bidLows[j];
-      const ao = askOpen[j], ah = askHighs[j], al = askLows[j];
-      const barBidMin = bo < bl ? (bo < bh ? bo : bh) : (bl < bh ? bl : bh);
-      const barBidMax = bo > bh ? (bo > bl ? bo : bl) : (bh > bl ? bh : bl);
-      const barAskMin = ao < al ? (ao < ah ? ao : ah) : (al < ah ? al : ah);
-      const barAskMax = ao > ah ? (ao > al ? ao : al) : (ah > al ? ah : al);
-      if (anyReached(positions, barBidMin, barBidMax, barAskMin, barAskMax)) break;
-      if (barBidMin < bidFloor) bidFloor = barBidMin;
-      if (barBidMax > bidCeiling) bidCeiling = barBidMax;
-      if (barAskMax > askCeiling) askCeiling = barAskMax;
+      barExtremes(bars, j, bar);
+      if (anyReached(positions, bar[BID_MIN], bar[BID_MAX], bar[ASK_MIN], bar[ASK_MAX])) break;
+      if (bar[BID_MIN] < bidFloor) bidFloor = bar[BID_MIN];
+      if (bar[BID_MAX] > bidCeiling) bidCeiling = bar[BID_MAX];
+      if (bar[ASK_MAX] > askCeiling) askCeiling = bar[ASK_MAX];
+      const bl = bidLows[j], bh = bidHighs[j], al = askLows[j], ah = askHighs[j];
       if (bl < bidLow) bidLow = bl;
       if (bh > bidHigh) bidHigh = bh;
       if (al < askLow) askLow = al;
