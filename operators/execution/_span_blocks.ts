@@ -3,8 +3,9 @@
  * (`SimulatedBroker.quietSpan`): for each block of `SPAN_BLOCK` rows, the extremes the
  * scan keeps row by row, so a block no stop or target reaches is taken at once instead
  * of row by row. The random-entry baseline scans the same year's rows again and again,
- * once for each of its runs. Built once per table and kept while the table lives; it
- * never changes the table. A block with a NaN price (rows before the quotes start) is
+ * once for each of its runs. Built once per table and kept while the table lives, so a
+ * table must not change once it has been scanned (`quotedBars` makes one and no one
+ * writes to it after); it never changes the table. A block with a NaN price (rows before the quotes start) is
  * marked unusable: the scan reads its rows one by one, as before.
  */
 

@@ -311,9 +311,10 @@ export interface BacktestRun {
 }
 
 /**
- * A backtest whose pipeline has run and whose chance baseline may still be running (on
- * Workers): its document without the baseline can be written out meanwhile. Disposing of
- * it (a `using` declaration) stops the baseline's Workers; safe after `complete`.
+ * A backtest whose pipeline has run and whose chance baseline is not done (its pilot has
+ * run; its Workers, when it has any, are running): its document without the baseline can
+ * be rendered meanwhile. Disposing of it (a `using` declaration) stops the baseline's
+ * Workers; safe after `complete`.
  */
 export interface StartedBacktest extends Omit<BacktestRun, "document">, Disposable {
   /** The document with `baseline.random` null: final unless a baseline is under way. */
@@ -705,7 +706,8 @@ export async function backtest(argv: string[]): Promise<void> {
       progress,
     });
     using _workers = run;
-    // Both files are rendered while the chance baseline runs on; its section goes in after.
+    // Both files are rendered before this thread's share of the chance baseline's runs (its
+    // Workers, when it has any, run meanwhile); the baseline's part is written in after.
     const hole = {};
     const json = outputs.json === undefined
       ? null
