@@ -256,32 +256,9 @@ export async function serve(argv: string[]): Promise<void> {
     ...mode.control,
     mounts,
   });
-  let server: Deno.HttpServer;
-  try {
-    server = Deno.serve({
-      hostname: flags.host,
-      port: flags.port,
-      onListen: ({ hostname, port }) => {
-        const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-        const url = `http://${host}:${port}/`;
-        console.log(`ai-gold-scalper ${VERSION} listening on ${url} (health: ${url}health)`);
-        console.log(`dashboard: ${url}dashboard/ (it asks for the API token)`);
-        console.log(apiToken.message);
-        console.log(`journal: ${flags.db}`);
-      },
-    }, app.fetch);
-  } catch (error) {
-    await mode.close();
-    journal.close();
-    throw new Error(`Cannot listen on ${flags.host}:${flags.port}: ${(error as Error).message}`);
-  }
-  const telegram = notifiers.telegram === null ? null : startTelegramBot({
-    config: notifiers.telegram,
-    botToken: notifiers.botToken!,
-    audit,
-    ...telegramControls(mode, health, journal, activity),
-  });
-
+  // Both are set once the server listens.
+  let server: Deno.HttpServer | null = null;
+  let telegram: ReturnType<typeof startTelegramBot> | null = null;
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -305,7 +282,7 @@ export async function serve(argv: string[]): Promise<void> {
       );
       Deno.exit(1);
     }
-    if (await within(server.shutdown(), HTTP_DRAIN_MS) === null) {
+    if (server !== null && await within(server.shutdown(), HTTP_DRAIN_MS) === null) {
       console.log(
         `${signal}: an HTTP client was still mid-request after ${
           HTTP_DRAIN_MS / 1000
@@ -314,9 +291,36 @@ export async function serve(argv: string[]): Promise<void> {
     }
     Deno.exit(0);
   };
+  // Heard before the server listens: a signal right after the "listening" line (a service
+  // manager's stop, a test's) must find its handler, not end the process at once.
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, () => void shutdown(signal));
   }
+  try {
+    server = Deno.serve({
+      hostname: flags.host,
+      port: flags.port,
+      onListen: ({ hostname, port }) => {
+        const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+        const url = `http://${host}:${port}/`;
+        console.log(`ai-gold-scalper ${VERSION} listening on ${url} (health: ${url}health)`);
+        console.log(`dashboard: ${url}dashboard/ (it asks for the API token)`);
+        console.log(apiToken.message);
+        console.log(`journal: ${flags.db}`);
+      },
+    }, app.fetch);
+  } catch (error) {
+    stopping = true;
+    await mode.close();
+    journal.close();
+    throw new Error(`Cannot listen on ${flags.host}:${flags.port}: ${(error as Error).message}`);
+  }
+  telegram = notifiers.telegram === null ? null : startTelegramBot({
+    config: notifiers.telegram,
+    botToken: notifiers.botToken!,
+    audit,
+    ...telegramControls(mode, health, journal, activity),
+  });
   mode.done?.then(
     () => shutdown("done"),
     (error) => {
