@@ -884,6 +884,12 @@ Deno.test("SimulatedBroker.quietSpan refuses a span whose one deep bar inside a 
   assert.equal(quiet("buy", dipped, 1280, 1330), -1);
   assert.equal(quiet("sell", flatRows, 1320, 1270), 202);
   assert.equal(quiet("sell", spiked, 1320, 1270), -1);
+  // A short's margin is read at the highest bid. At row 101's 1313.125 (ask 1313.425) its
+  // equity, 10 000 - 13.425 x 500 - 17.50 = 3 270, is not clear of the stop-out: 327 000 is
+  // not above 50 x (5 x 1313.125) x 1.001 + 1 = 328 610.5. At the other rows' highest bid,
+  // 1300.10, it would be (325 351.0).
+  const nearStopOut = flatRows.map((p, i): Prices => i === 99 ? [1300, 1313.125, 1299.9, 1300] : p);
+  assert.equal(quiet("sell", nearStopOut, 1320, 1270), -1);
 });
 
 Deno.test("SimulatedBroker.quietSpan ends where bar by bar the position exits, over random walks", () => {
