@@ -26,9 +26,9 @@ const denoised = (_key: string, value: unknown): unknown =>
 
 /**
  * `value` as indented JSON with every fractional number denoised, ending in a newline.
- * The numbers are denoised by a replacer: a year's 7 MB report is written in 43 ms this
- * way against 70 ms for a denoised copy written without one (each in a fresh process, as
- * a backtest writes its report once; the copy was faster only once the code was warm).
+ * The numbers are denoised by a replacer: a year's 7.6 MB report is written in 43 ms this
+ * way against 67-76 ms for a denoised copy written without one (each the first call in a
+ * fresh process, as a backtest writes its report once).
  *
  * @example
  * roundedJson({ pnl: 0.1 + 0.2 }); // '{\n  "pnl": 0.3\n}\n'
