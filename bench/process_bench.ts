@@ -8,9 +8,9 @@
  * The trading config is `bench/trade_all_year.json`: the default with `risk.onHalt:
  * "record"` (the research setting: halts are recorded, not obeyed), so every run trades
  * the whole year and no halt shortens the work. Each is timed as the user runs it, with
- * the default chance baseline (30 random-entry runs; for this year on the main thread:
- * `defaultBaselineWorkers`), and again with
- * `--baseline-runs 0`, the pipeline alone, so the baseline's share is measured too. The model is the backtest bench's
+ * the default chance baseline (30 random-entry runs, for this year on the main thread:
+ * `defaultBaselineWorkers`), and again with `--baseline-runs 0`, the pipeline alone, so
+ * the baseline's share is measured too. The model is the backtest bench's
  * (`bench/_model.ts`: the default training config on 2017-01-01 to 2017-07-01, trained
  * once into the cache registry). It never writes outside a temporary folder and that
  * registry. Heavy by design: never part of the test suite. The reference to beat is the
