@@ -38,7 +38,7 @@ import { openJournal } from "../sinks/journal.ts";
 import { openSources } from "../sources/mod.ts";
 import { benchModel, HISTDATA_2017 } from "./_model.ts";
 import { median, summarise, type Summary } from "./_stats.ts";
-import { MAIN, noNewsConfig, SERVE_PERMISSIONS } from "../tests/pipeline/commands/_run.ts";
+import { noNewsConfig, serveArgs } from "../tests/pipeline/commands/_run.ts";
 
 const SELF = new URL(import.meta.url).pathname;
 const ATTACKERS = 60;
@@ -206,13 +206,7 @@ interface Run {
 async function startServe(extraFlags: string[]) {
   const dir = await Deno.makeTempDir();
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...SERVE_PERMISSIONS,
-      MAIN,
-      "serve",
-      "--port",
-      "0",
+    args: serveArgs([
       "--ea-tcp-port",
       "0",
       "--db",
@@ -225,7 +219,7 @@ async function startServe(extraFlags: string[]) {
       "--config",
       await noNewsConfig(dir),
       ...extraFlags,
-    ],
+    ]),
     stdout: "piped",
     stderr: "piped",
   }).spawn();

@@ -36,7 +36,7 @@ import { freePort } from "../tests/_net.ts";
 import { ensemblePrediction, hold } from "../tests/sinks/_journal_fixtures.ts";
 import { benchModel } from "./_model.ts";
 import { median } from "./_stats.ts";
-import { MAIN, SERVE_PERMISSIONS } from "../tests/pipeline/commands/_run.ts";
+import { serveArgs } from "../tests/pipeline/commands/_run.ts";
 
 const HISTDATA_2018 = dataPath("xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2018.csv.gz");
 const SIZE_TARGET_BYTES = 100e6;
@@ -104,22 +104,16 @@ async function replayJournal(name: string, registry: string, dir: string): Promi
   const port = freePort();
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...SERVE_PERMISSIONS,
-      MAIN,
-      "serve",
+    args: serveArgs([
       "--replay",
       HISTDATA_2018,
       "--db",
       db,
-      "--port",
-      String(port),
       "--registry",
       registry,
       "--secrets",
       `${dir}/secrets.json`,
-    ],
+    ], port),
     stdout: "null",
     stderr: "piped",
   }).spawn();

@@ -39,13 +39,18 @@ export async function finished(
 }
 
 /** `deno task serve`'s permissions, so a test runs `serve` as a user would. */
-export const SERVE_PERMISSIONS = [
+const SERVE_PERMISSIONS = [
   "--allow-read",
   "--allow-write",
   "--allow-net",
   "--allow-env",
   "--allow-sys=hostname",
 ];
+
+/** The `deno` arguments that run `serve` on `port` (0: a free one) as `deno task serve` does. */
+export function serveArgs(args: string[], port = 0): string[] {
+  return ["run", ...SERVE_PERMISSIONS, MAIN, "serve", "--port", String(port), ...args];
+}
 
 /**
  * A child process a test waits for: its stderr read from the start (a pipe left full
@@ -92,7 +97,7 @@ export function watchChild(name: string, child: Deno.ChildProcess): WatchedChild
 /** Starts `serve` on a free port and returns its URL once it is listening (within 60 s). */
 export async function startServe(args: string[], port = 0) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...SERVE_PERMISSIONS, MAIN, "serve", "--port", String(port), ...args],
+    args: serveArgs(args, port),
     stdout: "piped",
     stderr: "piped",
   }).spawn();

@@ -9,13 +9,7 @@ import { DatabaseSync } from "node:sqlite";
 import { runBacktest } from "@/pipeline/commands/backtest.ts";
 import { dataPath, haveData } from "../../_data.ts";
 import { HAVE_NATS_SERVER, type NatsServer, startNatsServer } from "../bus/_nats_server.ts";
-import {
-  MAIN,
-  SERVE_PERMISSIONS,
-  startServe,
-  watchChild,
-  type WatchedChild,
-} from "../commands/_run.ts";
+import { serveArgs, startServe, watchChild, type WatchedChild } from "../commands/_run.ts";
 import { skippableTest } from "../../_skip.ts";
 
 const HISTDATA_2017 = "xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2017.csv.gz";
@@ -52,15 +46,7 @@ function role(dir: string, nats: NatsServer, name: string, extra: string[] = [])
   return watchChild(
     name,
     new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        ...SERVE_PERMISSIONS,
-        MAIN,
-        "serve",
-        "--port",
-        "0",
-        ...roleArgs(dir, nats, name, extra),
-      ],
+      args: serveArgs(roleArgs(dir, nats, name, extra)),
       stdout: "null",
       stderr: "piped",
     }).spawn(),
