@@ -104,7 +104,10 @@ export interface Source {
   readonly resolution: Timeframe | "tick";
   /** Filled in as `batches()` runs; complete once it has finished. */
   readonly report: ReadReport;
-  /** One pass over the file. */
+  /**
+   * One pass over the file. Each batch's columns are the consumer's to keep: a source
+   * never writes into a batch it has yielded.
+   */
   batches(): AsyncGenerator<Batch>;
 }
 
@@ -274,6 +277,69 @@ export class BarColumnsBuilder {
     };
     this.length = 0;
     return batch;
+  }
+}
+
+/**
+ * Bar batches kept whole as they pass, joined into one by `take()`: each bar is copied
+ * once, where a `BarColumnsBuilder` fed bar by bar copies it again at every growth and on
+ * `take()` (a year of M1 bars: docs/results/bench.md). Its batch has the columns a
+ * builder of the same sides and volume would give.
+ */
+export class BarBatchJoiner {
+  private kept: BarBatch[] = [];
+  private length = 0;
+
+  constructor(
+    readonly timeframe: Timeframe,
+    readonly sides: QuoteSides,
+    readonly hasVolume: boolean,
+  ) {}
+
+  /** Keeps `batch`, which must be of this joiner's timeframe and sides, uncopied. */
+  add(batch: BarBatch): void {
+    if (batch.timeframe !== this.timeframe) {
+      throw new RangeError(`Cannot join ${batch.timeframe} bars to ${this.timeframe} bars`);
+    }
+    this.kept.push(batch);
+    this.length += batch.length;
+  }
+
+  /** Every bar kept, in order, as one batch; the joiner starts afresh. */
+  take(): BarBatch {
+    const { kept, length } = this;
+    const join = (column: (batch: BarBatch) => Float64Array | null): Float64Array => {
+      const joined = new Float64Array(length);
+      let at = 0;
+      for (const batch of kept) {
+        const values = column(batch);
+        if (values === null) throw new RangeError("Cannot join a bar batch without that column");
+        joined.set(values.subarray(0, batch.length), at);
+        at += batch.length;
+      }
+      return joined;
+    };
+    const ask = this.sides === "bid-ask";
+    const joined: BarBatch = {
+      kind: "bars",
+      timeframe: this.timeframe,
+      length,
+      openUs: join((b) => b.openUs),
+      closeUs: join((b) => b.closeUs),
+      bidOpen: join((b) => b.bidOpen),
+      bidHigh: join((b) => b.bidHigh),
+      bidLow: join((b) => b.bidLow),
+      bidClose: join((b) => b.bidClose),
+      askOpen: ask ? join((b) => b.askOpen) : null,
+      askHigh: ask ? join((b) => b.askHigh) : null,
+      askLow: ask ? join((b) => b.askLow) : null,
+      askClose: ask ? join((b) => b.askClose) : null,
+      spread: this.sides === "bid-spread" ? join((b) => b.spread) : null,
+      volume: this.hasVolume ? join((b) => b.volume) : null,
+    };
+    this.kept = [];
+    this.length = 0;
+    return joined;
   }
 }
 

@@ -69,9 +69,18 @@ class Frame implements BarSink {
   gap = NaN;
   previousGap = NaN;
   close = NaN;
+  /**
+   * A higher timeframe's part of the alignment score, tanh(gap in ATR / alignmentAtr):
+   * worked out when its bar closes, not at each M1 vote until the next (NaN for M1).
+   */
+  alignment = NaN;
   private readonly bar = { open: NaN, high: NaN, low: NaN, close: NaN } satisfies PriceBar;
 
-  constructor(config: TechnicalConfig, private readonly extra?: (bar: PriceBar) => void) {
+  constructor(
+    private readonly config: TechnicalConfig,
+    private readonly aligns: boolean,
+    private readonly extra?: (bar: PriceBar) => void,
+  ) {
     this.atr = new Atr(config.atrPeriod);
     this.rsi = new Rsi(config.rsiPeriod);
     this.fast = new Ema(config.emaFast);
@@ -107,6 +116,7 @@ class Frame implements BarSink {
     const slow = this.slow.update(bar) ?? NaN;
     this.previousGap = this.gap;
     this.gap = fast - slow;
+    if (this.aligns) this.alignment = Math.tanh(this.gapAtr / this.config.alignmentAtr);
     this.extra?.(bar);
   }
 }
@@ -133,6 +143,9 @@ export class TechnicalScorer {
   private stable = false;
   private bars = 0;
   private histogram = NaN;
+  /** The M5 histogram in M5 ATR, and its score: worked out when an M5 bar closes. */
+  private histogramAtr = NaN;
+  private histogramScore = NaN;
   private macdCrossDir = 0;
   private macdCrossBar = -Infinity;
   private emaCrossDir = 0;
@@ -151,22 +164,25 @@ export class TechnicalScorer {
     this.stochastic = new Stochastic({ kPeriod: config.stochasticK, dPeriod: config.stochasticD });
     this.levels = new HighLowDistance(config.levelsLookback);
     this.frames = {
-      M1: new Frame(config, (bar) => {
+      M1: new Frame(config, false, (bar) => {
         this.stochK = this.stochastic.update(bar) ?? NaN;
       }),
-      M5: new Frame(config, (bar) => {
+      M5: new Frame(config, true, (bar) => {
         const before = this.histogram;
         this.histogram = this.macd.update(bar) === undefined ? NaN : this.macd.histogram;
+        const atr = this.frames.M5.atrValue;
+        this.histogramAtr = atr > 0 ? this.histogram / atr : 0;
+        this.histogramScore = Math.tanh(this.histogramAtr / config.histogramAtr);
         const dir = crossing(before, this.histogram);
         if (dir !== 0) {
           this.macdCrossDir = dir;
           this.macdCrossBar = this.bars;
         }
       }),
-      M15: new Frame(config, (bar) => {
+      M15: new Frame(config, true, (bar) => {
         this.levels.update(bar);
       }),
-      H1: new Frame(config),
+      H1: new Frame(config, true),
     };
     this.higher = new ResamplerCascade(HIGHER.map((tf) => [tf, this.frames[tf]]));
     this.weightSum = Object.values(config.weights).reduce((a, b) => a + b, 0);
@@ -245,12 +261,16 @@ export class TechnicalScorer {
       rsiH1: f.H1.rsiValue,
       macdCrossDir: this.macdCrossDir,
       macdAge: this.bars - this.macdCrossBar,
-      histogramAtr: f.M5.atrValue > 0 ? this.histogram / f.M5.atrValue : 0,
+      histogramAtr: this.histogramAtr,
+      histogramScore: this.histogramScore,
       emaCrossDir: this.emaCrossDir,
       emaAge: this.bars - this.emaCrossBar,
       gapM5: f.M5.gapAtr,
       gapM15: f.M15.gapAtr,
       gapH1: f.H1.gapAtr,
+      alignmentM5: f.M5.alignment,
+      alignmentM15: f.M15.alignment,
+      alignmentH1: f.H1.alignment,
       stochK: this.stochK,
       stochD: this.stochastic.d,
       toSupport: f.M1.atrValue > 0
@@ -335,12 +355,18 @@ interface Readings {
   readonly macdCrossDir: number;
   readonly macdAge: number;
   readonly histogramAtr: number;
+  /** tanh(histogramAtr / the config's histogramAtr). */
+  readonly histogramScore: number;
   readonly emaCrossDir: number;
   readonly emaAge: number;
   /** The fast-slow EMA gap in ATR on each of `HIGHER`. */
   readonly gapM5: number;
   readonly gapM15: number;
   readonly gapH1: number;
+  /** tanh(gap / the config's alignmentAtr) on each of `HIGHER`. */
+  readonly alignmentM5: number;
+  readonly alignmentM15: number;
+  readonly alignmentH1: number;
   readonly stochK: number;
   readonly stochD: number;
   readonly toSupport: number;
@@ -366,14 +392,14 @@ function componentScore(index: number, r: Readings, c: TechnicalConfig): number 
     case 3:
       return r.macdCrossDir * fade(r.macdAge, c.crossFadeBars);
     case 4:
-      return Math.tanh(r.histogramAtr / c.histogramAtr);
+      return r.histogramScore;
     case 5:
       return r.emaCrossDir * fade(r.emaAge, c.crossFadeBars);
     case 6: {
       let alignment = 0;
-      alignment += Math.tanh(r.gapM5 / c.alignmentAtr);
-      alignment += Math.tanh(r.gapM15 / c.alignmentAtr);
-      alignment += Math.tanh(r.gapH1 / c.alignmentAtr);
+      alignment += r.alignmentM5;
+      alignment += r.alignmentM15;
+      alignment += r.alignmentH1;
       return alignment / HIGHER.length;
     }
     case 7: {

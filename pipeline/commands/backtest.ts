@@ -7,7 +7,6 @@
  */
 
 import { z } from "zod";
-import { recordBars } from "../../operators/bars/mod.ts";
 import {
   backtestHtmlAround,
   type BacktestJson,
@@ -43,7 +42,6 @@ import { historyStartUs, type WarmUpNeed } from "../../operators/warmup/mod.ts";
 import type { Sink } from "../../sinks/sink.ts";
 import { sha256OfFile } from "../../sources/file_hash.ts";
 import { type OpenSourceOptions, openSources, type Source } from "../../sources/mod.ts";
-import { BarColumnsBuilder } from "../../sources/source.ts";
 import { runPipeline } from "../build.ts";
 import {
   type BarEvent,
@@ -73,7 +71,7 @@ import {
 import { BACKTEST } from "./usage.ts";
 import { roundedJsonAround } from "../json_text.ts";
 import { linesRead, progressSink, type ReplayProgress, replayProgress } from "../progress.ts";
-import { m1Stages } from "./stages.ts";
+import { type BarTape, barTape, m1Stages } from "./stages.ts";
 import {
   buildStrategy,
   parseTradingConfig,
@@ -388,7 +386,7 @@ export async function startBacktest(options: RunBacktestOptions): Promise<Starte
   let strategy: Strategy;
   let source: Source;
   let broker: SimulatedBroker;
-  let tape: BarColumnsBuilder | null;
+  let tape: BarTape | null;
   let collected: ReturnType<typeof collector>;
   let seconds: number;
   const started = performance.now();
@@ -416,11 +414,10 @@ export async function startBacktest(options: RunBacktestOptions): Promise<Starte
       toUs,
     });
     broker = new SimulatedBroker(config.execution ?? {});
-    // Every M1 bar read, warm-up included, for the random-entry baseline (when it runs).
-    tape = baselineRuns > 0 ? new BarColumnsBuilder("M1", source.sides, false) : null;
+    tape = baselineRuns > 0 ? barTape(source) : null;
     const stages = [
       ...m1Stages(source, "backtests"),
-      ...(tape !== null ? [{ name: "bar-tape", operator: recordBars(source.symbol, tape) }] : []),
+      ...(tape?.stages ?? []),
       ...strategy.stages,
       { name: "risk-and-execution", operator: tradeAndExecute(strategy.engine, broker) },
     ];
@@ -428,7 +425,7 @@ export async function startBacktest(options: RunBacktestOptions): Promise<Starte
     const read = source;
     await runPipeline({
       sourceName: "file",
-      source$: replay$(source, { ready: () => backlog.ready() }),
+      source$: replay$(tape?.source ?? source, { ready: () => backlog.ready() }),
       stages,
       sinks: options.progress
         ? [collected.sink, progressSink(options.progress, () => linesRead(read))]
