@@ -20,11 +20,19 @@ export interface StopMove {
 /** Tolerance for float noise in R multiples and price steps. */
 const EPSILON = 1e-9;
 
-/** `price` on the price step, rounded down for a buy's stop and up for a sell's. */
-function roundStop(price: number, dir: 1 | -1, spec: SymbolSpec): number {
+/**
+ * `price` on the price step, rounded down for a buy's stop and up for a sell's: the number
+ * the text of `steps x point` to `digits` decimals reads as.
+ */
+export function roundStop(price: number, dir: 1 | -1, spec: SymbolSpec): number {
   const steps = dir === 1
     ? Math.floor(price / spec.point + EPSILON)
     : Math.ceil(price / spec.point - EPSILON);
+  const scale = 10 ** spec.digits;
+  // With the usual point of 10^-digits, that text is `steps` over `scale` exactly, and one
+  // division (rounded correctly, as reading the text is) gives the same double without
+  // the string: this runs on every bar a position is open. (+ 0: the text has no -0.)
+  if (spec.point * scale === 1 && Math.abs(steps) < 2 ** 50) return steps / scale + 0;
   return Number((steps * spec.point).toFixed(spec.digits));
 }
 

@@ -5,7 +5,9 @@
  */
 
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { DEFAULT_RISK_CONFIG, nextStop, type RiskConfig } from "@/operators/risk/mod.ts";
+import { roundStop } from "@/operators/risk/stops.ts";
 import { XAUUSD } from "@/pipeline/symbols.ts";
 import { bar, config, engine, position } from "./_fixtures.ts";
 import { usFromIso } from "@/pipeline/events.ts";
@@ -119,4 +121,22 @@ Deno.test("RiskEngine.manage() ignores other symbols' bars and positions", () =>
     risk.manage([{ ...BUY, symbol: "XAGUSD" }], bar("2024-03-20T13:05:00Z", 2006)),
     [],
   );
+});
+
+Deno.test("roundStop() gives the number its text to the symbol's digits reads as, for any step count", () => {
+  // The reference is the text: (steps x point).toFixed(digits), read back as a number.
+  for (const digits of [0, 1, 2, 3, 4, 5]) {
+    const point = [1, 0.1, 0.01, 0.001, 0.0001, 0.00001][digits];
+    const spec = { ...XAUUSD, point, digits };
+    fc.assert(
+      fc.property(fc.integer({ min: -1e9, max: 1e9 }), fc.constantFrom(1, -1), (steps, dir) => {
+        // A price a third of a point past the step: rounded to it either way.
+        const price = (steps + dir / 3) * point;
+        const expected = Math.round(price / point - dir / 3);
+        const text = Number((expected * point).toFixed(digits));
+        assert.ok(Object.is(roundStop(price, dir as 1 | -1, spec), text), `${steps} x ${point}`);
+      }),
+      { numRuns: 2000 },
+    );
+  }
 });
