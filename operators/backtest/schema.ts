@@ -356,10 +356,12 @@ function equityRowProblem(value: unknown): string | null {
     return "expected an object { time_utc, equity, balance }";
   }
   const row = value as Record<string, unknown>;
-  const extra = Object.keys(row).filter((k) =>
-    k !== "time_utc" && k !== "equity" && k !== "balance"
-  );
-  if (extra.length > 0) return `unknown key ${JSON.stringify(extra[0])}`;
+  // A loop, not a filtered copy of the keys: this runs for every point of the curve.
+  for (const key in row) {
+    if (key !== "time_utc" && key !== "equity" && key !== "balance" && Object.hasOwn(row, key)) {
+      return `unknown key ${JSON.stringify(key)}`;
+    }
+  }
   if (typeof row.time_utc !== "string" || !ISO_UTC.test(row.time_utc)) {
     return "time_utc: expected ISO-8601 UTC";
   }
