@@ -10,6 +10,7 @@ import { aggregateTicks, resampleBatch, Resampler, TickToBar } from "../operator
 import { lineBlocks } from "../sources/_lines.ts";
 import { openSource } from "../sources/mod.ts";
 import { DEFAULT_FEATURE_SPEC, FeatureEngine } from "../operators/features/mod.ts";
+import { TechnicalScorer } from "../operators/fusion/mod.ts";
 import { type BarBatch, BarColumnsBuilder, type Batch, type TickBatch } from "../sources/source.ts";
 import { median } from "./_stats.ts";
 
@@ -189,6 +190,33 @@ async function main(): Promise<void> {
     note: `${
       (parseM1.rowsPerSecond / (features.rows / features.seconds)).toFixed(1)
     }x the time of parsing the same year`,
+  });
+
+  // The technical scorer, which a `--no-ml` backtest runs on every M1 bar: its indicators
+  // on M1, M5, M15 and H1 and a vote (with the readings behind it) per bar.
+  const technical = await best(() => {
+    const scorer = new TechnicalScorer();
+    const bar = { open: NaN, high: NaN, low: NaN, close: NaN };
+    let n = 0;
+    for (const b of m1) {
+      for (let i = 0; i < b.length; i++) {
+        bar.open = b.bidOpen[i];
+        bar.high = b.bidHigh[i];
+        bar.low = b.bidLow[i];
+        bar.close = b.bidClose[i];
+        scorer.update(b.openUs[i], b.closeUs[i], bar);
+        n++;
+      }
+    }
+    return n;
+  });
+  rows.push({
+    name: "technical scorer, a vote per M1 bar (in memory)",
+    rows: technical.rows,
+    rowsPerSecond: technical.rows / technical.seconds,
+    ratioToByteScan: null,
+    peakRssMiB: mib(Deno.memoryUsage().rss),
+    note: `median ${(technical.rows / technical.median / 1e6).toFixed(2)} M`,
   });
 
   console.log(
