@@ -553,7 +553,9 @@ export class RiskEngine {
     ) {
       return -1;
     }
-    const nextDayUs = tradingDayStartUs(day + 1);
+    // The day's end from the bounds `#dayOf` keeps: a quiet span is asked for again and
+    // again within one day.
+    const nextDayUs = day === this.#knownDay ? this.#knownDayToUs : tradingDayStartUs(day + 1);
     const { closeUs } = bars;
     let end = from;
     while (end < to && closeUs[end] < nextDayUs) end++;
