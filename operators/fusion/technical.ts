@@ -151,6 +151,11 @@ export class TechnicalScorer {
   private emaCrossDir = 0;
   private emaCrossBar = -Infinity;
   private stochK = NaN;
+  /**
+   * The readings of the higher timeframes as they stand, shared by every vote until one
+   * of their bars closes (which clears it): one object per M5 bar, not per vote.
+   */
+  private higherReadings: HigherReadings | null = null;
 
   constructor(
     readonly config: TechnicalConfig = FUSION_DEFAULTS.technical,
@@ -168,6 +173,7 @@ export class TechnicalScorer {
         this.stochK = this.stochastic.update(bar) ?? NaN;
       }),
       M5: new Frame(config, true, (bar) => {
+        this.higherReadings = null;
         const before = this.histogram;
         this.histogram = this.macd.update(bar) === undefined ? NaN : this.macd.histogram;
         const atr = this.frames.M5.atrValue;
@@ -180,9 +186,12 @@ export class TechnicalScorer {
         }
       }),
       M15: new Frame(config, true, (bar) => {
+        this.higherReadings = null;
         this.levels.update(bar);
       }),
-      H1: new Frame(config, true),
+      H1: new Frame(config, true, () => {
+        this.higherReadings = null;
+      }),
     };
     this.higher = new ResamplerCascade(HIGHER.map((tf) => [tf, this.frames[tf]]));
     this.weightSum = Object.values(config.weights).reduce((a, b) => a + b, 0);
@@ -255,22 +264,25 @@ export class TechnicalScorer {
   private vote(closeUs: number): SourceVote {
     const c = this.config;
     const f = this.frames;
-    const readings: Readings = {
-      rsiM1: f.M1.rsiValue,
+    const higher = this.higherReadings ??= {
       rsiM15: f.M15.rsiValue,
       rsiH1: f.H1.rsiValue,
       macdCrossDir: this.macdCrossDir,
-      macdAge: this.bars - this.macdCrossBar,
       histogramAtr: this.histogramAtr,
       histogramScore: this.histogramScore,
-      emaCrossDir: this.emaCrossDir,
-      emaAge: this.bars - this.emaCrossBar,
       gapM5: f.M5.gapAtr,
       gapM15: f.M15.gapAtr,
       gapH1: f.H1.gapAtr,
       alignmentM5: f.M5.alignment,
       alignmentM15: f.M15.alignment,
       alignmentH1: f.H1.alignment,
+    };
+    const readings: Readings = {
+      higher,
+      rsiM1: f.M1.rsiValue,
+      macdAge: this.bars - this.macdCrossBar,
+      emaCrossDir: this.emaCrossDir,
+      emaAge: this.bars - this.emaCrossBar,
       stochK: this.stochK,
       stochD: this.stochastic.d,
       toSupport: f.M1.atrValue > 0
@@ -344,21 +356,14 @@ class TechnicalVote implements SourceVote {
   }
 }
 
-/**
- * What one vote read, kept so its reasons can be written later. One flat object of
- * numbers: the component scores are worked out from it (`componentScore`), not stored.
- */
-interface Readings {
-  readonly rsiM1: number;
+/** The readings that change only when an M5, M15 or H1 bar closes. */
+interface HigherReadings {
   readonly rsiM15: number;
   readonly rsiH1: number;
   readonly macdCrossDir: number;
-  readonly macdAge: number;
   readonly histogramAtr: number;
   /** tanh(histogramAtr / the config's histogramAtr). */
   readonly histogramScore: number;
-  readonly emaCrossDir: number;
-  readonly emaAge: number;
   /** The fast-slow EMA gap in ATR on each of `HIGHER`. */
   readonly gapM5: number;
   readonly gapM15: number;
@@ -367,6 +372,19 @@ interface Readings {
   readonly alignmentM5: number;
   readonly alignmentM15: number;
   readonly alignmentH1: number;
+}
+
+/**
+ * What one vote read, kept so its reasons can be written later: numbers, and the higher
+ * timeframes' readings it shares with the votes around it. The component scores are
+ * worked out from it (`componentScore`), not stored.
+ */
+interface Readings {
+  readonly higher: HigherReadings;
+  readonly rsiM1: number;
+  readonly macdAge: number;
+  readonly emaCrossDir: number;
+  readonly emaAge: number;
   readonly stochK: number;
   readonly stochD: number;
   readonly toSupport: number;
@@ -386,20 +404,20 @@ function componentScore(index: number, r: Readings, c: TechnicalConfig): number 
     case 0:
       return clamp((50 - r.rsiM1) / c.rsiBand);
     case 1:
-      return clamp((r.rsiM15 - 50) / c.rsiBand);
+      return clamp((r.higher.rsiM15 - 50) / c.rsiBand);
     case 2:
-      return clamp((r.rsiH1 - 50) / c.rsiBand);
+      return clamp((r.higher.rsiH1 - 50) / c.rsiBand);
     case 3:
-      return r.macdCrossDir * fade(r.macdAge, c.crossFadeBars);
+      return r.higher.macdCrossDir * fade(r.macdAge, c.crossFadeBars);
     case 4:
-      return r.histogramScore;
+      return r.higher.histogramScore;
     case 5:
       return r.emaCrossDir * fade(r.emaAge, c.crossFadeBars);
     case 6: {
       let alignment = 0;
-      alignment += r.alignmentM5;
-      alignment += r.alignmentM15;
-      alignment += r.alignmentH1;
+      alignment += r.higher.alignmentM5;
+      alignment += r.higher.alignmentM15;
+      alignment += r.higher.alignmentH1;
       return alignment / HIGHER.length;
     }
     case 7: {
@@ -418,18 +436,20 @@ const COMPONENTS: readonly {
   readonly detail: (r: Readings) => string;
 }[] = [
   { name: "rsi M1", weight: "rsiM1", detail: (r) => r.rsiM1.toFixed(1) },
-  { name: "rsi M15", weight: "rsiM15", detail: (r) => r.rsiM15.toFixed(1) },
-  { name: "rsi H1", weight: "rsiH1", detail: (r) => r.rsiH1.toFixed(1) },
+  { name: "rsi M15", weight: "rsiM15", detail: (r) => r.higher.rsiM15.toFixed(1) },
+  { name: "rsi H1", weight: "rsiH1", detail: (r) => r.higher.rsiH1.toFixed(1) },
   {
     name: "macd M5 cross",
     weight: "macdCross",
     detail: (r) =>
-      r.macdCrossDir === 0 ? "none" : `${r.macdCrossDir > 0 ? "up" : "down"} ${r.macdAge}m ago`,
+      r.higher.macdCrossDir === 0
+        ? "none"
+        : `${r.higher.macdCrossDir > 0 ? "up" : "down"} ${r.macdAge}m ago`,
   },
   {
     name: "macd M5 histogram",
     weight: "macdHistogram",
-    detail: (r) => `${signed(r.histogramAtr)} atr`,
+    detail: (r) => `${signed(r.higher.histogramAtr)} atr`,
   },
   {
     name: "ema M1 cross",
@@ -440,7 +460,8 @@ const COMPONENTS: readonly {
   {
     name: "ema alignment",
     weight: "emaAlignment",
-    detail: (r) => `M5 ${signed(r.gapM5)} M15 ${signed(r.gapM15)} H1 ${signed(r.gapH1)}`,
+    detail: (r) =>
+      `M5 ${signed(r.higher.gapM5)} M15 ${signed(r.higher.gapM15)} H1 ${signed(r.higher.gapH1)}`,
   },
   {
     name: "stochastic M1",
