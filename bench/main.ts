@@ -30,6 +30,22 @@ interface Row {
 
 const mib = (bytes: number) => Math.round(bytes / 1048576);
 
+/** The row of a benchmark run on data already in memory: nothing to set beside a byte scan. */
+function inMemoryRow(
+  name: string,
+  result: { readonly seconds: number; readonly rows: number },
+  note?: string,
+): Row {
+  return {
+    name,
+    rows: result.rows,
+    rowsPerSecond: result.rows / result.seconds,
+    ratioToByteScan: null,
+    peakRssMiB: mib(Deno.memoryUsage().rss),
+    note,
+  };
+}
+
 /**
  * Best of `REPEATS` wall-clock runs, in seconds (the least disturbed by the other core's
  * load), and their median.
@@ -135,13 +151,7 @@ async function main(): Promise<void> {
     m1.flush();
     return ticks.reduce((sum, b) => sum + b.length, 0);
   });
-  rows.push({
-    name: "ticks -> M1 aggregation (in memory)",
-    rows: aggregate.rows,
-    rowsPerSecond: aggregate.rows / aggregate.seconds,
-    ratioToByteScan: null,
-    peakRssMiB: mib(Deno.memoryUsage().rss),
-  });
+  rows.push(inMemoryRow("ticks -> M1 aggregation (in memory)", aggregate));
 
   const m1 = await collect<BarBatch>(HISTDATA_2017);
   const resample = await best(() => {
@@ -151,13 +161,7 @@ async function main(): Promise<void> {
     h1.flush();
     return m1.reduce((sum, b) => sum + b.length, 0);
   });
-  rows.push({
-    name: "M1 -> H1 resampling (in memory)",
-    rows: resample.rows,
-    rowsPerSecond: resample.rows / resample.seconds,
-    ratioToByteScan: null,
-    peakRssMiB: mib(Deno.memoryUsage().rss),
-  });
+  rows.push(inMemoryRow("M1 -> H1 resampling (in memory)", resample));
 
   const parseM1 = rows[0];
   const features = await best(() => {
@@ -181,16 +185,12 @@ async function main(): Promise<void> {
     }
     return n;
   });
-  rows.push({
-    name: `default feature spec, ${DEFAULT_FEATURE_SPEC.features.length} features (in memory)`,
-    rows: features.rows,
-    rowsPerSecond: features.rows / features.seconds,
-    ratioToByteScan: null,
-    peakRssMiB: mib(Deno.memoryUsage().rss),
-    note: `${
-      (parseM1.rowsPerSecond / (features.rows / features.seconds)).toFixed(1)
-    }x the time of parsing the same year`,
-  });
+  rows.push(inMemoryRow(
+    `default feature spec, ${DEFAULT_FEATURE_SPEC.features.length} features (in memory)`,
+    features,
+    `${(parseM1.rowsPerSecond / (features.rows / features.seconds)).toFixed(1)}x the time of ` +
+      "parsing the same year",
+  ));
 
   // The technical scorer, which a `--no-ml` backtest runs on every M1 bar: its indicators
   // on M1, M5, M15 and H1 and a vote (with the readings behind it) per bar.
@@ -210,14 +210,11 @@ async function main(): Promise<void> {
     }
     return n;
   });
-  rows.push({
-    name: "technical scorer, a vote per M1 bar (in memory)",
-    rows: technical.rows,
-    rowsPerSecond: technical.rows / technical.seconds,
-    ratioToByteScan: null,
-    peakRssMiB: mib(Deno.memoryUsage().rss),
-    note: `median ${(technical.rows / technical.median / 1e6).toFixed(2)} M`,
-  });
+  rows.push(inMemoryRow(
+    "technical scorer, a vote per M1 bar (in memory)",
+    technical,
+    `median ${(technical.rows / technical.median / 1e6).toFixed(2)} M`,
+  ));
 
   console.log(
     `deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores, best of ${REPEATS} runs ` +
