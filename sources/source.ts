@@ -256,25 +256,13 @@ export class BarColumnsBuilder {
   /** The bars so far as a batch of their own; the builder's arrays are reused. */
   take(): BarBatch {
     const n = this.length;
-    const copy = (c: Float64Array) => c.slice(0, n);
-    const ask = this.hasAsk;
-    const batch: BarBatch = {
-      kind: "bars",
-      timeframe: this.timeframe,
-      length: n,
-      openUs: copy(this.openUs),
-      closeUs: copy(this.closeUs),
-      bidOpen: copy(this.bidOpen),
-      bidHigh: copy(this.bidHigh),
-      bidLow: copy(this.bidLow),
-      bidClose: copy(this.bidClose),
-      askOpen: ask ? copy(this.askOpen) : null,
-      askHigh: ask ? copy(this.askHigh) : null,
-      askLow: ask ? copy(this.askLow) : null,
-      askClose: ask ? copy(this.askClose) : null,
-      spread: this.hasSpread ? copy(this.spread) : null,
-      volume: this.hasVolume ? copy(this.volume) : null,
-    };
+    const batch = barBatchOf(
+      this.timeframe,
+      this.sides,
+      this.hasVolume,
+      n,
+      (name) => this[name].slice(0, n),
+    );
     this.length = 0;
     return batch;
   }
@@ -308,39 +296,58 @@ export class BarBatchJoiner {
   /** Every bar kept, in order, as one batch; the joiner starts afresh. */
   take(): BarBatch {
     const { kept, length } = this;
-    const join = (column: (batch: BarBatch) => Float64Array | null): Float64Array => {
-      const joined = new Float64Array(length);
+    const joined = barBatchOf(this.timeframe, this.sides, this.hasVolume, length, (name) => {
+      const column = new Float64Array(length);
       let at = 0;
       for (const batch of kept) {
-        const values = column(batch);
-        if (values === null) throw new RangeError("Cannot join a bar batch without that column");
-        joined.set(values.subarray(0, batch.length), at);
+        const values = batch[name];
+        if (values === null) {
+          throw new RangeError(`Cannot join a bar batch without its ${name} column`);
+        }
+        column.set(values.subarray(0, batch.length), at);
         at += batch.length;
       }
-      return joined;
-    };
-    const ask = this.sides === "bid-ask";
-    const joined: BarBatch = {
-      kind: "bars",
-      timeframe: this.timeframe,
-      length,
-      openUs: join((b) => b.openUs),
-      closeUs: join((b) => b.closeUs),
-      bidOpen: join((b) => b.bidOpen),
-      bidHigh: join((b) => b.bidHigh),
-      bidLow: join((b) => b.bidLow),
-      bidClose: join((b) => b.bidClose),
-      askOpen: ask ? join((b) => b.askOpen) : null,
-      askHigh: ask ? join((b) => b.askHigh) : null,
-      askLow: ask ? join((b) => b.askLow) : null,
-      askClose: ask ? join((b) => b.askClose) : null,
-      spread: this.sides === "bid-spread" ? join((b) => b.spread) : null,
-      volume: this.hasVolume ? join((b) => b.volume) : null,
-    };
+      return column;
+    });
     this.kept = [];
     this.length = 0;
     return joined;
   }
+}
+
+/** The names of a bar batch's columns. */
+type BarColumn = Exclude<keyof BarBatch, "kind" | "timeframe" | "length">;
+
+/**
+ * A batch of `length` bars with the columns its sides and volume call for (the asks for
+ * bid-ask data, a spread for bid-spread data), each made by `column`: the one rule every
+ * builder of batches follows.
+ */
+function barBatchOf(
+  timeframe: Timeframe,
+  sides: QuoteSides,
+  hasVolume: boolean,
+  length: number,
+  column: (name: BarColumn) => Float64Array,
+): BarBatch {
+  const ask = sides === "bid-ask";
+  return {
+    kind: "bars",
+    timeframe,
+    length,
+    openUs: column("openUs"),
+    closeUs: column("closeUs"),
+    bidOpen: column("bidOpen"),
+    bidHigh: column("bidHigh"),
+    bidLow: column("bidLow"),
+    bidClose: column("bidClose"),
+    askOpen: ask ? column("askOpen") : null,
+    askHigh: ask ? column("askHigh") : null,
+    askLow: ask ? column("askLow") : null,
+    askClose: ask ? column("askClose") : null,
+    spread: sides === "bid-spread" ? column("spread") : null,
+    volume: hasVolume ? column("volume") : null,
+  };
 }
 
 /** Growable typed-array columns for ticks. */

@@ -6,9 +6,9 @@
  * baseline is started (`startRandomBaseline`) as soon as the strategy's trades are known:
  * the Workers load while the pilot runs here, where the kernel's code is warm from the
  * pipeline, then take seeds while this thread builds the document and renders the files,
- * and joins them after (`finish`). The bars and the levels' ATR reach the Workers in shared memory, copied
- * once, never cloned per Worker. Results come back by seed, so the report is the same
- * whatever ran where. It must never change a run, only where it runs.
+ * and joins them after (`finish`). The bars and the levels' ATR reach the Workers in
+ * shared memory, copied once, never cloned per Worker. Results come back by seed, so the
+ * report is the same whatever ran where. It must never change a run, only where it runs.
  */
 
 import { defaultWorkers, moduleWorker } from "../../pipeline/workers.ts";

@@ -5,8 +5,8 @@
  * of row by row. The random-entry baseline scans the same year's rows again and again,
  * once for each of its runs. Built once per table and kept while the table lives, so a
  * table must not change once it has been scanned (`quotedBars` makes one and no one
- * writes to it after); it never changes the table. A block with a NaN price (rows before the quotes start) is
- * marked unusable: the scan reads its rows one by one, as before.
+ * writes to it after); it never changes the table. A block with a NaN price (rows before
+ * the quotes start) is marked unusable: the scan reads its rows one by one, as before.
  */
 
 import type { QuotedBars } from "./quotes.ts";
