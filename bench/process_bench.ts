@@ -1,6 +1,7 @@
 /**
  * What a user waits for: the wall time of whole `deno task backtest` processes (start,
- * module load, model load, the year, the JSON and HTML written, exit) on HistData 2018,
+ * module load, model load, the year, the JSON and HTML written, exit), each run with its
+ * checkout's own task flags (permissions, V8 flags: `_task.ts`), on HistData 2018,
  * technical only (`--no-ml`) and with the default ensemble, each the median of N runs.
  * The runs alternate (no model, model, no model, ...) so both see the same load, after
  * one unmeasured warm-up of each. The 1-minute load average is read before and after.
@@ -30,6 +31,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { benchModel, HISTDATA_2018, TRADE_ALL_YEAR } from "./_model.ts";
 import { median } from "./_stats.ts";
+import { backtestTaskFlags } from "./_task.ts";
 
 /** The issue's reference: backtesting.py's bare SMA cross on the same year, this machine. */
 const REFERENCE_SECONDS = 4.05;
@@ -73,11 +75,13 @@ if (baselineMain !== null) {
 }
 const out = await Deno.makeTempDir({ prefix: "process-bench-" });
 
-/** One backtest command line, as `deno task backtest` runs it (the task's permissions). */
+/** One backtest command line, as `deno task backtest` runs it. */
 interface Variant {
   readonly name: string;
   /** The main.ts to run. */
   readonly main: string;
+  /** Its checkout's `deno task backtest` flags: permissions and V8 flags. */
+  readonly flags: readonly string[];
   readonly args: readonly string[];
   readonly target: (median: number) => string;
 }
@@ -96,13 +100,10 @@ async function runOnce(variant: Variant, i: number): Promise<Run> {
   const json = `${out}/run-${i}.json`;
   const args = [
     "run",
-    "--allow-read",
-    "--allow-write",
-    "--allow-env",
-    "--allow-net",
+    ...variant.flags,
     // Each checkout's own import map: "@/" must not resolve into the other checkout.
     "--config",
-    variant.main.replace(/main\.ts$/, "deno.json"),
+    denoJsonOf(variant.main),
     variant.main,
     "backtest",
     "--data",
@@ -147,10 +148,16 @@ async function runOnce(variant: Variant, i: number): Promise<Run> {
 
 const loadAverage = () => Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
 
-const checkouts = baselineMain === null ? [{ label: "", main }] : [
-  { label: " (this checkout)", main },
-  { label: ` (baseline ${values.baseline})`, main: baselineMain },
-];
+const denoJsonOf = (main: string) => main.replace(/main\.ts$/, "deno.json");
+const checkouts = await Promise.all(
+  (baselineMain === null ? [{ label: "", main }] : [
+    { label: " (this checkout)", main },
+    { label: ` (baseline ${values.baseline})`, main: baselineMain },
+  ]).map(async (checkout) => {
+    const denoJson = denoJsonOf(checkout.main);
+    return { ...checkout, flags: backtestTaskFlags(await Deno.readTextFile(denoJson), denoJson) };
+  }),
+);
 /** Does the baseline checkout know `--baseline-runs` (every commit since 13e906a)? */
 const baselineKnowsRuns = values.baseline !== undefined &&
   (await Deno.readTextFile(`${values.baseline}/pipeline/commands/usage.ts`).catch(() => ""))
@@ -163,10 +170,11 @@ const baselineSettings = (main: string) =>
   main === baselineMain && !baselineKnowsRuns ? [[]] : [[], ["--baseline-runs", "0"]];
 const noMlTarget = (m: number) =>
   `<= ${TARGET_NO_ML_SECONDS} s: ${m <= TARGET_NO_ML_SECONDS ? "met" : "NOT met"}`;
-const variants: Variant[] = checkouts.flatMap(({ label, main }) =>
+const variants: Variant[] = checkouts.flatMap(({ label, main, flags }) =>
   baselineSettings(main).map((extra) => ({
     name: ["backtest --no-ml", ...extra].join(" ") + label,
     main,
+    flags,
     args: ["--no-ml", ...extra],
     target: noMlTarget,
   }))
@@ -175,12 +183,13 @@ if (values["skip-ml"]) {
   console.error("skipping the runs with the model (--skip-ml)");
 } else {
   const id = await benchModel(values.registry);
-  for (const { label, main } of checkouts) {
+  for (const { label, main, flags } of checkouts) {
     for (const extra of baselineSettings(main)) {
       variants.push({
         name: [`backtest, default ensemble (model ${id.slice(0, 12)}…)`, ...extra].join(" ") +
           label,
         main,
+        flags,
         args: ["--model", id, "--registry", values.registry, ...extra],
         target: (m) =>
           `<= ${TARGET_ML_SECONDS} s: ${
@@ -209,8 +218,10 @@ for (let r = 1; r <= repeats; r++) {
 await Deno.remove(out, { recursive: true });
 
 console.log(
-  `deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores; whole \`deno run main.ts ` +
-    `backtest\` processes on HistData M1 2018 with --config bench/trade_all_year.json; ` +
+  `deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores; whole \`deno task backtest\` ` +
+    `processes (the task's flags: ${
+      checkouts.map((c) => c.flags.join(" ")).join("; ")
+    }) on HistData M1 2018 with --config bench/trade_all_year.json; ` +
     `median of ${repeats} runs each, alternating, after one warm-up each; ` +
     `load average (1, 5, 15 min) ${loadBefore} before, ${loadAverage()} after`,
 );

@@ -1,0 +1,44 @@
+/**
+ * Tests for bench/_task.ts: the flags a checkout's `deno task backtest` runs with, as the
+ * process bench passes them to each checkout it times.
+ */
+
+import assert from "node:assert/strict";
+import { backtestTaskFlags } from "../../bench/_task.ts";
+
+Deno.test("backtestTaskFlags() reads the flags between deno run and main.ts", () => {
+  const denoJson = JSON.stringify({
+    tasks: {
+      backtest: {
+        description: "replay",
+        command: "deno run --allow-read --v8-flags=--x=1 main.ts backtest",
+      },
+    },
+  });
+  assert.deepEqual(backtestTaskFlags(denoJson, "deno.json"), ["--allow-read", "--v8-flags=--x=1"]);
+});
+
+Deno.test("backtestTaskFlags() reads a task written as a bare string", () => {
+  const denoJson = JSON.stringify({ tasks: { backtest: "deno run -A main.ts backtest" } });
+  assert.deepEqual(backtestTaskFlags(denoJson, "deno.json"), ["-A"]);
+});
+
+Deno.test("backtestTaskFlags() names the file when the task has another shape", () => {
+  for (
+    const tasks of [{}, { backtest: "deno task other" }, { backtest: "deno run main.ts serve" }]
+  ) {
+    assert.throws(
+      () => backtestTaskFlags(JSON.stringify({ tasks }), "/tmp/x/deno.json"),
+      /^Error: \/tmp\/x\/deno\.json: the backtest task is not "deno run <flags> main\.ts backtest"/,
+    );
+  }
+});
+
+Deno.test("the checkout's own backtest task sets V8's initial old generation", () => {
+  // What bench/process_bench.ts times and users run; docs/results/bench.md, "Eighth sitting".
+  const flags = backtestTaskFlags(
+    Deno.readTextFileSync(new URL("../../deno.json", import.meta.url)),
+    "deno.json",
+  );
+  assert.ok(flags.includes("--v8-flags=--initial-old-space-size=128"), flags.join(" "));
+});
