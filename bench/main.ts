@@ -11,6 +11,7 @@ import { lineBlocks } from "../sources/_lines.ts";
 import { openSource } from "../sources/mod.ts";
 import { DEFAULT_FEATURE_SPEC, FeatureEngine } from "../operators/features/mod.ts";
 import { TechnicalScorer } from "../operators/fusion/mod.ts";
+import { bidBarAt } from "../operators/indicators/mod.ts";
 import { type BarBatch, BarColumnsBuilder, type Batch, type TickBatch } from "../sources/source.ts";
 import { median } from "./_stats.ts";
 
@@ -200,11 +201,7 @@ async function main(): Promise<void> {
     let n = 0;
     for (const b of m1) {
       for (let i = 0; i < b.length; i++) {
-        bar.open = b.bidOpen[i];
-        bar.high = b.bidHigh[i];
-        bar.low = b.bidLow[i];
-        bar.close = b.bidClose[i];
-        scorer.update(b.openUs[i], b.closeUs[i], bar);
+        scorer.update(b.openUs[i], b.closeUs[i], bidBarAt(b, i, bar));
         n++;
       }
     }

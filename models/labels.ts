@@ -10,6 +10,7 @@
 
 import { US_PER_MINUTE } from "../pipeline/events.ts";
 import { Atr } from "../operators/indicators/atr.ts";
+import { bidBarAt } from "../operators/indicators/indicator.ts";
 
 /** The three classes, as in model.ts: 0 = down, 1 = flat, 2 = up. */
 export const DOWN = 0;
@@ -129,11 +130,7 @@ export function atrSeries(bars: LabelBars, period: number): Float64Array {
   const out = new Float64Array(bars.length);
   const bar = { open: NaN, high: NaN, low: NaN, close: NaN };
   for (let i = 0; i < bars.length; i++) {
-    bar.open = bars.bidOpen[i];
-    bar.high = bars.bidHigh[i];
-    bar.low = bars.bidLow[i];
-    bar.close = bars.bidClose[i];
-    out[i] = atr.update(bar) ?? NaN;
+    out[i] = atr.update(bidBarAt(bars, i, bar)) ?? NaN;
   }
   return out;
 }

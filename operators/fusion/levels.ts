@@ -15,7 +15,7 @@ import type { Timeframe } from "../../pipeline/events.ts";
 import { resampleBid, Resampler } from "../bars/resample.ts";
 import { type CostModel, roundTripCost } from "../execution/costs.ts";
 import type { BarSink } from "../bars/bar_sink.ts";
-import { Atr, type PriceBar } from "../indicators/mod.ts";
+import { Atr, bidBarAt, type PriceBar } from "../indicators/mod.ts";
 import type { LevelsConfig } from "./config.ts";
 import type { BarBatch } from "../../sources/source.ts";
 
@@ -94,11 +94,7 @@ export function levelAtrSeries(
   const series = new Float64Array(bars.length);
   const bid = { open: NaN, high: NaN, low: NaN, close: NaN };
   for (let i = 0; i < bars.length; i++) {
-    bid.open = bars.bidOpen[i];
-    bid.high = bars.bidHigh[i];
-    bid.low = bars.bidLow[i];
-    bid.close = bars.bidClose[i];
-    atr.update(bars.openUs[i], bars.closeUs[i], bid);
+    atr.update(bars.openUs[i], bars.closeUs[i], bidBarAt(bars, i, bid));
     series[i] = atr.value;
   }
   return series;

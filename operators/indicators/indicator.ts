@@ -14,6 +14,26 @@ export interface PriceBar {
   readonly close: number;
 }
 
+/** A `PriceBar` reused row after row, filled by `bidBarAt`. */
+export type PriceBarScratch = { -readonly [K in keyof PriceBar]: number };
+
+/** Bid price columns, one row a bar (a `BarBatch`'s, or any table of bars). */
+export interface BidColumns {
+  readonly bidOpen: ArrayLike<number>;
+  readonly bidHigh: ArrayLike<number>;
+  readonly bidLow: ArrayLike<number>;
+  readonly bidClose: ArrayLike<number>;
+}
+
+/** Row `i`'s bid prices, written into `out` (no allocation per row); returns `out`. */
+export function bidBarAt(columns: BidColumns, i: number, out: PriceBarScratch): PriceBar {
+  out.open = columns.bidOpen[i];
+  out.high = columns.bidHigh[i];
+  out.low = columns.bidLow[i];
+  out.close = columns.bidClose[i];
+  return out;
+}
+
 /**
  * A bar-fed indicator. Multi-output indicators return their primary value from
  * `update()` and expose the others as readonly getters that are `NaN` until stable.

@@ -4,7 +4,14 @@
  * public surface; `_`-prefixed files are private helpers.
  */
 
-export type { Indicator, PriceBar, ValueIndicator } from "./indicator.ts";
+export type {
+  BidColumns,
+  Indicator,
+  PriceBar,
+  PriceBarScratch,
+  ValueIndicator,
+} from "./indicator.ts";
+export { bidBarAt } from "./indicator.ts";
 export { Adx } from "./adx.ts";
 export { Atr, trueRange } from "./atr.ts";
 export { Bollinger, type BollingerOptions } from "./bollinger.ts";

@@ -14,6 +14,7 @@ import {
   TechnicalScorer,
   type TechnicalState,
 } from "@/operators/fusion/mod.ts";
+import { bidBarAt } from "@/operators/indicators/mod.ts";
 import { type BarEvent, US_PER_MINUTE } from "@/pipeline/events.ts";
 import { openSource } from "@/sources/mod.ts";
 import { dataPath, dataTest } from "../../_data.ts";
@@ -209,13 +210,9 @@ dataTest(
     for await (const batch of (await openSource(dataPath(HISTDATA_2017))).batches()) {
       if (batch.kind !== "bars") continue;
       for (let i = 0; i < batch.length; i++) {
-        bar.open = batch.bidOpen[i];
-        bar.high = batch.bidHigh[i];
-        bar.low = batch.bidLow[i];
-        bar.close = batch.bidClose[i];
         openUs.push(batch.openUs[i]);
         closeUs.push(batch.closeUs[i]);
-        const vote = scorer.update(batch.openUs[i], batch.closeUs[i], bar);
+        const vote = scorer.update(batch.openUs[i], batch.closeUs[i], bidBarAt(batch, i, bar));
         const state = scorer.state();
         assert.equal(vote === null, state === null);
         if (vote === null || state === null) continue;

@@ -2,12 +2,13 @@
  * The contract every indicator honours, run against each one on random bar series:
  * undefined until `requiredBars`, then finite; `isStable` flips exactly then; getters
  * are NaN until stable; `reset()` restores the initial state; no output depends on a
- * later bar. A new indicator joins by adding one line to `CASES`.
+ * later bar. A new indicator joins by adding one line to `CASES`. Also `bidBarAt`, which
+ * feeds them a table's rows.
  */
 
-import { strictEqual } from "node:assert";
+import assert, { strictEqual } from "node:assert";
 import fc from "fast-check";
-import type { Indicator, PriceBar } from "@/operators/indicators/indicator.ts";
+import { bidBarAt, type Indicator, type PriceBar } from "@/operators/indicators/indicator.ts";
 import {
   Adx,
   Atr,
@@ -203,4 +204,17 @@ Deno.test("SpreadStats honours the indicator contract on spreads", () => {
       "SpreadStats on a prefix",
     );
   }));
+});
+
+Deno.test("bidBarAt() writes row i's bid prices into the bar it is given and returns it", () => {
+  const columns = {
+    bidOpen: [1, 10],
+    bidHigh: [2, 20],
+    bidLow: [0.5, 5],
+    bidClose: [1.5, 15],
+  };
+  const scratch = { open: NaN, high: NaN, low: NaN, close: NaN };
+  const bar = bidBarAt(columns, 1, scratch);
+  strictEqual(bar, scratch);
+  assert.deepStrictEqual(bar, { open: 10, high: 20, low: 5, close: 15 });
 });
