@@ -19,3 +19,14 @@ export function backtestTaskFlags(denoJson: string, origin: string): string[] {
   }
   return words.slice(2, main);
 }
+
+/**
+ * `flags` with `extra` V8 flags (comma-separated, as `--v8-flags=` takes them) after the
+ * task's own: appended to its `--v8-flags=`, or added as one when it has none. For a
+ * bench that tries a V8 flag on the task as users run it.
+ */
+export function withV8Flags(flags: readonly string[], extra: string): string[] {
+  const at = flags.findIndex((flag) => flag.startsWith("--v8-flags="));
+  if (at < 0) return [...flags, `--v8-flags=${extra}`];
+  return flags.map((flag, i) => i === at ? `${flag},${extra}` : flag);
+}

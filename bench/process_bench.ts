@@ -22,16 +22,25 @@
  * change, `git archive <commit> | tar -x -C DIR`) in the same alternation, so before and
  * after are measured in the same sitting, under the same load.
  *
+ * `--threads` also samples each run's threads every 20 ms (`_threads.ts`, Linux only) and
+ * prints their CPU by kind: the main thread, Deno's Workers, V8's compiler and garbage
+ * collection threads. Off by default: the sampling costs the machine a little CPU, and
+ * Deno lets a process read another's /proc entries only with every permission (-A).
+ *
+ * `--v8-flags A,B` adds V8 flags after each checkout's own, to try one as users would run it.
+ *
  *   deno run --allow-read --allow-write --allow-env --allow-run --allow-sys=loadavg
  *     bench/process_bench.ts [--repeats 5] [--registry out/bench-registry] [--skip-ml]
- *     [--baseline DIR]
+ *     [--baseline DIR] [--v8-flags A,B]
+ *   deno run -A bench/process_bench.ts --threads [...]
  */
 
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { benchModel, HISTDATA_2018, TRADE_ALL_YEAR } from "./_model.ts";
 import { median } from "./_stats.ts";
-import { backtestTaskFlags } from "./_task.ts";
+import { backtestTaskFlags, withV8Flags } from "./_task.ts";
+import { childPid, THREAD_KINDS, type ThreadKind, ThreadSampler } from "./_threads.ts";
 
 /** The issue's reference: backtesting.py's bare SMA cross on the same year, this machine. */
 const REFERENCE_SECONDS = 4.05;
@@ -46,6 +55,8 @@ const { values } = parseArgs({
     registry: { type: "string", default: "out/bench-registry" },
     "skip-ml": { type: "boolean", default: false },
     baseline: { type: "string" },
+    threads: { type: "boolean", default: false },
+    "v8-flags": { type: "string" },
   },
   strict: true,
 });
@@ -86,15 +97,33 @@ interface Variant {
   readonly target: (median: number) => string;
 }
 
-/** The run's wall time, its CPU time (from /usr/bin/time), and what it traded. */
+/**
+ * The run's wall time, its CPU time (from /usr/bin/time), its threads' CPU by kind (with
+ * `--threads`), and what it traded.
+ */
 interface Run {
   readonly seconds: number;
   readonly cpuSeconds: number | null;
+  readonly threads: Record<ThreadKind, number> | null;
   readonly trades: number;
   readonly lastExit: string;
 }
 
 const haveTime = await Deno.stat("/usr/bin/time").then(() => true, () => false);
+const sampleThreads = values.threads;
+if (sampleThreads) {
+  try {
+    Deno.readDirSync(`/proc/${Deno.pid}/task`);
+  } catch (error) {
+    console.error(
+      error instanceof Deno.errors.NotCapable
+        ? "process bench: --threads reads other processes' /proc entries, which Deno allows " +
+          "only with every permission: run it with -A."
+        : `process bench: --threads reads /proc, which this system lacks (${error}).`,
+    );
+    Deno.exit(2);
+  }
+}
 
 async function runOnce(variant: Variant, i: number): Promise<Run> {
   const json = `${out}/run-${i}.json`;
@@ -125,8 +154,12 @@ async function runOnce(variant: Variant, i: number): Promise<Run> {
     })
     : new Deno.Command(Deno.execPath(), { args, stdout: "null", stderr: "piped" });
   const started = performance.now();
-  const result = await command.output();
+  const child = command.spawn();
+  const pid = !sampleThreads ? null : haveTime ? await childPid(child.pid) : child.pid;
+  const sampler = pid === null ? null : new ThreadSampler(pid);
+  const result = await child.output();
   const seconds = (performance.now() - started) / 1000;
+  const threads = sampler?.stop() ?? null;
   if (!result.success) {
     console.error(new TextDecoder().decode(result.stderr));
     throw new Error(`process bench: "${variant.name}" failed (exit code ${result.code})`);
@@ -141,6 +174,7 @@ async function runOnce(variant: Variant, i: number): Promise<Run> {
   return {
     seconds,
     cpuSeconds,
+    threads,
     trades: document.metrics.trades,
     lastExit: trades.length === 0 ? "-" : trades[trades.length - 1].exit_time_utc.slice(0, 10),
   };
@@ -155,7 +189,9 @@ const checkouts = await Promise.all(
     { label: ` (baseline ${values.baseline})`, main: baselineMain },
   ]).map(async (checkout) => {
     const denoJson = denoJsonOf(checkout.main);
-    return { ...checkout, flags: backtestTaskFlags(await Deno.readTextFile(denoJson), denoJson) };
+    const flags = backtestTaskFlags(await Deno.readTextFile(denoJson), denoJson);
+    const extra = values["v8-flags"];
+    return { ...checkout, flags: extra === undefined ? flags : withV8Flags(flags, extra) };
   }),
 );
 /** Does the baseline checkout know `--baseline-runs` (every commit since 13e906a)? */
@@ -240,6 +276,23 @@ for (const [v, variant] of variants.entries()) {
       runs[v][0].lastExit
     } | ${variant.target(m)} |`,
   );
+}
+if (sampleThreads) {
+  console.log(
+    "\nCPU by thread, median s (sampled every 20 ms from /proc: a thread's last 20 ms may be " +
+      "missed): the main thread runs the pipeline and the report; Deno's Workers read the " +
+      "file, score with the model and run the chance baseline's Workers; V8's threads " +
+      "compile optimised code and collect garbage.",
+  );
+  console.log("| process | main thread | Deno Workers | V8 threads | other |");
+  console.log("|---|---:|---:|---:|---:|");
+  for (const [v, variant] of variants.entries()) {
+    const sampled = runs[v].flatMap((r) => r.threads === null ? [] : [r.threads]);
+    const byKind = THREAD_KINDS.map((kind) =>
+      sampled.length === 0 ? "-" : median(sampled.map((t) => t[kind])).toFixed(2)
+    );
+    console.log(`| ${variant.name} | ${byKind.join(" | ")} |`);
+  }
 }
 console.log(
   `reference: backtesting.py 0.6.6, bare SMA(10/30) cross with SL/TP, same file, this ` +

@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { backtestTaskFlags } from "../../bench/_task.ts";
+import { backtestTaskFlags, withV8Flags } from "../../bench/_task.ts";
 
 Deno.test("backtestTaskFlags() reads the flags between deno run and main.ts", () => {
   const denoJson = JSON.stringify({
@@ -41,4 +41,15 @@ Deno.test("the checkout's own backtest task sets V8's initial old generation", (
     "deno.json",
   );
   assert.ok(flags.includes("--v8-flags=--initial-old-space-size=128"), flags.join(" "));
+});
+
+Deno.test("withV8Flags() appends to the task's own --v8-flags", () => {
+  assert.deepEqual(
+    withV8Flags(["--allow-read", "--v8-flags=--a=1", "--allow-net"], "--b,--c=2"),
+    ["--allow-read", "--v8-flags=--a=1,--b,--c=2", "--allow-net"],
+  );
+});
+
+Deno.test("withV8Flags() adds --v8-flags to a task without them", () => {
+  assert.deepEqual(withV8Flags(["-A"], "--b"), ["-A", "--v8-flags=--b"]);
 });
