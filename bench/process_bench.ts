@@ -157,7 +157,8 @@ async function runOnce(variant: Variant, i: number): Promise<Run> {
   const child = command.spawn();
   const pid = !sampleThreads ? null : haveTime ? await childPid(child.pid) : child.pid;
   const sampler = pid === null ? null : new ThreadSampler(pid);
-  const result = await child.output();
+  // Stopped however the run ends, so no sampling timer outlives it.
+  const result = await child.output().finally(() => sampler?.stop());
   const seconds = (performance.now() - started) / 1000;
   const threads = sampler?.stop() ?? null;
   if (!result.success) {
