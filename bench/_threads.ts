@@ -85,7 +85,7 @@ export class ThreadSampler {
     }
   }
 
-  /** Stops sampling (again: no harm); the CPU seconds of each kind of thread as last sampled. */
+  /** Stops sampling; the CPU seconds of each kind of thread as last sampled. */
   stop(): Record<ThreadKind, number> {
     clearInterval(this.#timer);
     const seconds: Record<ThreadKind, number> = { main: 0, workers: 0, v8: 0, other: 0 };

@@ -157,10 +157,15 @@ async function runOnce(variant: Variant, i: number): Promise<Run> {
   const child = command.spawn();
   const pid = !sampleThreads ? null : haveTime ? await childPid(child.pid) : child.pid;
   const sampler = pid === null ? null : new ThreadSampler(pid);
-  // Stopped however the run ends, so no sampling timer outlives it.
-  const result = await child.output().finally(() => sampler?.stop());
+  let result: Deno.CommandOutput;
+  let threads: Record<ThreadKind, number> | null;
+  try {
+    result = await child.output();
+  } finally {
+    // However the run ends, so no sampling timer outlives it.
+    threads = sampler?.stop() ?? null;
+  }
   const seconds = (performance.now() - started) / 1000;
-  const threads = sampler?.stop() ?? null;
   if (!result.success) {
     console.error(new TextDecoder().decode(result.stderr));
     throw new Error(`process bench: "${variant.name}" failed (exit code ${result.code})`);
