@@ -107,24 +107,28 @@ const schema = multiSourceSchema.extend({
 /**
  * The model scores the replay's slices in groups of at least this many feature rows, one
  * call (one message to a Worker) per group: a group of 256-event slices took 0.2 s off a
- * year with the model against a call per slice, the same predictions to the byte.
+ * year with the model against a call per slice, and groups of 8,192 rows (with one
+ * Worker) another 0.2-0.3 s against groups of 1,024 (docs/results/bench.md, "Tenth
+ * sitting"), the same reports to the byte.
  */
-const SCORING_GROUP_ROWS = 1024;
+const SCORING_GROUP_ROWS = 8192;
 
 /**
  * The model scores on Workers of its own while this thread computes features further
- * on; the replay waits while more rows than this are being scored (four groups: one on
- * each worker of a 2-core machine, one more queued for each), so the workers always have
- * rows queued while the bars and events in flight stay few.
+ * on; the replay waits while more rows than this are being scored (four groups: one being
+ * scored and three queued on a 2-core machine's one Worker), so the Workers always have
+ * rows queued while the bars and events in flight stay bounded (about 33 k rows).
  */
 const SCORING_BACKLOG_ROWS = 4 * SCORING_GROUP_ROWS;
 
 /**
- * Scoring workers when `--score-workers` is not given: one per core, at most 4. On this
- * 2-core machine, nearly idle, two workers ran a year with the model in a median 4.11 s
- * against 4.90 s with one (docs/results/bench.md); on a busy machine one costs less CPU.
+ * Scoring workers when `--score-workers` is not given: the cores less the one this
+ * thread's features, fusion and risk keep busy, at least 1, at most 3. On this 2-core
+ * machine, one Worker ran a year with the model in a median 3.50 s against 3.76 s with
+ * two, with 0.8 s less CPU (the second session's start-up, about 0.4 s, and two threads
+ * fighting for one core); docs/results/bench.md, "Tenth sitting". Unmeasured on more cores.
  */
-export const DEFAULT_SCORE_WORKERS = defaultWorkers();
+export const DEFAULT_SCORE_WORKERS = Math.max(1, defaultWorkers() - 1);
 
 /** What a trade needs from the order that opened it, kept from its decision until it closes. */
 interface OrderRecord {

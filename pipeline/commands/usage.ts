@@ -325,7 +325,8 @@ export const BACKTEST = {
   --news FILE    high-impact news calendar (docs/examples/news_calendar.csv); without it the news blackout is off
   --broker FILE  a broker profile (profiles/*.json): contract, lots, leverage, margin levels, costs, spread
   --threads N    onnxruntime-web threads (default 1)
-  --score-workers N  Workers scoring the model beside the features (default: one per core, at most 4; 0: this thread)
+  --score-workers N  Workers scoring the model beside the features (default: the cores less one,
+                     at least 1, at most 3; 0: this thread)
   --baseline-runs N  random-entry runs to rank the strategy among (default 30; 0 for none)
   --no-warm-up   read nothing before --from and trade from its first bar, the sources joining as they
                  warm up, as a live server started fresh does (default: warm up on the history first)
