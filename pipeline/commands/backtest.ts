@@ -107,8 +107,8 @@ const schema = multiSourceSchema.extend({
 /**
  * The model scores the replay's slices in groups of at least this many feature rows, one
  * call (one message to a Worker) per group: a group of 256-event slices took 0.2 s off a
- * year with the model against a call per slice, and groups of 8,192 rows (with one
- * Worker) another 0.2-0.3 s against groups of 1,024 (docs/results/bench.md, "Tenth
+ * year with the model against a call per slice, and with one Worker, groups of 4,096
+ * to 8,192 rows about 0.1 s more against groups of 1,024 (docs/results/bench.md, "Tenth
  * sitting"), the same reports to the byte.
  */
 const SCORING_GROUP_ROWS = 8192;
@@ -124,9 +124,10 @@ const SCORING_BACKLOG_ROWS = 4 * SCORING_GROUP_ROWS;
 /**
  * Scoring workers when `--score-workers` is not given: the cores less the one this
  * thread's features, fusion and risk keep busy, at least 1, at most 3. On this 2-core
- * machine, one Worker ran a year with the model in a median 3.50 s against 3.76 s with
- * two, with 0.8 s less CPU (the second session's start-up, about 0.4 s, and two threads
- * fighting for one core); docs/results/bench.md, "Tenth sitting". Unmeasured on more cores.
+ * machine one Worker ran a year with the model in a median 4.00 s against 4.22 s for two
+ * (groups of 1,024 rows) and 3.58 s against 3.64 s (groups of 4,096), with 0.6 s less
+ * CPU each time: the second session's start-up, about 0.4 s, and two threads fighting for
+ * one core (docs/results/bench.md, "Tenth sitting"). Unmeasured on more cores.
  */
 export const DEFAULT_SCORE_WORKERS = Math.max(1, defaultWorkers() - 1);
 
