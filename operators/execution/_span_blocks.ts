@@ -85,53 +85,61 @@ function buildSpanBlocks(bars: QuotedBars): SpanBlocks {
     askCloseMin: new Int32Array(count),
     askCloseMax: new Int32Array(count),
   };
-  const { openUs, bidOpen, bidHigh, bidLow, bidClose, askOpen, askHigh, askLow, askClose } = bars;
-  const bar = new Float64Array(4);
-  for (let k = 0; k < count; k++) {
-    const from = k << SPAN_BLOCK_SHIFT;
-    const to = from + SPAN_BLOCK;
-    let usable = true;
-    let lastOpen = -Infinity;
-    let bFloor = Infinity, bCeiling = -Infinity, aFloor = Infinity, aCeiling = -Infinity;
-    let bLow = Infinity, bHigh = -Infinity, aLow = Infinity, aHigh = -Infinity;
-    let bMin = from, bMax = from, aMin = from, aMax = from;
-    for (let j = from; j < to; j++) {
-      const bo = bidOpen[j], bh = bidHigh[j], bl = bidLow[j], bc = bidClose[j];
-      const ao = askOpen[j], ah = askHigh[j], al = askLow[j], ac = askClose[j];
-      // NaN fails every comparison: a sum of the prices is NaN when one is.
-      if (Number.isNaN(bo + bh + bl + bc + ao + ah + al + ac + openUs[j])) {
-        usable = false;
-        break;
-      }
-      if (openUs[j] > lastOpen) lastOpen = openUs[j];
-      barExtremes(bars, j, bar);
-      if (bar[BID_MIN] < bFloor) bFloor = bar[BID_MIN];
-      if (bar[BID_MAX] > bCeiling) bCeiling = bar[BID_MAX];
-      if (bar[ASK_MIN] < aFloor) aFloor = bar[ASK_MIN];
-      if (bar[ASK_MAX] > aCeiling) aCeiling = bar[ASK_MAX];
-      if (bl < bLow) bLow = bl;
-      if (bh > bHigh) bHigh = bh;
-      if (al < aLow) aLow = al;
-      if (ah > aHigh) aHigh = ah;
-      if (bc < bidClose[bMin]) bMin = j;
-      if (bc > bidClose[bMax]) bMax = j;
-      if (ac < askClose[aMin]) aMin = j;
-      if (ac > askClose[aMax]) aMax = j;
-    }
-    blocks.usable[k] = usable ? 1 : 0;
-    blocks.lastOpenUs[k] = lastOpen;
-    blocks.bidFloor[k] = bFloor;
-    blocks.bidCeiling[k] = bCeiling;
-    blocks.askFloor[k] = aFloor;
-    blocks.askCeiling[k] = aCeiling;
-    blocks.bidLow[k] = bLow;
-    blocks.bidHigh[k] = bHigh;
-    blocks.askLow[k] = aLow;
-    blocks.askHigh[k] = aHigh;
-    blocks.bidCloseMin[k] = bMin;
-    blocks.bidCloseMax[k] = bMax;
-    blocks.askCloseMin[k] = aMin;
-    blocks.askCloseMax[k] = aMax;
-  }
+  for (let k = 0; k < count; k++) summariseBlock(bars, blocks, k);
   return blocks;
+}
+
+/** One row's extremes, as `barExtremes` writes them; reused. */
+const row = new Float64Array(4);
+
+/** Block `k`'s summary: a function of its own, so it is optimised after a few calls. */
+function summariseBlock(bars: QuotedBars, blocks: SpanBlocks, k: number): void {
+  const { openUs, bidOpen, bidHigh, bidLow, bidClose, askOpen, askHigh, askLow, askClose } = bars;
+  const from = k << SPAN_BLOCK_SHIFT;
+  const to = from + SPAN_BLOCK;
+  let lastOpen = -Infinity;
+  let bFloor = Infinity, bCeiling = -Infinity, aFloor = Infinity, aCeiling = -Infinity;
+  let bLow = Infinity, bHigh = -Infinity, aLow = Infinity, aHigh = -Infinity;
+  let bMin = from, bMax = from, aMin = from, aMax = from;
+  for (let j = from; j < to; j++) {
+    const bo = bidOpen[j], bh = bidHigh[j], bl = bidLow[j], bc = bidClose[j];
+    const ao = askOpen[j], ah = askHigh[j], al = askLow[j], ac = askClose[j];
+    // NaN fails every comparison: a sum of the prices is NaN when one is.
+    if (Number.isNaN(bo + bh + bl + bc + ao + ah + al + ac + openUs[j])) {
+      blocks.usable[k] = 0;
+      return;
+    }
+    if (openUs[j] > lastOpen) lastOpen = openUs[j];
+    barExtremes(bars, j, row);
+    const bMinRow = row[BID_MIN],
+      bMaxRow = row[BID_MAX],
+      aMinRow = row[ASK_MIN],
+      aMaxRow = row[ASK_MAX];
+    if (bMinRow < bFloor) bFloor = bMinRow;
+    if (bMaxRow > bCeiling) bCeiling = bMaxRow;
+    if (aMinRow < aFloor) aFloor = aMinRow;
+    if (aMaxRow > aCeiling) aCeiling = aMaxRow;
+    if (bl < bLow) bLow = bl;
+    if (bh > bHigh) bHigh = bh;
+    if (al < aLow) aLow = al;
+    if (ah > aHigh) aHigh = ah;
+    if (bc < bidClose[bMin]) bMin = j;
+    if (bc > bidClose[bMax]) bMax = j;
+    if (ac < askClose[aMin]) aMin = j;
+    if (ac > askClose[aMax]) aMax = j;
+  }
+  blocks.usable[k] = 1;
+  blocks.lastOpenUs[k] = lastOpen;
+  blocks.bidFloor[k] = bFloor;
+  blocks.bidCeiling[k] = bCeiling;
+  blocks.askFloor[k] = aFloor;
+  blocks.askCeiling[k] = aCeiling;
+  blocks.bidLow[k] = bLow;
+  blocks.bidHigh[k] = bHigh;
+  blocks.askLow[k] = aLow;
+  blocks.askHigh[k] = aHigh;
+  blocks.bidCloseMin[k] = bMin;
+  blocks.bidCloseMax[k] = bMax;
+  blocks.askCloseMin[k] = aMin;
+  blocks.askCloseMax[k] = aMax;
 }

@@ -101,6 +101,36 @@ export function levelAtrSeries(
 }
 
 /**
+ * The levels' ATR after each M1 bar a fusion stage has decided on, in order: what
+ * `levelAtrSeries` would compute again from the same bars afterwards. A backtest records
+ * it as its pipeline runs, so its chance baseline need not replay a year of bars for it.
+ */
+export class LevelAtrRecord {
+  #values = new Float64Array(1 << 16);
+  #length = 0;
+
+  /** How many bars have been recorded. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** The ATR after the next bar (NaN while it warms up). */
+  push(atr: number): void {
+    if (this.#length === this.#values.length) {
+      const grown = new Float64Array(2 * this.#length);
+      grown.set(this.#values);
+      this.#values = grown;
+    }
+    this.#values[this.#length++] = atr;
+  }
+
+  /** The values recorded, oldest first: a view, valid while nothing more is pushed. */
+  values(): Float64Array {
+    return this.#values.subarray(0, this.#length);
+  }
+}
+
+/**
  * The distances at an ATR of `atr` for a decision at `timeUs` and `price` where the spread
  * is `spread`, written into `out`; null while the ATR warms up (not positive). The one
  * formula of the levels and their cost floor, whoever tracks the ATR.

@@ -27,6 +27,7 @@ export {
 } from "./fuse.ts";
 export {
   LevelAtr,
+  LevelAtrRecord,
   levelAtrSeries,
   type LevelDistances,
   levelDistances,

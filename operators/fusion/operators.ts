@@ -31,7 +31,7 @@ import { type CostModel, DEFAULT_COSTS } from "../execution/costs.ts";
 import { barSpread } from "../execution/quotes.ts";
 import { FUSION_DEFAULTS, type FusionConfig } from "./config.ts";
 import { type DecisionQuote, fuseVotes, type FuseVotesOptions, type SourceVote } from "./fuse.ts";
-import { LevelModel } from "./levels.ts";
+import { type LevelAtrRecord, LevelModel } from "./levels.ts";
 import type { LlmAnalyst } from "./llm.ts";
 import { mlVote } from "./ml.ts";
 import { type NewsProximity, TechnicalScorer } from "./technical.ts";
@@ -55,6 +55,8 @@ export interface FuseSignalsOptions {
   readonly newsProximity?: NewsProximity;
   /** The LLM analyst, owned (and closed) by the caller; default none. */
   readonly llm?: LlmAnalyst;
+  /** Where to record the levels' ATR after each M1 bar of the symbol; default nowhere. */
+  readonly levelAtr?: LevelAtrRecord;
 }
 
 /** A readonly shape the operator fills in place, so a decision allocates no options. */
@@ -72,7 +74,7 @@ type Writable<T> = { -readonly [K in keyof T]: T[K] };
  * ```
  */
 export function fuseSignals(options: FuseSignalsOptions): OperatorFunction<EventBatch, EventBatch> {
-  const { symbol, spec, specHash, llm, newsProximity } = options;
+  const { symbol, spec, specHash, llm, newsProximity, levelAtr } = options;
   const config = options.config ?? FUSION_DEFAULTS;
   const costs = options.costs ?? DEFAULT_COSTS;
   const { spreadModel } = costs;
@@ -158,6 +160,7 @@ export function fuseSignals(options: FuseSignalsOptions): OperatorFunction<Event
             pendingBar = event;
             pendingTechnical = scorer.update(event.openUs, event.closeUs, event.bid);
             levels.update(event.openUs, event.closeUs, event.bid);
+            levelAtr?.push(levels.atr);
             pendingPrediction = null;
           } else if (event.kind === "regime") {
             regime = event;

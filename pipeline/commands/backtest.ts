@@ -406,6 +406,8 @@ export async function startBacktest(options: RunBacktestOptions): Promise<Starte
       backlog,
       scoringGroupRows: SCORING_GROUP_ROWS,
       window: { fromUs: tradeFromUs, dataName: heads.path, warmUp: options.warmUp },
+      // The chance baseline's levels read the ATR the fusion stage had at each bar.
+      recordLevelAtr: baselineRuns > 0,
     });
     const readFromUs = tradeFromUs === null
       ? undefined
@@ -468,6 +470,13 @@ export async function startBacktest(options: RunBacktestOptions): Promise<Starte
   const periodEndUs = run.lastBar.closeUs;
   const mc = config.monteCarlo;
   const bars = tape?.take() ?? null;
+  const levelAtr = strategy.levelAtr?.values() ?? null;
+  if (bars !== null && levelAtr?.length !== bars.length) {
+    throw new Error(
+      `the fusion stage saw ${levelAtr?.length} M1 bars, the chance baseline's tape holds ` +
+        `${bars.length}: the two must be the same bars`,
+    );
+  }
   // The chance baseline's pilot runs now, then its Workers take seeds while this thread
   // builds the document and the caller writes it out; this thread joins the runs in
   // `complete`. Its Workers stop when this function throws, or when the caller disposes
@@ -481,6 +490,9 @@ export async function startBacktest(options: RunBacktestOptions): Promise<Starte
     risk: strategy.engine.config,
     calendar,
     execution: config.execution ?? {},
+    // The fusion stage saw every bar of the tape, in order (a tape of ticks is made of
+    // the M1 bars it saw), so it recorded exactly what `levelAtrSeries` gives.
+    levelAtr: levelAtr!,
   }, {
     trades: run.trades.length,
     entryRate: run.roomBars === 0 ? 0 : run.trades.length / run.roomBars,

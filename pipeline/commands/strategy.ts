@@ -24,6 +24,7 @@ import {
   FUSION_DEFAULTS,
   type FusionConfig,
   fusionConfigSchema,
+  LevelAtrRecord,
   LevelModel,
   parseFusionConfig,
   TECHNICAL_ONLY,
@@ -189,6 +190,8 @@ export interface StrategyOptions {
   readonly backlog?: Backlog;
   /** Feature rows the model stage scores together (`ScoreModelsOptions.groupRows`; default 1). */
   readonly scoringGroupRows?: number;
+  /** Record the levels' ATR after each M1 bar (`Strategy.levelAtr`), for a chance baseline. */
+  readonly recordLevelAtr?: boolean;
   /**
    * A run over history: trade only from `fromUs` (null: once every required source has
    * voted), with the bars before it as warm-up. Live trading has no window.
@@ -228,6 +231,8 @@ export interface Strategy {
   readonly execution: ExecutionSettings;
   /** Whether the news blackout is on. */
   readonly newsFilter: boolean;
+  /** The levels' ATR after each M1 bar, as the run goes; null unless `recordLevelAtr`. */
+  readonly levelAtr: LevelAtrRecord | null;
 }
 
 /**
@@ -299,6 +304,7 @@ export function buildStrategy(options: StrategyOptions): Strategy {
   const engine = new RiskEngine({ config: risk, calendar, costs });
   const spec = DEFAULT_FEATURE_SPEC;
   const hasSpread = options.sides !== "bid";
+  const levelAtr = options.recordLevelAtr === true ? new LevelAtrRecord() : null;
   const stages: Stage[] = [];
   if (model !== null && options.scored !== true) {
     stages.push(
@@ -330,6 +336,7 @@ export function buildStrategy(options: StrategyOptions): Strategy {
         costs,
         specHash: specHash(spec),
         config: fusion,
+        levelAtr: levelAtr ?? undefined,
       }),
     },
   );
@@ -348,7 +355,15 @@ export function buildStrategy(options: StrategyOptions): Strategy {
       }, warmUp.record!),
     });
   }
-  return { stages, engine, fusion, warmUp, execution, newsFilter: risk.news.enabled };
+  return {
+    stages,
+    engine,
+    fusion,
+    warmUp,
+    execution,
+    newsFilter: risk.news.enabled,
+    levelAtr,
+  };
 }
 
 /**
