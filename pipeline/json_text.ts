@@ -21,7 +21,7 @@ export function denoise(value: number): number {
 }
 
 /** `JSON.stringify`'s replacer that denoises every number. */
-const denoised = (_key: string, value: unknown): unknown =>
+const denoisedItem = (_key: string, value: unknown): unknown =>
   typeof value === "number" ? denoise(value) : value;
 
 /**
@@ -34,7 +34,47 @@ const denoised = (_key: string, value: unknown): unknown =>
  * roundedJson({ pnl: 0.1 + 0.2 }); // '{\n  "pnl": 0.3\n}\n'
  */
 export function roundedJson(value: unknown): string {
-  return JSON.stringify(value, denoised, 2) + "\n";
+  return JSON.stringify(value, denoisedItem, 2) + "\n";
+}
+
+/**
+ * Does every number in `value` read as `denoise` would write it (NaN and infinities are
+ * written null either way)? False for an object with a `toJSON`, whose JSON is not itself.
+ */
+function isDenoised(value: unknown): boolean {
+  if (typeof value === "number") return !Number.isFinite(value) || denoise(value) === value;
+  if (typeof value !== "object" || value === null) return true;
+  if ("toJSON" in value) return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (!isDenoised(item)) return false;
+    return true;
+  }
+  for (const key in value) {
+    if (!isDenoised((value as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
+/**
+ * `value` as `JSON.stringify` writes it with two-space indentation at `depth` levels in:
+ * nested in `depth` arrays, which are then cut away.
+ */
+function stringifiedAt(value: unknown, depth: number): string {
+  let wrapped = value;
+  for (let i = 0; i < depth; i++) wrapped = [wrapped];
+  const text = JSON.stringify(wrapped, null, 2);
+  // Each wrapper i (0 outermost) opens with "[\n" and 2(i + 1) spaces, and closes with
+  // "\n", 2i spaces and "]".
+  const opening = depth * (depth + 3);
+  const closing = depth * (depth + 1);
+  return text.slice(opening, text.length - closing);
+}
+
+/** A section written apart: the string that stands for it, then its text. */
+interface Part {
+  readonly marker: string;
+  /** The part's text at its depth: two spaces of its line's indentation per level. */
+  readonly write: (depth: number) => string;
 }
 
 /**
@@ -42,21 +82,68 @@ export function roundedJson(value: unknown): string {
  * returned function writes in: so a large document can be written while one of its
  * sections is still being computed. `fill(x)` is `roundedJson` of `value` with `x` where
  * `hole` was, to the byte.
+ *
+ * `denoised` names sections of `value` (each met once) whose numbers are already as
+ * `denoise` writes them, such as a year's equity curve of whole cents: each that is (it
+ * is checked) is written by `JSON.stringify` without the replacer, which for a curve of
+ * 71,615 points takes about two thirds of the time; the text is the same to the byte.
  */
-export function roundedJsonAround(value: unknown, hole: object): (fill: unknown) => string {
-  const marker = `json-hole-${crypto.randomUUID()}`;
+export function roundedJsonAround(
+  value: unknown,
+  hole: object,
+  denoised: readonly object[] = [],
+): (fill: unknown) => string {
+  const id = crypto.randomUUID();
+  const verbatim = new Map<unknown, Part>();
+  for (const [i, section] of denoised.entries()) {
+    if (isDenoised(section)) {
+      verbatim.set(section, {
+        marker: `json-section-${i}-${id}`,
+        write: (depth) => stringifiedAt(section, depth),
+      });
+    }
+  }
+  const holeMarker = `json-hole-${id}`;
   let met = 0;
   const text = JSON.stringify(value, (key, item) => {
-    if (item !== hole) return denoised(key, item);
-    met++;
-    return marker;
+    if (item === hole) {
+      met++;
+      return holeMarker;
+    }
+    return verbatim.get(item)?.marker ?? denoisedItem(key, item);
   }, 2) + "\n";
   if (met !== 1) throw new RangeError(`roundedJsonAround: the hole is met ${met} times, not once`);
-  const at = text.indexOf(`"${marker}"`);
-  const lineStart = text.lastIndexOf("\n", at) + 1;
-  // The hole's line's indentation: every line of what fills it is one level into it.
-  const indent = "\n" + " ".repeat(text.slice(lineStart, at).search(/\S|$/));
-  const before = text.slice(0, at);
-  const after = text.slice(at + marker.length + 2);
+  const parts = [...verbatim.values()].map((part) => ({
+    ...part,
+    at: markerAt(text, part.marker),
+  }));
+  let holeAt = markerAt(text, holeMarker);
+  // The sections are written in now; the hole's place moves with them.
+  let written = text;
+  for (const part of parts.sort((a, b) => b.at - a.at)) {
+    const sectionText = part.write(depthAt(written, part.at));
+    written = written.slice(0, part.at) + sectionText +
+      written.slice(part.at + part.marker.length + 2);
+    if (part.at < holeAt) holeAt += sectionText.length - part.marker.length - 2;
+  }
+  // Every line of what fills the hole is as deep as the hole's own.
+  const indent = "\n" + " ".repeat(2 * depthAt(written, holeAt));
+  const before = written.slice(0, holeAt);
+  const after = written.slice(holeAt + holeMarker.length + 2);
   return (fill) => before + roundedJson(fill).slice(0, -1).replaceAll("\n", indent) + after;
+}
+
+/** Where `"marker"` is in `text`, which must hold it once. */
+function markerAt(text: string, marker: string): number {
+  const at = text.indexOf(`"${marker}"`);
+  if (at < 0 || text.includes(`"${marker}"`, at + 1)) {
+    throw new RangeError("roundedJsonAround: each denoised section must be met once");
+  }
+  return at;
+}
+
+/** The depth of the line holding `at`: two spaces of indentation per level. */
+function depthAt(text: string, at: number): number {
+  const lineStart = text.lastIndexOf("\n", at) + 1;
+  return text.slice(lineStart, at).search(/\S|$/) / 2;
 }

@@ -723,9 +723,13 @@ export async function backtest(argv: string[]): Promise<void> {
     // Both files are rendered before this thread's share of the chance baseline's runs (its
     // Workers, when it has any, run meanwhile); the baseline's part is written in after.
     const hole = {};
-    const json = outputs.json === undefined
-      ? null
-      : { path: outputs.json, fill: roundedJsonAround({ ...run.partial, baseline: hole }, hole) };
+    const json = outputs.json === undefined ? null : {
+      path: outputs.json,
+      // The equity curve, most of the file, is whole cents: written without the replacer.
+      fill: roundedJsonAround({ ...run.partial, baseline: hole }, hole, [
+        run.partial.equity_curve,
+      ]),
+    };
     const report = outputs.report === undefined
       ? null
       : { path: outputs.report, fill: backtestHtmlAround(run.partial, { candles: run.candles }) };

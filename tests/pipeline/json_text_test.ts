@@ -74,3 +74,47 @@ Deno.test("roundedJsonAround() refuses a hole it meets twice or never", () => {
   assert.throws(() => roundedJsonAround({ a: hole, b: hole }, hole), /met 2 times, not once/);
   assert.throws(() => roundedJsonAround({ a: 1 }, hole), /met 0 times, not once/);
 });
+
+Deno.test("roundedJsonAround() writes denoised sections to the byte as roundedJson() writes the whole", () => {
+  fc.assert(
+    fc.property(
+      // Rows as an equity curve's, of whole cents or not (a noisy one is written denoised).
+      fc.array(
+        fc.record({
+          time: fc.string(),
+          equity: fc.oneof(fc.integer({ min: -1e8, max: 1e8 }).map((c) => c / 100), fc.double()),
+          nested: fc.jsonValue(),
+        }),
+      ),
+      fc.jsonValue(),
+      fc.jsonValue(),
+      fc.nat(3),
+      fc.nat(3),
+      (rows, around, fill, where, holeWhere) => {
+        const hole = {};
+        // The section and the hole at the root's keys, in arrays, or deep; either first.
+        const place = (section: unknown, h: unknown) =>
+          [
+            { section, around, h },
+            { h, a: [around, [section]] },
+            [{ b: { section } }, h],
+            { a: { h }, b: section, around },
+          ][(where + holeWhere) % 4];
+        assert.equal(
+          roundedJsonAround(place(rows, hole), hole, [rows])(fill),
+          roundedJson(place(rows, fill)),
+        );
+      },
+    ),
+    { numRuns: 1_000 },
+  );
+});
+
+Deno.test("roundedJsonAround() refuses a denoised section it meets twice", () => {
+  const hole = {};
+  const rows = [{ equity: 1.5 }];
+  assert.throws(
+    () => roundedJsonAround({ a: rows, b: rows, hole }, hole, [rows]),
+    /each denoised section must be met once/,
+  );
+});
