@@ -432,6 +432,13 @@ const MS_PER_DAY = 86_400_000;
 /** The last whole-second time's day (ms since the epoch / ms per day) and its "YYYY-MM-DDT". */
 let isoDay = NaN;
 let isoDayText = "";
+/**
+ * Every day's "YYYY-MM-DDT" made so far: the chance baseline's runs jump between the days
+ * of a year thousands of times. A century of days is 36,525 short strings; past
+ * `DAY_TEXTS_KEPT` it starts afresh.
+ */
+const dayTexts = new Map<number, string>();
+const DAY_TEXTS_KEPT = 1 << 16;
 /** "00" to "59": the hours, minutes and seconds of a time of day. */
 const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, "0"));
 /** Years 0000 to 9999, where `toISOString()` writes four-digit years. */
@@ -439,8 +446,9 @@ const FOUR_DIGIT_YEARS_MS = 253_402_300_800_000;
 
 /**
  * ISO-8601 UTC with a trailing Z; microseconds only when the time has them. A whole second
- * (every bar and equity time) is written from its day's text, made once per day: a year's
- * equity curve has tens of thousands of times, and a `Date` per time was most of the cost.
+ * (every bar and equity time) is written from its day's text, made once per day and kept:
+ * a year's equity curve has tens of thousands of times, and a `Date` per time was most of
+ * the cost.
  */
 export function isoFromUs(timeUs: number): string {
   const ms = Math.floor(timeUs / 1000);
@@ -449,7 +457,13 @@ export function isoFromUs(timeUs: number): string {
     const day = Math.floor(ms / MS_PER_DAY);
     if (day !== isoDay) {
       isoDay = day;
-      isoDayText = new Date(day * MS_PER_DAY).toISOString().slice(0, 11);
+      let text = dayTexts.get(day);
+      if (text === undefined) {
+        if (dayTexts.size === DAY_TEXTS_KEPT) dayTexts.clear();
+        text = new Date(day * MS_PER_DAY).toISOString().slice(0, 11);
+        dayTexts.set(day, text);
+      }
+      isoDayText = text;
     }
     const seconds = (ms - day * MS_PER_DAY) / 1000;
     const minutes = Math.floor(seconds / 60);
