@@ -109,11 +109,6 @@ export class LevelAtrRecord {
   #values = new Float64Array(1 << 16);
   #length = 0;
 
-  /** How many bars have been recorded. */
-  get length(): number {
-    return this.#length;
-  }
-
   /** The ATR after the next bar (NaN while it warms up). */
   push(atr: number): void {
     if (this.#length === this.#values.length) {
