@@ -202,11 +202,12 @@ export function quotedBars(
   }
   const n = bars.length;
   const { openUs, bidOpen, bidHigh, bidLow, bidClose, spread } = bars;
+  const unquoted = Math.min(from, n);
   const ask = {
-    askOpen: new Float64Array(n).fill(NaN),
-    askHigh: new Float64Array(n).fill(NaN),
-    askLow: new Float64Array(n).fill(NaN),
-    askClose: new Float64Array(n).fill(NaN),
+    askOpen: new Float64Array(n).fill(NaN, 0, unquoted),
+    askHigh: new Float64Array(n).fill(NaN, 0, unquoted),
+    askLow: new Float64Array(n).fill(NaN, 0, unquoted),
+    askClose: new Float64Array(n).fill(NaN, 0, unquoted),
   };
   for (let i = from; i < n; i++) {
     const add = bidOnlySpread(spread ? spread[i] : null, openUs[i], model)!;
