@@ -27,24 +27,40 @@ export interface LevelDistances {
   readonly floored: boolean;
 }
 
+/** How a `LevelAtr` gets the bars of its timeframe. */
+export interface LevelAtrOptions {
+  /**
+   * True: the caller hands it the closed bars of its timeframe (`closed()`), having
+   * resampled M1 already (the fusion stage's technical scorer does for M5, M15 and H1);
+   * `update()` is then refused. Default false: it resamples the M1 bars it is fed.
+   */
+  readonly closedBarsFed?: boolean;
+}
+
 /**
  * The ATR the levels are measured in, fed closed M1 bid bars: the ATR timeframe's bars
- * are resampled here from closed buckets only. It never allocates per bar.
+ * are resampled here from closed buckets only (or handed in closed, `closedBarsFed`). It
+ * never allocates per bar.
  */
 export class LevelAtr {
   readonly #atr: Atr;
   readonly #timeframe: Timeframe;
   readonly #resampler: Resampler | null;
+  readonly #closedBarsFed: boolean;
   readonly #bar = { open: NaN, high: NaN, low: NaN, close: NaN };
   #value = NaN;
 
-  constructor(config: Pick<LevelsConfig, "atrTimeframe" | "atrPeriod">) {
+  constructor(
+    config: Pick<LevelsConfig, "atrTimeframe" | "atrPeriod">,
+    options: LevelAtrOptions = {},
+  ) {
     this.#atr = new Atr(config.atrPeriod);
     this.#timeframe = config.atrTimeframe;
+    this.#closedBarsFed = options.closedBarsFed === true && config.atrTimeframe !== "M1";
     const sink: BarSink = {
       push: (_openUs, _closeUs, open, high, low, close) => this.#feed(open, high, low, close),
     };
-    this.#resampler = config.atrTimeframe === "M1"
+    this.#resampler = config.atrTimeframe === "M1" || this.#closedBarsFed
       ? null
       : new Resampler(config.atrTimeframe, sink, { dayStart: "new-york-17" });
   }
@@ -61,11 +77,21 @@ export class LevelAtr {
 
   /** One closed M1 bid bar. */
   update(openUs: number, closeUs: number, bar: PriceBar): void {
+    if (this.#closedBarsFed) {
+      throw new RangeError(
+        `Cannot feed M1 bars to a ${this.#timeframe} level ATR that is handed its closed bars`,
+      );
+    }
     if (this.#resampler === null) {
       this.#feed(bar.open, bar.high, bar.low, bar.close);
       return;
     }
     resampleBid(this.#resampler, openUs, closeUs, bar, 0);
+  }
+
+  /** One closed bid bar of the ATR's own timeframe (`closedBarsFed`). */
+  closed(bar: PriceBar): void {
+    this.#feed(bar.open, bar.high, bar.low, bar.close);
   }
 
   #feed(open: number, high: number, low: number, close: number): void {
@@ -162,10 +188,10 @@ export class LevelModel {
   readonly #out = { stop: NaN, take: NaN, floored: false };
 
   /** `costs`: the broker's terms, which price the cost floor. */
-  constructor(config: LevelsConfig, costs: CostModel) {
+  constructor(config: LevelsConfig, costs: CostModel, options: LevelAtrOptions = {}) {
     this.#config = config;
     this.#costs = costs;
-    this.#atr = new LevelAtr(config);
+    this.#atr = new LevelAtr(config, options);
   }
 
   /** The ATR's timeframe and the closed bars of it needed before the first level. */
@@ -181,6 +207,11 @@ export class LevelModel {
   /** One closed M1 bid bar. */
   update(openUs: number, closeUs: number, bar: PriceBar): void {
     this.#atr.update(openUs, closeUs, bar);
+  }
+
+  /** One closed bid bar of the ATR's timeframe (`closedBarsFed`). */
+  closed(bar: PriceBar): void {
+    this.#atr.closed(bar);
   }
 
   /**

@@ -34,7 +34,7 @@ import { type DecisionQuote, fuseVotes, type FuseVotesOptions, type SourceVote }
 import { type LevelAtrRecord, LevelModel } from "./levels.ts";
 import type { LlmAnalyst } from "./llm.ts";
 import { mlVote } from "./ml.ts";
-import { type NewsProximity, TechnicalScorer } from "./technical.ts";
+import { isScorerTimeframe, type NewsProximity, TechnicalScorer } from "./technical.ts";
 
 export interface FuseSignalsOptions {
   /** The symbol whose M1 bars are decided on; other events pass through. */
@@ -80,8 +80,16 @@ export function fuseSignals(options: FuseSignalsOptions): OperatorFunction<Event
   const { spreadModel } = costs;
   return (source) =>
     defer(() => {
-      const scorer = new TechnicalScorer(config.technical, newsProximity);
-      const levels = new LevelModel(config.levels, costs);
+      // The levels' ATR timeframe, when the scorer resamples to it too, comes from the
+      // scorer's closed bars: M1 is resampled once for both.
+      const { atrTimeframe } = config.levels;
+      const shared = isScorerTimeframe(atrTimeframe);
+      const levels = new LevelModel(config.levels, costs, { closedBarsFed: shared });
+      const scorer = new TechnicalScorer(
+        config.technical,
+        newsProximity,
+        shared ? { timeframe: atrTimeframe, take: (bar) => levels.closed(bar) } : undefined,
+      );
       let regime: RegimeEvent | null = null;
       // The open decision: its bar (null when none is open), technical vote and production
       // prediction. Plain variables, not an object: one per bar adds up.
@@ -159,7 +167,7 @@ export function fuseSignals(options: FuseSignalsOptions): OperatorFunction<Event
           if (event.kind === "bar" && event.timeframe === "M1") {
             pendingBar = event;
             pendingTechnical = scorer.update(event.openUs, event.closeUs, event.bid);
-            levels.update(event.openUs, event.closeUs, event.bid);
+            if (!shared) levels.update(event.openUs, event.closeUs, event.bid);
             levelAtr?.push(levels.atr);
             pendingPrediction = null;
           } else if (event.kind === "regime") {

@@ -22,6 +22,7 @@
 
 import { resampleBid, ResamplerCascade } from "../bars/resample.ts";
 import type { BarSink } from "../bars/bar_sink.ts";
+import type { Timeframe } from "../../pipeline/events.ts";
 import {
   Atr,
   Ema,
@@ -80,6 +81,8 @@ class Frame implements BarSink {
     private readonly config: TechnicalConfig,
     private readonly aligns: boolean,
     private readonly extra?: (bar: PriceBar) => void,
+    /** Where each closed bar goes too, once this frame has read it. */
+    private readonly tap?: (bar: PriceBar) => void,
   ) {
     this.atr = new Atr(config.atrPeriod);
     this.rsi = new Rsi(config.rsiPeriod);
@@ -118,7 +121,23 @@ class Frame implements BarSink {
     this.gap = fast - slow;
     if (this.aligns) this.alignment = Math.tanh(this.gapAtr / this.config.alignmentAtr);
     this.extra?.(bar);
+    this.tap?.(bar);
   }
+}
+
+/**
+ * A consumer of one of the scorer's higher timeframes (the levels' ATR), handed each of
+ * its closed bid bars as the scorer reads it, so that M1 is not resampled twice.
+ */
+export interface HigherBarTap {
+  readonly timeframe: "M5" | "M15" | "H1";
+  /** The bar object is reused: read it before returning. */
+  take(bar: PriceBar): void;
+}
+
+/** Does the scorer resample to `timeframe`, so a `HigherBarTap` can take its bars? */
+export function isScorerTimeframe(timeframe: Timeframe): timeframe is HigherBarTap["timeframe"] {
+  return (HIGHER as readonly string[]).includes(timeframe);
 }
 
 /**
@@ -160,7 +179,10 @@ export class TechnicalScorer {
   constructor(
     readonly config: TechnicalConfig = FUSION_DEFAULTS.technical,
     private readonly newsProximity?: NewsProximity,
+    tap?: HigherBarTap,
   ) {
+    const tapOf = (timeframe: ScoredFrame) =>
+      tap?.timeframe === timeframe ? (bar: PriceBar) => tap.take(bar) : undefined;
     this.macd = new Macd({
       fast: config.macdFast,
       slow: config.macdSlow,
@@ -184,14 +206,14 @@ export class TechnicalScorer {
           this.macdCrossDir = dir;
           this.macdCrossBar = this.bars;
         }
-      }),
+      }, tapOf("M5")),
       M15: new Frame(config, true, (bar) => {
         this.higherReadings = null;
         this.levels.update(bar);
-      }),
+      }, tapOf("M15")),
       H1: new Frame(config, true, () => {
         this.higherReadings = null;
-      }),
+      }, tapOf("H1")),
     };
     this.higher = new ResamplerCascade(HIGHER.map((tf) => [tf, this.frames[tf]]));
     this.weightSum = Object.values(config.weights).reduce((a, b) => a + b, 0);

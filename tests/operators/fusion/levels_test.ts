@@ -4,7 +4,12 @@
  */
 
 import assert from "node:assert/strict";
-import { FUSION_DEFAULTS, LevelModel, type LevelsConfig } from "@/operators/fusion/mod.ts";
+import {
+  FUSION_DEFAULTS,
+  LevelAtr,
+  LevelModel,
+  type LevelsConfig,
+} from "@/operators/fusion/mod.ts";
 import { DEFAULT_COSTS } from "@/operators/execution/mod.ts";
 import { US_PER_MINUTE } from "@/pipeline/events.ts";
 import { m1, START_US } from "./_fixtures.ts";
@@ -69,4 +74,17 @@ Deno.test("LevelModel measures a higher timeframe's ATR on closed buckets only",
   assert.equal(model.distances(0.3, 1200, START_US), null);
   feed(model, 1);
   assert.notEqual(model.distances(0.3, 1200, START_US), null);
+});
+
+Deno.test("LevelAtr handed its timeframe's closed bars refuses M1 bars and reads the ones handed", () => {
+  const atr = new LevelAtr({ atrTimeframe: "H1", atrPeriod: 2 }, { closedBarsFed: true });
+  const bar = { open: 10, high: 11, low: 9, close: 10 };
+  assert.throws(() => atr.update(0, 60_000_000, bar), /handed its closed bars/);
+  // The first bar only primes the true range; the next two (high 11, low 9, previous close
+  // 10: true range 2 each) give Wilder's start, their mean: 2.
+  atr.closed(bar);
+  atr.closed(bar);
+  assert.ok(Number.isNaN(atr.value), "warming up after two bars");
+  atr.closed(bar);
+  assert.equal(atr.value, 2);
 });

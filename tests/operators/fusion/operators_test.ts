@@ -158,26 +158,11 @@ Deno.test("fuseSignals() gives the same signals however the batches are cut", as
   assert.deepEqual(await run(batchesOf(input, 4)), await run([flat(input)]));
 });
 
-Deno.test("fuseSignals() records the levels' ATR after each bar of its symbol as levelAtrSeries computes it", async () => {
-  // M15 levels warm up within these bars (14 closed M15 bars: 210 minutes).
-  const levels = { ...FUSION_DEFAULTS.levels, atrTimeframe: "M15" as const };
+Deno.test("fuseSignals() records the levels' ATR after each bar of its symbol as levelAtrSeries computes it", async (t) => {
   const bars = walk(BARS, { seed: 9 });
-  const record = new LevelAtrRecord();
-  await lastValueFrom(
-    from(batchesOf(groups(bars), 4)).pipe(
-      fuseSignals({
-        symbol: SYMBOL,
-        spec: XAUUSD,
-        specHash: SPEC_HASH,
-        config: { ...FUSION_DEFAULTS, levels },
-        levelAtr: record,
-      }),
-      toArray(),
-    ),
-  );
   // The other symbol's bars in the stream are not recorded: one value per own bar.
   const column = (read: (bar: BarEvent) => number) => Float64Array.from(bars, read);
-  const expected = levelAtrSeries(levels, {
+  const own = {
     length: bars.length,
     openUs: column((b) => b.openUs),
     closeUs: column((b) => b.closeUs),
@@ -185,10 +170,31 @@ Deno.test("fuseSignals() records the levels' ATR after each bar of its symbol as
     bidHigh: column((b) => b.bid.high),
     bidLow: column((b) => b.bid.low),
     bidClose: column((b) => b.bid.close),
-  });
-  assert.deepEqual(record.values(), expected);
-  assert.ok(expected.some((atr) => atr > 0), "the ATR warms up within the bars");
-  assert.ok(Number.isNaN(expected[0]), "and is NaN before");
+  };
+  // M15 and H1 come from the technical scorer's own resampling, M30 from the levels'
+  // (about 26 H1 bars here: enough for the 14 the ATR needs).
+  for (const atrTimeframe of ["M15", "M30", "H1"] as const) {
+    await t.step(atrTimeframe, async () => {
+      const levels = { ...FUSION_DEFAULTS.levels, atrTimeframe };
+      const record = new LevelAtrRecord();
+      await lastValueFrom(
+        from(batchesOf(groups(bars), 4)).pipe(
+          fuseSignals({
+            symbol: SYMBOL,
+            spec: XAUUSD,
+            specHash: SPEC_HASH,
+            config: { ...FUSION_DEFAULTS, levels },
+            levelAtr: record,
+          }),
+          toArray(),
+        ),
+      );
+      const expected = levelAtrSeries(levels, own);
+      assert.deepEqual(record.values(), expected);
+      assert.ok(expected.some((atr) => atr > 0), "the ATR warms up within the bars");
+      assert.ok(Number.isNaN(expected[0]), "and is NaN before");
+    });
+  }
 });
 
 Deno.test("fuseSignals() fails on a feature row of another spec", async () => {
