@@ -87,8 +87,10 @@ Deno.test("foldStandardizer() makes the raw-feature float32 layer equal the stan
             scale += Math.abs(folded.weights[o * f + j] * (x[j] - standardizer.mean[j]));
             magnitude += Math.abs(folded.weights[o * f + j] * x[j]);
           }
-          // float32 rounding (2^-24 relative) of each folded term, plus float64 summation.
-          const bound = 2 ** -24 * scale * 1.001 + 1e-14 * magnitude;
+          // float32 rounding of each folded term: 2^-24 of it, or at least 2^-149 (float32's
+          // smallest step, which a subnormal mean such as -5e-324 folds to), plus float64
+          // summation.
+          const bound = 2 ** -24 * scale * 1.001 + 1e-14 * magnitude + (f + 1) * 2 ** -149;
           assert.ok(Math.abs(raw - exact) <= bound, `|${raw} - ${exact}| > ${bound}`);
         }
       },
