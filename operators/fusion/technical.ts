@@ -176,6 +176,7 @@ export class TechnicalScorer {
    */
   private higherReadings: HigherReadings | null = null;
 
+  /** `tap`: where the closed bars of one higher timeframe go too, once scored; default none. */
   constructor(
     readonly config: TechnicalConfig = FUSION_DEFAULTS.technical,
     private readonly newsProximity?: NewsProximity,
