@@ -509,33 +509,41 @@ function digitAt(text: string, i: number): number {
 }
 const twoAt = (text: string, i: number) => digitAt(text, i) * 10 + digitAt(text, i + 1);
 
+/** The last day `wholeSecondUtcMs` read: its "YYYY-MM-DDT" and its midnight in epoch ms. */
+let readDayText = "";
+let readDayMs = NaN;
+
 /**
  * Epoch ms of the exact form `YYYY-MM-DDTHH:MM:SSZ` (what `isoFromUs` writes for bars and
  * equity) when it names a real calendar time, else null for `usFromIso`'s general reading.
  * A report reads tens of thousands of such times; the general path's regular expression
- * and two `Date`s each were most of that cost.
+ * and two `Date`s each were most of that cost. Times of the day last read (most of them:
+ * an equity curve's are in order) reuse its midnight.
  */
 function wholeSecondUtcMs(text: string): number | null {
   if (
     text.length !== 20 || text[4] !== "-" || text[7] !== "-" || text[10] !== "T" ||
     text[13] !== ":" || text[16] !== ":" || text[19] !== "Z"
   ) return null;
-  const year = twoAt(text, 0) * 100 + twoAt(text, 2);
-  const month = twoAt(text, 5);
-  const day = twoAt(text, 8);
   const hour = twoAt(text, 11);
   const minute = twoAt(text, 14);
   const second = twoAt(text, 17);
   // NaN fails every comparison, so a non-digit falls through to the general path.
-  if (!(month >= 1 && month <= 12 && day >= 1 && hour < 24 && minute < 60 && second < 60)) {
-    return null;
-  }
+  if (!(hour < 24 && minute < 60 && second < 60)) return null;
+  const ofDayMs = ((hour * 60 + minute) * 60 + second) * 1000;
+  if (readDayText !== "" && text.startsWith(readDayText)) return readDayMs + ofDayMs;
+  const year = twoAt(text, 0) * 100 + twoAt(text, 2);
+  const month = twoAt(text, 5);
+  const day = twoAt(text, 8);
+  if (!(month >= 1 && month <= 12 && day >= 1)) return null;
   // Date.UTC reads years 0-99 as 1900-1999: those go the general way.
   if (year < 100) return null;
   // Date.UTC rolls an impossible day over (2017-02-30 is March 2): such a day goes the
   // general way, which refuses it by name.
   if (day > daysInMonth(year, month)) return null;
-  return Date.UTC(year, month - 1, day, hour, minute, second);
+  readDayText = text.slice(0, 11);
+  readDayMs = Date.UTC(year, month - 1, day);
+  return readDayMs + ofDayMs;
 }
 
 /** Does `YYYY-MM-DD` name a day of the calendar? */

@@ -67,6 +67,31 @@ Deno.test("isoFromUs() and usFromIso() round-trip every microsecond time", () =>
   );
 });
 
+Deno.test("usFromIso() reads whole-second times of days met before and after others as Date does", () => {
+  // The last day read is cached: times of a few days in random order hit and miss it, and
+  // a bad time of day on a cached day (25:00, 12:60) must still be refused.
+  const days = ["2017-01-02", "2017-02-28", "2018-12-31", "2020-02-29"];
+  const time = fc.record({
+    day: fc.constantFrom(...days),
+    hour: fc.integer({ min: 0, max: 25 }),
+    minute: fc.integer({ min: 0, max: 60 }),
+    second: fc.integer({ min: 0, max: 59 }),
+  });
+  const two = (n: number) => String(n).padStart(2, "0");
+  fc.assert(
+    fc.property(fc.array(time, { minLength: 1, maxLength: 20 }), (times) => {
+      for (const { day, hour, minute, second } of times) {
+        const text = `${day}T${two(hour)}:${two(minute)}:${two(second)}Z`;
+        if (hour > 23 || minute > 59) {
+          assert.throws(() => usFromIso(text), /Cannot read time/, text);
+        } else {
+          assert.equal(usFromIso(text), Date.parse(text) * 1000, text);
+        }
+      }
+    }),
+  );
+});
+
 Deno.test("isoFromUs() writes whole seconds as Date's toISOString() without milliseconds", () => {
   // The day's text is cached: random times jump between days to catch a stale cache.
   // From 1906 to 9999-12-31T23:59:59Z (253,402,300,799 s), the four-digit years.
