@@ -70,11 +70,10 @@ function stringifiedAt(value: unknown, depth: number): string {
   return text.slice(opening, text.length - closing);
 }
 
-/** A section written apart: the string that stands for it, then its text. */
+/** A section written apart, and the string that stands for it until then. */
 interface Part {
+  readonly section: object;
   readonly marker: string;
-  /** The part's text at its depth: two spaces of its line's indentation per level. */
-  readonly write: (depth: number) => string;
 }
 
 /**
@@ -97,10 +96,7 @@ export function roundedJsonAround(
   const verbatim = new Map<unknown, Part>();
   for (const [i, section] of denoised.entries()) {
     if (isDenoised(section)) {
-      verbatim.set(section, {
-        marker: `json-section-${i}-${id}`,
-        write: (depth) => stringifiedAt(section, depth),
-      });
+      verbatim.set(section, { section, marker: `json-section-${i}-${id}` });
     }
   }
   const holeMarker = `json-hole-${id}`;
@@ -121,7 +117,7 @@ export function roundedJsonAround(
   // The sections are written in now; the hole's place moves with them.
   let written = text;
   for (const part of parts.sort((a, b) => b.at - a.at)) {
-    const sectionText = part.write(depthAt(written, part.at));
+    const sectionText = stringifiedAt(part.section, depthAt(written, part.at));
     written = written.slice(0, part.at) + sectionText +
       written.slice(part.at + part.marker.length + 2);
     if (part.at < holeAt) holeAt += sectionText.length - part.marker.length - 2;
