@@ -19,6 +19,7 @@ import {
 } from "@/pipeline/events.ts";
 import { eventsOf } from "@/pipeline/replay.ts";
 import { openSource } from "@/sources/mod.ts";
+import { bidColumnsOf } from "../_bars.ts";
 import { dataPath, dataTest } from "../_data.ts";
 
 const FILE = "xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2017.csv.gz";
@@ -52,20 +53,7 @@ async function year2017(): Promise<{ batches: BarEvent[][]; bars: LabelBars }> {
   for await (const batch of source.batches()) {
     batches.push(eventsOf(batch, source.symbol) as BarEvent[]);
   }
-  const all = batches.flat();
-  const col = (pick: (bar: BarEvent) => number) => Float64Array.from(all, pick);
-  return {
-    batches,
-    bars: {
-      length: all.length,
-      openUs: col((b) => b.openUs),
-      closeUs: col((b) => b.closeUs),
-      bidOpen: col((b) => b.bid.open),
-      bidHigh: col((b) => b.bid.high),
-      bidLow: col((b) => b.bid.low),
-      bidClose: col((b) => b.bid.close),
-    },
-  };
+  return { batches, bars: bidColumnsOf(batches.flat()) };
 }
 
 dataTest(

@@ -27,6 +27,7 @@ import { replay$ } from "@/pipeline/replay.ts";
 import { XAUUSD } from "@/pipeline/symbols.ts";
 import { DEFAULT_COSTS } from "@/operators/execution/costs.ts";
 import { openSource } from "@/sources/mod.ts";
+import { bidColumnsOf } from "../../_bars.ts";
 import { dataPath, dataTest } from "../../_data.ts";
 import {
   completion,
@@ -161,16 +162,7 @@ Deno.test("fuseSignals() gives the same signals however the batches are cut", as
 Deno.test("fuseSignals() records the levels' ATR after each bar of its symbol as levelAtrSeries computes it", async (t) => {
   const bars = walk(BARS, { seed: 9 });
   // The other symbol's bars in the stream are not recorded: one value per own bar.
-  const column = (read: (bar: BarEvent) => number) => Float64Array.from(bars, read);
-  const own = {
-    length: bars.length,
-    openUs: column((b) => b.openUs),
-    closeUs: column((b) => b.closeUs),
-    bidOpen: column((b) => b.bid.open),
-    bidHigh: column((b) => b.bid.high),
-    bidLow: column((b) => b.bid.low),
-    bidClose: column((b) => b.bid.close),
-  };
+  const own = bidColumnsOf(bars);
   // M15 and H1 come from the technical scorer's own resampling, M30 from the levels'
   // (about 26 H1 bars here: enough for the 14 the ATR needs).
   for (const atrTimeframe of ["M15", "M30", "H1"] as const) {
