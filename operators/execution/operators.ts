@@ -112,6 +112,19 @@ export function brokerProcessor(broker: SimulatedBroker): EventProcessor {
     booked = [];
     return made;
   };
+  /**
+   * Decisions and orders, which few bars bring: apart from the bars' path, so the first of
+   * them, hours into a replay, does not throw that path's optimised code away.
+   */
+  const takeOrderFlow = (event: MarketEvent): readonly MarketEvent[] => {
+    if (event.kind === "risk") broker.noteRiskDecision(event);
+    else if (event.kind === "order" || event.kind === "pending") {
+      const result = broker.submit(event);
+      // A refusal on arrival is an event of its own, right after the order.
+      if (result.status === "rejected") return [result.event];
+    }
+    return NONE;
+  };
   return (event) => {
     if (event.kind === "bar") {
       broker.onBar(event, booked);
@@ -121,13 +134,7 @@ export function brokerProcessor(broker: SimulatedBroker): EventProcessor {
       broker.onTick(event, booked);
       return taken();
     }
-    if (event.kind === "risk") broker.noteRiskDecision(event);
-    else if (event.kind === "order" || event.kind === "pending") {
-      const result = broker.submit(event);
-      // A refusal on arrival is an event of its own, right after the order.
-      if (result.status === "rejected") return [result.event];
-    }
-    return NONE;
+    return takeOrderFlow(event);
   };
 }
 
