@@ -18,6 +18,11 @@
  * issue's figure for backtesting.py 0.6.6 running a bare SMA(10/30) cross with SL/TP on
  * the same file on this machine, about 4 s (it cannot be installed here: no PyPI).
  *
+ * A checkout with the read cache (docs/data.md) reads the file through it, in a folder of
+ * the bench's own that the warm-up run fills, as a user's first run of a file fills theirs;
+ * one more variant, this checkout's only, gives each run an empty folder: the year as it
+ * runs the first time its file is read (parsed, and kept).
+ *
  * `--baseline DIR` also times another checkout's `main.ts` (for example the commit before a
  * change, `git archive <commit> | tar -x -C DIR`) in the same alternation, so before and
  * after are measured in the same sitting, under the same load.
@@ -95,6 +100,12 @@ interface Variant {
   readonly flags: readonly string[];
   readonly args: readonly string[];
   readonly target: (median: number) => string;
+  /**
+   * The read cache the run uses (docs/data.md), for a checkout that has one: "kept", the
+   * bench's own folder, filled by the warm-up run as a user's earlier runs fill theirs;
+   * "empty", a new folder each run, so the file is parsed and kept as on its first run.
+   */
+  readonly readCache?: "kept" | "empty";
 }
 
 /**
@@ -127,6 +138,11 @@ if (sampleThreads) {
 
 async function runOnce(variant: Variant, i: number): Promise<Run> {
   const json = `${out}/run-${i}.json`;
+  const cacheDir = variant.readCache === "kept"
+    ? `${out}/read-cache`
+    : variant.readCache === "empty"
+    ? `${out}/read-cache-${i}`
+    : null;
   const args = [
     "run",
     ...variant.flags,
@@ -140,6 +156,7 @@ async function runOnce(variant: Variant, i: number): Promise<Run> {
     "--config",
     TRADE_ALL_YEAR,
     ...variant.args,
+    ...(cacheDir === null ? [] : ["--cache-dir", cacheDir]),
     "--json",
     json,
     "--report",
@@ -166,6 +183,7 @@ async function runOnce(variant: Variant, i: number): Promise<Run> {
     threads = sampler?.stop() ?? null;
   }
   const seconds = (performance.now() - started) / 1000;
+  if (variant.readCache === "empty") await Deno.remove(cacheDir!, { recursive: true });
   if (!result.success) {
     console.error(new TextDecoder().decode(result.stderr));
     throw new Error(`process bench: "${variant.name}" failed (exit code ${result.code})`);
@@ -210,6 +228,14 @@ const baselineKnowsRuns = values.baseline !== undefined &&
  */
 const baselineSettings = (main: string) =>
   main === baselineMain && !baselineKnowsRuns ? [[]] : [[], ["--baseline-runs", "0"]];
+/** Does a checkout have the read cache (`--cache-dir`)? */
+const knowsReadCache = async (main: string) =>
+  (await Deno.readTextFile(main.replace(/main\.ts$/, "pipeline/commands/usage.ts")).catch(() => ""))
+    .includes("--cache-dir");
+const readCaches = new Map(
+  await Promise.all(checkouts.map(async (c) => [c.main, await knowsReadCache(c.main)] as const)),
+);
+const keptCache = (main: string) => readCaches.get(main) ? "kept" as const : undefined;
 const noMlTarget = (m: number) =>
   `<= ${TARGET_NO_ML_SECONDS} s: ${m <= TARGET_NO_ML_SECONDS ? "met" : "NOT met"}`;
 const variants: Variant[] = checkouts.flatMap(({ label, main, flags }) =>
@@ -219,8 +245,21 @@ const variants: Variant[] = checkouts.flatMap(({ label, main, flags }) =>
     flags,
     args: ["--no-ml", ...extra],
     target: noMlTarget,
+    readCache: keptCache(main),
   }))
 );
+// What the year costs the first time its file is read, this checkout only.
+if (readCaches.get(main)) {
+  variants.splice(1, 0, {
+    name: "backtest --no-ml, the file's first run (empty read cache)" +
+      checkouts[0].label,
+    main,
+    flags: checkouts[0].flags,
+    args: ["--no-ml"],
+    target: noMlTarget,
+    readCache: "empty",
+  });
+}
 if (values["skip-ml"]) {
   console.error("skipping the runs with the model (--skip-ml)");
 } else {
@@ -233,6 +272,7 @@ if (values["skip-ml"]) {
         main,
         flags,
         args: ["--model", id, "--registry", values.registry, ...extra],
+        readCache: keptCache(main),
         target: (m) =>
           `<= ${TARGET_ML_SECONDS} s: ${
             m <= TARGET_ML_SECONDS ? "met" : "NOT met"

@@ -12,6 +12,7 @@ import { openOandaTicks, sniffOandaTicks } from "./oanda_ticks.ts";
 import { openQuoteBars, type QuoteBarsOptions, sniffQuoteBars } from "./quote_bars.ts";
 import { concatSources } from "./concat.ts";
 import { OFF_THREAD_BYTES, readOffThread } from "./_read_thread.ts";
+import { cachedSource, caching, readCacheKey } from "./read_cache.ts";
 import { type FormatName, FORMATS, type Source } from "./source.ts";
 
 export type * from "./source.ts";
@@ -27,6 +28,12 @@ export interface OpenSourceOptions extends HistDataOptions, Mt5Options, QuoteBar
    * collects the batches (`bars`) reads faster here, with the gzip inflated beside it.
    */
   readonly thread?: boolean;
+  /**
+   * A folder for the read cache (`read_cache.ts`): a file of `OFF_THREAD_BYTES` or more is
+   * read from the entry there for the same bytes and options when there is one, and kept
+   * there after a whole pass when there is not. Default none.
+   */
+  readonly cache?: string;
 }
 
 const SNIFFERS: ReadonlyArray<readonly [FormatName, (line: string) => boolean]> = [
@@ -108,6 +115,16 @@ export async function openSources(
  * start than its reading takes.
  */
 export async function openSource(path: string, options: OpenSourceOptions = {}): Promise<Source> {
+  if (options.cache === undefined || (await Deno.stat(path)).size < OFF_THREAD_BYTES) {
+    return await openUncached(path, options);
+  }
+  const key = await readCacheKey(path, options);
+  return await cachedSource(options.cache, key, path) ??
+    caching(await openUncached(path, options), options.cache, key);
+}
+
+/** `openSource` without the read cache. */
+async function openUncached(path: string, options: OpenSourceOptions): Promise<Source> {
   const source = await openSourceHere(path, options);
   if (options.thread !== true) return source;
   const { size } = await Deno.stat(path);

@@ -293,10 +293,16 @@ export class BarBatchJoiner {
     this.length += batch.length;
   }
 
-  /** Every bar kept, in order, as one batch; the joiner starts afresh. */
+  /**
+   * Every bar kept, in order, as one batch; the joiner starts afresh. A column whose
+   * batches are consecutive views of one array (a pass from the read cache) is that
+   * array's view, not a copy.
+   */
   take(): BarBatch {
     const { kept, length } = this;
     const joined = barBatchOf(this.timeframe, this.sides, this.hasVolume, length, (name) => {
+      const whole = consecutiveViews(kept, name, length);
+      if (whole !== null) return whole;
       const column = new Float64Array(length);
       let at = 0;
       for (const batch of kept) {
@@ -313,6 +319,29 @@ export class BarBatchJoiner {
     this.length = 0;
     return joined;
   }
+}
+
+/**
+ * Column `name` of `batches` as one view, when each batch's column is exactly its rows and
+ * starts in the same buffer right where the one before ends; else null.
+ */
+function consecutiveViews(
+  batches: readonly BarBatch[],
+  name: BarColumn,
+  length: number,
+): Float64Array | null {
+  const first = batches[0]?.[name];
+  if (first === null || first === undefined) return null;
+  let end = first.byteOffset;
+  for (const batch of batches) {
+    const part = batch[name];
+    if (
+      part === null || part.buffer !== first.buffer || part.byteOffset !== end ||
+      part.length !== batch.length
+    ) return null;
+    end += part.byteLength;
+  }
+  return new Float64Array(first.buffer, first.byteOffset, length);
 }
 
 /** The names of a bar batch's columns. */

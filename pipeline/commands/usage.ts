@@ -330,6 +330,11 @@ export const BACKTEST = {
   --baseline-runs N  random-entry runs to rank the strategy among (default 30; 0 for none)
   --no-warm-up   read nothing before --from and trade from its first bar, the sources joining as they
                  warm up, as a live server started fresh does (default: warm up on the history first)
+  --no-cache     read every file from its text; by default a file of 1 MB or more read whole is kept
+                 as columns in the read cache, and a later run on the same bytes with the same reading
+                 options reads them back (docs/data.md, "The read cache")
+  --cache-dir DIR  the read cache's folder (default $XDG_CACHE_HOME, else ~/.cache, then
+                 ai-gold-scalper/read-cache; at most 8 files kept, the least recently used dropped)
   --json FILE    the results as JSON (docs/backtest-metrics.md)
   --report FILE  the HTML report
                  either is enough; with neither, both go to out/backtest-<data file>.json and .html
@@ -342,6 +347,8 @@ ${SOURCE_USAGE}`,
     "score-workers": { type: "string" },
     "baseline-runs": { type: "string" },
     "no-warm-up": { type: "boolean" },
+    "no-cache": { type: "boolean" },
+    "cache-dir": { type: "string" },
     json: { type: "string" },
     report: { type: "string" },
   },

@@ -93,3 +93,53 @@ Deno.test("BarBatchJoiner refuses a batch of another timeframe and names both", 
     /Cannot join H1 bars to M1 bars/,
   );
 });
+
+/** Rows [from, to) of `batch` as a batch of views into its columns, not copies. */
+function viewOf(batch: BarBatch, from: number, to: number): BarBatch {
+  const view = (column: Float64Array | null) => column?.subarray(from, to) ?? null;
+  return {
+    kind: "bars",
+    timeframe: batch.timeframe,
+    length: to - from,
+    openUs: view(batch.openUs)!,
+    closeUs: view(batch.closeUs)!,
+    bidOpen: view(batch.bidOpen)!,
+    bidHigh: view(batch.bidHigh)!,
+    bidLow: view(batch.bidLow)!,
+    bidClose: view(batch.bidClose)!,
+    askOpen: view(batch.askOpen),
+    askHigh: view(batch.askHigh),
+    askLow: view(batch.askLow),
+    askClose: view(batch.askClose),
+    spread: view(batch.spread),
+    volume: view(batch.volume),
+  };
+}
+
+Deno.test("BarBatchJoiner.take() of one array's consecutive views gives a view of it, not a copy", () => {
+  const whole = bars(0, 8, "bid-ask");
+  const joiner = new BarBatchJoiner("M1", "bid-ask", true);
+  // Rows 0-2, none, 3-7: each view starts where the one before ends.
+  for (const [from, to] of [[0, 3], [3, 3], [3, 8]]) joiner.add(viewOf(whole, from, to));
+  const joined = joiner.take();
+  assert.deepEqual(joined, whole);
+  assert.equal(joined.openUs.buffer, whole.openUs.buffer);
+  assert.equal(joined.askClose!.buffer, whole.askClose!.buffer);
+});
+
+Deno.test("BarBatchJoiner.take() copies views that are out of order or longer than their batch", () => {
+  const whole = bars(0, 8);
+  const outOfOrder = new BarBatchJoiner("M1", "bid", true);
+  outOfOrder.add(viewOf(whole, 3, 8));
+  outOfOrder.add(viewOf(whole, 0, 3));
+  const reordered = outOfOrder.take();
+  assert.notEqual(reordered.openUs.buffer, whole.openUs.buffer);
+  assert.deepEqual([...reordered.openUs], [3, 4, 5, 6, 7, 0, 1, 2].map((m) => m * 60_000_000));
+  // A batch of 3 rows whose columns hold 4 values: the fourth is not its bar.
+  const longer = new BarBatchJoiner("M1", "bid", true);
+  longer.add({ ...viewOf(whole, 0, 4), length: 3 });
+  longer.add(viewOf(whole, 4, 8));
+  const joined = longer.take();
+  assert.equal(joined.length, 7);
+  assert.deepEqual([...joined.openUs], [0, 1, 2, 4, 5, 6, 7].map((m) => m * 60_000_000));
+});

@@ -10,11 +10,34 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+/**
+ * Where backtests run by tests keep their read cache (docs/data.md): not the user's, so a
+ * test run never drops their entries; one folder for every test run, which it bounds.
+ */
+export const TEST_READ_CACHE = `${
+  Deno.env.get("TMPDIR") ?? "/tmp"
+}/ai-gold-scalper-test-read-cache`;
+
+/** `args` with the tests' read cache, for a backtest that names no cache of its own. */
+export function withTestReadCache(args: readonly string[]): string[] {
+  return args[0] === "backtest" && !args.includes("--no-cache") && !args.includes("--cache-dir")
+    ? [...args, "--cache-dir", TEST_READ_CACHE]
+    : [...args];
+}
+
 export async function runCli(args: string[]): Promise<CliResult> {
   const output = await finished(
     `main.ts ${args.join(" ")}`,
     new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-net", MAIN, ...args],
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-net",
+        MAIN,
+        ...withTestReadCache(args),
+      ],
       stdout: "piped",
       stderr: "piped",
     }).spawn(),

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { parseBacktestJson } from "../../../operators/backtest/mod.ts";
 import { dataPath, dataTest } from "../../_data.ts";
-import { runCli } from "./_run.ts";
+import { runCli, withTestReadCache } from "./_run.ts";
 
 const HISTDATA_2017 = "xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2017.csv.gz";
 
@@ -217,6 +217,22 @@ Deno.test("backtest refuses --model together with --no-ml", async () => {
   assert.match(result.stderr, /not both/);
 });
 
+Deno.test("backtest refuses --cache-dir together with --no-cache", async () => {
+  const result = await runCli([
+    "backtest",
+    "--data",
+    new URL(import.meta.url).pathname, // any file that exists: the flags are refused first
+    "--no-ml",
+    "--no-cache",
+    "--cache-dir",
+    "cache",
+    "--json",
+    "a.json",
+  ]);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /give --cache-dir DIR or --no-cache, not both/);
+});
+
 dataTest(
   "backtest writes only what is asked: --json alone, or both under out/ when neither is given",
   "xauusd_m1_mt5_export/XAUUSD_M1.csv",
@@ -239,10 +255,7 @@ dataTest(
         "run",
         "-A",
         new URL("../../../main.ts", import.meta.url).pathname,
-        "backtest",
-        "--data",
-        data,
-        ...fast,
+        ...withTestReadCache(["backtest", "--data", data, ...fast]),
       ],
       cwd: dir,
       stdout: "piped",
