@@ -345,14 +345,14 @@ function consecutiveViews(
 }
 
 /** The names of a bar batch's columns. */
-type BarColumn = Exclude<keyof BarBatch, "kind" | "timeframe" | "length">;
+export type BarColumn = Exclude<keyof BarBatch, "kind" | "timeframe" | "length">;
 
 /**
  * A batch of `length` bars with the columns its sides and volume call for (the asks for
  * bid-ask data, a spread for bid-spread data), each made by `column`: the one rule every
  * builder of batches follows.
  */
-function barBatchOf(
+export function barBatchOf(
   timeframe: Timeframe,
   sides: QuoteSides,
   hasVolume: boolean,

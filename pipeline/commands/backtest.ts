@@ -41,7 +41,7 @@ import { readNewsCalendar } from "../../operators/risk/mod.ts";
 import { historyStartUs, type WarmUpNeed } from "../../operators/warmup/mod.ts";
 import type { Sink } from "../../sinks/sink.ts";
 import { sha256OfFile } from "../../sources/file_hash.ts";
-import { defaultReadCacheDir } from "../../sources/read_cache.ts";
+import { defaultReadCacheDir, readCacheWritten } from "../../sources/read_cache.ts";
 import { type OpenSourceOptions, openSources, type Source } from "../../sources/mod.ts";
 import { runPipeline } from "../build.ts";
 import {
@@ -762,6 +762,8 @@ export async function backtest(argv: string[]): Promise<void> {
     await Promise.all(
       [json, report].map((file) => file && Deno.writeTextFile(file.path, file.fill(baseline))),
     );
+    // A file read for the first time is kept in the read cache meanwhile.
+    await readCacheWritten();
   } finally {
     progress.end();
   }

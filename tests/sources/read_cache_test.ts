@@ -9,9 +9,15 @@
 
 import assert from "node:assert/strict";
 import { openSource, type OpenSourceOptions } from "@/sources/mod.ts";
-import { READ_CACHE_ENTRIES, READ_CACHE_VERSION, readCacheKey } from "@/sources/read_cache.ts";
+import {
+  READ_CACHE_ENTRIES,
+  READ_CACHE_VERSION,
+  readCacheKey,
+  readCacheWritten,
+} from "@/sources/read_cache.ts";
 import type { Batch, ReadReport, Source } from "@/sources/source.ts";
 import { drain, tempDir } from "./_util.ts";
+import { runCli } from "../pipeline/commands/_run.ts";
 
 const ROWS = 32_000;
 
@@ -19,13 +25,13 @@ const ROWS = 32_000;
  * HistData M1 lines ("20180102 180000;1302.50;...") for `ROWS` minutes from 2018-01-02
  * 18:00, a seeded random walk of whole cents; `spoil` changes one price, not the size.
  */
-function histDataText(spoil = false): string {
+function histDataText(spoil = false, rows = ROWS): string {
   let seed = 7;
   const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
   let cents = 130_250;
   const lines: string[] = [];
   const start = Date.UTC(2018, 0, 2, 18);
-  for (let i = 0; i < ROWS; i++) {
+  for (let i = 0; i < rows; i++) {
     const t = new Date(start + i * 60_000).toISOString();
     const stamp = `${t.slice(0, 4)}${t.slice(5, 7)}${t.slice(8, 10)} ${t.slice(11, 13)}${
       t.slice(14, 16)
@@ -35,7 +41,7 @@ function histDataText(spoil = false): string {
     const high = Math.max(open, cents) + Math.round(next() * 20);
     const low = Math.min(open, cents) - Math.round(next() * 20);
     const price = (c: number) => (c / 100).toFixed(2);
-    const close = spoil && i === ROWS / 2 ? cents + 1 : cents;
+    const close = spoil && i === Math.floor(rows / 2) ? cents + 1 : cents;
     lines.push(`${stamp};${price(open)};${price(high)};${price(low)};${price(close)};0\n`);
   }
   return lines.join("");
@@ -53,7 +59,14 @@ async function pass(source: Source): Promise<{ batches: unknown[]; report: ReadR
     }
     batches.push({ kind: batch.kind, length: batch.length, columns, report: { ...source.report } });
   }
+  await readCacheWritten();
   return { batches, report: structuredClone(source.report) };
+}
+
+/** Reads `source` whole, and waits for its entry, if any, to be written. */
+async function drained(source: Source): Promise<void> {
+  await drain(source);
+  await readCacheWritten();
 }
 
 /** The cache folder's entries; none when there is no folder yet. */
@@ -117,7 +130,7 @@ Deno.test("other bytes or other reading options are read from the file, not from
   await using dir = await tempDir();
   const path = await dir.write("DAT_ASCII_XAUUSD_M1_2018.csv", histDataText());
   const cache = `${dir.path}/cache`;
-  await drain(await openSource(path, { cache }));
+  await drained(await openSource(path, { cache }));
   // One close a cent higher, the same size: another key, so the file's own value.
   const spoilt = histDataText(true);
   assert.equal(spoilt.length, histDataText().length);
@@ -132,7 +145,7 @@ Deno.test("other bytes or other reading options are read from the file, not from
   assert.equal((await entries(cache)).length, 3);
   // The same bytes under another name: a quote-bar file's timeframe may come from its name.
   const renamed = await dir.write("DAT_ASCII_XAUUSD_M1_2018_copy.csv", spoilt);
-  await drain(await openSource(renamed, { cache }));
+  await drained(await openSource(renamed, { cache }));
   assert.equal((await entries(cache)).length, 4);
 });
 
@@ -141,7 +154,7 @@ Deno.test("a damaged read cache entry is read from the file and replaced", async
   const path = await dir.write("DAT_ASCII_XAUUSD_M1_2018.csv", histDataText());
   const cache = `${dir.path}/cache`;
   const fromFile = await pass(await openSource(path));
-  await drain(await openSource(path, { cache }));
+  await drained(await openSource(path, { cache }));
   const [name] = await entries(cache);
   const entry = `${cache}/${name}`;
   const whole = await Deno.readFile(entry);
@@ -149,8 +162,9 @@ Deno.test("a damaged read cache entry is read from the file and replaced", async
     await Deno.writeFile(entry, damaged);
     const source = await openSource(path, { cache });
     const batches = await batchesOf(source);
+    await readCacheWritten();
     assert.ok(!fromOneBuffer(batches), "read from the file");
-    assert.deepEqual((await Deno.readFile(entry)).length, whole.length, "replaced whole");
+    assert.equal((await Deno.readFile(entry)).length, whole.length, "replaced whole");
     assert.deepEqual(await pass(await openSource(path, { cache })), fromFile);
   }
 });
@@ -164,13 +178,13 @@ Deno.test("the read cache keeps its most recently used entries, READ_CACHE_ENTRI
   // Times of use a few milliseconds apart, so the order is the files' times'.
   const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
   for (let k = 0; k < READ_CACHE_ENTRIES; k++) {
-    await drain(await openSource(path, windowed(k)));
+    await drained(await openSource(path, windowed(k)));
     await pause();
   }
   // Entry 0 read again, then one more written: entry 1 is now the least recently used.
-  await drain(await openSource(path, windowed(0)));
+  await drained(await openSource(path, windowed(0)));
   await pause();
-  await drain(await openSource(path, windowed(READ_CACHE_ENTRIES)));
+  await drained(await openSource(path, windowed(READ_CACHE_ENTRIES)));
   const kept = await entries(cache);
   const expected = await Promise.all(
     [0, ...Array.from({ length: READ_CACHE_ENTRIES - 1 }, (_, i) => i + 2)].map(nameOf),
@@ -187,7 +201,7 @@ Deno.test("the read cache keeps its most recently used entries, READ_CACHE_ENTRI
  */
 const READER_FINGERPRINT = {
   version: 1,
-  sha256: "c2db664df20af1bf04abebb474fc68d81dd67e33bc07b0c5ca8c146075b64cef",
+  sha256: "52500e6d1f756b28e6d5a08e6e82f081334859ab639fc1d2641f953851180bb7",
 };
 
 Deno.test("a change to the readers' code comes with a new READ_CACHE_VERSION", async () => {
@@ -211,5 +225,34 @@ Deno.test("a change to the readers' code comes with a new READ_CACHE_VERSION", a
     "sources/ or the time zones changed: if what a reader yields can differ, bump " +
       "READ_CACHE_VERSION (sources/read_cache.ts); then set READER_FINGERPRINT here to the " +
       "version and the SHA-256 above",
+  );
+});
+
+Deno.test("a backtest keeps its file in the read cache before it exits, and reads it back to the same JSON", async () => {
+  await using dir = await tempDir();
+  // 80,000 minutes (about eight weeks of bars): enough for every source to warm up.
+  const path = await dir.write("DAT_ASCII_XAUUSD_M1_2018.csv", histDataText(false, 80_000));
+  const cache = `${dir.path}/cache`;
+  const run = (name: string) =>
+    runCli([
+      "backtest",
+      "--data",
+      path,
+      "--no-ml",
+      "--baseline-runs",
+      "0",
+      "--cache-dir",
+      cache,
+      "--json",
+      `${dir.path}/${name}.json`,
+    ]);
+  const first = await run("first");
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal((await entries(cache)).length, 1, "kept before the process ended");
+  const second = await run("second");
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(
+    await Deno.readTextFile(`${dir.path}/second.json`),
+    await Deno.readTextFile(`${dir.path}/first.json`),
   );
 });
