@@ -176,8 +176,14 @@ export async function cachedSource(dir: string, key: string, path: string): Prom
     start.set(rest, preamble.length);
     found = headerOf(start, size, key);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
+    // No entry is a miss; so is one that cannot be read, which the pass will try to replace.
+    if (!(error instanceof Deno.errors.NotFound)) {
+      console.error(
+        `note: the read cache entry ${file} cannot be read (${(error as Error).message}); ` +
+          `reading ${path} itself`,
+      );
+    }
+    return null;
   }
   if (found === null) return null;
   const { header, dataAt, rows } = found;
@@ -196,11 +202,14 @@ export async function cachedSource(dir: string, key: string, path: string): Prom
     report,
     async *batches(): AsyncGenerator<Batch> {
       Object.assign(report, emptyReport());
-      const bytes = await Deno.readFile(file);
       // Read whole into a fresh buffer, so the columns' views are aligned; checked again,
-      // as the entry may have been replaced since it was opened.
-      if (bytes.byteOffset !== 0 || headerOf(bytes, bytes.length, key) === null) {
-        throw new Error(`the read cache entry ${file} changed while it was being read`);
+      // as another run may have dropped or replaced the entry since it was opened.
+      const bytes = await Deno.readFile(file).catch(() => null);
+      if (bytes === null || bytes.byteOffset !== 0 || headerOf(bytes, bytes.length, key) === null) {
+        throw new Error(
+          `the read cache entry for ${path} (${file}) went away or changed after it was opened, ` +
+            "perhaps dropped by another run: run again, or pass --no-cache",
+        );
       }
       const columns = new Map(
         header.columns.map((name, i) => [

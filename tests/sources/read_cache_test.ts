@@ -169,6 +169,19 @@ Deno.test("a damaged read cache entry is read from the file and replaced", async
   }
 });
 
+Deno.test("a read cache entry dropped after its source was opened fails the pass, saying so", async () => {
+  await using dir = await tempDir();
+  const path = await dir.write("DAT_ASCII_XAUUSD_M1_2018.csv", histDataText());
+  const cache = `${dir.path}/cache`;
+  await drained(await openSource(path, { cache }));
+  const hit = await openSource(path, { cache });
+  for (const name of await entries(cache)) await Deno.remove(`${cache}/${name}`);
+  await assert.rejects(
+    () => drain(hit),
+    /the read cache entry for .* went away or changed after it was opened, perhaps dropped by another run: run again, or pass --no-cache/,
+  );
+});
+
 Deno.test("the read cache keeps its most recently used entries, READ_CACHE_ENTRIES of them", async () => {
   await using dir = await tempDir();
   const path = await dir.write("DAT_ASCII_XAUUSD_M1_2018.csv", histDataText());
