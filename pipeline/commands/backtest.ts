@@ -373,8 +373,18 @@ export async function startBacktest(options: RunBacktestOptions): Promise<Starte
   // The files' heads name the symbol and the quote sides the strategy is built for; the
   // strategy then says how much history to read before --from.
   // Read on a thread of their own: this one runs the pipeline on every batch. Opened here,
-  // the thread starts while the strategy is built (`_read_thread.ts`).
-  const heads = await openSources([...options.files], { ...options.read, thread: true });
+  // the thread starts while the strategy is built (`_read_thread.ts`). When the window read
+  // is known already (no --from, or --no-warm-up), the heads are the pass's own source, so
+  // the read cache's entry for that window serves both; otherwise they are read apart,
+  // without the cache, and the pass opens its window once the strategy has said it.
+  const knownWindow = tradeFromUs === null || options.warmUp === false
+    ? { fromUs: tradeFromUs ?? undefined, toUs }
+    : null;
+  const heads = await openSources([...options.files], {
+    ...options.read,
+    thread: true,
+    ...(knownWindow ?? { cache: undefined }),
+  });
   // The files' hashes, for the document, computed while the pipeline waits for batches.
   const hashes = Promise.all(heads.files.map(sha256OfFile));
   // Awaited after the pipeline; a failure before then is the pipeline's to report.
@@ -424,15 +434,10 @@ export async function startBacktest(options: RunBacktestOptions): Promise<Starte
       // The chance baseline's levels read the ATR the fusion stage had at each bar.
       recordLevelAtr: baselineRuns > 0,
     });
-    const readFromUs = tradeFromUs === null
-      ? undefined
-      : options.warmUp === false
-      ? tradeFromUs
-      : historyStartUs(tradeFromUs, strategy.warmUp.needs, "new-york-17");
-    source = await openSources([...options.files], {
+    source = knownWindow !== null ? heads : await openSources([...options.files], {
       ...options.read,
       thread: true,
-      fromUs: readFromUs,
+      fromUs: historyStartUs(tradeFromUs!, strategy.warmUp.needs, "new-york-17"),
       toUs,
     });
     broker = new SimulatedBroker(config.execution ?? {});
