@@ -218,10 +218,13 @@ const checkouts = await Promise.all(
     return { ...checkout, flags: extra === undefined ? flags : withV8Flags(flags, extra) };
   }),
 );
+/** Does the backtest of the checkout of `main` take `flag` (its usage text names it)? */
+async function knowsFlag(main: string, flag: string): Promise<boolean> {
+  const usage = main.replace(/main\.ts$/, "pipeline/commands/usage.ts");
+  return (await Deno.readTextFile(usage).catch(() => "")).includes(flag);
+}
 /** Does the baseline checkout know `--baseline-runs` (every commit since 13e906a)? */
-const baselineKnowsRuns = values.baseline !== undefined &&
-  (await Deno.readTextFile(`${values.baseline}/pipeline/commands/usage.ts`).catch(() => ""))
-    .includes("--baseline-runs");
+const baselineKnowsRuns = baselineMain !== null && await knowsFlag(baselineMain, "--baseline-runs");
 /**
  * The chance baseline on and off; a baseline checkout from before the flag is timed as it
  * runs by default.
@@ -229,11 +232,10 @@ const baselineKnowsRuns = values.baseline !== undefined &&
 const baselineSettings = (main: string) =>
   main === baselineMain && !baselineKnowsRuns ? [[]] : [[], ["--baseline-runs", "0"]];
 /** Does a checkout have the read cache (`--cache-dir`)? */
-const knowsReadCache = async (main: string) =>
-  (await Deno.readTextFile(main.replace(/main\.ts$/, "pipeline/commands/usage.ts")).catch(() => ""))
-    .includes("--cache-dir");
 const readCaches = new Map(
-  await Promise.all(checkouts.map(async (c) => [c.main, await knowsReadCache(c.main)] as const)),
+  await Promise.all(
+    checkouts.map(async (c) => [c.main, await knowsFlag(c.main, "--cache-dir")] as const),
+  ),
 );
 const keptCache = (main: string) => readCaches.get(main) ? "kept" as const : undefined;
 const noMlTarget = (m: number) =>

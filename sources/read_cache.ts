@@ -18,7 +18,7 @@
  */
 
 import { basename } from "node:path";
-import { sha256OfFile } from "./file_hash.ts";
+import { sharedSha256OfFile } from "./file_hash.ts";
 import {
   barBatchOf,
   type Batch,
@@ -84,31 +84,12 @@ export async function readCacheKey(path: string, options: object): Promise<strin
   const { thread: _thread, cache: _cache, ...shaping } = options as Record<string, unknown>;
   const text = [
     READ_CACHE_VERSION,
-    await contentHash(path),
+    await sharedSha256OfFile(path),
     basename(path),
     sortedJson(shaping),
   ].join("\n");
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** The SHA-256 of each file hashed, while its size, times and inode stay the same. */
-const hashed = new Map<string, { readonly stamp: string; readonly sha256: Promise<string> }>();
-
-/**
- * `path`'s SHA-256, hashed once in a process while the file's size, modification and change
- * times (to the millisecond) and inode stay as they were: a backtest opens its files twice
- * (their heads, then the pass).
- */
-async function contentHash(path: string): Promise<string> {
-  const info = await Deno.stat(path);
-  const stamp = `${info.size} ${info.mtime?.getTime()} ${info.ctime?.getTime()} ${info.ino}`;
-  let known = hashed.get(path);
-  if (known?.stamp !== stamp) {
-    known = { stamp, sha256: sha256OfFile(path) };
-    hashed.set(path, known);
-  }
-  return await known.sha256;
 }
 
 const entryPath = (dir: string, key: string) => `${dir}/${key}${ENTRY_SUFFIX}`;

@@ -40,7 +40,7 @@ import { DEFAULT_FEATURE_SPEC, specHash } from "../../operators/features/mod.ts"
 import { readNewsCalendar } from "../../operators/risk/mod.ts";
 import { historyStartUs, type WarmUpNeed } from "../../operators/warmup/mod.ts";
 import type { Sink } from "../../sinks/sink.ts";
-import { sha256OfFile } from "../../sources/file_hash.ts";
+import { sha256OfFile, sharedSha256OfFile } from "../../sources/file_hash.ts";
 import { defaultReadCacheDir, readCacheWritten } from "../../sources/read_cache.ts";
 import { type OpenSourceOptions, openSources, type Source } from "../../sources/mod.ts";
 import { runPipeline } from "../build.ts";
@@ -386,7 +386,8 @@ export async function startBacktest(options: RunBacktestOptions): Promise<Starte
     ...(knownWindow ?? { cache: undefined }),
   });
   // The files' hashes, for the document, computed while the pipeline waits for batches.
-  const hashes = Promise.all(heads.files.map(sha256OfFile));
+  // Hashed once: the read cache's key has hashed them already when it is on.
+  const hashes = Promise.all(heads.files.map(sharedSha256OfFile));
   // Awaited after the pipeline; a failure before then is the pipeline's to report.
   hashes.catch(() => {});
   const spec = DEFAULT_FEATURE_SPEC;

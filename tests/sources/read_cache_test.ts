@@ -214,7 +214,7 @@ Deno.test("the read cache keeps its most recently used entries, READ_CACHE_ENTRI
  */
 const READER_FINGERPRINT = {
   version: 1,
-  sha256: "52500e6d1f756b28e6d5a08e6e82f081334859ab639fc1d2641f953851180bb7",
+  sha256: "09b120d7ddd2ba4f8d6c58b06e1030a00cec530f02e14f3bc4d0a66ff52aff9c",
 };
 
 Deno.test("a change to the readers' code comes with a new READ_CACHE_VERSION", async () => {
