@@ -11,6 +11,7 @@ import { BadInputError } from "../pipeline/errors.ts";
 import { Worker } from "node:worker_threads";
 import type { ReadFailure, ReadReply, ReadRequest } from "./_read_worker.ts";
 import type { OpenSourceOptions } from "./mod.ts";
+import type { EntryPlace } from "./read_cache.ts";
 import { type Batch, emptyReport, type Source } from "./source.ts";
 
 /** Files from this size (on disk, compressed or not) are read on a worker thread. */
@@ -67,9 +68,15 @@ let spare: Thread | null = null;
 /**
  * `source` (opened here, for its format, sides and resolution) with its batches read on a
  * worker thread by the same reader, opened there with `options`. Its report is brought up
- * to date as each batch is taken, as the main thread's reader keeps it.
+ * to date as each batch is taken, as the main thread's reader keeps it. With `keep`, the
+ * thread keeps a pass that reads the whole file in the read cache (`read_cache.ts`),
+ * before it says the pass is done: its copying and writing cost this thread nothing.
  */
-export function readOffThread(source: Source, options: OpenSourceOptions): Source {
+export function readOffThread(
+  source: Source,
+  options: OpenSourceOptions,
+  keep: EntryPlace | null,
+): Source {
   const { path, report } = source;
   spare ??= startThread();
   return {
@@ -83,7 +90,7 @@ export function readOffThread(source: Source, options: OpenSourceOptions): Sourc
       reading++;
       const credits = new Int32Array(new SharedArrayBuffer(4));
       credits[0] = WINDOW;
-      worker.postMessage({ path, options, credits } satisfies ReadRequest);
+      worker.postMessage({ path, options, credits, keep } satisfies ReadRequest);
       try {
         while (true) {
           const reply = replies.shift();
@@ -103,6 +110,7 @@ export function readOffThread(source: Source, options: OpenSourceOptions): Sourc
           } else if ("failure" in reply) {
             throw rebuilt(reply.failure);
           } else {
+            if (reply.note !== null) console.error(reply.note);
             return;
           }
         }

@@ -3,13 +3,16 @@
  * main thread would use (`openSourceHere`, gzip inflated here too) and posts each batch
  * with its typed arrays transferred, not copied, at most its window of batches ahead of
  * what the main thread has taken, each with the report as it stood when the batch was
- * made. An error is posted as plain data for the main thread to rebuild. It never
- * changes a row or a count: it only moves the reader to another thread.
+ * made. An error is posted as plain data for the main thread to rebuild. Asked to keep
+ * the pass, it copies each batch before handing it over and, once the file is read whole,
+ * writes the read cache's entry (`keepPass`) before posting the end. It never changes a
+ * row or a count: it only moves the reader to another thread.
  */
 
 import { parentPort } from "node:worker_threads";
 import { BadInputError } from "../pipeline/errors.ts";
 import { openSourceHere, type OpenSourceOptions } from "./mod.ts";
+import { type EntryPlace, keepPass } from "./read_cache.ts";
 import type { Batch, ReadReport } from "./source.ts";
 
 /**
@@ -21,6 +24,8 @@ export interface ReadRequest {
   readonly path: string;
   readonly options: OpenSourceOptions;
   readonly credits: Int32Array;
+  /** Where to keep a pass that reads the whole file; null: keep nothing. */
+  readonly keep: EntryPlace | null;
 }
 
 /** A `BadInputError`'s fields, or another error's message. */
@@ -36,7 +41,12 @@ export type ReadFailure =
 /** To the main thread: a batch, the end, or what went wrong, each with the report then. */
 export type ReadReply =
   | { readonly batch: Batch; readonly report: ReadReport }
-  | { readonly done: true; readonly report: ReadReport }
+  | {
+    readonly done: true;
+    readonly report: ReadReport;
+    /** Why the pass could not be kept, for the user; null when it was, or not asked. */
+    readonly note: string | null;
+  }
   | { readonly failure: ReadFailure; readonly report: ReadReport | null };
 
 const port = parentPort!;
@@ -50,19 +60,27 @@ function buffersOf(batch: Batch): ArrayBuffer[] {
   return buffers;
 }
 
-async function read({ path, options, credits }: ReadRequest): Promise<void> {
+async function read({ path, options, credits, keep }: ReadRequest): Promise<void> {
   let report: ReadReport | null = null;
   try {
     const source = await openSourceHere(path, options);
     report = source.report;
+    const kept: Batch[] = [];
+    const reports: ReadReport[] = [];
     for await (const batch of source.batches()) {
+      if (keep !== null) {
+        // Copies: the batch's own buffers are handed over below.
+        kept.push(structuredClone(batch));
+        reports.push(structuredClone(report));
+      }
       for (let left = Atomics.load(credits, 0); left <= 0; left = Atomics.load(credits, 0)) {
         await Atomics.waitAsync(credits, 0, left).value;
       }
       Atomics.sub(credits, 0, 1);
       port.postMessage({ batch, report } satisfies ReadReply, buffersOf(batch));
     }
-    port.postMessage({ done: true, report } satisfies ReadReply);
+    const note = keep === null ? null : await keepPass(keep, source, kept, reports);
+    port.postMessage({ done: true, report, note } satisfies ReadReply);
   } catch (error) {
     const failure: ReadFailure = error instanceof BadInputError
       ? { file: error.file, line: error.line, reason: error.reason, text: error.text }

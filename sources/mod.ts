@@ -12,7 +12,7 @@ import { openOandaTicks, sniffOandaTicks } from "./oanda_ticks.ts";
 import { openQuoteBars, type QuoteBarsOptions, sniffQuoteBars } from "./quote_bars.ts";
 import { concatSources } from "./concat.ts";
 import { OFF_THREAD_BYTES, readOffThread } from "./_read_thread.ts";
-import { cachedSource, caching, readCacheKey } from "./read_cache.ts";
+import { cachedSource, caching, type EntryPlace, readCacheKey } from "./read_cache.ts";
 import { type FormatName, FORMATS, type Source } from "./source.ts";
 
 export type * from "./source.ts";
@@ -112,25 +112,31 @@ export async function openSources(
 /**
  * Opens `path` as a `Source`. With `thread`, a file of `OFF_THREAD_BYTES` or more is read on
  * a worker thread (`_read_thread.ts`); a smaller one here, where a thread would cost more to
- * start than its reading takes.
+ * start than its reading takes. With `cache`, such a file is read from its entry when there
+ * is one, and kept there after a whole pass when there is not (by the reading thread, with
+ * `thread`).
  */
 export async function openSource(path: string, options: OpenSourceOptions = {}): Promise<Source> {
-  if (options.cache === undefined || (await Deno.stat(path)).size < OFF_THREAD_BYTES) {
-    return await openUncached(path, options);
-  }
-  const key = await readCacheKey(path, options);
-  return await cachedSource(options.cache, key, path) ??
-    caching(await openUncached(path, options), options.cache, key);
+  // A file that cannot be looked at is refused by its reader, in a sentence naming it.
+  const big = await Deno.stat(path).then((info) => info.size >= OFF_THREAD_BYTES, () => false);
+  if (options.cache === undefined || !big) return await openUncached(path, big, options, null);
+  const place = { dir: options.cache, key: await readCacheKey(path, options) };
+  return await cachedSource(place.dir, place.key, path) ??
+    await openUncached(path, big, options, place);
 }
 
-/** `openSource` without the read cache. */
-async function openUncached(path: string, options: OpenSourceOptions): Promise<Source> {
+/** `openSource` from the file itself, its whole passes kept at `place` when not null. */
+async function openUncached(
+  path: string,
+  big: boolean,
+  options: OpenSourceOptions,
+  place: EntryPlace | null,
+): Promise<Source> {
   const source = await openSourceHere(path, options);
-  if (options.thread !== true) return source;
-  const { size } = await Deno.stat(path);
-  return size >= OFF_THREAD_BYTES
-    ? readOffThread(source, { ...options, format: source.format })
-    : source;
+  if (options.thread === true && big) {
+    return readOffThread(source, { ...options, format: source.format }, place);
+  }
+  return place === null ? source : caching(source, place);
 }
 
 /** Opens `path` as a `Source` read on this thread: what the reading thread runs. */

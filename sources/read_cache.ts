@@ -43,6 +43,7 @@ export const READ_CACHE_ENTRIES = 8;
 
 const MAGIC = "AGS-READ";
 const ENTRY_SUFFIX = ".columns";
+const PARTIAL_SUFFIX = ".partial";
 /** Magic, then the header's length (u32, little-endian), then the header. */
 const PREAMBLE_BYTES = MAGIC.length + 4;
 
@@ -230,13 +231,20 @@ export async function readCacheWritten(): Promise<void> {
   await Promise.all(writing);
 }
 
+/** Where a pass is kept: the cache folder and the entry's key. */
+export interface EntryPlace {
+  readonly dir: string;
+  readonly key: string;
+}
+
 /**
- * `source`, whose passes are kept: the batches of a pass that runs to its end are written
- * into `dir` as the entry `key` names (a pass stopped early or failed writes nothing).
- * The writing goes on after the pass has ended, beside what the caller does next
- * (`readCacheWritten`): a year's 17 MB takes this machine's disk 50-75 ms.
+ * `source` read on this thread, whose passes are kept: the batches of a pass that runs to
+ * its end are written into the entry `place` names (a pass stopped early or failed writes
+ * nothing). The writing goes on after the pass has ended, beside what the caller does next
+ * (`readCacheWritten`). A pass on a reading thread is kept there instead
+ * (`_read_thread.ts`), off the thread that runs the pipeline.
  */
-export function caching(source: Source, dir: string, key: string): Source {
+export function caching(source: Source, place: EntryPlace): Source {
   return {
     ...source,
     async *batches(): AsyncGenerator<Batch> {
@@ -247,16 +255,33 @@ export function caching(source: Source, dir: string, key: string): Source {
         reports.push(structuredClone(source.report));
         yield batch;
       }
-      const written = writeEntry(dir, key, source, kept, reports).catch((error: Error) => {
-        console.error(
-          `note: the read cache in ${dir} could not keep ${source.path} (${error.message}); ` +
-            "the next run reads the file again",
-        );
+      const written = keepPass(place, source, kept, reports).then((note) => {
+        if (note !== null) console.error(note);
       });
       writing.add(written);
       written.finally(() => writing.delete(written));
     },
   };
+}
+
+/**
+ * Writes the entry `place` names from a whole pass over `source`: its batches and the
+ * report right after each. Best effort: what went wrong comes back as a note for the user
+ * (the run goes on without its entry), else null.
+ */
+export async function keepPass(
+  place: EntryPlace,
+  source: Pick<Source, "path" | "format" | "symbol" | "sides" | "resolution" | "report">,
+  kept: readonly Batch[],
+  reports: readonly ReadReport[],
+): Promise<string | null> {
+  try {
+    await writeEntry(place, source, kept, reports);
+    return null;
+  } catch (error) {
+    return `note: the read cache in ${place.dir} could not keep ${source.path} ` +
+      `(${(error as Error).message}); the next run reads the file again`;
+  }
 }
 
 /** The names of `batch`'s columns, in the order an entry stores them: the batch's own. */
@@ -267,9 +292,8 @@ function columnsOf(batch: Batch): string[] {
 }
 
 async function writeEntry(
-  dir: string,
-  key: string,
-  source: Source,
+  { dir, key }: EntryPlace,
+  source: Pick<Source, "format" | "symbol" | "sides" | "resolution" | "report">,
   kept: readonly Batch[],
   reports: readonly ReadReport[],
 ): Promise<void> {
@@ -312,7 +336,7 @@ async function writeEntry(
   });
   await Deno.mkdir(dir, { recursive: true });
   const file = entryPath(dir, key);
-  const partial = `${file}.${crypto.randomUUID()}.partial`;
+  const partial = `${file}.${crypto.randomUUID()}${PARTIAL_SUFFIX}`;
   try {
     await Deno.writeFile(partial, bytes);
     await Deno.rename(partial, file);
@@ -323,14 +347,27 @@ async function writeEntry(
   await dropLeastRecent(dir);
 }
 
-/** Removes the entries beyond `READ_CACHE_ENTRIES`, least recently used first. */
+/**
+ * A half-written entry older than this was left by a run that stopped while writing it (a
+ * kill, or a reading thread ended before it was done): no write takes a second.
+ */
+const STALE_PARTIAL_MS = 10 * 60_000;
+
+/**
+ * Removes the entries beyond `READ_CACHE_ENTRIES`, least recently used first, and the
+ * half-written ones runs that stopped while writing left behind.
+ */
 async function dropLeastRecent(dir: string): Promise<void> {
   const entries: { path: string; usedMs: number }[] = [];
+  const staleBeforeMs = Date.now() - STALE_PARTIAL_MS;
   for await (const entry of Deno.readDir(dir)) {
-    if (!entry.isFile || !entry.name.endsWith(ENTRY_SUFFIX)) continue;
+    if (!entry.isFile) continue;
+    const entryFile = entry.name.endsWith(ENTRY_SUFFIX);
+    if (!entryFile && !entry.name.endsWith(PARTIAL_SUFFIX)) continue;
     const path = `${dir}/${entry.name}`;
-    const info = await Deno.stat(path);
-    entries.push({ path, usedMs: info.mtime?.getTime() ?? 0 });
+    const usedMs = (await Deno.stat(path).catch(() => null))?.mtime?.getTime() ?? 0;
+    if (entryFile) entries.push({ path, usedMs });
+    else if (usedMs < staleBeforeMs) await Deno.remove(path).catch(() => {});
   }
   entries.sort((a, b) => b.usedMs - a.usedMs);
   for (const { path } of entries.slice(READ_CACHE_ENTRIES)) {

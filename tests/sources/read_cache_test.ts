@@ -126,6 +126,59 @@ Deno.test("a pass stopped early keeps nothing in the read cache", async () => {
   assert.deepEqual(await entries(cache), []);
 });
 
+Deno.test("a pass on a reading thread stopped before the file was read whole keeps nothing", async () => {
+  await using dir = await tempDir();
+  // 80,000 rows: 20 batches of 4,000, more than the 8 the thread may read ahead of the
+  // one taken, so it cannot have reached the end.
+  const path = await dir.write("DAT_ASCII_XAUUSD_M1_2018.csv", histDataText(false, 80_000));
+  const cache = `${dir.path}/cache`;
+  const source = await openSource(path, { cache, thread: true });
+  for await (const _ of source.batches()) break;
+  assert.deepEqual(await Array.fromAsync(Deno.readDir(cache)).catch(() => []), []);
+});
+
+Deno.test("a read cache that cannot be written costs a note, never the pass", async () => {
+  await using dir = await tempDir();
+  const path = await dir.write("DAT_ASCII_XAUUSD_M1_2018.csv", histDataText());
+  // A file where the folder should be: nothing can be read from it, nor written into it.
+  const cache = await dir.write("not_a_folder", "");
+  const fromFile = await pass(await openSource(path));
+  const notes: string[] = [];
+  const error = console.error;
+  console.error = (message: string) => notes.push(message);
+  try {
+    for (const thread of [false, true]) {
+      notes.length = 0;
+      assert.deepEqual(await pass(await openSource(path, { cache, thread })), fromFile);
+      const kept = notes.filter((note) => note.includes("could not keep"));
+      assert.equal(kept.length, 1, `thread ${thread}: ${notes.join(" | ")}`);
+      assert.match(
+        kept[0],
+        /^note: the read cache in .*not_a_folder could not keep .*\.csv \(.*\); the next run reads the file again$/,
+      );
+    }
+  } finally {
+    console.error = error;
+  }
+});
+
+Deno.test("half-written entries left by a stopped run are removed once stale, not while fresh", async () => {
+  await using dir = await tempDir();
+  const path = await dir.write("DAT_ASCII_XAUUSD_M1_2018.csv", histDataText());
+  const cache = `${dir.path}/cache`;
+  await Deno.mkdir(cache);
+  const stale = await dir.write("cache/a.columns.1.partial", "cut short");
+  await dir.write("cache/b.columns.2.partial", "being written");
+  // An hour ago: a write takes well under a second, so its run is gone.
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  await Deno.utime(stale, hourAgo, hourAgo);
+  await drained(await openSource(path, { cache }));
+  const names = (await Array.fromAsync(Deno.readDir(cache))).map((entry) => entry.name);
+  assert.ok(!names.includes("a.columns.1.partial"), names.join());
+  assert.ok(names.includes("b.columns.2.partial"), names.join());
+  assert.equal((await entries(cache)).length, 1);
+});
+
 Deno.test("other bytes or other reading options are read from the file, not from the entry", async () => {
   await using dir = await tempDir();
   const path = await dir.write("DAT_ASCII_XAUUSD_M1_2018.csv", histDataText());
@@ -214,7 +267,7 @@ Deno.test("the read cache keeps its most recently used entries, READ_CACHE_ENTRI
  */
 const READER_FINGERPRINT = {
   version: 1,
-  sha256: "09b120d7ddd2ba4f8d6c58b06e1030a00cec530f02e14f3bc4d0a66ff52aff9c",
+  sha256: "10eeb960eaeee554c358115d7fae5f618561ba85ed9e4e3d7d5427b821b0a490",
 };
 
 Deno.test("a change to the readers' code comes with a new READ_CACHE_VERSION", async () => {
