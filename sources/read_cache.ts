@@ -38,8 +38,11 @@ import type { Timeframe } from "../pipeline/events.ts";
  */
 export const READ_CACHE_VERSION = 1;
 
-/** Entries kept in a cache folder: the least recently used go first. */
-export const READ_CACHE_ENTRIES = 8;
+/**
+ * Entries kept in a cache folder: the least recently used go first. An optimisation keeps
+ * two windows a fold (3 folds by default) beside the years backtested whole.
+ */
+export const READ_CACHE_ENTRIES = 16;
 
 const MAGIC = "AGS-READ";
 const ENTRY_SUFFIX = ".columns";

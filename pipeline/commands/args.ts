@@ -16,6 +16,7 @@ import { parseJsonc } from "../jsonc.ts";
 import type { OpenSourceOptions } from "../../sources/mod.ts";
 import { type Plausibility, plausibility } from "../plausibility.ts";
 import { FORMATS } from "../../sources/source.ts";
+import { defaultReadCacheDir } from "../../sources/read_cache.ts";
 import { closest } from "./_suggest.ts";
 import { type FlagSpec, SOURCE_FLAGS } from "./usage.ts";
 
@@ -208,6 +209,26 @@ export const multiSourceSchema = sourceSchema.omit({ data: true, from: true, to:
   from: isoTimeText.optional(),
   to: isoTimeText.optional(),
 });
+
+/** The read cache's flags (sources/read_cache.ts), for a command's schema to extend with. */
+export const readCacheFlags = {
+  "no-cache": z.boolean().default(false),
+  "cache-dir": z.string().min(1).optional(),
+};
+
+/**
+ * The read cache's folder the flags name: `--cache-dir`, else the default one (none when
+ * there is no home to put it in), nothing with `--no-cache`; both given is a usage error.
+ */
+export function readCacheDir(
+  flags: { readonly "no-cache": boolean; readonly "cache-dir"?: string },
+): string | undefined {
+  if (flags["cache-dir"] !== undefined && flags["no-cache"]) {
+    throw new UsageError("give --cache-dir DIR or --no-cache, not both");
+  }
+  if (flags["no-cache"]) return undefined;
+  return flags["cache-dir"] ?? defaultReadCacheDir() ?? undefined;
+}
 
 /** How to read the files, from the source flags: everything but the time window. */
 export function readOptions(

@@ -41,7 +41,7 @@ import { readNewsCalendar } from "../../operators/risk/mod.ts";
 import { historyStartUs, type WarmUpNeed } from "../../operators/warmup/mod.ts";
 import type { Sink } from "../../sinks/sink.ts";
 import { sha256OfFile, sharedSha256OfFile } from "../../sources/file_hash.ts";
-import { defaultReadCacheDir, readCacheWritten } from "../../sources/read_cache.ts";
+import { readCacheWritten } from "../../sources/read_cache.ts";
 import { type OpenSourceOptions, openSources, type Source } from "../../sources/mod.ts";
 import { runPipeline } from "../build.ts";
 import {
@@ -65,6 +65,8 @@ import {
   multiSourceSchema,
   outputFile,
   parseFlags,
+  readCacheDir,
+  readCacheFlags,
   readJsonFlag,
   readOptions,
   UsageError,
@@ -100,8 +102,7 @@ const schema = multiSourceSchema.extend({
   threads: z.coerce.number().int().min(1).max(8).default(1),
   "baseline-runs": z.coerce.number().int().min(0).max(1000).default(DEFAULT_BASELINE_RUNS),
   "no-warm-up": z.boolean().default(false),
-  "no-cache": z.boolean().default(false),
-  "cache-dir": z.string().min(1).optional(),
+  ...readCacheFlags,
   "score-workers": z.coerce.number().int().min(0).max(8).optional(),
   json: outputFile.optional(),
   report: outputFile.optional(),
@@ -694,9 +695,7 @@ export async function backtest(argv: string[]): Promise<void> {
   if (flags.model !== undefined && flags["no-ml"]) {
     throw new UsageError("give --model ID or --no-ml, not both");
   }
-  if (flags["cache-dir"] !== undefined && flags["no-cache"]) {
-    throw new UsageError("give --cache-dir DIR or --no-cache, not both");
-  }
+  const cache = readCacheDir(flags);
   checkWindow(flags);
   // Everything is checked before the run: a bad config or an unwritable output never
   // waits for a year of bars to be replayed.
@@ -737,12 +736,7 @@ export async function backtest(argv: string[]): Promise<void> {
       broker: flags.broker,
       threads: flags.threads,
       scoreWorkers: flags["score-workers"],
-      read: {
-        ...readOptions(flags),
-        cache: flags["no-cache"]
-          ? undefined
-          : flags["cache-dir"] ?? defaultReadCacheDir() ?? undefined,
-      },
+      read: { ...readOptions(flags), cache },
       params: params === undefined ? undefined : { file: basename(flags.params!), id: params.id },
       baselineRuns: flags["baseline-runs"],
       warmUp: !flags["no-warm-up"],

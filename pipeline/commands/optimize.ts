@@ -22,7 +22,8 @@ import {
   setPath,
   walkForward,
 } from "../../operators/backtest/mod.ts";
-import { sha256OfFile } from "../../sources/file_hash.ts";
+import { sharedSha256OfFile } from "../../sources/file_hash.ts";
+import { readCacheWritten } from "../../sources/read_cache.ts";
 import { openSources } from "../../sources/mod.ts";
 import { isoFromUs } from "../events.ts";
 import { roundedJson } from "../json_text.ts";
@@ -32,6 +33,8 @@ import {
   isNonDirectory,
   multiSourceSchema,
   parseFlags,
+  readCacheDir,
+  readCacheFlags,
   readJsonFlag,
   readOptions,
   sourceSchema,
@@ -61,17 +64,22 @@ const schema = sourceSchema.omit({ data: true }).extend({
   registry: z.string().min(1).default("data/models"),
   news: inputFile.optional(),
   threads: z.coerce.number().int().min(1).max(8).default(1),
+  ...readCacheFlags,
   quiet: z.boolean().default(false),
 });
 
 type Flags = z.infer<typeof schema>;
 
-/** First bar open and last bar close (or first and last tick) of the data, inside --from/--to. */
-async function dataRange(flags: Flags): Promise<Range> {
+/**
+ * First bar open and last bar close (or first and last tick) of the data, inside --from/--to;
+ * with `cache`, read from (or kept in) the read cache as a backtest of that window reads it.
+ */
+async function dataRange(flags: Flags, cache: string | undefined): Promise<Range> {
   const source = await openSources(flags.data, {
     ...readOptions(flags),
     fromUs: flags.from,
     toUs: flags.to,
+    cache,
   });
   let fromUs = Infinity;
   let toUs = -Infinity;
@@ -117,6 +125,8 @@ export async function optimize(argv: string[]): Promise<void> {
   if (flags.search === "random" && flags.samples === undefined) {
     throw new UsageError("--search random needs --samples K");
   }
+  // Every candidate reads its fold's windows again: from the read cache after the first.
+  const cache = readCacheDir(flags);
   const base =
     (flags.config === undefined ? {} : await readJsonFlag("config", flags.config)) as Record<
       string,
@@ -138,7 +148,7 @@ export async function optimize(argv: string[]): Promise<void> {
   const candidates = flags.search === "grid"
     ? gridCandidates(space)
     : randomCandidates(space, flags.samples!, flags.seed);
-  const range = await dataRange(flags);
+  const range = await dataRange(flags, cache);
   console.log(
     `optimize: ${candidates.length} candidates (${flags.search}), ${flags.folds} folds, ` +
       `objective ${flags.objective}, ${day(range.fromUs)} .. ${day(range.toUs)}`,
@@ -180,7 +190,7 @@ export async function optimize(argv: string[]): Promise<void> {
         registry: flags.registry,
         news: flags.news,
         threads: flags.threads,
-        read: readOptions(flags),
+        read: { ...readOptions(flags), cache },
         // Candidates are judged on their own metrics; chance is for the final report.
         baselineRuns: 0,
       })).document.metrics;
@@ -200,7 +210,7 @@ export async function optimize(argv: string[]): Promise<void> {
     version: 1,
     createdAt: new Date().toISOString(),
     data: await Promise.all(
-      flags.data.map(async (f) => ({ name: basename(f), sha256: await sha256OfFile(f) })),
+      flags.data.map(async (f) => ({ name: basename(f), sha256: await sharedSha256OfFile(f) })),
     ),
     range: iso(range),
     space: Object.fromEntries(space.map((p) => [p.path, [...p.values]])),
@@ -238,4 +248,6 @@ export async function optimize(argv: string[]): Promise<void> {
     `chosen on the latest in-sample window: #${result.final.index}; wrote ${path} and ` +
       `${heatmap} (every candidate's in-sample score, each fold's out-of-sample result)`,
   );
+  // The range's read, kept in the read cache beside the runs, is written whole before exit.
+  await readCacheWritten();
 }

@@ -30,7 +30,7 @@ import {
   walkForward,
   type WalkForwardResult,
 } from "../../operators/backtest/mod.ts";
-import { sha256OfFile } from "../../sources/file_hash.ts";
+import { sharedSha256OfFile } from "../../sources/file_hash.ts";
 import type { OpenSourceOptions } from "../../sources/mod.ts";
 import { isoFromUs, usFromIso } from "../events.ts";
 import {
@@ -47,6 +47,8 @@ import {
   inputFile,
   isDirectory,
   parseFlags,
+  readCacheDir,
+  readCacheFlags,
   readJsonFlag,
   readOptions,
   sourceSchema,
@@ -187,7 +189,22 @@ export function jobOf(payload: Payload): Job {
   return { id: createHash("sha256").update(canonicalJson(payload)).digest("hex"), payload };
 }
 
-const fileHashes = new Map<string, Promise<string>>();
+/** The query parameter of the runner's URL that names its jobs' read cache (`jobRunner`). */
+const READ_CACHE_PARAM = "read-cache";
+
+/**
+ * This module's URL as the job Workers load it, naming the read cache their jobs read
+ * through (none: no cache): the folder is the machine's, never part of a job, whose id
+ * hashes what it computes and must be the same wherever it runs.
+ */
+export function jobRunner(cache: string | undefined): string {
+  const url = new URL(import.meta.url);
+  if (cache !== undefined) url.searchParams.set(READ_CACHE_PARAM, cache);
+  return url.href;
+}
+
+/** The read cache this module's jobs read through: the one its URL names. */
+const jobReadCache = new URL(import.meta.url).searchParams.get(READ_CACHE_PARAM) ?? undefined;
 
 /** Runs one job: what every worker, local or remote, calls (work_queue.ts `JobRunner`). */
 export async function runJob(input: unknown): Promise<BacktestOutcome | MonteCarloResult> {
@@ -201,8 +218,7 @@ export async function runJob(input: unknown): Promise<BacktestOutcome | MonteCar
     });
   }
   for (const [i, file] of payload.files.entries()) {
-    if (!fileHashes.has(file)) fileHashes.set(file, sha256OfFile(file));
-    const have = await fileHashes.get(file)!;
+    const have = await sharedSha256OfFile(file);
     if (have !== payload.sha256[i]) {
       throw new Error(`${file} here is not the coordinator's (sha256 ${have.slice(0, 12)}…)`);
     }
@@ -217,7 +233,7 @@ export async function runJob(input: unknown): Promise<BacktestOutcome | MonteCar
     noMl: payload.noMl,
     registry: payload.registry,
     news: payload.news,
-    read: payload.read as OpenSourceOptions,
+    read: { ...payload.read as OpenSourceOptions, cache: jobReadCache },
     progress: false,
     // A job returns metrics for the coordinator's table; chance is a full report's part.
     baselineRuns: 0,
@@ -592,7 +608,7 @@ export async function runSweep(
   const store = new SweepStore(out);
   let finished = false;
   try {
-    const sha256 = await Promise.all(sweep.data.map(sha256OfFile));
+    const sha256 = await Promise.all(sweep.data.map(sharedSha256OfFile));
     const source = sourceSettings.safeParse(sweep.source);
     if (!source.success) {
       const problems = source.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
@@ -677,10 +693,9 @@ const flagSchema = z.object({
   queue: z.string().regex(/^[A-Za-z0-9_-]+$/).default("sweep"),
   "ack-wait": z.coerce.number().min(1).max(3600).default(30),
   worker: z.boolean().default(false),
+  ...readCacheFlags,
   quiet: z.boolean().default(false),
 });
-
-const RUNNER = import.meta.url;
 
 type WalkForwardStitched = WalkForwardResult["stitched"];
 
@@ -716,6 +731,8 @@ export async function sweep(argv: string[]): Promise<void> {
     flagSchema,
     parseFlags(argv, SWEEP.flags),
   );
+  // The jobs this process runs read their windows through this machine's read cache.
+  const runner = jobRunner(readCacheDir(flags));
   const queueOptions: NatsQueueOptions | null = flags.nats === undefined ? null : {
     servers: flags.nats.split(","),
     queue: flags.queue,
@@ -724,7 +741,7 @@ export async function sweep(argv: string[]): Promise<void> {
   if (flags.worker) {
     if (queueOptions === null) throw new UsageError("--worker needs --nats URL");
     const workers = startNatsWorkers(Math.max(1, flags.workers), {
-      runner: RUNNER,
+      runner,
       queue: queueOptions,
       prefix: `${Deno.hostname()}-${Deno.pid}`,
       onStart: (worker, id) => console.error(`sweep worker ${worker}: job ${id.slice(0, 12)}`),
@@ -740,12 +757,12 @@ export async function sweep(argv: string[]): Promise<void> {
   let localWorkers: { stop(): Promise<void> } | null = null;
   if (queueOptions === null) {
     if (flags.workers < 1) throw new UsageError("--workers must be at least 1 without --nats");
-    queue = new LocalWorkQueue({ runner: RUNNER, workers: flags.workers });
+    queue = new LocalWorkQueue({ runner, workers: flags.workers });
   } else {
     queue = await NatsWorkQueue.connect(queueOptions);
     if (flags.workers > 0) {
       localWorkers = startNatsWorkers(flags.workers, {
-        runner: RUNNER,
+        runner,
         queue: queueOptions,
         prefix: `${Deno.hostname()}-${Deno.pid}`,
       });

@@ -66,6 +66,19 @@ const SOURCE_USAGE = `source flags (how to read the market-data files; docs/data
   --earliest ISO, --latest ISO  plausible times (default 1970-01-01 to 2100-01-01)
   --max-time-step-days D  largest step forward from one row to the next (default 30)`;
 
+/** The read cache's flags (sources/read_cache.ts), for the commands that read a file again and again. */
+const READ_CACHE_FLAGS = {
+  "no-cache": { type: "boolean" },
+  "cache-dir": { type: "string" },
+} as const;
+
+const READ_CACHE_USAGE =
+  `  --no-cache     read every file from its text; by default a file of 1 MB or more read whole is kept
+                 as columns in the read cache, and a later run on the same bytes with the same reading
+                 options reads them back (docs/data.md, "The read cache")
+  --cache-dir DIR  the read cache's folder (default $XDG_CACHE_HOME, else ~/.cache, then
+                 ai-gold-scalper/read-cache; at most 16 files kept, the least recently used dropped)`;
+
 const QUIET_USAGE =
   `  --quiet              no progress line (it is shown only when stderr is a terminal)`;
 
@@ -330,11 +343,7 @@ export const BACKTEST = {
   --baseline-runs N  random-entry runs to rank the strategy among (default 30; 0 for none)
   --no-warm-up   read nothing before --from and trade from its first bar, the sources joining as they
                  warm up, as a live server started fresh does (default: warm up on the history first)
-  --no-cache     read every file from its text; by default a file of 1 MB or more read whole is kept
-                 as columns in the read cache, and a later run on the same bytes with the same reading
-                 options reads them back (docs/data.md, "The read cache")
-  --cache-dir DIR  the read cache's folder (default $XDG_CACHE_HOME, else ~/.cache, then
-                 ai-gold-scalper/read-cache; at most 8 files kept, the least recently used dropped)
+${READ_CACHE_USAGE}
   --json FILE    the results as JSON (docs/backtest-metrics.md)
   --report FILE  the HTML report
                  either is enough; with neither, both go to out/backtest-<data file>.json and .html
@@ -347,8 +356,7 @@ ${SOURCE_USAGE}`,
     "score-workers": { type: "string" },
     "baseline-runs": { type: "string" },
     "no-warm-up": { type: "boolean" },
-    "no-cache": { type: "boolean" },
-    "cache-dir": { type: "string" },
+    ...READ_CACHE_FLAGS,
     json: { type: "string" },
     report: { type: "string" },
   },
@@ -371,6 +379,8 @@ export const OPTIMIZE = {
   --config FILE  the base trading config every candidate starts from
   --no-ml        technical signals only (else the registry's production model, or --model ID)
   --model ID, --registry DIR, --news FILE, --threads N: as for backtest
+${READ_CACHE_USAGE}
+                 each fold's windows are entries of their own, read back by every candidate after the first
 ${QUIET_USAGE}
 ${SOURCE_USAGE}`,
   flags: {
@@ -382,6 +392,7 @@ ${SOURCE_USAGE}`,
     samples: { type: "string" },
     seed: { type: "string" },
     out: { type: "string" },
+    ...READ_CACHE_FLAGS,
   },
 } satisfies CommandHelp;
 
@@ -401,6 +412,8 @@ deno task sweep --worker --nats URL [--workers N] [--queue NAME] [--ack-wait S]
   --queue NAME   work queue name on NATS (default sweep)
   --ack-wait S   seconds a silent worker keeps a job before it is handed to another (default 30)
   --worker       serve jobs from --nats until interrupted (start one per machine)
+${READ_CACHE_USAGE}
+                 for the jobs this process runs: each machine keeps its own
 ${QUIET_USAGE}`,
   flags: {
     config: { type: "string" },
@@ -410,6 +423,7 @@ ${QUIET_USAGE}`,
     queue: { type: "string" },
     "ack-wait": { type: "string" },
     worker: { type: "boolean" },
+    ...READ_CACHE_FLAGS,
     quiet: { type: "boolean" },
   },
 } satisfies CommandHelp;

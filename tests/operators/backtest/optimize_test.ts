@@ -223,3 +223,70 @@ dataTest(
     await Deno.remove(dir, { recursive: true });
   },
 );
+
+dataTest(
+  "optimize keeps each fold's windows in the read cache and chooses the same set from it as from the file",
+  HISTDATA_2017,
+  async () => {
+    const dir = await Deno.makeTempDir();
+    await Deno.writeTextFile(
+      `${dir}/space.json`,
+      JSON.stringify({ "fusion.levels.stopAtr": [1.5, 3] }),
+    );
+    const cache = `${dir}/cache`;
+    const optimize = async (out: string, ...cacheFlags: string[]) => {
+      const run = await runCli([
+        "optimize",
+        "--data",
+        dataPath(HISTDATA_2017),
+        "--to",
+        "2017-03-01",
+        "--no-ml",
+        "--space",
+        `${dir}/space.json`,
+        "--folds",
+        "2",
+        "--out",
+        `${dir}/${out}`,
+        ...cacheFlags,
+      ]);
+      assert.equal(run.code, 0, run.stderr);
+      const [name] = [...Deno.readDirSync(`${dir}/${out}`)].map((entry) => entry.name)
+        .filter((n) => n.endsWith(".json"));
+      // Everything the set says but when it was made.
+      const { createdAt: _, ...set } = JSON.parse(await Deno.readTextFile(`${dir}/${out}/${name}`));
+      return set;
+    };
+    const entries = () =>
+      [...Deno.readDirSync(cache)].map((entry) => entry.name).filter((n) => n.endsWith(".columns"));
+    const fromFile = await optimize("from_file", "--no-cache");
+    const keeping = await optimize("keeping", "--cache-dir", cache);
+    // The range read whole, then each fold's two windows (warm-up included): 1 + 2 x 2.
+    const kept = entries().sort();
+    assert.equal(kept.length, 5, kept.join());
+    const fromCache = await optimize("from_cache", "--cache-dir", cache);
+    assert.deepEqual(entries().sort(), kept, "every window read from its entry, none added");
+    assert.deepEqual(keeping, fromFile);
+    assert.deepEqual(fromCache, fromFile);
+    await Deno.remove(dir, { recursive: true });
+  },
+);
+
+Deno.test("optimize refuses --cache-dir with --no-cache", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/space.json`, JSON.stringify({ "fusion.gate": [0.4] }));
+  await Deno.writeTextFile(`${dir}/bars.csv`, "");
+  const run = await runCli([
+    "optimize",
+    "--data",
+    `${dir}/bars.csv`,
+    "--space",
+    `${dir}/space.json`,
+    "--no-cache",
+    "--cache-dir",
+    `${dir}/cache`,
+  ]);
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(run.stderr, /^optimize: give --cache-dir DIR or --no-cache, not both/);
+  await Deno.remove(dir, { recursive: true });
+});

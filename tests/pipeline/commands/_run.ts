@@ -18,9 +18,10 @@ export const TEST_READ_CACHE = `${
   Deno.env.get("TMPDIR") ?? "/tmp"
 }/ai-gold-scalper-test-read-cache`;
 
-/** `args` with the tests' read cache, for a backtest that names no cache of its own. */
+/** `args` with the tests' read cache, for a backtest or optimize that names no cache of its own. */
 export function withTestReadCache(args: readonly string[]): string[] {
-  return args[0] === "backtest" && !args.includes("--no-cache") && !args.includes("--cache-dir")
+  return ["backtest", "optimize"].includes(args[0]) && !args.includes("--no-cache") &&
+      !args.includes("--cache-dir")
     ? [...args, "--cache-dir", TEST_READ_CACHE]
     : [...args];
 }

@@ -6,7 +6,7 @@ import {
   startNatsWorkers,
   type WorkQueue,
 } from "../../../pipeline/bus/work_queue.ts";
-import { parseSweepConfig, runJob, runSweep } from "../../../pipeline/commands/sweep.ts";
+import { jobRunner, parseSweepConfig, runJob, runSweep } from "../../../pipeline/commands/sweep.ts";
 import { UsageError } from "../../../pipeline/commands/args.ts";
 import { dataPath, dataTest } from "../../_data.ts";
 import { HAVE_NATS_SERVER, startNatsServer } from "../bus/_nats_server.ts";
@@ -82,6 +82,30 @@ function localRun(): Promise<LocalRun> {
   })();
   return local;
 }
+
+dataTest(
+  "a sweep's jobs read their windows through the read cache the runner names, to the same rows",
+  HISTDATA_2017,
+  async () => {
+    const dir = await Deno.makeTempDir();
+    const cache = `${dir}/cache`;
+    const entries = () =>
+      [...Deno.readDirSync(cache)].map((entry) => entry.name).filter((n) => n.endsWith(".columns"))
+        .sort();
+    const queue = () => new LocalWorkQueue({ runner: jobRunner(cache), workers: 2 });
+    await sweepWith(queue(), `${dir}/kept.sqlite`);
+    // Each window read with the warm-up before it: the grid's (3-7 January), Monte Carlo's
+    // backtest (3-13 January), and the walk-forward's two folds' in- and out-of-sample ones.
+    const kept = entries();
+    assert.equal(kept.length, 6, kept.join());
+    await sweepWith(queue(), `${dir}/from_cache.sqlite`);
+    assert.deepEqual(entries(), kept, "every window read from its entry, none added");
+    const { rows } = await localRun();
+    assert.deepEqual(rowsOf(`${dir}/kept.sqlite`), rows);
+    assert.deepEqual(rowsOf(`${dir}/from_cache.sqlite`), rows);
+    await Deno.remove(dir, { recursive: true });
+  },
+);
 
 function natsDataTest(name: string, fn: () => Promise<void>): void {
   if (HAVE_NATS_SERVER) dataTest(name, HISTDATA_2017, fn);
