@@ -308,6 +308,11 @@ export interface RunBacktestOptions {
   /** Seeded random-entry runs to rank the strategy among; 0 for none (default 30). */
   readonly baselineRuns?: number;
   /**
+   * False: no Monte Carlo bands (`monte_carlo` empty), for a caller that reads only the
+   * metrics or the trades (an optimisation's candidates, a sweep's jobs). Default true.
+   */
+  readonly monteCarlo?: boolean;
+  /**
    * False: read nothing before `from` and trade from its first bar (or the data's), the
    * sources joining as they warm up, as a live server started fresh does. Default true.
    */
@@ -602,7 +607,7 @@ export async function startBacktest(options: RunBacktestOptions): Promise<Starte
       options.broker === undefined ? null : basename(options.broker),
       broker.stats,
     ),
-    monteCarlo: pnls.length < 2
+    monteCarlo: pnls.length < 2 || options.monteCarlo === false
       ? []
       : (["reshuffle", "bootstrap"] as const).map((method) =>
         monteCarlo(pnls, { method, initialBalance, seed: mc.seed ?? 42, runs: mc.runs ?? 1000 })

@@ -193,6 +193,8 @@ export async function optimize(argv: string[]): Promise<void> {
         read: { ...readOptions(flags), cache },
         // Candidates are judged on their own metrics; chance is for the final report.
         baselineRuns: 0,
+        // Nor are their trades reshuffled: only the metrics are read.
+        monteCarlo: false,
       })).document.metrics;
       progress.update(++done);
       return metrics;

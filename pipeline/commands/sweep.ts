@@ -237,6 +237,8 @@ export async function runJob(input: unknown): Promise<BacktestOutcome | MonteCar
     progress: false,
     // A job returns metrics for the coordinator's table; chance is a full report's part.
     baselineRuns: 0,
+    // Its Monte Carlo runs are jobs of their own, on the trades it returns.
+    monteCarlo: false,
     // Jobs already run side by side, one per core: each scores on its own thread.
     scoreWorkers: 0,
   });
