@@ -1,10 +1,12 @@
 /**
  * Module Workers started one way everywhere: Deno's web Worker, how many to start by
- * default, and the one-shot call (post a request to a fresh Worker, settle on its answer,
+ * default, whether code runs on the main thread (`onMainThread`), and the one-shot call (post a request to a fresh Worker, settle on its answer,
  * terminate it) that retraining and model measurement each make (the chance baseline keeps
  * its Workers for several messages: operators/backtest/random_baseline_parallel.ts).
  * It must never swallow a Worker's crash: the caller's promise rejects, naming it.
  */
+
+import { isMainThread } from "node:worker_threads";
 
 /**
  * Deno's web Worker, kept before anything can replace it: creating an onnxruntime-web
@@ -21,6 +23,14 @@ export function moduleWorker(url: URL, name?: string): Worker {
     name === undefined ? { type: "module" } : { type: "module", name },
   );
 }
+
+/**
+ * Whether this code runs on the process's main thread: not in a Deno Worker (where
+ * `node:worker_threads`' `isMainThread` is true all the same), nor in a `node:worker_threads`
+ * one. A `node:worker_threads` Worker started from a Deno Worker hands its messages over
+ * late (Deno 2.9.6: about half a second each, measured), so only the main thread starts one.
+ */
+export const onMainThread: boolean = isMainThread && !("WorkerGlobalScope" in globalThis);
 
 /** Workers to share work among when not told: one per core, at least 1, at most 4. */
 export function defaultWorkers(): number {

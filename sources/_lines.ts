@@ -7,9 +7,9 @@
  */
 
 import { createReadStream } from "node:fs";
-import { isMainThread } from "node:worker_threads";
 import { createGunzip } from "node:zlib";
 import { BadInputError } from "../pipeline/errors.ts";
+import { onMainThread } from "../pipeline/workers.ts";
 import { inflateOffThread, InflateThreadError } from "./_inflate.ts";
 
 /** `buf[start, end)` holds whole lines, each ended by "\n" except perhaps the file's last. */
@@ -101,12 +101,12 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 /**
  * Yields blocks of whole lines in file order. A big gzip read from the main thread inflates
  * on the inflating thread (`_inflate.ts`) while this one parses; a reader already on a
- * thread of its own (`_read_thread.ts`) inflates where it is. `offThread` false keeps it
+ * thread of its own (`_read_thread.ts`), or in a Deno Worker, inflates where it is. `offThread` false keeps it
  * here anyway (reading only the first lines, to detect the format).
  */
 export async function* lineBlocks(
   path: string,
-  offThread = isMainThread,
+  offThread = onMainThread,
 ): AsyncGenerator<LineBlock> {
   let carry: Uint8Array | null = null;
   let sawBytes = false;

@@ -5,6 +5,7 @@
  */
 
 import { BadInputError } from "../pipeline/errors.ts";
+import { onMainThread } from "../pipeline/workers.ts";
 import { type HistDataOptions, openHistData, sniffHistData } from "./histdata.ts";
 import { lineBlocks, StreamBrokeError } from "./_lines.ts";
 import { type Mt5Options, openMt5, sniffMt5 } from "./mt5.ts";
@@ -26,6 +27,7 @@ export interface OpenSourceOptions extends HistDataOptions, Mt5Options, QuoteBar
    * Read a big file on a worker thread of its own (`_read_thread.ts`): for a caller whose
    * own thread is busy with every batch (a backtest's pipeline). A caller that only
    * collects the batches (`bars`) reads faster here, with the gzip inflated beside it.
+   * Asked from a Worker, the file is read on the Worker's own thread (`openSource`).
    */
   readonly thread?: boolean;
   /**
@@ -133,7 +135,9 @@ async function openUncached(
   place: EntryPlace | null,
 ): Promise<Source> {
   const source = await openSourceHere(path, options);
-  if (options.thread === true && big) {
+  // Only from the main thread (`onMainThread`): a Worker (a sweep's job) reads on its own
+  // thread, its gzip inflated there too.
+  if (options.thread === true && big && onMainThread) {
     return readOffThread(source, { ...options, format: source.format }, place);
   }
   return place === null ? source : caching(source, place);

@@ -31,6 +31,7 @@ import {
   type WalkForwardResult,
 } from "../../operators/backtest/mod.ts";
 import { sharedSha256OfFile } from "../../sources/file_hash.ts";
+import { readCacheWritten } from "../../sources/read_cache.ts";
 import type { OpenSourceOptions } from "../../sources/mod.ts";
 import { isoFromUs, usFromIso } from "../events.ts";
 import {
@@ -242,6 +243,9 @@ export async function runJob(input: unknown): Promise<BacktestOutcome | MonteCar
     // Jobs already run side by side, one per core: each scores on its own thread.
     scoreWorkers: 0,
   });
+  // A window read for the first time is kept whole before the job is done: the Worker
+  // may be stopped once the last job is.
+  await readCacheWritten();
   return {
     metrics: run.document.metrics,
     pnls: payload.pnls ? run.document.trades.map((t) => t.pnl) : null,

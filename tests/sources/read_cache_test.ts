@@ -267,7 +267,7 @@ Deno.test("the read cache keeps its most recently used entries, READ_CACHE_ENTRI
  */
 const READER_FINGERPRINT = {
   version: 1,
-  sha256: "10eeb960eaeee554c358115d7fae5f618561ba85ed9e4e3d7d5427b821b0a490",
+  sha256: "2e2aad70aeca90d461cc0a497382b0251cd4d411a7cf3169b5229795f6d90c8f",
 };
 
 Deno.test("a change to the readers' code comes with a new READ_CACHE_VERSION", async () => {

@@ -1,11 +1,13 @@
 /**
  * Big files are read on a worker thread (`sources/_read_thread.ts`): the batches and the
  * report are the main thread's reader's, an error names the same file, line, reason and
- * text, and a reader that stops early stops the thread.
+ * text, a reader that stops early stops the thread, and one asked from a Deno Worker
+ * reads on the Worker's own thread.
  */
 
 import assert from "node:assert/strict";
 import { BadInputError } from "@/pipeline/errors.ts";
+import { callWorker, onMainThread } from "@/pipeline/workers.ts";
 import { threadsReading } from "@/sources/_read_thread.ts";
 import { openSource, openSourceHere } from "@/sources/mod.ts";
 import { dataPath, dataTest } from "../_data.ts";
@@ -133,5 +135,33 @@ dataTest(
       assert.equal(threadsReading(), 0);
       break;
     }
+  },
+);
+
+dataTest(
+  "openSource() with thread, asked from a Deno Worker, reads on the Worker's own thread",
+  HISTDATA_2017,
+  async () => {
+    // A reading thread started from a Deno Worker would hand its first batch over about a
+    // second late (pipeline/workers.ts, `onMainThread`).
+    const path = dataPath(HISTDATA_2017);
+    const there = await callWorker(new URL("./_worker_reader.ts", import.meta.url), path, {
+      read: (answer: { onMainThread: boolean; threads: number; rows: number; closes: number }) =>
+        answer,
+      crashed: "the reading Worker crashed",
+    });
+    let closes = 0;
+    const here = await openSource(path);
+    for await (const batch of here.batches()) {
+      if (batch.kind !== "bars") continue;
+      for (let i = 0; i < batch.length; i++) closes += batch.bidClose[i];
+    }
+    assert.equal(onMainThread, true);
+    assert.deepEqual(there, {
+      onMainThread: false,
+      threads: 0,
+      rows: here.report.rowsEmitted,
+      closes,
+    });
   },
 );
