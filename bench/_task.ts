@@ -1,19 +1,19 @@
 /**
- * The `deno run` flags a checkout's `deno task backtest` runs with, read from its
- * deno.json, so a bench times each checkout's backtest as its users run it (permissions
- * and V8 flags alike) and not as the bench supposes. It never guesses: a task of another
+ * The `deno run` flags a checkout's `deno task backtest` (or `optimize`, `sweep`) runs
+ * with, read from its deno.json, so a bench times each checkout's command as its users run
+ * it (permissions and V8 flags alike) and not as the bench supposes. It never guesses: a task of another
  * shape is an error naming it.
  */
 
-/** The flags between `deno run` and `main.ts` of the `backtest` task in `denoJson`'s text. */
-export function backtestTaskFlags(denoJson: string, origin: string): string[] {
-  const task = JSON.parse(denoJson)?.tasks?.backtest;
-  const command: unknown = typeof task === "string" ? task : task?.command;
+/** The flags between `deno run` and `main.ts` of the `task` task in `denoJson`'s text. */
+export function taskFlags(denoJson: string, origin: string, task: string): string[] {
+  const entry = JSON.parse(denoJson)?.tasks?.[task];
+  const command: unknown = typeof entry === "string" ? entry : entry?.command;
   const words = typeof command === "string" ? command.trim().split(/\s+/) : [];
   const main = words.indexOf("main.ts");
-  if (words[0] !== "deno" || words[1] !== "run" || main < 2 || words[main + 1] !== "backtest") {
+  if (words[0] !== "deno" || words[1] !== "run" || main < 2 || words[main + 1] !== task) {
     throw new Error(
-      `${origin}: the backtest task is not "deno run <flags> main.ts backtest" ` +
+      `${origin}: the ${task} task is not "deno run <flags> main.ts ${task}" ` +
         `(it is ${JSON.stringify(command ?? null)})`,
     );
   }

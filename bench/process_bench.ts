@@ -44,7 +44,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { benchModel, HISTDATA_2018, TRADE_ALL_YEAR } from "./_model.ts";
 import { median } from "./_stats.ts";
-import { backtestTaskFlags, withV8Flags } from "./_task.ts";
+import { taskFlags, withV8Flags } from "./_task.ts";
 import { childPid, THREAD_KINDS, type ThreadKind, ThreadSampler } from "./_threads.ts";
 
 /** The issue's reference: backtesting.py's bare SMA cross on the same year, this machine. */
@@ -213,7 +213,7 @@ const checkouts = await Promise.all(
     { label: ` (baseline ${values.baseline})`, main: baselineMain },
   ]).map(async (checkout) => {
     const denoJson = denoJsonOf(checkout.main);
-    const flags = backtestTaskFlags(await Deno.readTextFile(denoJson), denoJson);
+    const flags = taskFlags(await Deno.readTextFile(denoJson), denoJson, "backtest");
     const extra = values["v8-flags"];
     return { ...checkout, flags: extra === undefined ? flags : withV8Flags(flags, extra) };
   }),

@@ -1,12 +1,13 @@
 /**
- * Tests for bench/_task.ts: the flags a checkout's `deno task backtest` runs with, as the
- * process bench passes them to each checkout it times.
+ * Tests for bench/_task.ts: the flags a checkout's `deno task backtest` (or another
+ * command's task) runs with, as the process and research benches pass them to each
+ * checkout they time.
  */
 
 import assert from "node:assert/strict";
-import { backtestTaskFlags, withV8Flags } from "../../bench/_task.ts";
+import { taskFlags, withV8Flags } from "../../bench/_task.ts";
 
-Deno.test("backtestTaskFlags() reads the flags between deno run and main.ts", () => {
+Deno.test("taskFlags() reads the flags between deno run and main.ts", () => {
   const denoJson = JSON.stringify({
     tasks: {
       backtest: {
@@ -15,20 +16,23 @@ Deno.test("backtestTaskFlags() reads the flags between deno run and main.ts", ()
       },
     },
   });
-  assert.deepEqual(backtestTaskFlags(denoJson, "deno.json"), ["--allow-read", "--v8-flags=--x=1"]);
+  assert.deepEqual(taskFlags(denoJson, "deno.json", "backtest"), [
+    "--allow-read",
+    "--v8-flags=--x=1",
+  ]);
 });
 
-Deno.test("backtestTaskFlags() reads a task written as a bare string", () => {
+Deno.test("taskFlags() reads a task written as a bare string", () => {
   const denoJson = JSON.stringify({ tasks: { backtest: "deno run -A main.ts backtest" } });
-  assert.deepEqual(backtestTaskFlags(denoJson, "deno.json"), ["-A"]);
+  assert.deepEqual(taskFlags(denoJson, "deno.json", "backtest"), ["-A"]);
 });
 
-Deno.test("backtestTaskFlags() names the file when the task has another shape", () => {
+Deno.test("taskFlags() names the file when the task has another shape", () => {
   for (
     const tasks of [{}, { backtest: "deno task other" }, { backtest: "deno run main.ts serve" }]
   ) {
     assert.throws(
-      () => backtestTaskFlags(JSON.stringify({ tasks }), "/tmp/x/deno.json"),
+      () => taskFlags(JSON.stringify({ tasks }), "/tmp/x/deno.json", "backtest"),
       /^Error: \/tmp\/x\/deno\.json: the backtest task is not "deno run <flags> main\.ts backtest"/,
     );
   }
@@ -36,9 +40,10 @@ Deno.test("backtestTaskFlags() names the file when the task has another shape", 
 
 Deno.test("the checkout's own backtest task sets V8's initial old generation", () => {
   // What bench/process_bench.ts times and users run; docs/results/bench.md, "Eighth sitting".
-  const flags = backtestTaskFlags(
+  const flags = taskFlags(
     Deno.readTextFileSync(new URL("../../deno.json", import.meta.url)),
     "deno.json",
+    "backtest",
   );
   assert.ok(flags.includes("--v8-flags=--initial-old-space-size=128"), flags.join(" "));
 });
