@@ -20,7 +20,7 @@
  *
  * A checkout with the read cache (docs/data.md) reads the file through it, in a folder of
  * the bench's own that the warm-up run fills, as a user's first run of a file fills theirs;
- * one more variant, this checkout's only, gives each run an empty folder: the year as it
+ * one more variant of each such checkout gives each run an empty folder: the year as it
  * runs the first time its file is read (parsed, and kept).
  *
  * `--baseline DIR` also times another checkout's `main.ts` (for example the commit before a
@@ -250,13 +250,14 @@ const variants: Variant[] = checkouts.flatMap(({ label, main, flags }) =>
     readCache: keptCache(main),
   }))
 );
-// What the year costs the first time its file is read, this checkout only.
-if (readCaches.get(main)) {
-  variants.splice(1, 0, {
-    name: "backtest --no-ml, the file's first run (empty read cache)" +
-      checkouts[0].label,
-    main,
-    flags: checkouts[0].flags,
+// What the year costs the first time its file is read, for each checkout with a read cache.
+for (const { label, main: checkoutMain, flags } of checkouts.toReversed()) {
+  if (!readCaches.get(checkoutMain)) continue;
+  const at = variants.findIndex((v) => v.main === checkoutMain) + 1;
+  variants.splice(at, 0, {
+    name: "backtest --no-ml, the file's first run (empty read cache)" + label,
+    main: checkoutMain,
+    flags,
     args: ["--no-ml"],
     target: noMlTarget,
     readCache: "empty",
