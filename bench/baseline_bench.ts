@@ -32,6 +32,7 @@ import { replay$ } from "../pipeline/replay.ts";
 import { openSources } from "../sources/mod.ts";
 import { BarColumnsBuilder } from "../sources/source.ts";
 import { HISTDATA_2018 } from "./_model.ts";
+import { repeatsOf } from "./_cli.ts";
 
 const RUNS = 30;
 const SEED = 42;
@@ -57,11 +58,7 @@ const { values } = parseArgs({
   },
   strict: true,
 });
-const repeats = Number(values.repeats);
-if (!Number.isInteger(repeats) || repeats < 1) {
-  console.error(`baseline bench: --repeats must be a whole number >= 1, got "${values.repeats}"`);
-  Deno.exit(2);
-}
+const repeats = repeatsOf(values.repeats, "baseline bench");
 const workers = values.workers === undefined
   ? defaultBaselineWorkers(RUNS, BARS_IN_POSITION)
   : Number(values.workers);

@@ -46,6 +46,7 @@ import { benchModel, HISTDATA_2018, TRADE_ALL_YEAR } from "./_model.ts";
 import { median } from "./_stats.ts";
 import { taskFlags, withV8Flags } from "./_task.ts";
 import { childPid, THREAD_KINDS, type ThreadKind, ThreadSampler } from "./_threads.ts";
+import { repeatsOf, requireDataFile } from "./_cli.ts";
 
 /** The issue's reference: backtesting.py's bare SMA cross on the same year, this machine. */
 const REFERENCE_SECONDS = 4.05;
@@ -65,17 +66,8 @@ const { values } = parseArgs({
   },
   strict: true,
 });
-const repeats = Number(values.repeats);
-if (!Number.isInteger(repeats) || repeats < 1) {
-  console.error(`process bench: --repeats must be a whole number >= 1, got "${values.repeats}"`);
-  Deno.exit(2);
-}
-try {
-  await Deno.stat(HISTDATA_2018);
-} catch {
-  console.error(`process bench: ${HISTDATA_2018} is missing. Nothing was measured.`);
-  Deno.exit(1);
-}
+const repeats = repeatsOf(values.repeats, "process bench");
+await requireDataFile(HISTDATA_2018, "process bench");
 
 const main = fileURLToPath(new URL("../main.ts", import.meta.url));
 const baselineMain = values.baseline === undefined ? null : `${values.baseline}/main.ts`;

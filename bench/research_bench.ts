@@ -26,6 +26,7 @@ import { DatabaseSync } from "node:sqlite";
 import { HISTDATA_2018, TRADE_ALL_YEAR } from "./_model.ts";
 import { median } from "./_stats.ts";
 import { taskFlags } from "./_task.ts";
+import { repeatsOf, requireDataFile } from "./_cli.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -35,17 +36,8 @@ const { values } = parseArgs({
   },
   strict: true,
 });
-const repeats = Number(values.repeats);
-if (!Number.isInteger(repeats) || repeats < 1) {
-  console.error(`research bench: --repeats must be a whole number >= 1, got "${values.repeats}"`);
-  Deno.exit(2);
-}
-try {
-  await Deno.stat(HISTDATA_2018);
-} catch {
-  console.error(`research bench: ${HISTDATA_2018} is missing. Nothing was measured.`);
-  Deno.exit(1);
-}
+const repeats = repeatsOf(values.repeats, "research bench");
+await requireDataFile(HISTDATA_2018, "research bench");
 
 const SPACE = fileURLToPath(new URL("./research_space.json", import.meta.url));
 const main = fileURLToPath(new URL("../main.ts", import.meta.url));

@@ -138,32 +138,42 @@ Deno.test("walkForward() breaks ties toward the earlier candidate", async () => 
 
 const HISTDATA_2017 = "xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2017.csv.gz";
 
+/** A temporary folder holding `space.json`: two values of the levels' stop distance. */
+async function folderWithSpace(): Promise<string> {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    `${dir}/space.json`,
+    JSON.stringify({ "fusion.levels.stopAtr": [1.5, 3] }),
+  );
+  return dir;
+}
+
+/** `optimize` over 2017 up to March in 2 folds on `dir`'s space, the set written to `out`. */
+function optimizeEarly2017(dir: string, out: string, ...flags: string[]) {
+  return runCli([
+    "optimize",
+    "--data",
+    dataPath(HISTDATA_2017),
+    "--to",
+    "2017-03-01",
+    "--no-ml",
+    "--space",
+    `${dir}/space.json`,
+    "--folds",
+    "2",
+    "--out",
+    out,
+    ...flags,
+  ]);
+}
+
 dataTest(
   "optimize writes a parameter set that loads back and that backtest --params applies",
   HISTDATA_2017,
   async () => {
-    const dir = await Deno.makeTempDir();
-    await Deno.writeTextFile(
-      `${dir}/space.json`,
-      JSON.stringify({ "fusion.levels.stopAtr": [1.5, 3] }),
-    );
+    const dir = await folderWithSpace();
     const data = dataPath(HISTDATA_2017);
-    const opt = await runCli([
-      "optimize",
-      "--data",
-      data,
-      "--to",
-      "2017-03-01",
-      "--no-ml",
-      "--space",
-      `${dir}/space.json`,
-      "--folds",
-      "2",
-      "--objective",
-      "net_profit",
-      "--out",
-      `${dir}/params`,
-    ]);
+    const opt = await optimizeEarly2017(dir, `${dir}/params`, "--objective", "net_profit");
     assert.equal(opt.code, 0, opt.stderr);
     assert.match(opt.stdout, /fold 1: chose #\d/);
     assert.match(opt.stdout, /stitched out of sample/);
@@ -228,28 +238,10 @@ dataTest(
   "optimize keeps each fold's windows in the read cache and chooses the same set from it as from the file",
   HISTDATA_2017,
   async () => {
-    const dir = await Deno.makeTempDir();
-    await Deno.writeTextFile(
-      `${dir}/space.json`,
-      JSON.stringify({ "fusion.levels.stopAtr": [1.5, 3] }),
-    );
+    const dir = await folderWithSpace();
     const cache = `${dir}/cache`;
     const optimize = async (out: string, ...cacheFlags: string[]) => {
-      const run = await runCli([
-        "optimize",
-        "--data",
-        dataPath(HISTDATA_2017),
-        "--to",
-        "2017-03-01",
-        "--no-ml",
-        "--space",
-        `${dir}/space.json`,
-        "--folds",
-        "2",
-        "--out",
-        `${dir}/${out}`,
-        ...cacheFlags,
-      ]);
+      const run = await optimizeEarly2017(dir, `${dir}/${out}`, ...cacheFlags);
       assert.equal(run.code, 0, run.stderr);
       const [name] = [...Deno.readDirSync(`${dir}/${out}`)].map((entry) => entry.name)
         .filter((n) => n.endsWith(".json"));
