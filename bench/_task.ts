@@ -1,8 +1,8 @@
 /**
  * The `deno run` flags a checkout's `deno task backtest` (or `optimize`, `sweep`) runs
  * with, read from its deno.json, so a bench times each checkout's command as its users run
- * it (permissions and V8 flags alike) and not as the bench supposes. It never guesses: a task of another
- * shape is an error naming it.
+ * it (permissions and V8 flags alike) and not as the bench supposes. It never guesses: a
+ * task of another shape is an error naming it.
  */
 
 /** The flags between `deno run` and `main.ts` of the `task` task in `denoJson`'s text. */

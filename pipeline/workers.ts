@@ -1,9 +1,10 @@
 /**
  * Module Workers started one way everywhere: Deno's web Worker, how many to start by
- * default, whether code runs on the main thread (`onMainThread`), and the one-shot call (post a request to a fresh Worker, settle on its answer,
- * terminate it) that retraining and model measurement each make (the chance baseline keeps
- * its Workers for several messages: operators/backtest/random_baseline_parallel.ts).
- * It must never swallow a Worker's crash: the caller's promise rejects, naming it.
+ * default, whether code runs on the main thread (`onMainThread`), and the one-shot call
+ * (post a request to a fresh Worker, settle on its answer, terminate it) that retraining
+ * and model measurement each make (the chance baseline keeps its Workers for several
+ * messages: operators/backtest/random_baseline_parallel.ts). It must never swallow a
+ * Worker's crash: the caller's promise rejects, naming it.
  */
 
 import { isMainThread } from "node:worker_threads";

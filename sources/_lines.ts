@@ -101,8 +101,9 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 /**
  * Yields blocks of whole lines in file order. A big gzip read from the main thread inflates
  * on the inflating thread (`_inflate.ts`) while this one parses; a reader already on a
- * thread of its own (`_read_thread.ts`), or in a Deno Worker, inflates where it is. `offThread` false keeps it
- * here anyway (reading only the first lines, to detect the format).
+ * thread of its own (`_read_thread.ts`), or in a Deno Worker, inflates where it is.
+ * `offThread` false keeps it here anyway (reading only the first lines, to detect the
+ * format).
  */
 export async function* lineBlocks(
   path: string,
