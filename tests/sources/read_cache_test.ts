@@ -267,7 +267,7 @@ Deno.test("the read cache keeps its most recently used entries, READ_CACHE_ENTRI
  */
 const READER_FINGERPRINT = {
   version: 1,
-  sha256: "2e2aad70aeca90d461cc0a497382b0251cd4d411a7cf3169b5229795f6d90c8f",
+  sha256: "2bb4ab03c6697c8aa54b5b1ffc16e6e7c02d201d68839578a445f79ae6917ccb",
 };
 
 Deno.test("a change to the readers' code comes with a new READ_CACHE_VERSION", async () => {
