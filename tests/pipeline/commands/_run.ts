@@ -18,9 +18,9 @@ export const TEST_READ_CACHE = `${
   Deno.env.get("TMPDIR") ?? "/tmp"
 }/ai-gold-scalper-test-read-cache`;
 
-/** `args` with the tests' read cache, for a backtest or optimize that names no cache of its own. */
+/** `args` with the tests' read cache, for a command that reads through one and names none. */
 export function withTestReadCache(args: readonly string[]): string[] {
-  return ["backtest", "optimize"].includes(args[0]) && !args.includes("--no-cache") &&
+  return ["backtest", "optimize", "sweep"].includes(args[0]) && !args.includes("--no-cache") &&
       !args.includes("--cache-dir")
     ? [...args, "--cache-dir", TEST_READ_CACHE]
     : [...args];
