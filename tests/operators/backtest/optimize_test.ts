@@ -263,22 +263,3 @@ dataTest(
     await Deno.remove(dir, { recursive: true });
   },
 );
-
-Deno.test("optimize refuses --cache-dir with --no-cache", async () => {
-  const dir = await Deno.makeTempDir();
-  await Deno.writeTextFile(`${dir}/space.json`, JSON.stringify({ "fusion.gate": [0.4] }));
-  await Deno.writeTextFile(`${dir}/bars.csv`, "");
-  const run = await runCli([
-    "optimize",
-    "--data",
-    `${dir}/bars.csv`,
-    "--space",
-    `${dir}/space.json`,
-    "--no-cache",
-    "--cache-dir",
-    `${dir}/cache`,
-  ]);
-  assert.equal(run.code, 2, run.stderr);
-  assert.match(run.stderr, /^optimize: give --cache-dir DIR or --no-cache, not both/);
-  await Deno.remove(dir, { recursive: true });
-});

@@ -217,22 +217,6 @@ Deno.test("backtest refuses --model together with --no-ml", async () => {
   assert.match(result.stderr, /not both/);
 });
 
-Deno.test("backtest refuses --cache-dir together with --no-cache", async () => {
-  const result = await runCli([
-    "backtest",
-    "--data",
-    new URL(import.meta.url).pathname, // any file that exists: the flags are refused first
-    "--no-ml",
-    "--no-cache",
-    "--cache-dir",
-    "cache",
-    "--json",
-    "a.json",
-  ]);
-  assert.equal(result.code, 2);
-  assert.match(result.stderr, /give --cache-dir DIR or --no-cache, not both/);
-});
-
 dataTest(
   "backtest writes only what is asked: --json alone, or both under out/ when neither is given",
   "xauusd_m1_mt5_export/XAUUSD_M1.csv",

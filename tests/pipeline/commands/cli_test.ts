@@ -163,6 +163,26 @@ Deno.test("backtest refuses an unknown config key in a sentence, before reading 
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("backtest, optimize and sweep refuse --cache-dir together with --no-cache", async (t) => {
+  // Any file that exists: the flags are refused before it is read.
+  const file = new URL(import.meta.url).pathname;
+  const commands = {
+    backtest: ["--data", file, "--no-ml", "--json", "a.json"],
+    optimize: ["--data", file, "--space", file, "--no-ml"],
+    sweep: ["--config", file],
+  };
+  for (const [name, flags] of Object.entries(commands)) {
+    await t.step(name, async () => {
+      const result = await runCli([name, ...flags, "--no-cache", "--cache-dir", "cache"]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(
+        result.stderr,
+        new RegExp(`^${name}: give --cache-dir DIR or --no-cache, not both`),
+      );
+    });
+  }
+});
+
 Deno.test("serve refuses a port in use, naming it, before it creates the secrets or the journal", async () => {
   const dir = await Deno.makeTempDir();
   const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
