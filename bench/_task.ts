@@ -20,6 +20,28 @@ export function taskFlags(denoJson: string, origin: string, task: string): strin
   return words.slice(2, main);
 }
 
+/** The deno.json beside a checkout's `main.ts`: its tasks and its own import map. */
+export const denoJsonOf = (main: string) => main.replace(/main\.ts$/, "deno.json");
+
+/**
+ * Does `command` of the checkout of `main` take `flag`? Asked of the command itself
+ * (`--help`, run with the task's `flags`), so a checkout from before a flag is timed as it
+ * runs, whatever its other commands take.
+ */
+export async function commandTakesFlag(
+  main: string,
+  flags: readonly string[],
+  command: string,
+  flag: string,
+): Promise<boolean> {
+  const help = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...flags, "--config", denoJsonOf(main), main, command, "--help"],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return new TextDecoder().decode(help.stdout).includes(flag);
+}
+
 /**
  * `flags` with `extra` V8 flags (comma-separated, as `--v8-flags=` takes them) after the
  * task's own: appended to its `--v8-flags=`, or added as one when it has none. For a

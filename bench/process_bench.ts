@@ -44,7 +44,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { benchModel, HISTDATA_2018, TRADE_ALL_YEAR } from "./_model.ts";
 import { median } from "./_stats.ts";
-import { taskFlags, withV8Flags } from "./_task.ts";
+import { commandTakesFlag, denoJsonOf, taskFlags, withV8Flags } from "./_task.ts";
 import { childPid, THREAD_KINDS, type ThreadKind, ThreadSampler } from "./_threads.ts";
 import { repeatsOf, requireDataFile } from "./_cli.ts";
 
@@ -198,7 +198,6 @@ async function runOnce(variant: Variant, i: number): Promise<Run> {
 
 const loadAverage = () => Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
 
-const denoJsonOf = (main: string) => main.replace(/main\.ts$/, "deno.json");
 const checkouts = await Promise.all(
   (baselineMain === null ? [{ label: "", main }] : [
     { label: " (this checkout)", main },
@@ -210,11 +209,9 @@ const checkouts = await Promise.all(
     return { ...checkout, flags: extra === undefined ? flags : withV8Flags(flags, extra) };
   }),
 );
-/** Does the backtest of the checkout of `main` take `flag` (its usage text names it)? */
-async function knowsFlag(main: string, flag: string): Promise<boolean> {
-  const usage = main.replace(/main\.ts$/, "pipeline/commands/usage.ts");
-  return (await Deno.readTextFile(usage).catch(() => "")).includes(flag);
-}
+/** Does the backtest of the checkout of `main` take `flag`? */
+const knowsFlag = (main: string, flag: string) =>
+  commandTakesFlag(main, checkouts.find((c) => c.main === main)!.flags, "backtest", flag);
 /** Does the baseline checkout know `--baseline-runs` (every commit since 13e906a)? */
 const baselineKnowsRuns = baselineMain !== null && await knowsFlag(baselineMain, "--baseline-runs");
 /**

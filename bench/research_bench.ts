@@ -25,7 +25,7 @@ import { fileURLToPath } from "node:url";
 import { DatabaseSync } from "node:sqlite";
 import { HISTDATA_2018, TRADE_ALL_YEAR } from "./_model.ts";
 import { median } from "./_stats.ts";
-import { taskFlags } from "./_task.ts";
+import { commandTakesFlag, denoJsonOf, taskFlags } from "./_task.ts";
 import { repeatsOf, requireDataFile } from "./_cli.ts";
 
 const { values } = parseArgs({
@@ -89,8 +89,6 @@ interface Run {
   /** What the run answered: the parameter set (without its time) or the sweep's rows. */
   readonly answer: string;
 }
-
-const denoJsonOf = (m: string) => m.replace(/main\.ts$/, "deno.json");
 
 async function runOnce(variant: Variant, i: number): Promise<Run> {
   const cacheDir = variant.readCache === "kept"
@@ -176,13 +174,8 @@ for (const [c, m] of checkoutMains.entries()) {
   const text = await Deno.readTextFile(denoJson);
   for (const command of ["optimize", "sweep"] as const) {
     const flags = taskFlags(text, denoJson, command);
-    // A checkout whose command has no read cache (its usage names no --cache-dir) runs as it is.
-    const help = await new Deno.Command(Deno.execPath(), {
-      args: ["run", ...flags, "--config", denoJson, m, command, "--help"],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    const cached = new TextDecoder().decode(help.stdout).includes("--cache-dir");
+    // A checkout whose command has no read cache runs as it is.
+    const cached = await commandTakesFlag(m, flags, command, "--cache-dir");
     const caches = cached ? ["kept", "empty"] as const : [undefined];
     for (const readCache of caches) {
       const how = readCache === "kept"
