@@ -3,15 +3,17 @@
  * thread, which runs the pipeline, only receives batches: inflating and parsing a year of
  * HistData costs it nothing but the hand-over. Each pass starts its own Worker, at most
  * `WINDOW` batches ahead of the consumer (memory stays bounded whatever the file's size),
- * and ends it when the pass ends, fails or is stopped early. It must never reorder, drop
- * or change a batch, nor let an error read differently than on the main thread.
+ * and ends it when the pass ends, fails or is stopped early (or, when the pass is kept in
+ * the read cache, once the thread has written its entry, beside what the caller does next).
+ * It must never reorder, drop or change a batch, nor let an error read differently than on
+ * the main thread.
  */
 
 import { BadInputError } from "../pipeline/errors.ts";
 import { Worker } from "node:worker_threads";
-import type { ReadFailure, ReadReply, ReadRequest } from "./_read_worker.ts";
+import type { KeptReply, PassReply, ReadFailure, ReadReply, ReadRequest } from "./_read_worker.ts";
 import type { OpenSourceOptions } from "./mod.ts";
-import type { EntryPlace } from "./read_cache.ts";
+import { type EntryPlace, keptMeanwhile, notKeptNote } from "./read_cache.ts";
 import { type Batch, emptyReport, type Source } from "./source.ts";
 
 /** Files from this size (on disk, compressed or not) are read on a worker thread. */
@@ -58,6 +60,29 @@ function startThread(): Thread {
   return thread;
 }
 
+/** The thread's next reply, once it has posted one; throws if the thread crashed. */
+async function nextReply(thread: Thread, path: string): Promise<ReadReply> {
+  while (true) {
+    const reply = thread.replies.shift();
+    if (reply !== undefined) return reply;
+    if (thread.crashed !== null) {
+      throw new Error(`the thread reading ${path} failed: ${thread.crashed.message}`);
+    }
+    await new Promise<void>((resolve) => thread.wake = resolve);
+    thread.wake = null;
+  }
+}
+
+/** Whether the thread kept the pass it has just ended: `keepPass`'s note, or why not. */
+async function keptNote(thread: Thread, path: string, place: EntryPlace): Promise<string | null> {
+  try {
+    // After the end of a pass it keeps, the thread posts only this.
+    return (await nextReply(thread, path) as KeptReply).keptNote;
+  } catch (error) {
+    return notKeptNote(place, path, error as Error);
+  }
+}
+
 /**
  * A thread started when a big file is opened, for the next pass to take: its modules load
  * while the caller carries on (a backtest builds its strategy), which would otherwise delay
@@ -69,8 +94,9 @@ let spare: Thread | null = null;
  * `source` (opened here, for its format, sides and resolution) with its batches read on a
  * worker thread by the same reader, opened there with `options`. Its report is brought up
  * to date as each batch is taken, as the main thread's reader keeps it. With `keep`, the
- * thread keeps a pass that reads the whole file in the read cache (`read_cache.ts`),
- * before it says the pass is done: its copying and writing cost this thread nothing.
+ * thread keeps a pass that reads the whole file in the read cache (`read_cache.ts`) after
+ * it has said the pass is done (`keptMeanwhile`): its copying and writing cost this thread
+ * nothing, and the pass does not wait for them.
  */
 export function readOffThread(
   source: Source,
@@ -91,17 +117,11 @@ export function readOffThread(
       const credits = new Int32Array(new SharedArrayBuffer(4));
       credits[0] = WINDOW;
       worker.postMessage({ path, options, credits, keep } satisfies ReadRequest);
+      let keeping = false;
       try {
         while (true) {
-          const reply = replies.shift();
-          if (reply === undefined) {
-            if (thread.crashed !== null) {
-              throw new Error(`the thread reading ${path} failed: ${thread.crashed.message}`);
-            }
-            await new Promise<void>((resolve) => thread.wake = resolve);
-            thread.wake = null;
-            continue;
-          }
+          // A `KeptReply` comes only after the end of the pass.
+          const reply = await nextReply(thread, path) as PassReply;
           if (reply.report !== null) Object.assign(report, reply.report);
           if ("batch" in reply) {
             Atomics.add(credits, 0, 1);
@@ -110,13 +130,16 @@ export function readOffThread(
           } else if ("failure" in reply) {
             throw rebuilt(reply.failure);
           } else {
-            if (reply.note !== null) console.error(reply.note);
+            if (keep !== null) {
+              keeping = true;
+              keptMeanwhile(keptNote(thread, path, keep).finally(() => void worker.terminate()));
+            }
             return;
           }
         }
       } finally {
-        // Done, failed or stopped early: the thread stops reading at once.
-        void worker.terminate();
+        // Failed or stopped early, or done with nothing to keep: the thread stops at once.
+        if (!keeping) void worker.terminate();
         reading--;
       }
     },

@@ -5,8 +5,9 @@
  * what the main thread has taken, each with the report as it stood when the batch was
  * made. An error is posted as plain data for the main thread to rebuild. Asked to keep
  * the pass, it copies each batch before handing it over and, once the file is read whole,
- * writes the read cache's entry (`keepPass`) before posting the end. It never changes a
- * row or a count: it only moves the reader to another thread.
+ * posts the end and then writes the read cache's entry (`keepPass`): the main thread's pass
+ * does not wait for the disk. It never changes a row or a count: it only moves the reader
+ * to another thread.
  */
 
 import { parentPort } from "node:worker_threads";
@@ -38,16 +39,19 @@ export type ReadFailure =
   }
   | { readonly message: string };
 
-/** To the main thread: a batch, the end, or what went wrong, each with the report then. */
-export type ReadReply =
+/** To the main thread during a pass: a batch, the end, or what went wrong, each with the report then. */
+export type PassReply =
   | { readonly batch: Batch; readonly report: ReadReport }
-  | {
-    readonly done: true;
-    readonly report: ReadReport;
-    /** Why the pass could not be kept, for the user; null when it was, or not asked. */
-    readonly note: string | null;
-  }
+  | { readonly done: true; readonly report: ReadReport }
   | { readonly failure: ReadFailure; readonly report: ReadReport | null };
+
+/** To the main thread after the end of a pass it was asked to keep: whether it was kept. */
+export interface KeptReply {
+  /** Why the pass could not be kept, for the user; null when it was. */
+  readonly keptNote: string | null;
+}
+
+export type ReadReply = PassReply | KeptReply;
 
 const port = parentPort!;
 
@@ -77,15 +81,19 @@ async function read({ path, options, credits, keep }: ReadRequest): Promise<void
         await Atomics.waitAsync(credits, 0, left).value;
       }
       Atomics.sub(credits, 0, 1);
-      port.postMessage({ batch, report } satisfies ReadReply, buffersOf(batch));
+      port.postMessage({ batch, report } satisfies PassReply, buffersOf(batch));
     }
-    const note = keep === null ? null : await keepPass(keep, source, kept, reports);
-    port.postMessage({ done: true, report, note } satisfies ReadReply);
+    port.postMessage({ done: true, report } satisfies PassReply);
+    if (keep !== null) {
+      port.postMessage(
+        { keptNote: await keepPass(keep, source, kept, reports) } satisfies KeptReply,
+      );
+    }
   } catch (error) {
     const failure: ReadFailure = error instanceof BadInputError
       ? { file: error.file, line: error.line, reason: error.reason, text: error.text }
       : { message: (error as Error).message };
-    port.postMessage({ failure, report } satisfies ReadReply);
+    port.postMessage({ failure, report } satisfies PassReply);
   }
 }
 

@@ -225,6 +225,18 @@ export async function readCacheWritten(): Promise<void> {
   await Promise.all(writing);
 }
 
+/**
+ * Counts an entry being written beside what the caller does next (`readCacheWritten` waits
+ * for it), `kept` resolving to `keepPass`'s note, which is printed for the user.
+ */
+export function keptMeanwhile(kept: Promise<string | null>): void {
+  const written = kept.then((note) => {
+    if (note !== null) console.error(note);
+  });
+  writing.add(written);
+  written.finally(() => writing.delete(written));
+}
+
 /** Where a pass is kept: the cache folder and the entry's key. */
 export interface EntryPlace {
   readonly dir: string;
@@ -235,7 +247,7 @@ export interface EntryPlace {
  * `source` read on this thread, whose passes are kept: the batches of a pass that runs to
  * its end are written into the entry `place` names (a pass stopped early or failed writes
  * nothing). The writing goes on after the pass has ended, beside what the caller does next
- * (`readCacheWritten`). A pass on a reading thread is kept there instead
+ * (`keptMeanwhile`). A pass on a reading thread is kept there instead
  * (`_read_thread.ts`), off the thread that runs the pipeline.
  */
 export function caching(source: Source, place: EntryPlace): Source {
@@ -249,11 +261,7 @@ export function caching(source: Source, place: EntryPlace): Source {
         reports.push(structuredClone(source.report));
         yield batch;
       }
-      const written = keepPass(place, source, kept, reports).then((note) => {
-        if (note !== null) console.error(note);
-      });
-      writing.add(written);
-      written.finally(() => writing.delete(written));
+      keptMeanwhile(keepPass(place, source, kept, reports));
     },
   };
 }
@@ -273,9 +281,14 @@ export async function keepPass(
     await writeEntry(place, source, kept, reports);
     return null;
   } catch (error) {
-    return `note: the read cache in ${place.dir} could not keep ${source.path} ` +
-      `(${(error as Error).message}); the next run reads the file again`;
+    return notKeptNote(place, source.path, error as Error);
   }
+}
+
+/** What the user is told when the pass over `path` could not be kept at `place`. */
+export function notKeptNote(place: EntryPlace, path: string, error: Error): string {
+  return `note: the read cache in ${place.dir} could not keep ${path} (${error.message}); ` +
+    "the next run reads the file again";
 }
 
 /** The names of `batch`'s columns, in the order an entry stores them: the batch's own. */

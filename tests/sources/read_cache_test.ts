@@ -267,7 +267,7 @@ Deno.test("the read cache keeps its most recently used entries, READ_CACHE_ENTRI
  */
 const READER_FINGERPRINT = {
   version: 1,
-  sha256: "eddcd7630402538f5e7650d3c518941ddb19a9b90612ab8a83546ea5d799edd6",
+  sha256: "5f4f0434ca1ee0e79e98cf666c21bacf55d9ad4dd6284c5100d287942eb63608",
 };
 
 Deno.test("a change to the readers' code comes with a new READ_CACHE_VERSION", async () => {
