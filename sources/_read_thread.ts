@@ -111,7 +111,7 @@ export function readOffThread(
       Object.assign(report, emptyReport());
       const thread = spare ?? startThread();
       spare = null;
-      const { worker, replies } = thread;
+      const { worker } = thread;
       worker.ref();
       reading++;
       const credits = new Int32Array(new SharedArrayBuffer(4));
