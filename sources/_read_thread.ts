@@ -132,7 +132,10 @@ export function readOffThread(
           } else {
             if (keep !== null) {
               keeping = true;
-              keptMeanwhile(keptNote(thread, path, keep).finally(() => void worker.terminate()));
+              keptMeanwhile(
+                keep,
+                keptNote(thread, path, keep).finally(() => void worker.terminate()),
+              );
             }
             return;
           }

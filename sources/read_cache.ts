@@ -138,6 +138,8 @@ async function firstBytes(file: Deno.FsFile, bytes: number): Promise<Uint8Array>
  */
 export async function cachedSource(dir: string, key: string, path: string): Promise<Source | null> {
   const file = entryPath(dir, key);
+  // An entry this process is still writing (the pass before ended first): read it once written.
+  await writingEntry.get(file);
   let found: ReturnType<typeof headerOf>;
   try {
     using handle = await Deno.open(file);
@@ -217,6 +219,9 @@ export async function cachedSource(dir: string, key: string, path: string): Prom
 /** The entries being written, until each has been written (or has failed). */
 const writing = new Set<Promise<void>>();
 
+/** The latest of `writing` for each entry file, for a pass that would read it. */
+const writingEntry = new Map<string, Promise<void>>();
+
 /**
  * Resolves once every entry begun has been written or given up: for a command to await
  * before it exits, as an entry cut off by the exit is only lost, never half kept.
@@ -226,15 +231,21 @@ export async function readCacheWritten(): Promise<void> {
 }
 
 /**
- * Counts an entry being written beside what the caller does next (`readCacheWritten` waits
- * for it), `kept` resolving to `keepPass`'s note, which is printed for the user.
+ * Counts the entry at `place` as being written beside what the caller does next
+ * (`readCacheWritten` waits for it, and so does a pass that would read it), `kept`
+ * resolving to `keepPass`'s note, which is printed for the user.
  */
-export function keptMeanwhile(kept: Promise<string | null>): void {
+export function keptMeanwhile(place: EntryPlace, kept: Promise<string | null>): void {
+  const file = entryPath(place.dir, place.key);
   const written = kept.then((note) => {
     if (note !== null) console.error(note);
   });
   writing.add(written);
-  written.finally(() => writing.delete(written));
+  writingEntry.set(file, written);
+  written.finally(() => {
+    writing.delete(written);
+    if (writingEntry.get(file) === written) writingEntry.delete(file);
+  });
 }
 
 /** Where a pass is kept: the cache folder and the entry's key. */
@@ -261,7 +272,7 @@ export function caching(source: Source, place: EntryPlace): Source {
         reports.push(structuredClone(source.report));
         yield batch;
       }
-      keptMeanwhile(keepPass(place, source, kept, reports));
+      keptMeanwhile(place, keepPass(place, source, kept, reports));
     },
   };
 }

@@ -117,6 +117,20 @@ Deno.test("a pass from the read cache yields the file's batches and report, batc
   }
 });
 
+Deno.test("a pass opened while the pass before is still writing its entry reads the entry", async () => {
+  await using dir = await tempDir();
+  const path = await dir.write("DAT_ASCII_XAUUSD_M1_2018.csv", histDataText());
+  for (const thread of [false, true]) {
+    const cache = `${dir.path}/cache-${thread}`;
+    // The first pass ends before its entry is written (readCacheWritten not awaited).
+    await drain(await openSource(path, { cache, thread }));
+    const next = await batchesOf(await openSource(path, { cache, thread }));
+    assert.ok(fromOneBuffer(next), `thread ${thread}: read from the entry, not the file`);
+    await readCacheWritten();
+    assert.equal((await entries(cache)).length, 1, `thread ${thread}`);
+  }
+});
+
 Deno.test("a pass stopped early keeps nothing in the read cache", async () => {
   await using dir = await tempDir();
   const path = await dir.write("DAT_ASCII_XAUUSD_M1_2018.csv", histDataText());
@@ -267,7 +281,7 @@ Deno.test("the read cache keeps its most recently used entries, READ_CACHE_ENTRI
  */
 const READER_FINGERPRINT = {
   version: 1,
-  sha256: "ac07b6fee520bbb11d36d2b1b5c6b1100249ce4c5d3bde9fc63e2adfe0a77b5f",
+  sha256: "f5e00c1e85ef76178c3db49eec3dbeec1c83837cd8906ea7cb4a8f6920b8241d",
 };
 
 Deno.test("a change to the readers' code comes with a new READ_CACHE_VERSION", async () => {
