@@ -39,7 +39,10 @@ export type ReadFailure =
   }
   | { readonly message: string };
 
-/** To the main thread during a pass: a batch, the end, or what went wrong, each with the report then. */
+/**
+ * To the main thread during a pass: a batch, the end, or what went wrong, each with the
+ * report then.
+ */
 export type PassReply =
   | { readonly batch: Batch; readonly report: ReadReport }
   | { readonly done: true; readonly report: ReadReport }

