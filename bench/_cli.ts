@@ -19,7 +19,10 @@ export async function requireDataFile(path: string, bench: string): Promise<void
   try {
     await Deno.stat(path);
   } catch {
-    console.error(`${bench}: ${path} is missing. Nothing was measured.`);
+    console.error(
+      `${bench}: ${path} is missing; it needs ../shared/data beside the repo. ` +
+        "Nothing was measured.",
+    );
     Deno.exit(1);
   }
 }

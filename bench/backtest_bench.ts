@@ -26,6 +26,7 @@ import { parseArgs } from "node:util";
 import { runBacktest } from "../pipeline/commands/backtest.ts";
 import { benchModel, HISTDATA_2018, TRADE_ALL_YEAR } from "./_model.ts";
 import { median } from "./_stats.ts";
+import { requireDataFile } from "./_cli.ts";
 
 const BARS_PER_SECOND_TARGET = 300_000;
 const SECONDS_TARGET = 10;
@@ -71,15 +72,7 @@ const mlRepeats = countFlag("ml-repeats", values["ml-repeats"], 1);
 const threads = countFlag("threads", values.threads, 1);
 
 const config = JSON.parse(await Deno.readTextFile(TRADE_ALL_YEAR));
-try {
-  await Deno.stat(HISTDATA_2018);
-} catch {
-  console.error(
-    `backtest bench: ${HISTDATA_2018} is missing; it needs ../shared/data beside the repo. ` +
-      `Nothing was measured.`,
-  );
-  Deno.exit(1);
-}
+await requireDataFile(HISTDATA_2018, "backtest bench");
 
 /** Best of `runs` runs of a full-year backtest, by pipeline time. */
 async function timeBacktest(

@@ -36,6 +36,7 @@ import { freePort } from "../tests/_net.ts";
 import { ensemblePrediction, hold } from "../tests/sinks/_journal_fixtures.ts";
 import { benchModel } from "./_model.ts";
 import { median } from "./_stats.ts";
+import { requireDataFile } from "./_cli.ts";
 import { serveArgs } from "../tests/pipeline/commands/_run.ts";
 
 const HISTDATA_2018 = dataPath("xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2018.csv.gz");
@@ -60,15 +61,7 @@ if (values.only !== undefined && values.only !== "size" && values.only !== "spee
   console.error(`journal bench: --only must be "size" or "speed", got "${values.only}"`);
   Deno.exit(2);
 }
-try {
-  await Deno.stat(HISTDATA_2018);
-} catch {
-  console.error(
-    `journal bench: ${HISTDATA_2018} is missing; it needs ../shared/data beside the repo. ` +
-      `Nothing was measured.`,
-  );
-  Deno.exit(1);
-}
+await requireDataFile(HISTDATA_2018, "journal bench");
 
 /** The 1-minute load average, so a reader sees how shared the machine was. */
 function loadAverage(): string {

@@ -57,7 +57,8 @@ import type { Sink } from "../sinks/sink.ts";
 import { SseHub } from "../sinks/sse.ts";
 import { journalSink, openJournal } from "../sinks/journal.ts";
 import { openSources } from "../sources/mod.ts";
-import { dataPath, haveData } from "../tests/_data.ts";
+import { dataPath } from "../tests/_data.ts";
+import { requireDataFile } from "./_cli.ts";
 import { memoryJournal } from "../tests/pipeline/live/_memory_journal.ts";
 
 const HISTDATA_2017_REL = "xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2017.csv.gz";
@@ -845,13 +846,7 @@ async function main(): Promise<void> {
     Deno.exit(2);
   }
   const runs = (part: Part) => values.only === undefined || values.only.includes(part);
-  if (!haveData(HISTDATA_2017_REL)) {
-    console.error(
-      `live bench: ${dataPath(HISTDATA_2017_REL)} is missing; it needs ../shared/data beside ` +
-        `the repo. Nothing was measured.`,
-    );
-    Deno.exit(1);
-  }
+  await requireDataFile(dataPath(HISTDATA_2017_REL), "live bench");
   const dir = await Deno.makeTempDir({ prefix: "live-bench-" });
   const model = runs("latency") || runs("memory") ? await servingBenchModel(values.registry) : null;
   console.log(

@@ -14,6 +14,7 @@ import { TechnicalScorer } from "../operators/fusion/mod.ts";
 import { bidBarAt } from "../operators/indicators/mod.ts";
 import { type BarBatch, BarColumnsBuilder, type Batch, type TickBatch } from "../sources/source.ts";
 import { median } from "./_stats.ts";
+import { requireDataFile } from "./_cli.ts";
 
 const DATA = new URL("../../shared/data/", import.meta.url).pathname;
 const HISTDATA_2017 = `${DATA}xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2017.csv.gz`;
@@ -129,16 +130,7 @@ async function main(): Promise<void> {
     options: { json: { type: "string" } },
     strict: true,
   });
-  for (const path of [HISTDATA_2017, TICKS]) {
-    try {
-      await Deno.stat(path);
-    } catch {
-      console.error(
-        `bench: ${path} is missing; the benchmarks need ../shared/data beside the repo`,
-      );
-      Deno.exit(1);
-    }
-  }
+  for (const path of [HISTDATA_2017, TICKS]) await requireDataFile(path, "bench");
   const loadBefore = loadAverage();
   const rows: Row[] = [];
   rows.push(await parseRow("HistData M1 2017: parse + UTC", HISTDATA_2017));

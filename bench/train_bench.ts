@@ -17,6 +17,7 @@ import { takeRows } from "../models/samples.ts";
 import { DEFAULT_MEMBERS, memberTrainer } from "../models/train/config.ts";
 import { holdOutSplit } from "../models/validation.ts";
 import { US_PER_MINUTE } from "../pipeline/events.ts";
+import { requireDataFile } from "./_cli.ts";
 
 const HISTDATA_2017 =
   new URL("../../shared/data/xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2017.csv.gz", import.meta.url)
@@ -27,14 +28,7 @@ const { values } = parseArgs({
   options: { "sample-every": { type: "string" } },
   strict: true,
 });
-try {
-  await Deno.stat(HISTDATA_2017);
-} catch {
-  console.error(
-    `train bench: ${HISTDATA_2017} is missing; it needs ../shared/data beside the repo`,
-  );
-  Deno.exit(1);
-}
+await requireDataFile(HISTDATA_2017, "train bench");
 const dataset = await buildDataset(HISTDATA_2017, {
   sampleEvery: Number(values["sample-every"] ?? 1),
 });
