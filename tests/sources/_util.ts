@@ -1,6 +1,7 @@
 /**
  * Helpers for the source tests: temporary files that clean up after themselves, a reader
- * that joins a source's batches into whole columns, and an assertion for `BadInputError`.
+ * that joins a source's batches into whole columns, the entries of a read cache folder,
+ * and an assertion for `BadInputError`.
  */
 
 import assert from "node:assert/strict";
@@ -83,6 +84,17 @@ export function timesOf(columns: Columns): number[] {
 }
 
 /** Drains a source, discarding its batches. */
+/** The names of a read cache folder's entries, sorted; none when there is no folder yet. */
+export async function readCacheEntries(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return names.filter((name) => name.endsWith(".columns")).sort();
+}
+
 export async function drain(source: Source): Promise<void> {
   for await (const _ of source.batches());
 }

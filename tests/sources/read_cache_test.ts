@@ -16,7 +16,7 @@ import {
   readCacheWritten,
 } from "@/sources/read_cache.ts";
 import type { Batch, ReadReport, Source } from "@/sources/source.ts";
-import { drain, tempDir } from "./_util.ts";
+import { drain, readCacheEntries, tempDir } from "./_util.ts";
 import { runCli } from "../pipeline/commands/_run.ts";
 
 const ROWS = 32_000;
@@ -69,17 +69,6 @@ async function drained(source: Source): Promise<void> {
   await readCacheWritten();
 }
 
-/** The cache folder's entries; none when there is no folder yet. */
-async function entries(dir: string): Promise<string[]> {
-  const names: string[] = [];
-  try {
-    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  return names.filter((name) => name.endsWith(".columns")).sort();
-}
-
 /** Are all `batches`' columns views of one buffer (as only a pass from an entry gives)? */
 function fromOneBuffer(batches: readonly Batch[]): boolean {
   const buffers = new Set(batches.map((b) => (b.kind === "bars" ? b.openUs : b.timeUs).buffer));
@@ -102,7 +91,7 @@ Deno.test("a pass from the read cache yields the file's batches and report, batc
     await Deno.remove(cache, { recursive: true }).catch(() => {});
     // The first pass reads the file and keeps it; the second reads the entry.
     const kept = await pass(await openSource(path, options));
-    assert.equal((await entries(cache)).length, 1);
+    assert.equal((await readCacheEntries(cache)).length, 1);
     const hit = await openSource(path, options);
     const fromCache = await pass(hit);
     assert.deepEqual(kept, fromFile, `thread ${thread}`);
@@ -127,7 +116,7 @@ Deno.test("a pass opened while the pass before is still writing its entry reads 
     const next = await batchesOf(await openSource(path, { cache, thread }));
     assert.ok(fromOneBuffer(next), `thread ${thread}: read from the entry, not the file`);
     await readCacheWritten();
-    assert.equal((await entries(cache)).length, 1, `thread ${thread}`);
+    assert.equal((await readCacheEntries(cache)).length, 1, `thread ${thread}`);
   }
 });
 
@@ -137,7 +126,7 @@ Deno.test("a pass stopped early keeps nothing in the read cache", async () => {
   const cache = `${dir.path}/cache`;
   const source = await openSource(path, { cache });
   for await (const _ of source.batches()) break;
-  assert.deepEqual(await entries(cache), []);
+  assert.deepEqual(await readCacheEntries(cache), []);
 });
 
 Deno.test("a pass on a reading thread stopped before the file was read whole keeps nothing", async () => {
@@ -190,7 +179,7 @@ Deno.test("half-written entries left by a stopped run are removed once stale, no
   const names = (await Array.fromAsync(Deno.readDir(cache))).map((entry) => entry.name);
   assert.ok(!names.includes("a.columns.1.partial"), names.join());
   assert.ok(names.includes("b.columns.2.partial"), names.join());
-  assert.equal((await entries(cache)).length, 1);
+  assert.equal((await readCacheEntries(cache)).length, 1);
 });
 
 Deno.test("other bytes or other reading options are read from the file, not from the entry", async () => {
@@ -209,11 +198,11 @@ Deno.test("other bytes or other reading options are read from the file, not from
   const windowed = await pass(await openSource(path, { cache, toUs }));
   assert.deepEqual(windowed, await pass(await openSource(path, { toUs })));
   assert.ok(windowed.report.rowsOutsideRange > 0);
-  assert.equal((await entries(cache)).length, 3);
+  assert.equal((await readCacheEntries(cache)).length, 3);
   // The same bytes under another name: a quote-bar file's timeframe may come from its name.
   const renamed = await dir.write("DAT_ASCII_XAUUSD_M1_2018_copy.csv", spoilt);
   await drained(await openSource(renamed, { cache }));
-  assert.equal((await entries(cache)).length, 4);
+  assert.equal((await readCacheEntries(cache)).length, 4);
 });
 
 Deno.test("a damaged read cache entry is read from the file and replaced", async () => {
@@ -222,7 +211,7 @@ Deno.test("a damaged read cache entry is read from the file and replaced", async
   const cache = `${dir.path}/cache`;
   const fromFile = await pass(await openSource(path));
   await drained(await openSource(path, { cache }));
-  const [name] = await entries(cache);
+  const [name] = await readCacheEntries(cache);
   const entry = `${cache}/${name}`;
   const whole = await Deno.readFile(entry);
   for (const damaged of [whole.subarray(0, whole.length - 8), whole.subarray(0, 20)]) {
@@ -242,7 +231,7 @@ Deno.test("a read cache entry dropped after its source was opened fails the pass
   const cache = `${dir.path}/cache`;
   await drained(await openSource(path, { cache }));
   const hit = await openSource(path, { cache });
-  for (const name of await entries(cache)) await Deno.remove(`${cache}/${name}`);
+  for (const name of await readCacheEntries(cache)) await Deno.remove(`${cache}/${name}`);
   await assert.rejects(
     () => drain(hit),
     /the read cache entry for .* went away or changed after it was opened, perhaps dropped by another run: run again, or pass --no-cache/,
@@ -265,7 +254,7 @@ Deno.test("the read cache keeps its most recently used entries, READ_CACHE_ENTRI
   await drained(await openSource(path, windowed(0)));
   await pause();
   await drained(await openSource(path, windowed(READ_CACHE_ENTRIES)));
-  const kept = await entries(cache);
+  const kept = await readCacheEntries(cache);
   const expected = await Promise.all(
     [0, ...Array.from({ length: READ_CACHE_ENTRIES - 1 }, (_, i) => i + 2)].map(nameOf),
   );
@@ -328,7 +317,7 @@ Deno.test("a backtest keeps its file in the read cache before it exits, and read
     ]);
   const first = await run("first");
   assert.equal(first.code, 0, first.stderr);
-  assert.equal((await entries(cache)).length, 1, "kept before the process ended");
+  assert.equal((await readCacheEntries(cache)).length, 1, "kept before the process ended");
   const second = await run("second");
   assert.equal(second.code, 0, second.stderr);
   assert.equal(

@@ -15,6 +15,7 @@ import {
 import { parseTradingConfig } from "../../../pipeline/commands/strategy.ts";
 import { dataPath, dataTest } from "../../_data.ts";
 import { runCli } from "../../pipeline/commands/_run.ts";
+import { readCacheEntries } from "../../sources/_util.ts";
 
 const check = (config: unknown) => parseTradingConfig(config, "config");
 
@@ -249,15 +250,17 @@ dataTest(
       const { createdAt: _, ...set } = JSON.parse(await Deno.readTextFile(`${dir}/${out}/${name}`));
       return set;
     };
-    const entries = () =>
-      [...Deno.readDirSync(cache)].map((entry) => entry.name).filter((n) => n.endsWith(".columns"));
     const fromFile = await optimize("from_file", "--no-cache");
     const keeping = await optimize("keeping", "--cache-dir", cache);
     // The range read whole, then each fold's two windows (warm-up included): 1 + 2 x 2.
-    const kept = entries().sort();
+    const kept = await readCacheEntries(cache);
     assert.equal(kept.length, 5, kept.join());
     const fromCache = await optimize("from_cache", "--cache-dir", cache);
-    assert.deepEqual(entries().sort(), kept, "every window read from its entry, none added");
+    assert.deepEqual(
+      await readCacheEntries(cache),
+      kept,
+      "every window read from its entry, none added",
+    );
     assert.deepEqual(keeping, fromFile);
     assert.deepEqual(fromCache, fromFile);
     await Deno.remove(dir, { recursive: true });

@@ -11,6 +11,7 @@ import { UsageError } from "../../../pipeline/commands/args.ts";
 import { dataPath, dataTest } from "../../_data.ts";
 import { HAVE_NATS_SERVER, startNatsServer } from "../bus/_nats_server.ts";
 import { skippableTest } from "../../_skip.ts";
+import { readCacheEntries } from "../../sources/_util.ts";
 
 const HISTDATA_2017 = "xauusd_m1_histdata/DAT_ASCII_XAUUSD_M1_2017.csv.gz";
 const RUNNER = new URL("../../../pipeline/commands/sweep.ts", import.meta.url);
@@ -89,17 +90,18 @@ dataTest(
   async () => {
     const dir = await Deno.makeTempDir();
     const cache = `${dir}/cache`;
-    const entries = () =>
-      [...Deno.readDirSync(cache)].map((entry) => entry.name).filter((n) => n.endsWith(".columns"))
-        .sort();
     const queue = () => new LocalWorkQueue({ runner: jobRunner(cache), workers: 2 });
     await sweepWith(queue(), `${dir}/kept.sqlite`);
     // Each window read with the warm-up before it: the grid's (3-7 January), Monte Carlo's
     // backtest (3-13 January), and the walk-forward's two folds' in- and out-of-sample ones.
-    const kept = entries();
+    const kept = await readCacheEntries(cache);
     assert.equal(kept.length, 6, kept.join());
     await sweepWith(queue(), `${dir}/from_cache.sqlite`);
-    assert.deepEqual(entries(), kept, "every window read from its entry, none added");
+    assert.deepEqual(
+      await readCacheEntries(cache),
+      kept,
+      "every window read from its entry, none added",
+    );
     const { rows } = await localRun();
     assert.deepEqual(rowsOf(`${dir}/kept.sqlite`), rows);
     assert.deepEqual(rowsOf(`${dir}/from_cache.sqlite`), rows);
